@@ -1,0 +1,50 @@
+# Shipwatch — the two commands a new user needs are `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test check lint typecheck bench console drill migrate clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Shipwatch needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+## run: install, migrate and start the bot (the console opens when no platform is configured)
+run: $(STAMP)
+	$(BIN)/shipwatch db upgrade
+	$(BIN)/shipwatch run
+
+## console: a console on the real clock and the configured database
+console: $(STAMP)
+	$(BIN)/shipwatch console
+
+## drill: a console on a virtual clock with a throwaway database
+drill: $(STAMP)
+	$(BIN)/shipwatch console --drill
+
+migrate: $(STAMP)
+	$(BIN)/shipwatch db upgrade
+
+## test: lint, type checks and the whole suite
+test: check
+	$(BIN)/pytest -q
+
+check: lint typecheck
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+## bench: the speed and memory benchmarks; prints the figures
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache var

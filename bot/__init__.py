@@ -1,0 +1,1 @@
+"""The runtime: adapters, HTTP server, scheduler, delivery workers, CLI, config, i18n."""

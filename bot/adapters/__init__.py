@@ -1,0 +1,1 @@
+"""Adapters: each translates between one chat platform and Invocation/Message."""

@@ -1,0 +1,43 @@
+"""The console adapter: prints every message with a ``>>>`` header line naming where it went."""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from bot.adapters.base import Capabilities
+from bot.i18n import Translator
+from bot.render import plain_lines
+from playbooks.messages import Message
+
+
+class ConsoleAdapter:
+    platform = "console"
+    capabilities = Capabilities(
+        callback_buttons=True, edits=False, ephemeral=False, max_length=100_000
+    )
+
+    def __init__(self, out: TextIO) -> None:
+        self._out = out
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        self._out.flush()
+
+    async def post(self, channel: str, message: Message, *, tr: Translator) -> str | None:
+        self.show(channel, message, tr)
+        return None
+
+    async def direct_message(self, user_id: str, message: Message, *, tr: Translator) -> str | None:
+        self.show(f"@{user_id}", message, tr)
+        return None
+
+    def show(self, header: str, message: Message, tr: Translator) -> None:
+        self._out.write("\n".join([f">>> {header}", *plain_lines(message, tr)]) + "\n")
+        self._out.flush()
+
+    def say(self, line: str) -> None:
+        """A line from the console itself (directive feedback), not from the bot."""
+        self._out.write(f"-- {line}\n")
+        self._out.flush()

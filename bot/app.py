@@ -1,0 +1,191 @@
+"""The Application: settings, database, workers and adapters wired together, and one dispatch."""
+
+from __future__ import annotations
+
+import logging
+import random
+import secrets
+import string
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.adapters.base import Adapter
+from bot.clock import Clock, VirtualClock
+from bot.config_dir import Config
+from bot.delivery import DeliveryWorker
+from bot.i18n import Translator
+from bot.metrics import Metrics
+from bot.settings import Settings
+from bot.timers import TimerService
+from commands import pipeline
+from commands.invocations import ButtonPress, CommandInvocation, Invocation, Outcome, TimerFired
+from commands.table import build_table, timer_handlers
+from storage import migrate
+from storage.engine import make_engine, redact_url
+from storage.models import OutboxMessage
+from storage.repositories import channels, outbox, timers
+from storage.unit_of_work import unit_of_work
+
+log = logging.getLogger("shipwatch.app")
+_TOKEN_ALPHABET = string.ascii_lowercase + string.digits
+
+
+class StartupError(Exception):
+    """Shipwatch cannot start; the message says why and what to do."""
+
+
+def open_database(settings: Settings) -> Engine:
+    """Connect and migrate, or explain in one sentence why not."""
+    try:
+        engine = make_engine(settings.database_url)
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        migrate.upgrade(engine)
+    except (SQLAlchemyError, OSError) as error:
+        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+        raise StartupError(
+            f"Cannot use the database at {redact_url(settings.database_url)}: {reason}. "
+            "Check SHIPWATCH_DATABASE_URL and that the server is running."
+        ) from None
+    return engine
+
+
+def token_source(rng: random.Random | None) -> Callable[[], str]:
+    """Button tokens: random in production, seeded in drills so their output repeats."""
+    if rng is None:
+        return lambda: secrets.token_urlsafe(6)
+    return lambda: "".join(rng.choice(_TOKEN_ALPHABET) for _ in range(6))
+
+
+class Application:
+    """One running Shipwatch. Built once and passed around; there are no module singletons."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        config: Config,
+        engine: Engine,
+        clock: Clock,
+        adapters: Mapping[str, Adapter],
+        seed: int | None = None,
+    ) -> None:
+        self.settings = settings
+        self.config = config
+        self.engine = engine
+        self.clock = clock
+        self.adapters = adapters
+        rng = random.Random(seed) if seed is not None else None
+        self.runtime = pipeline.Runtime(
+            engine=engine,
+            directory=config.directory,
+            table=build_table(),
+            timer_handlers=timer_handlers(),
+            tz=settings.tz,
+            default_locale=settings.locale,
+            new_token=token_source(rng),
+            reachable_platforms=frozenset(adapters),
+        )
+        self.metrics = Metrics(
+            outbox_depth=lambda: _outbox_depth(engine),
+            timers_armed=lambda: _timers_pending(engine),
+        )
+        self.delivery = DeliveryWorker(
+            engine=engine,
+            adapters=adapters,
+            clock=clock,
+            translator_for=self._translator_for,
+            metrics=self.metrics,
+            max_attempts=settings.outbox_max_attempts,
+            backoff=timedelta(seconds=settings.outbox_backoff_seconds),
+            backoff_cap=timedelta(seconds=settings.outbox_backoff_cap_seconds),
+            rng=rng or random.Random(),
+        )
+        self.timers = TimerService(engine=engine, clock=clock, fire=self.fire_timer)
+
+    async def dispatch(self, invocation: Invocation) -> Outcome:
+        """The one way in: every command, button press and timer goes through here."""
+        now = self.clock.now()
+        match invocation:
+            case CommandInvocation():
+                outcome = pipeline.run_command(invocation, runtime=self.runtime, now=now)
+            case ButtonPress():
+                outcome = pipeline.run_press(invocation, runtime=self.runtime, now=now)
+            case TimerFired():
+                outcome = pipeline.run_timer(invocation, runtime=self.runtime, now=now)
+        self.metrics.commands.labels(outcome.command, outcome.status).inc()
+        for key, due_at in outcome.armed:
+            self.timers.arm(key, due_at)
+        for key in outcome.cancelled:
+            self.timers.cancel(key)
+        if outcome.enqueued:
+            self.delivery.wake()
+        return outcome
+
+    async def fire_timer(self, key: str) -> Outcome:
+        return await self.dispatch(TimerFired(key))
+
+    def translator(self, locale: str) -> Translator:
+        return Translator(locale, self.settings.tz)
+
+    async def start(self) -> None:
+        for adapter in self.adapters.values():
+            await adapter.start()
+        await self.timers.start()
+
+    async def stop(self) -> None:
+        await self.timers.stop()
+        await self.delivery.stop()
+        for adapter in self.adapters.values():
+            await adapter.stop()
+
+    async def settle(self) -> None:
+        """Deliver everything that is due now (the console calls this after each line)."""
+        await self.delivery.deliver_due()
+
+    async def advance_to(self, target: datetime) -> None:
+        """Virtual clock only: move to ``target`` firing every timer and retry in time order."""
+        if not isinstance(self.clock, VirtualClock):
+            raise RuntimeError("advance_to needs a virtual clock")
+        await self.timers.fire_due()
+        await self.delivery.deliver_due()
+        while True:
+            upcoming = [t for t in (self.timers.next_due(), self.delivery.next_attempt()) if t]
+            step = min(upcoming, default=None)
+            if step is None or step > target:
+                break
+            self.clock.advance_to(max(step, self.clock.now()))
+            await self.timers.fire_due()
+            await self.delivery.deliver_due()
+        self.clock.advance_to(target)
+        await self.delivery.deliver_due()
+
+    def _translator_for(self, row: OutboxMessage) -> Translator:
+        """A direct message speaks the person's language; a post, the channel's."""
+        locale: str | None = None
+        if row.kind == "direct":
+            person = self.config.directory.by_identity(row.platform, row.address)
+            locale = person.locale if person else None
+        else:
+            with unit_of_work(self.engine) as session:
+                locale = channels.locale(session, platform=row.platform, channel=row.address)
+        return self.translator(locale or self.settings.locale)
+
+    def ready(self) -> bool:
+        try:
+            return migrate.is_current(self.engine)
+        except SQLAlchemyError:
+            return False
+
+
+def _outbox_depth(engine: Engine) -> dict[str, int]:
+    with unit_of_work(engine) as session:
+        return outbox.depth(session)
+
+
+def _timers_pending(engine: Engine) -> int:
+    with unit_of_work(engine) as session:
+        return timers.count_pending(session)

@@ -1,0 +1,243 @@
+"""The ``shipwatch`` command: run, console, check, db upgrade."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+import tempfile
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from bot import logs
+from bot.adapters.console import ConsoleAdapter
+from bot.app import Application, StartupError, open_database
+from bot.clock import Clock, VirtualClock, WallClock
+from bot.config_dir import Config, ConfigError, load
+from bot.console import Console, line_reader, stdin_is_terminal
+from bot.http import serve
+from bot.settings import Settings
+from storage import migrate
+from storage.engine import redact_url
+
+log = logging.getLogger("shipwatch.cli")
+DRILL_START = "2026-11-23T09:00:00+08:00"
+
+
+class CliError(Exception):
+    """A sentence for the person at the terminal, and the exit code."""
+
+    def __init__(self, message: str, code: int = 2) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except CliError as error:
+        print(f"shipwatch: {error}", file=sys.stderr)
+        return error.code
+    except StartupError as error:
+        print(f"shipwatch: {error}", file=sys.stderr)
+        return 1
+    except ConfigError as error:
+        print("shipwatch: the configuration has problems:", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="shipwatch", description=__doc__)
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="start the bot (and the console when at a terminal)")
+    run.set_defaults(func=_cmd_run)
+
+    console = sub.add_parser("console", help="talk to Shipwatch in this terminal")
+    console.add_argument("--as", dest="user", default="alice", help="who you are (default alice)")
+    console.add_argument("--channel", default="#ops", help="where you are (default #ops)")
+    console.add_argument("--drill", action="store_true", help="virtual clock, throwaway database")
+    console.add_argument("--start", help=f"drill start time, ISO 8601 (default {DRILL_START})")
+    console.add_argument("--locale", choices=("en", "zh"), help="language of replies")
+    console.set_defaults(func=_cmd_console)
+
+    check = sub.add_parser("check", help="validate a config directory")
+    check.add_argument("directory", nargs="?", type=Path, help="default: SHIPWATCH_CONFIG_DIR")
+    check.set_defaults(func=_cmd_check)
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(required=True, metavar="ACTION")
+    upgrade = db_sub.add_parser("upgrade", help="apply migrations")
+    upgrade.set_defaults(func=_cmd_db_upgrade)
+    return parser
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        first = error.errors()[0]
+        name = "SHIPWATCH_" + "_".join(str(p) for p in first["loc"]).upper()
+        raise CliError(f"{name} is not valid: {first['msg']}.") from None
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    directory = args.directory or settings.config_dir
+    config = load(directory)
+    where = directory or "the shipped defaults"
+    people = len(config.directory.people)
+    print(f"Config in {where} is valid: {people} people.")
+    return 0
+
+
+def _cmd_db_upgrade(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    engine = open_database(settings)
+    print(
+        f"Database {redact_url(settings.database_url)} is at revision "
+        f"{migrate.current_revision(engine)}."
+    )
+    engine.dispose()
+    return 0
+
+
+def _cmd_console(args: argparse.Namespace) -> int:
+    with _drill_database(args.drill) as database_url:
+        overrides: dict[str, object] = {}
+        if database_url:
+            overrides["database_url"] = database_url
+        if args.locale:
+            overrides["locale"] = args.locale
+        settings = load_settings(**overrides)
+        logs.configure(_console_log_level(settings))
+        config = load(settings.config_dir)
+        person = config.directory.get(args.user)
+        if person is None or "console" not in person.identities:
+            known = ", ".join(sorted(config.directory.people))
+            raise CliError(f"there is nobody called {args.user!r}; known people: {known}.")
+        clock: Clock = VirtualClock(_start_time(args.start)) if args.drill else WallClock()
+        asyncio.run(_console(settings, config, clock, person.identities["console"], args.channel))
+    return 0
+
+
+async def _console(
+    settings: Settings, config: Config, clock: Clock, user: str, channel: str
+) -> None:
+    engine = open_database(settings)
+    adapter = ConsoleAdapter(sys.stdout)
+    app = Application(
+        settings=settings,
+        config=config,
+        engine=engine,
+        clock=clock,
+        adapters={"console": adapter},
+        seed=0 if clock.virtual else None,
+    )
+    await app.start()
+    worker = None if clock.virtual else asyncio.create_task(app.delivery.run())
+    try:
+        console = Console(app, adapter, user=user, channel=channel, locale=settings.locale)
+        await console.run(line_reader(sys.stdin, interactive=stdin_is_terminal()))
+    finally:
+        await app.stop()
+        if worker is not None:
+            await worker
+        engine.dispose()
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    logs.configure(settings.log_level)
+    config = load(settings.config_dir)
+    asyncio.run(_run(settings, config))
+    return 0
+
+
+async def _run(settings: Settings, config: Config) -> None:
+    engine = open_database(settings)
+    adapter = ConsoleAdapter(sys.stdout)
+    app = Application(
+        settings=settings,
+        config=config,
+        engine=engine,
+        clock=WallClock(),
+        adapters={"console": adapter},
+    )
+    try:
+        runner, port = await serve(app, host=settings.http_host, port=settings.http_port)
+    except OSError as error:
+        engine.dispose()
+        raise StartupError(
+            f"Cannot listen on {settings.http_host}:{settings.http_port} ({error.strerror}); "
+            "set SHIPWATCH_HTTP_PORT to a free port."
+        ) from None
+    await app.start()
+    worker = asyncio.create_task(app.delivery.run())
+    log.info(
+        "shipwatch ready",
+        extra={
+            "host": settings.http_host,
+            "port": port,
+            "database": redact_url(settings.database_url),
+        },
+    )
+    try:
+        if stdin_is_terminal() and not settings.platforms_configured():
+            console = Console(app, adapter, user="alice", channel="#ops", locale=settings.locale)
+            await console.run(line_reader(sys.stdin, interactive=True))
+        else:
+            await _until_signalled()
+    finally:
+        log.info("shipwatch stopping")
+        await app.stop()
+        await worker
+        await runner.cleanup()
+        engine.dispose()
+        log.info("shipwatch stopped")
+
+
+async def _until_signalled() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+def _start_time(text: str | None) -> datetime:
+    value = text or DRILL_START
+    try:
+        start = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise CliError(f"--start {value!r} is not an ISO 8601 time, e.g. {DRILL_START}.") from None
+    if start.tzinfo is None:
+        raise CliError(f"--start {value!r} needs an offset, e.g. {DRILL_START}.")
+    return start
+
+
+@contextlib.contextmanager
+def _drill_database(drill: bool) -> Iterator[str | None]:
+    """A drill uses a throwaway SQLite file unless SHIPWATCH_DATABASE_URL names one."""
+    if not drill or "database_url" in load_settings().model_fields_set:
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix="shipwatch-drill-") as folder:
+        yield f"sqlite:///{folder}/drill.db"
+
+
+def _console_log_level(settings: Settings) -> str:
+    # Keep the conversation readable: only warnings unless a level was asked for.
+    return settings.log_level if "log_level" in settings.model_fields_set else "WARNING"

@@ -1,0 +1,212 @@
+"""The config directory: YAML files validated with the file, line and field of every error.
+
+The package ships defaults for every file; a file of the same name in
+``SHIPWATCH_CONFIG_DIR`` replaces the shipped one whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from playbooks.people import Directory, Person, Role
+
+DEFAULTS = Path(__file__).with_name("defaults")
+FILES = ("people.yaml", "roles.yaml")
+HANDLE = r"^[a-z0-9][a-z0-9._-]{0,63}$"
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigProblem:
+    file: str
+    line: int | None
+    field: str
+    problem: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return (
+            f"{where}: {self.field}: {self.problem}" if self.field else f"{where}: {self.problem}"
+        )
+
+
+class ConfigError(Exception):
+    """The config directory has problems; each names file, line and field."""
+
+    def __init__(self, problems: list[ConfigProblem]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PersonEntry(_Strict):
+    handle: str = Field(pattern=HANDLE)
+    name: str = Field(min_length=1, max_length=200)
+    identities: dict[str, str] = Field(default_factory=dict)
+    locale: str | None = Field(default=None, pattern="^(en|zh)$")
+
+
+class PeopleFile(_Strict):
+    people: list[PersonEntry]
+
+
+class RolesFile(_Strict):
+    roles: dict[Role, list[str]]
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    directory: Directory
+    sources: Mapping[str, Path]
+
+
+def load(config_dir: Path | None) -> Config:
+    """Read and validate every file, raising one ``ConfigError`` that lists all problems."""
+    problems: list[ConfigProblem] = []
+    if config_dir is not None and not config_dir.is_dir():
+        raise ConfigError([ConfigProblem(str(config_dir), None, "", "is not a directory")])
+    sources = {name: _source(config_dir, name) for name in FILES}
+    people = _parse(sources["people.yaml"], PeopleFile, problems)
+    roles = _parse(sources["roles.yaml"], RolesFile, problems)
+    directory = None
+    if people is not None and roles is not None:
+        directory = _directory(people, roles, sources, problems)
+    if problems or directory is None:
+        raise ConfigError(problems)
+    return Config(directory=directory, sources=sources)
+
+
+def _source(config_dir: Path | None, name: str) -> Path:
+    if config_dir is not None and (config_dir / name).is_file():
+        return config_dir / name
+    return DEFAULTS / name
+
+
+def _parse(path: Path, model: type[M], problems: list[ConfigProblem]) -> M | None:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        problems.append(ConfigProblem(str(path), None, "", f"cannot be read ({error.strerror})"))
+        return None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        reason = getattr(error, "problem", None) or "is not valid YAML"
+        problems.append(ConfigProblem(str(path), line, "", f"not valid YAML: {reason}"))
+        return None
+    lines = _line_map(text)
+    try:
+        return model.model_validate(data if data is not None else {})
+    except ValidationError as error:
+        for item in error.errors():
+            loc = tuple(item["loc"])
+            problems.append(
+                ConfigProblem(str(path), _nearest_line(lines, loc), _field(loc), item["msg"])
+            )
+        return None
+
+
+def _directory(
+    people: PeopleFile,
+    roles: RolesFile,
+    sources: Mapping[str, Path],
+    problems: list[ConfigProblem],
+) -> Directory | None:
+    seen: set[str] = set()
+    people_lines = _line_map(sources["people.yaml"].read_text("utf-8"))
+    roles_lines = _line_map(sources["roles.yaml"].read_text("utf-8"))
+    identities: dict[tuple[str, str], str] = {}
+    for index, entry in enumerate(people.people):
+        loc: tuple[Any, ...] = ("people", index, "handle")
+        if entry.handle in seen:
+            problems.append(
+                ConfigProblem(
+                    str(sources["people.yaml"]),
+                    _nearest_line(people_lines, loc),
+                    _field(loc),
+                    f"{entry.handle} is listed twice",
+                )
+            )
+        seen.add(entry.handle)
+        for platform, user_id in entry.identities.items():
+            owner = identities.setdefault((platform, user_id), entry.handle)
+            if owner != entry.handle:
+                where: tuple[Any, ...] = ("people", index, "identities", platform)
+                problems.append(
+                    ConfigProblem(
+                        str(sources["people.yaml"]),
+                        _nearest_line(people_lines, where),
+                        _field(where),
+                        f"{platform} identity {user_id!r} also belongs to {owner}",
+                    )
+                )
+    granted: dict[str, set[Role]] = {}
+    for role, handles in roles.roles.items():
+        for index, handle in enumerate(handles):
+            if handle not in seen:
+                where = ("roles", role.value, index)
+                problems.append(
+                    ConfigProblem(
+                        str(sources["roles.yaml"]),
+                        _nearest_line(roles_lines, where),
+                        _field(where),
+                        f"{handle!r} is not in people.yaml",
+                    )
+                )
+            granted.setdefault(handle, set()).add(role)
+    if problems:
+        return None
+    return Directory.of(
+        Person(
+            handle=e.handle,
+            name=e.name,
+            roles=frozenset(granted.get(e.handle, set())),
+            identities=dict(e.identities),
+            locale=e.locale,
+        )
+        for e in people.people
+    )
+
+
+def _line_map(text: str) -> dict[tuple[Any, ...], int]:
+    node = yaml.compose(text)
+    return dict(_lines(node, ())) if node is not None else {}
+
+
+def _lines(node: yaml.Node, path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], int]]:
+    """Every path in a YAML document with the line it starts on (1-based)."""
+    yield path, node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            name = key.value
+            yield (*path, name), key.start_mark.line + 1
+            yield from _lines(value, (*path, name))
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            yield from _lines(item, (*path, index))
+
+
+def _nearest_line(lines: Mapping[tuple[Any, ...], int], loc: tuple[Any, ...]) -> int | None:
+    for end in range(len(loc), -1, -1):
+        key = tuple(str(part) if not isinstance(part, int) else part for part in loc[:end])
+        if key in lines:
+            return lines[key]
+    return None
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text

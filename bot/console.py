@@ -1,0 +1,179 @@
+"""The console: chat with Shipwatch in a terminal, or rehearse a launch on a virtual clock.
+
+A line starting with ``/`` is a command from the current person in the current
+channel; a line starting with ``:`` is a directive (``:as``, ``:in``,
+``:advance``, ``:now``, ``:press``, ``:quit``); a line starting with ``#`` is a
+comment, so drill scripts can explain themselves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from typing import TextIO
+
+from bot.adapters.console import ConsoleAdapter
+from bot.app import Application
+from commands.grammar import parse_duration
+from commands.invocations import ButtonPress, CommandInvocation, Outcome
+from playbooks.effects import Conversation
+from playbooks.errors import UsageError
+from playbooks.messages import Text, t
+
+PLATFORM = "console"
+
+
+def channel_name(raw: str) -> str:
+    name = raw.strip()
+    return name if name.startswith("#") else f"#{name}"
+
+
+class Console:
+    def __init__(
+        self,
+        app: Application,
+        adapter: ConsoleAdapter,
+        *,
+        user: str,
+        channel: str,
+        locale: str,
+    ) -> None:
+        self.app = app
+        self.adapter = adapter
+        self.user = user
+        self.channel = channel_name(channel)
+        self.tr = app.translator(locale)
+        self._event = 0
+
+    async def run(self, read_line: Callable[[str], Awaitable[str | None]]) -> None:
+        person = self.app.config.directory.get(self.user)
+        handle = person.handle if person else self.user
+        self.note(t("console.banner", handle=handle, channel=self.channel))
+        if self.app.clock.virtual:
+            self.note(t("console.drill_banner", now=self.app.clock.now()))
+        await self.app.settle()
+        while True:
+            line = await read_line(f"{self.user}@{self.channel}> ")
+            if line is None:
+                return
+            if not await self.handle_line(line):
+                return
+
+    async def handle_line(self, line: str) -> bool:
+        """Handle one line; False when the console should close."""
+        text = line.strip()
+        if not text or text.startswith("#"):
+            return True
+        if text.startswith(":"):
+            keep_going = await self.directive(text)
+        else:
+            self._event += 1
+            outcome = await self.app.dispatch(
+                CommandInvocation(
+                    platform=PLATFORM,
+                    user_id=self.user,
+                    conversation=Conversation(PLATFORM, self.channel),
+                    text=text,
+                )
+            )
+            self.show(outcome)
+            keep_going = True
+        await self.app.settle()
+        return keep_going
+
+    def show(self, outcome: Outcome) -> None:
+        if outcome.reply is None or outcome.reply_to is None:
+            return
+        self.adapter.show(
+            outcome.reply_to.channel, outcome.reply, self.app.translator(outcome.locale)
+        )
+
+    def note(self, text: Text) -> None:
+        self.adapter.say(self.tr(text))
+
+    async def directive(self, text: str) -> bool:
+        name, _, argument = text.partition(" ")
+        argument = argument.strip()
+        name = name.lower()
+        if name in (":quit", ":q", ":exit"):
+            return False
+        if name == ":help":
+            self.note(t("console.directives"))
+        elif name == ":now":
+            self.note(t("console.now", now=self.app.clock.now()))
+        elif name == ":as":
+            self._as(argument)
+        elif name == ":in":
+            if not argument:
+                self.note(t("console.needs_argument", directive=":in", usage=":in #CHANNEL"))
+            else:
+                self.channel = channel_name(argument)
+                self.note(t("console.in", channel=self.channel))
+        elif name == ":advance":
+            await self._advance(argument)
+        elif name == ":press":
+            await self._press(argument)
+        else:
+            self.note(
+                t("console.unknown_directive", value=name, directives=t("console.directives"))
+            )
+        return True
+
+    def _as(self, argument: str) -> None:
+        directory = self.app.config.directory
+        person = directory.get(argument) if argument else None
+        if person is None or "console" not in person.identities:
+            known = ", ".join(sorted(directory.people))
+            self.note(t("console.unknown_person", value=argument, known=known))
+            return
+        self.user = person.identities["console"]
+        self.note(t("console.as", handle=person.handle))
+
+    async def _advance(self, argument: str) -> None:
+        if not self.app.clock.virtual:
+            self.note(t("console.drill_only"))
+            return
+        if not argument:
+            self.note(t("console.needs_argument", directive=":advance", usage=":advance 10m"))
+            return
+        try:
+            delta = parse_duration(argument)
+        except UsageError as error:
+            self.note(error.text)
+            return
+        await self.app.advance_to(self.app.clock.now() + delta)
+        self.note(t("console.advanced", now=self.app.clock.now()))
+
+    async def _press(self, argument: str) -> None:
+        if not argument:
+            self.note(t("console.needs_argument", directive=":press", usage=":press ACTION_ID"))
+            return
+        outcome = await self.app.dispatch(
+            ButtonPress(
+                platform=PLATFORM,
+                user_id=self.user,
+                conversation=Conversation(PLATFORM, self.channel),
+                action_id=argument,
+            )
+        )
+        self.show(outcome)
+
+
+def line_reader(stream: TextIO, *, interactive: bool) -> Callable[[str], Awaitable[str | None]]:
+    """Read lines off the event loop: with a prompt at a terminal, silently from a pipe."""
+
+    async def read(prompt: str) -> str | None:
+        if interactive:
+            try:
+                return await asyncio.to_thread(input, prompt)
+            except EOFError:
+                return None
+        line = await asyncio.to_thread(stream.readline)
+        return line if line else None
+
+    return read
+
+
+def stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()

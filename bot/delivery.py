@@ -1,0 +1,165 @@
+"""The outbox worker: delivers committed messages in order, with back-off and a dead letter."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine
+
+from bot.adapters.base import Adapter
+from bot.clock import Clock
+from bot.i18n import Translator
+from bot.metrics import Metrics
+from playbooks.errors import AdapterError
+from playbooks.messages import message_from_json, t
+from storage.models import OutboxMessage
+from storage.repositories import outbox
+from storage.unit_of_work import unit_of_work
+
+log = logging.getLogger("shipwatch.delivery")
+MIN_DELAY = timedelta(milliseconds=100)
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        adapters: Mapping[str, Adapter],
+        clock: Clock,
+        translator_for: Callable[[OutboxMessage], Translator],
+        metrics: Metrics,
+        max_attempts: int,
+        backoff: timedelta,
+        backoff_cap: timedelta,
+        rng: random.Random,
+    ) -> None:
+        self._engine = engine
+        self._adapters = adapters
+        self._clock = clock
+        self._translator_for = translator_for
+        self._metrics = metrics
+        self._max_attempts = max_attempts
+        self._backoff = backoff
+        self._backoff_cap = backoff_cap
+        self._rng = rng
+        self._lock = asyncio.Lock()
+        self._wake = asyncio.Event()
+        self._stopping = False
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def deliver_due(self) -> int:
+        """Deliver everything due now, conversation by conversation, in order."""
+        delivered = 0
+        async with self._lock:
+            while not self._stopping:
+                with unit_of_work(self._engine) as session:
+                    rows = outbox.deliverable(session, now=self._clock.now())
+                if not rows:
+                    break
+                for row in rows:
+                    delivered += await self._deliver(row)
+        return delivered
+
+    def next_attempt(self) -> datetime | None:
+        with unit_of_work(self._engine) as session:
+            return outbox.next_attempt(session)
+
+    async def run(self) -> None:
+        """Deliver until stopped, waking on new messages or the next retry time."""
+        while not self._stopping:
+            try:
+                await self.deliver_due()
+            except Exception:
+                log.exception("delivery loop failed; retrying")
+            timeout = 5.0
+            upcoming = self.next_attempt()
+            if upcoming is not None:
+                timeout = min(timeout, max(0.0, (upcoming - self._clock.now()).total_seconds()))
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=max(timeout, 0.01))
+
+    async def stop(self) -> None:
+        """Finish the delivery in flight; whatever is left stays in the outbox for next time."""
+        self._stopping = True
+        self._wake.set()
+        async with self._lock:
+            pass
+
+    async def _deliver(self, row: OutboxMessage) -> int:
+        adapter = self._adapters.get(row.platform)
+        try:
+            if adapter is None:
+                reason = f"no adapter is running for platform {row.platform!r}"
+                raise AdapterError(t("delivery.failed", reason=reason), permanent=True)
+            message = message_from_json(row.message)
+            tr = self._translator_for(row)
+            if row.kind == "direct":
+                await adapter.direct_message(row.address, message, tr=tr)
+            else:
+                await adapter.post(row.address, message, tr=tr)
+        except AdapterError as error:
+            self._failed(row, str(error.text.params.get("reason") or error.text.key), error)
+            return 0
+        except Exception as error:
+            log.exception("delivery failed", extra={"outbox_id": row.id})
+            self._failed(row, f"{type(error).__name__}: {error}", None)
+            return 0
+        with unit_of_work(self._engine) as session:
+            stored = outbox.get(session, message_id=row.id or 0)
+            if stored is not None:
+                stored.state, stored.sent_at = "sent", self._clock.now()
+                stored.attempts += 1
+                session.add(stored)
+        self._metrics.deliveries.labels(row.platform).inc()
+        return 1
+
+    def _failed(self, row: OutboxMessage, reason: str, error: AdapterError | None) -> None:
+        self._metrics.delivery_failures.labels(row.platform).inc()
+        now = self._clock.now()
+        with unit_of_work(self._engine) as session:
+            stored = outbox.get(session, message_id=row.id or 0)
+            if stored is None:
+                return
+            stored.attempts += 1
+            stored.last_error = reason[:500]
+            permanent = error is not None and error.permanent
+            if permanent or stored.attempts >= self._max_attempts:
+                stored.state = "dead"
+                log.error(
+                    "message undeliverable",
+                    extra={
+                        "outbox_id": stored.id,
+                        "conversation": stored.conversation_key,
+                        "attempts": stored.attempts,
+                        "reason": stored.last_error,
+                    },
+                )
+            else:
+                stored.next_attempt_at = now + self._delay(stored.attempts, error)
+                log.warning(
+                    "delivery failed; will retry",
+                    extra={
+                        "outbox_id": stored.id,
+                        "attempts": stored.attempts,
+                        "retry_at": stored.next_attempt_at.isoformat(),
+                        "reason": stored.last_error,
+                    },
+                )
+            session.add(stored)
+
+    def _delay(self, attempts: int, error: AdapterError | None) -> timedelta:
+        if error is not None and error.retry_after is not None:
+            return max(MIN_DELAY, timedelta(seconds=error.retry_after))
+        exponential = self._backoff * (2 ** (attempts - 1))
+        capped = min(exponential, self._backoff_cap)
+        # "Full jitter" between half and all of the step keeps retries from marching in step.
+        return max(MIN_DELAY, capped * (0.5 + self._rng.random() / 2))

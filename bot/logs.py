@@ -1,0 +1,55 @@
+"""Structured logging: one JSON object per line on stderr, with secrets scrubbed."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+_SECRETISH = re.compile(r"(?i)(token|secret|password|passwd|authorization|signature|sign)")
+_URL_PASSWORD = re.compile(r"(://[^:/@\s]+:)[^@\s]+@")
+
+
+class JsonFormatter(logging.Formatter):
+    """Renders a record and its ``extra`` fields as a single JSON line."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__()
+        self._secrets = [s for s in secrets if len(s) >= 4]
+
+    def format(self, record: logging.LogRecord) -> str:
+        event: dict[str, Any] = {
+            "at": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "event": record.getMessage(),
+        }
+        for key, value in vars(record).items():
+            if key in _STANDARD or key.startswith("_"):
+                continue
+            event[key] = "[redacted]" if _SECRETISH.search(key) else value
+        if record.exc_info:
+            event["error"] = self.formatException(record.exc_info)
+        return self.scrub(json.dumps(event, ensure_ascii=False, default=str))
+
+    def scrub(self, text: str) -> str:
+        text = _URL_PASSWORD.sub(r"\1***@", text)
+        for secret in self._secrets:
+            text = text.replace(secret, "[redacted]")
+        return text
+
+
+def configure(level: str, *, secrets: Iterable[str] = ()) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter(secrets))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # Third-party chatter stays at warnings unless we are debugging.
+    for noisy in ("apscheduler", "aiohttp.access", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING if level != "DEBUG" else logging.DEBUG)

@@ -1,0 +1,65 @@
+"""Prometheus metrics for one Application (its own registry: no global state)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from prometheus_client import CollectorRegistry, Counter, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+
+class Metrics:
+    def __init__(
+        self,
+        *,
+        outbox_depth: Callable[[], dict[str, int]],
+        timers_armed: Callable[[], int],
+    ) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.commands = Counter(
+            "shipwatch_commands",
+            "Invocations handled, by command and outcome.",
+            ["command", "outcome"],
+            registry=self.registry,
+        )
+        self.delivery_failures = Counter(
+            "shipwatch_delivery_failures",
+            "Failed delivery attempts, by platform.",
+            ["platform"],
+            registry=self.registry,
+        )
+        self.deliveries = Counter(
+            "shipwatch_deliveries",
+            "Messages delivered, by platform.",
+            ["platform"],
+            registry=self.registry,
+        )
+        self.registry.register(_Live(outbox_depth, timers_armed))
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+class _Live(Collector):
+    """Gauges read at scrape time from the database, the source of truth."""
+
+    def __init__(
+        self, outbox_depth: Callable[[], dict[str, int]], timers_armed: Callable[[], int]
+    ) -> None:
+        self._outbox_depth = outbox_depth
+        self._timers_armed = timers_armed
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        depth = GaugeMetricFamily(
+            "shipwatch_outbox_messages", "Outbox messages by state.", labels=["state"]
+        )
+        for state, count in sorted(self._outbox_depth().items()):
+            depth.add_metric([state], count)
+        yield depth
+        yield GaugeMetricFamily(
+            "shipwatch_timers_armed", "Durable timers waiting to fire.", value=self._timers_armed()
+        )
+
+    def describe(self) -> Iterator[GaugeMetricFamily]:
+        return iter(())

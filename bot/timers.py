@@ -1,0 +1,94 @@
+"""Durable timers: database rows are the truth; APScheduler arms them on the wall clock."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+from sqlalchemy import Engine
+
+from bot.clock import Clock
+from storage.repositories import timers
+from storage.unit_of_work import unit_of_work
+
+log = logging.getLogger("shipwatch.timers")
+SWEEP_SECONDS = 30
+
+
+class TimerService:
+    """Arms every pending timer in the scheduler and fires it through ``fire``.
+
+    On a virtual clock nothing is scheduled: the drill's ``:advance`` walks the
+    database rows in due order instead, so tests never wait on real time.
+    """
+
+    def __init__(
+        self, *, engine: Engine, clock: Clock, fire: Callable[[str], Awaitable[object]]
+    ) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._fire = fire
+        self._scheduler: AsyncIOScheduler | None = None
+
+    async def start(self) -> None:
+        """Fire what fell due while we were down (once, marked late), then arm the rest."""
+        await self.fire_due()
+        if self._clock.virtual:
+            return
+        self._scheduler = AsyncIOScheduler(timezone=UTC)
+        self._scheduler.start()
+        self._scheduler.add_job(
+            self.sweep, "interval", seconds=SWEEP_SECONDS, id="__sweep__", coalesce=True
+        )
+        self.sweep()
+
+    async def stop(self) -> None:
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+            self._scheduler = None
+
+    def sweep(self) -> None:
+        """Arm every pending row the scheduler does not know yet (armed by another process)."""
+        if self._scheduler is None:
+            return
+        with unit_of_work(self._engine) as session:
+            pending = [(row.key, row.due_at) for row in timers.pending(session)]
+        for key, due_at in pending:
+            if self._scheduler.get_job(key) is None:
+                self.arm(key, due_at)
+
+    def arm(self, key: str, due_at: datetime) -> None:
+        if self._scheduler is None:
+            return
+        self._scheduler.add_job(
+            self._fire,
+            DateTrigger(run_date=due_at),
+            args=[key],
+            id=key,
+            replace_existing=True,
+            misfire_grace_time=None,
+        )
+
+    def cancel(self, key: str) -> None:
+        if self._scheduler is not None and self._scheduler.get_job(key) is not None:
+            self._scheduler.remove_job(key)
+
+    def armed_count(self) -> int:
+        if self._scheduler is None:
+            return 0
+        return sum(1 for job in self._scheduler.get_jobs() if job.id != "__sweep__")
+
+    async def fire_due(self) -> int:
+        """Fire every pending timer due by now, in due order."""
+        with unit_of_work(self._engine) as session:
+            due = [row.key for row in timers.pending(session, due_before=self._clock.now())]
+        for key in due:
+            await self._fire(key)
+        return len(due)
+
+    def next_due(self) -> datetime | None:
+        with unit_of_work(self._engine) as session:
+            return timers.next_due(session)

@@ -1,0 +1,1 @@
+"""The application layer: every request that changes state is a command."""

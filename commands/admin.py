@@ -1,0 +1,114 @@
+"""/audit, /admin and /config: the operator's view of the bot itself."""
+
+from __future__ import annotations
+
+from commands.context import CommandContext
+from commands.grammar import Choice, Integer
+from commands.registry import Arg, CommandSpec, Flag, ParsedCommand
+from playbooks.errors import InvalidTransition, NotFound
+from playbooks.messages import Message, MessageField, Severity, raw, t
+from playbooks.people import Role
+from storage.repositories import audit, channels, outbox
+
+LOCALES = ("en", "zh")
+
+
+def show_audit(ctx: CommandContext, cmd: ParsedCommand) -> Message:
+    entries = audit.latest(ctx.session, limit=cmd.flags["limit"])
+    if not entries:
+        return Message.of(t("audit.empty"))
+    return Message(
+        blocks=(t("audit.header", count=len(entries)),),
+        fields=tuple(
+            MessageField(
+                t("audit.row_label", at=e.at, actor=e.actor, outcome=e.outcome),
+                raw(e.text if len(e.text) <= 200 else e.text[:199] + "…"),
+            )
+            for e in entries
+        ),
+    )
+
+
+def show_outbox(ctx: CommandContext, cmd: ParsedCommand) -> Message:
+    depth = outbox.depth(ctx.session)
+    dead = outbox.dead(ctx.session)
+    blocks = [t("outbox.depth", pending=depth["pending"], sent=depth["sent"], dead=depth["dead"])]
+    if not dead:
+        blocks.append(t("outbox.no_dead"))
+    return Message(
+        blocks=tuple(blocks),
+        fields=tuple(
+            MessageField(
+                t(
+                    "outbox.dead_label",
+                    id=row.id,
+                    conversation=row.conversation_key,
+                    attempts=row.attempts,
+                ),
+                raw(row.last_error or "-"),
+            )
+            for row in dead
+        ),
+        severity=Severity.WARNING if dead else Severity.INFO,
+    )
+
+
+def redeliver(ctx: CommandContext, cmd: ParsedCommand) -> Message:
+    message_id: int = cmd.args["id"]
+    row = outbox.get(ctx.session, message_id=message_id)
+    if row is None:
+        raise NotFound(t("outbox.not_found", id=message_id))
+    if row.state != "dead":
+        raise InvalidTransition(t("outbox.not_dead", id=message_id, state=row.state))
+    row.state, row.attempts, row.next_attempt_at = "pending", 0, ctx.now
+    ctx.session.add(row)
+    return Message.of(t("outbox.requeued", id=message_id), severity=Severity.SUCCESS)
+
+
+def set_locale(ctx: CommandContext, cmd: ParsedCommand) -> Message:
+    locale: str = cmd.args["locale"]
+    channels.set_locale(
+        ctx.session,
+        platform=ctx.conversation.platform,
+        channel=ctx.conversation.channel,
+        locale=locale,
+    )
+    ctx.audit_detail = f"locale={locale}"
+    return Message.of(t("config.locale_set", locale=locale), severity=Severity.SUCCESS)
+
+
+SPECS = (
+    CommandSpec(
+        family="audit",
+        verb=None,
+        handler=show_audit,
+        summary="help.audit.summary",
+        flags=(Flag("limit", Integer(maximum=200), default=20),),
+        role=Role.ADMIN,
+    ),
+    CommandSpec(
+        family="admin",
+        verb="outbox",
+        handler=show_outbox,
+        summary="help.admin.outbox.summary",
+        role=Role.ADMIN,
+    ),
+    CommandSpec(
+        family="admin",
+        verb="redeliver",
+        handler=redeliver,
+        summary="help.admin.redeliver.summary",
+        args=(Arg("id", Integer(metavar="ID")),),
+        role=Role.ADMIN,
+        changes_state=True,
+    ),
+    CommandSpec(
+        family="config",
+        verb="locale",
+        handler=set_locale,
+        summary="help.config.locale.summary",
+        args=(Arg("locale", Choice(LOCALES)),),
+        role=Role.RESPONDER,
+        changes_state=True,
+    ),
+)

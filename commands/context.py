@@ -1,0 +1,44 @@
+"""What a handler is given: the session, the time, who is asking, where, and an effect list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
+
+from sqlmodel import Session
+
+from commands.registry import CommandTable
+from playbooks.effects import Conversation, Effect
+from playbooks.people import Directory, Person
+
+
+@dataclass(slots=True)
+class CommandContext:
+    """One command's world. Handlers read state through ``session`` and append to
+    ``effects``; the pipeline writes the effects in the same transaction and commits once.
+
+    Handlers are synchronous on purpose: they run while the transaction holds the
+    database, and nothing may be awaited while it does.
+    """
+
+    session: Session
+    now: datetime
+    actor: Person
+    conversation: Conversation
+    directory: Directory
+    table: CommandTable
+    tz: tzinfo
+    effects: list[Effect] = field(default_factory=list)
+    audit_detail: str = ""
+
+
+@dataclass(slots=True)
+class TimerContext:
+    """A timer firing: like a command, without a person. ``late_by`` is set when the
+    timer fires well after its due time (the bot was down)."""
+
+    session: Session
+    now: datetime
+    directory: Directory
+    late_by: timedelta | None
+    effects: list[Effect] = field(default_factory=list)

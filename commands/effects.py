@@ -1,0 +1,115 @@
+"""Write a transition's effects in the command's own transaction (the transactional outbox)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlmodel import Session
+
+from playbooks.effects import ArmTimer, CancelTimer, Conversation, DirectMessage, Effect, Post
+from playbooks.messages import Message, message_to_json
+from playbooks.people import Directory
+from storage.repositories import actions, outbox, timers
+
+BUTTON_LIFETIME = timedelta(days=7)
+
+
+@dataclass(slots=True)
+class Applied:
+    armed: list[tuple[str, datetime]] = field(default_factory=list)
+    cancelled: list[str] = field(default_factory=list)
+    enqueued: int = 0
+
+
+def with_tokens(
+    session: Session,
+    message: Message,
+    *,
+    conversation: Conversation,
+    now: datetime,
+    new_token: Callable[[], str],
+) -> Message:
+    """Give every button a short token that stands for its command."""
+    if not message.buttons:
+        return message
+    buttons = []
+    for button in message.buttons:
+        token = new_token()
+        actions.issue(
+            session,
+            token=token,
+            command=button.command,
+            platform=conversation.platform,
+            channel=conversation.channel,
+            now=now,
+            expires_at=now + BUTTON_LIFETIME,
+        )
+        buttons.append(dataclasses.replace(button, action_id=token))
+    return dataclasses.replace(message, buttons=tuple(buttons))
+
+
+def apply(
+    session: Session,
+    effects: Iterable[Effect],
+    *,
+    now: datetime,
+    directory: Directory,
+    new_token: Callable[[], str],
+    reachable: frozenset[str],
+) -> Applied:
+    applied = Applied()
+    for effect in effects:
+        match effect:
+            case Post(conversation=conversation, message=message):
+                message = with_tokens(
+                    session, message, conversation=conversation, now=now, new_token=new_token
+                )
+                outbox.enqueue(
+                    session,
+                    platform=conversation.platform,
+                    address=conversation.channel,
+                    kind="post",
+                    message=message_to_json(message),
+                    now=now,
+                )
+                applied.enqueued += 1
+            case DirectMessage(person=handle, message=message):
+                platform, address = _reach(directory, handle, reachable)
+                message = with_tokens(
+                    session,
+                    message,
+                    conversation=Conversation(platform, f"@{handle}"),
+                    now=now,
+                    new_token=new_token,
+                )
+                outbox.enqueue(
+                    session,
+                    platform=platform,
+                    address=address,
+                    kind="direct",
+                    message=message_to_json(message),
+                    now=now,
+                )
+                applied.enqueued += 1
+            case ArmTimer(key=key, kind=kind, due_at=due_at, payload=payload):
+                timers.arm(session, key=key, kind=kind, due_at=due_at, payload=payload, now=now)
+                applied.armed.append((key, due_at))
+            case CancelTimer(key=key):
+                if timers.cancel(session, key=key):
+                    applied.cancelled.append(key)
+    return applied
+
+
+def _reach(directory: Directory, handle: str, reachable: frozenset[str]) -> tuple[str, str]:
+    """The first of a person's identities, in their preferred order, on a running platform."""
+    person = directory.get(handle)
+    identities = person.identities.items() if person else ()
+    for platform, user_id in identities:
+        if platform in reachable:
+            return platform, user_id
+    # Someone we cannot reach on any running platform still shows up in the console
+    # (and, with no console running, in the dead letters an admin reviews).
+    return "console", handle

@@ -1,0 +1,51 @@
+"""The ways in: a person's command, a button press, a timer firing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from playbooks.effects import Conversation
+from playbooks.messages import Message
+
+
+@dataclass(frozen=True, slots=True)
+class CommandInvocation:
+    """A command line typed by someone on some platform."""
+
+    platform: str
+    user_id: str
+    conversation: Conversation
+    text: str
+    event_id: str | None = None  # the platform's delivery id, for the idempotency ledger
+
+
+@dataclass(frozen=True, slots=True)
+class ButtonPress:
+    platform: str
+    user_id: str
+    conversation: Conversation
+    action_id: str
+    event_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TimerFired:
+    key: str
+
+
+Invocation = CommandInvocation | ButtonPress | TimerFired
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What came of one invocation: the reply, and what the runtime must now arm or send."""
+
+    status: str  # ok | usage | denied | refused | error | duplicate | ignored
+    command: str
+    reply: Message | None = None
+    reply_to: Conversation | None = None
+    locale: str = "en"
+    armed: list[tuple[str, datetime]] = field(default_factory=list)
+    cancelled: list[str] = field(default_factory=list)
+    enqueued: int = 0

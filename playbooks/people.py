@@ -1,0 +1,64 @@
+"""People, their chat identities and their roles: who may do what."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    RELEASE_MANAGER = "release-manager"
+    INCIDENT_COMMANDER = "incident-commander"
+    RESPONDER = "responder"
+    VIEWER = "viewer"
+
+
+# A role also grants the roles it implies: an admin may do anything, a release
+# manager or incident commander may do what a responder does, and so on down.
+_IMPLIES: Mapping[Role, frozenset[Role]] = {
+    Role.ADMIN: frozenset(Role),
+    Role.RELEASE_MANAGER: frozenset({Role.RELEASE_MANAGER, Role.RESPONDER, Role.VIEWER}),
+    Role.INCIDENT_COMMANDER: frozenset({Role.INCIDENT_COMMANDER, Role.RESPONDER, Role.VIEWER}),
+    Role.RESPONDER: frozenset({Role.RESPONDER, Role.VIEWER}),
+    Role.VIEWER: frozenset({Role.VIEWER}),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    handle: str
+    name: str
+    roles: frozenset[Role] = frozenset()
+    # platform → that platform's user id, in the person's preferred order
+    identities: Mapping[str, str] = field(default_factory=dict)
+    locale: str | None = None
+
+    def has_role(self, needed: Role) -> bool:
+        return any(needed in _IMPLIES[role] for role in self.roles)
+
+
+@dataclass(frozen=True, slots=True)
+class Directory:
+    """Everyone Shipwatch knows, looked up by handle or by platform identity."""
+
+    people: Mapping[str, Person]
+
+    @classmethod
+    def of(cls, people: Iterable[Person]) -> Directory:
+        return cls({p.handle: p for p in people})
+
+    def get(self, handle: str) -> Person | None:
+        return self.people.get(handle.lstrip("@").lower())
+
+    def by_identity(self, platform: str, user_id: str) -> Person | None:
+        for person in self.people.values():
+            if person.identities.get(platform) == user_id:
+                return person
+        return None
+
+
+def guest(platform: str, user_id: str) -> Person:
+    """Someone talking to the bot who is not in the directory: no roles at all."""
+    return Person(handle=f"{platform}:{user_id}", name=user_id, identities={platform: user_id})

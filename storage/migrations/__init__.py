@@ -1,0 +1,1 @@
+"""Alembic migrations, applied at start and by ``shipwatch db upgrade``."""

@@ -1,0 +1,120 @@
+"""The tables. Playbooks may import these types; nothing here imports the other rooms."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime
+
+
+def _utc(**kwargs: Any) -> Any:
+    return Field(sa_type=UTCDateTime, **kwargs)
+
+
+class Timer(SQLModel, table=True):
+    """A durable timer: the database row is the truth, the scheduler only a cache of it."""
+
+    __tablename__ = "timers"
+    __table_args__ = (Index("ix_timers_state_due", "state", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200, unique=True)
+    kind: str = Field(max_length=100)
+    due_at: datetime = _utc()
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    state: str = Field(default="pending", max_length=20)  # pending | fired | cancelled
+    fired_at: datetime | None = _utc(default=None, nullable=True)
+    fired_late: bool = False
+    created_at: datetime = _utc()
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A message committed with the state change that caused it, delivered later."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_state_next", "state", "next_attempt_at"),
+        Index("ix_outbox_conversation", "conversation_key", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=40)
+    address: str = Field(max_length=200)
+    conversation_key: str = Field(max_length=250)
+    kind: str = Field(default="post", max_length=20)  # post | direct
+    message: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    state: str = Field(default="pending", max_length=20)  # pending | sent | dead
+    attempts: int = 0
+    next_attempt_at: datetime = _utc()
+    last_error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = _utc()
+    sent_at: datetime | None = _utc(default=None, nullable=True)
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who did what, with which arguments, and how it ended."""
+
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _utc(index=True)
+    actor: str = Field(max_length=200, index=True)
+    platform: str = Field(max_length=40)
+    conversation: str = Field(max_length=250)
+    command: str = Field(max_length=100)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    outcome: str = Field(max_length=20)  # ok | denied | usage | invalid | error
+    detail: str = Field(default="", sa_column=Column(Text, nullable=False))
+
+
+class SeenEvent(SQLModel, table=True):
+    """The idempotency ledger: an inbound event id handled once."""
+
+    __tablename__ = "seen_events"
+    __table_args__ = (UniqueConstraint("source", "event_id", name="uq_seen_events_source_event"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=40)
+    event_id: str = Field(max_length=200)
+    seen_at: datetime = _utc()
+
+
+class Reminder(SQLModel, table=True):
+    __tablename__ = "reminders"
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=40)
+    channel: str = Field(max_length=200)
+    author: str = Field(max_length=200)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    due_at: datetime = _utc()
+    state: str = Field(default="pending", max_length=20)
+    created_at: datetime = _utc()
+    cancelled_by: str | None = Field(default=None, max_length=200)
+
+
+class ActionToken(SQLModel, table=True):
+    """A button's short token and the command it stands for."""
+
+    __tablename__ = "action_tokens"
+
+    token: str = Field(primary_key=True, max_length=40)
+    command: str = Field(max_length=500)
+    platform: str = Field(max_length=40)
+    channel: str = Field(max_length=200)
+    created_at: datetime = _utc()
+    expires_at: datetime = _utc()
+
+
+class ChannelSetting(SQLModel, table=True):
+    """Per-conversation preferences, such as the language of replies."""
+
+    __tablename__ = "channel_settings"
+
+    platform: str = Field(primary_key=True, max_length=40)
+    channel: str = Field(primary_key=True, max_length=200)
+    locale: str | None = Field(default=None, max_length=10)

@@ -1,0 +1,1 @@
+"""Repositories: typed queries over one table each, given the session explicitly."""

@@ -1,0 +1,83 @@
+"""The transactional outbox: messages written with the state, delivered in order."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from storage.models import OutboxMessage
+
+
+def enqueue(
+    session: Session,
+    *,
+    platform: str,
+    address: str,
+    kind: str,
+    message: Mapping[str, Any],
+    now: datetime,
+) -> OutboxMessage:
+    row = OutboxMessage(
+        platform=platform,
+        address=address,
+        conversation_key=f"{platform}:{address}",
+        kind=kind,
+        message=dict(message),
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def deliverable(session: Session, *, now: datetime, limit: int = 100) -> list[OutboxMessage]:
+    """Rows due now, oldest first, at most one per conversation.
+
+    A conversation whose oldest pending row is still backing off is skipped
+    entirely, so a later message never overtakes an earlier one.
+    """
+    heads = (
+        select(func.min(OutboxMessage.id))
+        .where(OutboxMessage.state == "pending")
+        .group_by(col(OutboxMessage.conversation_key))
+    )
+    query = (
+        select(OutboxMessage)
+        .where(col(OutboxMessage.id).in_(heads), col(OutboxMessage.next_attempt_at) <= now)
+        .order_by(col(OutboxMessage.id))
+        .limit(limit)
+    )
+    return list(session.exec(query).all())
+
+
+def next_attempt(session: Session) -> datetime | None:
+    return session.exec(
+        select(func.min(OutboxMessage.next_attempt_at)).where(OutboxMessage.state == "pending")
+    ).one()
+
+
+def get(session: Session, *, message_id: int) -> OutboxMessage | None:
+    return session.get(OutboxMessage, message_id)
+
+
+def dead(session: Session, *, limit: int = 20) -> Sequence[OutboxMessage]:
+    return session.exec(
+        select(OutboxMessage)
+        .where(OutboxMessage.state == "dead")
+        .order_by(col(OutboxMessage.id).desc())
+        .limit(limit)
+    ).all()
+
+
+def depth(session: Session) -> dict[str, int]:
+    rows = session.exec(
+        select(OutboxMessage.state, func.count()).group_by(col(OutboxMessage.state))
+    ).all()
+    counts = {"pending": 0, "sent": 0, "dead": 0}
+    counts.update({state: n for state, n in rows})
+    return counts

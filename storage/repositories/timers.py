@@ -1,0 +1,84 @@
+"""Durable timers: arm, cancel, claim exactly once."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlmodel import Session, col, select
+
+from storage.models import Timer
+
+
+def arm(
+    session: Session,
+    *,
+    key: str,
+    kind: str,
+    due_at: datetime,
+    payload: Mapping[str, Any],
+    now: datetime,
+) -> Timer:
+    """Arm ``key`` for ``due_at``; an existing timer of that key is moved, not duplicated."""
+    timer = session.exec(select(Timer).where(Timer.key == key)).first()
+    if timer is None:
+        timer = Timer(key=key, kind=kind, due_at=due_at, payload=dict(payload), created_at=now)
+    else:
+        timer.kind, timer.due_at, timer.payload = kind, due_at, dict(payload)
+        timer.state, timer.fired_at, timer.fired_late = "pending", None, False
+    session.add(timer)
+    session.flush()
+    return timer
+
+
+def cancel(session: Session, *, key: str) -> bool:
+    result = session.execute(
+        update(Timer)
+        .where(col(Timer.key) == key, col(Timer.state) == "pending")
+        .values(state="cancelled")
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def claim(session: Session, *, key: str, now: datetime, late: bool) -> Timer | None:
+    """Mark a pending, due timer fired and return it; None if another worker got there first."""
+    result = session.execute(
+        update(Timer)
+        .where(col(Timer.key) == key, col(Timer.state) == "pending", col(Timer.due_at) <= now)
+        .values(state="fired", fired_at=now, fired_late=late)
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return None
+    return session.exec(select(Timer).where(Timer.key == key)).one()
+
+
+def pending(session: Session, *, due_before: datetime | None = None) -> Sequence[Timer]:
+    query = select(Timer).where(Timer.state == "pending")
+    if due_before is not None:
+        query = query.where(col(Timer.due_at) <= due_before)
+    return session.exec(query.order_by(col(Timer.due_at), col(Timer.id))).all()
+
+
+def next_due(session: Session) -> datetime | None:
+    return session.exec(select(func.min(Timer.due_at)).where(Timer.state == "pending")).one()
+
+
+def count_pending(session: Session) -> int:
+    return session.exec(
+        select(func.count()).select_from(Timer).where(Timer.state == "pending")
+    ).one()
+
+
+def get(session: Session, *, key: str) -> Timer | None:
+    return session.exec(select(Timer).where(Timer.key == key)).first()
+
+
+def mark_failed(session: Session, *, key: str, now: datetime) -> None:
+    """A timer whose handler crashed is set aside rather than retried forever."""
+    session.execute(
+        update(Timer)
+        .where(col(Timer.key) == key, col(Timer.state) == "pending")
+        .values(state="failed", fired_at=now)
+    )
