@@ -152,11 +152,17 @@ class Application:
             raise RuntimeError("advance_to needs a virtual clock")
         await self.timers.fire_due()
         await self.delivery.deliver_due()
+        previous: datetime | None = None
         while True:
             upcoming = [t for t in (self.timers.next_due(), self.delivery.next_attempt()) if t]
             step = min(upcoming, default=None)
             if step is None or step > target:
                 break
+            if step == previous and step <= self.clock.now():
+                # Nothing due can make progress: stop rather than spin (and say so).
+                log.error("virtual clock stalled", extra={"at": step.isoformat()})
+                break
+            previous = step
             self.clock.advance_to(max(step, self.clock.now()))
             await self.timers.fire_due()
             await self.delivery.deliver_due()

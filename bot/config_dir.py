@@ -208,5 +208,7 @@ def _nearest_line(lines: Mapping[tuple[Any, ...], int], loc: tuple[Any, ...]) ->
 def _field(loc: tuple[Any, ...]) -> str:
     text = ""
     for part in loc:
+        if part == "[key]":  # pydantic's marker for "the key itself", already named before it
+            continue
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
     return text

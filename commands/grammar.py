@@ -46,8 +46,9 @@ def tokenize(line: str) -> list[Token]:
             tokens.append(Token(line[i + 1 : end], quoted=True))
             i = end + 1
             continue
+        # A quote opens only at the start of a word, so "bob's" stays one word.
         start = i
-        while i < n and not line[i].isspace() and line[i] not in _QUOTES:
+        while i < n and not line[i].isspace():
             i += 1
         tokens.append(Token(line[start:i]))
     return tokens

@@ -41,14 +41,9 @@ def deliverable(session: Session, *, now: datetime, limit: int = 100) -> list[Ou
     A conversation whose oldest pending row is still backing off is skipped
     entirely, so a later message never overtakes an earlier one.
     """
-    heads = (
-        select(func.min(OutboxMessage.id))
-        .where(OutboxMessage.state == "pending")
-        .group_by(col(OutboxMessage.conversation_key))
-    )
     query = (
         select(OutboxMessage)
-        .where(col(OutboxMessage.id).in_(heads), col(OutboxMessage.next_attempt_at) <= now)
+        .where(col(OutboxMessage.id).in_(_heads()), col(OutboxMessage.next_attempt_at) <= now)
         .order_by(col(OutboxMessage.id))
         .limit(limit)
     )
@@ -56,9 +51,22 @@ def deliverable(session: Session, *, now: datetime, limit: int = 100) -> list[Ou
 
 
 def next_attempt(session: Session) -> datetime | None:
+    """When the next delivery can happen: the earliest retry among conversation heads
+    (a message queued behind another cannot go first, whatever its own time)."""
     return session.exec(
-        select(func.min(OutboxMessage.next_attempt_at)).where(OutboxMessage.state == "pending")
+        select(func.min(OutboxMessage.next_attempt_at)).where(
+            col(OutboxMessage.id).in_(_heads())
+        )
     ).one()
+
+
+def _heads() -> Any:
+    """The oldest pending message of every conversation."""
+    return (
+        select(func.min(OutboxMessage.id))
+        .where(OutboxMessage.state == "pending")
+        .group_by(col(OutboxMessage.conversation_key))
+    )
 
 
 def get(session: Session, *, message_id: int) -> OutboxMessage | None:

@@ -1,0 +1,1 @@
+"""Speed and memory benchmarks for Shipwatch: ``python -m bench`` runs them all."""

@@ -1,0 +1,76 @@
+"""Run the three benchmarks, each in a fresh process, and print their figures against targets."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# Each benchmark runs in its own process, so peak RSS and warm caches belong to it alone.
+BENCHMARKS = {"dispatch": 600.0, "timers": 300.0, "startup": 300.0}  # name: timeout in seconds
+MAX_NOTES = 8
+
+
+def run(name: str, timeout: float) -> dict[str, object]:
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", f"bench.{name}"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return {"benchmark": name, "error": f"did not finish within {timeout:g} s"}
+    lines = done.stdout.strip().splitlines()
+    notes = done.stderr.strip().splitlines()
+    if done.returncode != 0 or not lines:
+        return {"benchmark": name, "error": f"exited {done.returncode}", "notes": notes}
+    figures: dict[str, object] = json.loads(lines[-1])
+    figures["notes"] = notes
+    return figures
+
+
+def show(result: dict[str, object]) -> str:
+    name = result["benchmark"]
+    if "error" in result:
+        verdict = "ERROR"
+        print(f"\n== {name}: ERROR ({result['error']})")
+    else:
+        verdict = "PASS" if result["pass"] else "MISS"
+        print(f"\n== {name}: {verdict} (target: {result['target']})")
+    for key, value in result.items():
+        if key not in ("benchmark", "target", "pass", "error", "notes"):
+            print(f"   {key:<18} {value}")
+    notes = result.get("notes")
+    if isinstance(notes, list) and notes:
+        print(f"   stderr ({len(notes)} lines):")
+        for line in notes[:MAX_NOTES]:
+            print(f"     {line}")
+        if len(notes) > MAX_NOTES:
+            print(f"     … {len(notes) - MAX_NOTES} more")
+    return verdict
+
+
+def main() -> int:
+    load = " ".join(f"{n:.2f}" for n in os.getloadavg())
+    print(
+        f"Shipwatch benchmarks on {os.cpu_count()} CPUs, {platform.platform()}, "
+        f"Python {platform.python_version()}, load average {load}",
+        flush=True,
+    )
+    verdicts = {}
+    for name, timeout in BENCHMARKS.items():
+        verdicts[name] = show(run(name, timeout))
+        sys.stdout.flush()
+    print("\n" + "  ".join(f"{name} {verdict}" for name, verdict in verdicts.items()))
+    # A missed target is a finding, not a failure; only a benchmark that broke fails the run.
+    return 1 if "ERROR" in verdicts.values() else 0
+
+
+sys.exit(main())

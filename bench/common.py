@@ -1,0 +1,62 @@
+"""What the benchmarks share: settings for a throwaway database, an app, percentiles."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Callable, Sequence
+from typing import TextIO
+
+from sqlalchemy import Engine
+
+from bot.adapters.console import ConsoleAdapter
+from bot.app import Application, open_database
+from bot.clock import Clock
+from bot.config_dir import load
+from bot.settings import Settings
+
+
+def clean_environ() -> dict[str, str]:
+    """This process's environment without any ``SHIPWATCH_*`` setting from the shell."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("SHIPWATCH_")}
+
+
+def settings(database_url: str) -> Settings:
+    """This database and otherwise the shipped defaults.
+
+    ``.env`` is not read, and any ``SHIPWATCH_*`` variable is removed from this (benchmark)
+    process's environment so a developer's shell cannot change what is measured.
+    """
+    for name in [n for n in os.environ if n.startswith("SHIPWATCH_")]:
+        del os.environ[name]
+    return Settings(_env_file=None, database_url=database_url)
+
+
+def build_app(
+    database_url: str, clock: Clock, out: TextIO
+) -> tuple[Application, ConsoleAdapter, Engine]:
+    """An Application wired as ``shipwatch console`` wires it, printing into ``out``."""
+    config = settings(database_url)
+    engine = open_database(config)
+    adapter = ConsoleAdapter(out)
+    app = Application(
+        settings=config,
+        config=load(None),
+        engine=engine,
+        clock=clock,
+        adapters={"console": adapter},
+    )
+    return app, adapter, engine
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    """The nearest-rank percentile ``p`` (0-100) of ``values``."""
+    ordered = sorted(values)
+    rank = max(1, math.ceil(p / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def run_as_script(main: Callable[[], dict[str, object]]) -> None:
+    """``python -m bench.NAME`` prints the figures as one JSON line for ``bench.__main__``."""
+    print(json.dumps(main()), flush=True)

@@ -1,0 +1,127 @@
+"""The outbox worker: retries with back-off, honours retry_after, keeps order, dead-letters."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import Session, col, select
+
+from storage.models import OutboxMessage
+from tests.conftest import HarnessFactory
+from tests.fakes.adapters import FailingAdapter
+
+pytestmark = pytest.mark.usefixtures("database_url")
+
+
+def rows(engine: object) -> list[OutboxMessage]:
+    with Session(engine) as session:  # type: ignore[arg-type]
+        return list(session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id))).all())
+
+
+async def test_failed_delivery_is_retried_with_backoff(make_harness: HarnessFactory) -> None:
+    adapter = FailingAdapter(failures=2)
+    h = await make_harness(adapter=adapter, outbox_backoff_seconds=10)
+    await h.say("/remind 1m ping")
+    await h.advance(minutes=1)
+    assert adapter.sent == [] and adapter.attempts == 1
+    [row] = rows(h.app.engine)
+    assert row.state == "pending" and row.attempts == 1 and row.last_error == "boom"
+    first_wait = row.next_attempt_at - h.clock.now()
+    assert timedelta(seconds=5) <= first_wait <= timedelta(seconds=10), "jittered 10 s step"
+
+    await h.advance(seconds=10)
+    [row] = rows(h.app.engine)
+    assert row.attempts == 2 and row.state == "pending"
+    second_wait = row.next_attempt_at - h.clock.now()
+    assert timedelta(seconds=10) <= second_wait <= timedelta(seconds=20), "the step doubles"
+
+    await h.advance(seconds=20)
+    assert [s.lines[-1] for s in adapter.sent] == ["ping"]
+    [row] = rows(h.app.engine)
+    assert row.state == "sent" and row.attempts == 3
+
+
+async def test_platform_retry_after_is_honoured(make_harness: HarnessFactory) -> None:
+    adapter = FailingAdapter(failures=1, retry_after=42)
+    h = await make_harness(adapter=adapter)
+    await h.say("/remind 1m ping")
+    await h.advance(minutes=1)
+    [row] = rows(h.app.engine)
+    assert row.next_attempt_at == h.clock.now() + timedelta(seconds=42)
+    await h.advance(seconds=41)
+    assert adapter.sent == []
+    await h.advance(seconds=1)
+    assert len(adapter.sent) == 1
+
+
+async def test_gives_up_into_dead_letters_that_admins_can_see(
+    make_harness: HarnessFactory,
+) -> None:
+    adapter = FailingAdapter(failures=100, crash=True)
+    h = await make_harness(adapter=adapter, outbox_max_attempts=3, outbox_backoff_seconds=1)
+    await h.say("/remind 1m doomed")
+    await h.advance(hours=1)
+    assert adapter.attempts == 3, "bounded attempts"
+    [row] = rows(h.app.engine)
+    assert row.state == "dead"
+    assert row.last_error == "ConnectionResetError: peer went away"
+
+    listing = h.reply_text(await h.say("/admin outbox"))
+    assert "1 undeliverable" in listing
+    assert f"#{row.id} to console:#ops after 3 attempts" in listing
+
+    adapter.failures = 0
+    requeued = await h.say(f"/admin redeliver {row.id}")
+    assert requeued.status == "ok"
+    assert [s.lines[-1] for s in adapter.sent] == ["doomed"]
+
+
+async def test_permanent_error_is_not_retried(make_harness: HarnessFactory) -> None:
+    adapter = FailingAdapter(failures=5, permanent=True)
+    h = await make_harness(adapter=adapter)
+    await h.say("/remind 1m nowhere")
+    await h.advance(hours=1)
+    assert adapter.attempts == 1
+    assert rows(h.app.engine)[0].state == "dead"
+
+
+async def test_a_failing_message_holds_back_its_own_conversation_only(
+    make_harness: HarnessFactory,
+) -> None:
+    adapter = FailingAdapter(failures=1, retry_after=60)
+    h = await make_harness(adapter=adapter)
+    await h.say("/remind 1m first in ops")
+    await h.say("/remind 1m second in ops")
+    await h.say("/remind 2m in releases", channel="#releases")
+    await h.advance(minutes=1)
+    assert adapter.sent == [], "the second ops message waits behind the first"
+    await h.advance(minutes=1)
+    ops = [s.lines[-1] for s in adapter.sent if s.address == "#ops"]
+    releases = [s.lines[-1] for s in adapter.sent if s.address == "#releases"]
+    assert ops == ["first in ops", "second in ops"]
+    assert releases == ["in releases"]
+
+
+async def test_message_to_a_platform_without_adapter_is_dead_lettered(
+    make_harness: HarnessFactory,
+) -> None:
+    from commands.effects import apply
+    from playbooks.effects import Conversation, Post
+    from playbooks.messages import Message, raw
+    from storage.unit_of_work import unit_of_work
+
+    h = await make_harness()
+    with unit_of_work(h.app.engine) as session:
+        apply(
+            session,
+            [Post(Conversation("slack", "C123"), Message.of(raw("hi")))],
+            now=h.clock.now(),
+            directory=h.app.config.directory,
+            new_token=lambda: "t",
+            reachable=frozenset({"console"}),
+        )
+    await h.app.settle()
+    [row] = rows(h.app.engine)
+    assert row.state == "dead"
+    assert row.last_error == "no adapter is running for platform 'slack'"

@@ -1,0 +1,63 @@
+"""Health, readiness and metrics over real HTTP on loopback."""
+
+from __future__ import annotations
+
+import aiohttp
+import pytest
+
+from bot.app import Application
+from bot.clock import VirtualClock
+from bot.config_dir import load
+from bot.http import serve
+from bot.settings import Settings
+from storage.engine import make_engine
+from tests.conftest import START, HarnessFactory
+from tests.fakes.adapters import RecordingAdapter
+
+
+async def get(port: int, path: str) -> tuple[int, str]:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"http://127.0.0.1:{port}{path}") as response,
+    ):
+        return response.status, await response.text()
+
+
+@pytest.mark.usefixtures("database_url")
+async def test_health_ready_and_metrics(make_harness: HarnessFactory) -> None:
+    h = await make_harness()
+    await h.say("/remind 10m a")
+    await h.say("/remind 10x a")
+    runner, port = await serve(h.app, host="127.0.0.1", port=0)
+    try:
+        assert await get(port, "/healthz") == (200, '{"status": "ok"}')
+        status, body = await get(port, "/readyz")
+        assert status == 200 and "ready" in body
+        status, metrics = await get(port, "/metrics")
+        assert status == 200
+        assert 'shipwatch_commands_total{command="remind",outcome="ok"} 1.0' in metrics
+        assert 'shipwatch_commands_total{command="-",outcome="usage"} 1.0' in metrics
+        assert 'shipwatch_outbox_messages{state="pending"} 0.0' in metrics
+        assert "shipwatch_timers_armed 1.0" in metrics
+        assert "shipwatch_delivery_failures_total" in metrics or "delivery_failures" in metrics
+    finally:
+        await runner.cleanup()
+
+
+async def test_not_ready_until_migrated(sqlite_url: str) -> None:
+    engine = make_engine(sqlite_url)  # no migrations applied
+    app = Application(
+        settings=Settings(database_url=sqlite_url),
+        config=load(None),
+        engine=engine,
+        clock=VirtualClock(START),
+        adapters={"console": RecordingAdapter()},
+    )
+    runner, port = await serve(app, host="127.0.0.1", port=0)
+    try:
+        status, body = await get(port, "/readyz")
+        assert status == 503 and "migrations" in body
+        assert (await get(port, "/healthz"))[0] == 200
+    finally:
+        await runner.cleanup()
+        engine.dispose()

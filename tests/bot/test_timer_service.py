@@ -1,0 +1,55 @@
+"""The wall-clock path: APScheduler arms durable timer rows and fires them through dispatch."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from sqlalchemy import Engine
+
+from bot.clock import WallClock
+from bot.timers import TimerService
+from storage.repositories import timers
+from storage.unit_of_work import unit_of_work
+
+
+async def test_overdue_fire_on_start_then_scheduler_fires_new_ones(engine: Engine) -> None:
+    clock = WallClock()
+    fired: list[str] = []
+    second = asyncio.Event()
+
+    async def fire(key: str) -> None:
+        fired.append(key)
+        with unit_of_work(engine) as session:
+            timers.claim(session, key=key, now=clock.now(), late=False)
+        if key == "armed-after-start":
+            second.set()
+
+    now = clock.now()
+    with unit_of_work(engine) as session:
+        timers.arm(session, key="overdue", kind="x", due_at=now - timedelta(hours=1), payload={}, now=now)
+        timers.arm(session, key="later", kind="x", due_at=now + timedelta(days=1), payload={}, now=now)
+    service = TimerService(engine=engine, clock=clock, fire=fire)
+    await service.start()
+    try:
+        assert fired == ["overdue"], "an overdue timer fires once, at start"
+        assert service.armed_count() == 1, "the future one is armed in the scheduler"
+
+        # A row written by another process is picked up by the sweep.
+        with unit_of_work(engine) as session:
+            timers.arm(
+                session,
+                key="armed-after-start",
+                kind="x",
+                due_at=now - timedelta(seconds=1),
+                payload={},
+                now=now,
+            )
+        service.sweep()
+        await asyncio.wait_for(second.wait(), timeout=10)
+        assert fired == ["overdue", "armed-after-start"]
+
+        service.cancel("later")
+        assert service.armed_count() == 0
+    finally:
+        await service.stop()

@@ -1,0 +1,186 @@
+"""The one road: parse, authorize, handle, write effects, commit, reply — on both databases."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from storage.models import ActionToken, AuditEntry, OutboxMessage, Reminder, SeenEvent, Timer
+from tests.conftest import HarnessFactory
+
+pytestmark = pytest.mark.usefixtures("database_url")
+
+
+def count(session: Session, model: type) -> int:
+    return session.exec(select(func.count()).select_from(model)).one()
+
+
+def counts(engine: object) -> dict[str, int]:
+    with Session(engine) as session:  # type: ignore[arg-type]
+        return {
+            m.__name__: count(session, m)
+            for m in (Reminder, Timer, OutboxMessage, AuditEntry, ActionToken, SeenEvent)
+        }
+
+
+async def test_reminder_is_posted_after_its_delay(make_harness: HarnessFactory) -> None:
+    h = await make_harness()
+    outcome = await h.say("/remind 10m check the canary dashboards")
+    assert outcome.status == "ok"
+    assert "Reminder #1 set for 2026-11-23 01:10 UTC (in 10m)" in h.reply_text(outcome)
+    assert outcome.armed and outcome.armed[0][0] == "reminder:1"
+
+    await h.advance(minutes=9, seconds=59)
+    assert h.adapter.sent == []
+    await h.advance(seconds=1)
+    assert [(s.kind, s.address) for s in h.adapter.sent] == [("post", "#ops")]
+    assert h.adapter.sent[0].lines == ["⏰ Reminder from @alice:", "check the canary dashboards"]
+
+    await h.advance(hours=1)
+    assert len(h.adapter.sent) == 1, "a timer fires once"
+
+
+async def test_state_change_is_audited_with_who_and_what(make_harness: HarnessFactory) -> None:
+    h = await make_harness()
+    await h.say("/remind 5m deploy window opens", user="bob")
+    with Session(h.app.engine) as session:
+        entry = session.exec(select(AuditEntry)).one()
+    assert (entry.actor, entry.command, entry.outcome) == ("bob", "remind", "ok")
+    assert entry.text == "/remind 5m deploy window opens"
+    assert entry.conversation == "console:#ops"
+
+
+async def test_person_without_role_is_denied_and_audited(make_harness: HarnessFactory) -> None:
+    h = await make_harness()
+    outcome = await h.say("/remind 5m hello", user="mallory")
+    assert outcome.status == "denied"
+    assert "needs the responder role" in h.reply_text(outcome)
+    found = counts(h.app.engine)
+    assert found["Reminder"] == 0 and found["Timer"] == 0
+    with Session(h.app.engine) as session:
+        entry = session.exec(select(AuditEntry)).one()
+    assert (entry.actor, entry.outcome, entry.detail) == ("mallory", "denied", "responder")
+
+
+async def test_admin_commands_need_admin(make_harness: HarnessFactory) -> None:
+    h = await make_harness()
+    assert (await h.say("/audit", user="bob")).status == "denied"
+    assert (await h.say("/admin outbox", user="carol")).status == "denied"
+    assert (await h.say("/audit", user="alice")).status == "ok"
+
+
+async def test_unknown_platform_user_is_a_guest_who_can_read(make_harness: HarnessFactory) -> None:
+    h = await make_harness()
+    who = await h.say("/whoami", user="stranger")
+    assert "not in Shipwatch’s directory" in h.reply_text(who)
+    assert (await h.say("/remind 5m x", user="stranger")).status == "denied"
+
+
+@pytest.mark.parametrize(
+    ("line", "key_part"),
+    [
+        ("/remind 10x check", "not a duration"),
+        ("/remind 2020-01-01T10:00 check", "has already passed"),
+        ("/remind 10m", "text is missing"),
+        ("/remnd 10m check", "Did you mean /remind?"),
+        ("/reminders cancel nine", "not a whole number"),
+        ("/remind 10m " + "x" * 4000, "at most 4000"),
+        ('/remind 10m "unclosed', "never closed"),
+    ],
+)
+async def test_bad_input_is_one_sentence_and_writes_nothing(
+    make_harness: HarnessFactory, line: str, key_part: str
+) -> None:
+    h = await make_harness()
+    before = counts(h.app.engine)
+    outcome = await h.say(line)
+    assert outcome.status in ("usage", "refused")
+    text = h.reply_text(outcome)
+    assert key_part in text
+    assert "Traceback" not in text
+    after = counts(h.app.engine)
+    assert after["Reminder"] == before["Reminder"] == 0
+    assert after["Timer"] == 0 and after["OutboxMessage"] == 0 and after["ActionToken"] == 0
+
+
+async def test_refusals_speak_the_channel_language(make_harness: HarnessFactory) -> None:
+    h = await make_harness()
+    await h.say("/config locale zh", user="bob")
+    outcome = await h.say("/remind 10x check")
+    assert "不是时长" in h.reply_text(outcome)
+    assert "用法：/remind" in h.reply_text(outcome)
+
+
+async def test_same_event_id_twice_changes_nothing(make_harness: HarnessFactory) -> None:
+    h = await make_harness()
+    first = await h.say("/remind 10m once only", event_id="Ev123")
+    second = await h.say("/remind 10m once only", event_id="Ev123")
+    assert first.status == "ok"
+    assert second.status == "duplicate" and second.reply is None
+    found = counts(h.app.engine)
+    assert found["Reminder"] == 1 and found["Timer"] == 1 and found["SeenEvent"] == 1
+    third = await h.say("/remind 10m once only", event_id="Ev124")
+    assert third.status == "ok"
+
+
+async def test_cancel_button_cancels_and_the_reminder_never_fires(
+    make_harness: HarnessFactory,
+) -> None:
+    h = await make_harness()
+    outcome = await h.say("/remind 10m stand-up")
+    assert outcome.reply is not None
+    token = outcome.reply.buttons[0].action_id
+    assert token and len(token) <= 64, "button payloads stay short (Telegram allows 64 bytes)"
+    pressed = await h.press(token)
+    assert pressed.status == "ok"
+    assert "Reminder #1 cancelled" in h.reply_text(pressed)
+    await h.advance(minutes=30)
+    assert h.adapter.sent == []
+    again = await h.press(token)
+    assert "already cancelled" in h.reply_text(again)
+
+
+async def test_only_author_or_admin_cancels(make_harness: HarnessFactory) -> None:
+    h = await make_harness()
+    await h.say("/remind 10m bob's reminder", user="bob")
+    refused = await h.say("/reminders cancel 1", user="carol")
+    assert refused.status == "refused"
+    assert "belongs to @bob" in h.reply_text(refused)
+    assert (await h.say("/reminders cancel 1", user="alice")).status == "ok"
+
+
+async def test_unknown_and_expired_buttons(make_harness: HarnessFactory) -> None:
+    h = await make_harness()
+    assert "not known here" in h.reply_text(await h.press("nope"))
+    outcome = await h.say("/remind 30d far away")
+    assert outcome.reply is not None
+    token = outcome.reply.buttons[0].action_id
+    await h.advance(days=8)
+    assert "has expired" in h.reply_text(await h.press(token))
+
+
+async def test_reminders_lists_only_this_channel(make_harness: HarnessFactory) -> None:
+    h = await make_harness()
+    await h.say("/remind 10m ops thing")
+    await h.say("/remind 20m release thing", channel="#releases")
+    listing = h.reply_text(await h.say("/reminders"))
+    assert "ops thing" in listing and "release thing" not in listing
+
+
+async def test_absolute_time_is_read_in_the_configured_zone(make_harness: HarnessFactory) -> None:
+    h = await make_harness(timezone="Asia/Shanghai")
+    outcome = await h.say("/remind 2026-11-23T09:30 coffee")
+    assert "2026-11-23 09:30 CST (in 30m)" in h.reply_text(outcome)
+
+
+async def test_help_is_generated_from_declarations(make_harness: HarnessFactory) -> None:
+    h = await make_harness()
+    text = h.reply_text(await h.say("/help"))
+    for usage in ("/remind <when> <text…>", "/reminders cancel <id>", "/audit [--limit N]"):
+        assert usage in text
+    topic = h.reply_text(await h.say("/help reminders"))
+    assert "/reminders cancel <id>" in topic and "needs the responder role" in topic
+    assert "/audit" not in topic
+    zh = await h.say("/help remnders")
+    assert "Did you mean “reminders”?" in h.reply_text(zh)

@@ -1,0 +1,188 @@
+"""Shared fixtures: a fresh database per test (SQLite, and PostgreSQL where marked), apps on a
+virtual clock, and a guard that fails any test reaching beyond this machine."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from bot.app import Application
+from bot.clock import VirtualClock
+from bot.config_dir import load
+from bot.settings import Settings
+from commands.invocations import ButtonPress, CommandInvocation, Outcome
+from playbooks.effects import Conversation
+from storage import migrate
+from storage.engine import make_engine, normalise_url
+from tests.fakes.adapters import RecordingAdapter
+
+DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+START = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # Monday 09:00 in Asia/Shanghai
+
+
+# --- no test reaches the real network -------------------------------------------------------
+
+_real_connect = socket.socket.connect
+
+
+def _guarded_connect(self: socket.socket, address: Any) -> Any:
+    if self.family in (socket.AF_INET, socket.AF_INET6):
+        host = address[0]
+        if host not in ("127.0.0.1", "::1", "localhost") and not str(host).startswith("127."):
+            raise AssertionError(f"a test tried to reach {host}: tests stay on this machine")
+    return _real_connect(self, address)
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Settings come from the test, never from the developer's shell or .env."""
+    for name in list(os.environ):
+        if name.startswith("SHIPWATCH_") and name != "SHIPWATCH_TEST_POSTGRES_URL":
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+
+
+# --- databases ------------------------------------------------------------------------------
+
+
+def postgres_admin_url() -> str:
+    return normalise_url(os.environ.get("SHIPWATCH_TEST_POSTGRES_URL", DEFAULT_POSTGRES))
+
+
+def _postgres_or_skip() -> str:
+    url = postgres_admin_url()
+    try:
+        engine = create_engine(url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        engine.dispose()
+    except Exception as error:
+        message = f"PostgreSQL at {make_url(url).render_as_string()} is unreachable: {error}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return url
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A brand-new PostgreSQL database for one test, dropped afterwards."""
+    admin_url = _postgres_or_skip()
+    name = f"shipwatch_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each storage test runs once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/shipwatch.db"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path}/shipwatch.db"
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    migrate.upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+# --- applications on a virtual clock -------------------------------------------------------
+
+
+class Harness:
+    """An Application on a virtual clock, with helpers to talk to it as people do."""
+
+    def __init__(self, app: Application, adapter: RecordingAdapter, clock: VirtualClock) -> None:
+        self.app = app
+        self.adapter = adapter
+        self.clock = clock
+        self._events = 0
+
+    async def say(
+        self, text: str, *, user: str = "alice", channel: str = "#ops", event_id: str | None = None
+    ) -> Outcome:
+        outcome = await self.app.dispatch(
+            CommandInvocation("console", user, Conversation("console", channel), text, event_id)
+        )
+        await self.app.settle()
+        return outcome
+
+    async def press(self, action_id: str, *, user: str = "alice") -> Outcome:
+        outcome = await self.app.dispatch(
+            ButtonPress("console", user, Conversation("console", "#ops"), action_id)
+        )
+        await self.app.settle()
+        return outcome
+
+    def reply_text(self, outcome: Outcome) -> str:
+        assert outcome.reply is not None
+        from bot.render import plain_lines
+
+        return "\n".join(plain_lines(outcome.reply, self.app.translator(outcome.locale)))
+
+    async def advance(self, **delta: float) -> None:
+        from datetime import timedelta
+
+        await self.app.advance_to(self.clock.now() + timedelta(**delta))
+
+
+HarnessFactory = Callable[..., Any]
+
+
+@pytest.fixture
+async def make_harness(database_url: str) -> AsyncIterator[HarnessFactory]:
+    built: list[Harness] = []
+
+    async def build(
+        *, adapter: RecordingAdapter | None = None, start: datetime = START, **settings: Any
+    ) -> Harness:
+        engine = make_engine(database_url)
+        migrate.upgrade(engine)
+        adapter = adapter or RecordingAdapter()
+        clock = VirtualClock(start)
+        app = Application(
+            settings=Settings(database_url=database_url, **settings),
+            config=load(None),
+            engine=engine,
+            clock=clock,
+            adapters={adapter.platform: adapter},
+            seed=0,
+        )
+        await app.start()
+        harness = Harness(app, adapter, clock)
+        built.append(harness)
+        return harness
+
+    yield build
+    for harness in built:
+        await harness.app.stop()
+        harness.app.engine.dispose()

@@ -1,0 +1,1 @@
+"""Fakes that implement Shipwatch's own protocols, shared by the tests."""

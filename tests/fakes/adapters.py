@@ -1,0 +1,77 @@
+"""Adapters for tests: one that records what it is asked to send, one that fails on cue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.adapters.base import Capabilities
+from bot.i18n import Translator
+from bot.render import plain_lines
+from playbooks.errors import AdapterError
+from playbooks.messages import Message, t
+
+
+@dataclass
+class Sent:
+    kind: str  # post | direct
+    address: str
+    lines: list[str]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+@dataclass
+class RecordingAdapter:
+    """Keeps every delivery, rendered as the console would render it."""
+
+    platform: str = "console"
+    capabilities: Capabilities = field(
+        default_factory=lambda: Capabilities(
+            callback_buttons=True, edits=False, ephemeral=False, max_length=4000
+        )
+    )
+    sent: list[Sent] = field(default_factory=list)
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    async def post(self, channel: str, message: Message, *, tr: Translator) -> str | None:
+        self.sent.append(Sent("post", channel, plain_lines(message, tr)))
+        return str(len(self.sent))
+
+    async def direct_message(self, user_id: str, message: Message, *, tr: Translator) -> str | None:
+        self.sent.append(Sent("direct", user_id, plain_lines(message, tr)))
+        return str(len(self.sent))
+
+
+@dataclass
+class FailingAdapter(RecordingAdapter):
+    """Fails the next ``failures`` deliveries, then records like its parent.
+
+    ``retry_after`` imitates a platform's rate-limit answer; ``permanent`` one that
+    will never succeed (channel not found).
+    """
+
+    failures: int = 0
+    retry_after: float | None = None
+    permanent: bool = False
+    crash: bool = False
+    attempts: int = 0
+
+    async def post(self, channel: str, message: Message, *, tr: Translator) -> str | None:
+        self.attempts += 1
+        if self.failures > 0:
+            self.failures -= 1
+            if self.crash:
+                raise ConnectionResetError("peer went away")
+            raise AdapterError(
+                t("delivery.failed", reason="rate limited" if self.retry_after else "boom"),
+                retry_after=self.retry_after,
+                permanent=self.permanent,
+            )
+        return await super().post(channel, message, tr=tr)

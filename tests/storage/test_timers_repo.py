@@ -1,0 +1,71 @@
+"""Durable timer rows: arm, move, cancel and claim exactly once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine
+
+from storage.repositories import timers
+from storage.unit_of_work import unit_of_work
+
+NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
+
+
+def test_arm_then_claim_once(engine: Engine) -> None:
+    with unit_of_work(engine) as session:
+        timers.arm(session, key="k", kind="x", due_at=NOW, payload={"a": 1}, now=NOW)
+    with unit_of_work(engine) as session:
+        assert timers.claim(session, key="k", now=NOW - timedelta(seconds=1), late=False) is None
+        claimed = timers.claim(session, key="k", now=NOW, late=False)
+        assert claimed is not None and claimed.payload == {"a": 1}
+        assert claimed.due_at == NOW and claimed.due_at.tzinfo is not None
+    with unit_of_work(engine) as session:
+        assert timers.claim(session, key="k", now=NOW, late=False) is None
+
+
+def test_rearming_a_key_moves_it(engine: Engine) -> None:
+    with unit_of_work(engine) as session:
+        timers.arm(session, key="k", kind="x", due_at=NOW, payload={}, now=NOW)
+        timers.arm(session, key="k", kind="x", due_at=NOW + timedelta(hours=1), payload={}, now=NOW)
+    with unit_of_work(engine) as session:
+        assert timers.count_pending(session) == 1
+        assert timers.next_due(session) == NOW + timedelta(hours=1)
+
+
+def test_cancelled_timer_is_never_claimed(engine: Engine) -> None:
+    with unit_of_work(engine) as session:
+        timers.arm(session, key="k", kind="x", due_at=NOW, payload={}, now=NOW)
+    with unit_of_work(engine) as session:
+        assert timers.cancel(session, key="k")
+        assert not timers.cancel(session, key="k")
+    with unit_of_work(engine) as session:
+        assert timers.claim(session, key="k", now=NOW, late=False) is None
+        assert timers.pending(session) == []
+
+
+def test_pending_come_in_due_order(engine: Engine) -> None:
+    with unit_of_work(engine) as session:
+        for minutes in (30, 10, 20):
+            timers.arm(
+                session,
+                key=f"k{minutes}",
+                kind="x",
+                due_at=NOW + timedelta(minutes=minutes),
+                payload={},
+                now=NOW,
+            )
+    with unit_of_work(engine) as session:
+        due = timers.pending(session, due_before=NOW + timedelta(minutes=20))
+        assert [t.key for t in due] == ["k10", "k20"]
+
+
+def test_rollback_leaves_nothing(engine: Engine) -> None:
+    try:
+        with unit_of_work(engine) as session:
+            timers.arm(session, key="k", kind="x", due_at=NOW, payload={}, now=NOW)
+            raise RuntimeError("crash before commit")
+    except RuntimeError:
+        pass
+    with unit_of_work(engine) as session:
+        assert timers.count_pending(session) == 0
