@@ -6,13 +6,14 @@ The package ships defaults for every file; a file of the same name in
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from playbooks.people import Directory, Person, Role
 
@@ -49,10 +50,27 @@ class _Strict(BaseModel):
 
 
 class PersonEntry(_Strict):
-    handle: str = Field(pattern=HANDLE)
+    handle: str
     name: str = Field(min_length=1, max_length=200)
     identities: dict[str, str] = Field(default_factory=dict)
-    locale: str | None = Field(default=None, pattern="^(en|zh)$")
+    locale: str | None = None
+
+    @field_validator("handle")
+    @classmethod
+    def _handle(cls, value: str) -> str:
+        if not re.fullmatch(HANDLE, value):
+            raise ValueError(
+                f"{value!r} is not a handle; use lowercase letters, digits, '.', '_' or '-' "
+                "(like alice or wang.wei)"
+            )
+        return value
+
+    @field_validator("locale")
+    @classmethod
+    def _locale(cls, value: str | None) -> str | None:
+        if value is not None and value not in ("en", "zh"):
+            raise ValueError(f"{value!r} is not a language Shipwatch speaks; use en or zh")
+        return value
 
 
 class PeopleFile(_Strict):
@@ -111,8 +129,9 @@ def _parse(path: Path, model: type[M], problems: list[ConfigProblem]) -> M | Non
     except ValidationError as error:
         for item in error.errors():
             loc = tuple(item["loc"])
+            message = item["msg"].removeprefix("Value error, ")
             problems.append(
-                ConfigProblem(str(path), _nearest_line(lines, loc), _field(loc), item["msg"])
+                ConfigProblem(str(path), _nearest_line(lines, loc), _field(loc), message)
             )
         return None
 
