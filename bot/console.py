@@ -9,7 +9,9 @@ comment, so drill scripts can explain themselves.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
+import threading
 from collections.abc import Awaitable, Callable
 from typing import TextIO
 
@@ -161,16 +163,39 @@ class Console:
 
 
 def line_reader(stream: TextIO, *, interactive: bool) -> Callable[[str], Awaitable[str | None]]:
-    """Read lines off the event loop: with a prompt at a terminal, silently from a pipe."""
+    """Read lines off the event loop: with a prompt at a terminal, silently from a pipe.
 
-    async def read(prompt: str) -> str | None:
+    Each read runs on a daemon thread, so Ctrl-C never leaves the process waiting
+    for a line that will not come.
+    """
+    if interactive:
+        with contextlib.suppress(ImportError):
+            import readline  # noqa: F401  (line editing and history for input())
+
+    def read_one(prompt: str) -> str | None:
         if interactive:
             try:
-                return await asyncio.to_thread(input, prompt)
+                return input(prompt)
             except EOFError:
                 return None
-        line = await asyncio.to_thread(stream.readline)
+        line = stream.readline()
         return line if line else None
+
+    async def read(prompt: str) -> str | None:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[str | None] = loop.create_future()
+
+        def settle(line: str | None) -> None:
+            if not future.done():
+                future.set_result(line)
+
+        def worker() -> None:
+            line = read_one(prompt)
+            with contextlib.suppress(RuntimeError):  # the loop closed first
+                loop.call_soon_threadsafe(settle, line)
+
+        threading.Thread(target=worker, name="console-input", daemon=True).start()
+        return await future
 
     return read
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from commands.context import CommandContext
 from commands.grammar import Word
-from commands.registry import Arg, CommandSpec, ParsedCommand, _unknown
+from commands.registry import Arg, CommandSpec, ParsedCommand, did_you_mean
 from playbooks.errors import NotFound
 from playbooks.messages import Message, MessageField, Text, raw, t
 
@@ -18,7 +18,7 @@ def show_help(ctx: CommandContext, cmd: ParsedCommand) -> Message:
         return Message(blocks=tuple(lines))
     family = str(topic).lstrip("/").lower()
     if family not in ctx.table.families:
-        raise NotFound(_unknown("help.unknown_topic", family, ctx.table.families))
+        raise NotFound(did_you_mean("help.unknown_topic", family, ctx.table.families))
     lines = [t("help.topic", family=family)]
     for spec in ctx.table.specs(family):
         lines.append(_line(spec))

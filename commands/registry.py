@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from commands.grammar import ParseContext, Token, ValueType, tokenize
 from playbooks.errors import UsageError
-from playbooks.messages import Message, t
+from playbooks.messages import Message, Text, t
 from playbooks.people import Role
 
 if TYPE_CHECKING:
@@ -107,7 +107,7 @@ class CommandTable:
         family = tokens[0].text[1:].split("@", 1)[0].lower() if tokens else ""
         verbs = self._families.get(family)
         if verbs is None:
-            raise UsageError(_unknown("grammar.unknown_command", family, self.families))
+            raise UsageError(did_you_mean("grammar.unknown_command", family, self.families))
         spec, rest = self._pick_verb(family, verbs, tokens[1:])
         return _bind(spec, rest, ctx, text)
 
@@ -129,11 +129,13 @@ class CommandTable:
                 t("grammar.missing_verb", family=family, verbs=", ".join(named_verbs)), usage=usage
             )
         raise UsageError(
-            _unknown("grammar.unknown_verb", first.text, named_verbs, family=family), usage=usage
+            did_you_mean("grammar.unknown_verb", first.text, named_verbs, family=family),
+            usage=usage,
         )
 
 
-def _unknown(key: str, word: str, known: list[str], **extra: Any) -> Any:
+def did_you_mean(key: str, word: str, known: list[str], **extra: Any) -> Text:
+    """``key.suggest`` naming the closest known word, or ``key`` listing them all."""
     guesses = difflib.get_close_matches(word.lower(), known, n=1, cutoff=0.6)
     if guesses:
         return t(f"{key}.suggest", value=word, suggestion=guesses[0], **extra)
@@ -158,9 +160,15 @@ def _bind(spec: CommandSpec, tokens: list[Token], ctx: ParseContext, text: str) 
             continue
         name, has_value, inline_value = token.text[2:].partition("=")
         flag = flags_by_name.get(name.lower())
+        if flag is None and not flags_by_name:
+            raise UsageError(
+                t("grammar.no_flags", command=f"/{spec.name}", value=f"--{name}"), usage=usage
+            )
         if flag is None:
             raise UsageError(
-                _unknown("grammar.unknown_flag", f"--{name}", [f"--{f}" for f in flags_by_name]),
+                did_you_mean(
+                    "grammar.unknown_flag", f"--{name}", [f"--{f}" for f in flags_by_name]
+                ),
                 usage=usage,
             )
         if flag.name in flags:

@@ -54,9 +54,7 @@ def next_attempt(session: Session) -> datetime | None:
     """When the next delivery can happen: the earliest retry among conversation heads
     (a message queued behind another cannot go first, whatever its own time)."""
     return session.exec(
-        select(func.min(OutboxMessage.next_attempt_at)).where(
-            col(OutboxMessage.id).in_(_heads())
-        )
+        select(func.min(OutboxMessage.next_attempt_at)).where(col(OutboxMessage.id).in_(_heads()))
     ).one()
 
 

@@ -173,6 +173,8 @@ def test_handle_that_is_not_a_handle(tmp_path: Path) -> None:
     )
     problem = only_problem(tmp_path)
     assert (problem.file, problem.line, problem.field) == (str(people), 5, "people[1].handle")
+    assert "'Bad Handle'" in problem.problem
+    assert not problem.problem.startswith("Value error")
 
 
 def test_bad_locale_and_unknown_field_each_get_their_line(tmp_path: Path) -> None:
@@ -187,8 +189,11 @@ def test_bad_locale_and_unknown_field_each_get_their_line(tmp_path: Path) -> Non
             email: alice@example.com
         """,
     )
-    found = {(p.file, p.line, p.field) for p in problems_of(tmp_path)}
+    problems = problems_of(tmp_path)
+    found = {(p.file, p.line, p.field) for p in problems}
     assert found == {(str(people), 4, "people[0].locale"), (str(people), 5, "people[0].email")}
+    [locale] = [p for p in problems if p.field == "people[0].locale"]
+    assert "'fr'" in locale.problem
 
 
 def test_invalid_yaml_gives_the_line(tmp_path: Path) -> None:

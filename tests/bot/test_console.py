@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 
-def console(script: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def console(
+    script: str, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "bot", "console", *args],
         input=script,

@@ -24,22 +24,27 @@ async def test_failed_delivery_is_retried_with_backoff(make_harness: HarnessFact
     h = await make_harness(adapter=adapter, outbox_backoff_seconds=10)
     await h.say("/remind 1m ping")
     await h.advance(minutes=1)
-    assert adapter.sent == [] and adapter.attempts == 1
+    assert adapter.sent == []
+    assert adapter.attempts == 1
     [row] = rows(h.app.engine)
-    assert row.state == "pending" and row.attempts == 1 and row.last_error == "boom"
+    assert row.state == "pending"
+    assert row.attempts == 1
+    assert row.last_error == "boom"
     first_wait = row.next_attempt_at - h.clock.now()
     assert timedelta(seconds=5) <= first_wait <= timedelta(seconds=10), "jittered 10 s step"
 
     await h.advance(seconds=10)
     [row] = rows(h.app.engine)
-    assert row.attempts == 2 and row.state == "pending"
+    assert row.attempts == 2
+    assert row.state == "pending"
     second_wait = row.next_attempt_at - h.clock.now()
     assert timedelta(seconds=10) <= second_wait <= timedelta(seconds=20), "the step doubles"
 
     await h.advance(seconds=20)
     assert [s.lines[-1] for s in adapter.sent] == ["ping"]
     [row] = rows(h.app.engine)
-    assert row.state == "sent" and row.attempts == 3
+    assert row.state == "sent"
+    assert row.attempts == 3
 
 
 async def test_platform_retry_after_is_honoured(make_harness: HarnessFactory) -> None:

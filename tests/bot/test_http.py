@@ -32,7 +32,8 @@ async def test_health_ready_and_metrics(make_harness: HarnessFactory) -> None:
     try:
         assert await get(port, "/healthz") == (200, '{"status": "ok"}')
         status, body = await get(port, "/readyz")
-        assert status == 200 and "ready" in body
+        assert status == 200
+        assert "ready" in body
         status, metrics = await get(port, "/metrics")
         assert status == 200
         assert 'shipwatch_commands_total{command="remind",outcome="ok"} 1.0' in metrics
@@ -56,7 +57,8 @@ async def test_not_ready_until_migrated(sqlite_url: str) -> None:
     runner, port = await serve(app, host="127.0.0.1", port=0)
     try:
         status, body = await get(port, "/readyz")
-        assert status == 503 and "migrations" in body
+        assert status == 503
+        assert "migrations" in body
         assert (await get(port, "/healthz"))[0] == 200
     finally:
         await runner.cleanup()

@@ -115,10 +115,10 @@ def scan_source() -> tuple[dict[str, str], dict[str, str]]:
                     for key in _string_constants(first):
                         keys.setdefault(key, where)
                     prefix = _fstring_prefix(first)
-                    if prefix:  # f"{key}.suggest" has no literal prefix; see _unknown below
+                    if prefix:  # f"{key}.suggest" has no literal prefix; see did_you_mean below
                         prefixes.setdefault(prefix, where)
-                if callee == "_unknown" and node.args:
-                    # _unknown(key, ...) says t(key) or, with a guess, t(f"{key}.suggest").
+                if callee == "did_you_mean" and node.args:
+                    # did_you_mean(key, ...) says t(key) or, with a guess, t(f"{key}.suggest").
                     for key in _string_constants(node.args[0]):
                         keys.setdefault(key, where)
                         keys.setdefault(f"{key}.suggest", where)
@@ -140,7 +140,7 @@ def test_the_scan_finds_keys_of_every_kind() -> None:
     assert "help.remind.summary" in SOURCE_KEYS  # CommandSpec(summary=...)
     assert "raw" in SOURCE_KEYS  # Text("raw", ...)
     assert "reminder.state." in SOURCE_PREFIXES  # t(f"reminder.state.{...}")
-    assert "help.unknown_topic.suggest" in SOURCE_KEYS  # _unknown("help.unknown_topic", ...)
+    assert "help.unknown_topic.suggest" in SOURCE_KEYS  # did_you_mean("help.unknown_topic", ...)
     assert len(SOURCE_KEYS) > 50
 
 

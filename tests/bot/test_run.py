@@ -57,7 +57,7 @@ def test_serves_until_sigterm_and_keeps_secrets_out_of_logs(tmp_path: Path) -> N
     )
     wait_ready(port, process)
     process.send_signal(signal.SIGTERM)
-    out, err = process.communicate(timeout=20)
+    _out, err = process.communicate(timeout=20)
     assert process.returncode == 0, err
     events = [line for line in err.splitlines() if line.startswith("{")]
     assert any('"event": "shipwatch ready"' in e for e in events)
@@ -90,9 +90,12 @@ def test_unreachable_database_is_one_sentence(tmp_path: Path) -> None:
     )
     out, err = process.communicate(timeout=30)
     assert process.returncode == 1
-    assert err.startswith("shipwatch: Cannot use the database at postgresql+psycopg://shipwatch:***@")
+    assert err.startswith(
+        "shipwatch: Cannot use the database at postgresql+psycopg://shipwatch:***@"
+    )
     assert "Check SHIPWATCH_DATABASE_URL" in err
-    assert "sekret-pw" not in out + err and "Traceback" not in err
+    assert "sekret-pw" not in out + err
+    assert "Traceback" not in err
 
 
 @pytest.mark.parametrize(
@@ -106,7 +109,7 @@ def test_unreachable_database_is_one_sentence(tmp_path: Path) -> None:
 )
 def test_bad_settings_are_one_sentence(env: dict[str, str], message: str, tmp_path: Path) -> None:
     process = start({"SHIPWATCH_DATABASE_URL": f"sqlite:///{tmp_path}/x.db", **env})
-    out, err = process.communicate(timeout=30)
+    _out, err = process.communicate(timeout=30)
     assert process.returncode == 2
     assert message in err
     assert "Traceback" not in err
@@ -118,9 +121,12 @@ def test_port_in_use_is_one_sentence(tmp_path: Path) -> None:
         taken.listen()
         port = taken.getsockname()[1]
         process = start(
-            {"SHIPWATCH_DATABASE_URL": f"sqlite:///{tmp_path}/x.db", "SHIPWATCH_HTTP_PORT": str(port)}
+            {
+                "SHIPWATCH_DATABASE_URL": f"sqlite:///{tmp_path}/x.db",
+                "SHIPWATCH_HTTP_PORT": str(port),
+            }
         )
-        out, err = process.communicate(timeout=30)
+        _out, err = process.communicate(timeout=30)
     assert process.returncode == 1
     assert f"Cannot listen on 127.0.0.1:{port}" in err
     assert "Traceback" not in err

@@ -27,8 +27,12 @@ async def test_overdue_fire_on_start_then_scheduler_fires_new_ones(engine: Engin
 
     now = clock.now()
     with unit_of_work(engine) as session:
-        timers.arm(session, key="overdue", kind="x", due_at=now - timedelta(hours=1), payload={}, now=now)
-        timers.arm(session, key="later", kind="x", due_at=now + timedelta(days=1), payload={}, now=now)
+        timers.arm(
+            session, key="overdue", kind="x", due_at=now - timedelta(hours=1), payload={}, now=now
+        )
+        timers.arm(
+            session, key="later", kind="x", due_at=now + timedelta(days=1), payload={}, now=now
+        )
     service = TimerService(engine=engine, clock=clock, fire=fire)
     await service.start()
     try:

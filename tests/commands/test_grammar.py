@@ -394,9 +394,17 @@ def test_double_dash_makes_flags_positional(table: CommandTable) -> None:
 
 
 def test_without_double_dash_a_flag_like_word_is_a_flag(table: CommandTable) -> None:
-    assert parse_error(table, "/remind 10m --not-a-flag").text.key.startswith(
-        "grammar.unknown_flag"
-    )
+    error = parse_error(table, "/remind 10m --not-a-flag")
+    # /remind has no options at all: the answer says so and how to write the text.
+    assert error.text.key == "grammar.no_flags"
+    assert error.text.params == {"command": "/remind", "value": "--not-a-flag"}
+    assert error.usage == "/remind <when> <text…>"
+
+
+def test_unknown_flag_on_a_command_with_options_lists_them(table: CommandTable) -> None:
+    error = parse_error(table, "/audit --verbose")
+    assert error.text.key == "grammar.unknown_flag"
+    assert error.text.params["known"] == "--limit"
 
 
 def test_quoted_flag_like_word_is_positional(table: CommandTable) -> None:

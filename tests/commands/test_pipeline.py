@@ -29,7 +29,8 @@ async def test_reminder_is_posted_after_its_delay(make_harness: HarnessFactory) 
     outcome = await h.say("/remind 10m check the canary dashboards")
     assert outcome.status == "ok"
     assert "Reminder #1 set for 2026-11-23 01:10 UTC (in 10m)" in h.reply_text(outcome)
-    assert outcome.armed and outcome.armed[0][0] == "reminder:1"
+    assert outcome.armed
+    assert outcome.armed[0][0] == "reminder:1"
 
     await h.advance(minutes=9, seconds=59)
     assert h.adapter.sent == []
@@ -57,7 +58,8 @@ async def test_person_without_role_is_denied_and_audited(make_harness: HarnessFa
     assert outcome.status == "denied"
     assert "needs the responder role" in h.reply_text(outcome)
     found = counts(h.app.engine)
-    assert found["Reminder"] == 0 and found["Timer"] == 0
+    assert found["Reminder"] == 0
+    assert found["Timer"] == 0
     with Session(h.app.engine) as session:
         entry = session.exec(select(AuditEntry)).one()
     assert (entry.actor, entry.outcome, entry.detail) == ("mallory", "denied", "responder")
@@ -101,7 +103,9 @@ async def test_bad_input_is_one_sentence_and_writes_nothing(
     assert "Traceback" not in text
     after = counts(h.app.engine)
     assert after["Reminder"] == before["Reminder"] == 0
-    assert after["Timer"] == 0 and after["OutboxMessage"] == 0 and after["ActionToken"] == 0
+    assert after["Timer"] == 0
+    assert after["OutboxMessage"] == 0
+    assert after["ActionToken"] == 0
 
 
 async def test_refusals_speak_the_channel_language(make_harness: HarnessFactory) -> None:
@@ -117,9 +121,12 @@ async def test_same_event_id_twice_changes_nothing(make_harness: HarnessFactory)
     first = await h.say("/remind 10m once only", event_id="Ev123")
     second = await h.say("/remind 10m once only", event_id="Ev123")
     assert first.status == "ok"
-    assert second.status == "duplicate" and second.reply is None
+    assert second.status == "duplicate"
+    assert second.reply is None
     found = counts(h.app.engine)
-    assert found["Reminder"] == 1 and found["Timer"] == 1 and found["SeenEvent"] == 1
+    assert found["Reminder"] == 1
+    assert found["Timer"] == 1
+    assert found["SeenEvent"] == 1
     third = await h.say("/remind 10m once only", event_id="Ev124")
     assert third.status == "ok"
 
@@ -131,7 +138,8 @@ async def test_cancel_button_cancels_and_the_reminder_never_fires(
     outcome = await h.say("/remind 10m stand-up")
     assert outcome.reply is not None
     token = outcome.reply.buttons[0].action_id
-    assert token and len(token) <= 64, "button payloads stay short (Telegram allows 64 bytes)"
+    assert token
+    assert len(token.encode()) <= 64, "button payloads stay short (Telegram allows 64 bytes)"
     pressed = await h.press(token)
     assert pressed.status == "ok"
     assert "Reminder #1 cancelled" in h.reply_text(pressed)
@@ -165,7 +173,8 @@ async def test_reminders_lists_only_this_channel(make_harness: HarnessFactory) -
     await h.say("/remind 10m ops thing")
     await h.say("/remind 20m release thing", channel="#releases")
     listing = h.reply_text(await h.say("/reminders"))
-    assert "ops thing" in listing and "release thing" not in listing
+    assert "ops thing" in listing
+    assert "release thing" not in listing
 
 
 async def test_absolute_time_is_read_in_the_configured_zone(make_harness: HarnessFactory) -> None:
@@ -180,7 +189,8 @@ async def test_help_is_generated_from_declarations(make_harness: HarnessFactory)
     for usage in ("/remind <when> <text…>", "/reminders cancel <id>", "/audit [--limit N]"):
         assert usage in text
     topic = h.reply_text(await h.say("/help reminders"))
-    assert "/reminders cancel <id>" in topic and "needs the responder role" in topic
+    assert "/reminders cancel <id>" in topic
+    assert "needs the responder role" in topic
     assert "/audit" not in topic
     zh = await h.say("/help remnders")
     assert "Did you mean “reminders”?" in h.reply_text(zh)

@@ -18,8 +18,10 @@ def test_arm_then_claim_once(engine: Engine) -> None:
     with unit_of_work(engine) as session:
         assert timers.claim(session, key="k", now=NOW - timedelta(seconds=1), late=False) is None
         claimed = timers.claim(session, key="k", now=NOW, late=False)
-        assert claimed is not None and claimed.payload == {"a": 1}
-        assert claimed.due_at == NOW and claimed.due_at.tzinfo is not None
+        assert claimed is not None
+        assert claimed.payload == {"a": 1}
+        assert claimed.due_at == NOW
+        assert claimed.due_at.tzinfo is not None
     with unit_of_work(engine) as session:
         assert timers.claim(session, key="k", now=NOW, late=False) is None
 
