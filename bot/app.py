@@ -6,6 +6,7 @@ import logging
 import random
 import secrets
 import string
+import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
@@ -109,13 +110,21 @@ class Application:
     async def dispatch(self, invocation: Invocation) -> Outcome:
         """The one way in: every command, button press and timer goes through here."""
         now = self.clock.now()
-        match invocation:
-            case CommandInvocation():
-                outcome = pipeline.run_command(invocation, runtime=self.runtime, now=now)
-            case ButtonPress():
-                outcome = pipeline.run_press(invocation, runtime=self.runtime, now=now)
-            case TimerFired():
-                outcome = pipeline.run_timer(invocation, runtime=self.runtime, now=now)
+        try:
+            outcome = self._run(invocation, now)
+        except Exception:
+            # The pipeline answers every failure it can; this is for the database
+            # vanishing under it. The person still gets a sentence, not a traceback.
+            reference = uuid.uuid4().hex[:8]
+            log.exception("dispatch failed", extra={"ref": reference})
+            conversation = getattr(invocation, "conversation", None)
+            outcome = Outcome(
+                status="error",
+                command="-",
+                reply=pipeline.internal_error_message(reference) if conversation else None,
+                reply_to=conversation,
+                locale=self.settings.locale,
+            )
         self.metrics.commands.labels(outcome.command, outcome.status).inc()
         for key, due_at in outcome.armed:
             self.timers.arm(key, due_at)
@@ -124,6 +133,15 @@ class Application:
         if outcome.enqueued:
             self.delivery.wake()
         return outcome
+
+    def _run(self, invocation: Invocation, now: datetime) -> Outcome:
+        match invocation:
+            case CommandInvocation():
+                return pipeline.run_command(invocation, runtime=self.runtime, now=now)
+            case ButtonPress():
+                return pipeline.run_press(invocation, runtime=self.runtime, now=now)
+            case TimerFired():
+                return pipeline.run_timer(invocation, runtime=self.runtime, now=now)
 
     async def fire_timer(self, key: str) -> Outcome:
         return await self.dispatch(TimerFired(key))

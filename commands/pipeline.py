@@ -99,7 +99,7 @@ def run_command(inv: CommandInvocation, *, runtime: Runtime, now: datetime) -> O
     except IntegrityError:
         if inv.event_id and _already_seen(runtime.engine, inv.platform, inv.event_id):
             return Outcome(status="duplicate", command=spec.name, reply_to=inv.conversation)
-        raise
+        return _internal_error(runtime, inv, actor, command, now)
     except ShipwatchError as error:
         outcome = "usage" if isinstance(error, UsageError) else "refused"
         if spec.changes_state:
@@ -113,15 +113,7 @@ def run_command(inv: CommandInvocation, *, runtime: Runtime, now: datetime) -> O
         )
         return _refusal(runtime, inv, outcome, spec.name, message)
     except Exception:
-        reference = uuid.uuid4().hex[:8]
-        log.exception("command failed", extra={"ref": reference, "command": spec.name})
-        if spec.changes_state:
-            _audit_alone(
-                runtime.engine, inv, actor, command, now, outcome="error", detail=reference
-            )
-        return _refusal(
-            runtime, inv, "error", spec.name, _error_message(t("error.internal", ref=reference))
-        )
+        return _internal_error(runtime, inv, actor, command, now)
     return Outcome(
         status="ok",
         command=spec.name,
@@ -132,6 +124,27 @@ def run_command(inv: CommandInvocation, *, runtime: Runtime, now: datetime) -> O
         cancelled=applied.cancelled,
         enqueued=applied.enqueued,
     )
+
+
+def _internal_error(
+    runtime: Runtime,
+    inv: CommandInvocation,
+    actor: Person,
+    command: ParsedCommand,
+    now: datetime,
+) -> Outcome:
+    """A bug or an outage: the transaction is rolled back; the log has the traceback and the
+    person a reference to quote, never the traceback itself."""
+    reference = uuid.uuid4().hex[:8]
+    log.exception("command failed", extra={"ref": reference, "command": command.spec.name})
+    if command.spec.changes_state:
+        _audit_alone(runtime.engine, inv, actor, command, now, outcome="error", detail=reference)
+    message = internal_error_message(reference)
+    return _refusal(runtime, inv, "error", command.spec.name, message)
+
+
+def internal_error_message(reference: str) -> Message:
+    return _error_message(t("error.internal", ref=reference))
 
 
 def run_press(press: ButtonPress, *, runtime: Runtime, now: datetime) -> Outcome:

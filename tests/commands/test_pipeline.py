@@ -194,3 +194,54 @@ async def test_help_is_generated_from_declarations(make_harness: HarnessFactory)
     assert "/audit" not in topic
     zh = await h.say("/help remnders")
     assert "Did you mean “reminders”?" in h.reply_text(zh)
+
+
+async def test_a_crashing_handler_rolls_back_and_answers_with_a_reference(
+    make_harness: HarnessFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    import dataclasses
+
+    from commands.context import CommandContext
+    from commands.registry import CommandSpec, CommandTable, ParsedCommand
+    from playbooks.effects import ArmTimer
+    from playbooks.messages import Message
+    from playbooks.people import Role
+
+    def explode(ctx: CommandContext, cmd: ParsedCommand) -> Message:
+        ctx.effects.append(ArmTimer(key="half", kind="x", due_at=ctx.now))
+        ctx.session.add(
+            Reminder(
+                platform="console",
+                channel="#ops",
+                author="alice",
+                text="half",
+                due_at=ctx.now,
+                created_at=ctx.now,
+            )
+        )
+        ctx.session.flush()
+        raise RuntimeError("database said something rude")
+
+    h = await make_harness()
+    crashing = CommandSpec(
+        family="explode",
+        verb=None,
+        handler=explode,
+        summary="help.help.summary",
+        role=Role.RESPONDER,
+        changes_state=True,
+    )
+    h.app.runtime = dataclasses.replace(h.app.runtime, table=CommandTable([crashing]))
+    outcome = await h.say("/explode")
+    text = h.reply_text(outcome)
+    assert outcome.status == "error"
+    assert text.startswith("Something went wrong on our side and nothing was changed.")
+    assert "rude" not in text
+    assert "Traceback" not in text
+    found = counts(h.app.engine)
+    assert (found["Reminder"], found["Timer"]) == (0, 0), "the half-written change is gone"
+    with Session(h.app.engine) as session:
+        entry = session.exec(select(AuditEntry)).one()
+    assert entry.outcome == "error"
+    assert entry.detail in text, "the reference in the reply matches the audit and the log"
+    assert any(getattr(r, "ref", None) == entry.detail for r in caplog.records)
