@@ -50,6 +50,17 @@ def build_app(
     return app, adapter, engine
 
 
+def not_ok(app: Application) -> int:
+    """Invocations that did not end ``ok``, counted by the app's own metrics."""
+    return sum(
+        int(sample.value)
+        for metric in app.metrics.registry.collect()
+        if metric.name == "shipwatch_commands"
+        for sample in metric.samples
+        if sample.name.endswith("_total") and sample.labels.get("outcome") != "ok"
+    )
+
+
 def percentile(values: Sequence[float], p: float) -> float:
     """The nearest-rank percentile ``p`` (0-100) of ``values``."""
     ordered = sorted(values)

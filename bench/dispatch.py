@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, insert
 
-from bench.common import build_app, percentile, run_as_script
+from bench.common import build_app, not_ok, percentile, run_as_script
 from bot.clock import WallClock
 from bot.console import Console
 from storage.models import AuditEntry
@@ -77,15 +77,17 @@ async def measure(folder: str) -> dict[str, object]:
     finally:
         await app.stop()
         engine.dispose()
+    failures = not_ok(app)
     every = [ms for values in timings.values() for ms in values]
     p99 = percentile(every, 99)
     figures: dict[str, object] = {
         "benchmark": "dispatch",
         "target": f"round trip p99 < {TARGET_P99_MS:g} ms",
-        "pass": p99 < TARGET_P99_MS,
+        "pass": p99 < TARGET_P99_MS and failures == 0,
         "audit_rows": AUDIT_ROWS,
         "audit_fill_s": round(fill_seconds, 2),
         "round_trips": len(every),
+        "not_ok": failures,  # commands that were refused or failed: must be 0
         "p50_ms": round(percentile(every, 50), 2),
         "p95_ms": round(percentile(every, 95), 2),
         "p99_ms": round(p99, 2),

@@ -13,7 +13,7 @@ from typing import TextIO
 from sqlalchemy import Engine, func, insert
 from sqlmodel import Session, select
 
-from bench.common import build_app, percentile, run_as_script
+from bench.common import build_app, not_ok, percentile, run_as_script
 from bot.clock import WallClock
 from playbooks.reminders import TIMER_KIND, timer_key
 from storage.models import OutboxMessage, Reminder, Timer
@@ -107,12 +107,14 @@ async def measure(folder: str, sink: TextIO) -> dict[str, object]:
     span = max(at for _, at in fired_rows) - min(at for _, at in fired_rows) if fired_rows else None
     p99 = percentile(lateness, 99) if lateness else float("inf")
     rss = peak_rss_mb()
+    failures = not_ok(app)
     return {
         "benchmark": "timers",
         "target": f"lateness p99 < {TARGET_P99_MS:g} ms, all fire, RSS < {TARGET_RSS_MB:g} MB",
-        "pass": fired == TIMERS and p99 < TARGET_P99_MS and rss < TARGET_RSS_MB,
+        "pass": fired == TIMERS and failures == 0 and p99 < TARGET_P99_MS and rss < TARGET_RSS_MB,
         "timers": TIMERS,
         "fired": fired,
+        "not_ok": failures,  # firings that failed: must be 0
         "delivered": sent,
         "arm_s": round(arm_seconds, 2),
         "due_per_s": round(TIMERS / SPREAD.total_seconds()),

@@ -32,6 +32,9 @@ class TimerService:
         self._clock = clock
         self._fire = fire
         self._scheduler: AsyncIOScheduler | None = None
+        # Keys handed to ``fire`` and not yet finished: their rows are still pending until
+        # the firing commits, and the sweep must not arm them a second time.
+        self._in_flight: set[str] = set()
 
     async def start(self) -> None:
         """Fire what fell due while we were down (once, marked late), then arm the rest."""
@@ -55,22 +58,29 @@ class TimerService:
         if self._scheduler is None:
             return
         with unit_of_work(self._engine) as session:
-            pending = [(row.key, row.due_at) for row in timers.pending(session)]
+            pending = timers.pending_due_times(session)
         for key, due_at in pending:
-            if self._scheduler.get_job(key) is None:
+            if key not in self._in_flight and self._scheduler.get_job(key) is None:
                 self.arm(key, due_at)
 
     def arm(self, key: str, due_at: datetime) -> None:
         if self._scheduler is None:
             return
         self._scheduler.add_job(
-            self._fire,
+            self._fire_once,
             DateTrigger(run_date=due_at),
             args=[key],
             id=key,
             replace_existing=True,
             misfire_grace_time=None,
         )
+
+    async def _fire_once(self, key: str) -> None:
+        self._in_flight.add(key)
+        try:
+            await self._fire(key)
+        finally:
+            self._in_flight.discard(key)
 
     def cancel(self, key: str) -> None:
         if self._scheduler is not None and self._scheduler.get_job(key) is not None:
@@ -86,7 +96,7 @@ class TimerService:
         with unit_of_work(self._engine) as session:
             due = [row.key for row in timers.pending(session, due_before=self._clock.now())]
         for key in due:
-            await self._fire(key)
+            await self._fire_once(key)
         return len(due)
 
     def next_due(self) -> datetime | None:

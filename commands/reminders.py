@@ -16,6 +16,7 @@ from storage.models import Reminder, Timer
 from storage.repositories import reminders as repo
 
 MAX_TEXT = 2000
+MAX_LISTED = 20
 
 
 def _view(row: Reminder) -> rules.ReminderView:
@@ -55,14 +56,23 @@ def remind(ctx: CommandContext, cmd: ParsedCommand) -> Message:
 
 
 def list_reminders(ctx: CommandContext, cmd: ParsedCommand) -> Message:
-    rows = repo.pending_in(
+    total = repo.count_pending_in(
         ctx.session, platform=ctx.conversation.platform, channel=ctx.conversation.channel
     )
-    if not rows:
+    if not total:
         return Message.of(t("reminder.none"))
+    rows = repo.pending_in(
+        ctx.session,
+        platform=ctx.conversation.platform,
+        channel=ctx.conversation.channel,
+        limit=MAX_LISTED,
+    )
     views = [_view(row) for row in rows]
+    blocks = [t("reminder.list_header", count=total)]
+    if total > len(views):
+        blocks.append(t("reminder.list_more", shown=len(views), total=total))
     return Message(
-        blocks=(t("reminder.list_header", count=len(views)),),
+        blocks=tuple(blocks),
         fields=tuple(
             MessageField(
                 t("reminder.list_label", id=v.id, due_at=v.due_at, delay=v.due_at - ctx.now),

@@ -27,6 +27,14 @@ def upgrade(engine: Engine, *, revision: str = "head") -> None:
         command.upgrade(config, revision)
 
 
+def downgrade(engine: Engine, *, revision: str) -> None:
+    """Step the schema back to ``revision`` (``base`` removes every table)."""
+    config = _config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+
 def head_revision() -> str | None:
     return ScriptDirectory.from_config(_config()).get_current_head()
 

@@ -85,6 +85,7 @@ class SeenEvent(SQLModel, table=True):
 
 class Reminder(SQLModel, table=True):
     __tablename__ = "reminders"
+    __table_args__ = (Index("ix_reminders_conversation", "platform", "channel", "state", "due_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     platform: str = Field(max_length=40)

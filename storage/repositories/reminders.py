@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from storage.models import Reminder
@@ -32,7 +33,8 @@ def get(session: Session, *, reminder_id: int) -> Reminder | None:
     return session.get(Reminder, reminder_id)
 
 
-def pending_in(session: Session, *, platform: str, channel: str) -> Sequence[Reminder]:
+def pending_in(session: Session, *, platform: str, channel: str, limit: int) -> Sequence[Reminder]:
+    """The soonest ``limit`` pending reminders of one conversation."""
     return session.exec(
         select(Reminder)
         .where(
@@ -41,4 +43,17 @@ def pending_in(session: Session, *, platform: str, channel: str) -> Sequence[Rem
             Reminder.state == "pending",
         )
         .order_by(col(Reminder.due_at), col(Reminder.id))
+        .limit(limit)
     ).all()
+
+
+def count_pending_in(session: Session, *, platform: str, channel: str) -> int:
+    return session.exec(
+        select(func.count())
+        .select_from(Reminder)
+        .where(
+            Reminder.platform == platform,
+            Reminder.channel == channel,
+            Reminder.state == "pending",
+        )
+    ).one()

@@ -61,6 +61,12 @@ def pending(session: Session, *, due_before: datetime | None = None) -> Sequence
     return session.exec(query.order_by(col(Timer.due_at), col(Timer.id))).all()
 
 
+def pending_due_times(session: Session) -> list[tuple[str, datetime]]:
+    """Key and due time of every pending timer: just what arming needs, nothing more."""
+    rows = session.exec(select(Timer.key, Timer.due_at).where(Timer.state == "pending")).all()
+    return [(key, due_at) for key, due_at in rows]
+
+
 def next_due(session: Session) -> datetime | None:
     return session.exec(select(func.min(Timer.due_at)).where(Timer.state == "pending")).one()
 

@@ -18,8 +18,13 @@ async def test_overdue_fire_on_start_then_scheduler_fires_new_ones(engine: Engin
     fired: list[str] = []
     second = asyncio.Event()
 
+    armed_during_firing: list[int] = []
+
     async def fire(key: str) -> None:
         fired.append(key)
+        # A sweep while this timer's row is still pending must not arm it again.
+        service.sweep()
+        armed_during_firing.append(service.armed_count())
         with unit_of_work(engine) as session:
             timers.claim(session, key=key, now=clock.now(), late=False)
         if key == "armed-after-start":
@@ -52,6 +57,7 @@ async def test_overdue_fire_on_start_then_scheduler_fires_new_ones(engine: Engin
         service.sweep()
         await asyncio.wait_for(second.wait(), timeout=10)
         assert fired == ["overdue", "armed-after-start"]
+        assert armed_during_firing[-1] == 1, "only 'later' is armed while the other fires"
 
         service.cancel("later")
         assert service.armed_count() == 0

@@ -245,3 +245,14 @@ async def test_a_crashing_handler_rolls_back_and_answers_with_a_reference(
     assert entry.outcome == "error"
     assert entry.detail in text, "the reference in the reply matches the audit and the log"
     assert any(getattr(r, "ref", None) == entry.detail for r in caplog.records)
+
+
+async def test_long_reminder_lists_show_the_soonest(make_harness: HarnessFactory) -> None:
+    h = await make_harness()
+    for minutes in range(25, 0, -1):
+        await h.say(f"/remind {minutes}m item {minutes}")
+    listing = h.reply_text(await h.say("/reminders"))
+    assert listing.startswith("25 reminder(s) pending here:\nShowing the soonest 20 of 25.")
+    assert "item 1 (@alice)" in listing
+    assert "item 20 (@alice)" in listing
+    assert "item 21 (@alice)" not in listing

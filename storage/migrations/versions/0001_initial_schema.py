@@ -86,6 +86,12 @@ def upgrade() -> None:
         sa.Column("cancelled_by", sa.String(length=200), nullable=True),
         sa.PrimaryKeyConstraint("id"),
     )
+    with op.batch_alter_table("reminders", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_reminders_conversation",
+            ["platform", "channel", "state", "due_at"],
+            unique=False,
+        )
     op.create_table(
         "seen_events",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -119,6 +125,9 @@ def downgrade() -> None:
 
     op.drop_table("timers")
     op.drop_table("seen_events")
+    with op.batch_alter_table("reminders", schema=None) as batch_op:
+        batch_op.drop_index("ix_reminders_conversation")
+
     op.drop_table("reminders")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.drop_index("ix_outbox_state_next")
