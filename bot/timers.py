@@ -32,9 +32,10 @@ class TimerService:
         self._clock = clock
         self._fire = fire
         self._scheduler: AsyncIOScheduler | None = None
-        # Keys handed to ``fire`` and not yet finished: their rows are still pending until
-        # the firing commits, and the sweep must not arm them a second time.
-        self._in_flight: set[str] = set()
+        # Keys this process has armed and not finished firing. A row stays pending until
+        # its firing commits, and the scheduler forgets a job the moment it submits it,
+        # so only this set tells the sweep not to arm the same timer a second time.
+        self._armed: set[str] = set()
 
     async def start(self) -> None:
         """Fire what fell due while we were down (once, marked late), then arm the rest."""
@@ -60,12 +61,13 @@ class TimerService:
         with unit_of_work(self._engine) as session:
             pending = timers.pending_due_times(session)
         for key, due_at in pending:
-            if key not in self._in_flight and self._scheduler.get_job(key) is None:
+            if key not in self._armed:
                 self.arm(key, due_at)
 
     def arm(self, key: str, due_at: datetime) -> None:
         if self._scheduler is None:
             return
+        self._armed.add(key)
         self._scheduler.add_job(
             self._fire_once,
             DateTrigger(run_date=due_at),
@@ -76,13 +78,15 @@ class TimerService:
         )
 
     async def _fire_once(self, key: str) -> None:
-        self._in_flight.add(key)
         try:
             await self._fire(key)
         finally:
-            self._in_flight.discard(key)
+            # Whatever happened, the row is the truth: if it is still pending (moved by
+            # another process, say) the next sweep arms it again.
+            self._armed.discard(key)
 
     def cancel(self, key: str) -> None:
+        self._armed.discard(key)
         if self._scheduler is not None and self._scheduler.get_job(key) is not None:
             self._scheduler.remove_job(key)
 
