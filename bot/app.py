@@ -10,8 +10,10 @@ import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
+from alembic.util.exc import CommandError
 from sqlalchemy import Engine, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from bot.adapters.base import Adapter
 from bot.clock import Clock, VirtualClock
@@ -25,7 +27,7 @@ from commands import pipeline
 from commands.invocations import ButtonPress, CommandInvocation, Invocation, Outcome, TimerFired
 from commands.table import build_table, timer_handlers
 from storage import migrate
-from storage.engine import make_engine, redact_url
+from storage.engine import make_engine, normalise_url, redact_url
 from storage.models import OutboxMessage
 from storage.repositories import channels, outbox, timers
 from storage.unit_of_work import unit_of_work
@@ -40,18 +42,46 @@ class StartupError(Exception):
 
 def open_database(settings: Settings) -> Engine:
     """Connect and migrate, or explain in one sentence why not."""
+    where = redact_url(settings.database_url)
+    try:
+        url = make_url(normalise_url(settings.database_url))
+    except ArgumentError:
+        raise StartupError(
+            f"SHIPWATCH_DATABASE_URL {where!r} is not a database URL; "
+            "use sqlite:///path/to/file.db or postgresql://user:password@host/db."
+        ) from None
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        raise StartupError(
+            "An in-memory SQLite database would forget everything, timers included; "
+            "give SHIPWATCH_DATABASE_URL a file, like sqlite:///var/shipwatch.db."
+        )
+    engine = None
     try:
         engine = make_engine(settings.database_url)
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
         migrate.upgrade(engine)
     except (SQLAlchemyError, OSError) as error:
+        _dispose(engine)
         reason = str(getattr(error, "orig", None) or error).splitlines()[0]
         raise StartupError(
-            f"Cannot use the database at {redact_url(settings.database_url)}: {reason}. "
+            f"Cannot use the database at {where}: {reason}. "
             "Check SHIPWATCH_DATABASE_URL and that the server is running."
         ) from None
+    except CommandError:
+        current = migrate.current_revision(engine) if engine is not None else None
+        _dispose(engine)
+        raise StartupError(
+            f"The database at {where} is at schema revision {current}, which this version "
+            "of Shipwatch does not know (was it written by a newer one?). Run the newer "
+            "version, or point SHIPWATCH_DATABASE_URL at another database."
+        ) from None
     return engine
+
+
+def _dispose(engine: Engine | None) -> None:
+    if engine is not None:
+        engine.dispose()
 
 
 def token_source(rng: random.Random | None) -> Callable[[], str]:

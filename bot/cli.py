@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 import tempfile
@@ -41,6 +42,7 @@ class CliError(Exception):
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    logs.configure("WARNING")  # until the command knows its settings
     try:
         return int(args.func(args))
     except CliError as error:
@@ -56,6 +58,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as error:
+        # Last resort: the details go to the log, the person gets one line.
+        log.exception("shipwatch failed")
+        print(
+            f"shipwatch: unexpected error ({type(error).__name__}); see the log.", file=sys.stderr
+        )
+        return 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -197,7 +206,14 @@ async def _run(settings: Settings, config: Config) -> None:
     try:
         if stdin_is_terminal() and not settings.platforms_configured():
             console = Console(app, adapter, user="alice", channel="#ops", locale=settings.locale)
-            await console.run(line_reader(sys.stdin, interactive=True))
+            typing = asyncio.create_task(console.run(line_reader(sys.stdin, interactive=True)))
+            signalled = asyncio.create_task(_until_signalled())
+            # Leaving the console (:quit, Ctrl-D) or a SIGTERM, whichever comes first.
+            _, pending = await asyncio.wait(
+                {typing, signalled}, return_when=asyncio.FIRST_COMPLETED
+            )
+            for task in pending:
+                task.cancel()
         else:
             await _until_signalled()
     finally:
@@ -230,8 +246,12 @@ def _start_time(text: str | None) -> datetime:
 
 @contextlib.contextmanager
 def _drill_database(drill: bool) -> Iterator[str | None]:
-    """A drill uses a throwaway SQLite file unless SHIPWATCH_DATABASE_URL names one."""
-    if not drill or "database_url" in load_settings().model_fields_set:
+    """A drill uses a throwaway SQLite file unless SHIPWATCH_DATABASE_URL names one.
+
+    Only the environment counts, not ``.env``: a drill started next to a live
+    bot's ``.env`` must never fire that bot's real reminders.
+    """
+    if not drill or os.environ.get("SHIPWATCH_DATABASE_URL"):
         yield None
         return
     with tempfile.TemporaryDirectory(prefix="shipwatch-drill-") as folder:

@@ -115,6 +115,11 @@ def _parse(path: Path, model: type[M], problems: list[ConfigProblem]) -> M | Non
     except OSError as error:
         problems.append(ConfigProblem(str(path), None, "", f"cannot be read ({error.strerror})"))
         return None
+    except UnicodeDecodeError:
+        problems.append(
+            ConfigProblem(str(path), None, "", "is not UTF-8 text; save it as UTF-8 (not GBK)")
+        )
+        return None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:

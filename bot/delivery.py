@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from bot.adapters.base import Adapter
 from bot.clock import Clock
 from bot.i18n import Translator
+from bot.logs import scrub_credentials
 from bot.metrics import Metrics
 from playbooks.errors import AdapterError
 from playbooks.messages import message_from_json, t
@@ -23,6 +24,9 @@ from storage.unit_of_work import unit_of_work
 
 log = logging.getLogger("shipwatch.delivery")
 MIN_DELAY = timedelta(milliseconds=100)
+LEASE = timedelta(seconds=60)  # how long a claimed message is left to its deliverer
+IDLE_SECONDS = 5.0
+ERROR_PAUSE_SECONDS = 1.0
 
 
 class DeliveryWorker:
@@ -73,19 +77,30 @@ class DeliveryWorker:
             return outbox.next_attempt(session)
 
     async def run(self) -> None:
-        """Deliver until stopped, waking on new messages or the next retry time."""
+        """Deliver until stopped, waking on new messages or the next retry time.
+
+        A failure of the loop itself (the database gone for a moment) is logged and
+        retried after a pause; it never ends the worker.
+        """
         while not self._stopping:
+            self._wake.clear()
             try:
                 await self.deliver_due()
+                timeout = self._seconds_until_next_attempt()
             except Exception:
-                log.exception("delivery loop failed; retrying")
-            timeout = 5.0
-            upcoming = self.next_attempt()
-            if upcoming is not None:
-                timeout = min(timeout, max(0.0, (upcoming - self._clock.now()).total_seconds()))
-            self._wake.clear()
+                log.exception("delivery loop failed; retrying shortly")
+                timeout = ERROR_PAUSE_SECONDS
+            if self._stopping:
+                break
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=max(timeout, 0.01))
+                await asyncio.wait_for(self._wake.wait(), timeout=timeout)
+
+    def _seconds_until_next_attempt(self) -> float:
+        upcoming = self.next_attempt()
+        if upcoming is None:
+            return IDLE_SECONDS
+        wait = (upcoming - self._clock.now()).total_seconds()
+        return min(IDLE_SECONDS, max(0.01, wait))
 
     async def stop(self) -> None:
         """Finish the delivery in flight; whatever is left stays in the outbox for next time."""
@@ -95,6 +110,12 @@ class DeliveryWorker:
             pass
 
     async def _deliver(self, row: OutboxMessage) -> int:
+        now = self._clock.now()
+        with unit_of_work(self._engine) as session:
+            # Another process may be delivering the same row: only the one whose claim
+            # succeeds sends it. A crash mid-send lets the lease lapse and the row retry.
+            if not outbox.claim(session, message_id=row.id or 0, now=now, until=now + LEASE):
+                return 0
         adapter = self._adapters.get(row.platform)
         try:
             if adapter is None:
@@ -107,11 +128,12 @@ class DeliveryWorker:
             else:
                 await adapter.post(row.address, message, tr=tr)
         except AdapterError as error:
-            self._failed(row, str(error.text.params.get("reason") or error.text.key), error)
+            reason = str(error.text.params.get("reason") or error.text.key)
+            self._failed(row, scrub_credentials(reason), error)
             return 0
         except Exception as error:
             log.exception("delivery failed", extra={"outbox_id": row.id})
-            self._failed(row, f"{type(error).__name__}: {error}", None)
+            self._failed(row, scrub_credentials(f"{type(error).__name__}: {error}"), None)
             return 0
         with unit_of_work(self._engine) as session:
             stored = outbox.get(session, message_id=row.id or 0)
@@ -159,7 +181,8 @@ class DeliveryWorker:
     def _delay(self, attempts: int, error: AdapterError | None) -> timedelta:
         if error is not None and error.retry_after is not None:
             return max(MIN_DELAY, timedelta(seconds=error.retry_after))
-        exponential = self._backoff * (2 ** (attempts - 1))
+        # The exponent is bounded so a large attempt count never overflows a timedelta.
+        exponential = self._backoff * (2 ** min(attempts - 1, 30))
         capped = min(exponential, self._backoff_cap)
-        # "Full jitter" between half and all of the step keeps retries from marching in step.
+        # "Equal jitter", between half and all of the step, keeps retries out of step.
         return max(MIN_DELAY, capped * (0.5 + self._rng.random() / 2))

@@ -32,10 +32,11 @@ class TimerService:
         self._clock = clock
         self._fire = fire
         self._scheduler: AsyncIOScheduler | None = None
-        # Keys this process has armed and not finished firing. A row stays pending until
-        # its firing commits, and the scheduler forgets a job the moment it submits it,
-        # so only this set tells the sweep not to arm the same timer a second time.
-        self._armed: set[str] = set()
+        # Keys this process has armed and not finished firing, with their due times. A
+        # row stays pending until its firing commits, and the scheduler forgets a job the
+        # moment it submits it, so only this tells the sweep not to arm a timer twice;
+        # a due time that differs from the row's means another process moved it.
+        self._armed: dict[str, datetime] = {}
 
     async def start(self) -> None:
         """Fire what fell due while we were down (once, marked late), then arm the rest."""
@@ -61,13 +62,13 @@ class TimerService:
         with unit_of_work(self._engine) as session:
             pending = timers.pending_due_times(session)
         for key, due_at in pending:
-            if key not in self._armed:
+            if self._armed.get(key) != due_at:
                 self.arm(key, due_at)
 
     def arm(self, key: str, due_at: datetime) -> None:
         if self._scheduler is None:
             return
-        self._armed.add(key)
+        self._armed[key] = due_at
         self._scheduler.add_job(
             self._fire_once,
             DateTrigger(run_date=due_at),
@@ -83,12 +84,17 @@ class TimerService:
         finally:
             # Whatever happened, the row is the truth: if it is still pending (moved by
             # another process, say) the next sweep arms it again.
-            self._armed.discard(key)
+            self._armed.pop(key, None)
 
     def cancel(self, key: str) -> None:
-        self._armed.discard(key)
+        self._armed.pop(key, None)
         if self._scheduler is not None and self._scheduler.get_job(key) is not None:
             self._scheduler.remove_job(key)
+
+    def armed_at(self, key: str) -> datetime | None:
+        """When the scheduler will fire ``key``, if it is armed here."""
+        job = self._scheduler.get_job(key) if self._scheduler is not None else None
+        return job.next_run_time if job is not None else None
 
     def armed_count(self) -> int:
         if self._scheduler is None:

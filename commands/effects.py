@@ -38,6 +38,10 @@ def with_tokens(
     buttons = []
     for button in message.buttons:
         token = new_token()
+        # Drill tokens repeat from run to run (seeded); a database kept between drills
+        # may hold them already, so draw again until the token is new.
+        while actions.get(session, token=token) is not None:
+            token = new_token()
         actions.issue(
             session,
             token=token,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Protocol
 
 from playbooks.errors import UsageError
@@ -90,10 +90,14 @@ def parse_time(word: str, tz: tzinfo) -> datetime:
         text = text[:-1] + "+00:00"
     try:
         value = datetime.fromisoformat(text)
-    except ValueError:
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=tz)
+        # Years near 1 or 9999 cannot be moved between zones; refuse them here, not later.
+        value.astimezone(UTC)
+        (value + MAX_DURATION).astimezone(UTC)
+        (value - MAX_DURATION).astimezone(UTC)
+    except (ValueError, OverflowError):
         raise UsageError(t("grammar.bad_time", value=word)) from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=tz)
     return value
 
 

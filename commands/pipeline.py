@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session
 
 from commands import effects as effect_writer
@@ -174,15 +174,16 @@ def run_timer(fired: TimerFired, *, runtime: Runtime, now: datetime) -> Outcome:
             if row is None:
                 return Outcome(status="ignored", command=name)
             name = f"timer:{row.kind}"
+            handler = runtime.timer_handlers.get(row.kind)
+            if handler is None:
+                # Written by a newer version, perhaps: leave it pending for one that knows it.
+                log.error("no handler for timer kind", extra={"kind": row.kind, "timer": row.key})
+                return Outcome(status="error", command=name)
             late_by = now - row.due_at
             late = late_by > runtime.late_after
             claimed = timers.claim(session, key=fired.key, now=now, late=late)
             if claimed is None:
                 return Outcome(status="ignored", command=name)
-            handler = runtime.timer_handlers.get(claimed.kind)
-            if handler is None:
-                log.error("no handler for timer kind", extra={"kind": claimed.kind})
-                return Outcome(status="error", command=name)
             ctx = TimerContext(
                 session=session,
                 now=now,
@@ -198,7 +199,13 @@ def run_timer(fired: TimerFired, *, runtime: Runtime, now: datetime) -> Outcome:
                 new_token=runtime.new_token,
                 reachable=runtime.reachable_platforms,
             )
+    except DBAPIError:
+        # The database hiccuped (locked, failing over): the claim rolled back with
+        # everything else, so the timer is still pending and the next sweep retries it.
+        log.exception("timer could not fire; will retry", extra={"timer": fired.key})
+        return Outcome(status="error", command=name)
     except Exception:
+        # A bug in the handler would fail the same way every time: set the timer aside.
         log.exception("timer failed", extra={"timer": fired.key})
         with unit_of_work(runtime.engine) as session:
             timers.mark_failed(session, key=fired.key, now=now)

@@ -102,9 +102,11 @@ def reminder_due(ctx: TimerContext, timer: Timer) -> None:
     row = repo.get(ctx.session, reminder_id=int(timer.payload["reminder_id"]))
     if row is None:
         return
-    ctx.effects += rules.fire(_view(row), late_by=ctx.late_by)
-    row.state = rules.ReminderState.SENT.value
-    ctx.session.add(row)
+    effects = rules.fire(_view(row), late_by=ctx.late_by)
+    if effects:
+        ctx.effects += effects
+        row.state = rules.ReminderState.SENT.value
+        ctx.session.add(row)
 
 
 SPECS = (

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import NullPool
 
 
@@ -21,7 +22,10 @@ def normalise_url(url: str) -> str:
 
 def redact_url(url: str) -> str:
     """The URL with any password hidden, for logs and error messages."""
-    return make_url(normalise_url(url)).render_as_string(hide_password=True)
+    try:
+        return make_url(normalise_url(url)).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(not a database URL)"
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:

@@ -26,7 +26,7 @@ class Timer(SQLModel, table=True):
     kind: str = Field(max_length=100)
     due_at: datetime = _utc()
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    state: str = Field(default="pending", max_length=20)  # pending | fired | cancelled
+    state: str = Field(default="pending", max_length=20)  # pending | fired | cancelled | failed
     fired_at: datetime | None = _utc(default=None, nullable=True)
     fired_late: bool = False
     created_at: datetime = _utc()
@@ -67,7 +67,7 @@ class AuditEntry(SQLModel, table=True):
     conversation: str = Field(max_length=250)
     command: str = Field(max_length=100)
     text: str = Field(sa_column=Column(Text, nullable=False))
-    outcome: str = Field(max_length=20)  # ok | denied | usage | invalid | error
+    outcome: str = Field(max_length=20)  # ok | denied | usage | refused | error
     detail: str = Field(default="", sa_column=Column(Text, nullable=False))
 
 

@@ -58,7 +58,10 @@ class Translator:
         return str(value)
 
     def datetime(self, value: datetime) -> str:
-        local = value.astimezone(self.tz)
+        try:
+            local = value.astimezone(self.tz)
+        except (OverflowError, ValueError):
+            return value.isoformat(timespec="minutes")
         return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
 
     def duration(self, value: timedelta) -> str:

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from storage.models import OutboxMessage
@@ -48,6 +48,20 @@ def deliverable(session: Session, *, now: datetime, limit: int = 100) -> list[Ou
         .limit(limit)
     )
     return list(session.exec(query).all())
+
+
+def claim(session: Session, *, message_id: int, now: datetime, until: datetime) -> bool:
+    """Take a due message for delivery until ``until``; False if someone else has it."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.id) == message_id,
+            col(OutboxMessage.state) == "pending",
+            col(OutboxMessage.next_attempt_at) <= now,
+        )
+        .values(next_attempt_at=until)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def next_attempt(session: Session) -> datetime | None:

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
+from bot.i18n import Translator
+from commands.invocations import CommandInvocation
+from playbooks.effects import Conversation
+from playbooks.messages import Message
 from storage.models import OutboxMessage
 from tests.conftest import HarnessFactory
-from tests.fakes.adapters import FailingAdapter
+from tests.fakes.adapters import FailingAdapter, RecordingAdapter
 
 pytestmark = pytest.mark.usefixtures("database_url")
 
@@ -98,14 +106,81 @@ async def test_a_failing_message_holds_back_its_own_conversation_only(
     h = await make_harness(adapter=adapter)
     await h.say("/remind 1m first in ops")
     await h.say("/remind 1m second in ops")
-    await h.say("/remind 2m in releases", channel="#releases")
+    await h.say("/remind 1m in releases", channel="#releases")
     await h.advance(minutes=1)
-    assert adapter.sent == [], "the second ops message waits behind the first"
+    # The first ops message failed; the second waits behind it, #releases does not.
+    assert [(s.address, s.lines[-1]) for s in adapter.sent] == [("#releases", "in releases")]
     await h.advance(minutes=1)
     ops = [s.lines[-1] for s in adapter.sent if s.address == "#ops"]
-    releases = [s.lines[-1] for s in adapter.sent if s.address == "#releases"]
     assert ops == ["first in ops", "second in ops"]
-    assert releases == ["in releases"]
+
+
+async def test_two_workers_on_one_database_deliver_a_message_once(
+    make_harness: HarnessFactory,
+) -> None:
+    first = await make_harness()
+    second = await make_harness()  # another process on the same database
+    await first.say("/remind 1m exactly once")
+    target = first.clock.now() + timedelta(minutes=1)
+    first.clock.advance_to(target)
+    second.clock.advance_to(target)
+    await first.app.timers.fire_due()
+    await asyncio.gather(first.app.delivery.deliver_due(), second.app.delivery.deliver_due())
+    delivered = first.adapter.sent + second.adapter.sent
+    assert [s.lines[-1] for s in delivered] == ["exactly once"]
+    assert rows(first.app.engine)[0].state == "sent"
+
+
+async def test_worker_survives_a_database_error_and_stops_promptly(
+    make_harness: HarnessFactory,
+) -> None:
+    adapter = SignallingAdapter()
+    h = await make_harness(adapter=adapter)
+    loop_failed = _LogSignal("delivery loop failed; retrying shortly")
+    logging.getLogger("shipwatch.delivery").addHandler(loop_failed)
+    worker = asyncio.create_task(h.app.delivery.run())
+    with Session(h.app.engine) as session:  # take the table away under the running worker
+        session.execute(text("ALTER TABLE outbox RENAME TO outbox_away"))
+        session.commit()
+    h.app.delivery.wake()
+    await asyncio.wait_for(loop_failed.seen.wait(), timeout=5)
+    logging.getLogger("shipwatch.delivery").removeHandler(loop_failed)
+    assert not worker.done(), "a failing loop never ends the worker"
+    with Session(h.app.engine) as session:
+        session.execute(text("ALTER TABLE outbox_away RENAME TO outbox"))
+        session.commit()
+    await h.app.dispatch(
+        CommandInvocation("console", "alice", Conversation("console", "#ops"), "/remind 1m back")
+    )
+    h.clock.advance(timedelta(minutes=1))
+    await h.app.timers.fire_due()
+    await asyncio.wait_for(adapter.delivered.wait(), timeout=5)
+    assert adapter.sent[-1].lines[-1] == "back"
+    await asyncio.wait_for(h.app.delivery.stop(), timeout=1)
+    await asyncio.wait_for(worker, timeout=1)
+
+
+class _LogSignal(logging.Handler):
+    """Sets an event when a given log line is written (the worker logs on the loop)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__()
+        self.message = message
+        self.seen = asyncio.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage() == self.message:
+            self.seen.set()
+
+
+@dataclass
+class SignallingAdapter(RecordingAdapter):
+    delivered: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def post(self, channel: str, message: Message, *, tr: Translator) -> str | None:
+        result = await super().post(channel, message, tr=tr)
+        self.delivered.set()
+        return result
 
 
 async def test_message_to_a_platform_without_adapter_is_dead_lettered(

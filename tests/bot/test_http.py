@@ -28,6 +28,8 @@ async def test_health_ready_and_metrics(make_harness: HarnessFactory) -> None:
     h = await make_harness()
     await h.say("/remind 10m a")
     await h.say("/remind 10x a")
+    await h.say("/remind 1m fires now")
+    await h.advance(minutes=1)
     runner, port = await serve(h.app, host="127.0.0.1", port=0)
     try:
         assert await get(port, "/healthz") == (200, '{"status": "ok"}')
@@ -36,11 +38,13 @@ async def test_health_ready_and_metrics(make_harness: HarnessFactory) -> None:
         assert "ready" in body
         status, metrics = await get(port, "/metrics")
         assert status == 200
-        assert 'shipwatch_commands_total{command="remind",outcome="ok"} 1.0' in metrics
+        assert 'shipwatch_commands_total{command="remind",outcome="ok"} 2.0' in metrics
         assert 'shipwatch_commands_total{command="-",outcome="usage"} 1.0' in metrics
         assert 'shipwatch_outbox_messages{state="pending"} 0.0' in metrics
+        assert 'shipwatch_outbox_messages{state="sent"} 1.0' in metrics
         assert "shipwatch_timers_armed 1.0" in metrics
-        assert "shipwatch_delivery_failures_total" in metrics or "delivery_failures" in metrics
+        assert 'shipwatch_deliveries_total{platform="console"} 1.0' in metrics
+        assert 'shipwatch_commands_total{command="timer:reminder.due",outcome="ok"} 1.0' in metrics
     finally:
         await runner.cleanup()
 

@@ -36,8 +36,11 @@ def test_reminder_fires_once_late_after_restart(database_url: str) -> None:
     assert "check the canary\n(late by 15m: Shipwatch was not running at the time)" in second
     assert "No reminders are pending here." in second
 
-    third = drill(database_url, "2026-11-23T10:00:00+08:00", "/reminders\n")
+    # Drill button tokens repeat from run to run; a kept database must not trip on them.
+    third = drill(database_url, "2026-11-23T10:00:00+08:00", "/reminders\n/remind 5m again\n")
     assert "Reminder from" not in third, "never twice"
+    assert "⏰ Reminder #2 set for 2026-11-23 02:05 UTC (in 5m): again" in third
+    assert "Something went wrong" not in third
 
 
 def test_reminder_due_after_restart_fires_on_time(database_url: str) -> None:

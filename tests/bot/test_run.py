@@ -12,6 +12,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from tests.conftest import postgres_admin_url
 
@@ -47,7 +48,7 @@ def wait_ready(port: int, process: subprocess.Popen[str]) -> None:
     raise AssertionError("shipwatch run did not become ready")
 
 
-def test_serves_until_sigterm_and_keeps_secrets_out_of_logs(tmp_path: Path) -> None:
+def test_serves_until_sigterm_and_logs_start_and_stop(tmp_path: Path) -> None:
     port = free_port()
     process = start(
         {
@@ -66,7 +67,8 @@ def test_serves_until_sigterm_and_keeps_secrets_out_of_logs(tmp_path: Path) -> N
 
 def test_database_password_never_printed() -> None:
     port = free_port()
-    url = postgres_admin_url().replace("postgres@", "postgres:hunter2-secret@", 1)
+    url = make_url(postgres_admin_url()).set(password="hunter2-secret")
+    url = url.render_as_string(hide_password=False)
     process = start({"SHIPWATCH_DATABASE_URL": url, "SHIPWATCH_HTTP_PORT": str(port)})
     try:
         wait_ready(port, process)
@@ -130,3 +132,46 @@ def test_port_in_use_is_one_sentence(tmp_path: Path) -> None:
     assert process.returncode == 1
     assert f"Cannot listen on 127.0.0.1:{port}" in err
     assert "Traceback" not in err
+
+
+def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **env},
+        check=False,
+    )
+
+
+def test_in_memory_sqlite_is_refused() -> None:
+    result = run_cli("db", "upgrade", env={"SHIPWATCH_DATABASE_URL": "sqlite://"})
+    assert result.returncode == 1
+    assert "An in-memory SQLite database would forget everything" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_database_from_a_newer_version_is_one_sentence(tmp_path: Path) -> None:
+    import sqlite3
+
+    url = f"sqlite:///{tmp_path}/newer.db"
+    assert run_cli("db", "upgrade", env={"SHIPWATCH_DATABASE_URL": url}).returncode == 0
+    with sqlite3.connect(tmp_path / "newer.db") as db:
+        db.execute("UPDATE alembic_version SET version_num = 'f00d'")
+    result = run_cli("db", "upgrade", env={"SHIPWATCH_DATABASE_URL": url})
+    assert result.returncode == 1
+    assert "is at schema revision f00d, which this version of Shipwatch does not know" in (
+        result.stderr
+    )
+    assert "Traceback" not in result.stderr
+
+
+def test_config_file_not_in_utf8_is_named(tmp_path: Path) -> None:
+    (tmp_path / "people.yaml").write_bytes(
+        "people:\n  - handle: wang\n    name: 王伟\n".encode("gbk")
+    )
+    result = run_cli("check", str(tmp_path), env={})
+    assert result.returncode == 2
+    assert "people.yaml: is not UTF-8 text; save it as UTF-8" in result.stderr
+    assert "Traceback" not in result.stderr

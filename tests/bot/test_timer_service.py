@@ -59,6 +59,14 @@ async def test_overdue_fire_on_start_then_scheduler_fires_new_ones(engine: Engin
         assert fired == ["overdue", "armed-after-start"]
         assert armed_during_firing[-1] == 1, "only 'later' is armed while the other fires"
 
+        # Another process moves "later" an hour earlier: the sweep re-arms it at the new time.
+        moved = now + timedelta(hours=23)
+        with unit_of_work(engine) as session:
+            timers.arm(session, key="later", kind="x", due_at=moved, payload={}, now=now)
+        assert service.armed_at("later") == now + timedelta(days=1)
+        service.sweep()
+        assert service.armed_at("later") == moved
+
         service.cancel("later")
         assert service.armed_count() == 0
     finally:

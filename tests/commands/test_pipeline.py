@@ -256,3 +256,59 @@ async def test_long_reminder_lists_show_the_soonest(make_harness: HarnessFactory
     assert "item 1 (@alice)" in listing
     assert "item 20 (@alice)" in listing
     assert "item 21 (@alice)" not in listing
+
+
+@pytest.mark.parametrize("when", ["0001-01-01T00:00+01:00", "9999-12-31T23:00", "0001-01-01"])
+async def test_times_at_the_edge_of_the_calendar_are_refused_plainly(
+    make_harness: HarnessFactory, when: str
+) -> None:
+    h = await make_harness(timezone="America/New_York")
+    outcome = await h.say(f"/remind {when} x")
+    assert outcome.status == "usage"
+    assert h.reply_text(outcome).startswith(f"“{when}” is not a time")
+
+
+async def test_timer_of_unknown_kind_is_left_for_a_version_that_knows_it(
+    make_harness: HarnessFactory,
+) -> None:
+    from storage.repositories import timers
+    from storage.unit_of_work import unit_of_work
+
+    h = await make_harness()
+    with unit_of_work(h.app.engine) as session:
+        timers.arm(
+            session,
+            key="future:1",
+            kind="from.the.future",
+            due_at=h.clock.now(),
+            payload={},
+            now=h.clock.now(),
+        )
+    await h.advance(minutes=5)
+    with unit_of_work(h.app.engine) as session:
+        row = timers.get(session, key="future:1")
+        assert row is not None
+        assert row.state == "pending"
+
+
+async def test_a_failing_timer_handler_sets_the_timer_aside(make_harness: HarnessFactory) -> None:
+    import dataclasses
+
+    from commands.context import TimerContext
+    from storage.repositories import timers
+    from storage.unit_of_work import unit_of_work
+
+    def broken(ctx: TimerContext, timer: Timer) -> None:
+        raise KeyError("payload missing")
+
+    h = await make_harness()
+    h.app.runtime = dataclasses.replace(h.app.runtime, timer_handlers={"broken": broken})
+    with unit_of_work(h.app.engine) as session:
+        timers.arm(
+            session, key="b:1", kind="broken", due_at=h.clock.now(), payload={}, now=h.clock.now()
+        )
+    await h.advance(minutes=1)
+    with unit_of_work(h.app.engine) as session:
+        row = timers.get(session, key="b:1")
+        assert row is not None
+        assert row.state == "failed", "a handler bug is not retried forever"
