@@ -57,13 +57,23 @@ def run_command(inv: CommandInvocation, *, runtime: Runtime, now: datetime) -> O
     try:
         command = runtime.table.parse(inv.text, _Parse(runtime.tz))
     except UsageError as error:
-        _remember_only(runtime.engine, inv, now)
-        return _refusal(runtime, inv, "usage", "-", _usage_message(error))
+        _remember_only(runtime.engine, inv, now=now)
+        return _refusal(runtime, inv, status="usage", command="-", message=_usage_message(error))
     spec = command.spec
     if spec.role is not None and not actor.has_role(spec.role):
         denial = PermissionDenied(command=f"/{spec.name}", role=spec.role.value)
-        _audit_alone(runtime.engine, inv, actor, command, now, outcome="denied", detail=spec.role)
-        return _refusal(runtime, inv, "denied", spec.name, _error_message(denial.text))
+        _audit_alone(
+            runtime.engine,
+            inv,
+            actor=actor,
+            command=command,
+            now=now,
+            outcome="denied",
+            detail=spec.role,
+        )
+        return _refusal(
+            runtime, inv, status="denied", command=spec.name, message=_error_message(denial.text)
+        )
     try:
         with unit_of_work(runtime.engine) as session:
             if inv.event_id:
@@ -94,26 +104,40 @@ def run_command(inv: CommandInvocation, *, runtime: Runtime, now: datetime) -> O
                 new_token=runtime.new_token,
             )
             if spec.changes_state:
-                _audit(session, inv, actor, command, now, outcome="ok", detail=ctx.audit_detail)
+                _audit(
+                    session,
+                    inv,
+                    actor=actor,
+                    command=command,
+                    now=now,
+                    outcome="ok",
+                    detail=ctx.audit_detail,
+                )
             locale = _locale(session, inv.conversation, runtime.default_locale)
     except IntegrityError:
         if inv.event_id and _already_seen(runtime.engine, inv.platform, inv.event_id):
             return Outcome(status="duplicate", command=spec.name, reply_to=inv.conversation)
-        return _internal_error(runtime, inv, actor, command, now)
+        return _internal_error(runtime, inv, actor=actor, command=command, now=now)
     except ShipwatchError as error:
         outcome = "usage" if isinstance(error, UsageError) else "refused"
         if spec.changes_state:
             _audit_alone(
-                runtime.engine, inv, actor, command, now, outcome=outcome, detail=error.text.key
+                runtime.engine,
+                inv,
+                actor=actor,
+                command=command,
+                now=now,
+                outcome=outcome,
+                detail=error.text.key,
             )
         else:
-            _remember_only(runtime.engine, inv, now)
+            _remember_only(runtime.engine, inv, now=now)
         message = (
             _usage_message(error) if isinstance(error, UsageError) else _error_message(error.text)
         )
-        return _refusal(runtime, inv, outcome, spec.name, message)
+        return _refusal(runtime, inv, status=outcome, command=spec.name, message=message)
     except Exception:
-        return _internal_error(runtime, inv, actor, command, now)
+        return _internal_error(runtime, inv, actor=actor, command=command, now=now)
     return Outcome(
         status="ok",
         command=spec.name,
@@ -129,6 +153,7 @@ def run_command(inv: CommandInvocation, *, runtime: Runtime, now: datetime) -> O
 def _internal_error(
     runtime: Runtime,
     inv: CommandInvocation,
+    *,
     actor: Person,
     command: ParsedCommand,
     now: datetime,
@@ -138,9 +163,17 @@ def _internal_error(
     reference = uuid.uuid4().hex[:8]
     log.exception("command failed", extra={"ref": reference, "command": command.spec.name})
     if command.spec.changes_state:
-        _audit_alone(runtime.engine, inv, actor, command, now, outcome="error", detail=reference)
+        _audit_alone(
+            runtime.engine,
+            inv,
+            actor=actor,
+            command=command,
+            now=now,
+            outcome="error",
+            detail=reference,
+        )
     message = internal_error_message(reference)
-    return _refusal(runtime, inv, "error", command.spec.name, message)
+    return _refusal(runtime, inv, status="error", command=command.spec.name, message=message)
 
 
 def internal_error_message(reference: str) -> Message:
@@ -154,7 +187,9 @@ def run_press(press: ButtonPress, *, runtime: Runtime, now: datetime) -> Outcome
     if token is None or token.expires_at <= now:
         key = "button.unknown" if token is None else "button.expired"
         inv = CommandInvocation(press.platform, press.user_id, press.conversation, "")
-        return _refusal(runtime, inv, "usage", "press", _error_message(t(key)))
+        return _refusal(
+            runtime, inv, status="usage", command="press", message=_error_message(t(key))
+        )
     inv = CommandInvocation(
         platform=press.platform,
         user_id=press.user_id,
@@ -228,7 +263,7 @@ def _already_seen(engine: Engine, source: str, event_id: str) -> bool:
         return ledger.seen(session, source=source, event_id=event_id)
 
 
-def _remember_only(engine: Engine, inv: CommandInvocation, now: datetime) -> None:
+def _remember_only(engine: Engine, inv: CommandInvocation, *, now: datetime) -> None:
     if not inv.event_id:
         return
     try:
@@ -241,10 +276,10 @@ def _remember_only(engine: Engine, inv: CommandInvocation, now: datetime) -> Non
 def _audit(
     session: Session,
     inv: CommandInvocation,
+    *,
     actor: Person,
     command: ParsedCommand,
     now: datetime,
-    *,
     outcome: str,
     detail: str,
 ) -> None:
@@ -264,10 +299,10 @@ def _audit(
 def _audit_alone(
     engine: Engine,
     inv: CommandInvocation,
+    *,
     actor: Person,
     command: ParsedCommand,
     now: datetime,
-    *,
     outcome: str,
     detail: str,
 ) -> None:
@@ -276,7 +311,15 @@ def _audit_alone(
         with unit_of_work(engine) as session:
             if inv.event_id:
                 ledger.remember(session, source=inv.platform, event_id=inv.event_id, now=now)
-            _audit(session, inv, actor, command, now, outcome=outcome, detail=detail)
+            _audit(
+                session,
+                inv,
+                actor=actor,
+                command=command,
+                now=now,
+                outcome=outcome,
+                detail=detail,
+            )
     except IntegrityError:
         pass
 
@@ -289,7 +332,7 @@ def _locale(session: Session, conversation: Conversation, default: str) -> str:
 
 
 def _refusal(
-    runtime: Runtime, inv: CommandInvocation, status: str, command: str, message: Message
+    runtime: Runtime, inv: CommandInvocation, *, status: str, command: str, message: Message
 ) -> Outcome:
     with unit_of_work(runtime.engine) as session:
         locale = _locale(session, inv.conversation, runtime.default_locale)

@@ -35,7 +35,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         database = parsed.database or ""
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        options: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
+        options: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 10}}
         if database in ("", ":memory:"):
             options["poolclass"] = NullPool
         engine = create_engine(url, echo=echo, **options)

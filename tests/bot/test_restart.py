@@ -33,7 +33,7 @@ def test_reminder_fires_once_late_after_restart(database_url: str) -> None:
     # The bot was down from 09:00 until 09:25: the reminder fires once, on start, marked late.
     second = drill(database_url, "2026-11-23T09:25:00+08:00", "/reminders\n")
     assert second.count("⏰ Reminder from @alice:") == 1
-    assert "check the canary\n(late by 15m: Shipwatch was not running at the time)" in second
+    assert "check the canary\n(late by 15m: Shipwatch could not post it on time)" in second
     assert "No reminders are pending here." in second
 
     # Drill button tokens repeat from run to run; a kept database must not trip on them.
