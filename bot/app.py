@@ -14,6 +14,7 @@ from alembic.util.exc import CommandError
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlmodel import Session
 
 from bot.adapters.base import Adapter
 from bot.clock import Clock, VirtualClock
@@ -217,15 +218,14 @@ class Application:
         self.clock.advance_to(target)
         await self.delivery.deliver_due()
 
-    def _translator_for(self, row: OutboxMessage) -> Translator:
+    def _translator_for(self, session: Session, row: OutboxMessage) -> Translator:
         """A direct message speaks the person's language; a post, the channel's."""
         locale: str | None = None
         if row.kind == "direct":
             person = self.config.directory.by_identity(row.platform, row.address)
             locale = person.locale if person else None
         else:
-            with unit_of_work(self.engine) as session:
-                locale = channels.locale(session, platform=row.platform, channel=row.address)
+            locale = channels.locale(session, platform=row.platform, channel=row.address)
         return self.translator(locale or self.settings.locale)
 
     def ready(self) -> bool:

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from bot.adapters.base import Adapter
 from bot.clock import Clock
@@ -36,7 +37,7 @@ class DeliveryWorker:
         engine: Engine,
         adapters: Mapping[str, Adapter],
         clock: Clock,
-        translator_for: Callable[[OutboxMessage], Translator],
+        translator_for: Callable[[Session, OutboxMessage], Translator],
         metrics: Metrics,
         max_attempts: int,
         backoff: timedelta,
@@ -64,12 +65,14 @@ class DeliveryWorker:
         delivered = 0
         async with self._lock:
             while not self._stopping:
+                now = self._clock.now()
                 with unit_of_work(self._engine) as session:
-                    rows = outbox.deliverable(session, now=self._clock.now())
-                if not rows:
+                    rows = outbox.claim_due(session, now=now, until=now + LEASE)
+                    batch = [(row, self._translator_for(session, row)) for row in rows]
+                if not batch:
                     break
-                for row in rows:
-                    delivered += await self._deliver(row)
+                for row, tr in batch:
+                    delivered += await self._deliver(row, tr)
         return delivered
 
     def next_attempt(self) -> datetime | None:
@@ -109,20 +112,13 @@ class DeliveryWorker:
         async with self._lock:
             pass
 
-    async def _deliver(self, row: OutboxMessage) -> int:
-        now = self._clock.now()
-        with unit_of_work(self._engine) as session:
-            # Another process may be delivering the same row: only the one whose claim
-            # succeeds sends it. A crash mid-send lets the lease lapse and the row retry.
-            if not outbox.claim(session, message_id=row.id or 0, now=now, until=now + LEASE):
-                return 0
+    async def _deliver(self, row: OutboxMessage, tr: Translator) -> int:
         adapter = self._adapters.get(row.platform)
         try:
             if adapter is None:
                 reason = f"no adapter is running for platform {row.platform!r}"
                 raise AdapterError(t("delivery.failed", reason=reason), permanent=True)
             message = message_from_json(row.message)
-            tr = self._translator_for(row)
             if row.kind == "direct":
                 await adapter.direct_message(row.address, message, tr=tr)
             else:

@@ -50,18 +50,31 @@ def deliverable(session: Session, *, now: datetime, limit: int = 100) -> list[Ou
     return list(session.exec(query).all())
 
 
-def claim(session: Session, *, message_id: int, now: datetime, until: datetime) -> bool:
-    """Take a due message for delivery until ``until``; False if someone else has it."""
-    result = session.execute(
+def claim_due(
+    session: Session, *, now: datetime, until: datetime, limit: int = 100
+) -> list[OutboxMessage]:
+    """Take the deliverable messages for this worker until ``until`` (a lease).
+
+    Another process may be looking at the same rows: only those whose update this
+    transaction wins are returned, so no message is sent by two workers. A worker
+    that dies mid-send lets the lease lapse, and the message is tried again.
+    """
+    rows = deliverable(session, now=now, limit=limit)
+    if not rows:
+        return []
+    won = session.execute(
         update(OutboxMessage)
         .where(
-            col(OutboxMessage.id) == message_id,
+            col(OutboxMessage.id).in_([row.id for row in rows]),
             col(OutboxMessage.state) == "pending",
             col(OutboxMessage.next_attempt_at) <= now,
         )
         .values(next_attempt_at=until)
+        .returning(col(OutboxMessage.id))
+        .execution_options(synchronize_session=False)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    claimed = set(won.scalars().all())
+    return [row for row in rows if row.id in claimed]
 
 
 def next_attempt(session: Session) -> datetime | None:
