@@ -16,7 +16,7 @@ from commands import effects as effect_writer
 from commands.context import CommandContext, TimerContext
 from commands.invocations import ButtonPress, CommandInvocation, Outcome, TimerFired
 from commands.registry import CommandTable, ParsedCommand
-from playbooks.effects import Conversation
+from playbooks.effects import Conversation, Effect
 from playbooks.errors import PermissionDenied, ShipwatchError, UsageError
 from playbooks.messages import Message, Severity, Text, t
 from playbooks.people import Directory, Person, guest
@@ -51,51 +51,34 @@ class _Parse:
 
 def run_command(inv: CommandInvocation, *, runtime: Runtime, now: datetime) -> Outcome:
     """Handle a typed command from start to reply."""
-    actor = _actor(runtime.directory, inv.platform, inv.user_id)
-    if inv.event_id and _already_seen(runtime.engine, inv.platform, inv.event_id):
+    request = _Request(runtime, inv, _actor(runtime.directory, inv.platform, inv.user_id), now)
+    if request.already_seen():
         return Outcome(status="duplicate", command="-", reply_to=inv.conversation)
     try:
         command = runtime.table.parse(inv.text, _Parse(runtime.tz))
     except UsageError as error:
-        _remember_only(runtime.engine, inv, now=now)
-        return _refusal(runtime, inv, status="usage", command="-", message=_usage_message(error))
+        request.record_refusal(outcome="usage", detail=error.text.key)
+        return request.answer("usage", _usage_message(error))
+    request.command = command
     spec = command.spec
-    if spec.role is not None and not actor.has_role(spec.role):
+    if spec.role is not None and not request.actor.has_role(spec.role):
         denial = PermissionDenied(command=f"/{spec.name}", role=spec.role.value)
-        _audit_alone(
-            runtime.engine,
-            inv,
-            actor=actor,
-            command=command,
-            now=now,
-            outcome="denied",
-            detail=spec.role,
-        )
-        return _refusal(
-            runtime, inv, status="denied", command=spec.name, message=_error_message(denial.text)
-        )
+        request.record_refusal(outcome="denied", detail=spec.role.value)
+        return request.answer("denied", _error_message(denial.text))
     try:
         with unit_of_work(runtime.engine) as session:
-            if inv.event_id:
-                ledger.remember(session, source=inv.platform, event_id=inv.event_id, now=now)
+            request.remember(session)
             ctx = CommandContext(
                 session=session,
                 now=now,
-                actor=actor,
+                actor=request.actor,
                 conversation=inv.conversation,
                 directory=runtime.directory,
                 table=runtime.table,
                 tz=runtime.tz,
             )
             reply = spec.handler(ctx, command)
-            applied = effect_writer.apply(
-                session,
-                ctx.effects,
-                now=now,
-                directory=runtime.directory,
-                new_token=runtime.new_token,
-                reachable=runtime.reachable_platforms,
-            )
+            applied = _write_effects(session, ctx.effects, runtime=runtime, now=now)
             reply = effect_writer.with_tokens(
                 session,
                 reply,
@@ -104,40 +87,20 @@ def run_command(inv: CommandInvocation, *, runtime: Runtime, now: datetime) -> O
                 new_token=runtime.new_token,
             )
             if spec.changes_state:
-                _audit(
-                    session,
-                    inv,
-                    actor=actor,
-                    command=command,
-                    now=now,
-                    outcome="ok",
-                    detail=ctx.audit_detail,
-                )
+                request.audit(session, outcome="ok", detail=ctx.audit_detail)
             locale = _locale(session, inv.conversation, runtime.default_locale)
     except IntegrityError:
-        if inv.event_id and _already_seen(runtime.engine, inv.platform, inv.event_id):
+        if request.already_seen():  # a twin delivery of the same event won the race
             return Outcome(status="duplicate", command=spec.name, reply_to=inv.conversation)
-        return _internal_error(runtime, inv, actor=actor, command=command, now=now)
+        return request.fail()
     except ShipwatchError as error:
-        outcome = "usage" if isinstance(error, UsageError) else "refused"
-        if spec.changes_state:
-            _audit_alone(
-                runtime.engine,
-                inv,
-                actor=actor,
-                command=command,
-                now=now,
-                outcome=outcome,
-                detail=error.text.key,
-            )
-        else:
-            _remember_only(runtime.engine, inv, now=now)
-        message = (
-            _usage_message(error) if isinstance(error, UsageError) else _error_message(error.text)
-        )
-        return _refusal(runtime, inv, status=outcome, command=spec.name, message=message)
+        if isinstance(error, UsageError):
+            request.record_refusal(outcome="usage", detail=error.text.key)
+            return request.answer("usage", _usage_message(error))
+        request.record_refusal(outcome="refused", detail=error.text.key)
+        return request.answer("refused", _error_message(error.text))
     except Exception:
-        return _internal_error(runtime, inv, actor=actor, command=command, now=now)
+        return request.fail()
     return Outcome(
         status="ok",
         command=spec.name,
@@ -150,30 +113,78 @@ def run_command(inv: CommandInvocation, *, runtime: Runtime, now: datetime) -> O
     )
 
 
-def _internal_error(
-    runtime: Runtime,
-    inv: CommandInvocation,
-    *,
-    actor: Person,
-    command: ParsedCommand,
-    now: datetime,
-) -> Outcome:
-    """A bug or an outage: the transaction is rolled back; the log has the traceback and the
-    person a reference to quote, never the traceback itself."""
-    reference = uuid.uuid4().hex[:8]
-    log.exception("command failed", extra={"ref": reference, "command": command.spec.name})
-    if command.spec.changes_state:
-        _audit_alone(
-            runtime.engine,
-            inv,
-            actor=actor,
-            command=command,
-            now=now,
-            outcome="error",
-            detail=reference,
+@dataclass(slots=True)
+class _Request:
+    """One command on its way: who asked, where, when, and what it was read as."""
+
+    runtime: Runtime
+    inv: CommandInvocation
+    actor: Person
+    now: datetime
+    command: ParsedCommand | None = None
+
+    def already_seen(self) -> bool:
+        if not self.inv.event_id:
+            return False
+        with unit_of_work(self.runtime.engine) as session:
+            return ledger.seen(session, source=self.inv.platform, event_id=self.inv.event_id)
+
+    def remember(self, session: Session) -> None:
+        """Put the platform's event id in the ledger, in the caller's transaction."""
+        if self.inv.event_id:
+            ledger.remember(
+                session, source=self.inv.platform, event_id=self.inv.event_id, now=self.now
+            )
+
+    def audit(self, session: Session, *, outcome: str, detail: str) -> None:
+        assert self.command is not None
+        audit.record(
+            session,
+            at=self.now,
+            actor=self.actor.handle,
+            platform=self.inv.platform,
+            conversation=str(self.inv.conversation),
+            command=self.command.spec.name,
+            text=self.command.text,
+            outcome=outcome,
+            detail=detail,
         )
-    message = internal_error_message(reference)
-    return _refusal(runtime, inv, status="error", command=command.spec.name, message=message)
+
+    def record_refusal(self, *, outcome: str, detail: str) -> None:
+        """What a refused command leaves behind, in a transaction of its own: its event id,
+        and an audit entry when it was a denial or would have changed state."""
+        worth_auditing = self.command is not None and (
+            outcome in ("denied", "error") or self.command.spec.changes_state
+        )
+        try:
+            with unit_of_work(self.runtime.engine) as session:
+                self.remember(session)
+                if worth_auditing:
+                    self.audit(session, outcome=outcome, detail=detail)
+        except IntegrityError:
+            pass  # a twin delivery recorded it first; nothing else was written
+
+    def answer(self, status: str, message: Message) -> Outcome:
+        """A reply without a state change, in the conversation's language."""
+        with unit_of_work(self.runtime.engine) as session:
+            locale = _locale(session, self.inv.conversation, self.runtime.default_locale)
+        name = self.command.spec.name if self.command else "-"
+        return Outcome(
+            status=status,
+            command=name,
+            reply=message,
+            reply_to=self.inv.conversation,
+            locale=locale,
+        )
+
+    def fail(self) -> Outcome:
+        """A bug or an outage: everything was rolled back; the log has the traceback and the
+        person a reference to quote, never the traceback itself."""
+        reference = uuid.uuid4().hex[:8]
+        name = self.command.spec.name if self.command else "-"
+        log.exception("command failed", extra={"ref": reference, "command": name})
+        self.record_refusal(outcome="error", detail=reference)
+        return self.answer("error", internal_error_message(reference))
 
 
 def internal_error_message(reference: str) -> Message:
@@ -187,9 +198,8 @@ def run_press(press: ButtonPress, *, runtime: Runtime, now: datetime) -> Outcome
     if token is None or token.expires_at <= now:
         key = "button.unknown" if token is None else "button.expired"
         inv = CommandInvocation(press.platform, press.user_id, press.conversation, "")
-        return _refusal(
-            runtime, inv, status="usage", command="press", message=_error_message(t(key))
-        )
+        request = _Request(runtime, inv, _actor(runtime.directory, inv.platform, inv.user_id), now)
+        return request.answer("usage", _error_message(t(key)))
     inv = CommandInvocation(
         platform=press.platform,
         user_id=press.user_id,
@@ -226,14 +236,7 @@ def run_timer(fired: TimerFired, *, runtime: Runtime, now: datetime) -> Outcome:
                 late_by=late_by if late else None,
             )
             handler(ctx, claimed)
-            applied = effect_writer.apply(
-                session,
-                ctx.effects,
-                now=now,
-                directory=runtime.directory,
-                new_token=runtime.new_token,
-                reachable=runtime.reachable_platforms,
-            )
+            applied = _write_effects(session, ctx.effects, runtime=runtime, now=now)
     except DBAPIError:
         # The database hiccuped (locked, failing over): the claim rolled back with
         # everything else, so the timer is still pending and the next sweep retries it.
@@ -254,90 +257,27 @@ def run_timer(fired: TimerFired, *, runtime: Runtime, now: datetime) -> Outcome:
     )
 
 
-def _actor(directory: Directory, platform: str, user_id: str) -> Person:
-    return directory.by_identity(platform, user_id) or guest(platform, user_id)
-
-
-def _already_seen(engine: Engine, source: str, event_id: str) -> bool:
-    with unit_of_work(engine) as session:
-        return ledger.seen(session, source=source, event_id=event_id)
-
-
-def _remember_only(engine: Engine, inv: CommandInvocation, *, now: datetime) -> None:
-    if not inv.event_id:
-        return
-    try:
-        with unit_of_work(engine) as session:
-            ledger.remember(session, source=inv.platform, event_id=inv.event_id, now=now)
-    except IntegrityError:
-        pass  # a twin delivery recorded it first; nothing else was written
-
-
-def _audit(
-    session: Session,
-    inv: CommandInvocation,
-    *,
-    actor: Person,
-    command: ParsedCommand,
-    now: datetime,
-    outcome: str,
-    detail: str,
-) -> None:
-    audit.record(
+def _write_effects(
+    session: Session, effects: list[Effect], *, runtime: Runtime, now: datetime
+) -> effect_writer.Applied:
+    return effect_writer.apply(
         session,
-        at=now,
-        actor=actor.handle,
-        platform=inv.platform,
-        conversation=str(inv.conversation),
-        command=command.spec.name,
-        text=command.text,
-        outcome=outcome,
-        detail=detail,
+        effects,
+        now=now,
+        directory=runtime.directory,
+        new_token=runtime.new_token,
+        reachable=runtime.reachable_platforms,
     )
 
 
-def _audit_alone(
-    engine: Engine,
-    inv: CommandInvocation,
-    *,
-    actor: Person,
-    command: ParsedCommand,
-    now: datetime,
-    outcome: str,
-    detail: str,
-) -> None:
-    """Audit a refused command in a transaction of its own: nothing else is written."""
-    try:
-        with unit_of_work(engine) as session:
-            if inv.event_id:
-                ledger.remember(session, source=inv.platform, event_id=inv.event_id, now=now)
-            _audit(
-                session,
-                inv,
-                actor=actor,
-                command=command,
-                now=now,
-                outcome=outcome,
-                detail=detail,
-            )
-    except IntegrityError:
-        pass
+def _actor(directory: Directory, platform: str, user_id: str) -> Person:
+    return directory.by_identity(platform, user_id) or guest(platform, user_id)
 
 
 def _locale(session: Session, conversation: Conversation, default: str) -> str:
     return (
         channels.locale(session, platform=conversation.platform, channel=conversation.channel)
         or default
-    )
-
-
-def _refusal(
-    runtime: Runtime, inv: CommandInvocation, *, status: str, command: str, message: Message
-) -> Outcome:
-    with unit_of_work(runtime.engine) as session:
-        locale = _locale(session, inv.conversation, runtime.default_locale)
-    return Outcome(
-        status=status, command=command, reply=message, reply_to=inv.conversation, locale=locale
     )
 
 
