@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
+import queue
 import signal
 import socket
 import subprocess
 import sys
-import time
+import threading
 import urllib.request
 from pathlib import Path
 
@@ -15,12 +17,6 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from tests.conftest import postgres_admin_url
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def start(env: dict[str, str]) -> subprocess.Popen[str]:
@@ -34,51 +30,71 @@ def start(env: dict[str, str]) -> subprocess.Popen[str]:
     )
 
 
-def wait_ready(port: int, process: subprocess.Popen[str]) -> None:
-    """Poll /readyz: the server's own start-up, not a timer, is what we wait for."""
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        assert process.poll() is None, process.communicate()[1]
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.02)
-    raise AssertionError("shipwatch run did not become ready")
+class Served:
+    """``shipwatch run`` on a port the OS picks, its log read as it is written.
+
+    Readiness is the server's own "shipwatch ready" log line (which names the port it
+    bound), so nothing polls, sleeps, or races another process for a port.
+    """
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.process = start({**env, "SHIPWATCH_HTTP_PORT": "0"})
+        self.log: list[str] = []
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self.log.append(line)
+            self._lines.put(line)
+        self._lines.put(None)  # the process closed its log: it has exited
+
+    def ready(self) -> int:
+        """Wait for the ready line; return the bound port, checked through /readyz."""
+        while True:
+            line = self._lines.get(timeout=30)
+            if line is None:
+                raise AssertionError("shipwatch run exited:\n" + "".join(self.log))
+            if '"event": "shipwatch ready"' in line:
+                port = int(json.loads(line)["port"])
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as r:
+                    assert r.status == 200
+                return port
+
+    def stop(self) -> tuple[str, str]:
+        """SIGTERM, then the exit; returns what it printed (stdout, stderr)."""
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=20)
+        self._reader.join(timeout=20)
+        assert self.process.stdout is not None
+        assert self.process.stderr is not None
+        with self.process.stdout, self.process.stderr:
+            return self.process.stdout.read(), "".join(self.log)
 
 
 def test_serves_until_sigterm_and_logs_start_and_stop(tmp_path: Path) -> None:
-    port = free_port()
-    process = start(
-        {
-            "SHIPWATCH_DATABASE_URL": f"sqlite:///{tmp_path}/run.db",
-            "SHIPWATCH_HTTP_PORT": str(port),
-        }
-    )
-    wait_ready(port, process)
-    process.send_signal(signal.SIGTERM)
-    _out, err = process.communicate(timeout=20)
-    assert process.returncode == 0, err
+    served = Served({"SHIPWATCH_DATABASE_URL": f"sqlite:///{tmp_path}/run.db"})
+    assert served.ready() > 0
+    _out, err = served.stop()
+    assert served.process.returncode == 0, err
     events = [line for line in err.splitlines() if line.startswith("{")]
     assert any('"event": "shipwatch ready"' in e for e in events)
     assert any('"event": "shipwatch stopped"' in e for e in events)
 
 
 def test_database_password_never_printed() -> None:
-    port = free_port()
     url = make_url(postgres_admin_url()).set(password="hunter2-secret")
-    url = url.render_as_string(hide_password=False)
-    process = start({"SHIPWATCH_DATABASE_URL": url, "SHIPWATCH_HTTP_PORT": str(port)})
+    served = Served({"SHIPWATCH_DATABASE_URL": url.render_as_string(hide_password=False)})
     try:
-        wait_ready(port, process)
+        served.ready()
     except AssertionError:
         if os.environ.get("CI") == "true":
             raise
         pytest.skip("PostgreSQL is not reachable here")
     finally:
-        process.send_signal(signal.SIGTERM)
-        out, err = process.communicate(timeout=20)
+        out, err = served.stop()
     assert "hunter2-secret" not in out + err
     assert "***" in err, "the URL is logged with its password hidden"
 
@@ -87,7 +103,7 @@ def test_unreachable_database_is_one_sentence(tmp_path: Path) -> None:
     process = start(
         {
             "SHIPWATCH_DATABASE_URL": "postgresql://shipwatch:sekret-pw@127.0.0.1:1/nowhere",
-            "SHIPWATCH_HTTP_PORT": str(free_port()),
+            "SHIPWATCH_HTTP_PORT": "0",
         }
     )
     out, err = process.communicate(timeout=30)
