@@ -20,13 +20,25 @@ from bot.adapters.base import Adapter
 from bot.clock import Clock, VirtualClock
 from bot.config_dir import Config
 from bot.delivery import DeliveryWorker
+from bot.http_client import HttpClient
 from bot.i18n import Translator
+from bot.integrations import Integrations, MissingSecret, build
 from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.timers import TimerService
+from bot.traffic.router import TrafficRouter
 from commands import pipeline
-from commands.invocations import ButtonPress, CommandInvocation, Invocation, Outcome, TimerFired
-from commands.table import build_table, timer_handlers
+from commands.invocations import (
+    ButtonPress,
+    CommandInvocation,
+    Invocation,
+    Observation,
+    Outcome,
+    TimerFired,
+)
+from commands.release_watch import READINGS, TRAFFIC_FAILED
+from commands.table import build_table, observation_handlers, timer_handlers
+from playbooks.effects import Measure
 from storage import migrate
 from storage.engine import make_engine, normalise_url, redact_url
 from storage.models import OutboxMessage
@@ -111,6 +123,11 @@ class Application:
         self.clock = clock
         self.adapters = adapters
         rng = random.Random(seed) if seed is not None else None
+        self.http = HttpClient()
+        try:
+            self.integrations: Integrations = build(config.releases, self.http)
+        except MissingSecret as error:
+            raise StartupError(str(error)) from None
         self.runtime = pipeline.Runtime(
             engine=engine,
             directory=config.directory,
@@ -120,6 +137,8 @@ class Application:
             default_locale=settings.locale,
             new_token=token_source(rng),
             reachable_platforms=frozenset(adapters),
+            releases=config.releases.catalog,
+            observation_handlers=observation_handlers(),
         )
         self.metrics = Metrics(
             outbox_depth=lambda: _outbox_depth(engine),
@@ -135,8 +154,11 @@ class Application:
             backoff=timedelta(seconds=settings.outbox_backoff_seconds),
             backoff_cap=timedelta(seconds=settings.outbox_backoff_cap_seconds),
             rng=rng or random.Random(),
+            traffic=TrafficRouter(self.integrations.traffic).deliver,
+            on_dead=self._dead_letter,
         )
         self.timers = TimerService(engine=engine, clock=clock, fire=self.fire_timer)
+        self._enqueued = False  # set by dispatch; lets the drill skip idle outbox checks
 
     async def dispatch(self, invocation: Invocation) -> Outcome:
         """The one way in: every command, button press and timer goes through here."""
@@ -162,8 +184,30 @@ class Application:
         for key in outcome.cancelled:
             self.timers.cancel(key)
         if outcome.enqueued:
+            self._enqueued = True
             self.delivery.wake()
+        for measure in outcome.measure:
+            await self._measure(measure)
         return outcome
+
+    async def _measure(self, m: Measure) -> None:
+        """Read a release's guards (network I/O, outside any transaction), then hand the
+        readings back through the pipeline to be judged."""
+        readings = await self.integrations.measure(m)
+        payload = {
+            "release_id": m.release_id,
+            "attempt": m.attempt,
+            "stage": m.stage,
+            "at": m.at.isoformat(),
+            "readings": {name: reading.to_json() for name, reading in readings.items()},
+        }
+        await self.dispatch(Observation(READINGS, payload))
+
+    async def _dead_letter(self, row: OutboxMessage) -> None:
+        """A traffic change given up on must not pass silently."""
+        if row.kind == "traffic":
+            payload = {"change": row.message, "reason": row.last_error or "", "outbox_id": row.id}
+            await self.dispatch(Observation(TRAFFIC_FAILED, payload))
 
     def _run(self, invocation: Invocation, now: datetime) -> Outcome:
         match invocation:
@@ -173,6 +217,8 @@ class Application:
                 return pipeline.run_press(invocation, runtime=self.runtime, now=now)
             case TimerFired():
                 return pipeline.run_timer(invocation, runtime=self.runtime, now=now)
+            case Observation():
+                return pipeline.run_observation(invocation, runtime=self.runtime, now=now)
 
     async def fire_timer(self, key: str) -> Outcome:
         return await self.dispatch(TimerFired(key))
@@ -190,6 +236,7 @@ class Application:
         await self.delivery.stop()
         for adapter in self.adapters.values():
             await adapter.stop()
+        await self.http.close()
 
     async def settle(self) -> None:
         """Deliver everything that is due now (the console calls this after each line)."""
@@ -203,7 +250,8 @@ class Application:
         await self.delivery.deliver_due()
         previous: datetime | None = None
         while True:
-            upcoming = [t for t in (self.timers.next_due(), self.delivery.next_attempt()) if t]
+            retry_at = self.delivery.next_attempt()
+            upcoming = [t for t in (self.timers.next_due(), retry_at) if t]
             step = min(upcoming, default=None)
             if step is None or step > target:
                 break
@@ -213,8 +261,12 @@ class Application:
                 break
             previous = step
             self.clock.advance_to(max(step, self.clock.now()))
+            self._enqueued = False
             await self.timers.fire_due()
-            await self.delivery.deliver_due()
+            # Most steps are guard ticks that write nothing to the outbox: skip the
+            # outbox query then, unless a retry fell due.
+            if self._enqueued or (retry_at is not None and retry_at <= self.clock.now()):
+                await self.delivery.deliver_due()
         self.clock.advance_to(target)
         await self.delivery.deliver_due()
 

@@ -8,17 +8,27 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from bot.config_releases import (
+    PlanFile,
+    ReleaseConfig,
+    ServiceSettings,
+    ServicesFile,
+    backend_problems,
+    check_plan,
+    plan_files,
+)
 from playbooks.people import Directory, Person, Role
+from playbooks.release_plan import ReleaseCatalog, Service
 
 DEFAULTS = Path(__file__).with_name("defaults")
-FILES = ("people.yaml", "roles.yaml")
+FILES = ("people.yaml", "roles.yaml", "services.yaml")
 HANDLE = r"^[a-z0-9][a-z0-9._-]{0,63}$"
 M = TypeVar("M", bound=BaseModel)
 
@@ -85,6 +95,7 @@ class RolesFile(_Strict):
 class Config:
     directory: Directory
     sources: Mapping[str, Path]
+    releases: ReleaseConfig = field(default_factory=lambda: ReleaseConfig(ReleaseCatalog(), {}))
 
 
 def load(config_dir: Path | None) -> Config:
@@ -98,9 +109,77 @@ def load(config_dir: Path | None) -> Config:
     directory = None
     if people is not None and roles is not None:
         directory = _directory(people, roles, sources, problems)
-    if problems or directory is None:
+    releases = _releases(config_dir, sources["services.yaml"], problems)
+    if problems or directory is None or releases is None:
         raise ConfigError(problems)
-    return Config(directory=directory, sources=sources)
+    return Config(directory=directory, sources=sources, releases=releases)
+
+
+def _releases(
+    config_dir: Path | None, services_path: Path, problems: list[ConfigProblem]
+) -> ReleaseConfig | None:
+    before = len(problems)
+    plans = {}
+    for path in plan_files(config_dir, DEFAULTS).values():
+        plan = _parse(path, PlanFile, problems)
+        if plan is None:
+            continue
+        lines = _line_map(path.read_text("utf-8"))
+        for where, problem in check_plan(plan):
+            loc = _loc(where)
+            problems.append(ConfigProblem(str(path), _nearest_line(lines, loc), where, problem))
+        if plan.name in plans:
+            problems.append(
+                ConfigProblem(
+                    str(path),
+                    _nearest_line(lines, ("name",)),
+                    "name",
+                    f"another plan file is already named {plan.name!r}",
+                )
+            )
+        plans[plan.name] = plan.to_plan()
+    services = _parse(services_path, ServicesFile, problems)
+    if services is None:
+        return None
+    lines = _line_map(services_path.read_text("utf-8"))
+    catalog: dict[str, Service] = {}
+    settings: dict[str, ServiceSettings] = {}
+    for name, entry in services.services.items():
+        if entry.plan not in plans:
+            loc = ("services", name, "plan")
+            known = ", ".join(sorted(plans)) or "none"
+            problems.append(
+                ConfigProblem(
+                    str(services_path),
+                    _nearest_line(lines, loc),
+                    _field(loc),
+                    f"there is no plan {entry.plan!r}; plans: {known}",
+                )
+            )
+        for where, problem in backend_problems(name, entry):
+            problems.append(
+                ConfigProblem(str(services_path), _nearest_line(lines, _loc(where)), where, problem)
+            )
+        catalog[name] = Service(
+            name=name,
+            plan=entry.plan,
+            release_channel=entry.release_channel,
+            traffic=entry.traffic.backend,
+            metrics=entry.metrics.source,
+            team=entry.team,
+            incident_channel=entry.incident_channel,
+        )
+        settings[name] = ServiceSettings(traffic=entry.traffic, metrics=entry.metrics)
+    if len(problems) > before:
+        return None
+    return ReleaseConfig(ReleaseCatalog(services=catalog, plans=plans), settings)
+
+
+def _loc(where: str) -> tuple[Any, ...]:
+    """``stages[1].percent`` → ``("stages", 1, "percent")``."""
+    return tuple(
+        int(part) if part.isdigit() else part for part in re.split(r"[.\[\]]+", where) if part
+    )
 
 
 def _source(config_dir: Path | None, name: str) -> Path:

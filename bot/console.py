@@ -2,7 +2,7 @@
 
 A line starting with ``/`` is a command from the current person in the current
 channel; a line starting with ``:`` is a directive (``:as``, ``:in``,
-``:advance``, ``:now``, ``:press``, ``:quit``); a line starting with ``#`` is a
+``:advance``, ``:now``, ``:press``, ``:metric``, ``:quit``); a line starting with ``#`` is a
 comment, so drill scripts can explain themselves.
 """
 
@@ -116,6 +116,8 @@ class Console:
             await self._advance(argument)
         elif name == ":press":
             await self._press(argument)
+        elif name == ":metric":
+            self._metric(argument)
         else:
             self.note(
                 t("console.unknown_directive", value=name, directives=t("console.directives"))
@@ -146,6 +148,31 @@ class Console:
             return
         await self.app.advance_to(self.app.clock.now() + delta)
         self.note(t("console.advanced", now=self.app.clock.now()))
+
+    def _metric(self, argument: str) -> None:
+        """``:metric NAME VALUE`` (``0.08`` for 8%), ``:metric NAME none`` or
+        ``:metric NAME error TEXT``: what simulated guards named NAME read from now on."""
+        usage = ":metric NAME VALUE | :metric NAME none | :metric NAME error TEXT"
+        name, _, rest = argument.partition(" ")
+        value, _, reason = rest.strip().partition(" ")
+        if not name or not value:
+            self.note(t("console.needs_argument", directive=":metric", usage=usage))
+            return
+        source = self.app.integrations.simulated_metrics
+        if value.lower() == "none":
+            source.clear(name)
+            self.note(t("console.metric_cleared", name=name))
+        elif value.lower() == "error":
+            source.fail(name, reason.strip() or "simulated error")
+            self.note(t("console.metric_failing", name=name, reason=reason.strip() or "-"))
+        else:
+            try:
+                number = float(value.removesuffix("%")) / (100 if value.endswith("%") else 1)
+            except ValueError:
+                self.note(t("console.metric_bad_value", value=value, usage=usage))
+                return
+            source.set(name, number)
+            self.note(t("console.metric_set", name=name, value=number))
 
     async def _press(self, argument: str) -> None:
         if not argument:

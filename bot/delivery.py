@@ -6,8 +6,9 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -43,8 +44,12 @@ class DeliveryWorker:
         backoff: timedelta,
         backoff_cap: timedelta,
         rng: random.Random,
+        traffic: Callable[[Mapping[str, Any]], Awaitable[None]] | None = None,
+        on_dead: Callable[[OutboxMessage], Awaitable[object]] | None = None,
     ) -> None:
         self._engine = engine
+        self._traffic = traffic
+        self._on_dead = on_dead
         self._adapters = adapters
         self._clock = clock
         self._translator_for = translator_for
@@ -112,24 +117,35 @@ class DeliveryWorker:
         async with self._lock:
             pass
 
-    async def _deliver(self, row: OutboxMessage, tr: Translator) -> int:
-        adapter = self._adapters.get(row.platform)
-        try:
-            if adapter is None:
-                reason = f"no adapter is running for platform {row.platform!r}"
+    async def _send(self, row: OutboxMessage, tr: Translator) -> None:
+        if row.kind == "traffic":
+            if self._traffic is None:
+                reason = "traffic changes cannot be applied by this process"
                 raise AdapterError(t("delivery.failed", reason=reason), permanent=True)
-            message = message_from_json(row.message)
-            if row.kind == "direct":
-                await adapter.direct_message(row.address, message, tr=tr)
-            else:
-                await adapter.post(row.address, message, tr=tr)
+            await self._traffic(row.message)
+            return
+        adapter = self._adapters.get(row.platform)
+        if adapter is None:
+            reason = f"no adapter is running for platform {row.platform!r}"
+            raise AdapterError(t("delivery.failed", reason=reason), permanent=True)
+        message = message_from_json(row.message)
+        if row.kind == "direct":
+            await adapter.direct_message(row.address, message, tr=tr)
+        else:
+            await adapter.post(row.address, message, tr=tr)
+
+    async def _deliver(self, row: OutboxMessage, tr: Translator) -> int:
+        try:
+            await self._send(row, tr)
         except AdapterError as error:
             reason = str(error.text.params.get("reason") or error.text.key)
-            self._failed(row, scrub_credentials(reason), error)
+            await self._after_failure(row, scrub_credentials(reason), error)
             return 0
         except Exception as error:
             log.exception("delivery failed", extra={"outbox_id": row.id})
-            self._failed(row, scrub_credentials(f"{type(error).__name__}: {error}"), None)
+            await self._after_failure(
+                row, scrub_credentials(f"{type(error).__name__}: {error}"), None
+            )
             return 0
         with unit_of_work(self._engine) as session:
             stored = outbox.get(session, message_id=row.id or 0)
@@ -140,13 +156,26 @@ class DeliveryWorker:
         self._metrics.deliveries.labels(row.platform).inc()
         return 1
 
-    def _failed(self, row: OutboxMessage, reason: str, error: AdapterError | None) -> None:
+    async def _after_failure(
+        self, row: OutboxMessage, reason: str, error: AdapterError | None
+    ) -> None:
+        dead = self._failed(row, reason, error)
+        if dead is not None and self._on_dead is not None:
+            try:
+                await self._on_dead(dead)
+            except Exception:
+                log.exception("dead-letter hook failed", extra={"outbox_id": row.id})
+
+    def _failed(
+        self, row: OutboxMessage, reason: str, error: AdapterError | None
+    ) -> OutboxMessage | None:
+        """Record the failure; the row if it is now a dead letter."""
         self._metrics.delivery_failures.labels(row.platform).inc()
         now = self._clock.now()
         with unit_of_work(self._engine) as session:
             stored = outbox.get(session, message_id=row.id or 0)
             if stored is None:
-                return
+                return None
             stored.attempts += 1
             stored.last_error = reason[:500]
             permanent = error is not None and error.permanent
@@ -173,6 +202,9 @@ class DeliveryWorker:
                     },
                 )
             session.add(stored)
+            session.flush()
+            session.expunge(stored)
+            return stored if stored.state == "dead" else None
 
     def _delay(self, attempts: int, error: AdapterError | None) -> timedelta:
         if error is not None and error.retry_after is not None:

@@ -10,6 +10,7 @@ from sqlmodel import Session
 from commands.registry import CommandTable
 from playbooks.effects import Conversation, Effect
 from playbooks.people import Directory, Person
+from playbooks.release_plan import ReleaseCatalog
 
 
 @dataclass(slots=True)
@@ -28,17 +29,22 @@ class CommandContext:
     directory: Directory
     table: CommandTable
     tz: tzinfo
+    releases: ReleaseCatalog = field(default_factory=ReleaseCatalog)
     effects: list[Effect] = field(default_factory=list)
     audit_detail: str = ""
 
 
 @dataclass(slots=True)
-class TimerContext:
-    """A timer firing: like a command, without a person. ``late_by`` is set when the
-    timer fires well after its due time (the bot was down)."""
+class SystemContext:
+    """A timer firing or an observation arriving: like a command, without a person.
+    ``late_by`` is set when a timer fires well after its due time (the bot was down)."""
 
     session: Session
     now: datetime
     directory: Directory
-    late_by: timedelta | None
+    late_by: timedelta | None = None
+    releases: ReleaseCatalog = field(default_factory=ReleaseCatalog)
     effects: list[Effect] = field(default_factory=list)
+
+
+TimerContext = SystemContext

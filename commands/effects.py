@@ -9,12 +9,22 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from playbooks.effects import ArmTimer, CancelTimer, Conversation, DirectMessage, Effect, Post
+from playbooks.effects import (
+    ArmTimer,
+    CancelTimer,
+    Conversation,
+    DirectMessage,
+    Effect,
+    Measure,
+    Post,
+    SetTraffic,
+)
 from playbooks.messages import Message, message_to_json
 from playbooks.people import Directory
 from storage.repositories import actions, outbox, timers
 
 BUTTON_LIFETIME = timedelta(days=7)
+TRAFFIC = "traffic"  # the outbox "platform" of traffic changes, delivered to backends
 
 
 @dataclass(slots=True)
@@ -22,6 +32,7 @@ class Applied:
     armed: list[tuple[str, datetime]] = field(default_factory=list)
     cancelled: list[str] = field(default_factory=list)
     enqueued: int = 0
+    measure: list[Measure] = field(default_factory=list)
 
 
 def with_tokens(
@@ -104,6 +115,19 @@ def apply(
             case CancelTimer(key=key):
                 if timers.cancel(session, key=key):
                     applied.cancelled.append(key)
+            case SetTraffic(service=service):
+                # Per-service order: a later change never overtakes an earlier one.
+                outbox.enqueue(
+                    session,
+                    platform=TRAFFIC,
+                    address=service,
+                    kind=TRAFFIC,
+                    message=effect.to_json(),
+                    now=now,
+                )
+                applied.enqueued += 1
+            case Measure():
+                applied.measure.append(effect)
     return applied
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from playbooks.effects import Conversation
+from playbooks.effects import Conversation, Measure
 from playbooks.messages import Message
 
 
@@ -34,7 +36,16 @@ class TimerFired:
     key: str
 
 
-Invocation = CommandInvocation | ButtonPress | TimerFired
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """Something the bot saw rather than was told: guard readings, a traffic backend's
+    final answer. Handled like a command, without a person and without a reply."""
+
+    kind: str
+    payload: Mapping[str, Any]
+
+
+Invocation = CommandInvocation | ButtonPress | TimerFired | Observation
 
 
 @dataclass(slots=True)
@@ -49,3 +60,4 @@ class Outcome:
     armed: list[tuple[str, datetime]] = field(default_factory=list)
     cancelled: list[str] = field(default_factory=list)
     enqueued: int = 0
+    measure: list[Measure] = field(default_factory=list)

@@ -5,28 +5,31 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session
 
 from commands import effects as effect_writer
-from commands.context import CommandContext, TimerContext
-from commands.invocations import ButtonPress, CommandInvocation, Outcome, TimerFired
+from commands.context import CommandContext, SystemContext
+from commands.invocations import ButtonPress, CommandInvocation, Observation, Outcome, TimerFired
 from commands.registry import CommandTable, ParsedCommand
 from playbooks.effects import Conversation, Effect
 from playbooks.errors import PermissionDenied, ShipwatchError, UsageError
 from playbooks.messages import Message, Severity, Text, t
 from playbooks.people import Directory, Person, guest
+from playbooks.release_plan import ReleaseCatalog
 from storage.models import Timer
 from storage.repositories import actions, audit, channels, ledger, timers
 from storage.unit_of_work import unit_of_work
 
 log = logging.getLogger("shipwatch.pipeline")
 
-TimerHandler = Callable[[TimerContext, Timer], None]
+TimerHandler = Callable[[SystemContext, Timer], None]
+ObservationHandler = Callable[[SystemContext, Mapping[str, Any]], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +45,8 @@ class Runtime:
     new_token: Callable[[], str]
     reachable_platforms: frozenset[str] = frozenset({"console"})
     late_after: timedelta = timedelta(seconds=30)
+    releases: ReleaseCatalog = field(default_factory=ReleaseCatalog)
+    observation_handlers: Mapping[str, ObservationHandler] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +81,7 @@ def run_command(inv: CommandInvocation, *, runtime: Runtime, now: datetime) -> O
                 directory=runtime.directory,
                 table=runtime.table,
                 tz=runtime.tz,
+                releases=runtime.releases,
             )
             reply = spec.handler(ctx, command)
             applied = _write_effects(session, ctx.effects, runtime=runtime, now=now)
@@ -97,8 +103,11 @@ def run_command(inv: CommandInvocation, *, runtime: Runtime, now: datetime) -> O
         if isinstance(error, UsageError):
             request.record_refusal(outcome="usage", detail=error.text.key)
             return request.answer("usage", _usage_message(error))
+        if isinstance(error, PermissionDenied):  # a handler's finer check, --force, say
+            request.record_refusal(outcome="denied", detail=error.role)
+            return request.answer("denied", _error_message(error.text))
         request.record_refusal(outcome="refused", detail=error.text.key)
-        return request.answer("refused", _error_message(error.text))
+        return request.answer("refused", _error_message(error.text, *error.details))
     except Exception:
         return request.fail()
     return Outcome(
@@ -110,6 +119,7 @@ def run_command(inv: CommandInvocation, *, runtime: Runtime, now: datetime) -> O
         armed=applied.armed,
         cancelled=applied.cancelled,
         enqueued=applied.enqueued,
+        measure=applied.measure,
     )
 
 
@@ -229,11 +239,12 @@ def run_timer(fired: TimerFired, *, runtime: Runtime, now: datetime) -> Outcome:
             claimed = timers.claim(session, key=fired.key, now=now, late=late)
             if claimed is None:
                 return Outcome(status="ignored", command=name)
-            ctx = TimerContext(
+            ctx = SystemContext(
                 session=session,
                 now=now,
                 directory=runtime.directory,
                 late_by=late_by if late else None,
+                releases=runtime.releases,
             )
             handler(ctx, claimed)
             applied = _write_effects(session, ctx.effects, runtime=runtime, now=now)
@@ -254,6 +265,35 @@ def run_timer(fired: TimerFired, *, runtime: Runtime, now: datetime) -> Outcome:
         armed=applied.armed,
         cancelled=applied.cancelled,
         enqueued=applied.enqueued,
+        measure=applied.measure,
+    )
+
+
+def run_observation(obs: Observation, *, runtime: Runtime, now: datetime) -> Outcome:
+    """Readings or a backend's answer: the handler decides and its effects are written,
+    in one transaction, like any command."""
+    name = f"observe:{obs.kind}"
+    handler = runtime.observation_handlers.get(obs.kind)
+    if handler is None:
+        log.error("no handler for observation", extra={"kind": obs.kind})
+        return Outcome(status="error", command=name)
+    try:
+        with unit_of_work(runtime.engine) as session:
+            ctx = SystemContext(
+                session=session, now=now, directory=runtime.directory, releases=runtime.releases
+            )
+            handler(ctx, obs.payload)
+            applied = _write_effects(session, ctx.effects, runtime=runtime, now=now)
+    except Exception:
+        log.exception("observation failed", extra={"kind": obs.kind})
+        return Outcome(status="error", command=name)
+    return Outcome(
+        status="ok",
+        command=name,
+        armed=applied.armed,
+        cancelled=applied.cancelled,
+        enqueued=applied.enqueued,
+        measure=applied.measure,
     )
 
 
@@ -281,8 +321,8 @@ def _locale(session: Session, conversation: Conversation, default: str) -> str:
     )
 
 
-def _error_message(text: Text) -> Message:
-    return Message.of(text, severity=Severity.WARNING)
+def _error_message(text: Text, *details: Text) -> Message:
+    return Message.of(text, *details, severity=Severity.WARNING)
 
 
 def _usage_message(error: ShipwatchError) -> Message:

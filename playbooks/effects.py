@@ -20,6 +20,14 @@ class Conversation:
     def __str__(self) -> str:
         return f"{self.platform}:{self.channel}"
 
+    @classmethod
+    def parse(cls, address: str, *, default_platform: str = "console") -> Conversation:
+        """``#releases`` (on the default platform) or ``slack:C0123``."""
+        platform, sep, channel = address.partition(":")
+        if sep and platform and not platform.startswith("#"):
+            return cls(platform, channel)
+        return cls(default_platform, address)
+
 
 @dataclass(frozen=True, slots=True)
 class Post:
@@ -48,4 +56,66 @@ class CancelTimer:
     key: str
 
 
-Effect = Post | DirectMessage | ArmTimer | CancelTimer
+@dataclass(frozen=True, slots=True)
+class SetTraffic:
+    """Move a service's traffic, through the outbox: delivered at least once, always
+    with the same ``key``, so a backend that honours it applies the change once."""
+
+    service: str
+    version: str
+    percent: float
+    stage: str
+    key: str
+    rollback: bool = False
+    reason: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "service": self.service,
+            "version": self.version,
+            "percent": self.percent,
+            "stage": self.stage,
+            "key": self.key,
+            "rollback": self.rollback,
+            "reason": self.reason,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> SetTraffic:
+        return cls(
+            service=data["service"],
+            version=data["version"],
+            percent=float(data["percent"]),
+            stage=data["stage"],
+            key=data["key"],
+            rollback=bool(data.get("rollback", False)),
+            reason=data.get("reason", ""),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class GuardQuery:
+    name: str
+    query: str
+
+
+@dataclass(frozen=True, slots=True)
+class Measure:
+    """Read a release's guard metrics now, then report the readings back.
+
+    Not durable on purpose: a measurement lost to a crash is simply taken again at
+    the next tick, which the same transaction has already armed.
+    """
+
+    release_id: int
+    attempt: int
+    stage: int
+    at: datetime
+    service: str
+    version: str
+    stage_name: str
+    source: str
+    guards: tuple[GuardQuery, ...]
+
+
+Effect = Post | DirectMessage | ArmTimer | CancelTimer | SetTraffic | Measure

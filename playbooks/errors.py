@@ -12,9 +12,10 @@ class ShipwatchError(Exception):
     the English catalog key for logs.
     """
 
-    def __init__(self, text: Text) -> None:
+    def __init__(self, text: Text, *, details: tuple[Text, ...] = ()) -> None:
         super().__init__(text.key)
         self.text = text
+        self.details = details  # further lines: every reason a command was refused, say
 
 
 class UsageError(ShipwatchError):

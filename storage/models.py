@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import text as sql
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -119,3 +120,63 @@ class ChannelSetting(SQLModel, table=True):
     platform: str = Field(primary_key=True, max_length=40)
     channel: str = Field(primary_key=True, max_length=200)
     locale: str | None = Field(default=None, max_length=10)
+
+
+ACTIVE_RELEASE = "state IN ('pending', 'in_stage', 'paused')"
+
+
+class ReleaseRow(SQLModel, table=True):
+    """A release of one version of a service, walking its plan's stages."""
+
+    __tablename__ = "releases"
+    __table_args__ = (
+        Index("ix_releases_service", "service", "id"),
+        # At most one live release per service, whatever races the commands run.
+        Index(
+            "uq_releases_one_active",
+            "service",
+            unique=True,
+            sqlite_where=sql(ACTIVE_RELEASE),
+            postgresql_where=sql(ACTIVE_RELEASE),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    service: str = Field(max_length=100)
+    version: str = Field(max_length=100)
+    plan: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))  # the plan's snapshot
+    state: str = Field(max_length=20)
+    stage: int = -1
+    percent: float = 0.0
+    owner: str = Field(max_length=200)
+    attempt: int = 1
+    channel: str = Field(max_length=250)
+    traffic: str = Field(max_length=40)
+    metrics: str = Field(max_length=100)
+    stage_started_at: datetime | None = _utc(default=None, nullable=True)
+    paused_reason: str = Field(default="", sa_column=Column(Text, nullable=False))
+    note: str = Field(default="", sa_column=Column(Text, nullable=False))
+    guards: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    approvals: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    started_at: datetime = _utc()
+    updated_at: datetime = _utc()
+
+
+class ReleaseEvent(SQLModel, table=True):
+    """One transition of a release: who moved it, when, from where to where, and why."""
+
+    __tablename__ = "release_events"
+    __table_args__ = (Index("ix_release_events_release", "release_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    release_id: int = Field(foreign_key="releases.id")
+    at: datetime = _utc()
+    actor: str = Field(max_length=200)
+    move: str = Field(max_length=20)
+    from_state: str | None = Field(default=None, max_length=20)
+    to_state: str = Field(max_length=20)
+    from_percent: float = 0.0
+    to_percent: float = 0.0
+    stage: str = Field(max_length=100)
+    attempt: int = 1
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False))

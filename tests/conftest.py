@@ -4,6 +4,7 @@ virtual clock, and a guard that fails any test reaching beyond this machine."""
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -24,6 +25,7 @@ from playbooks.effects import Conversation
 from storage import migrate
 from storage.engine import make_engine, normalise_url
 from tests.fakes.adapters import RecordingAdapter
+from tests.prometheus_server import Exporter, PrometheusServer, prometheus_binary
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 START = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # Monday 09:00 in Asia/Shanghai
@@ -163,7 +165,11 @@ async def make_harness(database_url: str) -> AsyncIterator[HarnessFactory]:
     built: list[Harness] = []
 
     async def build(
-        *, adapter: RecordingAdapter | None = None, start: datetime = START, **settings: Any
+        *,
+        adapter: RecordingAdapter | None = None,
+        start: datetime = START,
+        config_dir: Path | None = None,
+        **settings: Any,
     ) -> Harness:
         engine = make_engine(database_url)
         migrate.upgrade(engine)
@@ -171,7 +177,7 @@ async def make_harness(database_url: str) -> AsyncIterator[HarnessFactory]:
         clock = VirtualClock(start)
         app = Application(
             settings=Settings(database_url=database_url, **settings),
-            config=load(None),
+            config=load(config_dir),
             engine=engine,
             clock=clock,
             adapters={adapter.platform: adapter},
@@ -186,3 +192,38 @@ async def make_harness(database_url: str) -> AsyncIterator[HarnessFactory]:
     for harness in built:
         await harness.app.stop()
         harness.app.engine.dispose()
+
+
+# --- a real Prometheus server (Debian's `prometheus` package) -------------------------------
+
+
+def _prometheus_or_skip() -> str:
+    binary = prometheus_binary()
+    if binary is None:
+        message = "prometheus is not installed; apt-get install prometheus"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return binary
+
+
+@pytest.fixture(scope="session")
+def prometheus_exporter() -> Iterator[Exporter]:
+    """Counters on 127.0.0.1 that ``prometheus`` scrapes every second; shared by the run."""
+    exporter = Exporter.start()
+    yield exporter
+    exporter.stop()
+
+
+@pytest.fixture(scope="session")
+def prometheus(
+    prometheus_exporter: Exporter, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[PrometheusServer]:
+    """A real Prometheus on a free loopback port scraping ``prometheus_exporter``; shared
+    by the run. Skipped when it is not installed, failed instead under CI=true."""
+    binary = _prometheus_or_skip()
+    workdir = tmp_path_factory.mktemp("prometheus")
+    server = PrometheusServer.start(binary, workdir, prometheus_exporter)
+    yield server
+    server.stop()
+    shutil.rmtree(workdir, ignore_errors=True)

@@ -54,6 +54,13 @@ def test_shipped_defaults_load() -> None:
     assert config.sources == {
         "people.yaml": DEFAULTS / "people.yaml",
         "roles.yaml": DEFAULTS / "roles.yaml",
+        "services.yaml": DEFAULTS / "services.yaml",
+    }
+    assert set(config.releases.catalog.plans) == {"standard", "gray-miniprogram"}
+    services = config.releases.catalog.services
+    assert {name: (s.plan, s.release_channel, s.traffic.value) for name, s in services.items()} == {
+        "web": ("standard", "#releases", "simulated"),
+        "miniapp": ("gray-miniprogram", "#releases", "simulated"),
     }
 
 
@@ -110,7 +117,11 @@ def test_a_file_in_the_config_dir_replaces_the_shipped_one_whole(tmp_path: Path)
     write(tmp_path, "roles.yaml", "roles:\n  admin: [bob]\n")
     config = load(tmp_path)
     assert set(config.directory.people) == {"alice", "bob"}
-    assert config.sources == {"people.yaml": people, "roles.yaml": tmp_path / "roles.yaml"}
+    assert config.sources == {
+        "people.yaml": people,
+        "roles.yaml": tmp_path / "roles.yaml",
+        "services.yaml": DEFAULTS / "services.yaml",
+    }
     bob, alice = config.directory.get("bob"), config.directory.get("alice")
     assert bob is not None
     assert alice is not None

@@ -1,0 +1,117 @@
+"""Build each service's metric source and traffic backend from config and environment."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from bot.config_releases import ReleaseConfig, ServiceSettings
+from bot.http_client import HttpClient
+from bot.metric_sources.base import MetricQuery, MetricSource, fill
+from bot.metric_sources.prometheus import PrometheusSource
+from bot.metric_sources.simulated import SimulatedSource
+from bot.traffic.base import TrafficBackend
+from bot.traffic.simulated import SimulatedTraffic
+from bot.traffic.unleash import UnleashTraffic
+from bot.traffic.webhook import WebhookTraffic
+from playbooks.effects import Measure
+from playbooks.guards import Reading
+from playbooks.release_plan import TrafficKind
+
+
+class MissingSecret(Exception):
+    """A backend's secret is named in config but absent from the environment."""
+
+    def __init__(self, service: str, variable: str) -> None:
+        super().__init__(
+            f"service {service!r} needs the environment variable {variable}, which is not set; "
+            "set it (in .env, say) or change the service's traffic backend"
+        )
+
+
+@dataclass(slots=True)
+class Integrations:
+    """What the bot reads metrics from and moves traffic with, per service."""
+
+    sources: dict[str, MetricSource] = field(default_factory=dict)
+    traffic: dict[str, TrafficBackend] = field(default_factory=dict)
+    simulated_metrics: SimulatedSource = field(default_factory=SimulatedSource)
+    simulated_traffic: SimulatedTraffic = field(default_factory=SimulatedTraffic)
+
+    async def measure(self, m: Measure) -> dict[str, Reading]:
+        """Every guard's reading at ``m.at``, read concurrently."""
+        source = self.sources.get(m.service)
+
+        async def one(name: str, expr: str) -> tuple[str, Reading]:
+            if source is None:
+                return name, Reading(error=f"service {m.service!r} is no longer configured")
+            query = MetricQuery(
+                guard=name,
+                expr=fill(expr, service=m.service, version=m.version, stage=m.stage_name),
+                service=m.service,
+                version=m.version,
+                stage=m.stage_name,
+            )
+            return name, await source.query(query, m.at)
+
+        pairs = await asyncio.gather(*(one(g.name, g.query) for g in m.guards))
+        return dict(pairs)
+
+
+def build(
+    config: ReleaseConfig, http: HttpClient, env: Mapping[str, str] | None = None
+) -> Integrations:
+    env = os.environ if env is None else env
+    built = Integrations()
+    for name, settings in config.settings.items():
+        built.sources[name] = _source(settings, http, built)
+        built.traffic[name] = _traffic(name, settings, http, built, env)
+    return built
+
+
+def _source(settings: ServiceSettings, http: HttpClient, built: Integrations) -> MetricSource:
+    metrics = settings.metrics
+    if metrics.source == "prometheus" and metrics.url is not None:
+        return PrometheusSource(metrics.url, timeout=metrics.timeout, session=http.session)
+    return built.simulated_metrics
+
+
+def _traffic(
+    service: str,
+    settings: ServiceSettings,
+    http: HttpClient,
+    built: Integrations,
+    env: Mapping[str, str],
+) -> TrafficBackend:
+    traffic = settings.traffic
+
+    def secret(variable: str | None) -> str:
+        value = env.get(variable or "")
+        if not value:
+            raise MissingSecret(service, variable or "?")
+        return value
+
+    if traffic.backend is TrafficKind.WEBHOOK and traffic.url:
+        return WebhookTraffic(
+            traffic.url,
+            secret=secret(traffic.secret_env),
+            timeout=traffic.timeout,
+            session=http.session,
+        )
+    if traffic.backend is TrafficKind.UNLEASH and traffic.url:
+        assert traffic.feature is not None
+        assert traffic.strategy_id is not None
+        return UnleashTraffic(
+            traffic.url,
+            token=secret(traffic.token_env),
+            project=traffic.project,
+            feature=traffic.feature,
+            environment=traffic.environment,
+            strategy_id=traffic.strategy_id,
+            timeout=traffic.timeout,
+            session=http.session,
+        )
+    # simulated, and manual (a person applies it; the bot never sends one)
+    return built.simulated_traffic

@@ -1,0 +1,1 @@
+"""Where guard metrics are read: Prometheus in production, a settable source in drills."""

@@ -1,0 +1,1 @@
+"""Traffic backends: what actually moves a service's share of traffic."""

@@ -1,0 +1,33 @@
+"""Carries traffic changes from the outbox to each service's backend."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from bot.traffic.base import TrafficBackend
+from playbooks.effects import SetTraffic
+from playbooks.errors import AdapterError
+from playbooks.messages import t
+
+
+class TrafficRouter:
+    def __init__(self, backends: Mapping[str, TrafficBackend]) -> None:
+        self.backends = backends
+
+    async def deliver(self, payload: Mapping[str, Any]) -> None:
+        change = SetTraffic.from_json(payload)
+        backend = self.backends.get(change.service)
+        if backend is None:
+            reason = f"service {change.service!r} has no traffic backend configured any more"
+            raise AdapterError(t("delivery.failed", reason=reason), permanent=True)
+        if change.rollback:
+            await backend.rollback(change.service, reason=change.reason, idempotency_key=change.key)
+        else:
+            await backend.set_percent(
+                change.service,
+                change.percent,
+                expected_version=change.version,
+                idempotency_key=change.key,
+                stage=change.stage,
+            )

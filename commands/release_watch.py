@@ -1,0 +1,109 @@
+"""What moves a release without a person: guard ticks, readings, soaks running out, and a
+traffic change that could not be delivered."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from commands.context import SystemContext
+from commands.release_rows import save, to_view
+from playbooks import releases as machine
+from playbooks.effects import Post
+from playbooks.errors import ShipwatchError
+from playbooks.guards import Reading
+from playbooks.messages import Message, Severity, t
+from playbooks.releases import ReleaseState, Result
+from storage.models import ReleaseRow, Timer
+from storage.repositories import audit
+from storage.repositories import releases as repo
+
+READINGS = "release.readings"
+TRAFFIC_FAILED = "release.traffic_failed"
+
+
+def _load(ctx: SystemContext, release_id: Any) -> ReleaseRow | None:
+    return repo.get(ctx.session, release_id=int(release_id), for_update=True)
+
+
+def _save(ctx: SystemContext, row: ReleaseRow, result: Result) -> None:
+    save(ctx.session, row, result, now=ctx.now)
+    ctx.effects += result.effects
+    for entry in result.history:
+        # Automatic moves are audited like a person's, with Shipwatch as the actor.
+        audit.record(
+            ctx.session,
+            at=ctx.now,
+            actor=entry.actor,
+            platform="system",
+            conversation=str(result.release.channel),
+            command=f"release {entry.move.value}",
+            text=f"{row.service} {row.version}",
+            outcome="ok",
+            detail=entry.reason,
+        )
+
+
+def tick(ctx: SystemContext, timer: Timer) -> None:
+    row = _load(ctx, timer.payload["release_id"])
+    if row is not None:
+        ctx.effects += machine.tick(to_view(row), now=ctx.now)
+
+
+def soak_over(ctx: SystemContext, timer: Timer) -> None:
+    row = _load(ctx, timer.payload["release_id"])
+    if row is None or row.state != ReleaseState.IN_STAGE.value:
+        return
+    if row.attempt != timer.payload["attempt"] or row.stage != timer.payload["stage"]:
+        return  # the release has moved on since this soak was armed
+    _save(ctx, row, machine.soak_over(to_view(row), now=ctx.now))
+
+
+def readings(ctx: SystemContext, payload: Mapping[str, Any]) -> None:
+    row = _load(ctx, payload["release_id"])
+    if row is None or row.attempt != payload["attempt"]:
+        return  # a reading for an earlier attempt says nothing about this one
+    taken: Mapping[str, Any] = payload["readings"]
+    result = machine.evaluate(
+        to_view(row),
+        {name: Reading.from_json(data) for name, data in taken.items()},
+        at=datetime.fromisoformat(payload["at"]),
+        now=ctx.now,
+    )
+    _save(ctx, row, result)
+
+
+def traffic_failed(ctx: SystemContext, payload: Mapping[str, Any]) -> None:
+    """A traffic change was given up on: say so loudly, and stop the release from moving
+    on traffic that may not be where Shipwatch thinks it is."""
+    change, reason = payload["change"], payload["reason"]
+    row = repo.active_for(ctx.session, service=change["service"], for_update=True)
+    latest = row or repo.latest_for(ctx.session, service=change["service"])
+    text = t(
+        "release.traffic_failed",
+        service=change["service"],
+        percent=float(change["percent"]),
+        reason=reason,
+        outbox_id=payload["outbox_id"],
+    )
+    if row is not None and row.state != ReleaseState.PAUSED.value:
+        try:
+            result = machine.pause(
+                to_view(row),
+                actor=machine.BOT,
+                now=ctx.now,
+                reason=f"traffic change failed: {reason}",
+            )
+        except ShipwatchError:
+            result = None
+        if result is not None:
+            _save(ctx, row, result)
+    if latest is not None:
+        ctx.effects.append(
+            Post(to_view(latest).channel, Message.of(text, severity=Severity.DANGER))
+        )
+
+
+TIMER_HANDLERS = {machine.TICK_KIND: tick, machine.SOAK_KIND: soak_over}
+OBSERVATION_HANDLERS = {READINGS: readings, TRAFFIC_FAILED: traffic_failed}

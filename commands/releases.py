@@ -1,0 +1,321 @@
+"""/release: start a release and walk it through its plan's stages from chat."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from commands.context import CommandContext
+from commands.grammar import Word
+from commands.registry import Arg, CommandSpec, Flag, Handler, ParsedCommand
+from commands.release_rows import entry_of, save, to_view
+from playbooks import release_views as views
+from playbooks import releases as machine
+from playbooks.errors import NotFound, PermissionDenied, UsageError
+from playbooks.messages import Message, t
+from playbooks.people import Role
+from playbooks.release_plan import Service
+from playbooks.releases import Release, ReleaseState, Result
+from storage.models import ReleaseRow
+from storage.repositories import releases as repo
+
+VERSION = re.compile(r"^v?\d+(\.\d+){0,3}([-+][0-9A-Za-z][0-9A-Za-z.-]*)?$")
+MAX_REASON = 500
+MAX_HISTORY = 30
+
+
+def _service(ctx: CommandContext, name: str) -> Service:
+    service = ctx.releases.services.get(name.lower())
+    if service is None:
+        known = ", ".join(sorted(ctx.releases.services)) or "-"
+        raise NotFound(t("release.unknown_service", value=name, known=known))
+    return service
+
+
+def _active(ctx: CommandContext, service: Service) -> tuple[ReleaseRow, Release]:
+    row = repo.active_for(ctx.session, service=service.name, for_update=True)
+    if row is None:
+        raise NotFound(t("release.nothing_active", service=service.name))
+    return row, to_view(row)
+
+
+def _reason(value: str | None, *, required: bool, cmd: ParsedCommand) -> str:
+    text = (value or "").strip()
+    if required and not text:
+        raise UsageError(
+            t("release.reason_needed", command=f"/{cmd.spec.name}"), usage=cmd.spec.usage()
+        )
+    if len(text) > MAX_REASON:
+        raise UsageError(t("release.reason_too_long", limit=MAX_REASON))
+    return text
+
+
+def _finish(ctx: CommandContext, row: ReleaseRow, result: Result, detail: str) -> Message:
+    save(ctx.session, row, result, now=ctx.now)
+    ctx.effects += result.effects
+    ctx.audit_detail = f"release {row.id} {row.service} {row.version}: {detail}"
+    assert result.reply is not None
+    return result.reply
+
+
+def start(ctx: CommandContext, cmd: ParsedCommand) -> Message:
+    service = _service(ctx, cmd.args["service"])
+    version = str(cmd.args["version"])
+    if not VERSION.fullmatch(version) or len(version) > 100:
+        raise UsageError(t("release.bad_version", value=version), usage=cmd.spec.usage())
+    plan_name = cmd.flags["plan"] or service.plan
+    plan = ctx.releases.plans.get(plan_name)
+    if plan is None:
+        known = ", ".join(sorted(ctx.releases.plans))
+        raise NotFound(t("release.unknown_plan", value=plan_name, known=known))
+    note = _reason(cmd.flags["note"], required=False, cmd=cmd)
+    active = repo.active_for(ctx.session, service=service.name, for_update=True)
+    if active is not None:
+        raise machine.Refused(
+            t(
+                "release.already_active",
+                service=service.name,
+                version=active.version,
+                percent=active.percent,
+                owner=active.owner,
+            )
+        )
+    row = repo.add(
+        ctx.session,
+        ReleaseRow(
+            service=service.name,
+            version=version,
+            plan=plan.to_json(),
+            state=ReleaseState.PENDING.value,
+            owner=ctx.actor.handle,
+            channel=service.release_channel,
+            traffic=service.traffic.value,
+            metrics=service.metrics,
+            note=note,
+            started_at=ctx.now,
+            updated_at=ctx.now,
+        ),
+    )
+    result = machine.start(to_view(row), now=ctx.now)
+    return _finish(ctx, row, result, f"start with plan {plan.name}")
+
+
+def status(ctx: CommandContext, cmd: ParsedCommand) -> Message:
+    name = cmd.args["service"]
+    if name is not None:
+        service = _service(ctx, name)
+        row = repo.latest_for(ctx.session, service=service.name)
+        if row is None:
+            return Message.of(t("release.never_released", service=service.name))
+        return views.status(to_view(row), now=ctx.now)
+    rows = repo.active(ctx.session)
+    if not rows:
+        return Message.of(t("release.none_active"))
+    if len(rows) == 1:
+        return views.status(to_view(rows[0]), now=ctx.now)
+    return Message(
+        blocks=(t("release.active_header", count=len(rows)),),
+        fields=tuple(views.summary_line(to_view(row), now=ctx.now) for row in rows),
+    )
+
+
+def promote(ctx: CommandContext, cmd: ParsedCommand) -> Message:
+    force = bool(cmd.flags["force"])
+    reason = _reason(cmd.flags["reason"], required=force, cmd=cmd)
+    if force and not ctx.actor.has_role(Role.RELEASE_MANAGER):
+        raise PermissionDenied(command="/release promote --force", role=Role.RELEASE_MANAGER.value)
+    row, r = _active(ctx, _service(ctx, cmd.args["service"]))
+    result = machine.promote(
+        r,
+        actor=ctx.actor.handle,
+        now=ctx.now,
+        to=cmd.flags["to"],
+        force_reason=reason if force else None,
+    )
+    detail = f"{r.percent:g}% → {result.release.percent:g}%" + (
+        f" forced: {reason}" if force else ""
+    )
+    return _finish(ctx, row, result, detail)
+
+
+def _simple(
+    move: Callable[..., Result], *, reason: str | None = None
+) -> Callable[[CommandContext, ParsedCommand], Message]:
+    """A command that loads the service's active release and applies one move."""
+    needs_reason = reason == "required"
+
+    def handler(ctx: CommandContext, cmd: ParsedCommand) -> Message:
+        text = _reason(cmd.flags.get("reason"), required=needs_reason, cmd=cmd) if reason else None
+        row, r = _active(ctx, _service(ctx, cmd.args["service"]))
+        kwargs = {"reason": text} if reason else {}
+        result = move(r, actor=ctx.actor.handle, now=ctx.now, **kwargs)
+        return _finish(ctx, row, result, cmd.spec.verb or "")
+
+    return handler
+
+
+def rollback(ctx: CommandContext, cmd: ParsedCommand) -> Message:
+    reason = _reason(cmd.flags["reason"], required=True, cmd=cmd)
+    service = _service(ctx, cmd.args["service"])
+    row = repo.active_for(ctx.session, service=service.name, for_update=True)
+    if row is None:
+        latest = repo.latest_for(ctx.session, service=service.name)
+        if latest is not None and latest.state == ReleaseState.ROLLED_BACK.value:
+            raise machine.Refused(
+                t("release.already_rolled_back", service=service.name, version=latest.version)
+            )
+        raise NotFound(t("release.nothing_active", service=service.name))
+    result = machine.rollback(to_view(row), actor=ctx.actor.handle, now=ctx.now, reason=reason)
+    return _finish(ctx, row, result, f"rollback: {reason}")
+
+
+def _rolled_back(ctx: CommandContext, service: Service) -> tuple[ReleaseRow, Release]:
+    active = repo.active_for(ctx.session, service=service.name)
+    if active is not None:
+        raise machine.Refused(
+            t(
+                "release.already_active",
+                service=service.name,
+                version=active.version,
+                percent=active.percent,
+                owner=active.owner,
+            )
+        )
+    row = repo.latest_for(ctx.session, service=service.name, for_update=True)
+    if row is None or row.state != ReleaseState.ROLLED_BACK.value:
+        raise NotFound(t("release.nothing_to_retry", service=service.name))
+    return row, to_view(row)
+
+
+def retry(ctx: CommandContext, cmd: ParsedCommand) -> Message:
+    row, r = _rolled_back(ctx, _service(ctx, cmd.args["service"]))
+    result = machine.retry(r, actor=ctx.actor.handle, now=ctx.now)
+    return _finish(ctx, row, result, f"retry attempt {result.release.attempt}")
+
+
+def abort(ctx: CommandContext, cmd: ParsedCommand) -> Message:
+    reason = _reason(cmd.flags["reason"], required=True, cmd=cmd)
+    service = _service(ctx, cmd.args["service"])
+    row = repo.active_for(ctx.session, service=service.name, for_update=True)
+    if row is None:
+        latest = repo.latest_for(ctx.session, service=service.name, for_update=True)
+        if latest is None or latest.state != ReleaseState.ROLLED_BACK.value:
+            raise NotFound(t("release.nothing_active", service=service.name))
+        row = latest
+    result = machine.abort(to_view(row), actor=ctx.actor.handle, now=ctx.now, reason=reason)
+    return _finish(ctx, row, result, f"abort: {reason}")
+
+
+def history(ctx: CommandContext, cmd: ParsedCommand) -> Message:
+    name = cmd.args["service"]
+    if name is None:
+        events = repo.events(ctx.session, limit=MAX_HISTORY)
+        labels: dict[int, str] = {}
+        for event in events:
+            if event.release_id not in labels:
+                row = repo.get(ctx.session, release_id=event.release_id)
+                labels[event.release_id] = f"{row.service} {row.version}" if row else "?"
+        return views.history(None, [(labels[e.release_id], entry_of(e)) for e in events])
+    service = _service(ctx, name)
+    row = repo.latest_for(ctx.session, service=service.name)
+    if row is None:
+        return Message.of(t("release.never_released", service=service.name))
+    assert row.id is not None
+    label = f"{row.service} {row.version}"
+    events = repo.events(ctx.session, release_id=row.id, limit=MAX_HISTORY)
+    return views.history(label, [(label, entry_of(e)) for e in events])
+
+
+def plans(ctx: CommandContext, cmd: ParsedCommand) -> Message:
+    return views.plans(ctx.releases.plans[name] for name in sorted(ctx.releases.plans))
+
+
+_SERVICE = Arg("service", Word(metavar="SERVICE"))
+_OPTIONAL_SERVICE = Arg("service", Word(metavar="SERVICE"), required=False)
+_REASON = Flag("reason", Word(metavar="TEXT"))
+
+
+def _spec(
+    verb: str,
+    handler: Handler,
+    *,
+    args: tuple[Arg, ...] = (),
+    flags: tuple[Flag, ...] = (),
+    role: Role | None = None,
+    changes_state: bool = False,
+) -> CommandSpec:
+    return CommandSpec(
+        family="release",
+        verb=verb,
+        handler=handler,
+        summary=f"help.release.{verb}.summary",
+        args=args,
+        flags=flags,
+        role=role,
+        changes_state=changes_state,
+    )
+
+
+SPECS = (
+    _spec(
+        "start",
+        start,
+        args=(_SERVICE, Arg("version", Word(metavar="VERSION"))),
+        flags=(Flag("plan", Word(metavar="PLAN")), Flag("note", Word(metavar="TEXT"))),
+        role=Role.RESPONDER,
+        changes_state=True,
+    ),
+    _spec("status", status, args=(_OPTIONAL_SERVICE,)),
+    _spec(
+        "promote",
+        promote,
+        args=(_SERVICE,),
+        flags=(Flag("to", Word(metavar="PERCENT|STAGE")), Flag("force"), _REASON),
+        role=Role.RESPONDER,
+        changes_state=True,
+    ),
+    _spec(
+        "pause",
+        _simple(machine.pause, reason="optional"),
+        args=(_SERVICE,),
+        flags=(_REASON,),
+        role=Role.RESPONDER,
+        changes_state=True,
+    ),
+    _spec(
+        "resume", _simple(machine.resume), args=(_SERVICE,), role=Role.RESPONDER, changes_state=True
+    ),
+    _spec(
+        "applied",
+        _simple(machine.applied),
+        args=(_SERVICE,),
+        role=Role.RESPONDER,
+        changes_state=True,
+    ),
+    _spec(
+        "approve",
+        _simple(machine.approve),
+        args=(_SERVICE,),
+        role=Role.RELEASE_MANAGER,
+        changes_state=True,
+    ),
+    _spec(
+        "rollback",
+        rollback,
+        args=(_SERVICE,),
+        flags=(_REASON,),
+        role=Role.RESPONDER,
+        changes_state=True,
+    ),
+    _spec("retry", retry, args=(_SERVICE,), role=Role.RESPONDER, changes_state=True),
+    _spec(
+        "abort",
+        abort,
+        args=(_SERVICE,),
+        flags=(_REASON,),
+        role=Role.RELEASE_MANAGER,
+        changes_state=True,
+    ),
+    _spec("history", history, args=(_OPTIONAL_SERVICE,)),
+    _spec("plans", plans),
+)

@@ -1,0 +1,157 @@
+"""Guard evaluation: each sample is ok, breach, no_data or error, and only runs of
+samples act. Pure: the caller passes the time of the sample.
+
+A guard keeps three streaks: since when it has been ``ok`` without a break, since
+when it has been breaching, and since when it has had no usable reading
+(``no_data`` or ``error``). A gap of more than three intervals between samples (the
+bot was down) breaks every streak: no evidence is assumed for time nobody looked.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from playbooks.release_plan import Guard
+
+GAP_INTERVALS = 3
+
+
+class Verdict(StrEnum):
+    OK = "ok"
+    BREACH = "breach"
+    NO_DATA = "no_data"
+    ERROR = "error"
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What a metric source said: a value, no data (with why), or an error (with why)."""
+
+    value: float | None = None
+    no_data: str | None = None
+    error: str | None = None
+
+    @classmethod
+    def of(cls, value: float) -> Reading:
+        if math.isnan(value) or math.isinf(value):
+            return cls(no_data=f"the query returned {value}")
+        return cls(value=value)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"value": self.value, "no_data": self.no_data, "error": self.error}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Reading:
+        return cls(value=data.get("value"), no_data=data.get("no_data"), error=data.get("error"))
+
+
+@dataclass(frozen=True, slots=True)
+class GuardState:
+    last_at: datetime
+    verdict: Verdict
+    value: float | None = None
+    reason: str = ""
+    ok_since: datetime | None = None
+    breach_since: datetime | None = None
+    unknown_since: datetime | None = None
+    acted: bool = False  # the guard's action was taken for the current breach or silence
+
+    def to_json(self) -> dict[str, Any]:
+        def iso(value: datetime | None) -> str | None:
+            return value.isoformat() if value is not None else None
+
+        return {
+            "last_at": self.last_at.isoformat(),
+            "verdict": self.verdict.value,
+            "value": self.value,
+            "reason": self.reason,
+            "ok_since": iso(self.ok_since),
+            "breach_since": iso(self.breach_since),
+            "unknown_since": iso(self.unknown_since),
+            "acted": self.acted,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> GuardState:
+        def when(name: str) -> datetime | None:
+            value = data.get(name)
+            return datetime.fromisoformat(value) if value else None
+
+        last_at = when("last_at")
+        assert last_at is not None
+        return cls(
+            last_at=last_at,
+            verdict=Verdict(data["verdict"]),
+            value=data.get("value"),
+            reason=data.get("reason", ""),
+            ok_since=when("ok_since"),
+            breach_since=when("breach_since"),
+            unknown_since=when("unknown_since"),
+            acted=bool(data.get("acted", False)),
+        )
+
+
+def judge(guard: Guard, reading: Reading) -> tuple[Verdict, str]:
+    if reading.error is not None:
+        return Verdict.ERROR, reading.error
+    if reading.value is None:
+        return Verdict.NO_DATA, reading.no_data or "no value"
+    if guard.breached_by(reading.value):
+        return Verdict.BREACH, f"{reading.value:g} {guard.threshold}"
+    return Verdict.OK, ""
+
+
+def observe(guard: Guard, state: GuardState | None, reading: Reading, at: datetime) -> GuardState:
+    """The guard's state after one more sample taken at ``at``."""
+    verdict, reason = judge(guard, reading)
+    if state is not None and at - state.last_at > guard.interval * GAP_INTERVALS:
+        state = None  # nobody looked for a while: start every streak afresh
+    unknown = verdict in (Verdict.NO_DATA, Verdict.ERROR)
+    previous_unknown = state is not None and state.unknown_since is not None
+    new = GuardState(
+        last_at=at,
+        verdict=verdict,
+        value=reading.value,
+        reason=reason,
+        ok_since=_since(state.ok_since if state else None, verdict is Verdict.OK, at),
+        breach_since=_since(state.breach_since if state else None, verdict is Verdict.BREACH, at),
+        unknown_since=_since(state.unknown_since if state else None, unknown, at),
+    )
+    # The action taken belongs to one run of bad samples; a new run may act again.
+    same_run = state is not None and (
+        (verdict is Verdict.BREACH and state.verdict is Verdict.BREACH)
+        or (unknown and previous_unknown)
+    )
+    return replace(new, acted=bool(state and state.acted and same_run))
+
+
+def _since(previous: datetime | None, holds: bool, at: datetime) -> datetime | None:
+    if not holds:
+        return None
+    return previous if previous is not None else at
+
+
+def sustained_breach(guard: Guard, state: GuardState) -> bool:
+    return state.breach_since is not None and state.last_at - state.breach_since >= guard.window
+
+
+def sustained_silence(guard: Guard, state: GuardState) -> bool:
+    return (
+        state.unknown_since is not None and state.last_at - state.unknown_since >= guard.max_unknown
+    )
+
+
+def clean_since(guard: Guard, state: GuardState | None, start: datetime) -> bool:
+    """Has the guard read ``ok`` at every sample since ``start`` (its first sample may
+    come up to one interval after it)?"""
+    return (
+        state is not None
+        and state.verdict is Verdict.OK
+        and state.ok_since is not None
+        and state.ok_since <= start + guard.interval
+    )

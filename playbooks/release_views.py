@@ -1,0 +1,144 @@
+"""How releases, their history and the plans on offer read in a message."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from playbooks.guards import Verdict
+from playbooks.messages import Message, MessageField, Severity, Text, raw, t
+from playbooks.release_plan import Plan
+from playbooks.releases import HistoryEntry, Release, ReleaseState, blockers, buttons
+
+_SEVERITY = {
+    ReleaseState.PENDING: Severity.INFO,
+    ReleaseState.IN_STAGE: Severity.INFO,
+    ReleaseState.PAUSED: Severity.WARNING,
+    ReleaseState.COMPLETED: Severity.SUCCESS,
+    ReleaseState.ROLLED_BACK: Severity.DANGER,
+    ReleaseState.ABORTED: Severity.WARNING,
+}
+
+
+def status(r: Release, *, now: datetime, freezes: Sequence[Text] = ()) -> Message:
+    """Stage, percent, soak left, every guard's last reading, and what blocks promotion."""
+    fields = [
+        MessageField(t("release.field.state"), t(f"release.state.{r.state}")),
+        MessageField(
+            t("release.field.stage"),
+            t("release.stage_value", stage=r.stage_name, percent=r.percent, of=len(r.plan.stages))
+            if r.stage >= 0
+            else raw("-"),
+        ),
+        MessageField(t("release.field.owner"), raw(f"@{r.owner}")),
+    ]
+    left = r.soak_left(now)
+    if r.active and left is not None:
+        fields.append(
+            MessageField(t("release.field.soak_left"), t("release.soak_value", left=left))
+        )
+    if r.paused_reason:
+        fields.append(MessageField(t("release.field.paused"), raw(r.paused_reason)))
+    for guard in r.plan.guards:
+        state = r.guards.get(guard.name)
+        label = t("release.field.guard", guard=guard.name, threshold=guard.threshold)
+        if state is None:
+            value = t("release.guard.unread")
+        elif state.verdict in (Verdict.OK, Verdict.BREACH):
+            value = t(f"release.guard.{state.verdict}", value=state.value, at=state.last_at)
+        else:
+            value = t(f"release.guard.{state.verdict}", reason=state.reason, at=state.last_at)
+        fields.append(MessageField(label, value))
+    blocks: list[Text] = [
+        t("release.status_header", service=r.service, version=r.version, plan=r.plan.name)
+    ]
+    if r.state is ReleaseState.IN_STAGE and not r.final_stage:
+        found = blockers(r, now=now, freezes=freezes)
+        if found:
+            blocks.append(t("release.blocked_by"))
+            blocks += found
+        else:
+            blocks.append(t("release.ready", service=r.service))
+    return Message(
+        blocks=tuple(blocks),
+        fields=tuple(fields),
+        buttons=buttons(r),
+        severity=_SEVERITY[r.state],
+    )
+
+
+def summary_line(r: Release, *, now: datetime) -> MessageField:
+    left = r.soak_left(now)
+    return MessageField(
+        raw(f"{r.service} {r.version}"),
+        t(
+            "release.summary_value",
+            state=t(f"release.state.{r.state}"),
+            stage=r.stage_name,
+            percent=r.percent,
+            left=left if left else None,
+        ),
+    )
+
+
+def history(service: str | None, entries: Iterable[tuple[str, HistoryEntry]]) -> Message:
+    rows = list(entries)
+    if not rows:
+        return Message.of(t("release.history_empty"))
+    header = t("release.history_header", service=service) if service else t("release.history_all")
+    return Message(
+        blocks=(header,),
+        fields=tuple(
+            MessageField(
+                t("release.history_when", at=e.at, actor=e.actor),
+                t(
+                    "release.history_line",
+                    release=label,
+                    move=e.move.value,
+                    old=e.from_percent,
+                    percent=e.to_percent,
+                    state=t(f"release.state.{e.to_state}"),
+                    reason=raw(e.reason) if e.reason else raw(""),
+                ),
+            )
+            for label, e in rows
+        ),
+    )
+
+
+def plans(catalog: Iterable[Plan]) -> Message:
+    fields = []
+    for plan in catalog:
+        stages = " → ".join(
+            f"{s.percent:g}%" + (f" ({_compact(s.soak.total_seconds())})" if s.soak else "")
+            for s in plan.stages
+        )
+        guard_text = "; ".join(
+            f"{g.name} {g.threshold} {_compact(g.window.total_seconds())} → {g.action}"
+            for g in plan.guards
+        )
+        fields.append(
+            MessageField(
+                raw(plan.name),
+                t(
+                    "release.plan_line",
+                    stages=stages,
+                    guards=guard_text or "-",
+                    auto=t(
+                        "release.promotion.auto"
+                        if plan.auto_promote
+                        else "release.promotion.manual"
+                    ),
+                ),
+            )
+        )
+    return Message(blocks=(t("release.plans_header"),), fields=tuple(fields))
+
+
+def _compact(seconds: float) -> str:
+    """A duration in plan files' own notation (30m, 2h, 1d): the same in every language."""
+    whole = int(seconds)
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "m")):
+        if whole and whole % size == 0:
+            return f"{whole // size}{unit}"
+    return f"{whole}s"

@@ -1,0 +1,74 @@
+"""Releases and their transition history, as stored.
+
+Reads that precede a change take the row ``FOR UPDATE`` (PostgreSQL locks it; SQLite's
+write transaction already holds the database), so two commands racing on one release
+see each other's result instead of both moving it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlmodel import Session, col, select
+
+from storage.models import ReleaseEvent, ReleaseRow
+
+ACTIVE_STATES = ("pending", "in_stage", "paused")
+
+
+def add(session: Session, row: ReleaseRow) -> ReleaseRow:
+    session.add(row)
+    session.flush()
+    return row
+
+
+def get(session: Session, *, release_id: int, for_update: bool = False) -> ReleaseRow | None:
+    query = select(ReleaseRow).where(ReleaseRow.id == release_id)
+    if for_update:
+        query = query.with_for_update()
+    return session.exec(query).first()
+
+
+def active_for(session: Session, *, service: str, for_update: bool = False) -> ReleaseRow | None:
+    query = select(ReleaseRow).where(
+        ReleaseRow.service == service, col(ReleaseRow.state).in_(ACTIVE_STATES)
+    )
+    if for_update:
+        query = query.with_for_update()
+    return session.exec(query).first()
+
+
+def latest_for(session: Session, *, service: str, for_update: bool = False) -> ReleaseRow | None:
+    query = (
+        select(ReleaseRow)
+        .where(ReleaseRow.service == service)
+        .order_by(col(ReleaseRow.id).desc())
+        .limit(1)
+    )
+    if for_update:
+        query = query.with_for_update()
+    return session.exec(query).first()
+
+
+def active(session: Session) -> Sequence[ReleaseRow]:
+    query = (
+        select(ReleaseRow)
+        .where(col(ReleaseRow.state).in_(ACTIVE_STATES))
+        .order_by(col(ReleaseRow.service))
+    )
+    return session.exec(query).all()
+
+
+def add_event(session: Session, event: ReleaseEvent) -> None:
+    session.add(event)
+
+
+def events(
+    session: Session, *, release_id: int | None = None, limit: int = 30
+) -> Sequence[ReleaseEvent]:
+    """The latest ``limit`` transitions (of one release, or of all), oldest first."""
+    query = select(ReleaseEvent)
+    if release_id is not None:
+        query = query.where(ReleaseEvent.release_id == release_id)
+    rows = session.exec(query.order_by(col(ReleaseEvent.id).desc()).limit(limit)).all()
+    return list(reversed(rows))

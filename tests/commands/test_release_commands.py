@@ -1,0 +1,268 @@
+"""/release through the whole pipeline, on a virtual clock, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import pytest
+from sqlmodel import col, select
+
+from commands import pipeline
+from commands.invocations import CommandInvocation
+from playbooks.effects import Conversation
+from storage.models import AuditEntry, OutboxMessage, ReleaseEvent, ReleaseRow
+from storage.unit_of_work import unit_of_work
+from tests.conftest import Harness, HarnessFactory
+
+GOOD = {"crash_rate": 0.001, "error_rate": 0.01, "api_timeout_rate": 0.02, "p99_latency_ms": 400}
+
+
+def set_metrics(h: Harness, values: dict[str, float]) -> None:
+    for name, value in values.items():
+        h.app.integrations.simulated_metrics.set(name, value)
+
+
+def traffic(h: Harness) -> list[tuple[str, float, str]]:
+    return h.app.integrations.simulated_traffic.applied
+
+
+def releases_posts(h: Harness) -> list[str]:
+    return [s.text for s in h.adapter.sent if s.address == "#releases"]
+
+
+async def test_start_enters_the_first_stage_and_tells_the_release_channel(
+    make_harness: HarnessFactory,
+) -> None:
+    h = await make_harness()
+    out = await h.say("/release start miniapp 2.0.0 --note 'spring release'")
+    assert out.status == "ok", h.reply_text(out)
+    assert "stage internal, 1% of traffic" in h.reply_text(out)
+    assert traffic(h) == [("miniapp", 1.0, "release-1-a1-s0")]
+    assert any("alice started releasing miniapp 2.0.0" in p for p in releases_posts(h))
+    status = h.reply_text(await h.say("/release status miniapp"))
+    assert "internal, 1% (of 4 stages)" in status
+    assert "Soak: 2h left" in status
+    assert "crash_rate (> 0.005): no reading yet" in status
+    assert "[Promote]" in status
+    assert "[Roll back]" in status
+
+
+async def test_an_early_promote_lists_every_reason_and_changes_nothing(
+    make_harness: HarnessFactory,
+) -> None:
+    h = await make_harness()
+    await h.say("/release start miniapp 2.0.0")
+    set_metrics(h, {**GOOD, "error_rate": 0.2})
+    await h.advance(minutes=1)
+    out = await h.say("/release promote miniapp")
+    assert out.status == "refused"
+    text = h.reply_text(out)
+    assert "Not promoting miniapp (at 1%):" in text
+    assert "soak: 1h 59m left of 2h in stage internal" in text
+    assert "guard error_rate: breaching (0.2 > 0.05)" in text
+    assert traffic(h) == [("miniapp", 1.0, "release-1-a1-s0")]
+    with unit_of_work(h.app.engine) as session:
+        row = session.exec(select(ReleaseRow)).one()
+        assert row.stage == 0
+        refused = session.exec(select(AuditEntry).where(AuditEntry.outcome == "refused")).all()
+        assert [a.command for a in refused] == ["release promote"]
+
+
+async def test_a_clean_soak_promotes_through_the_stages_to_completion(
+    make_harness: HarnessFactory,
+) -> None:
+    h = await make_harness()
+    set_metrics(h, GOOD)
+    await h.say("/release start web 1.4.2")
+    await h.advance(minutes=30)
+    assert any("soak of stage canary (10%) of web is over" in p for p in releases_posts(h))
+    assert (await h.say("/release promote web")).status == "ok"
+    await h.advance(hours=1)
+    assert (await h.say("/release promote web")).status == "ok"
+    await h.advance(hours=2)
+    out = await h.say("/release promote web")
+    assert "fully released (100%)" in h.reply_text(out)
+    assert [p for _, p, _ in traffic(h)] == [10, 30, 50, 100]
+    history = h.reply_text(await h.say("/release history web"))
+    assert history.count("promote") == 3
+    assert "complete" in history
+    assert "no release in progress" in h.reply_text(await h.say("/release promote web"))
+
+
+async def test_a_sustained_breach_rolls_back_by_itself_and_retry_starts_over(
+    make_harness: HarnessFactory,
+) -> None:
+    h = await make_harness()
+    set_metrics(h, GOOD)
+    await h.say("/release start miniapp 2.0.0")
+    await h.advance(minutes=10)
+    set_metrics(h, {"crash_rate": 0.02})  # first read at 10m30s; 2m of it is enough
+    await h.advance(minutes=2, seconds=29)
+    with unit_of_work(h.app.engine) as session:
+        assert session.exec(select(ReleaseRow)).one().state == "in_stage"
+    await h.advance(seconds=1)
+    with unit_of_work(h.app.engine) as session:
+        row = session.exec(select(ReleaseRow)).one()
+        assert (row.state, row.percent) == ("rolled_back", 0)
+    assert traffic(h)[-1] == ("miniapp", 0.0, "release-1-a1-rollback")
+    post = next(p for p in releases_posts(h) if "rolled miniapp 2.0.0 back" in p)
+    assert "Guard crash_rate read 0.02 (> 0.005) continuously since" in post
+    assert any(s.kind == "direct" and s.address == "alice" for s in h.adapter.sent)
+    set_metrics(h, GOOD)
+    out = await h.say("/release retry miniapp")
+    assert "attempt 2" in h.reply_text(out)
+    assert traffic(h)[-1] == ("miniapp", 1.0, "release-1-a2-s0")
+    with unit_of_work(h.app.engine) as session:
+        moves = session.exec(select(ReleaseEvent.move, ReleaseEvent.actor)).all()
+        assert ("rollback", "shipwatch") in moves
+        audit = session.exec(select(AuditEntry).where(AuditEntry.actor == "shipwatch")).all()
+        assert [a.command for a in audit] == ["release rollback"]
+
+
+async def test_missing_data_pauses_the_release_and_says_why(make_harness: HarnessFactory) -> None:
+    h = await make_harness()
+    set_metrics(h, {k: v for k, v in GOOD.items() if k != "api_timeout_rate"})
+    await h.say("/release start miniapp 2.0.0")
+    await h.advance(minutes=5)
+    status = h.reply_text(await h.say("/release status miniapp"))
+    assert "State: paused" in status
+    assert "api_timeout_rate (> 0.1): no data at" in status
+    assert "no value set (use :metric)" in status
+    assert any(
+        "paused miniapp: guard api_timeout_rate has had no_data" in p for p in releases_posts(h)
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        (
+            "/release start checkout 1.0.0",
+            "There is no service “checkout”. Services: miniapp, web.",
+        ),
+        ("/release start web latest", "“latest” is not a version"),
+        ("/release start web 1.0.0 --plan yolo", "There is no plan “yolo”."),
+        ("/release promote web", "web has no release in progress"),
+        ("/release rollback web", "needs --reason"),
+    ],
+)
+async def test_bad_input_gets_one_sentence_and_changes_nothing(
+    make_harness: HarnessFactory, line: str, expected: str
+) -> None:
+    h = await make_harness()
+    out = await h.say(line)
+    assert out.status in ("usage", "refused")
+    assert expected in h.reply_text(out)
+    with unit_of_work(h.app.engine) as session:
+        assert session.exec(select(ReleaseRow)).all() == []
+        assert session.exec(select(OutboxMessage)).all() == []
+
+
+async def test_promote_refusals_name_the_way_forward(make_harness: HarnessFactory) -> None:
+    h = await make_harness()
+    set_metrics(h, GOOD)
+    await h.say("/release start web 1.4.2")
+    second = h.reply_text(await h.say("/release start web 1.4.3"))
+    assert "web is already releasing 1.4.2 (at 10%, owner @alice)" in second
+    lower = await h.say("/release promote web --to 5%")
+    assert "no stage at 5%" in h.reply_text(lower)
+    await h.advance(minutes=30)
+    await h.say("/release promote web")
+    lower = h.reply_text(await h.say("/release promote web --to 10%"))
+    assert "use /release rollback web" in lower
+    no_reason = await h.say("/release promote web --force")
+    assert "needs --reason" in h.reply_text(no_reason)
+    bob = await h.say("/release promote web --force --reason hurry", user="bob")
+    assert bob.status == "denied"
+    assert "release-manager" in h.reply_text(bob)
+    zh = await h.say("/config locale zh")
+    assert zh.status == "ok"
+    assert "不推进 web" in h.reply_text(await h.say("/release promote web"))
+
+
+async def test_force_is_audited_with_its_reason(make_harness: HarnessFactory) -> None:
+    h = await make_harness()
+    await h.say("/release start web 1.4.2")
+    out = await h.say('/release promote web --force --reason "hotfix, metrics dashboard down"')
+    assert out.status == "ok"
+    assert "past these blockers" in h.reply_text(out)
+    with unit_of_work(h.app.engine) as session:
+        entry = session.exec(
+            select(AuditEntry).where(AuditEntry.command == "release promote")
+        ).one()
+        assert "forced: hotfix, metrics dashboard down" in entry.detail
+        event = session.exec(select(ReleaseEvent).where(ReleaseEvent.move == "promote")).one()
+        assert event.actor == "alice"
+        assert event.reason.startswith("forced:")
+
+
+async def test_buttons_on_the_status_message_pause_and_roll_back(
+    make_harness: HarnessFactory,
+) -> None:
+    h = await make_harness()
+    await h.say("/release start web 1.4.2")
+    out = await h.say("/release status web")
+    pause = next(b for b in out.reply.buttons if b.command.startswith("/release pause"))  # type: ignore[union-attr]
+    assert (await h.press(pause.action_id, user="bob")).status == "ok"
+    out = await h.say("/release status web")
+    assert "State: paused" in h.reply_text(out)
+    rollback = next(b for b in out.reply.buttons if "rollback" in b.command)  # type: ignore[union-attr]
+    assert (await h.press(rollback.action_id, user="bob")).status == "ok"
+    assert traffic(h)[-1] == ("web", 0.0, "release-1-a1-rollback")
+
+
+async def test_plans_lists_the_shipped_plans(make_harness: HarnessFactory) -> None:
+    h = await make_harness()
+    text = h.reply_text(await h.say("/release plans"))
+    assert "gray-miniprogram: 1% (2h) → 5% (4h) → 20% (1d) → 100%" in text
+    assert "crash_rate > 0.005 2m → rollback" in text
+    assert "standard: 10% (30m) → 30% (1h) → 50% (2h) → 100%" in text
+
+
+async def test_fifty_concurrent_promotes_advance_the_release_once(
+    make_harness: HarnessFactory,
+) -> None:
+    h = await make_harness()
+    set_metrics(h, GOOD)
+    await h.say("/release start web 1.4.2")
+    await h.advance(minutes=30)
+    now = h.clock.now()
+
+    def promote(i: int) -> str:
+        inv = CommandInvocation(
+            "console", "alice", Conversation("console", "#ops"), "/release promote web", f"evt-{i}"
+        )
+        return pipeline.run_command(inv, runtime=h.app.runtime, now=now).status
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        statuses = await asyncio.gather(
+            *(asyncio.wrap_future(pool.submit(promote, i)) for i in range(50))
+        )
+    assert sorted(set(statuses)) == ["ok", "refused"]
+    assert statuses.count("ok") == 1
+    with unit_of_work(h.app.engine) as session:
+        assert session.exec(select(ReleaseRow.percent)).one() == 30
+        promotes = session.exec(
+            select(ReleaseEvent).where(col(ReleaseEvent.move) == "promote")
+        ).all()
+        assert len(promotes) == 1
+    await h.app.settle()
+    assert [p for _, p, _ in traffic(h)] == [10, 30]
+
+
+async def test_the_tick_keeps_sampling_while_paused_and_stops_when_done(
+    make_harness: HarnessFactory,
+) -> None:
+    h = await make_harness()
+    set_metrics(h, GOOD)
+    await h.say("/release start web 1.4.2")
+    await h.say("/release pause web --reason 'lunch'")
+    await h.advance(minutes=2)
+    status = h.reply_text(await h.say("/release status web"))
+    assert "error_rate (> 0.05): ok: 0.01" in status
+    await h.say("/release abort web --reason 'wrong build'")
+    assert h.app.timers.next_due() is None or h.app.timers.next_due() > h.clock.now() + timedelta(
+        days=1
+    )
