@@ -11,6 +11,7 @@ from commands.registry import Arg, CommandSpec, Flag, Handler, ParsedCommand
 from commands.release_rows import entry_of, save, to_view
 from playbooks import release_views as views
 from playbooks import releases as machine
+from playbooks.effects import Post
 from playbooks.errors import NotFound, PermissionDenied, UsageError
 from playbooks.messages import Message, t
 from playbooks.people import Role
@@ -52,10 +53,21 @@ def _reason(value: str | None, *, required: bool, cmd: ParsedCommand) -> str:
 
 def _finish(ctx: CommandContext, row: ReleaseRow, result: Result, detail: str) -> Message:
     save(ctx.session, row, result, now=ctx.now)
-    ctx.effects += result.effects
+    reply = result.reply
+    assert reply is not None
+    # Typed in the release channel itself, the reply already says what the
+    # announcement would: post it once.
+    ctx.effects += [
+        effect
+        for effect in result.effects
+        if not (
+            isinstance(effect, Post)
+            and effect.conversation == ctx.conversation
+            and effect.message.blocks[:1] == reply.blocks[:1]
+        )
+    ]
     ctx.audit_detail = f"release {row.id} {row.service} {row.version}: {detail}"
-    assert result.reply is not None
-    return result.reply
+    return reply
 
 
 def start(ctx: CommandContext, cmd: ParsedCommand) -> Message:

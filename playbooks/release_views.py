@@ -98,7 +98,7 @@ def history(service: str | None, entries: Iterable[tuple[str, HistoryEntry]]) ->
                     old=e.from_percent,
                     percent=e.to_percent,
                     state=t(f"release.state.{e.to_state}"),
-                    reason=raw(e.reason) if e.reason else raw(""),
+                    reason=raw(f" {e.reason}") if e.reason else raw(""),
                 ),
             )
             for label, e in rows

@@ -1,0 +1,40 @@
+"""The shipped gray-miniprogram drill, as a new user runs it: refused early, promoted
+through the batches, rolled back by a crash spike, retried."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_gray_miniprogram_drill_walks_refuses_rolls_back_and_retries() -> None:
+    script = (ROOT / "drills" / "gray-miniprogram.txt").read_text(encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "console", "--drill"],
+        input=script,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Traceback" not in out + result.stderr
+    # An early promote is refused, with the reason.
+    assert "Not promoting miniapp (at 1%):\nsoak: 1h 30m left of 2h in stage internal" in out
+    # Then it goes through the batches.
+    assert "alice promoted miniapp 2.0.0 from 1% to 5% (stage small)." in out
+    assert "alice promoted miniapp 2.0.0 from 5% to 20% (stage large)." in out
+    # Once in the release channel: the reply is not posted a second time.
+    assert out.count("alice promoted miniapp 2.0.0 from 1% to 5%") == 1
+    # The crash spike: 2 minutes above 0.5% rolls back, in the channel and to the owner.
+    rollback = "Shipwatch rolled miniapp 2.0.0 back from 20% to 0% on its own:"
+    assert f">>> #releases\n{rollback}" in out
+    assert f">>> @alice\n{rollback}" in out
+    assert "Guard crash_rate read 0.02 (> 0.005) continuously since" in out
+    assert "rollback 20% → 0% (rolled back) guard crash_rate: 0.02 > 0.005" in out
+    assert "  State: rolled back" in out
+    assert "alice retried miniapp 2.0.0 (attempt 2): back at 1%." in out
