@@ -329,6 +329,11 @@ def applied(r: Release, *, actor: str, now: datetime) -> Result:
     result = Result(after, history=[_entry(r, after, Move.APPLIED, actor, now)])
     result.effects += _timers_for_stage(after)
     text = t("release.applied", service=r.service, percent=r.percent, actor=actor)
+    if after.final_stage and after.plan.stages[after.stage].soak is None:
+        # 100% is live and there is nothing left to watch for: done.
+        done = complete(after, now=now, actor=actor)
+        done.effects.insert(0, _announce(after, text))
+        return _chain(result, done)
     result.effects.append(_announce(after, text))
     result.reply = Message.of(text)
     return result
@@ -743,13 +748,13 @@ def _maybe_move_on(result: Result, *, now: datetime) -> Result:
     return result
 
 
-def complete(r: Release, *, now: datetime) -> Result:
+def complete(r: Release, *, now: datetime, actor: str = BOT) -> Result:
     target_state(r.state, Move.COMPLETE, service=r.service)
     after = replace(r, state=S.COMPLETED)
-    text = t("release.completed", service=r.service, version=r.version, actor=BOT)
+    text = t("release.completed", service=r.service, version=r.version, actor=actor)
     return Result(
         after,
-        history=[_entry(r, after, Move.COMPLETE, BOT, now)],
+        history=[_entry(r, after, Move.COMPLETE, actor, now)],
         effects=[*_stop_timers(after), _announce(after, text, severity=Severity.SUCCESS)],
         reply=Message.of(text, severity=Severity.SUCCESS),
     )

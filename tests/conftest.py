@@ -25,7 +25,7 @@ from playbooks.effects import Conversation
 from storage import migrate
 from storage.engine import make_engine, normalise_url
 from tests.fakes.adapters import RecordingAdapter
-from tests.prometheus_server import Exporter, PrometheusServer, prometheus_binary
+from tests.fakes.prometheus_server import Exporter, PrometheusServer, prometheus_binary
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 START = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # Monday 09:00 in Asia/Shanghai

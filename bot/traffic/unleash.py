@@ -65,7 +65,7 @@ import aiohttp
 from yarl import URL
 
 from bot.traffic.base import TrafficCapabilities, TrafficState
-from bot.traffic.webhook import (
+from bot.traffic.http import (
     SessionProvider,
     check_percent,
     client_timeout,

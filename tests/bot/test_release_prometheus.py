@@ -20,7 +20,7 @@ from sqlmodel import select
 from storage.models import ReleaseRow
 from storage.unit_of_work import unit_of_work
 from tests.conftest import Harness, HarnessFactory
-from tests.prometheus_server import PrometheusServer
+from tests.fakes.prometheus_server import PrometheusServer
 
 pytestmark = pytest.mark.prometheus
 

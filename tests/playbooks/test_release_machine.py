@@ -300,3 +300,15 @@ def test_plan_problems_are_found(stages: tuple[Stage, ...], problem: str) -> Non
 def test_a_guard_without_a_window_is_a_plan_problem() -> None:
     plan = Plan("p", (Stage("a", 100),), (Guard("g", "q", timedelta(0), GuardAction.WARN, max=1),))
     assert ("guards[0].for", "a guard needs a window longer than zero") in plan_problems(plan)
+
+
+def test_manual_traffic_at_the_final_stage_completes_once_applied() -> None:
+    r = machine.applied(
+        machine.start(new(traffic=TrafficKind.MANUAL), now=T0).release, actor="bob", now=T0
+    )
+    r = feed(r.release, GOOD, start=T0, until=T0 + 30 * M).release
+    r = machine.promote(r, actor="alice", now=T0 + 30 * M, to="full", force_reason="go").release
+    assert (r.state, r.percent) == (ReleaseState.PENDING, 100)
+    done = machine.applied(r, actor="bob", now=T0 + 31 * M)
+    assert done.release.state is ReleaseState.COMPLETED
+    assert [h.move for h in done.history] == [Move.APPLIED, Move.COMPLETE]

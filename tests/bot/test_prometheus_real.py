@@ -15,7 +15,7 @@ import pytest
 from bot.metric_sources.base import MetricQuery, fill
 from bot.metric_sources.prometheus import PrometheusSource
 from playbooks.guards import Reading
-from tests.prometheus_server import Exporter, PrometheusServer
+from tests.fakes.prometheus_server import Exporter, PrometheusServer
 
 pytestmark = pytest.mark.prometheus
 

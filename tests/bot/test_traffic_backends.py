@@ -21,8 +21,8 @@ from bot.traffic.base import TrafficBackend, TrafficCapabilities, TrafficState
 from bot.traffic.unleash import UnleashTraffic, rollout_for
 from bot.traffic.webhook import WebhookTraffic, encode, sign
 from playbooks.errors import AdapterError
-from tests.fake_unleash import FakeUnleash, flexible_rollout
-from tests.fake_webhook import FakeWebhookReceiver
+from tests.fakes.unleash import FakeUnleash, flexible_rollout
+from tests.fakes.webhook import FakeWebhookReceiver
 
 SECRET = "whsec-3f9c1e7a-do-not-leak"
 TOKEN = "*:production.4c0ffee-unleash-admin-token"
