@@ -108,7 +108,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
     config = load(directory)
     where = directory or "the shipped defaults"
     people = len(config.directory.people)
-    print(f"Config in {where} is valid: {people} people.")
+    catalog = config.releases.catalog
+    print(
+        f"Config in {where} is valid: {people} people, {len(catalog.services)} services, "
+        f"{len(catalog.plans)} release plans."
+    )
     return 0
 
 

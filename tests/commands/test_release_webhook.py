@@ -14,7 +14,7 @@ from storage.unit_of_work import unit_of_work
 from tests.conftest import Harness, HarnessFactory
 from tests.fakes.webhook import FakeWebhookReceiver
 
-SECRET = "s3cret-for-tests"  # noqa: S105 - a test's own signing secret
+SECRET = "s3cret-for-tests"
 PLAN = """\
 name: two-step
 stages:
