@@ -1,4 +1,7 @@
-"""Run the three benchmarks, each in a fresh process, and print their figures against targets."""
+"""Run the benchmarks, each in a fresh process, and print their figures against targets.
+
+``python -m bench`` runs them all; ``python -m bench guards timers`` only those named.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # Each benchmark runs in its own process, so peak RSS and warm caches belong to it alone.
-BENCHMARKS = {"dispatch": 600.0, "timers": 300.0, "startup": 300.0}  # name: timeout in seconds
+# name: timeout in seconds
+BENCHMARKS = {"dispatch": 600.0, "timers": 300.0, "startup": 300.0, "guards": 900.0}
 MAX_NOTES = 8
 
 
@@ -57,7 +61,11 @@ def show(result: dict[str, object]) -> str:
     return verdict
 
 
-def main() -> int:
+def main(names: list[str]) -> int:
+    unknown = [name for name in names if name not in BENCHMARKS]
+    if unknown:
+        print(f"no benchmark named {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}")
+        return 2
     load = " ".join(f"{n:.2f}" for n in os.getloadavg())
     print(
         f"Shipwatch benchmarks on {os.cpu_count()} CPUs, {platform.platform()}, "
@@ -66,6 +74,8 @@ def main() -> int:
     )
     verdicts = {}
     for name, timeout in BENCHMARKS.items():
+        if names and name not in names:
+            continue
         verdicts[name] = show(run(name, timeout))
         sys.stdout.flush()
     print("\n" + "  ".join(f"{name} {verdict}" for name, verdict in verdicts.items()))
@@ -73,4 +83,4 @@ def main() -> int:
     return 1 if "ERROR" in verdicts.values() else 0
 
 
-sys.exit(main())
+sys.exit(main(sys.argv[1:]))

@@ -9,6 +9,7 @@ from typing import Any
 
 from commands.context import SystemContext
 from commands.release_rows import save, to_view
+from playbooks import release_watch as watch
 from playbooks import releases as machine
 from playbooks.effects import Post
 from playbooks.errors import ShipwatchError
@@ -48,7 +49,7 @@ def _save(ctx: SystemContext, row: ReleaseRow, result: Result) -> None:
 def tick(ctx: SystemContext, timer: Timer) -> None:
     row = _load(ctx, timer.payload["release_id"])
     if row is not None:
-        ctx.effects += machine.tick(to_view(row), now=ctx.now)
+        ctx.effects += watch.tick(to_view(row), now=ctx.now)
 
 
 def soak_over(ctx: SystemContext, timer: Timer) -> None:
@@ -57,7 +58,7 @@ def soak_over(ctx: SystemContext, timer: Timer) -> None:
         return
     if row.attempt != timer.payload["attempt"] or row.stage != timer.payload["stage"]:
         return  # the release has moved on since this soak was armed
-    _save(ctx, row, machine.soak_over(to_view(row), now=ctx.now))
+    _save(ctx, row, watch.soak_over(to_view(row), now=ctx.now))
 
 
 def readings(ctx: SystemContext, payload: Mapping[str, Any]) -> None:
@@ -65,7 +66,7 @@ def readings(ctx: SystemContext, payload: Mapping[str, Any]) -> None:
     if row is None or row.attempt != payload["attempt"]:
         return  # a reading for an earlier attempt says nothing about this one
     taken: Mapping[str, Any] = payload["readings"]
-    result = machine.evaluate(
+    result = watch.evaluate(
         to_view(row),
         {name: Reading.from_json(data) for name, data in taken.items()},
         at=datetime.fromisoformat(payload["at"]),

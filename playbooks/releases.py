@@ -23,15 +23,13 @@ from playbooks.effects import (
     Conversation,
     DirectMessage,
     Effect,
-    GuardQuery,
-    Measure,
     Post,
     SetTraffic,
 )
 from playbooks.errors import InvalidTransition, ShipwatchError
-from playbooks.guards import GuardState, Reading
+from playbooks.guards import GuardState
 from playbooks.messages import Button, ButtonStyle, Message, Severity, Text, t
-from playbooks.release_plan import Evidence, GuardAction, Plan, TrafficKind
+from playbooks.release_plan import Evidence, Plan, TrafficKind
 
 TICK_KIND = "release.tick"
 SOAK_KIND = "release.soak"
@@ -333,7 +331,7 @@ def applied(r: Release, *, actor: str, now: datetime) -> Result:
         # 100% is live and there is nothing left to watch for: done.
         done = complete(after, now=now, actor=actor)
         done.effects.insert(0, _announce(after, text))
-        return _chain(result, done)
+        return chain(result, done)
     result.effects.append(_announce(after, text))
     result.reply = Message.of(text)
     return result
@@ -451,10 +449,10 @@ def promote(
         raise Refused(
             t("release.promote_refused", service=r.service, percent=r.percent), details=tuple(found)
         )
-    return _advance(r, target, actor=actor, now=now, forced=found, reason=force_reason or "")
+    return advance(r, target, actor=actor, now=now, forced=found, reason=force_reason or "")
 
 
-def _advance(
+def advance(
     r: Release, target: int, *, actor: str, now: datetime, forced: list[Text], reason: str
 ) -> Result:
     after = _enter_stage(r, target, now)
@@ -616,138 +614,6 @@ def abort(r: Release, *, actor: str, now: datetime, reason: str) -> Result:
     return result
 
 
-# ---------------------------------------------------------------- watching
-
-
-def tick(r: Release, *, now: datetime) -> list[Effect]:
-    """Measure the guards due now and arm the next tick, while the release is live."""
-    if not r.active:
-        return []
-    due = [
-        GuardQuery(g.name, g.query)
-        for g in r.plan.guards
-        if (state := r.guards.get(g.name)) is None or now - state.last_at >= g.interval - _SLACK
-    ]
-    effects: list[Effect] = [arm_tick(r, now + r.plan.tick)]
-    if due:
-        effects.append(
-            Measure(
-                release_id=r.id,
-                attempt=r.attempt,
-                stage=r.stage,
-                at=now,
-                service=r.service,
-                version=r.version,
-                stage_name=r.stage_name,
-                source=r.metrics,
-                guards=tuple(due),
-            )
-        )
-    return effects
-
-
-_SLACK = timedelta(milliseconds=500)  # a tick a hair early still samples
-
-
-def evaluate(r: Release, readings: Mapping[str, Reading], *, at: datetime, now: datetime) -> Result:
-    """Record the readings taken at ``at`` and act on what they show."""
-    states = dict(r.guards)
-    for guard in r.plan.guards:
-        if guard.name in readings:
-            states[guard.name] = rules.observe(
-                guard, states.get(guard.name), readings[guard.name], at
-            )
-    current = replace(r, guards=states)
-    result = Result(current)
-    if not current.active:
-        return result
-    for guard in r.plan.guards:
-        state = states.get(guard.name)
-        if state is None or state.acted or guard.name not in readings:
-            continue
-        if rules.sustained_breach(guard, state):
-            states[guard.name] = replace(state, acted=True)
-            current = replace(result.release, guards=states)
-            result.release = current
-            evidence = t(
-                "release.guard_evidence",
-                guard=guard.name,
-                value=state.value,
-                threshold=guard.threshold,
-                since=state.breach_since,
-                window=guard.window,
-            )
-            if guard.action is GuardAction.ROLLBACK:
-                return _chain(
-                    result,
-                    rollback(
-                        current,
-                        actor=BOT,
-                        now=now,
-                        reason=f"guard {guard.name}: {state.reason}",
-                        evidence=evidence,
-                    ),
-                )
-            if guard.action is GuardAction.PAUSE and current.state is not S.PAUSED:
-                _chain(
-                    result,
-                    pause(
-                        current,
-                        actor=BOT,
-                        now=now,
-                        reason=f"guard {guard.name}: {state.reason} for {guard.window}",
-                    ),
-                )
-                result.effects.append(
-                    Post(r.channel, Message.of(evidence, severity=Severity.WARNING))
-                )
-            elif guard.action is GuardAction.WARN:
-                text = t("release.guard_warning", service=r.service)
-                result.effects.append(
-                    Post(r.channel, Message.of(text, evidence, severity=Severity.WARNING))
-                )
-        elif rules.sustained_silence(guard, state):
-            states[guard.name] = replace(state, acted=True)
-            result.release = replace(result.release, guards=states)
-            if result.release.state is not S.PAUSED:
-                silent = f"{state.verdict.value} for {guard.max_unknown}"
-                reason = f"guard {guard.name}: {silent} ({state.reason})"
-                _chain(result, pause(result.release, actor=BOT, now=now, reason=reason))
-                result.effects.append(
-                    Post(
-                        r.channel,
-                        Message.of(
-                            t(
-                                "release.no_evidence",
-                                service=r.service,
-                                guard=guard.name,
-                                verdict=state.verdict.value,
-                                reason=state.reason,
-                                since=state.unknown_since,
-                            ),
-                            severity=Severity.WARNING,
-                        ),
-                    )
-                )
-    return _maybe_move_on(result, now=now)
-
-
-def _maybe_move_on(result: Result, *, now: datetime) -> Result:
-    """A soaked stage moves on by itself when the plan says so, or completes when final."""
-    r = result.release
-    if r.state is not S.IN_STAGE or r.soak_left(now) is None or r.soak_left(now):
-        return result
-    if blockers(r, now=now):
-        return result
-    if r.final_stage:
-        return _chain(result, complete(r, now=now))
-    if r.plan.auto_promote:
-        return _chain(
-            result, _advance(r, r.stage + 1, actor=BOT, now=now, forced=[], reason="auto_promote")
-        )
-    return result
-
-
 def complete(r: Release, *, now: datetime, actor: str = BOT) -> Result:
     target_state(r.state, Move.COMPLETE, service=r.service)
     after = replace(r, state=S.COMPLETED)
@@ -760,22 +626,7 @@ def complete(r: Release, *, now: datetime, actor: str = BOT) -> Result:
     )
 
 
-def soak_over(r: Release, *, now: datetime, freezes: Sequence[Text] = ()) -> Result:
-    """The stage's soak has elapsed: move on if allowed, or say what still blocks."""
-    result = _maybe_move_on(Result(r), now=now)
-    if result.release is not r or r.state is not S.IN_STAGE:
-        return result
-    found = blockers(r, now=now, freezes=freezes)
-    if r.final_stage:
-        text = t("release.final_soak_over", service=r.service)
-    else:
-        text = t("release.soak_over", service=r.service, stage=r.stage_name, percent=r.percent)
-    blocks = (text, *found) if found else (text, t("release.ready", service=r.service))
-    result.effects.append(Post(r.channel, Message(blocks=blocks, buttons=buttons(r))))
-    return result
-
-
-def _chain(first: Result, second: Result) -> Result:
+def chain(first: Result, second: Result) -> Result:
     first.release = second.release
     first.effects += second.effects
     first.history += second.history

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from playbooks import release_watch as watch
 from playbooks import releases as machine
 from playbooks.effects import (
     ArmTimer,
@@ -68,7 +69,7 @@ def feed(
     at = start
     result = machine.Result(r)
     while at <= until:
-        result = machine.evaluate(
+        result = watch.evaluate(
             result.release, {k: Reading.of(v) for k, v in values.items()}, at=at, now=at
         )
         if not result.release.active:
@@ -126,7 +127,7 @@ def test_promote_after_a_clean_soak_moves_one_stage_and_rearms_the_soak() -> Non
 
 def test_a_blip_in_the_soak_blocks_promotion_until_forced() -> None:
     r = feed(started(), GOOD, start=T0, until=T0 + 10 * M).release
-    r = machine.evaluate(
+    r = watch.evaluate(
         r,
         {"error_rate": Reading.of(0.09), "p99": Reading.of(300)},
         at=T0 + 10 * M + timedelta(seconds=30),
@@ -160,7 +161,7 @@ def test_a_sustained_breach_rolls_back_pages_the_owner_and_stops_watching() -> N
     bad = {"error_rate": 0.08, "p99": 300.0}
     before = feed(r, bad, start=T0 + 5 * M + timedelta(seconds=30), until=T0 + 10 * M)
     assert before.release.state is ReleaseState.IN_STAGE  # 4m30s of breach: nothing yet
-    result = machine.evaluate(
+    result = watch.evaluate(
         before.release,
         {k: Reading.of(v) for k, v in bad.items()},
         at=T0 + 10 * M + timedelta(seconds=30),
@@ -183,7 +184,7 @@ def test_a_sustained_breach_rolls_back_pages_the_owner_and_stops_watching() -> N
     assert any(isinstance(e, DirectMessage) and e.person == "alice" for e in result.effects)
     assert CancelTimer(machine.tick_key(7)) in result.effects
     assert result.history[0].actor == machine.BOT
-    assert machine.tick(result.release, now=T0 + 11 * M) == []
+    assert watch.tick(result.release, now=T0 + 11 * M) == []
 
 
 def test_a_pause_guard_pauses_and_resume_restarts_the_soak() -> None:
@@ -200,7 +201,7 @@ def test_no_data_for_max_unknown_pauses_and_never_promotes() -> None:
     silent = machine.Result(started())
     at = T0
     while at <= T0 + 5 * M:
-        silent = machine.evaluate(
+        silent = watch.evaluate(
             silent.release,
             {"error_rate": Reading(no_data="no series"), "p99": Reading.of(100)},
             at=at,
@@ -224,7 +225,7 @@ def test_errors_never_promote_even_with_auto_promote() -> None:
             "error_rate": Reading(error="timeout") if at.minute % 4 == 0 else Reading.of(0.01),
             "p99": Reading.of(100),
         }
-        result = machine.evaluate(result.release, readings, at=at, now=at)
+        result = watch.evaluate(result.release, readings, at=at, now=at)
         at += timedelta(seconds=30)
     assert result.release.stage == 0
 
@@ -272,7 +273,7 @@ def test_approvals_are_needed_and_the_owner_cannot_give_them() -> None:
 
 
 def test_tick_measures_due_guards_and_rearms_itself() -> None:
-    effects = machine.tick(started(), now=T0)
+    effects = watch.tick(started(), now=T0)
     assert (
         ArmTimer(
             machine.tick_key(7), machine.TICK_KIND, T0 + timedelta(seconds=30), {"release_id": 7}

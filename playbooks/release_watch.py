@@ -1,0 +1,181 @@
+"""Watching a live release: guard ticks, judging readings, and soaks running out.
+Pure like the machine it drives: ``now`` is always a parameter."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from playbooks import guards as rules
+from playbooks.effects import Effect, GuardQuery, Measure, Post
+from playbooks.guards import Reading
+from playbooks.messages import Message, Severity, Text, t
+from playbooks.release_plan import GuardAction
+from playbooks.releases import (
+    BOT,
+    Release,
+    ReleaseState,
+    Result,
+    advance,
+    arm_tick,
+    blockers,
+    buttons,
+    chain,
+    complete,
+    pause,
+    rollback,
+)
+
+S = ReleaseState
+
+
+def tick(r: Release, *, now: datetime) -> list[Effect]:
+    """Measure the guards due now and arm the next tick, while the release is live."""
+    if not r.active:
+        return []
+    due = [
+        GuardQuery(g.name, g.query)
+        for g in r.plan.guards
+        if (state := r.guards.get(g.name)) is None or now - state.last_at >= g.interval - _SLACK
+    ]
+    effects: list[Effect] = [arm_tick(r, now + r.plan.tick)]
+    if due:
+        effects.append(
+            Measure(
+                release_id=r.id,
+                attempt=r.attempt,
+                stage=r.stage,
+                at=now,
+                service=r.service,
+                version=r.version,
+                stage_name=r.stage_name,
+                source=r.metrics,
+                guards=tuple(due),
+            )
+        )
+    return effects
+
+
+_SLACK = timedelta(milliseconds=500)  # a tick a hair early still samples
+
+
+def evaluate(
+    r: Release,
+    readings: Mapping[str, Reading],
+    *,
+    at: datetime,
+    now: datetime,
+    freezes: Sequence[Text] = (),
+) -> Result:
+    """Record the readings taken at ``at`` and act on what they show."""
+    states = dict(r.guards)
+    for guard in r.plan.guards:
+        if guard.name in readings:
+            states[guard.name] = rules.observe(
+                guard, states.get(guard.name), readings[guard.name], at
+            )
+    current = replace(r, guards=states)
+    result = Result(current)
+    if not current.active:
+        return result
+    for guard in r.plan.guards:
+        state = states.get(guard.name)
+        if state is None or state.acted or guard.name not in readings:
+            continue
+        if rules.sustained_breach(guard, state):
+            states[guard.name] = replace(state, acted=True)
+            current = replace(result.release, guards=states)
+            result.release = current
+            evidence = t(
+                "release.guard_evidence",
+                guard=guard.name,
+                value=state.value,
+                threshold=guard.threshold,
+                since=state.breach_since,
+                window=guard.window,
+            )
+            if guard.action is GuardAction.ROLLBACK:
+                return chain(
+                    result,
+                    rollback(
+                        current,
+                        actor=BOT,
+                        now=now,
+                        reason=f"guard {guard.name}: {state.reason}",
+                        evidence=evidence,
+                    ),
+                )
+            if guard.action is GuardAction.PAUSE and current.state is not S.PAUSED:
+                chain(
+                    result,
+                    pause(
+                        current,
+                        actor=BOT,
+                        now=now,
+                        reason=f"guard {guard.name}: {state.reason} for {guard.window}",
+                    ),
+                )
+                result.effects.append(
+                    Post(r.channel, Message.of(evidence, severity=Severity.WARNING))
+                )
+            elif guard.action is GuardAction.WARN:
+                text = t("release.guard_warning", service=r.service)
+                result.effects.append(
+                    Post(r.channel, Message.of(text, evidence, severity=Severity.WARNING))
+                )
+        elif rules.sustained_silence(guard, state):
+            states[guard.name] = replace(state, acted=True)
+            result.release = replace(result.release, guards=states)
+            if result.release.state is not S.PAUSED:
+                silent = f"{state.verdict.value} for {guard.max_unknown}"
+                reason = f"guard {guard.name}: {silent} ({state.reason})"
+                chain(result, pause(result.release, actor=BOT, now=now, reason=reason))
+                result.effects.append(
+                    Post(
+                        r.channel,
+                        Message.of(
+                            t(
+                                "release.no_evidence",
+                                service=r.service,
+                                guard=guard.name,
+                                verdict=state.verdict.value,
+                                reason=state.reason,
+                                since=state.unknown_since,
+                            ),
+                            severity=Severity.WARNING,
+                        ),
+                    )
+                )
+    return _maybe_move_on(result, now=now, freezes=freezes)
+
+
+def _maybe_move_on(result: Result, *, now: datetime, freezes: Sequence[Text] = ()) -> Result:
+    """A soaked stage moves on by itself when the plan says so, or completes when final."""
+    r = result.release
+    if r.state is not S.IN_STAGE or r.soak_left(now) is None or r.soak_left(now):
+        return result
+    if blockers(r, now=now, freezes=freezes):
+        return result
+    if r.final_stage:
+        return chain(result, complete(r, now=now))
+    if r.plan.auto_promote:
+        return chain(
+            result, advance(r, r.stage + 1, actor=BOT, now=now, forced=[], reason="auto_promote")
+        )
+    return result
+
+
+def soak_over(r: Release, *, now: datetime, freezes: Sequence[Text] = ()) -> Result:
+    """The stage's soak has elapsed: move on if allowed, or say what still blocks."""
+    result = _maybe_move_on(Result(r), now=now, freezes=freezes)
+    if result.release is not r or r.state is not S.IN_STAGE:
+        return result
+    found = blockers(r, now=now, freezes=freezes)
+    if r.final_stage:
+        text = t("release.final_soak_over", service=r.service)
+    else:
+        text = t("release.soak_over", service=r.service, stage=r.stage_name, percent=r.percent)
+    blocks = (text, *found) if found else (text, t("release.ready", service=r.service))
+    result.effects.append(Post(r.channel, Message(blocks=blocks, buttons=buttons(r))))
+    return result
