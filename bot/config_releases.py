@@ -40,7 +40,11 @@ def _duration(value: Any) -> timedelta:
         raise ValueError(f"{value!r} has no unit; write it like 30s, 5m, 2h or 1d")
     try:
         return parse_duration(str(value))
-    except UsageError:
+    except UsageError as error:
+        if error.text.key == "grammar.zero_duration":
+            raise ValueError(
+                f"{value!r} is no time at all; give a duration longer than zero"
+            ) from None
         raise ValueError(f"{value!r} is not a duration; write it like 30s, 5m, 2h or 1d") from None
 
 
@@ -67,7 +71,31 @@ def _threshold(value: Any) -> float | None:
     return number / 100 if text.endswith("%") else number
 
 
+def _name(value: Any) -> str:
+    text = str(value)
+    if not re.fullmatch(NAME, text):
+        raise ValueError(
+            f"{text!r} is not a name Shipwatch accepts; use lowercase letters, digits, "
+            "'.', '_' or '-' (like gray-miniprogram or error_rate)"
+        )
+    return text
+
+
+def _env_name(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value)
+    if not re.fullmatch(ENV_NAME, text):
+        raise ValueError(
+            f"{text!r} is not an environment variable name; use capitals, digits and '_' "
+            "(like SHIPWATCH_API_TRAFFIC_SECRET); the secret itself belongs in the environment"
+        )
+    return text
+
+
 Duration = Annotated[timedelta, BeforeValidator(_duration)]
+Name = Annotated[str, BeforeValidator(_name)]
+EnvName = Annotated[str | None, BeforeValidator(_env_name)]
 StagePercent = Annotated[float, BeforeValidator(_stage_percent)]
 Threshold = Annotated[float | None, BeforeValidator(_threshold)]
 
@@ -84,7 +112,7 @@ class StageEntry(_Strict):
 
 
 class GuardEntry(_Strict):
-    name: str = Field(pattern=NAME)
+    name: Name
     query: str = Field(min_length=1, max_length=4000)
     max: Threshold = None
     min: Threshold = None
@@ -95,7 +123,7 @@ class GuardEntry(_Strict):
 
 
 class PlanFile(_Strict):
-    name: str = Field(pattern=NAME)
+    name: Name
     description: str = ""
     auto_promote: bool = False
     evidence: Evidence = Evidence.SOAK
@@ -128,8 +156,8 @@ class PlanFile(_Strict):
 class TrafficEntry(_Strict):
     backend: TrafficKind = TrafficKind.SIMULATED
     url: str | None = None  # webhook: where to POST; unleash: the server's base URL
-    secret_env: str | None = Field(default=None, pattern=ENV_NAME)  # webhook signing secret
-    token_env: str | None = Field(default=None, pattern=ENV_NAME)  # unleash admin token
+    secret_env: EnvName = None  # the variable holding a webhook's signing secret
+    token_env: EnvName = None  # the variable holding an Unleash admin token
     project: str = "default"
     feature: str | None = None
     environment: str = "production"
@@ -160,7 +188,7 @@ class ServiceEntry(_Strict):
 
 
 class ServicesFile(_Strict):
-    services: dict[Annotated[str, Field(pattern=NAME)], ServiceEntry] = Field(default_factory=dict)
+    services: dict[Name, ServiceEntry] = Field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

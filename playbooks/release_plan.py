@@ -176,7 +176,8 @@ def plan_problems(plan: Plan) -> list[tuple[str, str]]:
             )
         previous = max(previous, stage.percent)
     if plan.stages and not math.isclose(plan.stages[-1].percent, 100):
-        problems.append(("stages", "the last stage must send 100% of traffic"))
+        last = f"stages[{len(plan.stages) - 1}].percent"
+        problems.append((last, "the last stage must send 100% of traffic"))
     names = [s.name.lower() for s in plan.stages]
     for index, name in enumerate(names):
         if name in names[:index]:

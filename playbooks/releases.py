@@ -88,6 +88,10 @@ TRANSITIONS: Mapping[tuple[ReleaseState, Move], ReleaseState] = {
 def target_state(state: ReleaseState, move: Move, *, service: str) -> ReleaseState:
     """Where ``move`` leads from ``state``, or the sentence saying why it cannot."""
     target = TRANSITIONS.get((state, move))
+    if target is None and move is Move.APPLIED:
+        raise InvalidTransition(
+            t("release.nothing_to_apply", service=service, state=t(f"release.state.{state}"))
+        )
     if target is None:
         raise InvalidTransition(
             t(
@@ -304,7 +308,6 @@ def start(r: Release, *, now: datetime) -> Result:
     after = _enter_stage(r, 0, now)
     result = Result(after)
     result.history.append(_entry(r, after, Move.START, r.owner, now, r.note))
-    result.effects += _traffic(after)
     result.effects += _timers_for_stage(after)
     result.effects.append(arm_tick(after, now))
     text = t(
@@ -317,6 +320,7 @@ def start(r: Release, *, now: datetime) -> Result:
         owner=r.owner,
     )
     result.effects.append(_announce(after, text))
+    result.effects += _traffic(after)  # after the news: a manual backend's "please set" reads next
     result.reply = Message(blocks=(text,), buttons=buttons(after))
     return result
 
@@ -329,9 +333,7 @@ def applied(r: Release, *, actor: str, now: datetime) -> Result:
     text = t("release.applied", service=r.service, percent=r.percent, actor=actor)
     if after.final_stage and after.plan.stages[after.stage].soak is None:
         # 100% is live and there is nothing left to watch for: done.
-        done = complete(after, now=now, actor=actor)
-        done.effects.insert(0, _announce(after, text))
-        return chain(result, done)
+        return chain(result, complete(after, now=now, actor=actor))
     result.effects.append(_announce(after, text))
     result.reply = Message.of(text)
     return result
@@ -459,7 +461,6 @@ def advance(
     result = Result(after)
     history_reason = f"forced: {reason}" if forced else reason
     result.history.append(_entry(r, after, Move.PROMOTE, actor, now, history_reason))
-    result.effects += _traffic(after)
     key = "release.promoted_forced" if forced else "release.promoted"
     text = t(
         key,
@@ -478,10 +479,12 @@ def advance(
         result.effects += _stop_timers(done)
         text = t("release.completed", service=r.service, version=r.version, actor=actor)
         result.effects.append(_announce(done, text, severity=Severity.SUCCESS))
+        result.effects += _traffic(after)
         result.reply = Message.of(text, severity=Severity.SUCCESS)
         return result
     result.effects += _timers_for_stage(after)
     result.effects.append(_announce(after, text))
+    result.effects += _traffic(after)
     result.reply = Message(blocks=(text, *forced), buttons=buttons(after))
     return result
 
@@ -537,8 +540,9 @@ def resume(r: Release, *, actor: str, now: datetime) -> Result:
         after = replace(after, state=S.PENDING, stage_started_at=None)
     result = Result(after, history=[_entry(r, after, Move.RESUME, actor, now)])
     result.effects += _timers_for_stage(after)
+    key = "release.resumed" if after.state is S.IN_STAGE else "release.resumed_waiting"
     text = t(
-        "release.resumed",
+        key,
         service=r.service,
         percent=r.percent,
         actor=actor,
@@ -585,7 +589,6 @@ def retry(r: Release, *, actor: str, now: datetime) -> Result:
     fresh = replace(r, attempt=r.attempt + 1, guards={})
     after = _enter_stage(fresh, 0, now)
     result = Result(after, history=[_entry(r, after, Move.RETRY, actor, now)])
-    result.effects += _traffic(after)
     result.effects += _timers_for_stage(after)
     result.effects.append(arm_tick(after, now))
     text = t(
@@ -597,6 +600,7 @@ def retry(r: Release, *, actor: str, now: datetime) -> Result:
         attempt=after.attempt,
     )
     result.effects.append(_announce(after, text))
+    result.effects += _traffic(after)
     result.reply = Message(blocks=(text,), buttons=buttons(after))
     return result
 

@@ -22,7 +22,7 @@ def arm(
     now: datetime,
 ) -> Timer:
     """Arm ``key`` for ``due_at``; an existing timer of that key is moved, not duplicated."""
-    timer = session.exec(select(Timer).where(Timer.key == key)).first()
+    timer = _loaded(session, key) or session.exec(select(Timer).where(Timer.key == key)).first()
     if timer is None:
         timer = Timer(key=key, kind=kind, due_at=due_at, payload=dict(payload), created_at=now)
     else:
@@ -42,16 +42,25 @@ def cancel(session: Session, *, key: str) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+def _loaded(session: Session, key: str) -> Timer | None:
+    """The timer of ``key`` if this transaction has loaded it already (a handler re-arming
+    the very timer that is firing, say): no need to ask the database again."""
+    for obj in session.identity_map.values():
+        if isinstance(obj, Timer) and obj.key == key:
+            return obj
+    return None
+
+
 def claim(session: Session, *, key: str, now: datetime, late: bool) -> Timer | None:
     """Mark a pending, due timer fired and return it; None if another worker got there first."""
-    result = session.execute(
+    result = session.exec(
         update(Timer)
         .where(col(Timer.key) == key, col(Timer.state) == "pending", col(Timer.due_at) <= now)
         .values(state="fired", fired_at=now, fired_late=late)
+        .returning(Timer)
+        .execution_options(populate_existing=True)
     )
-    if not result.rowcount:  # type: ignore[attr-defined]
-        return None
-    return session.exec(select(Timer).where(Timer.key == key)).one()
+    return result.scalars().first()
 
 
 def pending(session: Session, *, due_before: datetime | None = None) -> Sequence[Timer]:
