@@ -151,16 +151,18 @@ def promote(ctx: CommandContext, cmd: ParsedCommand) -> Message:
 
 
 def _simple(
-    move: Callable[..., Result], *, reason: str | None = None
+    move: Callable[..., Result], *, takes_reason: bool = False
 ) -> Callable[[CommandContext, ParsedCommand], Message]:
     """A command that loads the service's active release and applies one move."""
-    needs_reason = reason == "required"
 
     def handler(ctx: CommandContext, cmd: ParsedCommand) -> Message:
-        text = _reason(cmd.flags.get("reason"), required=needs_reason, cmd=cmd) if reason else None
         row, r = _active(ctx, _service(ctx, cmd.args["service"]))
-        kwargs = {"reason": text} if reason else {}
-        result = move(r, actor=ctx.actor.handle, now=ctx.now, **kwargs)
+        extra = (
+            {"reason": _reason(cmd.flags["reason"], required=False, cmd=cmd)}
+            if takes_reason
+            else {}
+        )
+        result = move(r, actor=ctx.actor.handle, now=ctx.now, **extra)
         return _finish(ctx, row, result, cmd.spec.verb or "")
 
     return handler
@@ -288,7 +290,7 @@ SPECS = (
     ),
     _spec(
         "pause",
-        _simple(machine.pause, reason="optional"),
+        _simple(machine.pause, takes_reason=True),
         args=(_SERVICE,),
         flags=(_REASON,),
         role=Role.RESPONDER,
