@@ -138,6 +138,7 @@ class Application:
             new_token=token_source(rng),
             reachable_platforms=frozenset(adapters),
             releases=config.releases.catalog,
+            incidents=config.incidents,
             observation_handlers=observation_handlers(),
         )
         self.metrics = Metrics(

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from bot.config_incidents import SeverityFile
 from bot.config_releases import (
     PlanFile,
     ReleaseConfig,
@@ -24,11 +25,12 @@ from bot.config_releases import (
     check_plan,
     plan_files,
 )
+from playbooks.incident_policy import IncidentSettings, default_settings
 from playbooks.people import Directory, Person, Role
 from playbooks.release_plan import ReleaseCatalog, Service
 
 DEFAULTS = Path(__file__).with_name("defaults")
-FILES = ("people.yaml", "roles.yaml", "services.yaml")
+FILES = ("people.yaml", "roles.yaml", "services.yaml", "severity.yaml")
 HANDLE = r"^[a-z0-9][a-z0-9._-]{0,63}$"
 M = TypeVar("M", bound=BaseModel)
 
@@ -96,6 +98,7 @@ class Config:
     directory: Directory
     sources: Mapping[str, Path]
     releases: ReleaseConfig = field(default_factory=lambda: ReleaseConfig(ReleaseCatalog(), {}))
+    incidents: IncidentSettings = field(default_factory=default_settings)
 
 
 def load(config_dir: Path | None) -> Config:
@@ -110,9 +113,15 @@ def load(config_dir: Path | None) -> Config:
     if people is not None and roles is not None:
         directory = _directory(people, roles, sources, problems)
     releases = _releases(config_dir, sources["services.yaml"], problems)
-    if problems or directory is None or releases is None:
+    severity = _parse(sources["severity.yaml"], SeverityFile, problems)
+    if problems or directory is None or releases is None or severity is None:
         raise ConfigError(problems)
-    return Config(directory=directory, sources=sources, releases=releases)
+    return Config(
+        directory=directory,
+        sources=sources,
+        releases=releases,
+        incidents=severity.to_settings(),
+    )
 
 
 def _releases(

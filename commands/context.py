@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from commands.registry import CommandTable
 from playbooks.effects import Conversation, Effect
+from playbooks.incident_policy import IncidentSettings, default_settings
 from playbooks.people import Directory, Person
 from playbooks.release_plan import ReleaseCatalog
 
@@ -30,6 +31,7 @@ class CommandContext:
     table: CommandTable
     tz: tzinfo
     releases: ReleaseCatalog = field(default_factory=ReleaseCatalog)
+    incidents: IncidentSettings = field(default_factory=default_settings)
     effects: list[Effect] = field(default_factory=list)
     audit_detail: str = ""
 
@@ -44,6 +46,7 @@ class SystemContext:
     directory: Directory
     late_by: timedelta | None = None
     releases: ReleaseCatalog = field(default_factory=ReleaseCatalog)
+    incidents: IncidentSettings = field(default_factory=default_settings)
     effects: list[Effect] = field(default_factory=list)
 
 

@@ -19,6 +19,7 @@ from commands.invocations import ButtonPress, CommandInvocation, Observation, Ou
 from commands.registry import CommandTable, ParsedCommand
 from playbooks.effects import Conversation, Effect
 from playbooks.errors import PermissionDenied, ShipwatchError, UsageError
+from playbooks.incident_policy import IncidentSettings, default_settings
 from playbooks.messages import Message, Severity, Text, t
 from playbooks.people import Directory, Person, guest
 from playbooks.release_plan import ReleaseCatalog
@@ -46,6 +47,7 @@ class Runtime:
     reachable_platforms: frozenset[str] = frozenset({"console"})
     late_after: timedelta = timedelta(seconds=30)
     releases: ReleaseCatalog = field(default_factory=ReleaseCatalog)
+    incidents: IncidentSettings = field(default_factory=default_settings)
     observation_handlers: Mapping[str, ObservationHandler] = field(default_factory=dict)
 
 
@@ -82,6 +84,7 @@ def run_command(inv: CommandInvocation, *, runtime: Runtime, now: datetime) -> O
                 table=runtime.table,
                 tz=runtime.tz,
                 releases=runtime.releases,
+                incidents=runtime.incidents,
             )
             reply = spec.handler(ctx, command)
             applied = _write_effects(session, ctx.effects, runtime=runtime, now=now)
@@ -245,6 +248,7 @@ def run_timer(fired: TimerFired, *, runtime: Runtime, now: datetime) -> Outcome:
                 directory=runtime.directory,
                 late_by=late_by if late else None,
                 releases=runtime.releases,
+                incidents=runtime.incidents,
             )
             handler(ctx, claimed)
             applied = _write_effects(session, ctx.effects, runtime=runtime, now=now)
@@ -280,7 +284,11 @@ def run_observation(obs: Observation, *, runtime: Runtime, now: datetime) -> Out
     try:
         with unit_of_work(runtime.engine) as session:
             ctx = SystemContext(
-                session=session, now=now, directory=runtime.directory, releases=runtime.releases
+                session=session,
+                now=now,
+                directory=runtime.directory,
+                releases=runtime.releases,
+                incidents=runtime.incidents,
             )
             handler(ctx, obs.payload)
             applied = _write_effects(session, ctx.effects, runtime=runtime, now=now)

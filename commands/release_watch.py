@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from commands.context import SystemContext
+from commands.freezes import freezes_for
 from commands.release_rows import save, to_view
 from playbooks import release_watch as watch
 from playbooks import releases as machine
@@ -58,7 +59,8 @@ def soak_over(ctx: SystemContext, timer: Timer) -> None:
         return
     if row.attempt != timer.payload["attempt"] or row.stage != timer.payload["stage"]:
         return  # the release has moved on since this soak was armed
-    _save(ctx, row, watch.soak_over(to_view(row), now=ctx.now))
+    freezes = freezes_for(ctx.session, row.service)
+    _save(ctx, row, watch.soak_over(to_view(row), now=ctx.now, freezes=freezes))
 
 
 def readings(ctx: SystemContext, payload: Mapping[str, Any]) -> None:
@@ -71,6 +73,7 @@ def readings(ctx: SystemContext, payload: Mapping[str, Any]) -> None:
         {name: Reading.from_json(data) for name, data in taken.items()},
         at=datetime.fromisoformat(payload["at"]),
         now=ctx.now,
+        freezes=freezes_for(ctx.session, row.service),
     )
     _save(ctx, row, result)
 

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 
 from commands.context import CommandContext
+from commands.freezes import freezes_for
 from commands.grammar import Word
 from commands.registry import Arg, CommandSpec, Flag, Handler, ParsedCommand
 from commands.release_rows import entry_of, save, to_view
@@ -119,12 +120,15 @@ def status(ctx: CommandContext, cmd: ParsedCommand) -> Message:
         row = repo.latest_for(ctx.session, service=service.name)
         if row is None:
             return Message.of(t("release.never_released", service=service.name))
-        return views.status(to_view(row), now=ctx.now)
+        return views.status(
+            to_view(row), now=ctx.now, freezes=freezes_for(ctx.session, service.name)
+        )
     rows = repo.active(ctx.session)
     if not rows:
         return Message.of(t("release.none_active"))
     if len(rows) == 1:
-        return views.status(to_view(rows[0]), now=ctx.now)
+        only = to_view(rows[0])
+        return views.status(only, now=ctx.now, freezes=freezes_for(ctx.session, only.service))
     return Message(
         blocks=(t("release.active_header", count=len(rows)),),
         fields=tuple(views.summary_line(to_view(row), now=ctx.now) for row in rows),
@@ -143,6 +147,7 @@ def promote(ctx: CommandContext, cmd: ParsedCommand) -> Message:
         now=ctx.now,
         to=cmd.flags["to"],
         force_reason=reason if force else None,
+        freezes=freezes_for(ctx.session, r.service),
     )
     detail = f"{r.percent:g}% → {result.release.percent:g}%" + (
         f" forced: {reason}" if force else ""

@@ -180,3 +180,44 @@ class ReleaseEvent(SQLModel, table=True):
     stage: str = Field(max_length=100)
     attempt: int = 1
     reason: str = Field(default="", sa_column=Column(Text, nullable=False))
+
+
+class IncidentRow(SQLModel, table=True):
+    """An incident: what is wrong, how bad, who leads, and its SLA clocks."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (Index("ix_incidents_state", "state", "service"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    severity: str = Field(max_length=2)
+    state: str = Field(max_length=20)
+    service: str | None = Field(default=None, max_length=100)
+    channel: str = Field(max_length=250)
+    policy: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))  # its snapshot
+    opened_at: datetime = _utc()
+    opened_by: str = Field(max_length=200)
+    commander: str = Field(max_length=200)
+    comms_lead: str | None = Field(default=None, max_length=200)
+    scribe: str | None = Field(default=None, max_length=200)
+    acked_at: datetime | None = _utc(default=None, nullable=True)
+    resolved_at: datetime | None = _utc(default=None, nullable=True)
+    respond_due: datetime | None = _utc(default=None, nullable=True)
+    resolve_due: datetime | None = _utc(default=None, nullable=True)
+    respond_breached: bool = False
+    resolve_breached: bool = False
+    checklist: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class IncidentEvent(SQLModel, table=True):
+    """One line of an incident's timeline."""
+
+    __tablename__ = "incident_events"
+    __table_args__ = (Index("ix_incident_events_incident", "incident_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incidents.id")
+    at: datetime = _utc()
+    actor: str = Field(max_length=200)
+    kind: str = Field(max_length=20)
+    text: str = Field(default="", sa_column=Column(Text, nullable=False))

@@ -55,7 +55,10 @@ def test_shipped_defaults_load() -> None:
         "people.yaml": DEFAULTS / "people.yaml",
         "roles.yaml": DEFAULTS / "roles.yaml",
         "services.yaml": DEFAULTS / "services.yaml",
+        "severity.yaml": DEFAULTS / "severity.yaml",
     }
+    assert config.incidents.policy.name == "launch-plan"
+    assert set(config.incidents.policies) == {"launch-plan", "pilot-run", "operations"}
     assert set(config.releases.catalog.plans) == {"standard", "gray-miniprogram"}
     services = config.releases.catalog.services
     assert {name: (s.plan, s.release_channel, s.traffic.value) for name, s in services.items()} == {
@@ -121,6 +124,7 @@ def test_a_file_in_the_config_dir_replaces_the_shipped_one_whole(tmp_path: Path)
         "people.yaml": people,
         "roles.yaml": tmp_path / "roles.yaml",
         "services.yaml": DEFAULTS / "services.yaml",
+        "severity.yaml": DEFAULTS / "severity.yaml",
     }
     bob, alice = config.directory.get("bob"), config.directory.get("alice")
     assert bob is not None

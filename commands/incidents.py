@@ -1,0 +1,359 @@
+"""/incident: open, triage, acknowledge, update, resolve and write up an incident."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from commands.context import CommandContext, SystemContext
+from commands.grammar import Choice, Integer, Mention, PersonRef, SeverityLevel, Word
+from commands.incident_rows import save, timeline_of, to_view
+from commands.registry import Arg, CommandSpec, Flag, Handler, ParsedCommand
+from playbooks import incident_views as views
+from playbooks import incidents as lifecycle
+from playbooks.effects import Conversation, Post
+from playbooks.errors import NotFound, UsageError
+from playbooks.incidents import Incident, Move, Result
+from playbooks.messages import Button, ButtonStyle, Message, raw, t
+from playbooks.people import Role
+from storage.models import IncidentRow, Timer
+from storage.repositories import incidents as repo
+
+MAX_TITLE = 200
+MAX_TEXT = 2000
+SEVERITY_LIST = "P0,P1,P2,P3"
+
+
+def _load(ctx: CommandContext | SystemContext, incident_id: int) -> tuple[IncidentRow, Incident]:
+    row = repo.get(ctx.session, incident_id=incident_id, for_update=True)
+    if row is None:
+        raise NotFound(t("incident.unknown", id=incident_id))
+    return row, to_view(row)
+
+
+def _text(value: str | None, *, limit: int, cmd: ParsedCommand, what: str) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise UsageError(
+            t("incident.text_needed", what=t(f"incident.what.{what}")), usage=cmd.spec.usage()
+        )
+    if len(text) > limit:
+        raise UsageError(t("incident.text_too_long", limit=limit))
+    return text
+
+
+def _finish(ctx: CommandContext, row: IncidentRow, result: Result, detail: str) -> Message:
+    save(ctx.session, row, result)
+    reply = result.reply
+    assert reply is not None
+    # Typed in the incident's own channel, the reply already says it: post it once.
+    ctx.effects += [
+        e
+        for e in result.effects
+        if not (
+            isinstance(e, Post)
+            and e.conversation == ctx.conversation
+            and e.message.blocks[:1] == reply.blocks[:1]
+        )
+    ]
+    ctx.audit_detail = f"incident {row.id}: {detail}"
+    return reply
+
+
+def open_(ctx: CommandContext, cmd: ParsedCommand) -> Message:
+    title = _text(cmd.args["title"], limit=MAX_TITLE, cmd=cmd, what="title")
+    severity: str = cmd.flags["sev"] or "P2"
+    service_name: str | None = cmd.flags["service"]
+    channel = ctx.conversation
+    if service_name is not None:
+        service = ctx.releases.services.get(service_name.lower())
+        if service is None:
+            known = ", ".join(sorted(ctx.releases.services)) or "-"
+            raise NotFound(t("release.unknown_service", value=service_name, known=known))
+        service_name = service.name
+        if service.incident_channel:
+            channel = Conversation.parse(
+                service.incident_channel, default_platform=ctx.conversation.platform
+            )
+    policy = ctx.incidents.policy
+    row = repo.add(
+        ctx.session,
+        IncidentRow(
+            title=title,
+            severity=severity,
+            state=lifecycle.IncidentState.OPEN.value,
+            service=service_name,
+            channel=f"{channel.platform}:{channel.channel}",
+            policy=policy.to_json(),
+            opened_at=ctx.now,
+            opened_by=ctx.actor.handle,
+            commander=ctx.actor.handle,
+        ),
+    )
+    tech = ctx.incidents.tech_channel
+    result = lifecycle.open_incident(
+        to_view(row),
+        now=ctx.now,
+        tech_channel=Conversation.parse(tech, default_platform=ctx.conversation.platform)
+        if tech
+        else None,
+    )
+    return _finish(ctx, row, result, f"open {severity} {title}")
+
+
+def _move(the_move: Move, *, note_flag: bool = False) -> Handler:
+    def handler(ctx: CommandContext, cmd: ParsedCommand) -> Message:
+        row, incident = _load(ctx, cmd.args["id"])
+        note = (cmd.flags.get("note") or "").strip() if note_flag else ""
+        result = lifecycle.move(
+            incident, the_move, actor=ctx.actor.handle, now=ctx.now, note=note[:MAX_TEXT]
+        )
+        return _finish(ctx, row, result, the_move.value)
+
+    return handler
+
+
+def severity(ctx: CommandContext, cmd: ParsedCommand) -> Message:
+    reason = _text(cmd.flags["reason"], limit=MAX_TEXT, cmd=cmd, what="reason")
+    row, incident = _load(ctx, cmd.args["id"])
+    result = lifecycle.change_severity(
+        incident, cmd.args["severity"], actor=ctx.actor.handle, now=ctx.now, reason=reason
+    )
+    return _finish(ctx, row, result, f"severity {incident.severity} → {cmd.args['severity']}")
+
+
+def assign(ctx: CommandContext, cmd: ParsedCommand) -> Message:
+    ref: PersonRef = cmd.args["person"]
+    person = (
+        ctx.directory.by_identity(ctx.conversation.platform, ref.value)
+        if ref.platform_id
+        else ctx.directory.get(ref.value.lower())
+    )
+    if person is None:
+        known = ", ".join(sorted(ctx.directory.people))
+        raise NotFound(t("incident.unknown_person", value=ref.value, known=known))
+    row, incident = _load(ctx, cmd.args["id"])
+    result = lifecycle.assign(
+        incident, cmd.args["role"], person.handle, actor=ctx.actor.handle, now=ctx.now
+    )
+    return _finish(ctx, row, result, f"{cmd.args['role']} @{person.handle}")
+
+
+def update(ctx: CommandContext, cmd: ParsedCommand) -> Message:
+    row, incident = _load(ctx, cmd.args["id"])
+    if not (cmd.args["text"] or "").strip():  # the Update button: say how to write one
+        return Message.of(t("incident.update_how", id=incident.id))
+    text = _text(cmd.args["text"], limit=MAX_TEXT, cmd=cmd, what="update")
+    return _finish(
+        ctx,
+        row,
+        lifecycle.status_update(incident, actor=ctx.actor.handle, now=ctx.now, text=text),
+        "update",
+    )
+
+
+def note(ctx: CommandContext, cmd: ParsedCommand) -> Message:
+    text = _text(cmd.args["text"], limit=MAX_TEXT, cmd=cmd, what="note")
+    row, incident = _load(ctx, cmd.args["id"])
+    result = Result(
+        incident, timeline=[lifecycle.TimelineEntry(ctx.now, ctx.actor.handle, "note", text)]
+    )
+    result.reply = Message.of(t("incident.noted", id=incident.id))
+    return _finish(ctx, row, result, "note")
+
+
+def done(ctx: CommandContext, cmd: ParsedCommand) -> Message:
+    row, incident = _load(ctx, cmd.args["id"])
+    item: str = cmd.args["item"]
+    if item in incident.checklist:
+        return Message.of(t("incident.checklist.ticked", actor=incident.checklist[item]))
+    result = lifecycle.tick_checklist(incident, item, actor=ctx.actor.handle, now=ctx.now)
+    return _finish(ctx, row, result, f"done {item}")
+
+
+def show(ctx: CommandContext, cmd: ParsedCommand) -> Message:
+    _, incident = _load(ctx, cmd.args["id"])
+    return views.show(incident, now=ctx.now)
+
+
+def timeline(ctx: CommandContext, cmd: ParsedCommand) -> Message:
+    row, incident = _load(ctx, cmd.args["id"])
+    return views.timeline(incident, timeline_of(ctx.session, row))
+
+
+def postmortem(ctx: CommandContext, cmd: ParsedCommand) -> Message:
+    row, incident = _load(ctx, cmd.args["id"])
+    text = views.postmortem(incident, timeline_of(ctx.session, row), now=ctx.now)
+    return Message.of(raw(text))
+
+
+def listing(ctx: CommandContext, cmd: ParsedCommand) -> Message:
+    wanted = [s.strip().upper() for s in (cmd.flags["sev"] or "").split(",") if s.strip()]
+    bad = [s for s in wanted if s not in SEVERITY_LIST.split(",")]
+    if bad:
+        raise UsageError(
+            t("grammar.bad_severity", value=bad[0], valid=SEVERITY_LIST), usage=cmd.spec.usage()
+        )
+    rows = repo.search(
+        ctx.session,
+        unresolved_only=bool(cmd.flags["open"]),
+        severities=wanted,
+        service=(cmd.flags["service"] or "").lower() or None,
+    )
+    return views.listing([to_view(r) for r in rows], now=ctx.now)
+
+
+def triage(ctx: CommandContext, cmd: ParsedCommand) -> Message:
+    """The seed's questions one at a time, with Yes/No buttons; stateless: each button
+    carries the answers so far."""
+    answers: str = (cmd.args["answers"] or "").lower()
+    if any(a not in "yn" for a in answers) or len(answers) > len(lifecycle.TRIAGE):
+        raise UsageError(t("incident.triage_bad_answers"), usage=cmd.spec.usage())
+    index, proposed = lifecycle.triage(answers)
+    target = cmd.flags["id"]
+    suffix = f" --id {target}" if target else ""
+    if proposed is None:
+        question = lifecycle.TRIAGE[index][0]
+        return Message(
+            blocks=(
+                t(
+                    "incident.triage_question",
+                    number=index + 1,
+                    question=t(f"incident.triage.{question}"),
+                ),
+            ),
+            buttons=(
+                Button(
+                    t("incident.button.yes"),
+                    f"/incident triage {answers}y{suffix}",
+                    ButtonStyle.DANGER,
+                ),
+                Button(t("incident.button.no"), f"/incident triage {answers}n{suffix}"),
+            ),
+        )
+    reply_buttons: tuple[Button, ...] = ()
+    if target:
+        reply_buttons = (
+            Button(
+                t("incident.button.set_severity", severity=proposed),
+                f'/incident sev {target} {proposed} --reason "triage"',
+                ButtonStyle.PRIMARY,
+            ),
+        )
+    return Message(blocks=(t("incident.triage_result", severity=proposed),), buttons=reply_buttons)
+
+
+# ---------------------------------------------------------------- clocks
+
+
+def _on_timer(decide: Callable[[Incident], Result]) -> Callable[[SystemContext, Timer], None]:
+    def handler(ctx: SystemContext, timer: Timer) -> None:
+        row = repo.get(ctx.session, incident_id=int(timer.payload["incident_id"]), for_update=True)
+        if row is None:
+            return
+        result = decide(to_view(row))
+        save(ctx.session, row, result)
+        ctx.effects += result.effects
+
+    return handler
+
+
+def _timer_handlers() -> dict[str, Callable[[SystemContext, Timer], None]]:
+    def with_now(fn: Callable[..., Result]) -> Callable[[SystemContext, Timer], None]:
+        def handler(ctx: SystemContext, timer: Timer) -> None:
+            item = timer.payload.get("item")
+            extra = (item,) if item else ()
+            _on_timer(lambda i: fn(i, *extra, now=ctx.now))(ctx, timer)
+
+        return handler
+
+    return {
+        lifecycle.KIND_RESPOND: with_now(lifecycle.respond_due),
+        lifecycle.KIND_RESOLVE_WARN: with_now(lifecycle.resolve_warning),
+        lifecycle.KIND_RESOLVE: with_now(lifecycle.resolve_due),
+        lifecycle.KIND_UPDATE: with_now(lifecycle.update_due),
+        lifecycle.KIND_CHECKLIST: with_now(lifecycle.checklist_due),
+    }
+
+
+TIMER_HANDLERS = _timer_handlers()
+
+_ID = Arg("id", Integer(metavar="ID"))
+
+
+def _spec(
+    verb: str,
+    handler: Handler,
+    *,
+    args: tuple[Arg, ...] = (),
+    flags: tuple[Flag, ...] = (),
+    role: Role | None = Role.RESPONDER,
+    changes_state: bool = True,
+) -> CommandSpec:
+    return CommandSpec(
+        family="incident",
+        verb=verb,
+        handler=handler,
+        summary=f"help.incident.{verb}.summary",
+        args=args,
+        flags=flags,
+        role=role,
+        changes_state=changes_state,
+    )
+
+
+SPECS = (
+    _spec(
+        "open",
+        open_,
+        args=(Arg("title", Word(metavar="TITLE"), rest=True),),
+        flags=(Flag("sev", SeverityLevel()), Flag("service", Word(metavar="SERVICE"))),
+    ),
+    _spec(
+        "triage",
+        triage,
+        args=(Arg("answers", Word(metavar="ANSWERS"), required=False),),
+        flags=(Flag("id", Integer(metavar="ID")),),
+        role=None,
+        changes_state=False,
+    ),
+    _spec("ack", _move(Move.ACK), args=(_ID,)),
+    _spec(
+        "sev",
+        severity,
+        args=(_ID, Arg("severity", SeverityLevel())),
+        flags=(Flag("reason", Word(metavar="TEXT")),),
+    ),
+    _spec(
+        "assign",
+        assign,
+        args=(_ID, Arg("role", Choice(("commander", "comms", "scribe"))), Arg("person", Mention())),
+    ),
+    _spec(
+        "update", update, args=(_ID, Arg("text", Word(metavar="TEXT"), rest=True, required=False))
+    ),
+    _spec("note", note, args=(_ID, Arg("text", Word(metavar="TEXT"), rest=True))),
+    _spec("done", done, args=(_ID, Arg("item", Choice(lifecycle.CHECKLIST)))),
+    _spec("mitigate", _move(Move.MITIGATE), args=(_ID,)),
+    _spec(
+        "resolve",
+        _move(Move.RESOLVE, note_flag=True),
+        args=(_ID,),
+        flags=(Flag("note", Word(metavar="TEXT")),),
+    ),
+    _spec("reopen", _move(Move.REOPEN), args=(_ID,)),
+    _spec("close", _move(Move.CLOSE), args=(_ID,), role=Role.INCIDENT_COMMANDER),
+    _spec(
+        "list",
+        listing,
+        flags=(
+            Flag("open"),
+            Flag("sev", Word(metavar=SEVERITY_LIST)),
+            Flag("service", Word(metavar="SERVICE")),
+        ),
+        role=None,
+        changes_state=False,
+    ),
+    _spec("show", show, args=(_ID,), role=None, changes_state=False),
+    _spec("timeline", timeline, args=(_ID,), role=None, changes_state=False),
+    _spec("postmortem", postmortem, args=(_ID,), role=None, changes_state=False),
+)

@@ -1,0 +1,425 @@
+"""The incident lifecycle: a declarative table of moves, SLA clocks from the severity
+policy, and the communication plan's reminders. Pure: ``now`` is a parameter.
+
+    open ──ack──► acknowledged ──mitigate──► mitigated ──resolve──► resolved ──close──► closed
+      └──────────────┴────────────resolve───────┘            ▲          │
+                                                              └─reopen──┘ (also from closed)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+
+from playbooks.effects import ArmTimer, CancelTimer, Conversation, DirectMessage, Effect, Post
+from playbooks.errors import InvalidTransition
+from playbooks.incident_policy import SeverityPolicy
+from playbooks.messages import Button, ButtonStyle, Message, Severity, Text, t
+
+KIND_RESPOND = "incident.respond_due"
+KIND_RESOLVE_WARN = "incident.resolve_warn"
+KIND_RESOLVE = "incident.resolve_due"
+KIND_UPDATE = "incident.update_due"
+KIND_CHECKLIST = "incident.checklist_due"
+CHECKLIST = ("management", "public")  # seed 001 §5.3: tell management, publish a notice
+FREEZING = frozenset({"P0", "P1"})  # an open incident of these blocks releases of its service
+
+
+class IncidentState(StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    MITIGATED = "mitigated"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+class Move(StrEnum):
+    OPEN = "open"
+    ACK = "ack"
+    MITIGATE = "mitigate"
+    RESOLVE = "resolve"
+    REOPEN = "reopen"
+    CLOSE = "close"
+
+
+S = IncidentState
+UNRESOLVED = frozenset({S.OPEN, S.ACKNOWLEDGED, S.MITIGATED})
+TRANSITIONS: Mapping[tuple[IncidentState, Move], IncidentState] = {
+    (S.OPEN, Move.ACK): S.ACKNOWLEDGED,
+    (S.OPEN, Move.MITIGATE): S.MITIGATED,
+    (S.OPEN, Move.RESOLVE): S.RESOLVED,
+    (S.ACKNOWLEDGED, Move.MITIGATE): S.MITIGATED,
+    (S.ACKNOWLEDGED, Move.RESOLVE): S.RESOLVED,
+    (S.MITIGATED, Move.RESOLVE): S.RESOLVED,
+    (S.RESOLVED, Move.CLOSE): S.CLOSED,
+    (S.RESOLVED, Move.REOPEN): S.OPEN,
+    (S.CLOSED, Move.REOPEN): S.OPEN,
+}
+
+
+def target_state(incident: Incident, move: Move) -> IncidentState:
+    target = TRANSITIONS.get((incident.state, move))
+    if target is None:
+        raise InvalidTransition(
+            t(
+                "incident.invalid_move",
+                id=incident.id,
+                move=move.value,
+                state=t(f"incident.state.{incident.state}"),
+            )
+        )
+    return target
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    id: int
+    title: str
+    severity: str
+    state: IncidentState
+    service: str | None
+    channel: Conversation
+    opened_at: datetime
+    opened_by: str
+    policy: SeverityPolicy
+    commander: str
+    comms_lead: str | None = None
+    scribe: str | None = None
+    acked_at: datetime | None = None
+    resolved_at: datetime | None = None
+    respond_due: datetime | None = None
+    resolve_due: datetime | None = None
+    respond_breached: bool = False
+    resolve_breached: bool = False
+    checklist: Mapping[str, str] = field(default_factory=dict)  # item -> who ticked it
+
+    @property
+    def unresolved(self) -> bool:
+        return self.state in UNRESOLVED
+
+    @property
+    def freezes_releases(self) -> bool:
+        return self.unresolved and self.severity in FREEZING
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    at: datetime
+    actor: str
+    kind: str
+    text: str = ""
+
+
+@dataclass(slots=True)
+class Result:
+    incident: Incident
+    effects: list[Effect] = field(default_factory=list)
+    timeline: list[TimelineEntry] = field(default_factory=list)
+    reply: Message | None = None
+
+
+def _key(incident_id: int, what: str) -> str:
+    return f"incident:{incident_id}:{what}"
+
+
+def _arm(i: Incident, what: str, kind: str, due: datetime, **extra: str) -> ArmTimer:
+    return ArmTimer(_key(i.id, what), kind, due, {"incident_id": i.id, **extra})
+
+
+def _cancel(i: Incident, *whats: str) -> list[Effect]:
+    return [CancelTimer(_key(i.id, what)) for what in whats]
+
+
+ALL_TIMERS = ("respond", "resolve_warn", "resolve", "update", *CHECKLIST)
+
+
+def buttons(i: Incident) -> tuple[Button, ...]:
+    if i.state is S.OPEN:
+        return (
+            Button(t("incident.button.ack"), f"/incident ack {i.id}", ButtonStyle.PRIMARY),
+            Button(t("incident.button.resolve"), f"/incident resolve {i.id}"),
+        )
+    if i.unresolved:
+        return (
+            Button(t("incident.button.update"), f"/incident update {i.id}"),
+            Button(t("incident.button.resolve"), f"/incident resolve {i.id}", ButtonStyle.PRIMARY),
+        )
+    return ()
+
+
+def _post(i: Incident, *blocks: Text, severity: Severity = Severity.INFO) -> Post:
+    return Post(i.channel, Message(blocks=blocks, severity=severity, buttons=buttons(i)))
+
+
+def _sla_timers(i: Incident, *, now: datetime) -> list[Effect]:
+    """(Re-)arm the clocks the incident's severity and state call for."""
+    rule = i.policy.rule(i.severity)
+    effects: list[Effect] = _cancel(i, "respond", "resolve_warn", "resolve", "update")
+    if not i.unresolved:
+        return effects
+    assert i.resolve_due is not None
+    if i.state is S.OPEN and i.respond_due is not None:
+        effects.append(_arm(i, "respond", KIND_RESPOND, max(i.respond_due, now)))
+    warn_at = i.opened_at + (i.resolve_due - i.opened_at) * rule.warn_at
+    if warn_at > now:
+        effects.append(_arm(i, "resolve_warn", KIND_RESOLVE_WARN, warn_at))
+    effects.append(_arm(i, "resolve", KIND_RESOLVE, max(i.resolve_due, now)))
+    if rule.update_every is not None:
+        effects.append(_arm(i, "update", KIND_UPDATE, now + rule.update_every))
+    return effects
+
+
+def _deadlines(i: Incident) -> Incident:
+    rule = i.policy.rule(i.severity)
+    return replace(
+        i,
+        respond_due=rule.respond.due(i.opened_at, i.policy.hours),
+        resolve_due=rule.resolve.due(i.opened_at, i.policy.hours),
+    )
+
+
+def open_incident(i: Incident, *, now: datetime, tech_channel: Conversation | None) -> Result:
+    """A new incident: deadlines from its severity, clocks armed, the plan started."""
+    i = _deadlines(i)
+    result = Result(
+        i, timeline=[TimelineEntry(now, i.opened_by, "open", f"{i.severity} {i.title}")]
+    )
+    result.effects += _sla_timers(i, now=now)
+    result.effects += _communication(i, now=now)
+    text = t(
+        "incident.opened",
+        id=i.id,
+        severity=i.severity,
+        title=i.title,
+        actor=i.opened_by,
+        respond=i.respond_due,
+        resolve=i.resolve_due,
+    )
+    result.effects.append(_post(i, text, severity=_loudness(i)))
+    rule = i.policy.rule(i.severity)
+    if (
+        tech_channel is not None
+        and rule.notify_management is not None
+        and tech_channel != i.channel
+    ):
+        result.effects.append(Post(tech_channel, Message.of(text, severity=_loudness(i))))
+    result.reply = Message(blocks=(text,), buttons=buttons(i), severity=_loudness(i))
+    return result
+
+
+def _loudness(i: Incident) -> Severity:
+    return Severity.DANGER if i.severity in FREEZING else Severity.WARNING
+
+
+def _communication(i: Incident, *, now: datetime) -> list[Effect]:
+    """Checklist reminders for the steps this severity's plan has and nobody has done."""
+    rule = i.policy.rule(i.severity)
+    effects: list[Effect] = _cancel(i, *CHECKLIST)
+    for item, after in (("management", rule.notify_management), ("public", rule.public_notice)):
+        if after is not None and item not in i.checklist and i.unresolved:
+            effects.append(_arm(i, item, KIND_CHECKLIST, max(i.opened_at + after, now), item=item))
+    return effects
+
+
+def move(i: Incident, the_move: Move, *, actor: str, now: datetime, note: str = "") -> Result:
+    target = target_state(i, the_move)
+    after = replace(i, state=target)
+    if the_move in (Move.ACK, Move.MITIGATE, Move.RESOLVE) and i.acked_at is None:
+        after = replace(after, acked_at=now)  # the first person to act answered the page
+    if target is S.RESOLVED:
+        after = replace(after, resolved_at=now)
+    if the_move is Move.REOPEN:  # fresh clocks from the moment it came back
+        rule = i.policy.rule(i.severity)
+        after = replace(
+            after,
+            resolved_at=None,
+            acked_at=None,
+            respond_due=rule.respond.due(now, i.policy.hours),
+            resolve_due=rule.resolve.due(now, i.policy.hours),
+        )
+    result = Result(after, timeline=[TimelineEntry(now, actor, the_move.value, note)])
+    if the_move is Move.REOPEN:
+        result.effects += _sla_timers(after, now=now) + _communication(after, now=now)
+    elif not after.unresolved:
+        result.effects += _cancel(after, *ALL_TIMERS)
+    elif i.state is S.OPEN:
+        result.effects += _cancel(after, "respond")
+    text = t(
+        f"incident.moved.{the_move.value}",
+        id=i.id,
+        title=i.title,
+        actor=actor,
+        note=note or "-",
+    )
+    severity = Severity.SUCCESS if target is S.RESOLVED else Severity.INFO
+    result.effects.append(_post(after, text, severity=severity))
+    result.reply = Message(blocks=(text,), buttons=buttons(after), severity=severity)
+    return result
+
+
+def change_severity(
+    i: Incident, severity: str, *, actor: str, now: datetime, reason: str
+) -> Result:
+    """A new severity re-times the SLA clocks from when the incident opened."""
+    if i.state is S.CLOSED:
+        raise InvalidTransition(t("incident.closed", id=i.id))
+    after = _deadlines(replace(i, severity=severity))
+    if after.acked_at is not None:
+        after = replace(after, respond_due=i.respond_due)
+    result = Result(
+        after,
+        timeline=[TimelineEntry(now, actor, "severity", f"{i.severity} → {severity}: {reason}")],
+    )
+    result.effects += _sla_timers(after, now=now) + _communication(after, now=now)
+    text = t(
+        "incident.severity_changed",
+        id=i.id,
+        old=i.severity,
+        severity=severity,
+        actor=actor,
+        reason=reason,
+        resolve=after.resolve_due,
+    )
+    result.effects.append(_post(after, text, severity=_loudness(after)))
+    result.reply = Message.of(text)
+    return result
+
+
+def status_update(i: Incident, *, actor: str, now: datetime, text: str) -> Result:
+    if not i.unresolved:
+        raise InvalidTransition(
+            t("incident.not_open_for_updates", id=i.id, state=t(f"incident.state.{i.state}"))
+        )
+    result = Result(i, timeline=[TimelineEntry(now, actor, "update", text)])
+    rule = i.policy.rule(i.severity)
+    if rule.update_every is not None:
+        result.effects.append(_arm(i, "update", KIND_UPDATE, now + rule.update_every))
+    message = t("incident.update_posted", id=i.id, actor=actor, text=text)
+    result.effects.append(_post(i, message))
+    result.reply = Message.of(message)
+    return result
+
+
+def assign(i: Incident, role: str, person: str, *, actor: str, now: datetime) -> Result:
+    if role == "commander":
+        after = replace(i, commander=person)
+    elif role == "comms":
+        after = replace(i, comms_lead=person)
+    else:
+        after = replace(i, scribe=person)
+    text = t(
+        "incident.assigned", id=i.id, role=t(f"incident.role.{role}"), person=person, actor=actor
+    )
+    result = Result(after, timeline=[TimelineEntry(now, actor, "assign", f"{role} @{person}")])
+    result.effects.append(_post(after, text))
+    if person != actor:
+        result.effects.append(DirectMessage(person, Message.of(text)))
+    result.reply = Message.of(text)
+    return result
+
+
+def tick_checklist(i: Incident, item: str, *, actor: str, now: datetime) -> Result:
+    after = replace(i, checklist={**i.checklist, item: actor})
+    text = t("incident.checklist_done", id=i.id, item=t(f"incident.checklist.{item}"), actor=actor)
+    return Result(
+        after,
+        effects=[CancelTimer(_key(i.id, item)), _post(after, text)],
+        timeline=[TimelineEntry(now, actor, "checklist", item)],
+        reply=Message.of(text),
+    )
+
+
+# ---------------------------------------------------------------- clocks running out
+
+
+def respond_due(i: Incident, *, now: datetime) -> Result:
+    """Nobody acknowledged in time: say so where the incident lives and tell the commander
+    directly (the on-call escalation takes this over when paging exists)."""
+    if i.state is not S.OPEN:
+        return Result(i)
+    after = replace(i, respond_breached=True)
+    text = t(
+        "incident.respond_breached", id=i.id, severity=i.severity, title=i.title, due=i.respond_due
+    )
+    message = Message(blocks=(text,), severity=Severity.DANGER, buttons=buttons(i))
+    return Result(
+        after,
+        effects=[Post(i.channel, message), DirectMessage(i.commander, message)],
+        timeline=[TimelineEntry(now, "shipwatch", "sla", "respond deadline missed")],
+    )
+
+
+def resolve_warning(i: Incident, *, now: datetime) -> Result:
+    if not i.unresolved or i.resolve_due is None:
+        return Result(i)
+    text = t("incident.resolve_warning", id=i.id, left=i.resolve_due - now, due=i.resolve_due)
+    return Result(i, effects=[_post(i, text, severity=Severity.WARNING)])
+
+
+def resolve_due(i: Incident, *, now: datetime) -> Result:
+    if not i.unresolved:
+        return Result(i)
+    after = replace(i, resolve_breached=True)
+    text = t("incident.resolve_breached", id=i.id, severity=i.severity, due=i.resolve_due)
+    return Result(
+        after,
+        effects=[
+            _post(after, text, severity=Severity.DANGER),
+            DirectMessage(i.commander, Message.of(text)),
+        ],
+        timeline=[TimelineEntry(now, "shipwatch", "sla", "resolve deadline missed")],
+    )
+
+
+def update_due(i: Incident, *, now: datetime) -> Result:
+    """Ask for a status update, and ask again after the same interval until resolved."""
+    rule = i.policy.rule(i.severity)
+    if not i.unresolved or rule.update_every is None:
+        return Result(i)
+    text = t("incident.update_reminder", id=i.id, commander=i.commander, every=rule.update_every)
+    return Result(
+        i,
+        effects=[_post(i, text), _arm(i, "update", KIND_UPDATE, now + rule.update_every)],
+    )
+
+
+def checklist_due(i: Incident, item: str, *, now: datetime) -> Result:
+    if item in i.checklist or not i.unresolved:
+        return Result(i)
+    text = t(
+        "incident.checklist_reminder",
+        id=i.id,
+        item=t(f"incident.checklist.{item}"),
+        commander=i.commander,
+    )
+    message = Message(
+        blocks=(text,),
+        severity=Severity.WARNING,
+        buttons=(Button(t("incident.button.done"), f"/incident done {i.id} {item}"),),
+    )
+    return Result(i, effects=[Post(i.channel, message), DirectMessage(i.commander, message)])
+
+
+# ---------------------------------------------------------------- triage
+
+TRIAGE = (
+    ("system_down", "P0"),
+    ("data_loss", "P0"),
+    ("security", "P0"),
+    ("core_down", "P1"),
+    ("most_users", "P1"),
+)
+
+
+def triage(answers: str) -> tuple[int, str | None]:
+    """The seed's questions in order; a "yes" decides the severity, all "no" is P2.
+
+    Returns the index of the next question to ask, or the proposed severity."""
+    for index, answer in enumerate(answers):
+        if answer == "y":
+            return index, TRIAGE[index][1]
+    if len(answers) >= len(TRIAGE):
+        return len(TRIAGE), "P2"
+    return len(answers), None

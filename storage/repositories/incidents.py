@@ -1,0 +1,56 @@
+"""Incidents and their timelines, as stored."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlmodel import Session, col, select
+
+from storage.models import IncidentEvent, IncidentRow
+
+UNRESOLVED = ("open", "acknowledged", "mitigated")
+
+
+def add(session: Session, row: IncidentRow) -> IncidentRow:
+    session.add(row)
+    session.flush()
+    return row
+
+
+def get(session: Session, *, incident_id: int, for_update: bool = False) -> IncidentRow | None:
+    query = select(IncidentRow).where(IncidentRow.id == incident_id)
+    if for_update:
+        query = query.with_for_update()
+    return session.exec(query).first()
+
+
+def search(
+    session: Session,
+    *,
+    unresolved_only: bool = False,
+    severities: Sequence[str] = (),
+    service: str | None = None,
+    limit: int = 20,
+) -> Sequence[IncidentRow]:
+    """Newest first."""
+    query = select(IncidentRow)
+    if unresolved_only:
+        query = query.where(col(IncidentRow.state).in_(UNRESOLVED))
+    if severities:
+        query = query.where(col(IncidentRow.severity).in_(list(severities)))
+    if service is not None:
+        query = query.where(IncidentRow.service == service)
+    return session.exec(query.order_by(col(IncidentRow.id).desc()).limit(limit)).all()
+
+
+def add_event(session: Session, event: IncidentEvent) -> None:
+    session.add(event)
+
+
+def events(session: Session, *, incident_id: int) -> Sequence[IncidentEvent]:
+    query = (
+        select(IncidentEvent)
+        .where(IncidentEvent.incident_id == incident_id)
+        .order_by(col(IncidentEvent.id))
+    )
+    return session.exec(query).all()

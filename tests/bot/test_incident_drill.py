@@ -1,0 +1,40 @@
+"""The shipped P0 drill: a missed respond deadline, the release freeze, update reminders
+that stop at resolve, and a postmortem drawn from the timeline."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_p0_drill() -> None:
+    script = (ROOT / "drills" / "incident-p0.txt").read_text(encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "console", "--drill"],
+        input=script,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Traceback" not in out + result.stderr
+    assert "Proposed severity: P1." in out
+    assert ">>> #tech\n🚨 Incident #1 [P0] opened by @alice: checkout returns 500." in out
+    breach = "⏰ Nobody acknowledged incident #1 [P0] checkout returns 500 by 2026-11-23 01:05 UTC"
+    assert f">>> #incidents\n{breach}" in out
+    assert f">>> @alice\n{breach}" in out
+    assert ">>> @bob\nIncident #1: @bob is now scribe (set by @alice)." in out
+    assert "incident #1 (P0) is open on this service: checkout returns 500" in out
+    # Asked for an update at +30m once (before the update reset it), never after resolve.
+    assert out.count("time for a status update") == 1
+    assert "Respond (5m): late: at 2026-11-23 01:06 UTC" in out
+    assert "Resolve (1h): met at 2026-11-23 01:46 UTC" in out
+    assert "Management notified: done by @alice" in out
+    assert "- Respond by 2026-11-23T01:05+00:00: breached by 1m" in out
+    assert "@alice update: rolled back the config, error rate falling" in out
+    assert "## Root cause" in out
