@@ -141,3 +141,17 @@ def _reach(directory: Directory, handle: str, reachable: frozenset[str]) -> tupl
     # Someone we cannot reach on any running platform still shows up in the console
     # (and, with no console running, in the dead letters an admin reviews).
     return "console", handle
+
+
+def without_echo(effects: Iterable[Effect], *, here: Conversation, reply: Message) -> list[Effect]:
+    """Drop the post that would repeat the reply in the conversation the command was typed
+    in (a release or incident announced in its own channel): it is said once."""
+    return [
+        e
+        for e in effects
+        if not (
+            isinstance(e, Post)
+            and e.conversation == here
+            and e.message.blocks[:1] == reply.blocks[:1]
+        )
+    ]

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from commands.context import CommandContext, SystemContext
+from commands.effects import without_echo
 from commands.grammar import Choice, Integer, Mention, PersonRef, SeverityLevel, Word
 from commands.incident_rows import save, timeline_of, to_view
-from commands.registry import Arg, CommandSpec, Flag, Handler, ParsedCommand
+from commands.registry import Arg, Flag, Handler, ParsedCommand, verb_of
 from playbooks import incident_views as views
 from playbooks import incidents as lifecycle
-from playbooks.effects import Conversation, Post
+from playbooks.effects import Conversation
 from playbooks.errors import NotFound, UsageError
 from playbooks.incidents import Incident, Move, Result
 from playbooks.messages import Button, ButtonStyle, Message, raw, t
@@ -45,16 +46,7 @@ def _finish(ctx: CommandContext, row: IncidentRow, result: Result, detail: str) 
     save(ctx.session, row, result)
     reply = result.reply
     assert reply is not None
-    # Typed in the incident's own channel, the reply already says it: post it once.
-    ctx.effects += [
-        e
-        for e in result.effects
-        if not (
-            isinstance(e, Post)
-            and e.conversation == ctx.conversation
-            and e.message.blocks[:1] == reply.blocks[:1]
-        )
-    ]
+    ctx.effects += without_echo(result.effects, here=ctx.conversation, reply=reply)
     ctx.audit_detail = f"incident {row.id}: {detail}"
     return reply
 
@@ -280,25 +272,7 @@ TIMER_HANDLERS = _timer_handlers()
 _ID = Arg("id", Integer(metavar="ID"))
 
 
-def _spec(
-    verb: str,
-    handler: Handler,
-    *,
-    args: tuple[Arg, ...] = (),
-    flags: tuple[Flag, ...] = (),
-    role: Role | None = Role.RESPONDER,
-    changes_state: bool = True,
-) -> CommandSpec:
-    return CommandSpec(
-        family="incident",
-        verb=verb,
-        handler=handler,
-        summary=f"help.incident.{verb}.summary",
-        args=args,
-        flags=flags,
-        role=role,
-        changes_state=changes_state,
-    )
+_spec = verb_of("incident", default_role=Role.RESPONDER, changes_state=True)
 
 
 SPECS = (

@@ -222,3 +222,32 @@ def _convert(kind: ValueType, word: str, ctx: ParseContext, usage: str) -> Any:
         return kind.parse(word, ctx)
     except UsageError as error:
         raise UsageError(error.text, usage=usage) from None
+
+
+def verb_of(
+    family: str, *, default_role: Role | None = None, changes_state: bool = False
+) -> Callable[..., CommandSpec]:
+    """A declaration helper for one family: ``spec("start", start, args=…)`` with the help
+    key ``help.FAMILY.VERB.summary`` and the family's usual role."""
+
+    def spec(
+        verb: str,
+        handler: Handler,
+        *,
+        args: tuple[Arg, ...] = (),
+        flags: tuple[Flag, ...] = (),
+        role: Role | None = default_role,
+        changes_state: bool = changes_state,
+    ) -> CommandSpec:
+        return CommandSpec(
+            family=family,
+            verb=verb,
+            handler=handler,
+            summary=f"help.{family}.{verb}.summary",
+            args=args,
+            flags=flags,
+            role=role,
+            changes_state=changes_state,
+        )
+
+    return spec

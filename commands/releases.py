@@ -6,13 +6,13 @@ import re
 from collections.abc import Callable
 
 from commands.context import CommandContext
+from commands.effects import without_echo
 from commands.freezes import freezes_for
 from commands.grammar import Word
-from commands.registry import Arg, CommandSpec, Flag, Handler, ParsedCommand
+from commands.registry import Arg, Flag, ParsedCommand, verb_of
 from commands.release_rows import entry_of, save, to_view
 from playbooks import release_views as views
 from playbooks import releases as machine
-from playbooks.effects import Post
 from playbooks.errors import NotFound, PermissionDenied, UsageError
 from playbooks.messages import Message, t
 from playbooks.people import Role
@@ -56,17 +56,7 @@ def _finish(ctx: CommandContext, row: ReleaseRow, result: Result, detail: str) -
     save(ctx.session, row, result, now=ctx.now)
     reply = result.reply
     assert reply is not None
-    # Typed in the release channel itself, the reply already says what the
-    # announcement would: post it once.
-    ctx.effects += [
-        effect
-        for effect in result.effects
-        if not (
-            isinstance(effect, Post)
-            and effect.conversation == ctx.conversation
-            and effect.message.blocks[:1] == reply.blocks[:1]
-        )
-    ]
+    ctx.effects += without_echo(result.effects, here=ctx.conversation, reply=reply)
     ctx.audit_detail = f"release {row.id} {row.service} {row.version}: {detail}"
     return reply
 
@@ -254,25 +244,7 @@ _OPTIONAL_SERVICE = Arg("service", Word(metavar="SERVICE"), required=False)
 _REASON = Flag("reason", Word(metavar="TEXT"))
 
 
-def _spec(
-    verb: str,
-    handler: Handler,
-    *,
-    args: tuple[Arg, ...] = (),
-    flags: tuple[Flag, ...] = (),
-    role: Role | None = None,
-    changes_state: bool = False,
-) -> CommandSpec:
-    return CommandSpec(
-        family="release",
-        verb=verb,
-        handler=handler,
-        summary=f"help.release.{verb}.summary",
-        args=args,
-        flags=flags,
-        role=role,
-        changes_state=changes_state,
-    )
+_spec = verb_of("release", default_role=None, changes_state=False)
 
 
 SPECS = (

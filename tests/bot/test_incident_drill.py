@@ -3,26 +3,11 @@ that stop at resolve, and a postmortem drawn from the timeline."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.fakes.drill import run_drill
 
 
 def test_the_p0_drill() -> None:
-    script = (ROOT / "drills" / "incident-p0.txt").read_text(encoding="utf-8")
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "console", "--drill"],
-        input=script,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    out = result.stdout
-    assert "Traceback" not in out + result.stderr
+    out = run_drill("incident-p0.txt")
     assert "Proposed severity: P1." in out
     assert ">>> #tech\n🚨 Incident #1 [P0] opened by @alice: checkout returns 500." in out
     breach = "⏰ Nobody acknowledged incident #1 [P0] checkout returns 500 by 2026-11-23 01:05 UTC"

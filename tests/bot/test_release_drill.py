@@ -3,26 +3,11 @@ through the batches, rolled back by a crash spike, retried."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.fakes.drill import run_drill
 
 
 def test_the_gray_miniprogram_drill_walks_refuses_rolls_back_and_retries() -> None:
-    script = (ROOT / "drills" / "gray-miniprogram.txt").read_text(encoding="utf-8")
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "console", "--drill"],
-        input=script,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    out = result.stdout
-    assert "Traceback" not in out + result.stderr
+    out = run_drill("gray-miniprogram.txt")
     # An early promote is refused, with the reason.
     assert "Not promoting miniapp (at 1%):\nsoak: 1h 30m left of 2h in stage internal" in out
     # Then it goes through the batches.

@@ -1,0 +1,25 @@
+"""Run a shipped drill script through ``shipwatch console --drill`` as a user would."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_drill(name: str) -> str:
+    """The drill's whole output; fails the test on a non-zero exit or a traceback."""
+    script = (ROOT / "drills" / name).read_text(encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "console", "--drill"],
+        input=script,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    return result.stdout
