@@ -79,12 +79,15 @@ class TimerService:
         )
 
     async def _fire_once(self, key: str) -> None:
+        fired_due = self._armed.get(key)
         try:
             await self._fire(key)
         finally:
             # Whatever happened, the row is the truth: if it is still pending (moved by
-            # another process, say) the next sweep arms it again.
-            self._armed.pop(key, None)
+            # another process, say) the next sweep arms it again. A firing that re-armed
+            # its own key (a release's guard tick) has armed a new due time: keep that.
+            if self._armed.get(key) == fired_due:
+                self._armed.pop(key, None)
 
     def cancel(self, key: str) -> None:
         self._armed.pop(key, None)

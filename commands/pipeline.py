@@ -228,20 +228,24 @@ def run_timer(fired: TimerFired, *, runtime: Runtime, now: datetime) -> Outcome:
     name = "timer"
     try:
         with unit_of_work(runtime.engine) as session:
-            row = timers.get(session, key=fired.key)
-            if row is None:
+            claimed = timers.claim(session, key=fired.key, now=now, late=False)
+            if claimed is None:  # fired already, cancelled, moved, or another worker's
                 return Outcome(status="ignored", command=name)
-            name = f"timer:{row.kind}"
-            handler = runtime.timer_handlers.get(row.kind)
+            name = f"timer:{claimed.kind}"
+            handler = runtime.timer_handlers.get(claimed.kind)
             if handler is None:
-                # Written by a newer version, perhaps: leave it pending for one that knows it.
-                log.error("no handler for timer kind", extra={"kind": row.kind, "timer": row.key})
+                # Written by a newer version, perhaps: un-claim it, leaving it pending for
+                # one that knows the kind.
+                session.rollback()
+                log.error(
+                    "no handler for timer kind", extra={"kind": claimed.kind, "timer": fired.key}
+                )
                 return Outcome(status="error", command=name)
-            late_by = now - row.due_at
+            late_by = now - claimed.due_at
             late = late_by > runtime.late_after
-            claimed = timers.claim(session, key=fired.key, now=now, late=late)
-            if claimed is None:
-                return Outcome(status="ignored", command=name)
+            if late:
+                claimed.fired_late = True
+                session.add(claimed)
             ctx = SystemContext(
                 session=session,
                 now=now,

@@ -4,7 +4,7 @@ traffic change that could not be delivered."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from commands.context import SystemContext
@@ -68,12 +68,17 @@ def readings(ctx: SystemContext, payload: Mapping[str, Any]) -> None:
     if row is None or row.attempt != payload["attempt"]:
         return  # a reading for an earlier attempt says nothing about this one
     taken: Mapping[str, Any] = payload["readings"]
+    release = to_view(row)
+    # Freezes matter only where the release could move on by itself: a soaked stage.
+    could_move_on = release.state is ReleaseState.IN_STAGE and release.soak_left(
+        ctx.now
+    ) == timedelta(0)
     result = watch.evaluate(
-        to_view(row),
+        release,
         {name: Reading.from_json(data) for name, data in taken.items()},
         at=datetime.fromisoformat(payload["at"]),
         now=ctx.now,
-        freezes=freezes_for(ctx.session, row.service),
+        freezes=freezes_for(ctx.session, row.service) if could_move_on else (),
     )
     _save(ctx, row, result)
 
