@@ -238,6 +238,10 @@ def _parse(path: Path, model: type[M], problems: list[ConfigProblem]) -> M | Non
         for item in error.errors():
             loc = tuple(item["loc"])
             message = item["msg"].removeprefix("Value error, ")
+            if item["type"] == "missing":
+                message = f"{loc[-1]} is missing; add it"
+            elif item["type"] == "extra_forbidden":
+                message = f"{loc[-1]} is not a setting here; check its spelling and indentation"
             problems.append(
                 ConfigProblem(str(path), _nearest_line(lines, loc), _field(loc), message)
             )

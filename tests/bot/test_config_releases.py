@@ -157,7 +157,7 @@ def test_a_guard_without_for(tmp_path: Path) -> None:
     )
     problem = only_problem(tmp_path)
     assert where(problem) == (str(plan), 6, "guards[0].for")  # the guard's first line
-    assert problem.problem == "Field required"
+    assert problem.problem == "for is missing; add it"
 
 
 @pytest.mark.parametrize(
@@ -592,3 +592,18 @@ def test_check_of_the_shipped_defaults_passes() -> None:
         assert "2 services" in result.stdout
         assert "2 release plans" in result.stdout
         assert result.stderr == ""
+
+
+def test_a_misspelt_setting_is_named(tmp_path: Path) -> None:
+    plan = write(
+        tmp_path,
+        "plans/typo.yaml",
+        """
+        name: typo
+        stages:
+          - {name: all, percent: 100%, sokk: 1h}
+        """,
+    )
+    problem = only_problem(tmp_path)
+    assert where(problem) == (str(plan), 3, "stages[0].sokk")
+    assert problem.problem == "sokk is not a setting here; check its spelling and indentation"

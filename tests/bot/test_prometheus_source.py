@@ -19,6 +19,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from bot.metric_sources.base import MetricQuery
 from bot.metric_sources.prometheus import PrometheusSource
 from playbooks.guards import Reading
+from tests.fakes.loopback import serve
 
 AT = datetime(2026, 11, 23, 1, 0, 30, 250000, tzinfo=UTC)
 EXPR = 'sum(rate(http_requests_total{service="web",code=~"5.."}[5m]))'
@@ -65,12 +66,7 @@ async def fake() -> AsyncIterator[FakePrometheus]:
     app = web.Application()
     app.router.add_get("/api/v1/query", server.handle)
     app.router.add_get("/prom/api/v1/query", server.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    server.url = f"http://{host}:{port}"
+    runner, server.url = await serve(app)
     try:
         yield server
     finally:

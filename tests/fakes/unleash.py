@@ -20,6 +20,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.loopback import serve
+
 STRATEGY_PATH = (
     "/api/admin/projects/{project}/features/{feature}/environments/{environment}"
     "/strategies/{strategy_id}"
@@ -161,12 +163,7 @@ class FakeUnleash:
         app.router.add_route("GET", STRATEGY_PATH, self._handle)
         app.router.add_route("PUT", STRATEGY_PATH, self._handle)
         app.router.add_route("PATCH", STRATEGY_PATH, self._handle)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = self._runner.addresses[0][:2]
-        self.url = f"http://{host}:{port}"
+        self._runner, self.url = await serve(app)
         return self.url
 
     async def close(self) -> None:

@@ -20,6 +20,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.loopback import serve
+
 MAX_AGE_SECONDS = 300
 
 
@@ -89,12 +91,8 @@ class FakeWebhookReceiver:
     async def start(self, path: str = "/hooks/traffic") -> str:
         app = web.Application()
         app.router.add_post(path, self._handle)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = self._runner.addresses[0][:2]
-        self.url = f"http://{host}:{port}{path}"
+        self._runner, base = await serve(app)
+        self.url = f"{base}{path}"
         return self.url
 
     async def close(self) -> None:
