@@ -180,10 +180,10 @@ class Application:
                 locale=self.settings.locale,
             )
         self.metrics.commands.labels(outcome.command, outcome.status).inc()
-        for key, due_at in outcome.armed:
-            self.timers.arm(key, due_at)
         for key in outcome.cancelled:
             self.timers.cancel(key)
+        for key, due_at in outcome.armed:
+            self.timers.arm(key, due_at)
         if outcome.enqueued:
             self._enqueued = True
             self.delivery.wake()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import sys
 import threading
 from collections.abc import Awaitable, Callable
@@ -163,13 +164,16 @@ class Console:
             source.clear(name)
             self.note(t("console.metric_cleared", name=name))
         elif value.lower() == "error":
-            source.fail(name, reason.strip() or "simulated error")
-            self.note(t("console.metric_failing", name=name, reason=reason.strip() or "-"))
+            why = reason.strip() or "simulated error"
+            source.fail(name, why)
+            self.note(t("console.metric_failing", name=name, reason=why))
         else:
             try:
                 number = float(value.removesuffix("%")) / (100 if value.endswith("%") else 1)
             except ValueError:
-                self.note(t("console.metric_bad_value", value=value, usage=usage))
+                number = math.nan
+            if reason.strip() or not math.isfinite(number):
+                self.note(t("console.metric_bad_value", value=rest.strip(), usage=usage))
                 return
             source.set(name, number)
             self.note(t("console.metric_set", name=name, value=number))

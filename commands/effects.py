@@ -111,8 +111,13 @@ def apply(
                 applied.enqueued += 1
             case ArmTimer(key=key, kind=kind, due_at=due_at, payload=payload):
                 timers.arm(session, key=key, kind=kind, due_at=due_at, payload=payload, now=now)
+                # Only the last word on a key counts for the scheduler (a move that cancels
+                # a timer and arms it again, say).
+                applied.cancelled = [k for k in applied.cancelled if k != key]
+                applied.armed = [(k, d) for k, d in applied.armed if k != key]
                 applied.armed.append((key, due_at))
             case CancelTimer(key=key):
+                applied.armed = [(k, d) for k, d in applied.armed if k != key]
                 if timers.cancel(session, key=key):
                     applied.cancelled.append(key)
             case SetTraffic(service=service):

@@ -28,6 +28,7 @@ def to_view(row: IncidentRow) -> Incident:
         scribe=row.scribe,
         acked_at=row.acked_at,
         resolved_at=row.resolved_at,
+        reopened_at=row.reopened_at,
         respond_due=row.respond_due,
         resolve_due=row.resolve_due,
         respond_breached=row.respond_breached,
@@ -40,7 +41,7 @@ def save(session: Session, row: IncidentRow, result: Result) -> None:
     i = result.incident
     row.severity, row.state = i.severity, i.state.value
     row.commander, row.comms_lead, row.scribe = i.commander, i.comms_lead, i.scribe
-    row.acked_at, row.resolved_at = i.acked_at, i.resolved_at
+    row.acked_at, row.resolved_at, row.reopened_at = i.acked_at, i.resolved_at, i.reopened_at
     row.respond_due, row.resolve_due = i.respond_due, i.resolve_due
     row.respond_breached, row.resolve_breached = i.respond_breached, i.resolve_breached
     row.checklist = dict(i.checklist)

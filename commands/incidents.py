@@ -6,9 +6,10 @@ from collections.abc import Callable
 
 from commands.context import CommandContext, SystemContext
 from commands.effects import without_echo
-from commands.grammar import Choice, Integer, Mention, PersonRef, SeverityLevel, Word
+from commands.grammar import SEVERITIES, Choice, Integer, Mention, PersonRef, SeverityLevel, Word
 from commands.incident_rows import save, timeline_of, to_view
 from commands.registry import Arg, Flag, Handler, ParsedCommand, verb_of
+from commands.releases import service_named
 from playbooks import incident_views as views
 from playbooks import incidents as lifecycle
 from playbooks.effects import Conversation
@@ -21,7 +22,7 @@ from storage.repositories import incidents as repo
 
 MAX_TITLE = 200
 MAX_TEXT = 2000
-SEVERITY_LIST = "P0,P1,P2,P3"
+SEVERITY_LIST = ",".join(SEVERITIES)
 
 
 def _load(ctx: CommandContext | SystemContext, incident_id: int) -> tuple[IncidentRow, Incident]:
@@ -57,10 +58,7 @@ def open_(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     service_name: str | None = cmd.flags["service"]
     channel = ctx.conversation
     if service_name is not None:
-        service = ctx.releases.services.get(service_name.lower())
-        if service is None:
-            known = ", ".join(sorted(ctx.releases.services)) or "-"
-            raise NotFound(t("release.unknown_service", value=service_name, known=known))
+        service = service_named(ctx, service_name)
         service_name = service.name
         if service.incident_channel:
             channel = Conversation.parse(
@@ -157,7 +155,15 @@ def done(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     row, incident = _load(ctx, cmd.args["id"])
     item: str = cmd.args["item"]
     if item in incident.checklist:
-        return Message.of(t("incident.checklist.ticked", actor=incident.checklist[item]))
+        who = incident.checklist[item]
+        return Message.of(
+            t(
+                "incident.checklist_done",
+                id=incident.id,
+                item=t(f"incident.checklist.{item}"),
+                actor=who,
+            )
+        )
     result = lifecycle.tick_checklist(incident, item, actor=ctx.actor.handle, now=ctx.now)
     return _finish(ctx, row, result, f"done {item}")
 
@@ -180,10 +186,11 @@ def postmortem(ctx: CommandContext, cmd: ParsedCommand) -> Message:
 
 def listing(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     wanted = [s.strip().upper() for s in (cmd.flags["sev"] or "").split(",") if s.strip()]
-    bad = [s for s in wanted if s not in SEVERITY_LIST.split(",")]
+    bad = [s for s in wanted if s not in SEVERITIES]
     if bad:
         raise UsageError(
-            t("grammar.bad_severity", value=bad[0], valid=SEVERITY_LIST), usage=cmd.spec.usage()
+            t("grammar.bad_severity", value=bad[0], valid=", ".join(SEVERITIES)),
+            usage=cmd.spec.usage(),
         )
     rows = repo.search(
         ctx.session,

@@ -96,7 +96,8 @@ def traffic_failed(ctx: SystemContext, payload: Mapping[str, Any]) -> None:
         reason=reason,
         outbox_id=payload["outbox_id"],
     )
-    if row is not None and row.state != ReleaseState.PAUSED.value:
+    ours = row is not None and str(change["key"]).startswith(f"release-{row.id}-a{row.attempt}-")
+    if row is not None and ours and row.state != ReleaseState.PAUSED.value:
         try:
             result = machine.pause(
                 to_view(row),

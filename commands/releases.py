@@ -13,6 +13,7 @@ from commands.registry import Arg, Flag, ParsedCommand, verb_of
 from commands.release_rows import entry_of, save, to_view
 from playbooks import release_views as views
 from playbooks import releases as machine
+from playbooks.effects import Conversation
 from playbooks.errors import NotFound, PermissionDenied, UsageError
 from playbooks.messages import Message, t
 from playbooks.people import Role
@@ -26,7 +27,8 @@ MAX_REASON = 500
 MAX_HISTORY = 30
 
 
-def _service(ctx: CommandContext, name: str) -> Service:
+def service_named(ctx: CommandContext, name: str) -> Service:
+    """The service of that name, or the sentence listing the known ones."""
     service = ctx.releases.services.get(name.lower())
     if service is None:
         known = ", ".join(sorted(ctx.releases.services)) or "-"
@@ -62,7 +64,7 @@ def _finish(ctx: CommandContext, row: ReleaseRow, result: Result, detail: str) -
 
 
 def start(ctx: CommandContext, cmd: ParsedCommand) -> Message:
-    service = _service(ctx, cmd.args["service"])
+    service = service_named(ctx, cmd.args["service"])
     version = str(cmd.args["version"])
     if not VERSION.fullmatch(version) or len(version) > 100:
         raise UsageError(t("release.bad_version", value=version), usage=cmd.spec.usage())
@@ -91,7 +93,11 @@ def start(ctx: CommandContext, cmd: ParsedCommand) -> Message:
             plan=plan.to_json(),
             state=ReleaseState.PENDING.value,
             owner=ctx.actor.handle,
-            channel=service.release_channel,
+            channel=str(
+                Conversation.parse(
+                    service.release_channel, default_platform=ctx.conversation.platform
+                )
+            ),
             traffic=service.traffic.value,
             metrics=service.metrics,
             note=note,
@@ -106,7 +112,7 @@ def start(ctx: CommandContext, cmd: ParsedCommand) -> Message:
 def status(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     name = cmd.args["service"]
     if name is not None:
-        service = _service(ctx, name)
+        service = service_named(ctx, name)
         row = repo.latest_for(ctx.session, service=service.name)
         if row is None:
             return Message.of(t("release.never_released", service=service.name))
@@ -130,7 +136,7 @@ def promote(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     reason = _reason(cmd.flags["reason"], required=force, cmd=cmd)
     if force and not ctx.actor.has_role(Role.RELEASE_MANAGER):
         raise PermissionDenied(command="/release promote --force", role=Role.RELEASE_MANAGER.value)
-    row, r = _active(ctx, _service(ctx, cmd.args["service"]))
+    row, r = _active(ctx, service_named(ctx, cmd.args["service"]))
     result = machine.promote(
         r,
         actor=ctx.actor.handle,
@@ -151,7 +157,7 @@ def _simple(
     """A command that loads the service's active release and applies one move."""
 
     def handler(ctx: CommandContext, cmd: ParsedCommand) -> Message:
-        row, r = _active(ctx, _service(ctx, cmd.args["service"]))
+        row, r = _active(ctx, service_named(ctx, cmd.args["service"]))
         extra = (
             {"reason": _reason(cmd.flags["reason"], required=False, cmd=cmd)}
             if takes_reason
@@ -165,7 +171,7 @@ def _simple(
 
 def rollback(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     reason = _reason(cmd.flags["reason"], required=True, cmd=cmd)
-    service = _service(ctx, cmd.args["service"])
+    service = service_named(ctx, cmd.args["service"])
     row = repo.active_for(ctx.session, service=service.name, for_update=True)
     if row is None:
         latest = repo.latest_for(ctx.session, service=service.name)
@@ -197,14 +203,14 @@ def _rolled_back(ctx: CommandContext, service: Service) -> tuple[ReleaseRow, Rel
 
 
 def retry(ctx: CommandContext, cmd: ParsedCommand) -> Message:
-    row, r = _rolled_back(ctx, _service(ctx, cmd.args["service"]))
+    row, r = _rolled_back(ctx, service_named(ctx, cmd.args["service"]))
     result = machine.retry(r, actor=ctx.actor.handle, now=ctx.now)
     return _finish(ctx, row, result, f"retry attempt {result.release.attempt}")
 
 
 def abort(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     reason = _reason(cmd.flags["reason"], required=True, cmd=cmd)
-    service = _service(ctx, cmd.args["service"])
+    service = service_named(ctx, cmd.args["service"])
     row = repo.active_for(ctx.session, service=service.name, for_update=True)
     if row is None:
         latest = repo.latest_for(ctx.session, service=service.name, for_update=True)
@@ -225,7 +231,7 @@ def history(ctx: CommandContext, cmd: ParsedCommand) -> Message:
                 row = repo.get(ctx.session, release_id=event.release_id)
                 labels[event.release_id] = f"{row.service} {row.version}" if row else "?"
         return views.history(None, [(labels[e.release_id], entry_of(e)) for e in events])
-    service = _service(ctx, name)
+    service = service_named(ctx, name)
     row = repo.latest_for(ctx.session, service=service.name)
     if row is None:
         return Message.of(t("release.never_released", service=service.name))

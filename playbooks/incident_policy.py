@@ -11,8 +11,6 @@ from zoneinfo import ZoneInfo
 
 from playbooks.business_time import Deadline, WorkingHours
 
-SEVERITIES = ("P0", "P1", "P2", "P3")
-
 
 @dataclass(frozen=True, slots=True)
 class SeverityRule:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from playbooks.incidents import Incident, TimelineEntry, buttons
+from playbooks.incidents import Incident, TimelineEntry, buttons, checklist_steps
 from playbooks.messages import Message, MessageField, Severity, Text, raw, t
 
 
@@ -40,9 +40,7 @@ def show(i: Incident, *, now: datetime) -> Message:
         fields.append(MessageField(t("incident.field.comms"), raw(f"@{i.comms_lead}")))
     if i.scribe:
         fields.append(MessageField(t("incident.field.scribe"), raw(f"@{i.scribe}")))
-    for item, after in (("management", rule.notify_management), ("public", rule.public_notice)):
-        if after is None:
-            continue
+    for item, after in checklist_steps(i).items():
         who = i.checklist.get(item)
         value = (
             t("incident.checklist.ticked", actor=who)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from playbooks.effects import ArmTimer, CancelTimer, Conversation, DirectMessage, Effect, Post
@@ -64,9 +64,8 @@ def target_state(incident: Incident, move: Move) -> IncidentState:
     if target is None:
         raise InvalidTransition(
             t(
-                "incident.invalid_move",
+                f"incident.invalid_move.{move.value}",
                 id=incident.id,
-                move=move.value,
                 state=t(f"incident.state.{incident.state}"),
             )
         )
@@ -94,6 +93,11 @@ class Incident:
     respond_breached: bool = False
     resolve_breached: bool = False
     checklist: Mapping[str, str] = field(default_factory=dict)  # item -> who ticked it
+    reopened_at: datetime | None = None  # the clocks of a reopened incident start here
+
+    @property
+    def clock_start(self) -> datetime:
+        return self.reopened_at or self.opened_at
 
     @property
     def unresolved(self) -> bool:
@@ -162,7 +166,7 @@ def _sla_timers(i: Incident, *, now: datetime) -> list[Effect]:
     assert i.resolve_due is not None
     if i.state is S.OPEN and i.respond_due is not None:
         effects.append(_arm(i, "respond", KIND_RESPOND, max(i.respond_due, now)))
-    warn_at = i.opened_at + (i.resolve_due - i.opened_at) * rule.warn_at
+    warn_at = i.clock_start + (i.resolve_due - i.clock_start) * rule.warn_at
     if warn_at > now:
         effects.append(_arm(i, "resolve_warn", KIND_RESOLVE_WARN, warn_at))
     effects.append(_arm(i, "resolve", KIND_RESOLVE, max(i.resolve_due, now)))
@@ -171,18 +175,27 @@ def _sla_timers(i: Incident, *, now: datetime) -> list[Effect]:
     return effects
 
 
-def _deadlines(i: Incident) -> Incident:
+def _deadlines(i: Incident, *, start: datetime) -> Incident:
     rule = i.policy.rule(i.severity)
     return replace(
         i,
-        respond_due=rule.respond.due(i.opened_at, i.policy.hours),
-        resolve_due=rule.resolve.due(i.opened_at, i.policy.hours),
+        respond_due=rule.respond.due(start, i.policy.hours),
+        resolve_due=rule.resolve.due(start, i.policy.hours),
+    )
+
+
+def _unbreach(i: Incident, *, now: datetime) -> Incident:
+    """A deadline moved into the future is no longer missed."""
+    return replace(
+        i,
+        respond_breached=i.respond_breached and (i.respond_due is None or i.respond_due <= now),
+        resolve_breached=i.resolve_breached and (i.resolve_due is None or i.resolve_due <= now),
     )
 
 
 def open_incident(i: Incident, *, now: datetime, tech_channel: Conversation | None) -> Result:
     """A new incident: deadlines from its severity, clocks armed, the plan started."""
-    i = _deadlines(i)
+    i = _deadlines(i, start=i.opened_at)
     result = Result(
         i, timeline=[TimelineEntry(now, i.opened_by, "open", f"{i.severity} {i.title}")]
     )
@@ -215,10 +228,9 @@ def _loudness(i: Incident) -> Severity:
 
 def _communication(i: Incident, *, now: datetime) -> list[Effect]:
     """Checklist reminders for the steps this severity's plan has and nobody has done."""
-    rule = i.policy.rule(i.severity)
     effects: list[Effect] = _cancel(i, *CHECKLIST)
-    for item, after in (("management", rule.notify_management), ("public", rule.public_notice)):
-        if after is not None and item not in i.checklist and i.unresolved:
+    for item, after in checklist_steps(i).items():
+        if item not in i.checklist and i.unresolved:
             effects.append(_arm(i, item, KIND_CHECKLIST, max(i.opened_at + after, now), item=item))
     return effects
 
@@ -236,8 +248,11 @@ def move(i: Incident, the_move: Move, *, actor: str, now: datetime, note: str = 
             after,
             resolved_at=None,
             acked_at=None,
+            reopened_at=now,
             respond_due=rule.respond.due(now, i.policy.hours),
             resolve_due=rule.resolve.due(now, i.policy.hours),
+            respond_breached=False,
+            resolve_breached=False,
         )
     result = Result(after, timeline=[TimelineEntry(now, actor, the_move.value, note)])
     if the_move is Move.REOPEN:
@@ -251,7 +266,7 @@ def move(i: Incident, the_move: Move, *, actor: str, now: datetime, note: str = 
         id=i.id,
         title=i.title,
         actor=actor,
-        note=note or "-",
+        note=f" ({note})" if note else "",
     )
     severity = Severity.SUCCESS if target is S.RESOLVED else Severity.INFO
     result.effects.append(_post(after, text, severity=severity))
@@ -263,11 +278,14 @@ def change_severity(
     i: Incident, severity: str, *, actor: str, now: datetime, reason: str
 ) -> Result:
     """A new severity re-times the SLA clocks from when the incident opened."""
-    if i.state is S.CLOSED:
-        raise InvalidTransition(t("incident.closed", id=i.id))
-    after = _deadlines(replace(i, severity=severity))
+    if not i.unresolved:
+        raise InvalidTransition(
+            t("incident.not_open_for_severity", id=i.id, state=t(f"incident.state.{i.state}"))
+        )
+    after = _deadlines(replace(i, severity=severity), start=i.clock_start)
     if after.acked_at is not None:
         after = replace(after, respond_due=i.respond_due)
+    after = _unbreach(after, now=now)
     result = Result(
         after,
         timeline=[TimelineEntry(now, actor, "severity", f"{i.severity} → {severity}: {reason}")],
@@ -320,7 +338,22 @@ def assign(i: Incident, role: str, person: str, *, actor: str, now: datetime) ->
     return result
 
 
+def checklist_steps(i: Incident) -> dict[str, timedelta]:
+    """The communication checklist of the incident's severity: item → due after opening."""
+    rule = i.policy.rule(i.severity)
+    steps = {"management": rule.notify_management, "public": rule.public_notice}
+    return {item: after for item, after in steps.items() if after is not None}
+
+
 def tick_checklist(i: Incident, item: str, *, actor: str, now: datetime) -> Result:
+    if not i.unresolved:
+        raise InvalidTransition(
+            t("incident.not_open_for_updates", id=i.id, state=t(f"incident.state.{i.state}"))
+        )
+    if item not in checklist_steps(i):
+        raise InvalidTransition(
+            t("incident.checklist_not_in_plan", id=i.id, severity=i.severity, item=item)
+        )
     after = replace(i, checklist={**i.checklist, item: actor})
     text = t("incident.checklist_done", id=i.id, item=t(f"incident.checklist.{item}"), actor=actor)
     return Result(

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from playbooks.business_time import Deadline
 from playbooks.guards import Verdict
 from playbooks.messages import Message, MessageField, Severity, Text, raw, t
 from playbooks.release_plan import Plan
@@ -110,12 +111,10 @@ def plans(catalog: Iterable[Plan]) -> Message:
     fields = []
     for plan in catalog:
         stages = " → ".join(
-            f"{s.percent:g}%" + (f" ({_compact(s.soak.total_seconds())})" if s.soak else "")
-            for s in plan.stages
+            f"{s.percent:g}%" + (f" ({_compact(s.soak)})" if s.soak else "") for s in plan.stages
         )
         guard_text = "; ".join(
-            f"{g.name} {g.threshold} {_compact(g.window.total_seconds())} → {g.action}"
-            for g in plan.guards
+            f"{g.name} {g.threshold} {_compact(g.window)} → {g.action}" for g in plan.guards
         )
         fields.append(
             MessageField(
@@ -135,10 +134,6 @@ def plans(catalog: Iterable[Plan]) -> Message:
     return Message(blocks=(t("release.plans_header"),), fields=tuple(fields))
 
 
-def _compact(seconds: float) -> str:
+def _compact(span: timedelta) -> str:
     """A duration in plan files' own notation (30m, 2h, 1d): the same in every language."""
-    whole = int(seconds)
-    for size, unit in ((86400, "d"), (3600, "h"), (60, "m")):
-        if whole and whole % size == 0:
-            return f"{whole // size}{unit}"
-    return f"{whole}s"
+    return Deadline(duration=span).describe()

@@ -69,7 +69,6 @@ TRANSITIONS: Mapping[tuple[ReleaseState, Move], ReleaseState] = {
     (S.PENDING, Move.PAUSE): S.PAUSED,
     (S.PENDING, Move.ROLLBACK): S.ROLLED_BACK,
     (S.PENDING, Move.ABORT): S.ABORTED,
-    (S.PENDING, Move.APPROVE): S.PENDING,
     (S.IN_STAGE, Move.PROMOTE): S.IN_STAGE,
     (S.IN_STAGE, Move.PAUSE): S.PAUSED,
     (S.IN_STAGE, Move.ROLLBACK): S.ROLLED_BACK,
@@ -330,7 +329,9 @@ def applied(r: Release, *, actor: str, now: datetime) -> Result:
     after = replace(r, state=S.IN_STAGE, stage_started_at=now)
     result = Result(after, history=[_entry(r, after, Move.APPLIED, actor, now)])
     result.effects += _timers_for_stage(after)
-    text = t("release.applied", service=r.service, percent=r.percent, actor=actor)
+    has_soak = r.plan.stages[r.stage].soak is not None
+    key = "release.applied" if has_soak else "release.applied_no_soak"
+    text = t(key, service=r.service, percent=r.percent, actor=actor)
     if after.final_stage and after.plan.stages[after.stage].soak is None:
         # 100% is live and there is nothing left to watch for: done.
         return chain(result, complete(after, now=now, actor=actor))
@@ -497,8 +498,10 @@ def approve(r: Release, *, actor: str, now: datetime) -> Result:
         raise Refused(t("release.self_approval", service=r.service))
     if actor in r.approvals:
         raise Refused(t("release.already_approved", service=r.service))
-    after = replace(r, approvals=r.approvals | {actor})
     nxt = r.plan.stages[r.stage + 1]
+    if nxt.approvals == 0:
+        raise Refused(t("release.no_approval_needed", service=r.service, stage=nxt.name))
+    after = replace(r, approvals=r.approvals | {actor})
     text = t(
         "release.approved",
         service=r.service,
@@ -540,7 +543,12 @@ def resume(r: Release, *, actor: str, now: datetime) -> Result:
         after = replace(after, state=S.PENDING, stage_started_at=None)
     result = Result(after, history=[_entry(r, after, Move.RESUME, actor, now)])
     result.effects += _timers_for_stage(after)
-    key = "release.resumed" if after.state is S.IN_STAGE else "release.resumed_waiting"
+    if after.state is not S.IN_STAGE:
+        key = "release.resumed_waiting"
+    elif r.plan.stages[r.stage].soak is None:
+        key = "release.resumed_no_soak"
+    else:
+        key = "release.resumed"
     text = t(
         key,
         service=r.service,

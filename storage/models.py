@@ -202,6 +202,7 @@ class IncidentRow(SQLModel, table=True):
     scribe: str | None = Field(default=None, max_length=200)
     acked_at: datetime | None = _utc(default=None, nullable=True)
     resolved_at: datetime | None = _utc(default=None, nullable=True)
+    reopened_at: datetime | None = _utc(default=None, nullable=True)
     respond_due: datetime | None = _utc(default=None, nullable=True)
     resolve_due: datetime | None = _utc(default=None, nullable=True)
     respond_breached: bool = False

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlmodel import col, select
@@ -266,3 +267,21 @@ async def test_the_tick_keeps_sampling_while_paused_and_stops_when_done(
     assert h.app.timers.next_due() is None or h.app.timers.next_due() > h.clock.now() + timedelta(
         days=1
     )
+
+
+async def test_release_news_goes_to_the_platform_the_release_was_started_from(
+    make_harness: HarnessFactory, tmp_path: Path
+) -> None:
+    (tmp_path / "people.yaml").write_text(
+        "people:\n  - handle: alice\n    name: Alice Chen\n"
+        "    identities: {slack: U1, console: alice}\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "roles.yaml").write_text("roles:\n  admin: [alice]\n", encoding="utf-8")
+    h = await make_harness(config_dir=tmp_path)
+    inv = CommandInvocation("slack", "U1", Conversation("slack", "C1"), "/release start web 1.0.0")
+    assert pipeline.run_command(inv, runtime=h.app.runtime, now=h.clock.now()).status == "ok"
+    with unit_of_work(h.app.engine) as session:
+        assert session.exec(select(ReleaseRow.channel)).one() == "slack:#releases"
+        posts = session.exec(select(OutboxMessage.conversation_key)).all()
+        assert "slack:#releases" in posts

@@ -144,3 +144,24 @@ def test_triage_asks_in_order_and_the_first_yes_decides(
     answers: str, expected: tuple[int, str | None]
 ) -> None:
     assert lifecycle.triage(answers) == expected
+
+
+def test_reopen_starts_fresh_clocks_without_old_breaches() -> None:
+    i = lifecycle.respond_due(opened().incident, now=T0 + 5 * M).incident
+    i = lifecycle.resolve_due(i, now=T0 + 60 * M).incident
+    i = lifecycle.move(i, Move.RESOLVE, actor="bob", now=T0 + 70 * M).incident
+    back = lifecycle.move(i, Move.REOPEN, actor="bob", now=T0 + 2 * 60 * M).incident
+    assert (back.respond_breached, back.resolve_breached) == (False, False)
+    assert back.respond_due == T0 + 2 * 60 * M + 5 * M
+    raised = lifecycle.change_severity(back, "P1", actor="bob", now=T0 + 121 * M, reason="x")
+    assert raised.incident.respond_due == T0 + 2 * 60 * M + 15 * M  # from the reopening
+
+
+def test_severity_and_checklist_need_an_unresolved_incident_and_a_plan_step() -> None:
+    done = lifecycle.move(opened().incident, Move.RESOLVE, actor="bob", now=T0 + M).incident
+    with pytest.raises(InvalidTransition):
+        lifecycle.change_severity(done, "P1", actor="bob", now=T0 + 2 * M, reason="late")
+    with pytest.raises(InvalidTransition):
+        lifecycle.tick_checklist(opened("P3").incident, "management", actor="bob", now=T0)
+    ticked = lifecycle.tick_checklist(opened("P0").incident, "management", actor="bob", now=T0)
+    assert ticked.incident.checklist == {"management": "bob"}

@@ -313,3 +313,10 @@ def test_manual_traffic_at_the_final_stage_completes_once_applied() -> None:
     done = machine.applied(r, actor="bob", now=T0 + 31 * M)
     assert done.release.state is ReleaseState.COMPLETED
     assert [h.move for h in done.history] == [Move.APPLIED, Move.COMPLETE]
+
+
+def test_approving_a_stage_that_needs_no_approval_is_refused() -> None:
+    r = started()
+    with pytest.raises(Refused) as refused:
+        machine.approve(r, actor="bob", now=T0)
+    assert refused.value.text.key == "release.no_approval_needed"

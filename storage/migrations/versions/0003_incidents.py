@@ -36,6 +36,7 @@ def upgrade() -> None:
         sa.Column("scribe", sa.String(length=200), nullable=True),
         sa.Column("acked_at", storage.types.UTCDateTime(), nullable=True),
         sa.Column("resolved_at", storage.types.UTCDateTime(), nullable=True),
+        sa.Column("reopened_at", storage.types.UTCDateTime(), nullable=True),
         sa.Column("respond_due", storage.types.UTCDateTime(), nullable=True),
         sa.Column("resolve_due", storage.types.UTCDateTime(), nullable=True),
         sa.Column("respond_breached", sa.Boolean(), nullable=False),
