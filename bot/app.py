@@ -31,13 +31,14 @@ from commands import pipeline
 from commands.invocations import (
     ButtonPress,
     CommandInvocation,
+    Inbound,
     Invocation,
     Observation,
     Outcome,
     TimerFired,
 )
 from commands.release_watch import READINGS, TRAFFIC_FAILED
-from commands.table import build_table, observation_handlers, timer_handlers
+from commands.table import build_table, inbound_handlers, observation_handlers, timer_handlers
 from playbooks.effects import Measure
 from storage import migrate
 from storage.engine import make_engine, normalise_url, redact_url
@@ -140,6 +141,8 @@ class Application:
             releases=config.releases.catalog,
             incidents=config.incidents,
             observation_handlers=observation_handlers(),
+            inbound_handlers=inbound_handlers(),
+            home_platform=_home_platform(adapters),
         )
         self.metrics = Metrics(
             outbox_depth=lambda: _outbox_depth(engine),
@@ -220,6 +223,8 @@ class Application:
                 return pipeline.run_timer(invocation, runtime=self.runtime, now=now)
             case Observation():
                 return pipeline.run_observation(invocation, runtime=self.runtime, now=now)
+            case Inbound():
+                return pipeline.run_inbound(invocation, runtime=self.runtime, now=now)
 
     async def fire_timer(self, key: str) -> Outcome:
         return await self.dispatch(TimerFired(key))
@@ -286,6 +291,13 @@ class Application:
             return migrate.is_current(self.engine)
         except SQLAlchemyError:
             return False
+
+
+def _home_platform(adapters: Mapping[str, Adapter]) -> str:
+    """Where a bare channel name like "#incidents" is, for news nobody typed a command
+    for (alerts): the first chat platform running, else the console."""
+    chat = [name for name in adapters if name != "console"]
+    return chat[0] if chat else "console"
 
 
 def _outbox_depth(engine: Engine) -> dict[str, int]:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from bot.config_alerts import AlertsFile
 from bot.config_incidents import SeverityFile
 from bot.config_releases import (
     PlanFile,
@@ -30,7 +31,7 @@ from playbooks.people import Directory, Person, Role
 from playbooks.release_plan import ReleaseCatalog, Service
 
 DEFAULTS = Path(__file__).with_name("defaults")
-FILES = ("people.yaml", "roles.yaml", "services.yaml", "severity.yaml")
+FILES = ("people.yaml", "roles.yaml", "services.yaml", "severity.yaml", "alerts.yaml")
 HANDLE = r"^[a-z0-9][a-z0-9._-]{0,63}$"
 M = TypeVar("M", bound=BaseModel)
 
@@ -114,13 +115,14 @@ def load(config_dir: Path | None) -> Config:
         directory = _directory(people, roles, sources, problems)
     releases = _releases(config_dir, sources["services.yaml"], problems)
     severity = _parse(sources["severity.yaml"], SeverityFile, problems)
-    if problems or directory is None or releases is None or severity is None:
+    alerts = _parse(sources["alerts.yaml"], AlertsFile, problems)
+    if problems or directory is None or releases is None or severity is None or alerts is None:
         raise ConfigError(problems)
     return Config(
         directory=directory,
         sources=sources,
         releases=releases,
-        incidents=severity.to_settings(),
+        incidents=replace(severity.to_settings(), alerts=alerts.to_settings()),
     )
 
 

@@ -1,12 +1,14 @@
-"""The HTTP server: health, readiness and metrics (platform webhooks mount here too)."""
+"""The HTTP server: health, readiness, metrics and the inbound hooks (platform webhooks
+mount here too)."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
+from bot import hooks
 from bot.app import Application
 
-APP_KEY = web.AppKey("shipwatch", Application)
+APP_KEY = hooks.APP_KEY
 
 
 def make_web_app(app: Application) -> web.Application:
@@ -17,6 +19,7 @@ def make_web_app(app: Application) -> web.Application:
             web.get("/healthz", _healthz),
             web.get("/readyz", _readyz),
             web.get("/metrics", _metrics),
+            *hooks.routes(),
         ]
     )
     return web_app

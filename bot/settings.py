@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///var/shipwatch.db"
@@ -26,6 +26,11 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = Field(default=8, ge=1, le=100)
     outbox_backoff_seconds: float = Field(default=2.0, gt=0)
     outbox_backoff_cap_seconds: float = Field(default=600.0, gt=0)
+    # Inbound hooks: each route is closed until its token is set.
+    alertmanager_token: SecretStr | None = None
+    incident_hook_token: SecretStr | None = None
+    api_token: SecretStr | None = None  # reading documents over HTTP (postmortems)
+    hook_max_bytes: int = Field(default=1024 * 1024, ge=1024)
 
     @field_validator("timezone")
     @classmethod

@@ -48,6 +48,7 @@ class SystemContext:
     releases: ReleaseCatalog = field(default_factory=ReleaseCatalog)
     incidents: IncidentSettings = field(default_factory=default_settings)
     effects: list[Effect] = field(default_factory=list)
+    home_platform: str = "console"
 
 
 TimerContext = SystemContext

@@ -14,13 +14,24 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Protocol
 
 from playbooks.errors import UsageError
-from playbooks.messages import t
+from playbooks.messages import Text, t
 
 MAX_DURATION = timedelta(days=3650)
 _QUOTES = {'"': '"', "'": "'", "“": "”", "‘": "’", "「": "」"}
 _DURATION_PART = re.compile(r"(\d+)([smhdw])")
 _DURATION = re.compile(r"(?:\d+[smhdw])+")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def free_text(value: str | None, *, limit: int, needed: Text | None, usage: str) -> str:
+    """Words a person wrote (a title, a reason, a note): trimmed, at most ``limit``
+    characters, and present when ``needed`` says what is missing."""
+    text = (value or "").strip()
+    if needed is not None and not text:
+        raise UsageError(needed, usage=usage)
+    if len(text) > limit:
+        raise UsageError(t("grammar.text_too_long", length=len(text), limit=limit))
+    return text
 
 
 @dataclass(frozen=True, slots=True)

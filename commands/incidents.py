@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import Engine
 
 from commands.context import CommandContext, SystemContext
 from commands.effects import without_echo
-from commands.grammar import SEVERITIES, Choice, Integer, Mention, PersonRef, SeverityLevel, Word
+from commands.grammar import (
+    SEVERITIES,
+    Choice,
+    Integer,
+    Mention,
+    PersonRef,
+    SeverityLevel,
+    Word,
+    free_text,
+)
 from commands.incident_rows import save, timeline_of, to_view
 from commands.registry import Arg, Flag, Handler, ParsedCommand, verb_of
 from commands.releases import service_named
@@ -17,8 +29,10 @@ from playbooks.errors import NotFound, UsageError
 from playbooks.incidents import Incident, Move, Result
 from playbooks.messages import Button, ButtonStyle, Message, raw, t
 from playbooks.people import Role
+from playbooks.release_plan import Service
 from storage.models import IncidentRow, Timer
 from storage.repositories import incidents as repo
+from storage.unit_of_work import unit_of_work
 
 MAX_TITLE = 200
 MAX_TEXT = 2000
@@ -33,14 +47,8 @@ def _load(ctx: CommandContext | SystemContext, incident_id: int) -> tuple[Incide
 
 
 def _text(value: str | None, *, limit: int, cmd: ParsedCommand, what: str) -> str:
-    text = (value or "").strip()
-    if not text:
-        raise UsageError(
-            t("incident.text_needed", what=t(f"incident.what.{what}")), usage=cmd.spec.usage()
-        )
-    if len(text) > limit:
-        raise UsageError(t("incident.text_too_long", limit=limit))
-    return text
+    needed = t("incident.text_needed", what=t(f"incident.what.{what}"))
+    return free_text(value, limit=limit, needed=needed, usage=cmd.spec.usage())
 
 
 def _finish(ctx: CommandContext, row: IncidentRow, result: Result, detail: str) -> Message:
@@ -55,39 +63,61 @@ def _finish(ctx: CommandContext, row: IncidentRow, result: Result, detail: str) 
 def open_(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     title = _text(cmd.args["title"], limit=MAX_TITLE, cmd=cmd, what="title")
     severity: str = cmd.flags["sev"] or "P2"
-    service_name: str | None = cmd.flags["service"]
-    channel = ctx.conversation
-    if service_name is not None:
-        service = service_named(ctx, service_name)
-        service_name = service.name
-        if service.incident_channel:
-            channel = Conversation.parse(
-                service.incident_channel, default_platform=ctx.conversation.platform
-            )
-    policy = ctx.incidents.policy
+    service: Service | None = None
+    if cmd.flags["service"] is not None:
+        service = service_named(ctx, cmd.flags["service"])
+    row, result = create(
+        ctx,
+        title=title,
+        severity=severity,
+        service=service.name if service else None,
+        channel=ctx.conversation,
+        opened_by=ctx.actor.handle,
+        platform=ctx.conversation.platform,
+    )
+    return _finish(ctx, row, result, f"open {severity} {title}")
+
+
+def create(
+    ctx: CommandContext | SystemContext,
+    *,
+    title: str,
+    severity: str,
+    service: str | None,
+    channel: Conversation,
+    opened_by: str,
+    platform: str,
+    commander: str | None = None,
+) -> tuple[IncidentRow, Result]:
+    """A new incident row under the policy in force, opened: its clocks armed and its
+    news posted to the service's incident channel (else ``channel``) and, for P0/P1,
+    to the tech channel. Bare channel names are on ``platform``."""
+    known = ctx.releases.services.get(service) if service else None
+    if known is not None and known.incident_channel:
+        channel = Conversation.parse(known.incident_channel, default_platform=platform)
     row = repo.add(
         ctx.session,
         IncidentRow(
             title=title,
             severity=severity,
             state=lifecycle.IncidentState.OPEN.value,
-            service=service_name,
+            service=service,
             channel=f"{channel.platform}:{channel.channel}",
-            policy=policy.to_json(),
+            policy=ctx.incidents.policy.to_json(),
             opened_at=ctx.now,
-            opened_by=ctx.actor.handle,
-            commander=ctx.actor.handle,
+            opened_by=opened_by,
+            commander=commander or opened_by,
         ),
     )
-    tech = ctx.incidents.tech_channel
     result = lifecycle.open_incident(
-        to_view(row),
-        now=ctx.now,
-        tech_channel=Conversation.parse(tech, default_platform=ctx.conversation.platform)
-        if tech
-        else None,
+        to_view(row), now=ctx.now, tech_channel=tech_channel(ctx, platform)
     )
-    return _finish(ctx, row, result, f"open {severity} {title}")
+    return row, result
+
+
+def tech_channel(ctx: CommandContext | SystemContext, platform: str) -> Conversation | None:
+    tech = ctx.incidents.tech_channel
+    return Conversation.parse(tech, default_platform=platform) if tech else None
 
 
 def _move(the_move: Move, *, note_flag: bool = False) -> Handler:
@@ -106,7 +136,12 @@ def severity(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     reason = _text(cmd.flags["reason"], limit=MAX_TEXT, cmd=cmd, what="reason")
     row, incident = _load(ctx, cmd.args["id"])
     result = lifecycle.change_severity(
-        incident, cmd.args["severity"], actor=ctx.actor.handle, now=ctx.now, reason=reason
+        incident,
+        cmd.args["severity"],
+        actor=ctx.actor.handle,
+        now=ctx.now,
+        reason=reason,
+        tech_channel=tech_channel(ctx, incident.channel.platform),
     )
     return _finish(ctx, row, result, f"severity {incident.severity} → {cmd.args['severity']}")
 
@@ -338,3 +373,13 @@ SPECS = (
     _spec("timeline", timeline, args=(_ID,), role=None, changes_state=False),
     _spec("postmortem", postmortem, args=(_ID,), role=None, changes_state=False),
 )
+
+
+def postmortem_document(engine: Engine, *, incident_id: int, now: datetime) -> str | None:
+    """The postmortem draft as Markdown (for ``GET /incidents/ID/postmortem.md``), or None
+    when there is no such incident."""
+    with unit_of_work(engine) as session:
+        row = repo.get(session, incident_id=incident_id)
+        if row is None:
+            return None
+        return views.postmortem(to_view(row), timeline_of(session, row), now=now)

@@ -1,4 +1,5 @@
-"""The ways in: a person's command, a button press, a timer firing."""
+"""The ways in: a person's command, a button press, a timer firing, something observed,
+a call from another system."""
 
 from __future__ import annotations
 
@@ -45,7 +46,19 @@ class Observation:
     payload: Mapping[str, Any]
 
 
-Invocation = CommandInvocation | ButtonPress | TimerFired | Observation
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """A call from another system (Alertmanager, a generic incident hook), already read
+    and checked by its HTTP route. ``event_id`` goes into the idempotency ledger under
+    ``source``, so a delivery repeated changes nothing."""
+
+    source: str
+    kind: str
+    payload: Any
+    event_id: str | None = None
+
+
+Invocation = CommandInvocation | ButtonPress | TimerFired | Observation | Inbound
 
 
 @dataclass(slots=True)
@@ -61,3 +74,4 @@ class Outcome:
     cancelled: list[str] = field(default_factory=list)
     enqueued: int = 0
     measure: list[Measure] = field(default_factory=list)
+    data: Mapping[str, Any] = field(default_factory=dict)  # an Inbound's answer to its caller

@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlmodel import Session
 
 from commands import effects as effect_writer
 from commands.context import CommandContext, SystemContext
-from commands.invocations import ButtonPress, CommandInvocation, Observation, Outcome, TimerFired
+from commands.invocations import (
+    ButtonPress,
+    CommandInvocation,
+    Inbound,
+    Observation,
+    Outcome,
+    TimerFired,
+)
 from commands.registry import CommandTable, ParsedCommand
 from playbooks.effects import Conversation, Effect
 from playbooks.errors import PermissionDenied, ShipwatchError, UsageError
@@ -31,6 +39,25 @@ log = logging.getLogger("shipwatch.pipeline")
 
 TimerHandler = Callable[[SystemContext, Timer], None]
 ObservationHandler = Callable[[SystemContext, Mapping[str, Any]], None]
+InboundHandler = Callable[[SystemContext, Any], Mapping[str, Any]]
+
+
+class RecentIds:
+    """Event ids known to be in the ledger, newest kept: a repeated delivery is answered
+    without a database read. Only ever a shortcut: the ledger stays the truth."""
+
+    def __init__(self, size: int = 50_000) -> None:
+        self._ids: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._size = size
+
+    def __contains__(self, key: tuple[str, str]) -> bool:
+        return key in self._ids
+
+    def add(self, key: tuple[str, str]) -> None:
+        self._ids[key] = None
+        self._ids.move_to_end(key)
+        if len(self._ids) > self._size:
+            self._ids.popitem(last=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +76,9 @@ class Runtime:
     releases: ReleaseCatalog = field(default_factory=ReleaseCatalog)
     incidents: IncidentSettings = field(default_factory=default_settings)
     observation_handlers: Mapping[str, ObservationHandler] = field(default_factory=dict)
+    inbound_handlers: Mapping[str, InboundHandler] = field(default_factory=dict)
+    home_platform: str = "console"  # where "#incidents" is when config names no platform
+    recent: RecentIds = field(default_factory=RecentIds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,14 +276,8 @@ def run_timer(fired: TimerFired, *, runtime: Runtime, now: datetime) -> Outcome:
             if late:
                 claimed.fired_late = True
                 session.add(claimed)
-            ctx = SystemContext(
-                session=session,
-                now=now,
-                directory=runtime.directory,
-                late_by=late_by if late else None,
-                releases=runtime.releases,
-                incidents=runtime.incidents,
-            )
+            ctx = _system_context(session, runtime, now)
+            ctx.late_by = late_by if late else None
             handler(ctx, claimed)
             applied = _write_effects(session, ctx.effects, runtime=runtime, now=now)
     except DBAPIError:
@@ -287,13 +311,7 @@ def run_observation(obs: Observation, *, runtime: Runtime, now: datetime) -> Out
         return Outcome(status="error", command=name)
     try:
         with unit_of_work(runtime.engine) as session:
-            ctx = SystemContext(
-                session=session,
-                now=now,
-                directory=runtime.directory,
-                releases=runtime.releases,
-                incidents=runtime.incidents,
-            )
+            ctx = _system_context(session, runtime, now)
             handler(ctx, obs.payload)
             applied = _write_effects(session, ctx.effects, runtime=runtime, now=now)
     except Exception:
@@ -306,6 +324,81 @@ def run_observation(obs: Observation, *, runtime: Runtime, now: datetime) -> Out
         cancelled=applied.cancelled,
         enqueued=applied.enqueued,
         measure=applied.measure,
+    )
+
+
+def run_inbound(inv: Inbound, *, runtime: Runtime, now: datetime) -> Outcome:
+    """A call from another system: ledger → handler → effects → audit, one transaction.
+
+    A repeat of a delivery already handled changes nothing. A handler that loses a race
+    with a twin (two deliveries creating the same row) runs once more and finds the row.
+    """
+    name = f"hook:{inv.kind}"
+    handler = runtime.inbound_handlers[inv.kind]
+    seen_key = (inv.source, inv.event_id) if inv.event_id else None
+    if seen_key is not None and _seen(runtime, seen_key):
+        return Outcome(status="duplicate", command=name, data={"status": "duplicate"})
+    for attempt in (1, 2):
+        try:
+            with unit_of_work(runtime.engine) as session:
+                if seen_key is not None:
+                    ledger.remember(session, source=seen_key[0], event_id=seen_key[1], now=now)
+                ctx = _system_context(session, runtime, now)
+                data = handler(ctx, inv.payload)
+                applied = _write_effects(session, ctx.effects, runtime=runtime, now=now)
+                audit.record(
+                    session,
+                    at=now,
+                    actor=inv.source,
+                    platform="http",
+                    conversation="-",
+                    command=name,
+                    text=str(data.get("summary", "")),
+                    outcome="ok",
+                    detail=" ".join(f"{k}={v}" for k, v in data.items() if k != "summary"),
+                )
+        except (IntegrityError, OperationalError):
+            if seen_key is not None and _seen(runtime, seen_key):
+                return Outcome(status="duplicate", command=name, data={"status": "duplicate"})
+            if attempt == 2:
+                log.exception("inbound call failed twice", extra={"kind": inv.kind})
+                return Outcome(status="error", command=name)
+            continue
+        except Exception:
+            log.exception("inbound call failed", extra={"kind": inv.kind})
+            return Outcome(status="error", command=name)
+        break
+    if seen_key is not None:
+        runtime.recent.add(seen_key)
+    return Outcome(
+        status="ok",
+        command=name,
+        armed=applied.armed,
+        cancelled=applied.cancelled,
+        enqueued=applied.enqueued,
+        measure=applied.measure,
+        data={"status": "ok", **{k: v for k, v in data.items() if k != "summary"}},
+    )
+
+
+def _seen(runtime: Runtime, key: tuple[str, str]) -> bool:
+    if key in runtime.recent:
+        return True
+    with unit_of_work(runtime.engine) as session:
+        seen = ledger.seen(session, source=key[0], event_id=key[1])
+    if seen:
+        runtime.recent.add(key)
+    return seen
+
+
+def _system_context(session: Session, runtime: Runtime, now: datetime) -> SystemContext:
+    return SystemContext(
+        session=session,
+        now=now,
+        directory=runtime.directory,
+        releases=runtime.releases,
+        incidents=runtime.incidents,
+        home_platform=runtime.home_platform,
     )
 
 

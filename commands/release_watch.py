@@ -16,6 +16,7 @@ from playbooks.effects import Post
 from playbooks.errors import ShipwatchError
 from playbooks.guards import Reading
 from playbooks.messages import Message, Severity, t
+from playbooks.people import BOT
 from playbooks.releases import ReleaseState, Result
 from storage.models import ReleaseRow, Timer
 from storage.repositories import audit
@@ -101,7 +102,7 @@ def traffic_failed(ctx: SystemContext, payload: Mapping[str, Any]) -> None:
         try:
             result = machine.pause(
                 to_view(row),
-                actor=machine.BOT,
+                actor=BOT,
                 now=ctx.now,
                 reason=f"traffic change failed: {reason}",
             )

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from commands.context import CommandContext
 from commands.effects import without_echo
 from commands.freezes import freezes_for
-from commands.grammar import Word
+from commands.grammar import Word, free_text
 from commands.registry import Arg, Flag, ParsedCommand, verb_of
 from commands.release_rows import entry_of, save, to_view
 from playbooks import release_views as views
@@ -44,14 +44,8 @@ def _active(ctx: CommandContext, service: Service) -> tuple[ReleaseRow, Release]
 
 
 def _reason(value: str | None, *, required: bool, cmd: ParsedCommand) -> str:
-    text = (value or "").strip()
-    if required and not text:
-        raise UsageError(
-            t("release.reason_needed", command=f"/{cmd.spec.name}"), usage=cmd.spec.usage()
-        )
-    if len(text) > MAX_REASON:
-        raise UsageError(t("release.reason_too_long", limit=MAX_REASON))
-    return text
+    needed = t("release.reason_needed", command=f"/{cmd.spec.name}") if required else None
+    return free_text(value, limit=MAX_REASON, needed=needed, usage=cmd.spec.usage())
 
 
 def _finish(ctx: CommandContext, row: ReleaseRow, result: Result, detail: str) -> Message:

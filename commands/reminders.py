@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from commands.context import CommandContext, TimerContext
-from commands.grammar import Integer, When, Word
+from commands.grammar import Integer, When, Word, free_text
 from commands.registry import Arg, CommandSpec, ParsedCommand
 from playbooks import reminders as rules
 from playbooks.effects import Conversation
-from playbooks.errors import NotFound, UsageError
+from playbooks.errors import NotFound
 from playbooks.messages import Message, MessageField, raw, t
 from playbooks.people import Role
 from storage.models import Reminder, Timer
@@ -33,11 +33,9 @@ def _view(row: Reminder) -> rules.ReminderView:
 
 def remind(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     when: timedelta | datetime = cmd.args["when"]
-    text = str(cmd.args["text"]).strip()
-    if not text:
-        raise UsageError(t("reminder.empty"), usage=cmd.spec.usage())
-    if len(text) > MAX_TEXT:
-        raise UsageError(t("reminder.text_too_long", limit=MAX_TEXT))
+    text = free_text(
+        cmd.args["text"], limit=MAX_TEXT, needed=t("reminder.empty"), usage=cmd.spec.usage()
+    )
     due_at = ctx.now + when if isinstance(when, timedelta) else when
     rules.validate_due(due_at=due_at, now=ctx.now)
     row = repo.add(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from commands import admin, general, incidents, release_watch, releases, reminders
-from commands.pipeline import ObservationHandler, TimerHandler
+from commands import admin, alert_intake, general, incidents, release_watch, releases, reminders
+from commands.pipeline import InboundHandler, ObservationHandler, TimerHandler
 from commands.registry import CommandTable
 
 
@@ -25,3 +25,7 @@ def timer_handlers() -> Mapping[str, TimerHandler]:
 
 def observation_handlers() -> Mapping[str, ObservationHandler]:
     return {**release_watch.OBSERVATION_HANDLERS}
+
+
+def inbound_handlers() -> Mapping[str, InboundHandler]:
+    return {**alert_intake.INBOUND_HANDLERS}

@@ -9,6 +9,7 @@ from datetime import time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from playbooks.alerts import AlertSettings
 from playbooks.business_time import Deadline, WorkingHours
 
 
@@ -103,11 +104,13 @@ class SeverityPolicy:
 
 @dataclass(frozen=True, slots=True)
 class IncidentSettings:
-    """The severity policy in force and where P0/P1 news goes at once."""
+    """The severity policy in force, where P0/P1 news goes at once, and how alerts from
+    monitoring become incidents."""
 
     policy: SeverityPolicy
     tech_channel: str | None = "#tech"
     policies: Mapping[str, SeverityPolicy] = field(default_factory=dict)
+    alerts: AlertSettings = field(default_factory=AlertSettings)
 
 
 def default_settings() -> IncidentSettings:

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from playbooks.incidents import Incident, TimelineEntry, buttons, checklist_steps
 from playbooks.messages import Message, MessageField, Severity, Text, raw, t
+from playbooks.people import BOT
 
 
 def _clock(due: datetime | None, done: datetime | None, breached: bool, now: datetime) -> Text:
@@ -26,7 +27,10 @@ def show(i: Incident, *, now: datetime) -> Message:
         MessageField(t("incident.field.state"), t(f"incident.state.{i.state}")),
         MessageField(t("incident.field.severity"), raw(i.severity)),
         MessageField(t("incident.field.service"), raw(i.service or "-")),
-        MessageField(t("incident.field.commander"), raw(f"@{i.commander}")),
+        MessageField(
+            t("incident.field.commander"),
+            t("incident.no_commander") if i.commander == BOT else raw(f"@{i.commander}"),
+        ),
         MessageField(
             t("incident.field.respond", deadline=rule.respond.describe()),
             _clock(i.respond_due, i.acked_at, i.respond_breached, now),
@@ -103,7 +107,7 @@ def postmortem(i: Incident, entries: Sequence[TimelineEntry], *, now: datetime) 
         f"- Service: {i.service or '-'}",
         f"- State: {i.state.value}",
         f"- Opened: {_iso(i.opened_at)} by @{i.opened_by}",
-        f"- Commander: @{i.commander}",
+        f"- Commander: {'(nobody took command)' if i.commander == BOT else '@' + i.commander}",
         "",
         "## Impact",
         "",

@@ -17,6 +17,7 @@ from playbooks.effects import ArmTimer, CancelTimer, Conversation, DirectMessage
 from playbooks.errors import InvalidTransition
 from playbooks.incident_policy import SeverityPolicy
 from playbooks.messages import Button, ButtonStyle, Message, Severity, Text, t
+from playbooks.people import BOT
 
 KIND_RESPOND = "incident.respond_due"
 KIND_RESOLVE_WARN = "incident.resolve_warn"
@@ -211,15 +212,25 @@ def open_incident(i: Incident, *, now: datetime, tech_channel: Conversation | No
         resolve=i.resolve_due,
     )
     result.effects.append(_post(i, text, severity=_loudness(i)))
-    rule = i.policy.rule(i.severity)
-    if (
-        tech_channel is not None
-        and rule.notify_management is not None
-        and tech_channel != i.channel
-    ):
+    if _tells_tech(i, i.severity) and tech_channel is not None and tech_channel != i.channel:
         result.effects.append(Post(tech_channel, Message.of(text, severity=_loudness(i))))
     result.reply = Message(blocks=(text,), buttons=buttons(i), severity=_loudness(i))
     return result
+
+
+def _tells_tech(i: Incident, severity: str) -> bool:
+    """Severities whose plan reaches management (P0/P1) are news for the tech channel."""
+    return i.policy.rule(severity).notify_management is not None
+
+
+def _lead(i: Incident) -> str:
+    """Whom reminders address: the commander, or everyone while nobody has taken command."""
+    return "here" if i.commander == BOT else i.commander
+
+
+def _direct(i: Incident, message: Message) -> list[Effect]:
+    """A word to the commander, when a person has taken command."""
+    return [] if i.commander == BOT else [DirectMessage(i.commander, message)]
 
 
 def _loudness(i: Incident) -> Severity:
@@ -240,6 +251,8 @@ def move(i: Incident, the_move: Move, *, actor: str, now: datetime, note: str = 
     after = replace(i, state=target)
     if the_move in (Move.ACK, Move.MITIGATE, Move.RESOLVE) and i.acked_at is None:
         after = replace(after, acked_at=now)  # the first person to act answered the page
+    if the_move is Move.ACK and i.commander == BOT and actor != BOT:
+        after = replace(after, commander=actor)  # an alert's incident: who acks, leads
     if target is S.RESOLVED:
         after = replace(after, resolved_at=now)
     if the_move is Move.REOPEN:  # fresh clocks from the moment it came back
@@ -275,9 +288,16 @@ def move(i: Incident, the_move: Move, *, actor: str, now: datetime, note: str = 
 
 
 def change_severity(
-    i: Incident, severity: str, *, actor: str, now: datetime, reason: str
+    i: Incident,
+    severity: str,
+    *,
+    actor: str,
+    now: datetime,
+    reason: str,
+    tech_channel: Conversation | None = None,
 ) -> Result:
-    """A new severity re-times the SLA clocks from when the incident opened."""
+    """A new severity re-times the SLA clocks from when the incident opened; raised to
+    a severity the tech channel hears of (P0/P1), it is told at once."""
     if not i.unresolved:
         raise InvalidTransition(
             t("incident.not_open_for_severity", id=i.id, state=t(f"incident.state.{i.state}"))
@@ -301,6 +321,13 @@ def change_severity(
         resolve=after.resolve_due,
     )
     result.effects.append(_post(after, text, severity=_loudness(after)))
+    if (
+        tech_channel is not None
+        and tech_channel != i.channel
+        and _tells_tech(i, severity)
+        and not _tells_tech(i, i.severity)
+    ):
+        result.effects.append(Post(tech_channel, Message.of(text, severity=_loudness(after))))
     result.reply = Message.of(text)
     return result
 
@@ -379,8 +406,8 @@ def respond_due(i: Incident, *, now: datetime) -> Result:
     message = Message(blocks=(text,), severity=Severity.DANGER, buttons=buttons(i))
     return Result(
         after,
-        effects=[Post(i.channel, message), DirectMessage(i.commander, message)],
-        timeline=[TimelineEntry(now, "shipwatch", "sla", "respond deadline missed")],
+        effects=[Post(i.channel, message), *_direct(i, message)],
+        timeline=[TimelineEntry(now, BOT, "sla", "respond deadline missed")],
     )
 
 
@@ -398,11 +425,8 @@ def resolve_due(i: Incident, *, now: datetime) -> Result:
     text = t("incident.resolve_breached", id=i.id, severity=i.severity, due=i.resolve_due)
     return Result(
         after,
-        effects=[
-            _post(after, text, severity=Severity.DANGER),
-            DirectMessage(i.commander, Message.of(text)),
-        ],
-        timeline=[TimelineEntry(now, "shipwatch", "sla", "resolve deadline missed")],
+        effects=[_post(after, text, severity=Severity.DANGER), *_direct(i, Message.of(text))],
+        timeline=[TimelineEntry(now, BOT, "sla", "resolve deadline missed")],
     )
 
 
@@ -411,7 +435,7 @@ def update_due(i: Incident, *, now: datetime) -> Result:
     rule = i.policy.rule(i.severity)
     if not i.unresolved or rule.update_every is None:
         return Result(i)
-    text = t("incident.update_reminder", id=i.id, commander=i.commander, every=rule.update_every)
+    text = t("incident.update_reminder", id=i.id, commander=_lead(i), every=rule.update_every)
     return Result(
         i,
         effects=[_post(i, text), _arm(i, "update", KIND_UPDATE, now + rule.update_every)],
@@ -425,14 +449,14 @@ def checklist_due(i: Incident, item: str, *, now: datetime) -> Result:
         "incident.checklist_reminder",
         id=i.id,
         item=t(f"incident.checklist.{item}"),
-        commander=i.commander,
+        commander=_lead(i),
     )
     message = Message(
         blocks=(text,),
         severity=Severity.WARNING,
         buttons=(Button(t("incident.button.done"), f"/incident done {i.id} {item}"),),
     )
-    return Result(i, effects=[Post(i.channel, message), DirectMessage(i.commander, message)])
+    return Result(i, effects=[Post(i.channel, message), *_direct(i, message)])
 
 
 # ---------------------------------------------------------------- triage

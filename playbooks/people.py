@@ -6,6 +6,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+BOT = "shipwatch"  # the actor of automatic moves, and the commander nobody has taken over
+
 
 class Role(StrEnum):
     ADMIN = "admin"

@@ -11,9 +11,9 @@ from playbooks import guards as rules
 from playbooks.effects import Effect, GuardQuery, Measure, Post
 from playbooks.guards import Reading
 from playbooks.messages import Message, Severity, Text, t
+from playbooks.people import BOT
 from playbooks.release_plan import GuardAction
 from playbooks.releases import (
-    BOT,
     Release,
     ReleaseState,
     Result,

@@ -29,11 +29,11 @@ from playbooks.effects import (
 from playbooks.errors import InvalidTransition, ShipwatchError
 from playbooks.guards import GuardState
 from playbooks.messages import Button, ButtonStyle, Message, Severity, Text, t
+from playbooks.people import BOT
 from playbooks.release_plan import Evidence, Plan, TrafficKind
 
 TICK_KIND = "release.tick"
 SOAK_KIND = "release.soak"
-BOT = "shipwatch"  # the actor of automatic moves
 
 
 class ReleaseState(StrEnum):

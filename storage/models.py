@@ -222,3 +222,22 @@ class IncidentEvent(SQLModel, table=True):
     actor: str = Field(max_length=200)
     kind: str = Field(max_length=20)
     text: str = Field(default="", sa_column=Column(Text, nullable=False))
+
+
+class AlertGroup(SQLModel, table=True):
+    """An alert group from monitoring (Alertmanager's groupKey, a hook's key) and the
+    incident it feeds now."""
+
+    __tablename__ = "alert_groups"
+    __table_args__ = (Index("ix_alert_groups_service", "service", "joined_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_hash: str = Field(max_length=64, unique=True)  # sha256 of source and key
+    source: str = Field(max_length=40)
+    group_key: str = Field(sa_column=Column(Text, nullable=False))
+    service: str | None = Field(default=None, max_length=100)
+    incident_id: int = Field(foreign_key="incidents.id", index=True)
+    status: str = Field(max_length=20)  # firing | resolved
+    joined_at: datetime = _utc()  # when it (last) joined its incident
+    last_seen: datetime = _utc()
+    firing: int = 0  # alerts firing at the last notification

@@ -56,6 +56,7 @@ def test_shipped_defaults_load() -> None:
         "roles.yaml": DEFAULTS / "roles.yaml",
         "services.yaml": DEFAULTS / "services.yaml",
         "severity.yaml": DEFAULTS / "severity.yaml",
+        "alerts.yaml": DEFAULTS / "alerts.yaml",
     }
     assert config.incidents.policy.name == "launch-plan"
     assert set(config.incidents.policies) == {"launch-plan", "pilot-run", "operations"}
@@ -125,6 +126,7 @@ def test_a_file_in_the_config_dir_replaces_the_shipped_one_whole(tmp_path: Path)
         "roles.yaml": tmp_path / "roles.yaml",
         "services.yaml": DEFAULTS / "services.yaml",
         "severity.yaml": DEFAULTS / "severity.yaml",
+        "alerts.yaml": DEFAULTS / "alerts.yaml",
     }
     bob, alice = config.directory.get("bob"), config.directory.get("alice")
     assert bob is not None

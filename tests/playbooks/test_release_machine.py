@@ -20,6 +20,7 @@ from playbooks.effects import (
 )
 from playbooks.errors import InvalidTransition
 from playbooks.guards import Reading
+from playbooks.people import BOT
 from playbooks.release_plan import Guard, GuardAction, Plan, Stage, TrafficKind, plan_problems
 from playbooks.releases import ACTIVE, TRANSITIONS, Move, Refused, Release, ReleaseState
 
@@ -183,7 +184,7 @@ def test_a_sustained_breach_rolls_back_pages_the_owner_and_stops_watching() -> N
     ]
     assert any(isinstance(e, DirectMessage) and e.person == "alice" for e in result.effects)
     assert CancelTimer(machine.tick_key(7)) in result.effects
-    assert result.history[0].actor == machine.BOT
+    assert result.history[0].actor == BOT
     assert watch.tick(result.release, now=T0 + 11 * M) == []
 
 
@@ -234,7 +235,7 @@ def test_auto_promote_moves_on_when_the_soak_is_clean() -> None:
     plan = replace(PLAN, auto_promote=True)
     result = feed(started(plan), GOOD, start=T0, until=T0 + 30 * M)
     assert result.release.stage == 1
-    assert result.history[-1].actor == machine.BOT
+    assert result.history[-1].actor == BOT
 
 
 def test_manual_traffic_waits_for_applied_before_the_soak_counts() -> None:

@@ -1,0 +1,157 @@
+"""Inbound HTTP from other systems: Alertmanager and the generic incident hook, and the
+postmortem document. Each route checks its bearer token first, reads at most
+``SHIPWATCH_HOOK_MAX_BYTES``, and answers bad input with one sentence in the caller's
+language (``Accept-Language``), having stored nothing."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+from pydantic import SecretStr
+
+from bot.alert_payloads import ALERTMANAGER, HOOK, BadPayload, from_alertmanager, from_generic
+from bot.app import Application
+from commands.alert_intake import KIND
+from commands.incidents import postmortem_document
+from commands.invocations import Inbound
+from playbooks.alerts import Notification
+from playbooks.messages import Text, t
+
+APP_KEY = web.AppKey("shipwatch", Application)
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+def routes() -> list[web.RouteDef]:
+    return [
+        web.post("/hooks/alertmanager", _alertmanager),
+        web.post("/hooks/incident", _incident),
+        web.get(r"/incidents/{id:\d{1,12}}/postmortem.md", _postmortem),
+    ]
+
+
+async def _alertmanager(request: web.Request) -> web.Response:
+    app = request.app[APP_KEY]
+    return await _ingest(
+        request,
+        token=app.settings.alertmanager_token,
+        setting="SHIPWATCH_ALERTMANAGER_TOKEN",
+        source=ALERTMANAGER,
+        read=from_alertmanager,
+    )
+
+
+async def _incident(request: web.Request) -> web.Response:
+    app = request.app[APP_KEY]
+    return await _ingest(
+        request,
+        token=app.settings.incident_hook_token,
+        setting="SHIPWATCH_INCIDENT_HOOK_TOKEN",
+        source=HOOK,
+        read=from_generic,
+    )
+
+
+async def _ingest(
+    request: web.Request,
+    *,
+    token: SecretStr | None,
+    setting: str,
+    source: str,
+    read: Callable[[Any], Notification],
+) -> web.Response:
+    app = request.app[APP_KEY]
+    refusal = _authorize(request, token, setting)
+    if refusal is not None:
+        return refusal
+    limit = app.settings.hook_max_bytes
+    body = await _body(request, limit)
+    if body is None:
+        return _error(request, 413, t("hook.too_large", limit=limit))
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        where = getattr(error, "lineno", None)
+        text = (
+            t("hook.bad_json", line=where, column=getattr(error, "colno", 0))
+            if where
+            else t("hook.not_utf8")
+        )
+        return _error(request, 400, text)
+    try:
+        notification = read(data)
+    except BadPayload as error:
+        return _error(request, 400, error.text)
+    event_id = request.headers.get(IDEMPOTENCY_HEADER, "").strip()[:200] or None
+    outcome = await app.dispatch(
+        Inbound(
+            source=source,
+            kind=KIND,
+            payload=notification,
+            event_id=event_id or notification.event_id(),
+        )
+    )
+    if outcome.status in ("ok", "duplicate"):
+        return web.json_response(dict(outcome.data))
+    # Nothing was stored: a 5xx makes Alertmanager deliver again later.
+    return _error(request, 500, t("hook.failed"))
+
+
+async def _postmortem(request: web.Request) -> web.Response:
+    app = request.app[APP_KEY]
+    refusal = _authorize(request, app.settings.api_token, "SHIPWATCH_API_TOKEN")
+    if refusal is not None:
+        return refusal
+    incident_id = int(request.match_info["id"])
+    document = postmortem_document(app.engine, incident_id=incident_id, now=app.clock.now())
+    if document is None:
+        return _error(request, 404, t("incident.unknown", id=incident_id))
+    return web.Response(
+        text=document,
+        content_type="text/markdown",
+        headers={"Content-Disposition": f'inline; filename="incident-{incident_id}.md"'},
+    )
+
+
+def _authorize(request: web.Request, token: SecretStr | None, setting: str) -> web.Response | None:
+    if token is None or not token.get_secret_value():
+        return _error(request, 503, t("hook.closed", setting=setting))
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    expected = token.get_secret_value().encode()
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected):
+        response = _error(request, 401, t("hook.bad_token"))
+        response.headers["WWW-Authenticate"] = 'Bearer realm="shipwatch"'
+        return response
+    return None
+
+
+async def _body(request: web.Request, limit: int) -> bytes | None:
+    """The request body, or None when it is larger than ``limit`` (read no further)."""
+    if request.content_length is not None and request.content_length > limit:
+        return None
+    body = bytearray()
+    async for chunk in request.content.iter_chunked(64 * 1024):
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
+
+
+def _error(request: web.Request, status: int, text: Text) -> web.Response:
+    app = request.app[APP_KEY]
+    locale = _locale(request.headers.get("Accept-Language", ""), app.settings.locale)
+    return web.json_response({"error": app.translator(locale)(text)}, status=status)
+
+
+def _locale(accept: str, default: str) -> str:
+    """The first of en/zh the caller names in Accept-Language, else the default."""
+    for part in accept.split(","):
+        tag = part.split(";")[0].strip().lower()
+        if tag.startswith("zh"):
+            return "zh"
+        if tag.startswith("en"):
+            return "en"
+    return default

@@ -1,0 +1,154 @@
+"""Alerts from monitoring: a notification opens, joins, updates or resolves an incident.
+
+The HTTP routes read and check the request; this handler decides in one transaction,
+with the group's row and its incident locked, and the pipeline writes the effects, the
+ledger entry and the audit row with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from commands.context import SystemContext
+from commands.incident_rows import save, to_view
+from commands.incidents import create, tech_channel
+from playbooks import alerts
+from playbooks import incidents as lifecycle
+from playbooks.alerts import Action, Notification
+from playbooks.effects import Conversation, Post
+from playbooks.incidents import Incident, Result, TimelineEntry
+from playbooks.messages import Message, t
+from playbooks.people import BOT
+from storage.models import AlertGroup, IncidentRow
+from storage.repositories import alert_groups as groups
+from storage.repositories import incidents as repo
+
+KIND = "alert"
+
+
+def on_notification(ctx: SystemContext, n: Notification) -> Mapping[str, Any]:
+    settings = ctx.incidents.alerts
+    group = groups.get(ctx.session, group_hash=n.group_hash(), for_update=True)
+    group_row = (
+        repo.get(ctx.session, incident_id=group.incident_id, for_update=True) if group else None
+    )
+    service = settings.service_of(n)
+    storm_row: IncidentRow | None = None
+    if n.status == alerts.FIRING and service and not (group_row and _unresolved(group_row)):
+        storm_id = groups.storm_incident(
+            ctx.session, service=service, since=alerts.storm_since(settings, ctx.now)
+        )
+        if storm_id is not None:
+            storm_row = repo.get(ctx.session, incident_id=storm_id, for_update=True)
+    decision = alerts.decide(
+        n,
+        group_incident=to_view(group_row) if group_row else None,
+        group_firing=group is not None and group.status == alerts.FIRING,
+        storm=to_view(storm_row) if storm_row else None,
+    )
+    line = alerts.describe(n)
+    if decision.action is Action.IGNORE:
+        return {"action": decision.action.value, "summary": line}
+    if decision.action is Action.OPEN:
+        row, result = create(
+            ctx,
+            title=alerts.title_of(n),
+            severity=settings.severity_of(n),
+            service=service,
+            channel=Conversation.parse(settings.channel, default_platform=ctx.home_platform),
+            opened_by=n.source,
+            platform=ctx.home_platform,
+            commander=BOT,
+        )
+        result.timeline.append(TimelineEntry(ctx.now, n.source, "alert", line))
+    else:
+        assert decision.incident is not None
+        row = next(r for r in (group_row, storm_row) if r and r.id == decision.incident.id)
+        result = _onto(ctx, to_view(row), n, decision.action, line, group)
+    save(ctx.session, row, result)
+    ctx.effects += result.effects
+    assert row.id is not None
+    _record_group(ctx, n, group, row.id, service, decision.action)
+    return {"action": decision.action.value, "incident": row.id, "summary": line}
+
+
+def _unresolved(row: IncidentRow) -> bool:
+    return row.state in lifecycle.UNRESOLVED
+
+
+def _onto(
+    ctx: SystemContext,
+    incident: Incident,
+    n: Notification,
+    action: Action,
+    line: str,
+    group: AlertGroup | None,
+) -> Result:
+    """What a notification does to an incident that exists already."""
+    settings = ctx.incidents.alerts
+    result = Result(incident, timeline=[TimelineEntry(ctx.now, n.source, "alert", line)])
+    if action is Action.RESOLVE:
+        others = [
+            g
+            for g in groups.of_incident(ctx.session, incident_id=incident.id)
+            if g.status == alerts.FIRING and (group is None or g.id != group.id)
+        ]
+        if not incident.unresolved:
+            return result
+        if not others and settings.resolve_when_resolved:
+            resolved = lifecycle.move(
+                incident, lifecycle.Move.RESOLVE, actor=n.source, now=ctx.now, note=line
+            )
+            resolved.timeline[:0] = result.timeline
+            return resolved
+        text = t("alert.group_resolved", id=incident.id, alerts=line, firing=len(others))
+        result.effects.append(Post(incident.channel, Message.of(text)))
+        return result
+    severity = ctx.incidents.alerts.severity_of(n)
+    if alerts.more_severe(severity, incident.severity):
+        raised = lifecycle.change_severity(
+            incident,
+            severity,
+            actor=n.source,
+            now=ctx.now,
+            reason=line,
+            tech_channel=tech_channel(ctx, incident.channel.platform),
+        )
+        raised.timeline[:0] = result.timeline
+        result = raised
+    if action is Action.JOIN:
+        text = t("alert.group_joined", id=incident.id, title=incident.title, alerts=line)
+        result.effects.append(Post(incident.channel, Message.of(text)))
+    return result
+
+
+def _record_group(
+    ctx: SystemContext,
+    n: Notification,
+    group: AlertGroup | None,
+    incident_id: int,
+    service: str | None,
+    action: Action,
+) -> None:
+    if group is None:
+        group = AlertGroup(
+            group_hash=n.group_hash(),
+            source=n.source,
+            group_key=n.group_key,
+            service=service,
+            incident_id=incident_id,
+            status=n.status,
+            joined_at=ctx.now,
+            last_seen=ctx.now,
+        )
+    if action in (Action.OPEN, Action.JOIN):
+        group.incident_id, group.joined_at = incident_id, ctx.now
+    group.status = n.status
+    group.service = service
+    group.last_seen = ctx.now
+    group.firing = n.firing
+    groups.save(ctx.session, group)
+
+
+INBOUND_HANDLERS = {KIND: on_notification}
