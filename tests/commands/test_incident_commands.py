@@ -89,9 +89,7 @@ async def test_the_whole_life_is_in_the_timeline_and_the_audit_log(
     ]
     assert row(h).state == "closed"
     with unit_of_work(h.app.engine) as session:
-        audited = session.exec(
-            select(AuditEntry.command).where(AuditEntry.outcome == "ok")
-        ).all()
+        audited = session.exec(select(AuditEntry.command).where(AuditEntry.outcome == "ok")).all()
     assert len(audited) == 8
     postmortem = h.reply_text(await h.say("/incident postmortem 1"))
     assert "rolled back the config" in postmortem
