@@ -27,7 +27,7 @@ from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.timers import TimerService
 from bot.traffic.router import TrafficRouter
-from commands import pipeline
+from commands import oncall, pipeline
 from commands.invocations import (
     ButtonPress,
     CommandInvocation,
@@ -142,6 +142,7 @@ class Application:
             incidents=config.incidents,
             observation_handlers=observation_handlers(),
             inbound_handlers=inbound_handlers(),
+            teams=config.teams,
             home_platform=_home_platform(adapters),
         )
         self.metrics = Metrics(
@@ -233,6 +234,7 @@ class Application:
         return Translator(locale, self.settings.tz)
 
     async def start(self) -> None:
+        oncall.sync_rotations(self.engine, dict(self.config.teams), now=self.clock.now())
         for adapter in self.adapters.values():
             await adapter.start()
         await self.timers.start()

@@ -26,12 +26,21 @@ from bot.config_releases import (
     check_plan,
     plan_files,
 )
+from bot.config_teams import TeamsFile, people_named
 from playbooks.incident_policy import IncidentSettings, default_settings
 from playbooks.people import Directory, Person, Role
 from playbooks.release_plan import ReleaseCatalog, Service
+from playbooks.teams import Team
 
 DEFAULTS = Path(__file__).with_name("defaults")
-FILES = ("people.yaml", "roles.yaml", "services.yaml", "severity.yaml", "alerts.yaml")
+FILES = (
+    "people.yaml",
+    "roles.yaml",
+    "services.yaml",
+    "severity.yaml",
+    "alerts.yaml",
+    "teams.yaml",
+)
 HANDLE = r"^[a-z0-9][a-z0-9._-]{0,63}$"
 M = TypeVar("M", bound=BaseModel)
 
@@ -100,6 +109,7 @@ class Config:
     sources: Mapping[str, Path]
     releases: ReleaseConfig = field(default_factory=lambda: ReleaseConfig(ReleaseCatalog(), {}))
     incidents: IncidentSettings = field(default_factory=default_settings)
+    teams: Mapping[str, Team] = field(default_factory=dict)
 
 
 def load(config_dir: Path | None) -> Config:
@@ -116,14 +126,49 @@ def load(config_dir: Path | None) -> Config:
     releases = _releases(config_dir, sources["services.yaml"], problems)
     severity = _parse(sources["severity.yaml"], SeverityFile, problems)
     alerts = _parse(sources["alerts.yaml"], AlertsFile, problems)
-    if problems or directory is None or releases is None or severity is None or alerts is None:
+    teams = _parse(sources["teams.yaml"], TeamsFile, problems)
+    if teams is not None and _example_teams_for_other_people(sources):
+        teams = TeamsFile()  # the shipped example team names the shipped example people
+    if directory is not None and teams is not None:
+        _check_team_people(teams, directory, sources["teams.yaml"], problems)
+    if (
+        problems
+        or directory is None
+        or releases is None
+        or severity is None
+        or alerts is None
+        or teams is None
+    ):
         raise ConfigError(problems)
     return Config(
         directory=directory,
         sources=sources,
         releases=releases,
         incidents=replace(severity.to_settings(), alerts=alerts.to_settings()),
+        teams={name: entry.to_team(name) for name, entry in teams.teams.items()},
     )
+
+
+def _example_teams_for_other_people(sources: Mapping[str, Path]) -> bool:
+    return sources["teams.yaml"].parent == DEFAULTS and sources["people.yaml"].parent != DEFAULTS
+
+
+def _check_team_people(
+    teams: TeamsFile, directory: Directory, path: Path, problems: list[ConfigProblem]
+) -> None:
+    lines = _line_map(path.read_text("utf-8"))
+    for name, entry in teams.teams.items():
+        for where, handle in people_named(entry):
+            if directory.get(handle) is None:
+                loc = ("teams", name, *where)
+                problems.append(
+                    ConfigProblem(
+                        str(path),
+                        _nearest_line(lines, loc),
+                        _field(loc),
+                        f"{handle!r} is not in people.yaml",
+                    )
+                )
 
 
 def _releases(

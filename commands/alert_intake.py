@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from commands import paging
 from commands.context import SystemContext
 from commands.incident_rows import save, to_view
 from commands.incidents import create, tech_channel
@@ -101,6 +102,7 @@ def _onto(
                 incident, lifecycle.Move.RESOLVE, actor=n.source, now=ctx.now, note=line
             )
             resolved.timeline[:0] = result.timeline
+            paging.stop_for_incident(ctx, incident.id, actor=n.source)
             return resolved
         text = t("alert.group_resolved", id=incident.id, alerts=line, firing=len(others))
         result.effects.append(Post(incident.channel, Message.of(text)))

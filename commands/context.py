@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 
@@ -12,6 +13,7 @@ from playbooks.effects import Conversation, Effect
 from playbooks.incident_policy import IncidentSettings, default_settings
 from playbooks.people import Directory, Person
 from playbooks.release_plan import ReleaseCatalog
+from playbooks.teams import Team
 
 
 @dataclass(slots=True)
@@ -32,6 +34,7 @@ class CommandContext:
     tz: tzinfo
     releases: ReleaseCatalog = field(default_factory=ReleaseCatalog)
     incidents: IncidentSettings = field(default_factory=default_settings)
+    teams: Mapping[str, Team] = field(default_factory=dict)
     effects: list[Effect] = field(default_factory=list)
     audit_detail: str = ""
 
@@ -47,6 +50,7 @@ class SystemContext:
     late_by: timedelta | None = None
     releases: ReleaseCatalog = field(default_factory=ReleaseCatalog)
     incidents: IncidentSettings = field(default_factory=default_settings)
+    teams: Mapping[str, Team] = field(default_factory=dict)
     effects: list[Effect] = field(default_factory=list)
     home_platform: str = "console"
 

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
+from commands import paging
 from commands.context import CommandContext, SystemContext
 from commands.effects import without_echo
 from commands.grammar import (
@@ -112,6 +113,7 @@ def create(
     result = lifecycle.open_incident(
         to_view(row), now=ctx.now, tech_channel=tech_channel(ctx, platform)
     )
+    paging.page_for_incident(ctx, row)
     return row, result
 
 
@@ -127,6 +129,10 @@ def _move(the_move: Move, *, note_flag: bool = False) -> Handler:
         result = lifecycle.move(
             incident, the_move, actor=ctx.actor.handle, now=ctx.now, note=note[:MAX_TEXT]
         )
+        if not result.incident.unresolved:
+            paging.stop_for_incident(ctx, incident.id, actor=ctx.actor.handle)
+        elif the_move is Move.ACK:
+            paging.ack_for_incident(ctx, incident.id, actor=ctx.actor.handle)
         return _finish(ctx, row, result, the_move.value)
 
     return handler
@@ -300,8 +306,14 @@ def _timer_handlers() -> dict[str, Callable[[SystemContext, Timer], None]]:
 
         return handler
 
+    def respond_due(ctx: SystemContext, timer: Timer) -> None:
+        with_now(lifecycle.respond_due)(ctx, timer)
+        row = repo.get(ctx.session, incident_id=int(timer.payload["incident_id"]))
+        if row is not None and row.state == lifecycle.IncidentState.OPEN.value:
+            paging.page_for_breach(ctx, row)
+
     return {
-        lifecycle.KIND_RESPOND: with_now(lifecycle.respond_due),
+        lifecycle.KIND_RESPOND: respond_due,
         lifecycle.KIND_RESOLVE_WARN: with_now(lifecycle.resolve_warning),
         lifecycle.KIND_RESOLVE: with_now(lifecycle.resolve_due),
         lifecycle.KIND_UPDATE: with_now(lifecycle.update_due),

@@ -31,6 +31,7 @@ from playbooks.incident_policy import IncidentSettings, default_settings
 from playbooks.messages import Message, Severity, Text, t
 from playbooks.people import Directory, Person, guest
 from playbooks.release_plan import ReleaseCatalog
+from playbooks.teams import Team
 from storage.models import Timer
 from storage.repositories import actions, audit, channels, ledger, timers
 from storage.unit_of_work import unit_of_work
@@ -77,6 +78,7 @@ class Runtime:
     incidents: IncidentSettings = field(default_factory=default_settings)
     observation_handlers: Mapping[str, ObservationHandler] = field(default_factory=dict)
     inbound_handlers: Mapping[str, InboundHandler] = field(default_factory=dict)
+    teams: Mapping[str, Team] = field(default_factory=dict)
     home_platform: str = "console"  # where "#incidents" is when config names no platform
     recent: RecentIds = field(default_factory=RecentIds)
 
@@ -115,6 +117,7 @@ def run_command(inv: CommandInvocation, *, runtime: Runtime, now: datetime) -> O
                 tz=runtime.tz,
                 releases=runtime.releases,
                 incidents=runtime.incidents,
+                teams=runtime.teams,
             )
             reply = spec.handler(ctx, command)
             applied = _write_effects(session, ctx.effects, runtime=runtime, now=now)
@@ -398,6 +401,7 @@ def _system_context(session: Session, runtime: Runtime, now: datetime) -> System
         directory=runtime.directory,
         releases=runtime.releases,
         incidents=runtime.incidents,
+        teams=runtime.teams,
         home_platform=runtime.home_platform,
     )
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from commands import paging
 from commands.context import SystemContext
 from commands.freezes import freezes_for
 from commands.release_rows import save, to_view
@@ -45,6 +46,22 @@ def _save(ctx: SystemContext, row: ReleaseRow, result: Result) -> None:
             text=f"{row.service} {row.version}",
             outcome="ok",
             detail=entry.reason,
+        )
+        if entry.move is machine.Move.ROLLBACK and entry.actor == BOT:
+            _page_team(ctx, row, entry.reason)
+
+
+def _page_team(ctx: SystemContext, row: ReleaseRow, reason: str) -> None:
+    """Shipwatch rolled a release back by itself: the service's on-call hears of it."""
+    service = ctx.releases.services.get(row.service)
+    team = ctx.teams.get(service.team) if service and service.team else None
+    if team is not None:
+        paging.start(
+            ctx,
+            title=f"{row.service} {row.version} rolled back automatically: {reason}"[:200],
+            team=team,
+            policy=team.policy,
+            created_by=BOT,
         )
 
 

@@ -4,14 +4,32 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from commands import admin, alert_intake, general, incidents, release_watch, releases, reminders
+from commands import (
+    admin,
+    alert_intake,
+    general,
+    incidents,
+    oncall,
+    paging,
+    release_watch,
+    releases,
+    reminders,
+)
 from commands.pipeline import InboundHandler, ObservationHandler, TimerHandler
 from commands.registry import CommandTable
 
 
 def build_table() -> CommandTable:
     return CommandTable(
-        (*general.SPECS, *reminders.SPECS, *releases.SPECS, *incidents.SPECS, *admin.SPECS)
+        (
+            *general.SPECS,
+            *reminders.SPECS,
+            *releases.SPECS,
+            *incidents.SPECS,
+            *oncall.SPECS,
+            *paging.SPECS,
+            *admin.SPECS,
+        )
     )
 
 
@@ -20,6 +38,7 @@ def timer_handlers() -> Mapping[str, TimerHandler]:
         **reminders.TIMER_HANDLERS,
         **release_watch.TIMER_HANDLERS,
         **incidents.TIMER_HANDLERS,
+        **paging.TIMER_HANDLERS,
     }
 
 

@@ -241,3 +241,70 @@ class AlertGroup(SQLModel, table=True):
     joined_at: datetime = _utc()  # when it (last) joined its incident
     last_seen: datetime = _utc()
     firing: int = 0  # alerts firing at the last notification
+
+
+class RotationVersion(SQLModel, table=True):
+    """A team layer's rotation as configured from ``since`` on: an edit is a new version,
+    so shifts before it keep the rotation they were worked under."""
+
+    __tablename__ = "rotation_versions"
+    __table_args__ = (Index("ix_rotation_versions_layer", "team", "layer", "since"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team: str = Field(max_length=100)
+    layer: str = Field(max_length=40)
+    spec: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    since: datetime = _utc()
+
+
+class OncallChange(SQLModel, table=True):
+    """An override (``person`` takes ``layer``, or every layer) or a swap (``person`` and
+    ``other`` trade places) for [starts_at, ends_at)."""
+
+    __tablename__ = "oncall_changes"
+    __table_args__ = (Index("ix_oncall_changes_team", "team", "ends_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team: str = Field(max_length=100)
+    kind: str = Field(max_length=20)  # override | swap
+    layer: str | None = Field(default=None, max_length=40)
+    person: str = Field(max_length=200)
+    other: str | None = Field(default=None, max_length=200)
+    starts_at: datetime = _utc()
+    ends_at: datetime = _utc()
+    created_by: str = Field(max_length=200)
+    created_at: datetime = _utc()
+
+
+class PageRow(SQLModel, table=True):
+    """A page: who is being reached for what, through which policy (its snapshot), how far."""
+
+    __tablename__ = "pages"
+    __table_args__ = (Index("ix_pages_state", "state", "team"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    state: str = Field(max_length=20)
+    team: str | None = Field(default=None, max_length=100)
+    severity: str | None = Field(default=None, max_length=2)
+    incident_id: int | None = Field(default=None, foreign_key="incidents.id", index=True)
+    policy: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    position: int = 0
+    paged: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _utc()
+    created_by: str = Field(max_length=200)
+    acked_by: str | None = Field(default=None, max_length=200)
+    acked_at: datetime | None = _utc(default=None, nullable=True)
+
+
+class PageEvent(SQLModel, table=True):
+    __tablename__ = "page_events"
+    __table_args__ = (Index("ix_page_events_page", "page_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    page_id: int = Field(foreign_key="pages.id")
+    at: datetime = _utc()
+    kind: str = Field(max_length=20)
+    person: str = Field(default="", max_length=200)
+    text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    late: bool = False

@@ -57,6 +57,7 @@ def test_shipped_defaults_load() -> None:
         "services.yaml": DEFAULTS / "services.yaml",
         "severity.yaml": DEFAULTS / "severity.yaml",
         "alerts.yaml": DEFAULTS / "alerts.yaml",
+        "teams.yaml": DEFAULTS / "teams.yaml",
     }
     assert config.incidents.policy.name == "launch-plan"
     assert set(config.incidents.policies) == {"launch-plan", "pilot-run", "operations"}
@@ -127,6 +128,7 @@ def test_a_file_in_the_config_dir_replaces_the_shipped_one_whole(tmp_path: Path)
         "services.yaml": DEFAULTS / "services.yaml",
         "severity.yaml": DEFAULTS / "severity.yaml",
         "alerts.yaml": DEFAULTS / "alerts.yaml",
+        "teams.yaml": DEFAULTS / "teams.yaml",
     }
     bob, alice = config.directory.get("bob"), config.directory.get("alice")
     assert bob is not None

@@ -1,0 +1,241 @@
+"""Pages and their escalation. Pure: ``now`` is a parameter, and who holds a layer is
+asked of a ``Resolver`` the caller builds from the schedule.
+
+A page walks its policy's steps (snapshotted when it starts), notifying each step's
+target and waiting before the next, around the chain ``repeat`` more times, until
+someone acknowledges. Each step is a durable timer; a step that finds nobody to notify
+says so in the team channel and goes straight on, so a page never falls into the void.
+
+    open ──ack──► acknowledged ──resolve──► resolved
+      └──────────────resolve──────────────────┘
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from playbooks.effects import ArmTimer, CancelTimer, Conversation, DirectMessage, Effect, Post
+from playbooks.errors import InvalidTransition
+from playbooks.messages import Button, ButtonStyle, Message, Severity, t
+
+KIND_STEP = "page.step"
+DEFAULT_WAIT = timedelta(minutes=5)
+
+
+class Target(StrEnum):
+    LAYER = "layer"  # whoever holds the layer (primary, secondary) when the step runs
+    PERSON = "person"
+    MANAGER = "manager"  # the team's manager
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    target: Target
+    value: str = ""  # the layer or the person's handle
+    wait: timedelta = DEFAULT_WAIT  # before the next step
+
+    def describe(self) -> str:
+        return {
+            Target.LAYER: self.value,
+            Target.PERSON: f"@{self.value}",
+            Target.MANAGER: "manager",
+        }[self.target]
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    steps: tuple[Step, ...]
+    repeat: int = 0  # times the whole chain runs again after its last step
+
+    @property
+    def length(self) -> int:
+        return len(self.steps) * (self.repeat + 1)
+
+    def step(self, position: int) -> Step:
+        return self.steps[position % len(self.steps)]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "repeat": self.repeat,
+            "steps": [
+                {"target": s.target.value, "value": s.value, "wait": s.wait.total_seconds()}
+                for s in self.steps
+            ],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Policy:
+        return cls(
+            steps=tuple(
+                Step(Target(s["target"]), s["value"], timedelta(seconds=s["wait"]))
+                for s in data["steps"]
+            ),
+            repeat=int(data["repeat"]),
+        )
+
+
+def direct_policy(handle: str) -> Policy:
+    """``/page @carol``: carol, again every 5 minutes, three times in all."""
+    return Policy((Step(Target.PERSON, handle),), repeat=2)
+
+
+class PageState(StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    id: int
+    title: str
+    state: PageState
+    policy: Policy
+    created_at: datetime
+    created_by: str
+    team: str | None = None
+    severity: str | None = None
+    incident_id: int | None = None
+    position: int = 0  # the next step to run, counted over all passes
+    paged: tuple[str, ...] = ()  # everyone notified so far, in order
+    acked_by: str | None = None
+    acked_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    at: datetime
+    kind: str  # notify | nobody | ack | escalate | exhausted | resolve
+    person: str = ""
+    text: str = ""
+    late: bool = False
+
+
+@dataclass(slots=True)
+class Result:
+    page: Page
+    effects: list[Effect] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    reply: Message | None = None
+
+
+Resolver = Callable[[Step], str | None]  # who a step reaches now, if anyone
+
+
+def key(page_id: int) -> str:
+    return f"page:{page_id}:step"
+
+
+def _header(p: Page) -> tuple[str, str]:
+    return (f"{p.severity} " if p.severity else "", p.team or "-")
+
+
+def page_message(p: Page) -> Message:
+    severity, team = _header(p)
+    return Message(
+        blocks=(
+            t(
+                "page.notify",
+                id=p.id,
+                severity=severity,
+                team=team,
+                title=p.title,
+                actor=p.created_by,
+            ),
+        ),
+        severity=Severity.DANGER,
+        buttons=(
+            Button(t("page.button.ack"), f"/ack {p.id}", ButtonStyle.PRIMARY),
+            Button(t("page.button.escalate"), f"/escalate {p.id}"),
+        ),
+    )
+
+
+def run_steps(
+    p: Page,
+    *,
+    now: datetime,
+    resolve: Resolver,
+    channel: Conversation | None,
+    late: bool = False,
+) -> Result:
+    """Run the step at ``position``; one that reaches nobody is said in the team channel
+    and the next runs at once. Arms the step after, or says the chain is exhausted."""
+    result = Result(p)
+    if p.state is not PageState.OPEN:
+        return result
+    while p.position < p.policy.length:
+        step = p.policy.step(p.position)
+        person = resolve(step)
+        p = replace(p, position=p.position + 1)
+        if person is None:
+            result.events.append(Event(now, "nobody", text=step.describe(), late=late))
+            if channel is not None:
+                text = t("page.nobody", id=p.id, target=step.describe(), team=p.team or "-")
+                result.effects.append(Post(channel, Message.of(text, severity=Severity.WARNING)))
+            continue
+        p = replace(p, paged=p.paged if person in p.paged else (*p.paged, person))
+        result.events.append(Event(now, "notify", person, step.describe(), late=late))
+        result.effects.append(DirectMessage(person, page_message(p)))
+        # The next step after this one's wait (after the last: the news that nobody answered).
+        result.effects.append(ArmTimer(key(p.id), KIND_STEP, now + step.wait, {"page_id": p.id}))
+        result.page = p
+        return result
+    result.page = p
+    result.events.append(Event(now, "exhausted", late=late))
+    if channel is not None:
+        text = t("page.exhausted", id=p.id, title=p.title, paged=_people(p.paged))
+        result.effects.append(Post(channel, Message.of(text, severity=Severity.DANGER)))
+    return result
+
+
+def _people(handles: Sequence[str]) -> str:
+    return ", ".join(f"@{h}" for h in handles) or "-"
+
+
+def acknowledge(p: Page, *, actor: str, now: datetime, channel: Conversation | None) -> Result:
+    """The first ack stops the escalation and tells everyone paged who took it; later acks
+    are recorded and answered, not refused."""
+    if p.state is PageState.RESOLVED:
+        raise InvalidTransition(t("page.already_resolved", id=p.id))
+    if p.state is PageState.ACKNOWLEDGED:
+        return Result(
+            p,
+            events=[Event(now, "ack", actor, "again")],
+            reply=Message.of(t("page.already_acked", id=p.id, actor=p.acked_by, at=p.acked_at)),
+        )
+    after = replace(p, state=PageState.ACKNOWLEDGED, acked_by=actor, acked_at=now)
+    text = t("page.acked", id=p.id, title=p.title, actor=actor)
+    result = Result(after, events=[Event(now, "ack", actor)], reply=Message.of(text))
+    result.effects.append(CancelTimer(key(p.id)))
+    for person in p.paged:
+        if person != actor:
+            result.effects.append(DirectMessage(person, Message.of(text)))
+    if channel is not None:
+        result.effects.append(Post(channel, Message.of(text, severity=Severity.SUCCESS)))
+    return result
+
+
+def escalate(
+    p: Page, *, actor: str, now: datetime, resolve: Resolver, channel: Conversation | None
+) -> Result:
+    """Skip the wait: the next step runs now."""
+    if p.state is not PageState.OPEN:
+        raise InvalidTransition(t("page.not_open", id=p.id, state=t(f"page.state.{p.state}")))
+    if p.position >= p.policy.length:
+        raise InvalidTransition(t("page.nothing_left", id=p.id))
+    result = run_steps(p, now=now, resolve=resolve, channel=channel)
+    result.events.insert(0, Event(now, "escalate", actor))
+    result.reply = Message.of(t("page.escalated", id=p.id, actor=actor))
+    return result
+
+
+def resolve_page(p: Page, *, actor: str, now: datetime) -> Result:
+    if p.state is PageState.RESOLVED:
+        return Result(p)
+    after = replace(p, state=PageState.RESOLVED)
+    return Result(after, effects=[CancelTimer(key(p.id))], events=[Event(now, "resolve", actor)])

@@ -1,0 +1,47 @@
+"""Pages and what happened to them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlmodel import Session, col, select
+
+from storage.models import PageEvent, PageRow
+
+
+def add(session: Session, row: PageRow) -> PageRow:
+    session.add(row)
+    session.flush()
+    return row
+
+
+def get(session: Session, *, page_id: int, for_update: bool = False) -> PageRow | None:
+    query = select(PageRow).where(PageRow.id == page_id)
+    if for_update:
+        query = query.with_for_update()
+    return session.exec(query).first()
+
+
+def for_incident(session: Session, *, incident_id: int) -> Sequence[PageRow]:
+    query = select(PageRow).where(PageRow.incident_id == incident_id).with_for_update()
+    return session.exec(query.order_by(col(PageRow.id))).all()
+
+
+def search(
+    session: Session, *, open_only: bool = False, team: str | None = None, limit: int = 20
+) -> Sequence[PageRow]:
+    query = select(PageRow)
+    if open_only:
+        query = query.where(col(PageRow.state).in_(("open", "acknowledged")))
+    if team is not None:
+        query = query.where(PageRow.team == team)
+    return session.exec(query.order_by(col(PageRow.id).desc()).limit(limit)).all()
+
+
+def add_event(session: Session, event: PageEvent) -> None:
+    session.add(event)
+
+
+def events(session: Session, *, page_id: int) -> Sequence[PageEvent]:
+    query = select(PageEvent).where(PageEvent.page_id == page_id).order_by(col(PageEvent.id))
+    return session.exec(query).all()
