@@ -131,6 +131,10 @@ def load(config_dir: Path | None) -> Config:
         teams = TeamsFile()  # the shipped example team names the shipped example people
     if directory is not None and teams is not None:
         _check_team_people(teams, directory, sources["teams.yaml"], problems)
+    if teams is not None:
+        _check_team_steps(teams, sources["teams.yaml"], problems)
+    if teams is not None and releases is not None and sources["services.yaml"].parent != DEFAULTS:
+        _check_service_teams(releases, teams, sources["services.yaml"], problems)
     if (
         problems
         or directory is None
@@ -151,6 +155,43 @@ def load(config_dir: Path | None) -> Config:
 
 def _example_teams_for_other_people(sources: Mapping[str, Path]) -> bool:
     return sources["teams.yaml"].parent == DEFAULTS and sources["people.yaml"].parent != DEFAULTS
+
+
+def _check_team_steps(teams: TeamsFile, path: Path, problems: list[ConfigProblem]) -> None:
+    """A step that can never reach anyone is a typo, not a policy."""
+    lines = _line_map(path.read_text("utf-8"))
+    for name, entry in teams.teams.items():
+        for index, step in enumerate(entry.escalation.steps):
+            problem = None
+            if step.notify == "manager" and not entry.manager:
+                problem = "notifies the manager, but the team names no manager"
+            elif step.notify in ("primary", "secondary") and step.notify not in entry.layers:
+                problem = f"notifies {step.notify}, but the team has no {step.notify} layer"
+            if problem:
+                loc = ("teams", name, "escalation", "steps", index, "notify")
+                problems.append(
+                    ConfigProblem(str(path), _nearest_line(lines, loc), _field(loc), problem)
+                )
+
+
+def _check_service_teams(
+    releases: ReleaseConfig, teams: TeamsFile, path: Path, problems: list[ConfigProblem]
+) -> None:
+    if not teams.teams:
+        return  # no teams at all: nobody is paged, by choice
+    lines = _line_map(path.read_text("utf-8"))
+    for name, service in releases.catalog.services.items():
+        if service.team and service.team not in teams.teams:
+            loc = ("services", name, "team")
+            known = ", ".join(sorted(teams.teams))
+            problems.append(
+                ConfigProblem(
+                    str(path),
+                    _nearest_line(lines, loc),
+                    _field(loc),
+                    f"there is no team {service.team!r} in teams.yaml; teams: {known}",
+                )
+            )
 
 
 def _check_team_people(

@@ -73,14 +73,12 @@ async def _ingest(
         return _error(request, 413, t("hook.too_large", limit=limit))
     try:
         data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        where = getattr(error, "lineno", None)
-        text = (
-            t("hook.bad_json", line=where, column=getattr(error, "colno", 0))
-            if where
-            else t("hook.not_utf8")
-        )
-        return _error(request, 400, text)
+    except UnicodeDecodeError:
+        return _error(request, 400, t("hook.not_utf8"))
+    except json.JSONDecodeError as error:
+        return _error(request, 400, t("hook.bad_json", line=error.lineno, column=error.colno))
+    except (ValueError, RecursionError):  # a 5,000-digit number, arrays nested 20,000 deep
+        return _error(request, 400, t("hook.json_unreadable"))
     try:
         notification = read(data)
     except BadPayload as error:

@@ -69,6 +69,8 @@ def on_notification(ctx: SystemContext, n: Notification) -> Mapping[str, Any]:
         result = _onto(ctx, to_view(row), n, decision.action, line, group)
     save(ctx.session, row, result)
     ctx.effects += result.effects
+    if decision.action in (Action.JOIN, Action.UPDATE):
+        paging.page_if_none(ctx, row)  # its severity may have risen to one that pages
     assert row.id is not None
     _record_group(ctx, n, group, row.id, service, decision.action)
     return {"action": decision.action.value, "incident": row.id, "summary": line}

@@ -129,11 +129,16 @@ def _move(the_move: Move, *, note_flag: bool = False) -> Handler:
         result = lifecycle.move(
             incident, the_move, actor=ctx.actor.handle, now=ctx.now, note=note[:MAX_TEXT]
         )
-        if not result.incident.unresolved:
+        after = result.incident
+        if not after.unresolved:
             paging.stop_for_incident(ctx, incident.id, actor=ctx.actor.handle)
-        elif the_move is Move.ACK:
+        elif incident.state is lifecycle.IncidentState.OPEN and after.state is not incident.state:
+            # Acknowledged or mitigated: someone is on it, the escalation can stop.
             paging.ack_for_incident(ctx, incident.id, actor=ctx.actor.handle)
-        return _finish(ctx, row, result, the_move.value)
+        reply = _finish(ctx, row, result, the_move.value)
+        if the_move is Move.REOPEN:
+            paging.page_if_none(ctx, row)
+        return reply
 
     return handler
 
@@ -149,7 +154,9 @@ def severity(ctx: CommandContext, cmd: ParsedCommand) -> Message:
         reason=reason,
         tech_channel=tech_channel(ctx, incident.channel.platform),
     )
-    return _finish(ctx, row, result, f"severity {incident.severity} → {cmd.args['severity']}")
+    reply = _finish(ctx, row, result, f"severity {incident.severity} → {cmd.args['severity']}")
+    paging.page_if_none(ctx, row)  # raised to a severity that pages: page now
+    return reply
 
 
 def assign(ctx: CommandContext, cmd: ParsedCommand) -> Message:
@@ -310,7 +317,7 @@ def _timer_handlers() -> dict[str, Callable[[SystemContext, Timer], None]]:
         with_now(lifecycle.respond_due)(ctx, timer)
         row = repo.get(ctx.session, incident_id=int(timer.payload["incident_id"]))
         if row is not None and row.state == lifecycle.IncidentState.OPEN.value:
-            paging.page_for_breach(ctx, row)
+            paging.page_if_none(ctx, row)
 
     return {
         lifecycle.KIND_RESPOND: respond_due,

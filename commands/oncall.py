@@ -89,7 +89,9 @@ def sync_rotations(engine: Engine, teams: dict[str, Team] | None, *, now: dateti
                 mine = [row for row in stored if row.layer == layer]
                 if mine and mine[-1].spec == rotation.to_json():
                     continue
-                since = now if mine else min(rotation.start, now)
+                # The first version counts from its own start; an edit from now, or from
+                # its start if later, so the old rotation runs until the new one begins.
+                since = max(now, rotation.start) if mine else min(rotation.start, now)
                 repo.add_version(
                     session,
                     RotationVersion(

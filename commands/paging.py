@@ -140,10 +140,13 @@ def page_for_incident(ctx: Context, incident: IncidentRow) -> PageRow | None:
     return _page_team(ctx, incident, team)
 
 
-def page_for_breach(ctx: Context, incident: IncidentRow) -> PageRow | None:
-    """Nobody answered in time: the team's escalation takes over (when its rule for the
-    severity pages at this hour), unless a page for the incident is under way already."""
-    if incident.id is None or repo.for_incident(ctx.session, incident_id=incident.id):
+def page_if_none(ctx: Context, incident: IncidentRow) -> PageRow | None:
+    """Page for the incident as its team's rule says, unless a page for it is under way
+    already (a missed respond deadline, a raised severity, a reopening)."""
+    if incident.id is None:
+        return None
+    live = (PageState.OPEN.value, PageState.ACKNOWLEDGED.value)
+    if any(p.state in live for p in repo.for_incident(ctx.session, incident_id=incident.id)):
         return None
     return page_for_incident(ctx, incident)
 

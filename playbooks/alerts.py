@@ -25,6 +25,7 @@ SEVERITIES = ("P0", "P1", "P2", "P3")
 FIRING = "firing"
 RESOLVED = "resolved"
 MAX_TITLE = 200
+MAX_SERVICE = 100  # as stored
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +130,7 @@ class AlertSettings:
         for name in self.service_labels:
             value = n.label(name)
             if value:
-                return value
+                return value[:MAX_SERVICE]
         return None
 
 
@@ -186,7 +187,7 @@ def decide(
         return Decision(Action.RESOLVE, group_incident)
     if group_incident is not None and group_incident.unresolved:
         return Decision(Action.UPDATE if group_firing else Action.JOIN, group_incident)
-    if storm is not None:
+    if storm is not None and storm.unresolved:
         return Decision(Action.JOIN, storm)
     return Decision(Action.OPEN)
 

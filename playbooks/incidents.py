@@ -200,8 +200,9 @@ def open_incident(i: Incident, *, now: datetime, tech_channel: Conversation | No
     result = Result(
         i, timeline=[TimelineEntry(now, i.opened_by, "open", f"{i.severity} {i.title}")]
     )
-    result.effects += _sla_timers(i, now=now)
-    result.effects += _communication(i, now=now)
+    # A new incident has no clocks to cancel yet: only arms.
+    result.effects += [e for e in _sla_timers(i, now=now) if not isinstance(e, CancelTimer)]
+    result.effects += [e for e in _communication(i, now=now) if not isinstance(e, CancelTimer)]
     text = t(
         "incident.opened",
         id=i.id,

@@ -187,6 +187,7 @@ def run_steps(
         return result
     result.page = p
     result.events.append(Event(now, "exhausted", late=late))
+    result.effects.append(CancelTimer(key(p.id)))  # an escalation may have run ahead of it
     if channel is not None:
         text = t("page.exhausted", id=p.id, title=p.title, paged=_people(p.paged))
         result.effects.append(Post(channel, Message.of(text, severity=Severity.DANGER)))

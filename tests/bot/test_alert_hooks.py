@@ -353,3 +353,13 @@ async def test_postmortem_document_over_http(client: Client) -> None:
     status, text = await client.get("/incidents/99/postmortem.md")
     assert status == 404
     assert "no incident #99" in text
+
+
+async def test_an_overlong_service_label_and_unreadable_json(client: Client) -> None:
+    long = alert("HighErrorRate", service="s" * 150)
+    assert (await client.alertmanager(notification(long)))[0] == 200
+    assert incidents(client.h)[0].service == "s" * 100
+    deep = b"[" * 20000 + b"]" * 20000
+    status, answer = await client.alertmanager(deep)
+    assert status == 400
+    assert "nests too deep" in answer["error"]

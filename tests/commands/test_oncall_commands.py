@@ -168,3 +168,30 @@ async def test_p3_pages_nobody_and_p2_only_in_working_hours(make_harness: Harnes
     await h.say('/incident open "slow exports" --sev P2 --service web', user="bob")
     with unit_of_work(h.app.engine) as session:
         assert len(session.exec(select(PageRow)).all()) == 1
+
+
+def pages(h: Harness) -> list[tuple[int | None, str, int]]:
+    with unit_of_work(h.app.engine) as session:
+        rows = session.exec(select(PageRow).order_by(col(PageRow.id))).all()
+        return [(p.incident_id, p.state, p.position) for p in rows]
+
+
+async def test_mitigating_an_open_incident_stops_its_page(make_harness: HarnessFactory) -> None:
+    h = await make_harness()
+    await h.say('/incident open "checkout down" --sev P1 --service web', user="bob")
+    await h.say("/incident mitigate 1", user="bob")
+    await h.advance(minutes=30)
+    assert pages(h) == [(1, "acknowledged", 1)]
+    assert dms_to(h, "dave") == []
+
+
+async def test_reopening_and_raising_page_again(make_harness: HarnessFactory) -> None:
+    h = await make_harness()
+    await h.say('/incident open "checkout down" --sev P1 --service web', user="bob")
+    await h.say("/incident resolve 1", user="bob")
+    await h.say("/incident reopen 1", user="bob")
+    assert [state for _, state, _ in pages(h)] == ["resolved", "open"]
+    await h.say('/incident open "typo" --sev P3 --service web', user="bob")
+    assert len(pages(h)) == 2  # P3 pages nobody…
+    await h.say('/incident sev 2 P0 --reason "it is the checkout button"', user="bob")
+    assert pages(h)[-1][:2] == (2, "open")  # …until it is raised to a severity that does

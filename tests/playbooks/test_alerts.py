@@ -120,3 +120,9 @@ def test_where_a_notification_belongs() -> None:
         decide(resolved, group_incident=done, group_firing=True, storm=None).action
         is Action.RESOLVE
     )
+
+
+def test_a_storm_incident_resolved_meanwhile_takes_nothing_in() -> None:
+    n = group(firing("A"))
+    gone = incident(IncidentState.RESOLVED)
+    assert decide(n, group_incident=None, group_firing=False, storm=gone).action is Action.OPEN

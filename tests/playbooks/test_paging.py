@@ -58,7 +58,7 @@ def test_steps_run_in_order_each_after_its_wait_around_the_chain() -> None:
     # After the last wait: nobody answered, said in the team channel, nothing re-armed.
     done = run_steps(p, now=now, resolve=resolve, channel=TEAM)
     assert [e.kind for e in done.events] == ["exhausted"]
-    assert [type(e) for e in done.effects] == [Post]
+    assert [type(e) for e in done.effects] == [CancelTimer, Post]
 
 
 def test_a_step_with_nobody_to_reach_says_so_and_goes_straight_on() -> None:
@@ -101,3 +101,11 @@ def test_escalate_runs_the_next_step_now() -> None:
     assert result.events[0].kind == "escalate"
     with pytest.raises(InvalidTransition):
         escalate(_resolved(), actor="bob", now=T0, resolve=resolve, channel=TEAM)
+
+
+def test_an_escalation_that_runs_out_cancels_the_pending_step() -> None:
+    policy = Policy((Step(Target.LAYER, "primary", 5 * M), Step(Target.MANAGER, "", 5 * M)))
+    p = run_steps(new_page(policy), now=T0, resolve=resolve, channel=TEAM).page
+    nobody = escalate(p, actor="bob", now=T0 + M, resolve=lambda s: None, channel=TEAM)
+    assert CancelTimer("page:1:step") in nobody.effects
+    assert [e.kind for e in nobody.events] == ["escalate", "nobody", "exhausted"]
