@@ -15,7 +15,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 # Each benchmark runs in its own process, so peak RSS and warm caches belong to it alone.
 # name: timeout in seconds
-BENCHMARKS = {"dispatch": 600.0, "timers": 300.0, "startup": 300.0, "guards": 900.0}
+BENCHMARKS = {
+    "dispatch": 600.0,
+    "timers": 300.0,
+    "startup": 300.0,
+    "guards": 900.0,
+    "incidents": 300.0,
+}
 MAX_NOTES = 8
 
 
