@@ -133,8 +133,6 @@ def load(config_dir: Path | None) -> Config:
         _check_team_people(teams, directory, sources["teams.yaml"], problems)
     if teams is not None:
         _check_team_steps(teams, sources["teams.yaml"], problems)
-    if teams is not None and releases is not None and sources["services.yaml"].parent != DEFAULTS:
-        _check_service_teams(releases, teams, sources["services.yaml"], problems)
     if (
         problems
         or directory is None
@@ -172,26 +170,6 @@ def _check_team_steps(teams: TeamsFile, path: Path, problems: list[ConfigProblem
                 problems.append(
                     ConfigProblem(str(path), _nearest_line(lines, loc), _field(loc), problem)
                 )
-
-
-def _check_service_teams(
-    releases: ReleaseConfig, teams: TeamsFile, path: Path, problems: list[ConfigProblem]
-) -> None:
-    if not teams.teams:
-        return  # no teams at all: nobody is paged, by choice
-    lines = _line_map(path.read_text("utf-8"))
-    for name, service in releases.catalog.services.items():
-        if service.team and service.team not in teams.teams:
-            loc = ("services", name, "team")
-            known = ", ".join(sorted(teams.teams))
-            problems.append(
-                ConfigProblem(
-                    str(path),
-                    _nearest_line(lines, loc),
-                    _field(loc),
-                    f"there is no team {service.team!r} in teams.yaml; teams: {known}",
-                )
-            )
 
 
 def _check_team_people(
