@@ -15,12 +15,12 @@ from commands.grammar import (
     Choice,
     Integer,
     Mention,
-    PersonRef,
     SeverityLevel,
     Word,
     free_text,
 )
 from commands.incident_rows import save, timeline_of, to_view
+from commands.people import person_named
 from commands.registry import Arg, Flag, Handler, ParsedCommand, verb_of
 from commands.releases import service_named
 from playbooks import incident_views as views
@@ -160,15 +160,7 @@ def severity(ctx: CommandContext, cmd: ParsedCommand) -> Message:
 
 
 def assign(ctx: CommandContext, cmd: ParsedCommand) -> Message:
-    ref: PersonRef = cmd.args["person"]
-    person = (
-        ctx.directory.by_identity(ctx.conversation.platform, ref.value)
-        if ref.platform_id
-        else ctx.directory.get(ref.value.lower())
-    )
-    if person is None:
-        known = ", ".join(sorted(ctx.directory.people))
-        raise NotFound(t("incident.unknown_person", value=ref.value, known=known))
+    person = person_named(ctx, cmd.args["person"])
     row, incident = _load(ctx, cmd.args["id"])
     result = lifecycle.assign(
         incident, cmd.args["role"], person.handle, actor=ctx.actor.handle, now=ctx.now

@@ -8,13 +8,14 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from commands.context import CommandContext, SystemContext
-from commands.grammar import Integer, Mention, PersonRef, Word, parse_time
+from commands.grammar import Integer, Mention, Word, parse_time
+from commands.people import person_named
 from commands.registry import Arg, Flag, ParsedCommand, verb_of
 from playbooks.effects import Conversation, Post
 from playbooks.errors import NotFound, UsageError
 from playbooks.messages import Message, MessageField, Text, raw, t
 from playbooks.oncall import LAYERS, Change, ChangeKind, Rotation, Schedule, Shift, Version
-from playbooks.people import Person, Role
+from playbooks.people import Role
 from playbooks.teams import Team
 from storage.models import OncallChange, RotationVersion
 from storage.repositories import oncall as repo
@@ -36,18 +37,6 @@ def team_named(ctx: CommandContext | SystemContext, name: str | None) -> Team:
         known = ", ".join(sorted(ctx.teams)) or "-"
         raise NotFound(t("oncall.unknown_team", value=name, known=known))
     return team
-
-
-def person_named(ctx: CommandContext, ref: PersonRef) -> Person:
-    person = (
-        ctx.directory.by_identity(ctx.conversation.platform, ref.value)
-        if ref.platform_id
-        else ctx.directory.get(ref.value.lower())
-    )
-    if person is None:
-        known = ", ".join(sorted(ctx.directory.people))
-        raise NotFound(t("incident.unknown_person", value=ref.value, known=known))
-    return person
 
 
 def schedule_of(session: Session, team: Team, *, now: datetime) -> Schedule:

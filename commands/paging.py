@@ -8,7 +8,8 @@ from commands.context import CommandContext, SystemContext
 from commands.grammar import Integer, Mention, SeverityLevel, Word, free_text
 from commands.incident_rows import save as save_incident
 from commands.incident_rows import to_view as incident_view
-from commands.oncall import person_named, schedule_of, team_named
+from commands.oncall import schedule_of, team_named
+from commands.people import person_named
 from commands.registry import Arg, CommandSpec, Flag, ParsedCommand
 from playbooks import incidents as lifecycle
 from playbooks import paging

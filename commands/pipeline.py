@@ -146,17 +146,7 @@ def run_command(inv: CommandInvocation, *, runtime: Runtime, now: datetime) -> O
         return request.answer("refused", _error_message(error.text, *error.details))
     except Exception:
         return request.fail()
-    return Outcome(
-        status="ok",
-        command=spec.name,
-        reply=reply,
-        reply_to=inv.conversation,
-        locale=locale,
-        armed=applied.armed,
-        cancelled=applied.cancelled,
-        enqueued=applied.enqueued,
-        measure=applied.measure,
-    )
+    return _done(spec.name, applied, reply=reply, reply_to=inv.conversation, locale=locale)
 
 
 @dataclass(slots=True)
@@ -294,14 +284,7 @@ def run_timer(fired: TimerFired, *, runtime: Runtime, now: datetime) -> Outcome:
         with unit_of_work(runtime.engine) as session:
             timers.mark_failed(session, key=fired.key, now=now)
         return Outcome(status="error", command=name)
-    return Outcome(
-        status="ok",
-        command=name,
-        armed=applied.armed,
-        cancelled=applied.cancelled,
-        enqueued=applied.enqueued,
-        measure=applied.measure,
-    )
+    return _done(name, applied)
 
 
 def run_observation(obs: Observation, *, runtime: Runtime, now: datetime) -> Outcome:
@@ -320,14 +303,7 @@ def run_observation(obs: Observation, *, runtime: Runtime, now: datetime) -> Out
     except Exception:
         log.exception("observation failed", extra={"kind": obs.kind})
         return Outcome(status="error", command=name)
-    return Outcome(
-        status="ok",
-        command=name,
-        armed=applied.armed,
-        cancelled=applied.cancelled,
-        enqueued=applied.enqueued,
-        measure=applied.measure,
-    )
+    return _done(name, applied)
 
 
 def run_inbound(inv: Inbound, *, runtime: Runtime, now: datetime) -> Outcome:
@@ -373,6 +349,13 @@ def run_inbound(inv: Inbound, *, runtime: Runtime, now: datetime) -> Outcome:
         break
     if seen_key is not None:
         runtime.recent.add(seen_key)
+    return _done(
+        name, applied, data={"status": "ok", **{k: v for k, v in data.items() if k != "summary"}}
+    )
+
+
+def _done(name: str, applied: effect_writer.Applied, **more: Any) -> Outcome:
+    """A handled invocation, with what the runtime must now arm, cancel, send and measure."""
     return Outcome(
         status="ok",
         command=name,
@@ -380,7 +363,7 @@ def run_inbound(inv: Inbound, *, runtime: Runtime, now: datetime) -> Outcome:
         cancelled=applied.cancelled,
         enqueued=applied.enqueued,
         measure=applied.measure,
-        data={"status": "ok", **{k: v for k, v in data.items() if k != "summary"}},
+        **more,
     )
 
 

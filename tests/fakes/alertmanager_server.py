@@ -25,11 +25,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
-import subprocess
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -38,10 +33,11 @@ from pathlib import Path
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.fakes.local_server import LocalServer
+
 GROUP_WAIT = "1s"
 GROUP_INTERVAL = "1s"
 REPEAT_INTERVAL = "2s"
-READY_WITHIN = 20.0  # seconds for the process to start and answer /-/ready
 
 
 def alertmanager_binary() -> str | None:
@@ -94,15 +90,11 @@ class PushedAlert:
         return body
 
 
-class AlertmanagerServer:
+class AlertmanagerServer(LocalServer):
     """A ``prometheus-alertmanager`` process on 127.0.0.1 with its config and storage
     under ``workdir``."""
 
-    def __init__(self, process: subprocess.Popen[bytes], port: int, workdir: Path) -> None:
-        self.process = process
-        self.port = port
-        self.url = f"http://127.0.0.1:{port}"
-        self.workdir = workdir
+    name = "alertmanager"
 
     @classmethod
     def start(
@@ -112,63 +104,18 @@ class AlertmanagerServer:
         workdir.mkdir(parents=True, exist_ok=True)
         config = workdir / "alertmanager.yml"
         config.write_text(config_yaml(webhook_url=webhook_url, token=token))
-        problem = ""
-        for _ in range(3):  # another process may take the free port before alertmanager does
-            port = _free_port()
-            log = (workdir / "alertmanager.log").open("wb")
-            process = subprocess.Popen(
-                [
-                    binary,
-                    f"--config.file={config}",
-                    f"--storage.path={workdir / 'data'}",
-                    f"--web.listen-address=127.0.0.1:{port}",
-                    f"--web.external-url=http://127.0.0.1:{port}",
-                    "--cluster.listen-address=",  # no HA mode: no gossip port, no peer wait
-                    "--log.level=debug",  # the log is read only when something went wrong
-                ],
-                cwd=workdir,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-            log.close()  # the child has its own copy
-            server = cls(process, port, workdir)
-            problem = server._wait_until_ready()
-            if not problem:
-                return server
-            server.stop()
-            if "address already in use" not in problem:
-                break
-        raise RuntimeError(f"alertmanager did not start: {problem}")
-
-    def _wait_until_ready(self) -> str:
-        """'' once ready; otherwise what went wrong, with the end of its log."""
-        deadline = time.monotonic() + READY_WITHIN
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                return f"it exited with {self.process.returncode}: {self.log_tail()}"
-            try:
-                with urllib.request.urlopen(f"{self.url}/-/ready", timeout=1) as response:
-                    if response.status == 200:
-                        return ""
-            except (urllib.error.URLError, OSError):
-                pass
-            time.sleep(0.05)  # a real process starting up, not one of our timers
-        return f"not ready within {READY_WITHIN:g}s: {self.log_tail()}"
-
-    def log_tail(self, lines: int = 20) -> str:
-        path = self.workdir / "alertmanager.log"
-        text = path.read_text(errors="replace") if path.exists() else ""
-        return "\n".join(text.splitlines()[-lines:]) or "(no output)"
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        return cls.launch(
+            workdir,
+            lambda port: [
+                binary,
+                f"--config.file={config}",
+                f"--storage.path={workdir / 'data'}",
+                f"--web.listen-address=127.0.0.1:{port}",
+                f"--web.external-url=http://127.0.0.1:{port}",
+                "--cluster.listen-address=",  # no HA mode: no gossip port, no peer wait
+                "--log.level=debug",  # the log is read only when something went wrong
+            ],
+        )
 
     # --- the API -------------------------------------------------------------------------
 
@@ -225,10 +172,3 @@ class AlertmanagerServer:
 
 def _rfc3339(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port

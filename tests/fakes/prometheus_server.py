@@ -22,12 +22,9 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import socket
 import subprocess
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -36,8 +33,9 @@ import aiohttp
 from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.core import CounterMetricFamily
 
+from tests.fakes.local_server import LocalServer
+
 SCRAPE_INTERVAL = "1s"
-READY_WITHIN = 20.0  # seconds for the server to start and load its (empty) TSDB
 WAIT_WITHIN = 20.0  # seconds for a scrape to show up in a query
 POLL_EVERY = 0.2
 
@@ -111,16 +109,15 @@ class Exporter:
 # --- the server --------------------------------------------------------------------------
 
 
-class PrometheusServer:
+class PrometheusServer(LocalServer):
     """A ``prometheus`` process on 127.0.0.1 with its own config and TSDB under ``workdir``."""
+
+    name = "prometheus"
 
     def __init__(
         self, process: subprocess.Popen[bytes], port: int, workdir: Path, exporter: Exporter
     ) -> None:
-        self.process = process
-        self.port = port
-        self.url = f"http://127.0.0.1:{port}"
-        self.workdir = workdir
+        super().__init__(process, port, workdir)
         self.exporter = exporter
 
     @classmethod
@@ -138,62 +135,18 @@ class PrometheusServer:
             "    static_configs:\n"
             f"      - targets: ['{exporter.target}']\n"
         )
-        problem = ""
-        for _ in range(3):  # another process may take the free port before prometheus does
-            port = _free_port()
-            log = (workdir / "prometheus.log").open("wb")
-            process = subprocess.Popen(
-                [
-                    binary,
-                    f"--config.file={config}",
-                    f"--storage.tsdb.path={workdir / 'data'}",
-                    "--storage.tsdb.retention.time=1h",
-                    f"--web.listen-address=127.0.0.1:{port}",
-                    "--log.level=warn",
-                ],
-                cwd=workdir,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-            log.close()  # the child has its own copy
-            server = cls(process, port, workdir, exporter)
-            problem = server._wait_until_ready()
-            if not problem:
-                return server
-            server.stop()
-            if "address already in use" not in problem:
-                break
-        raise RuntimeError(f"prometheus did not start: {problem}")
-
-    def _wait_until_ready(self) -> str:
-        """'' once ready; otherwise what went wrong, with the end of its log."""
-        deadline = time.monotonic() + READY_WITHIN
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                return f"it exited with {self.process.returncode}: {self.log_tail()}"
-            try:
-                with urllib.request.urlopen(f"{self.url}/-/ready", timeout=1) as response:
-                    if response.status == 200:
-                        return ""
-            except (urllib.error.URLError, OSError):
-                pass
-            time.sleep(0.05)  # a real process starting up, not one of our timers
-        return f"not ready within {READY_WITHIN:g}s: {self.log_tail()}"
-
-    def log_tail(self, lines: int = 20) -> str:
-        path = self.workdir / "prometheus.log"
-        text = path.read_text(errors="replace") if path.exists() else ""
-        return "\n".join(text.splitlines()[-lines:]) or "(no output)"
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        return cls.launch(
+            workdir,
+            lambda port: [
+                binary,
+                f"--config.file={config}",
+                f"--storage.tsdb.path={workdir / 'data'}",
+                "--storage.tsdb.retention.time=1h",
+                f"--web.listen-address=127.0.0.1:{port}",
+                "--log.level=warn",
+            ],
+            exporter=exporter,
+        )
 
     async def query(self, expr: str) -> dict[str, Any]:
         """The ``data`` of an instant query at the server's now; raises on an error answer."""
@@ -228,10 +181,3 @@ class PrometheusServer:
                     f"is it scraping {self.exporter.url}? {self.log_tail(5)}"
                 )
             await asyncio.sleep(POLL_EVERY)  # waiting for the real server's next scrape
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
