@@ -236,7 +236,7 @@ class Application:
     async def start(self) -> None:
         oncall.sync_rotations(self.engine, dict(self.config.teams), now=self.clock.now())
         for adapter in self.adapters.values():
-            await adapter.start()
+            await adapter.start(self)
         await self.timers.start()
 
     async def stop(self) -> None:

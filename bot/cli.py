@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from bot import logs
+from bot import adapters, logs
 from bot.adapters.console import ConsoleAdapter
 from bot.app import Application, StartupError, open_database
 from bot.clock import Clock, VirtualClock, WallClock
@@ -182,12 +182,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
 async def _run(settings: Settings, config: Config) -> None:
     engine = open_database(settings)
     adapter = ConsoleAdapter(sys.stdout)
+    chat = adapters.build(settings, config)
+    # With a chat platform, someone reachable on none of them is a dead letter an admin
+    # sees in /admin outbox, not a line printed to a server's stdout that nobody reads.
     app = Application(
         settings=settings,
         config=config,
         engine=engine,
         clock=WallClock(),
-        adapters={"console": adapter},
+        adapters=chat or {"console": adapter},
     )
     try:
         runner, port = await serve(app, host=settings.http_host, port=settings.http_port)
@@ -208,7 +211,7 @@ async def _run(settings: Settings, config: Config) -> None:
         },
     )
     try:
-        if stdin_is_terminal() and not settings.platforms_configured():
+        if stdin_is_terminal() and not chat:
             console = Console(app, adapter, user="alice", channel="#ops", locale=settings.locale)
             typing = asyncio.create_task(console.run(line_reader(sys.stdin, interactive=True)))
             signalled = asyncio.create_task(_until_signalled())

@@ -22,6 +22,8 @@ def make_web_app(app: Application) -> web.Application:
             *hooks.routes(),
         ]
     )
+    for adapter in app.adapters.values():
+        web_app.add_routes(adapter.routes())
     return web_app
 
 

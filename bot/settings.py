@@ -31,6 +31,24 @@ class Settings(BaseSettings):
     incident_hook_token: SecretStr | None = None
     api_token: SecretStr | None = None  # reading documents over HTTP (postmortems)
     hook_max_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # Where people reach this server from outside (action links, charts).
+    public_url: str = "http://127.0.0.1:8080"
+    # Slack: HTTP mode (POST /slack/events) with the signing secret; Socket Mode when the
+    # app-level token is set too. The API URL is Slack's own unless a test points it away.
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    # Telegram: long polling, or a webhook served at POST /telegram/webhook.
+    telegram_token: SecretStr | None = None
+    telegram_mode: str = Field(default="polling", pattern="^(polling|webhook)$")
+    telegram_secret: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org/bot"
+    # DingTalk: the enterprise robot's callback secret; robots per channel live in the
+    # config directory. Feishu: robots per channel in the config directory.
+    dingtalk_app_secret: SecretStr | None = None
+    dingtalk_api_url: str = "https://oapi.dingtalk.com"
+    feishu_api_url: str = "https://open.feishu.cn"
 
     @field_validator("timezone")
     @classmethod
@@ -46,7 +64,3 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
-
-    def platforms_configured(self) -> list[str]:
-        """Chat platforms whose settings are present; none yet means the console."""
-        return []

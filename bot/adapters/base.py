@@ -1,34 +1,57 @@
-"""The contract every chat platform adapter keeps."""
+"""The contract every chat platform adapter keeps, and the host it talks back to."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+from aiohttp import web
 
 from bot.i18n import Translator
 from playbooks.messages import Message
 
+if TYPE_CHECKING:
+    from commands.invocations import Invocation, Outcome
+
 
 @dataclass(frozen=True, slots=True)
 class Capabilities:
-    callback_buttons: bool  # a press comes back to us (else buttons are links)
+    callback_buttons: bool  # a press comes back to us (else buttons become action links)
     edits: bool
     ephemeral: bool
     max_length: int
 
 
+class Host(Protocol):
+    """What an adapter may ask of the running Shipwatch: the one way in, and translators."""
+
+    async def dispatch(self, invocation: Invocation) -> Outcome: ...
+
+    def translator(self, locale: str) -> Translator: ...
+
+
 class Adapter(Protocol):
+    """One chat platform. It only translates between the platform and ``Invocation`` /
+    ``Message``; no SDK type leaves its module."""
+
     platform: str
     capabilities: Capabilities
 
-    async def start(self) -> None: ...
+    def routes(self) -> list[web.RouteDef]:
+        """HTTP routes the platform calls (webhooks); mounted on Shipwatch's server."""
+        ...
+
+    async def start(self, host: Host) -> None:
+        """Begin taking updates (connect, poll) on the running loop; never owns the loop."""
+        ...
 
     async def stop(self) -> None: ...
 
     async def post(self, channel: str, message: Message, *, tr: Translator) -> str | None:
         """Send ``message`` to a channel; return the platform's message id if it has one.
 
-        Raises ``AdapterError`` (with ``retry_after`` where the platform says) on failure.
+        Raises ``AdapterError`` (with ``retry_after`` where the platform says, or
+        ``permanent`` when retrying cannot help) on failure.
         """
         ...
 

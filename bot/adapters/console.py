@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from bot.adapters.base import Capabilities
+from aiohttp import web
+
+from bot.adapters.base import Capabilities, Host
 from bot.i18n import Translator
 from bot.render import plain_lines
 from playbooks.messages import Message
@@ -19,7 +21,10 @@ class ConsoleAdapter:
     def __init__(self, out: TextIO) -> None:
         self._out = out
 
-    async def start(self) -> None:
+    def routes(self) -> list[web.RouteDef]:
+        return []
+
+    async def start(self, host: Host) -> None:
         return None
 
     async def stop(self) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.adapters.base import Capabilities
+from aiohttp import web
+
+from bot.adapters.base import Capabilities, Host
 from bot.i18n import Translator
 from bot.render import plain_lines
 from playbooks.errors import AdapterError
@@ -34,7 +36,10 @@ class RecordingAdapter:
     )
     sent: list[Sent] = field(default_factory=list)
 
-    async def start(self) -> None:
+    def routes(self) -> list[web.RouteDef]:
+        return []
+
+    async def start(self, host: Host) -> None:
         return None
 
     async def stop(self) -> None:

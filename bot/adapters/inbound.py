@@ -1,0 +1,68 @@
+"""Plain helpers every adapter uses on the way in: a platform's command into our grammar's
+line, and the reply of an invocation with the translator of its language."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.adapters.base import Host
+from bot.i18n import Translator
+from commands.invocations import Invocation, Outcome
+from playbooks.messages import Message
+
+# Families a platform registers as slash commands of their own; anything else is typed
+# after the umbrella command (``/shipwatch remind 10m …``) or after a mention of the bot.
+FAMILIES = ("release", "incident", "oncall", "page", "ack", "summary")
+UMBRELLA = "shipwatch"
+_REFUSED = frozenset({"usage", "denied", "refused", "error"})
+
+
+def command_line(command: str, text: str = "") -> str:
+    """``/release`` + ``promote web`` → ``/release promote web``; the umbrella command's
+    text is itself the command (``/shipwatch`` alone asks for help)."""
+    name = command.strip().lstrip("/").split("@", 1)[0].lower()
+    rest = text.strip()
+    if name == UMBRELLA:
+        if not rest:
+            return "/help"
+        return rest if rest.startswith("/") else f"/{rest}"
+    return f"/{name} {rest}".rstrip()
+
+
+_MENTION = re.compile(r"^\s*(?:<@[A-Z0-9]+>|@\S+)\s*")
+
+
+def mentioned_line(text: str) -> str | None:
+    """A message that mentions the bot: drop the leading mention(s); the rest is a command,
+    with or without its slash. None when nothing is left."""
+    rest = text
+    while True:
+        stripped = _MENTION.sub("", rest, count=1)
+        if stripped == rest:
+            break
+        rest = stripped
+    rest = rest.strip()
+    if not rest:
+        return None
+    return rest if rest.startswith("/") else f"/{rest}"
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    message: Message
+    tr: Translator
+    refused: bool  # usage, denied, refused, error: platforms that can show it privately do
+
+
+async def run(host: Host, invocation: Invocation) -> tuple[Outcome, Reply | None]:
+    """Dispatch and hand back the reply (if any) ready to render."""
+    outcome = await host.dispatch(invocation)
+    if outcome.reply is None:
+        return outcome, None
+    reply = Reply(
+        message=outcome.reply,
+        tr=host.translator(outcome.locale),
+        refused=outcome.status in _REFUSED,
+    )
+    return outcome, reply
