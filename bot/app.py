@@ -20,6 +20,7 @@ from bot.adapters.base import Adapter
 from bot.clock import Clock, VirtualClock
 from bot.config_dir import Config
 from bot.delivery import DeliveryWorker
+from bot.errors import StartupError
 from bot.http_client import HttpClient
 from bot.i18n import Translator
 from bot.integrations import Integrations, MissingSecret, build
@@ -48,10 +49,6 @@ from storage.unit_of_work import unit_of_work
 
 log = logging.getLogger("shipwatch.app")
 _TOKEN_ALPHABET = string.ascii_lowercase + string.digits
-
-
-class StartupError(Exception):
-    """Shipwatch cannot start; the message says why and what to do."""
 
 
 def open_database(settings: Settings) -> Engine:

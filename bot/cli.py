@@ -180,9 +180,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 async def _run(settings: Settings, config: Config) -> None:
+    chat = adapters.build(settings, config)
     engine = open_database(settings)
     adapter = ConsoleAdapter(sys.stdout)
-    chat = adapters.build(settings, config)
     # With a chat platform, someone reachable on none of them is a dead letter an admin
     # sees in /admin outbox, not a line printed to a server's stdout that nobody reads.
     app = Application(

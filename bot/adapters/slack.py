@@ -1,0 +1,241 @@
+"""Slack through slack-bolt's AsyncApp: slash commands, mentions and button presses in,
+Block Kit out. HTTP mode serves ``POST /slack/events``; Socket Mode connects out when an
+app-level token is set. No Slack type leaves this module."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from aiohttp import ClientError, web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.adapters import slack_blocks
+from bot.adapters.base import Capabilities, Host
+from bot.adapters.inbound import command_line, mentioned_line, run
+from bot.errors import StartupError
+from bot.i18n import Translator
+from bot.settings import Settings
+from commands.invocations import ButtonPress, CommandInvocation
+from playbooks.effects import Conversation
+from playbooks.errors import AdapterError
+from playbooks.messages import Message, t
+from playbooks.people import Directory
+
+PLATFORM = "slack"
+log = logging.getLogger("shipwatch.slack")
+
+# Errors that no retry can mend: the message is set aside for an admin at once.
+PERMANENT = frozenset(
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "invalid_auth",
+        "not_authed",
+        "account_inactive",
+        "token_revoked",
+        "no_permission",
+        "missing_scope",
+        "user_not_found",
+        "cannot_dm_bot",
+        "invalid_blocks",
+        "msg_too_long",
+        "restricted_action",
+    }
+)
+
+
+class SlackAdapter:
+    platform = PLATFORM
+    capabilities = Capabilities(callback_buttons=True, edits=False, ephemeral=True, max_length=3000)
+
+    def __init__(
+        self,
+        *,
+        bot_token: str,
+        signing_secret: str | None,
+        app_token: str | None,
+        api_url: str,
+        directory: Directory,
+    ) -> None:
+        self._directory = directory
+        self._app_token = app_token
+        self._client = AsyncWebClient(token=bot_token, base_url=api_url)
+        self._bolt = AsyncApp(
+            client=self._client,
+            signing_secret=signing_secret,
+            # Socket Mode requests come over our own authenticated connection.
+            request_verification_enabled=signing_secret is not None,
+            logger=log,
+        )
+        self._bolt.command(re.compile(r"^/"))(self._on_command)
+        self._bolt.action(re.compile(r".+"))(self._on_action)
+        self._bolt.event("app_mention")(self._on_mention)
+        self._host: Host | None = None
+        self._socket: Any = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, directory: Directory) -> SlackAdapter:
+        assert settings.slack_bot_token is not None
+        secret = settings.slack_signing_secret
+        app_token = settings.slack_app_token
+        if secret is None and app_token is None:
+            raise StartupError(
+                "SHIPWATCH_SLACK_BOT_TOKEN is set but neither SHIPWATCH_SLACK_SIGNING_SECRET "
+                "(HTTP mode) nor SHIPWATCH_SLACK_APP_TOKEN (Socket Mode) is; set one."
+            )
+        return cls(
+            bot_token=settings.slack_bot_token.get_secret_value(),
+            signing_secret=secret.get_secret_value() if secret else None,
+            app_token=app_token.get_secret_value() if app_token else None,
+            api_url=settings.slack_api_url,
+            directory=directory,
+        )
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    def routes(self) -> list[web.RouteDef]:
+        return [web.post("/slack/events", self._events)]
+
+    async def start(self, host: Host) -> None:
+        self._host = host
+        if self._app_token:
+            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+            self._socket = AsyncSocketModeHandler(self._bolt, self._app_token)
+            await self._socket.connect_async()
+
+    async def stop(self) -> None:
+        if self._socket is not None:
+            await self._socket.close_async()
+            self._socket = None
+        self._host = None
+
+    # --- in -------------------------------------------------------------------------------
+
+    async def _events(self, request: web.Request) -> web.Response:
+        if self._host is None:
+            return web.json_response({"error": "starting"}, status=503)
+        # Bolt checks the signature and its 5-minute window, answers url_verification, and
+        # acknowledges before our listener runs, inside Slack's 3 seconds.
+        response = await self._bolt.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(response)
+
+    async def _on_command(self, ack: Any, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        line = command_line(str(body.get("command", "")), str(body.get("text", "")))
+        invocation = CommandInvocation(
+            platform=PLATFORM,
+            user_id=str(body.get("user_id", "")),
+            conversation=Conversation(PLATFORM, str(body.get("channel_id", ""))),
+            text=line,
+            event_id=body.get("trigger_id"),
+        )
+        await self._answer(invocation, respond)
+
+    async def _on_action(self, ack: Any, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        action = (body.get("actions") or [{}])[0]
+        channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
+            "channel_id", ""
+        )
+        press = ButtonPress(
+            platform=PLATFORM,
+            user_id=str((body.get("user") or {}).get("id", "")),
+            conversation=Conversation(PLATFORM, str(channel)),
+            action_id=str(action.get("value") or action.get("action_id", "")),
+            event_id=f"action:{action.get('action_ts', '')}:{action.get('action_id', '')}",
+        )
+        await self._answer(press, respond)
+
+    async def _on_mention(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        line = mentioned_line(str(event.get("text", "")))
+        if line is None or self._host is None:
+            return
+        channel = str(event.get("channel", ""))
+        user = str(event.get("user", ""))
+        invocation = CommandInvocation(
+            platform=PLATFORM,
+            user_id=user,
+            conversation=Conversation(PLATFORM, channel),
+            text=line,
+            event_id=body.get("event_id"),  # Slack's retries carry the same id
+        )
+        _, reply = await run(self._host, invocation)
+        if reply is None:
+            return
+        kwargs = self._render(reply.message, reply.tr)
+        try:
+            if reply.refused:
+                await self._client.chat_postEphemeral(channel=channel, user=user, **kwargs)
+            else:
+                await self._client.chat_postMessage(channel=channel, **kwargs)
+        except (SlackApiError, ClientError, TimeoutError) as error:
+            log.warning("reply to a mention failed", extra={"reason": _reason(error)})
+
+    async def _answer(self, invocation: CommandInvocation | ButtonPress, respond: Any) -> None:
+        """Reply through the request's response_url: it works in any conversation, even
+        one the bot has not joined; refusals are shown to the asker alone."""
+        if self._host is None:
+            return
+        _, reply = await run(self._host, invocation)
+        if reply is None:
+            return
+        try:
+            await respond(
+                response_type="ephemeral" if reply.refused else "in_channel",
+                replace_original=False,
+                **self._render(reply.message, reply.tr),
+            )
+        except (ClientError, TimeoutError, ValueError) as error:
+            log.warning("reply failed", extra={"reason": _reason(error)})
+
+    # --- out ------------------------------------------------------------------------------
+
+    def _render(self, message: Message, tr: Translator) -> dict[str, Any]:
+        return slack_blocks.render(message, tr, mention=self._slack_id)
+
+    def _slack_id(self, handle: str) -> str | None:
+        person = self._directory.get(handle)
+        return person.identities.get(PLATFORM) if person else None
+
+    async def post(self, channel: str, message: Message, *, tr: Translator) -> str | None:
+        return await self._send(channel, message, tr)
+
+    async def direct_message(self, user_id: str, message: Message, *, tr: Translator) -> str | None:
+        # A user id as the channel posts to the app's direct conversation with them.
+        return await self._send(user_id, message, tr)
+
+    async def _send(self, channel: str, message: Message, tr: Translator) -> str | None:
+        try:
+            response = await self._client.chat_postMessage(
+                channel=channel.lstrip("#") if channel.startswith("#") else channel,
+                **self._render(message, tr),
+            )
+        except SlackApiError as error:
+            raise _adapter_error(error) from None
+        except (ClientError, TimeoutError) as error:
+            raise AdapterError(t("delivery.failed", reason=_reason(error))) from None
+        return str(response.get("ts") or "") or None
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, SlackApiError):
+        return f"slack: {error.response.get('error', 'error')}"
+    return f"{type(error).__name__}: {error}"
+
+
+def _adapter_error(error: SlackApiError) -> AdapterError:
+    code = str(error.response.get("error", ""))
+    if error.response.status_code == 429:
+        retry_after = float(error.response.headers.get("Retry-After", "1") or 1)
+        return AdapterError(
+            t("delivery.failed", reason="slack: rate limited"), retry_after=retry_after
+        )
+    return AdapterError(t("delivery.failed", reason=f"slack: {code}"), permanent=code in PERMANENT)

@@ -1,0 +1,349 @@
+"""Slack end to end: requests signed as Slack signs them reach the real /slack/events route,
+and the real AsyncWebClient talks to a local fake Web API that records the Block Kit."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+import pytest
+from sqlmodel import select
+
+from bot import adapters
+from bot.app import Application
+from bot.clock import VirtualClock
+from bot.config_dir import load
+from bot.http import serve
+from bot.settings import Settings
+from storage import migrate
+from storage.engine import make_engine
+from storage.models import AuditEntry, OutboxMessage
+from storage.unit_of_work import unit_of_work
+from tests.conftest import START
+from tests.fakes.chat_people import chat_config
+from tests.fakes.slack_api import Failure, FakeSlack
+
+SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+
+
+@dataclass
+class Rig:
+    app: Application
+    fake: FakeSlack
+    url: str
+    client: aiohttp.ClientSession
+    clock: VirtualClock
+    commands_sent: int = 0
+
+    async def signed(
+        self,
+        body: str,
+        *,
+        content_type: str,
+        age: float = 0.0,
+        secret: str = SECRET,
+        **headers: str,
+    ) -> aiohttp.ClientResponse:
+        stamp = str(int(time.time() - age))
+        digest = hmac.new(secret.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256)
+        return await self.client.post(
+            self.url,
+            data=body.encode(),
+            headers={
+                "Content-Type": content_type,
+                "X-Slack-Request-Timestamp": stamp,
+                "X-Slack-Signature": f"v0={digest.hexdigest()}",
+                **headers,
+            },
+        )
+
+    async def command(
+        self, command: str, text: str, *, user: str = "U0ALICE", channel: str = "C0OPS", **kw: Any
+    ) -> aiohttp.ClientResponse:
+        self.commands_sent += 1
+        n = self.commands_sent
+        form = {
+            "token": "legacy",
+            "team_id": "T1",
+            "channel_id": channel,
+            "user_id": user,
+            "command": command,
+            "text": text,
+            "response_url": self.fake.response_url(str(n)),
+            "trigger_id": f"trigger.{n}",
+            "api_app_id": "A1",
+        }
+        return await self.signed(
+            urlencode(form), content_type="application/x-www-form-urlencoded", **kw
+        )
+
+    async def press(self, token: str, *, user: str, channel: str) -> aiohttp.ClientResponse:
+        payload = {
+            "type": "block_actions",
+            "team": {"id": "T1"},
+            "user": {"id": user},
+            "api_app_id": "A1",
+            "channel": {"id": channel},
+            "container": {"type": "message", "message_ts": "1700000000.000100"},
+            "trigger_id": "press.1",
+            "response_url": self.fake.response_url("press"),
+            "actions": [
+                {
+                    "type": "button",
+                    "action_id": token,
+                    "block_id": "b1",
+                    "value": token,
+                    "action_ts": "1700000001.000200",
+                }
+            ],
+        }
+        body = urlencode({"payload": json.dumps(payload)})
+        return await self.signed(body, content_type="application/x-www-form-urlencoded")
+
+    async def event(self, event: dict[str, Any], *, event_id: str, **headers: str) -> Any:
+        body = json.dumps(
+            {
+                "type": "event_callback",
+                "token": "legacy",
+                "team_id": "T1",
+                "api_app_id": "A1",
+                "event_id": event_id,
+                "event_time": int(time.time()),
+                "event": event,
+            }
+        )
+        return await self.signed(body, content_type="application/json", **headers)
+
+
+@pytest.fixture
+async def rig(tmp_path: Path, database_url: str) -> AsyncIterator[Rig]:
+    fake = FakeSlack()
+    api_url = await fake.start()
+    config = load(chat_config(tmp_path / "config", first="slack"))
+    settings = Settings(
+        database_url=database_url,
+        slack_bot_token="xoxb-test-token",
+        slack_signing_secret=SECRET,
+        slack_api_url=api_url,
+    )
+    engine = make_engine(database_url)
+    migrate.upgrade(engine)
+    clock = VirtualClock(START)
+    app = Application(
+        settings=settings,
+        config=config,
+        engine=engine,
+        clock=clock,
+        adapters=adapters.build(settings, config),
+        seed=0,
+    )
+    runner, port = await serve(app, host="127.0.0.1", port=0)
+    await app.start()
+    async with aiohttp.ClientSession() as client:
+        yield Rig(app, fake, f"http://127.0.0.1:{port}/slack/events", client, clock)
+    await app.stop()
+    await runner.cleanup()
+    await fake.stop()
+    engine.dispose()
+
+
+def texts(blocks: list[dict[str, Any]]) -> str:
+    """Every text a person would read in some Block Kit, one per line."""
+    out: list[str] = []
+    for block in blocks:
+        if "text" in block:
+            out.append(block["text"]["text"])
+        out += [f["text"] for f in block.get("fields", [])]
+        out += [e["text"]["text"] for e in block.get("elements", [])]
+    return "\n".join(out)
+
+
+def blocks_of(params: dict[str, Any]) -> list[dict[str, Any]]:
+    if "attachments" in params:
+        return list(params["attachments"][0]["blocks"])
+    return list(params["blocks"])
+
+
+def audit_count(app: Application) -> int:
+    with unit_of_work(app.engine) as session:
+        return len(session.exec(select(AuditEntry)).all())
+
+
+async def test_a_slash_command_is_acknowledged_then_answered_in_the_channel(rig: Rig) -> None:
+    response = await rig.command("/release", "status web")
+    assert response.status == 200
+    [reply] = await rig.fake.wait_for("respond")
+    assert reply.params["response_type"] == "in_channel"
+    assert "web" in texts(blocks_of(reply.params))
+    assert reply.params["text"]  # the notification fallback
+
+
+async def test_the_umbrella_command_and_a_refusal_shown_to_the_asker_alone(rig: Rig) -> None:
+    await rig.command("/shipwatch", "remnd 10m hello")
+    [reply] = await rig.fake.wait_for("respond")
+    assert reply.params["response_type"] == "ephemeral"
+    assert "Did you mean /remind?" in texts(blocks_of(reply.params))
+
+
+async def test_someone_unknown_to_shipwatch_is_a_guest_without_roles(rig: Rig) -> None:
+    await rig.command("/release", "start web 1.4.2", user="U0STRANGER")
+    [reply] = await rig.fake.wait_for("respond")
+    assert reply.params["response_type"] == "ephemeral"
+    assert "responder" in texts(blocks_of(reply.params))
+
+
+@pytest.mark.parametrize(
+    ("secret", "age"), [("not-the-secret", 0.0), (SECRET, 6 * 60.0)], ids=["forged", "stale"]
+)
+async def test_a_forged_or_stale_signature_is_refused_and_runs_nothing(
+    rig: Rig, secret: str, age: float
+) -> None:
+    before = audit_count(rig.app)
+    response = await rig.command("/remind", "10m forged", secret=secret, age=age)
+    assert response.status == 401
+    assert rig.fake.of("respond") == []
+    assert audit_count(rig.app) == before
+
+
+async def test_url_verification_is_answered(rig: Rig) -> None:
+    body = json.dumps({"type": "url_verification", "token": "t", "challenge": "c-123"})
+    response = await rig.signed(body, content_type="application/json")
+    assert response.status == 200
+    assert (await response.json())["challenge"] == "c-123"
+
+
+async def test_a_mention_is_a_command_and_a_retried_event_changes_nothing(rig: Rig) -> None:
+    event = {
+        "type": "app_mention",
+        "user": "U0BOB",
+        "text": "<@UBOT> remind 10m check the canary",
+        "channel": "C0OPS",
+        "ts": "1700000000.000300",
+    }
+    assert (await rig.event(event, event_id="Ev01")).status == 200
+    [post] = await rig.fake.wait_for("chat.postMessage")
+    assert post.params["channel"] == "C0OPS"
+    assert "Reminder #1" in texts(blocks_of(post.params))
+    retry = await rig.event(event, event_id="Ev01", **{"X-Slack-Retry-Num": "1"})
+    assert retry.status == 200
+    await rig.command("/shipwatch", "reminders")  # a later reply proves the retry was handled
+    [listing] = await rig.fake.wait_for("respond")
+    assert "#1" in texts(blocks_of(listing.params))
+    assert "#2" not in texts(blocks_of(listing.params))
+    assert len(rig.fake.of("chat.postMessage")) == 1
+
+
+async def test_an_incident_pages_over_slack_and_the_button_acknowledges_it(rig: Rig) -> None:
+    await rig.command("/incident", 'open "checkout down" --sev P0 --service web')
+    [opened] = await rig.fake.wait_for("respond")
+    assert opened.params["response_type"] == "in_channel", texts(blocks_of(opened.params))
+    await rig.app.settle()
+    dms = [c for c in rig.fake.of("chat.postMessage") if c.params["channel"] == "U0BOB"]
+    assert dms, [c.params["channel"] for c in rig.fake.of("chat.postMessage")]
+    page = dms[0].params
+    assert page["attachments"][0]["color"] == "#e01e5a"  # P0 pages are red
+    [actions] = [b for b in blocks_of(page) if b["type"] == "actions"]
+    labels = {e["text"]["text"]: e["action_id"] for e in actions["elements"]}
+    assert set(labels) >= {"Acknowledge", "Escalate"}
+    await rig.press(labels["Acknowledge"], user="U0BOB", channel="D0BOB")
+    replies = await rig.fake.wait_for("respond", count=2)
+    assert "acknowledged by @bob" in texts(blocks_of(replies[-1].params)), texts(
+        blocks_of(replies[-1].params)
+    )
+    with unit_of_work(rig.app.engine) as session:
+        [entry] = [a for a in session.exec(select(AuditEntry)).all() if a.command == "ack"]
+        assert entry.actor == "bob"
+
+
+async def test_a_429_waits_as_slack_asks_and_then_delivers(rig: Rig) -> None:
+    rig.fake.fail("chat.postMessage", Failure(status=429, retry_after=30))
+    await rig.command("/remind", "1m stand-up")
+    await rig.fake.wait_for("respond")
+    await rig.app.advance_to(START.replace(minute=1))
+    assert len(rig.fake.of("chat.postMessage!failed")) == 1
+    assert rig.fake.of("chat.postMessage") == []
+    await rig.app.advance_to(START.replace(minute=1, second=29))
+    assert rig.fake.of("chat.postMessage") == []  # not before Retry-After
+    await rig.app.advance_to(START.replace(minute=1, second=31))
+    [post] = rig.fake.of("chat.postMessage")
+    assert "stand-up" in texts(blocks_of(post.params))
+
+
+async def test_a_channel_that_is_gone_is_set_aside_at_once(rig: Rig) -> None:
+    rig.fake.fail("chat.postMessage", Failure(status=200, error="channel_not_found"))
+    await rig.command("/remind", "1m into the void")
+    await rig.fake.wait_for("respond")
+    await rig.app.advance_to(START.replace(minute=5))
+    assert len(rig.fake.of("chat.postMessage!failed")) == 1
+    with unit_of_work(rig.app.engine) as session:
+        [row] = session.exec(select(OutboxMessage).where(OutboxMessage.platform == "slack")).all()
+        assert (row.state, row.attempts) == ("dead", 1)
+        assert row.last_error == "slack: channel_not_found"
+
+
+async def test_the_bot_token_is_sent_to_slack_and_nowhere_else(rig: Rig) -> None:
+    await rig.command("/release", "status web")
+    await rig.fake.wait_for("respond")
+    assert {c.token for c in rig.fake.calls if c.method != "respond"} == {"xoxb-test-token"}
+    assert all("xoxb" not in json.dumps(c.params) for c in rig.fake.calls)
+
+
+async def test_socket_mode_takes_commands_over_the_websocket(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    fake = FakeSlack()
+    api_url = await fake.start()
+    config = load(chat_config(tmp_path / "config", first="slack"))
+    settings = Settings(
+        database_url=sqlite_url,
+        slack_bot_token="xoxb-test-token",
+        slack_app_token="xapp-test-token",
+        slack_api_url=api_url,
+    )
+    engine = make_engine(sqlite_url)
+    migrate.upgrade(engine)
+    app = Application(
+        settings=settings,
+        config=config,
+        engine=engine,
+        clock=VirtualClock(START),
+        adapters=adapters.build(settings, config),
+        seed=0,
+    )
+    await app.start()
+    try:
+        [opened] = await fake.wait_for("apps.connections.open")
+        assert opened.token == "xapp-test-token"
+        await fake.push(
+            {
+                "envelope_id": "env-1",
+                "type": "slash_commands",
+                "accepts_response_payload": True,
+                "payload": {
+                    "team_id": "T1",
+                    "channel_id": "C0OPS",
+                    "user_id": "U0CAROL",
+                    "command": "/oncall",
+                    "text": "who web",
+                    "response_url": fake.response_url("socket"),
+                    "trigger_id": "socket.1",
+                    "api_app_id": "A1",
+                },
+            }
+        )
+        [ack] = await fake.wait_for("socket.ack")
+        assert ack.params["envelope_id"] == "env-1"
+        [reply] = await fake.wait_for("respond")
+        assert "*Primary*\n<@U0BOB> until" in texts(blocks_of(reply.params))  # a real mention
+    finally:
+        await app.stop()
+        await fake.stop()
+        engine.dispose()

@@ -1,0 +1,137 @@
+"""A local Slack: the Web API methods Shipwatch calls, response URLs, and a Socket Mode
+WebSocket. It records every call so tests can read the Block Kit Shipwatch sent."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from tests.fakes.loopback import serve
+
+BOT_USER = "UBOT"
+PATIENCE = 10.0  # seconds a test waits for a call before failing
+
+
+@dataclass
+class Call:
+    method: str  # a Web API method, or "respond" for a response URL
+    params: dict[str, Any]
+    token: str = ""
+
+
+@dataclass
+class Failure:
+    status: int = 200
+    error: str = "ratelimited"
+    retry_after: int | None = None
+
+
+@dataclass
+class FakeSlack:
+    calls: list[Call] = field(default_factory=list)
+    failures: dict[str, list[Failure]] = field(default_factory=dict)
+    base_url: str = ""
+    _runner: web.AppRunner | None = None
+    _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+    _socket: web.WebSocketResponse | None = None
+    _socket_open: asyncio.Event = field(default_factory=asyncio.Event)
+    acks: list[dict[str, Any]] = field(default_factory=list)
+
+    async def start(self) -> str:
+        app = web.Application()
+        app.add_routes(
+            [
+                web.post("/api/{method}", self._api),
+                web.post("/respond/{id}", self._respond),
+                web.get("/socket", self._websocket),
+            ]
+        )
+        self._runner, self.base_url = await serve(app)
+        return f"{self.base_url}/api/"
+
+    async def stop(self) -> None:
+        if self._socket is not None:
+            await self._socket.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    def response_url(self, name: str = "1") -> str:
+        return f"{self.base_url}/respond/{name}"
+
+    def fail(self, method: str, *failures: Failure) -> None:
+        self.failures.setdefault(method, []).extend(failures)
+
+    def of(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    async def wait_for(self, method: str, count: int = 1) -> list[Call]:
+        """Until ``count`` calls of ``method`` have arrived (bolt answers Slack first and
+        works after, so a reply lands a moment after the HTTP response)."""
+        async with asyncio.timeout(PATIENCE), self._changed:
+            await self._changed.wait_for(lambda: len(self.of(method)) >= count)
+        return self.of(method)
+
+    async def _record(self, call: Call) -> None:
+        async with self._changed:
+            self.calls.append(call)
+            self._changed.notify_all()
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        if request.content_type == "application/json":
+            params = await request.json()
+        else:
+            params = dict(await request.post())
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        pending = self.failures.get(method)
+        if pending:
+            failure = pending.pop(0)
+            await self._record(Call(f"{method}!failed", params, token))
+            headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
+            return web.json_response(
+                {"ok": False, "error": failure.error}, status=failure.status, headers=headers
+            )
+        await self._record(Call(method, params, token))
+        return web.json_response(self._answer(method, params))
+
+    def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {"ok": True, "user_id": BOT_USER, "bot_id": "B1", "team_id": "T1"}
+        if method == "chat.postMessage":
+            ts = f"1700000000.{len(self.calls):06d}"
+            return {"ok": True, "channel": params.get("channel"), "ts": ts}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": "1700000000.000001"}
+        if method == "apps.connections.open":
+            return {"ok": True, "url": self.base_url.replace("http", "ws") + "/socket"}
+        return {"ok": True}
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        await self._record(Call("respond", await request.json()))
+        return web.Response(text="ok")
+
+    # --- Socket Mode ----------------------------------------------------------------------
+
+    async def _websocket(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        self._socket = socket
+        await socket.send_json({"type": "hello", "num_connections": 1})
+        self._socket_open.set()
+        async for frame in socket:
+            if frame.type == WSMsgType.TEXT:
+                data = json.loads(frame.data)
+                if "envelope_id" in data:
+                    await self._record(Call("socket.ack", data))
+        return socket
+
+    async def push(self, envelope: dict[str, Any]) -> None:
+        """Send an envelope down the Socket Mode connection, as Slack does."""
+        async with asyncio.timeout(PATIENCE):
+            await self._socket_open.wait()
+        assert self._socket is not None
+        await self._socket.send_json(envelope)
