@@ -29,6 +29,7 @@ from bot.settings import Settings
 from bot.timers import TimerService
 from bot.traffic.router import TrafficRouter
 from commands import oncall, pipeline
+from commands.admin import DEAD_LETTER
 from commands.invocations import (
     ButtonPress,
     CommandInvocation,
@@ -40,7 +41,7 @@ from commands.invocations import (
 )
 from commands.release_watch import READINGS, TRAFFIC_FAILED
 from commands.table import build_table, inbound_handlers, observation_handlers, timer_handlers
-from playbooks.effects import Measure
+from playbooks.effects import Conversation, Measure
 from storage import migrate
 from storage.engine import make_engine, normalise_url, redact_url
 from storage.models import OutboxMessage
@@ -206,10 +207,24 @@ class Application:
         await self.dispatch(Observation(READINGS, payload))
 
     async def _dead_letter(self, row: OutboxMessage) -> None:
-        """A traffic change given up on must not pass silently."""
+        """A traffic change given up on must not pass silently; nor, where an admin channel
+        is set, a message nobody will receive."""
         if row.kind == "traffic":
             payload = {"change": row.message, "reason": row.last_error or "", "outbox_id": row.id}
             await self.dispatch(Observation(TRAFFIC_FAILED, payload))
+            return
+        admin = self.settings.admin_channel
+        conversation = f"{row.platform}:{row.address}"
+        if admin and Conversation.parse(admin, default_platform=self.runtime.home_platform) != (
+            Conversation(row.platform, row.address)
+        ):
+            payload = {
+                "outbox_id": row.id,
+                "conversation": conversation,
+                "reason": row.last_error or "",
+                "admin_channel": admin,
+            }
+            await self.dispatch(Observation(DEAD_LETTER, payload))
 
     def _run(self, invocation: Invocation, now: datetime) -> Outcome:
         match invocation:

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     incident_hook_token: SecretStr | None = None
     api_token: SecretStr | None = None  # reading documents over HTTP (postmortems)
     hook_max_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # Where Shipwatch reports messages it could not deliver (a channel gone, the bot
+    # removed from it): "#shipwatch-admin" on the first chat platform, or "slack:C0123".
+    admin_channel: str | None = None
     # Where people reach this server from outside (action links, charts).
     public_url: str = "http://127.0.0.1:8080"
     # Slack: HTTP mode (POST /slack/events) with the signing secret; Socket Mode when the

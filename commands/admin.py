@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from commands.context import CommandContext
+from datetime import timedelta
+from typing import Any
+
+from commands.context import CommandContext, SystemContext
 from commands.grammar import Choice, Integer
 from commands.registry import Arg, CommandSpec, Flag, ParsedCommand
+from playbooks.effects import ArmTimer, Conversation, Post
 from playbooks.errors import InvalidTransition, NotFound
 from playbooks.messages import Message, MessageField, Severity, raw, t
 from playbooks.people import Role
-from storage.repositories import audit, channels, outbox
+from storage.repositories import audit, channels, outbox, timers
 
 LOCALES = ("en", "zh")
+DEAD_LETTER = "delivery.dead"
+QUIET_KIND = "delivery.quiet"
+QUIET_FOR = timedelta(hours=1)  # one report per conversation per hour, however many fail
 
 
 def show_audit(ctx: CommandContext, cmd: ParsedCommand) -> Message:
@@ -76,6 +83,32 @@ def set_locale(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     ctx.audit_detail = f"locale={locale}"
     return Message.of(t("config.locale_set", locale=locale), severity=Severity.SUCCESS)
 
+
+def dead_letter(ctx: SystemContext, payload: Any) -> None:
+    """A message nobody will receive is told to the admin channel, once per conversation
+    an hour: a channel that is gone would otherwise report every message sent to it."""
+    conversation = str(payload["conversation"])
+    quiet = f"delivery:quiet:{conversation}"
+    pending = timers.get(ctx.session, key=quiet)
+    if pending is not None and pending.state == "pending" and pending.due_at > ctx.now:
+        return
+    ctx.effects.append(ArmTimer(quiet, QUIET_KIND, ctx.now + QUIET_FOR, {}))
+    admin = Conversation.parse(str(payload["admin_channel"]), default_platform=ctx.home_platform)
+    report = t(
+        "outbox.dead_report",
+        id=int(payload["outbox_id"]),
+        conversation=conversation,
+        reason=str(payload["reason"]),
+    )
+    ctx.effects.append(Post(admin, Message.of(report, severity=Severity.WARNING)))
+
+
+def _quiet_over(ctx: SystemContext, timer: Any) -> None:
+    """The hour of quiet is over; the next failure is reported again."""
+
+
+OBSERVATION_HANDLERS = {DEAD_LETTER: dead_letter}
+TIMER_HANDLERS = {QUIET_KIND: _quiet_over}
 
 SPECS = (
     CommandSpec(

@@ -39,11 +39,12 @@ def timer_handlers() -> Mapping[str, TimerHandler]:
         **release_watch.TIMER_HANDLERS,
         **incidents.TIMER_HANDLERS,
         **paging.TIMER_HANDLERS,
+        **admin.TIMER_HANDLERS,
     }
 
 
 def observation_handlers() -> Mapping[str, ObservationHandler]:
-    return {**release_watch.OBSERVATION_HANDLERS}
+    return {**release_watch.OBSERVATION_HANDLERS, **admin.OBSERVATION_HANDLERS}
 
 
 def inbound_handlers() -> Mapping[str, InboundHandler]:

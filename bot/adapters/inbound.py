@@ -16,6 +16,8 @@ from playbooks.messages import Message
 FAMILIES = ("release", "incident", "oncall", "page", "ack", "summary")
 UMBRELLA = "shipwatch"
 _REFUSED = frozenset({"usage", "denied", "refused", "error"})
+# Answers about the asker or the bot itself, of no use to the rest of a channel.
+_PRIVATE = frozenset({"help", "whoami", "me"})
 
 
 def command_line(command: str, text: str = "") -> str:
@@ -52,7 +54,8 @@ def mentioned_line(text: str) -> str | None:
 class Reply:
     message: Message
     tr: Translator
-    refused: bool  # usage, denied, refused, error: platforms that can show it privately do
+    refused: bool  # usage, denied, refused, error
+    private: bool  # refusals and help: platforms that can show a reply to one person do
 
 
 async def run(host: Host, invocation: Invocation) -> tuple[Outcome, Reply | None]:
@@ -64,5 +67,6 @@ async def run(host: Host, invocation: Invocation) -> tuple[Outcome, Reply | None
         message=outcome.reply,
         tr=host.translator(outcome.locale),
         refused=outcome.status in _REFUSED,
+        private=outcome.status in _REFUSED or outcome.command in _PRIVATE,
     )
     return outcome, reply

@@ -172,7 +172,7 @@ class SlackAdapter:
             return
         kwargs = self._render(reply.message, reply.tr)
         try:
-            if reply.refused:
+            if reply.private:
                 await self._client.chat_postEphemeral(channel=channel, user=user, **kwargs)
             else:
                 await self._client.chat_postMessage(channel=channel, **kwargs)
@@ -189,7 +189,7 @@ class SlackAdapter:
             return
         try:
             await respond(
-                response_type="ephemeral" if reply.refused else "in_channel",
+                response_type="ephemeral" if reply.private else "in_channel",
                 replace_original=False,
                 **self._render(reply.message, reply.tr),
             )

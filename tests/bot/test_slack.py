@@ -133,6 +133,7 @@ async def rig(tmp_path: Path, database_url: str) -> AsyncIterator[Rig]:
         slack_bot_token="xoxb-test-token",
         slack_signing_secret=SECRET,
         slack_api_url=api_url,
+        admin_channel="#shipwatch-admin",
     )
     engine = make_engine(database_url)
     migrate.upgrade(engine)
@@ -191,6 +192,10 @@ async def test_the_umbrella_command_and_a_refusal_shown_to_the_asker_alone(rig: 
     [reply] = await rig.fake.wait_for("respond")
     assert reply.params["response_type"] == "ephemeral"
     assert "Did you mean /remind?" in texts(blocks_of(reply.params))
+    await rig.command("/shipwatch", "")
+    [_, help_reply] = await rig.fake.wait_for("respond", count=2)
+    assert help_reply.params["response_type"] == "ephemeral"
+    assert "/release" in texts(blocks_of(help_reply.params))
 
 
 async def test_someone_unknown_to_shipwatch_is_a_guest_without_roles(rig: Rig) -> None:
@@ -277,16 +282,23 @@ async def test_a_429_waits_as_slack_asks_and_then_delivers(rig: Rig) -> None:
     assert "stand-up" in texts(blocks_of(post.params))
 
 
-async def test_a_channel_that_is_gone_is_set_aside_at_once(rig: Rig) -> None:
-    rig.fake.fail("chat.postMessage", Failure(status=200, error="channel_not_found"))
+async def test_a_channel_that_is_gone_is_set_aside_and_told_to_the_admins_once(rig: Rig) -> None:
+    gone = Failure(status=200, error="channel_not_found", channel="C0OPS")
+    rig.fake.fail("chat.postMessage", gone, gone)
     await rig.command("/remind", "1m into the void")
-    await rig.fake.wait_for("respond")
+    await rig.command("/remind", "2m into the void again")
+    await rig.fake.wait_for("respond", count=2)
     await rig.app.advance_to(START.replace(minute=5))
-    assert len(rig.fake.of("chat.postMessage!failed")) == 1
+    assert len(rig.fake.of("chat.postMessage!failed")) == 2
     with unit_of_work(rig.app.engine) as session:
-        [row] = session.exec(select(OutboxMessage).where(OutboxMessage.platform == "slack")).all()
-        assert (row.state, row.attempts) == ("dead", 1)
-        assert row.last_error == "slack: channel_not_found"
+        rows = session.exec(select(OutboxMessage).where(OutboxMessage.address == "C0OPS")).all()
+        assert [(r.state, r.attempts) for r in rows] == [("dead", 1), ("dead", 1)]
+        assert rows[0].last_error == "slack: channel_not_found"
+    [report] = [c for c in rig.fake.of("chat.postMessage") if c.params["channel"] != "C0OPS"]
+    assert report.params["channel"] == "shipwatch-admin"
+    text = texts(blocks_of(report.params))
+    assert "could not be delivered: slack: channel_not_found" in text
+    assert f"/admin redeliver {rows[0].id}" in text
 
 
 async def test_the_bot_token_is_sent_to_slack_and_nowhere_else(rig: Rig) -> None:

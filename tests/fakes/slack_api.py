@@ -28,6 +28,7 @@ class Failure:
     status: int = 200
     error: str = "ratelimited"
     retry_after: int | None = None
+    channel: str | None = None  # only calls to this channel fail; None: any call
 
 
 @dataclass
@@ -87,9 +88,10 @@ class FakeSlack:
         else:
             params = dict(await request.post())
         token = request.headers.get("Authorization", "").removeprefix("Bearer ")
-        pending = self.failures.get(method)
-        if pending:
-            failure = pending.pop(0)
+        pending = self.failures.get(method, [])
+        failure = next((f for f in pending if f.channel in (None, params.get("channel"))), None)
+        if failure is not None:
+            pending.remove(failure)
             await self._record(Call(f"{method}!failed", params, token))
             headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
             return web.json_response(
