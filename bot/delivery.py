@@ -117,26 +117,35 @@ class DeliveryWorker:
         async with self._lock:
             pass
 
-    async def _send(self, row: OutboxMessage, tr: Translator) -> None:
+    async def _send(self, row: OutboxMessage, tr: Translator) -> str | None:
+        """Deliver one row; the platform's reference to the message, where it gives one."""
         if row.kind == "traffic":
             if self._traffic is None:
                 reason = "traffic changes cannot be applied by this process"
                 raise AdapterError(t("delivery.failed", reason=reason), permanent=True)
             await self._traffic(row.message)
-            return
+            return None
         adapter = self._adapters.get(row.platform)
         if adapter is None:
             reason = f"no adapter is running for platform {row.platform!r}"
             raise AdapterError(t("delivery.failed", reason=reason), permanent=True)
         message = message_from_json(row.message)
         if row.kind == "direct":
-            await adapter.direct_message(row.address, message, tr=tr)
-        else:
-            await adapter.post(row.address, message, tr=tr)
+            return await adapter.direct_message(row.address, message, tr=tr)
+        if row.edit_key and adapter.capabilities.edits:
+            with unit_of_work(self._engine) as session:
+                earlier = outbox.edited_ref(
+                    session, conversation_key=row.conversation_key, edit_key=row.edit_key
+                )
+            if earlier is not None:
+                edited = await adapter.update(earlier, message, tr=tr)
+                if edited is not None:
+                    return edited
+        return await adapter.post(row.address, message, tr=tr)
 
     async def _deliver(self, row: OutboxMessage, tr: Translator) -> int:
         try:
-            await self._send(row, tr)
+            ref = await self._send(row, tr)
         except AdapterError as error:
             reason = str(error.text.params.get("reason") or error.text.key)
             await self._after_failure(row, scrub_credentials(reason), error)
@@ -152,6 +161,7 @@ class DeliveryWorker:
             if stored is not None:
                 stored.state, stored.sent_at = "sent", self._clock.now()
                 stored.attempts += 1
+                stored.platform_ref = ref[:200] if ref else None
                 session.add(stored)
         self._metrics.deliveries.labels(row.platform).inc()
         return 1

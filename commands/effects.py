@@ -78,7 +78,7 @@ def apply(
     applied = Applied()
     for effect in effects:
         match effect:
-            case Post(conversation=conversation, message=message):
+            case Post(conversation=conversation, message=message, edit_key=edit_key):
                 message = with_tokens(
                     session, message, conversation=conversation, now=now, new_token=new_token
                 )
@@ -89,6 +89,7 @@ def apply(
                     kind="post",
                     message=message_to_json(message),
                     now=now,
+                    edit_key=edit_key,
                 )
                 applied.enqueued += 1
             case DirectMessage(person=handle, message=message):

@@ -31,8 +31,12 @@ class Conversation:
 
 @dataclass(frozen=True, slots=True)
 class Post:
+    """``edit_key`` names a message this one revises (a progress report): platforms that
+    can edit change the last one of that key in place, the others post anew."""
+
     conversation: Conversation
     message: Message
+    edit_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,6 +40,7 @@ class OutboxMessage(SQLModel, table=True):
     __table_args__ = (
         Index("ix_outbox_state_next", "state", "next_attempt_at"),
         Index("ix_outbox_conversation", "conversation_key", "id"),
+        Index("ix_outbox_edit_key", "edit_key", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -54,6 +55,10 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=500)
     created_at: datetime = _utc()
     sent_at: datetime | None = _utc(default=None, nullable=True)
+    # A post that revises an earlier one (a progress report) names it by a key of its own;
+    # where the platform can edit, the earlier message (its platform_ref) is edited.
+    edit_key: str | None = Field(default=None, max_length=200)
+    platform_ref: str | None = Field(default=None, max_length=200)
 
 
 class AuditEntry(SQLModel, table=True):

@@ -58,3 +58,11 @@ class Adapter(Protocol):
     async def direct_message(
         self, user_id: str, message: Message, *, tr: Translator
     ) -> str | None: ...
+
+    async def update(self, ref: str, message: Message, *, tr: Translator) -> str | None:
+        """Edit the message ``ref`` (as ``post`` returned it) to read ``message`` instead.
+
+        Called only when ``capabilities.edits``; None when that message can no longer be
+        edited (deleted, too old), and the message is then posted anew.
+        """
+        ...

@@ -34,6 +34,9 @@ class ConsoleAdapter:
         self.show(channel, message, tr)
         return None
 
+    async def update(self, ref: str, message: Message, *, tr: Translator) -> str | None:
+        return None  # no edits here: the revision is posted anew
+
     async def direct_message(self, user_id: str, message: Message, *, tr: Translator) -> str | None:
         self.show(f"@{user_id}", message, tr)
         return None

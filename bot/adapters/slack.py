@@ -50,10 +50,13 @@ PERMANENT = frozenset(
     }
 )
 
+# A message that can no longer be edited is posted anew instead.
+UNEDITABLE = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
+
 
 class SlackAdapter:
     platform = PLATFORM
-    capabilities = Capabilities(callback_buttons=True, edits=False, ephemeral=True, max_length=3000)
+    capabilities = Capabilities(callback_buttons=True, edits=True, ephemeral=True, max_length=3000)
 
     def __init__(
         self,
@@ -212,6 +215,20 @@ class SlackAdapter:
         # A user id as the channel posts to the app's direct conversation with them.
         return await self._send(user_id, message, tr)
 
+    async def update(self, ref: str, message: Message, *, tr: Translator) -> str | None:
+        channel, _, ts = ref.partition(" ")
+        if not ts:
+            return None
+        try:
+            await self._client.chat_update(channel=channel, ts=ts, **self._render(message, tr))
+        except SlackApiError as error:
+            if error.response.get("error") in UNEDITABLE:
+                return None
+            raise _adapter_error(error) from None
+        except (ClientError, TimeoutError) as error:
+            raise AdapterError(t("delivery.failed", reason=_reason(error))) from None
+        return ref
+
     async def _send(self, channel: str, message: Message, tr: Translator) -> str | None:
         try:
             response = await self._client.chat_postMessage(
@@ -222,7 +239,8 @@ class SlackAdapter:
             raise _adapter_error(error) from None
         except (ClientError, TimeoutError) as error:
             raise AdapterError(t("delivery.failed", reason=_reason(error))) from None
-        return str(response.get("ts") or "") or None
+        # chat.update wants the channel's id, which a post by name learns only now.
+        return f"{response.get('channel', channel)} {response.get('ts', '')}"
 
 
 def _reason(error: BaseException) -> str:

@@ -20,8 +20,10 @@ def enqueue(
     kind: str,
     message: Mapping[str, Any],
     now: datetime,
+    edit_key: str | None = None,
 ) -> OutboxMessage:
     row = OutboxMessage(
+        edit_key=edit_key,
         platform=platform,
         address=address,
         conversation_key=f"{platform}:{address}",
@@ -114,3 +116,18 @@ def depth(session: Session) -> dict[str, int]:
     counts = {"pending": 0, "sent": 0, "dead": 0}
     counts.update({state: n for state, n in rows})
     return counts
+
+
+def edited_ref(session: Session, *, conversation_key: str, edit_key: str) -> str | None:
+    """The platform's reference to the last delivered message of ``edit_key`` there."""
+    query = (
+        select(OutboxMessage.platform_ref)
+        .where(
+            OutboxMessage.edit_key == edit_key,
+            OutboxMessage.conversation_key == conversation_key,
+            col(OutboxMessage.platform_ref).is_not(None),
+        )
+        .order_by(col(OutboxMessage.id).desc())
+        .limit(1)
+    )
+    return session.exec(query).first()

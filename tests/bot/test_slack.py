@@ -23,6 +23,9 @@ from bot.clock import VirtualClock
 from bot.config_dir import load
 from bot.http import serve
 from bot.settings import Settings
+from commands.effects import apply
+from playbooks.effects import Conversation, Post
+from playbooks.messages import Message, raw
 from storage import migrate
 from storage.engine import make_engine
 from storage.models import AuditEntry, OutboxMessage
@@ -359,3 +362,34 @@ async def test_socket_mode_takes_commands_over_the_websocket(
         await app.stop()
         await fake.stop()
         engine.dispose()
+
+
+async def test_a_revised_post_edits_the_earlier_message_in_place(rig: Rig) -> None:
+    def progress(text: str, key: str = "release:1:progress") -> Post:
+        return Post(Conversation("slack", "#releases"), Message.of(raw(text)), edit_key=key)
+
+    async def write(*posts: Post) -> None:
+        runtime = rig.app.runtime
+        with unit_of_work(rig.app.engine) as session:
+            apply(
+                session,
+                posts,
+                now=rig.clock.now(),
+                directory=runtime.directory,
+                new_token=runtime.new_token,
+                reachable=runtime.reachable_platforms,
+            )
+        await rig.app.settle()
+
+    await write(progress("10% for 30m"))
+    [first] = rig.fake.of("chat.postMessage")
+    await write(progress("30% for 5m"), progress("another release", key="release:2:progress"))
+    [update] = rig.fake.of("chat.update")
+    assert update.params["channel"] == "C0RELEASES"  # the id Slack answered the post with
+    assert update.params["ts"] == first.answer["ts"]
+    assert "30% for 5m" in texts(blocks_of(update.params))
+    assert len(rig.fake.of("chat.postMessage")) == 2  # the other release's report is new
+    rig.fake.fail("chat.update", Failure(error="message_not_found"))
+    await write(progress("50% for 1h"))
+    assert "50% for 1h" in texts(blocks_of(rig.fake.of("chat.postMessage")[-1].params))
+    assert first.params["channel"] == "releases"

@@ -49,6 +49,9 @@ class RecordingAdapter:
         self.sent.append(Sent("post", channel, plain_lines(message, tr)))
         return str(len(self.sent))
 
+    async def update(self, ref: str, message: Message, *, tr: Translator) -> str | None:
+        return None  # no edits here: the revision is posted anew
+
     async def direct_message(self, user_id: str, message: Message, *, tr: Translator) -> str | None:
         self.sent.append(Sent("direct", user_id, plain_lines(message, tr)))
         return str(len(self.sent))

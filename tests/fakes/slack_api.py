@@ -16,11 +16,19 @@ BOT_USER = "UBOT"
 PATIENCE = 10.0  # seconds a test waits for a call before failing
 
 
+def channel_id(channel: str) -> str:
+    """Slack answers a post by channel name with the channel's id."""
+    if channel[:1] in ("C", "D", "G", "U") and channel.isupper():
+        return channel
+    return "C0" + channel.upper().replace("-", "")
+
+
 @dataclass
 class Call:
     method: str  # a Web API method, or "respond" for a response URL
     params: dict[str, Any]
     token: str = ""
+    answer: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -97,15 +105,18 @@ class FakeSlack:
             return web.json_response(
                 {"ok": False, "error": failure.error}, status=failure.status, headers=headers
             )
-        await self._record(Call(method, params, token))
-        return web.json_response(self._answer(method, params))
+        answer = self._answer(method, params)
+        await self._record(Call(method, params, token, answer))
+        return web.json_response(answer)
 
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
             return {"ok": True, "user_id": BOT_USER, "bot_id": "B1", "team_id": "T1"}
         if method == "chat.postMessage":
             ts = f"1700000000.{len(self.calls):06d}"
-            return {"ok": True, "channel": params.get("channel"), "ts": ts}
+            return {"ok": True, "channel": channel_id(str(params.get("channel"))), "ts": ts}
+        if method == "chat.update":
+            return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": "1700000000.000001"}
         if method == "apps.connections.open":
