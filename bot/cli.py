@@ -135,7 +135,7 @@ def _cmd_console(args: argparse.Namespace) -> int:
         if args.locale:
             overrides["locale"] = args.locale
         settings = load_settings(**overrides)
-        logs.configure(_console_log_level(settings))
+        logs.configure(_console_log_level(settings), secrets=settings.secret_values())
         config = load(settings.config_dir)
         person = config.directory.get(args.user)
         if person is None or "console" not in person.identities:
@@ -173,7 +173,7 @@ async def _console(
 
 def _cmd_run(args: argparse.Namespace) -> int:
     settings = load_settings()
-    logs.configure(settings.log_level)
+    logs.configure(settings.log_level, secrets=settings.secret_values())
     config = load(settings.config_dir)
     asyncio.run(_run(settings, config))
     return 0

@@ -59,5 +59,15 @@ def configure(level: str, *, secrets: Iterable[str] = ()) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     # Third-party chatter stays at warnings unless we are debugging.
-    for noisy in ("apscheduler", "aiohttp.access", "alembic"):
+    # The chat SDKs log request bodies at INFO and below (bolt, a refused request's whole
+    # body): a response_url or a message is nobody's business in a log.
+    for noisy in (
+        "apscheduler",
+        "aiohttp.access",
+        "alembic",
+        "slack_bolt",
+        "slack_sdk",
+        "telegram",
+        "httpx",
+    ):
         logging.getLogger(noisy).setLevel(logging.WARNING if level != "DEBUG" else logging.DEBUG)

@@ -64,6 +64,11 @@ class Settings(BaseSettings):
             ) from None
         return value
 
+    def secret_values(self) -> list[str]:
+        """Every secret setting's value, for the log formatter to hide wherever it shows."""
+        values = (getattr(self, name) for name in type(self).model_fields)
+        return [v.get_secret_value() for v in values if isinstance(v, SecretStr)]
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)

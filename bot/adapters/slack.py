@@ -128,6 +128,8 @@ class SlackAdapter:
         # Bolt checks the signature and its 5-minute window, answers url_verification, and
         # acknowledges before our listener runs, inside Slack's 3 seconds.
         response = await self._bolt.async_dispatch(await to_bolt_request(request))
+        if response.status == 401:
+            log.warning("slack request refused: signature missing, wrong or stale")
         return await to_aiohttp_response(response)
 
     async def _on_command(self, ack: Any, body: dict[str, Any], respond: AsyncRespond) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -393,3 +394,17 @@ async def test_a_revised_post_edits_the_earlier_message_in_place(rig: Rig) -> No
     await write(progress("50% for 1h"))
     assert "50% for 1h" in texts(blocks_of(rig.fake.of("chat.postMessage")[-1].params))
     assert first.params["channel"] == "releases"
+
+
+async def test_a_refused_request_logs_one_line_without_its_body(
+    rig: Rig, caplog: pytest.LogCaptureFixture
+) -> None:
+    from bot.logs import configure
+
+    configure("INFO", secrets=rig.app.settings.secret_values())  # as `shipwatch run` does
+    logging.getLogger().addHandler(caplog.handler)
+    await rig.command("/remind", "10m forged", secret="not-the-secret")
+    lines = [r for r in caplog.records if r.levelno >= 20 and r.name.startswith(("slack", "ship"))]
+    assert [r.getMessage() for r in lines] == [
+        "slack request refused: signature missing, wrong or stale"
+    ]
