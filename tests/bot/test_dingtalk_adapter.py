@@ -9,9 +9,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
-from storage.models import AuditEntry, SeenEvent
+from storage.models import AuditEntry, OutboxMessage, SeenEvent
 from tests.fakes.robot_world import World, make_world
 
 pytestmark = pytest.mark.usefixtures("database_url")
@@ -36,7 +36,10 @@ async def test_a_command_after_the_mention_is_answered_through_the_session_webho
     assert response.status == 200
     [answer] = world.dingtalk_robots.to("session:s-cid-releases")
     assert answer.body["msgtype"] == "markdown"
-    assert "No release" in answer.text or "release" in answer.text.lower()
+    assert answer.text == (
+        "#### No release is in progress. /release start SERVICE VERSION starts one; "
+        "/release plans lists the plans."
+    )
     assert world.dingtalk_robots.refused == []
 
 
@@ -98,11 +101,86 @@ async def test_a_group_gets_the_command_to_type_not_a_link(world: World) -> None
     assert "/act/" not in str(status.body)
 
 
-async def test_an_expired_session_webhook_falls_back_to_the_channel_robot(world: World) -> None:
-    await world.callback("/release start web 1.4.2")
-    before = len(world.dingtalk_robots.to("dt-releases-token"))
-    world.clock.advance(timedelta(hours=2))  # past sessionWebhookExpiredTime (90 minutes)
-    await world.callback("/release status web", session="s-new")
-    # The new callback brings a fresh session webhook: it is used.
-    assert world.dingtalk_robots.to("session:s-new")
-    assert len(world.dingtalk_robots.to("dt-releases-token")) == before
+def outbox(world: World) -> list[OutboxMessage]:
+    with Session(world.app.engine) as session:
+        return list(session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id))).all())
+
+
+async def test_at_most_20_messages_a_minute_per_robot_queued_not_dropped(world: World) -> None:
+    for n in range(25):
+        await world.callback(f"/remind 1m reminder {n}")
+    await world.app.advance_to(world.clock.now() + timedelta(minutes=1))
+    sent = world.dingtalk_robots.to("dt-releases-token")
+    assert len(sent) == 20
+    waiting = [row for row in outbox(world) if row.state == "pending"]
+    assert len(waiting) == 5
+    assert waiting[0].last_error
+    assert "next slot in 60.0s" in waiting[0].last_error
+    await world.app.advance_to(world.clock.now() + timedelta(minutes=1))
+    sent = world.dingtalk_robots.to("dt-releases-token")
+    assert [r.text.splitlines()[-1] for r in sent] == [f"reminder {n}" for n in range(25)], (
+        "all delivered, in order"
+    )
+    assert world.dingtalk_robots.refused == [], "DingTalk never had to throttle us"
+    for first, later in zip(sent, sent[20:], strict=False):
+        assert later.at - first.at >= timedelta(minutes=1)
+
+
+async def test_send_too_fast_is_retried_when_dingtalk_says(world: World) -> None:
+    world.dingtalk_robots.throttle_next = 1
+    await world.callback("/remind 1m throttled")
+    await world.app.advance_to(world.clock.now() + timedelta(minutes=1))
+    [row] = [r for r in outbox(world) if r.address == "#releases"]
+    assert row.state == "pending"
+    assert "130101" in (row.last_error or "")
+    assert row.next_attempt_at == world.clock.now() + timedelta(seconds=60)
+    await world.app.advance_to(world.clock.now() + timedelta(seconds=60))
+    assert world.dingtalk_robots.to("dt-releases-token")[-1].text.endswith("throttled")
+
+
+async def test_a_robot_that_refuses_the_signature_is_a_dead_letter_at_once(world: World) -> None:
+    world.dingtalk_robots.robots["dt-releases-token"] = "SECsomeone-changed-the-secret"
+    await world.callback("/remind 1m never")
+    await world.app.advance_to(world.clock.now() + timedelta(hours=1))
+    [row] = [r for r in outbox(world) if r.address == "#releases"]
+    assert row.state == "dead"
+    assert row.attempts == 1
+    assert "310000" in (row.last_error or "")
+    assert "token" not in (row.last_error or "").split("(")[0], "the URL's token stays out"
+
+
+async def test_a_channel_without_a_robot_is_a_dead_letter_naming_the_fix(world: World) -> None:
+    await world.callback("/remind 1m lost", conversation="cid-unknown", session="gone")
+    world.clock.advance(timedelta(hours=2))  # its session webhook has expired by now
+    await world.app.advance_to(world.clock.now() + timedelta(minutes=1))
+    [row] = [r for r in outbox(world) if r.address == "cid-unknown"]
+    assert row.state == "dead"
+    assert "add one under dingtalk in robots.yaml" in (row.last_error or "")
+
+
+async def test_a_stale_session_webhook_answers_through_the_channel_robot(world: World) -> None:
+    response = await world.callback("/release status", session_expires_ms=0)
+    assert response.status == 200
+    assert world.dingtalk_robots.to("session:s-cid-releases") == []
+    [answer] = world.dingtalk_robots.to("dt-releases-token")
+    assert "No release is in progress" in answer.text
+
+
+async def test_incident_open_and_a_page_acknowledged_by_link(world: World) -> None:
+    opened = await world.callback(
+        "@Shipwatch /incident open checkout is down --sev P1 --service web"
+    )
+    assert opened.status == 200
+    news = world.dingtalk_robots.to("dt-incidents-token")
+    assert news
+    assert "checkout is down" in news[0].text
+    assert world.dingtalk_robots.to("dt-tech-token"), "P1 news reaches the tech channel"
+    await world.callback("/page @bob checkout is down")
+    [card] = world.dingtalk_robots.to("dt-staff-bob-token")
+    status, _ = await world.open_link(card.buttons[0]["actionURL"], method="POST")
+    assert status == 200
+    text = world.dingtalk_robots.to("session:s-cid-releases")[-1].text
+    assert "Page #1" in text
+    reply = await world.callback("/pages")
+    assert reply.status == 200
+    assert "bob" in world.dingtalk_robots.to("session:s-cid-releases")[-1].text

@@ -120,6 +120,7 @@ class World:
         secret: str = APP_SECRET,
         headers: dict[str, str] | None = None,
         session: str | None = None,
+        session_expires_ms: int | None = None,
     ) -> aiohttp.ClientResponse:
         """A message to the enterprise robot, signed as DingTalk signs its callbacks."""
         self._messages += 1
@@ -135,7 +136,9 @@ class World:
             "conversationType": "1" if direct else "2",
             "chatbotUserId": "robot-shipwatch",
             "sessionWebhook": self.dingtalk_robots.session_url(session or f"s-{conversation}"),
-            "sessionWebhookExpiredTime": now_ms + 90 * 60 * 1000,
+            "sessionWebhookExpiredTime": (
+                now_ms + 90 * 60 * 1000 if session_expires_ms is None else session_expires_ms
+            ),
         }
         signed = {"timestamp": str(stamp), "sign": dingtalk_robot.sign(secret, stamp)}
         response = await self.client.post(
