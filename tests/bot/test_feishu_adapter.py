@@ -53,7 +53,7 @@ async def test_incident_open_reaches_the_incident_and_tech_channels_in_red(world
     await say(world, "/incident open checkout is down --sev P0 --service web", channel="#ops")
     [news] = world.feishu_bots.to("fs-incidents-hook")
     assert "checkout is down" in news.text
-    assert news.template in ("red", "orange")
+    assert news.template == "red"
     assert world.feishu_bots.to("fs-tech-hook")
 
 
