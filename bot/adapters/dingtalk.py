@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 from urllib.parse import quote_plus
 
@@ -89,6 +89,11 @@ class DingTalkAdapter:
     async def start(self, host: Host) -> None:
         self._host = host
 
+    def _translator(self, locale: str) -> Translator:
+        if self._host is not None:
+            return self._host.translator(locale)
+        return Translator(locale, UTC)
+
     async def stop(self) -> None:
         self._host = None
         await self._http.close()
@@ -109,6 +114,7 @@ class DingTalkAdapter:
             app_secret=self._app_secret,
             now=self._clock.now(),
             max_bytes=self._max_body_bytes,
+            translator=self._translator,
         )
         if isinstance(checked, web.Response):
             return checked

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -14,6 +15,8 @@ from aiohttp import web
 
 from bot.adapters.inbound import mentioned_line
 from bot.adapters.robots import dingtalk_sign
+from bot.i18n import Translator
+from playbooks.messages import Text, t
 
 log = logging.getLogger("shipwatch.adapters.dingtalk")
 WINDOW = timedelta(hours=1)  # DingTalk's own limit on the callback's timestamp
@@ -31,34 +34,40 @@ class Callback:
 
 
 async def read(
-    request: web.Request, *, app_secret: str | None, now: datetime, max_bytes: int
+    request: web.Request,
+    *,
+    app_secret: str | None,
+    now: datetime,
+    max_bytes: int,
+    translator: Callable[[str], Translator],
 ) -> Callback | web.Response:
-    """The callback's message, or the answer that refuses it (nothing read or stored)."""
+    """The callback's message, or the answer that refuses it (nothing read or stored), in
+    the caller's language."""
+    tr = translator(_locale(request.headers.get("Accept-Language", "")))
     if not app_secret:
-        return _refuse(
-            503, "closed", "set SHIPWATCH_DINGTALK_APP_SECRET to take DingTalk callbacks"
-        )
+        closed = t("hook.closed", setting="SHIPWATCH_DINGTALK_APP_SECRET")
+        return _refuse(tr, 503, "closed", closed)
     stamp, sign = request.headers.get("timestamp", ""), request.headers.get("sign", "")
     if not stamp or not sign:
-        return _refuse(401, "unsigned", "the timestamp and sign headers are missing")
+        return _refuse(tr, 401, "unsigned", t("dingtalk.unsigned"))
     if not stamp.isdigit() or len(stamp) > 16:
-        return _refuse(401, "bad timestamp", "the timestamp header is not a number")
+        return _refuse(tr, 401, "bad timestamp", t("dingtalk.unsigned"))
     sent = datetime.fromtimestamp(int(stamp) / 1000, UTC)
     if abs(now - sent) > WINDOW:
-        return _refuse(403, "stale", "the timestamp is more than an hour away")
+        return _refuse(tr, 403, "stale", t("dingtalk.stale"))
     if not hmac.compare_digest(sign.encode(), dingtalk_sign(app_secret, int(stamp)).encode()):
-        return _refuse(403, "bad signature", "the signature does not match")
+        return _refuse(tr, 403, "bad signature", t("dingtalk.bad_sign"))
     if request.content_length is not None and request.content_length > max_bytes:
-        return web.json_response({"error": "the body is too large"}, status=413)
+        return _error(tr, 413, t("hook.too_large", limit=max_bytes))
     body = await request.content.read(max_bytes + 1)
     if len(body) > max_bytes:
-        return web.json_response({"error": "the body is too large"}, status=413)
+        return _error(tr, 413, t("hook.too_large", limit=max_bytes))
     try:
         data = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
-        return web.json_response({"error": "the body is not JSON"}, status=400)
+        return _error(tr, 400, t("dingtalk.not_a_message"))
     if not isinstance(data, dict) or not isinstance(data.get("msgId"), str):
-        return web.json_response({"error": "the body is not a robot message"}, status=400)
+        return _error(tr, 400, t("dingtalk.not_a_message"))
     return _message(data)
 
 
@@ -90,9 +99,18 @@ def _message(data: dict[str, object]) -> Callback:
     )
 
 
-def _refuse(status: int, reason: str, sentence: str) -> web.Response:
+def _refuse(tr: Translator, status: int, reason: str, text: Text) -> web.Response:
     log.warning("dingtalk callback refused", extra={"reason": reason})
-    return web.json_response({"error": sentence}, status=status)
+    return _error(tr, status, text)
+
+
+def _error(tr: Translator, status: int, text: Text) -> web.Response:
+    return web.json_response({"error": tr(text)}, status=status)
+
+
+def _locale(accept: str) -> str:
+    first = accept.split(",")[0].split(";")[0].strip().lower()
+    return "zh" if first.startswith("zh") else "en"
 
 
 class Sessions:

@@ -184,3 +184,11 @@ async def test_incident_open_and_a_page_acknowledged_by_link(world: World) -> No
     reply = await world.callback("/pages")
     assert reply.status == 200
     assert "bob" in world.dingtalk_robots.to("session:s-cid-releases")[-1].text
+
+
+async def test_the_refusal_is_a_sentence_in_the_callers_language(world: World) -> None:
+    stamp = str(int(world.clock.now().timestamp() * 1000))
+    headers = {"timestamp": stamp, "sign": "Zm9yZ2Vk", "Accept-Language": "zh-CN,zh;q=0.9"}
+    response = await world.callback("/release status", headers=headers)
+    assert response.status == 403
+    assert (await response.json())["error"].startswith("sign 请求头不匹配")
