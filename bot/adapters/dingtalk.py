@@ -234,7 +234,9 @@ def _markdown(rendered: Rendered, message: Message, mentions: list[str]) -> str:
     parts += rendered.typed
     if mentions:
         parts.append(" ".join(f"@{m}" for m in mentions))
-    return "\n\n".join(parts)
+    # A line break inside a block must be a hard break in DingTalk's markdown.
+    text = "\n\n".join(part.replace("\n", "  \n") for part in parts)
+    return shorten(text, DingTalkAdapter.capabilities.max_length)
 
 
 def _check(status: int, answer: Any, after: str, *, name: str) -> None:

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from bot.action_links import LinkSigner
 from bot.adapters.base import Capabilities, Host
-from bot.adapters.link_buttons import render
+from bot.adapters.link_buttons import render, shorten
 from bot.adapters.robots import SendLimit, feishu_sign, post_json, retry_after, take_turn
 from bot.clock import Clock
 from bot.config_robots import Robot
@@ -116,7 +116,8 @@ class FeishuAdapter:
         elements: list[dict[str, Any]] = []
         text = [*rendered.body, *rendered.typed, *self._mentions(message, recipient)]
         if text:
-            elements.append({"tag": "markdown", "content": "\n".join(text)})
+            content = shorten("\n".join(text), self.capabilities.max_length)
+            elements.append({"tag": "markdown", "content": content})
         if rendered.fields:
             fields = [
                 {"is_short": True, "text": {"tag": "lark_md", "content": f"**{label}**\n{value}"}}
