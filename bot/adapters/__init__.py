@@ -7,6 +7,7 @@ Shipwatch never pays for an SDK it does not use.
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from bot.adapters.base import Adapter
 from bot.config_dir import Config
@@ -39,6 +40,11 @@ def _robot_platforms(settings: Settings, config: Config) -> dict[str, Adapter]:
         log.warning(
             "SHIPWATCH_ACTION_LINK_SECRET is not set: DingTalk and Feishu buttons show the "
             "command to type instead of a one-time link"
+        )
+    elif urlsplit(settings.public_url).hostname in ("127.0.0.1", "localhost", "::1"):
+        log.warning(
+            "SHIPWATCH_PUBLIC_URL is this machine's loopback address: action links in "
+            "DingTalk and Feishu will not open on people's phones; set it to the public address"
         )
     built: dict[str, Adapter] = {}
     try:
