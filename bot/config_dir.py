@@ -26,6 +26,7 @@ from bot.config_releases import (
     check_plan,
     plan_files,
 )
+from bot.config_robots import RobotsFile
 from bot.config_teams import TeamsFile, people_named
 from playbooks.incident_policy import IncidentSettings, default_settings
 from playbooks.people import Directory, Person, Role
@@ -110,6 +111,7 @@ class Config:
     releases: ReleaseConfig = field(default_factory=lambda: ReleaseConfig(ReleaseCatalog(), {}))
     incidents: IncidentSettings = field(default_factory=default_settings)
     teams: Mapping[str, Team] = field(default_factory=dict)
+    robots: RobotsFile = field(default_factory=RobotsFile)
 
 
 def load(config_dir: Path | None) -> Config:
@@ -127,6 +129,7 @@ def load(config_dir: Path | None) -> Config:
     severity = _parse(sources["severity.yaml"], SeverityFile, problems)
     alerts = _parse(sources["alerts.yaml"], AlertsFile, problems)
     teams = _parse(sources["teams.yaml"], TeamsFile, problems)
+    robots = _optional(config_dir, "robots.yaml", RobotsFile, problems)
     if teams is not None and _example_teams_for_other_people(sources):
         teams = TeamsFile()  # the shipped example team names the shipped example people
     if directory is not None and teams is not None:
@@ -140,6 +143,7 @@ def load(config_dir: Path | None) -> Config:
         or severity is None
         or alerts is None
         or teams is None
+        or robots is None
     ):
         raise ConfigError(problems)
     return Config(
@@ -148,7 +152,17 @@ def load(config_dir: Path | None) -> Config:
         releases=releases,
         incidents=replace(severity.to_settings(), alerts=alerts.to_settings()),
         teams={name: entry.to_team(name) for name, entry in teams.teams.items()},
+        robots=robots,
     )
+
+
+def _optional(
+    config_dir: Path | None, name: str, model: type[M], problems: list[ConfigProblem]
+) -> M | None:
+    """A file with no shipped default (robots.yaml): absent means empty."""
+    if config_dir is None or not (config_dir / name).is_file():
+        return model()
+    return _parse(config_dir / name, model, problems)
 
 
 def _example_teams_for_other_people(sources: Mapping[str, Path]) -> bool:

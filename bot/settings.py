@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     dingtalk_app_secret: SecretStr | None = None
     dingtalk_api_url: str = "https://oapi.dingtalk.com"
     feishu_api_url: str = "https://open.feishu.cn"
+    # DingTalk and Feishu buttons only open links: each becomes a one-time link to
+    # {public_url}/act/…, signed with this secret (needed when either platform runs).
+    action_link_secret: SecretStr | None = None
 
     @field_validator("timezone")
     @classmethod

@@ -1,0 +1,268 @@
+"""DingTalk: custom robots (signed webhooks, 20 messages a minute each) post markdown and
+actionCard messages; the enterprise robot's callback (``bot/adapters/dingtalk_callback.py``)
+brings commands in and is answered through the message's session webhook."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, timedelta
+from typing import Any
+from urllib.parse import quote_plus
+
+from aiohttp import web
+
+from bot.action_links import LinkSigner
+from bot.adapters import dingtalk_callback
+from bot.adapters.base import Capabilities, Host
+from bot.adapters.inbound import Reply, run
+from bot.adapters.link_buttons import COLOURS, Rendered, render, shorten
+from bot.adapters.robots import SendLimit, dingtalk_sign, post_json, retry_after, take_turn
+from bot.clock import Clock
+from bot.config_robots import Robot
+from bot.http_client import HttpClient
+from bot.i18n import Translator
+from commands.invocations import CommandInvocation
+from playbooks.effects import Conversation
+from playbooks.errors import AdapterError
+from playbooks.messages import Message, t
+from playbooks.people import Directory
+
+log = logging.getLogger("shipwatch.adapters.dingtalk")
+PLATFORM = "dingtalk"
+PER_MINUTE = 20
+# Errors that no retry can mend: a wrong keyword, signature or IP whitelist (310000), a
+# robot token that does not exist or was removed (300001, 300005), a dissolved group.
+PERMANENT = frozenset({300001, 300005, 310000, 400013, 400101, 410100})
+THROTTLED = frozenset({130101, 130102})  # "send too fast": the robot is held back a while
+THROTTLED_WAIT = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where one message goes: a robot's signed webhook, or a session webhook."""
+
+    url: str
+    name: str  # for errors and logs, never the URL (it carries the token)
+    secret: str | None
+    recipient: str | None  # the one reader (links are issued to them), None for a group
+    limited: bool
+
+
+class DingTalkAdapter:
+    platform = PLATFORM
+    capabilities = Capabilities(
+        callback_buttons=False, edits=False, ephemeral=False, max_length=5000
+    )
+
+    def __init__(
+        self,
+        *,
+        robots: Mapping[str, Robot],
+        app_secret: str | None,
+        api_url: str,
+        http: HttpClient,
+        clock: Clock,
+        signer: LinkSigner | None,
+        directory: Directory,
+        max_body_bytes: int = 64 * 1024,
+    ) -> None:
+        self._robots = dict(robots)
+        self._by_conversation = {
+            r.conversation: r.channel for r in robots.values() if r.conversation
+        }
+        self._app_secret = app_secret
+        self._api_url = api_url.rstrip("/")
+        self._http = http
+        self._clock = clock
+        self._signer = signer
+        self._directory = directory
+        self._max_body_bytes = max_body_bytes
+        self._limits: dict[str, SendLimit] = {}
+        self._sessions = dingtalk_callback.Sessions()
+        self._host: Host | None = None
+
+    def routes(self) -> list[web.RouteDef]:
+        return [web.post("/dingtalk/callback", self._callback)]
+
+    async def start(self, host: Host) -> None:
+        self._host = host
+
+    def _translator(self, locale: str) -> Translator:
+        if self._host is not None:
+            return self._host.translator(locale)
+        return Translator(locale, UTC)
+
+    async def stop(self) -> None:
+        self._host = None
+        await self._http.close()
+
+    async def post(self, channel: str, message: Message, *, tr: Translator) -> str | None:
+        await self._send(self._channel_target(channel), message, tr)
+        return None
+
+    async def update(self, ref: str, message: Message, *, tr: Translator) -> str | None:
+        return None  # robots cannot edit what they sent: revisions are posted anew
+
+    async def direct_message(self, user_id: str, message: Message, *, tr: Translator) -> str | None:
+        await self._send(self._direct_target(user_id), message, tr)
+        return None
+
+    # --- inbound ---------------------------------------------------------------------------
+
+    async def _callback(self, request: web.Request) -> web.Response:
+        checked = await dingtalk_callback.read(
+            request,
+            app_secret=self._app_secret,
+            now=self._clock.now(),
+            max_bytes=self._max_body_bytes,
+            translator=self._translator,
+        )
+        if isinstance(checked, web.Response):
+            return checked
+        if checked.line is None or self._host is None:
+            return web.json_response({})
+        self._sessions.remember(checked)
+        channel = self._by_conversation.get(checked.conversation_id, checked.conversation_id)
+        invocation = CommandInvocation(
+            platform=PLATFORM,
+            user_id=checked.user_id,
+            conversation=Conversation(PLATFORM, channel),
+            text=checked.line,
+            event_id=checked.msg_id,
+        )
+        _, reply = await run(self._host, invocation)
+        if reply is not None:
+            await self._answer(checked, channel, reply)
+        return web.json_response({})
+
+    async def _answer(self, msg: dingtalk_callback.Callback, channel: str, reply: Reply) -> None:
+        recipient = msg.user_id if msg.direct else None
+        try:
+            if msg.session_webhook and msg.session_expires > self._clock.now():
+                target = Target(msg.session_webhook, "session", None, recipient, limited=False)
+            else:
+                target = self._channel_target(channel)
+            await self._send(target, reply.message, reply.tr)
+        except AdapterError as error:
+            reason = error.text.params.get("reason")
+            log.warning("reply not delivered", extra={"channel": channel, "reason": reason})
+
+    # --- outbound --------------------------------------------------------------------------
+
+    def _channel_target(self, channel: str) -> Target:
+        robot = self._robots.get(channel)
+        if robot is not None:
+            return self._robot_target(robot, recipient=None)
+        session = self._sessions.for_conversation(channel, self._clock.now())
+        if session is not None:
+            return Target(session, "session", None, None, limited=False)
+        raise _no_robot(channel)
+
+    def _direct_target(self, user_id: str) -> Target:
+        robot = self._robots.get(f"@{user_id}")
+        if robot is not None:
+            return self._robot_target(robot, recipient=user_id)
+        session = self._sessions.for_person(user_id, self._clock.now())
+        if session is not None:
+            return Target(session, "session", None, user_id, limited=False)
+        raise _no_robot(f"@{user_id}")
+
+    def _robot_target(self, robot: Robot, *, recipient: str | None) -> Target:
+        url = robot.webhook
+        if not url.startswith(("http://", "https://")):
+            url = f"{self._api_url}/robot/send?access_token={url}"
+        return Target(url, robot.channel, robot.secret, recipient, limited=True)
+
+    async def _send(self, target: Target, message: Message, tr: Translator) -> None:
+        if target.limited:
+            limit = self._limits.setdefault(
+                target.url, SendLimit(((PER_MINUTE, timedelta(minutes=1)),))
+            )
+            await take_turn(limit, self._clock, robot=f"the DingTalk robot of {target.name}")
+        url = target.url
+        if target.secret is not None:
+            stamp = int(self._clock.now().timestamp() * 1000)
+            sign = quote_plus(dingtalk_sign(target.secret, stamp))
+            url = f"{url}{'&' if '?' in url else '?'}timestamp={stamp}&sign={sign}"
+        body = self._body(message, tr, recipient=target.recipient)
+        status, answer, after = await post_json(self._http, url, body)
+        _check(status, answer, after, name=target.name)
+
+    def _body(self, message: Message, tr: Translator, *, recipient: str | None) -> dict[str, Any]:
+        prefix = "@Shipwatch " if self._app_secret else ""
+        rendered = render(
+            message,
+            tr,
+            platform=PLATFORM,
+            recipient=recipient,
+            signer=self._signer,
+            typed_prefix=prefix,
+        )
+        title = shorten(rendered.title, 60)
+        if rendered.links:  # an actionCard cannot @ anyone; it goes to its reader alone
+            buttons = [{"title": b.label, "actionURL": b.url} for b in rendered.links]
+            text = _markdown(rendered, message, [])
+            card = {"title": title, "text": text, "btnOrientation": "1", "btns": buttons}
+            return {"msgtype": "actionCard", "actionCard": card}
+        at_ids, at_mobiles = self._mentions(message, recipient)
+        text = _markdown(rendered, message, [*at_ids, *at_mobiles])
+        return {
+            "msgtype": "markdown",
+            "markdown": {"title": title, "text": text},
+            "at": {"atUserIds": at_ids, "atMobiles": at_mobiles, "isAtAll": False},
+        }
+
+    def _mentions(self, message: Message, recipient: str | None) -> tuple[list[str], list[str]]:
+        """Handles become DingTalk user ids; a "+86…" mention is a mobile number."""
+        ids: list[str] = [recipient] if recipient else []
+        mobiles: list[str] = []
+        for mention in message.mentions:
+            if mention.startswith("+"):
+                mobiles.append(mention.lstrip("+"))
+                continue
+            person = self._directory.get(mention.lstrip("@"))
+            user_id = person.identities.get(PLATFORM) if person else None
+            if user_id and user_id not in ids:
+                ids.append(user_id)
+        return ids, mobiles
+
+
+def _markdown(rendered: Rendered, message: Message, mentions: list[str]) -> str:
+    colour = COLOURS[message.severity]
+    title = f'<font color="{colour}">{rendered.title}</font>' if colour else rendered.title
+    parts = [f"#### {title}", *rendered.body]
+    parts += [f"**{label}**: {value}" for label, value in rendered.fields]
+    parts += rendered.typed
+    if mentions:
+        parts.append(" ".join(f"@{m}" for m in mentions))
+    # A line break inside a block must be a hard break in DingTalk's markdown.
+    text = "\n\n".join(part.replace("\n", "  \n") for part in parts)
+    return shorten(text, DingTalkAdapter.capabilities.max_length)
+
+
+def _check(status: int, answer: Any, after: str, *, name: str) -> None:
+    """DingTalk answers 200 with an errcode; 0 is delivered."""
+    errcode = answer.get("errcode") if isinstance(answer, dict) else None
+    errmsg = str(answer.get("errmsg", ""))[:200] if isinstance(answer, dict) else ""
+    if status == 429 or errcode in THROTTLED:
+        reason = f"DingTalk holds back the robot of {name} ({errcode or status}: {errmsg})"
+        raise AdapterError(
+            t("delivery.failed", reason=reason), retry_after=retry_after(after, THROTTLED_WAIT)
+        )
+    if status >= 500 or (status == 200 and errcode is None):
+        raise AdapterError(t("delivery.failed", reason=f"DingTalk answered {status}"))
+    if status != 200:
+        raise AdapterError(
+            t("delivery.failed", reason=f"DingTalk answered {status}"),
+            permanent=400 <= status < 500,
+        )
+    if errcode != 0:
+        reason = f"DingTalk refused the message to {name} ({errcode}: {errmsg})"
+        raise AdapterError(t("delivery.failed", reason=reason), permanent=errcode in PERMANENT)
+
+
+def _no_robot(channel: str) -> AdapterError:
+    reason = f"no DingTalk robot posts to {channel}; add one under dingtalk in robots.yaml"
+    return AdapterError(t("delivery.failed", reason=reason), permanent=True)

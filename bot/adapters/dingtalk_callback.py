@@ -1,0 +1,140 @@
+"""The DingTalk enterprise robot's HTTP callback: the ``timestamp`` / ``sign`` headers
+checked before anything is read, the message turned into a command line, and the session
+webhooks it brings remembered while they last."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from aiohttp import web
+
+from bot.adapters.inbound import mentioned_line
+from bot.adapters.robots import dingtalk_sign
+from bot.i18n import Translator
+from playbooks.messages import Text, t
+
+log = logging.getLogger("shipwatch.adapters.dingtalk")
+WINDOW = timedelta(hours=1)  # DingTalk's own limit on the callback's timestamp
+
+
+@dataclass(frozen=True, slots=True)
+class Callback:
+    msg_id: str
+    user_id: str  # senderStaffId: what people.yaml names as the dingtalk identity
+    conversation_id: str
+    direct: bool  # a one-to-one chat with the robot, not a group
+    line: str | None  # the command after the @mention, None when nothing is left
+    session_webhook: str | None
+    session_expires: datetime
+
+
+async def read(
+    request: web.Request,
+    *,
+    app_secret: str | None,
+    now: datetime,
+    max_bytes: int,
+    translator: Callable[[str], Translator],
+) -> Callback | web.Response:
+    """The callback's message, or the answer that refuses it (nothing read or stored), in
+    the caller's language."""
+    tr = translator(_locale(request.headers.get("Accept-Language", "")))
+    if not app_secret:
+        closed = t("hook.closed", setting="SHIPWATCH_DINGTALK_APP_SECRET")
+        return _refuse(tr, 503, "closed", closed)
+    stamp, sign = request.headers.get("timestamp", ""), request.headers.get("sign", "")
+    if not stamp or not sign:
+        return _refuse(tr, 401, "unsigned", t("dingtalk.unsigned"))
+    if not stamp.isdigit() or len(stamp) > 16:
+        return _refuse(tr, 401, "bad timestamp", t("dingtalk.unsigned"))
+    sent = datetime.fromtimestamp(int(stamp) / 1000, UTC)
+    if abs(now - sent) > WINDOW:
+        return _refuse(tr, 403, "stale", t("dingtalk.stale"))
+    if not hmac.compare_digest(sign.encode(), dingtalk_sign(app_secret, int(stamp)).encode()):
+        return _refuse(tr, 403, "bad signature", t("dingtalk.bad_sign"))
+    if request.content_length is not None and request.content_length > max_bytes:
+        return _error(tr, 413, t("hook.too_large", limit=max_bytes))
+    body = await request.content.read(max_bytes + 1)
+    if len(body) > max_bytes:
+        return _error(tr, 413, t("hook.too_large", limit=max_bytes))
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return _error(tr, 400, t("dingtalk.not_a_message"))
+    if not isinstance(data, dict) or not isinstance(data.get("msgId"), str):
+        return _error(tr, 400, t("dingtalk.not_a_message"))
+    return _message(data)
+
+
+def _message(data: dict[str, object]) -> Callback:
+    text = data.get("text")
+    content = text.get("content") if isinstance(text, dict) else None
+    line = (
+        mentioned_line(content)
+        if data.get("msgtype") == "text" and isinstance(content, str)
+        else None
+    )
+    expires_ms = data.get("sessionWebhookExpiredTime")
+    expires = (
+        datetime.fromtimestamp(expires_ms / 1000, UTC)
+        if isinstance(expires_ms, int) and 0 < expires_ms < 10**14
+        else datetime.min.replace(tzinfo=UTC)
+    )
+    webhook = data.get("sessionWebhook")
+    return Callback(
+        msg_id=str(data["msgId"])[:200],
+        user_id=str(data.get("senderStaffId") or data.get("senderId") or "")[:200],
+        conversation_id=str(data.get("conversationId") or "")[:200],
+        direct=str(data.get("conversationType")) == "1",
+        line=line,
+        session_webhook=webhook
+        if isinstance(webhook, str) and webhook.startswith("http")
+        else None,
+        session_expires=expires,
+    )
+
+
+def _refuse(tr: Translator, status: int, reason: str, text: Text) -> web.Response:
+    log.warning("dingtalk callback refused", extra={"reason": reason})
+    return _error(tr, status, text)
+
+
+def _error(tr: Translator, status: int, text: Text) -> web.Response:
+    return web.json_response({"error": tr(text)}, status=status)
+
+
+def _locale(accept: str) -> str:
+    first = accept.split(",")[0].split(";")[0].strip().lower()
+    return "zh" if first.startswith("zh") else "en"
+
+
+class Sessions:
+    """Session webhooks of recent callbacks, by conversation and (one-to-one) by person:
+    a way to answer where no custom robot posts, while DingTalk keeps them valid."""
+
+    def __init__(self) -> None:
+        self._conversations: dict[str, tuple[str, datetime]] = {}
+        self._people: dict[str, tuple[str, datetime]] = {}
+
+    def remember(self, msg: Callback) -> None:
+        if msg.session_webhook is None:
+            return
+        entry = (msg.session_webhook, msg.session_expires)
+        self._conversations[msg.conversation_id] = entry
+        if msg.direct and msg.user_id:
+            self._people[msg.user_id] = entry
+
+    def for_conversation(self, conversation_id: str, now: datetime) -> str | None:
+        return _valid(self._conversations.get(conversation_id), now)
+
+    def for_person(self, user_id: str, now: datetime) -> str | None:
+        return _valid(self._people.get(user_id), now)
+
+
+def _valid(entry: tuple[str, datetime] | None, now: datetime) -> str | None:
+    return entry[0] if entry is not None and entry[1] > now else None

@@ -1,0 +1,99 @@
+"""What DingTalk and Feishu robots share: their signatures, their send limits, and the
+one HTTP call that posts a JSON body to a robot."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import aiohttp
+
+from bot.clock import Clock
+from bot.http_client import HttpClient
+from playbooks.errors import AdapterError
+from playbooks.messages import t
+
+# On the wall clock a send this close to its turn waits for it; a longer wait goes back
+# to the outbox, which retries at the time given (never a long sleep on the loop).
+SHORT_WAIT = timedelta(seconds=1)
+TIMEOUT = aiohttp.ClientTimeout(total=10)
+
+
+def dingtalk_sign(secret: str, timestamp_ms: int) -> str:
+    """DingTalk's 加签: base64 HMAC-SHA256 of ``timestamp + "\\n" + secret``, keyed with the
+    secret (the callback's ``sign`` header is the same with the app secret)."""
+    message = f"{timestamp_ms}\n{secret}".encode()
+    digest = hmac.new(secret.encode(), message, hashlib.sha256).digest()
+    return base64.b64encode(digest).decode()
+
+
+def feishu_sign(secret: str, timestamp_s: int) -> str:
+    """Feishu's 签名校验: the key is ``timestamp + "\\n" + secret`` and the message empty,
+    the reverse of DingTalk's."""
+    key = f"{timestamp_s}\n{secret}".encode()
+    return base64.b64encode(hmac.new(key, b"", hashlib.sha256).digest()).decode()
+
+
+@dataclass(slots=True)
+class SendLimit:
+    """A robot's sliding windows (20 a minute; 5 a second and 100 a minute): when may the
+    next message go?"""
+
+    windows: tuple[tuple[int, timedelta], ...]
+    _sent: deque[datetime] = field(default_factory=deque)
+
+    def wait(self, now: datetime) -> timedelta:
+        """How long until one more message fits every window (zero: now)."""
+        longest = max(span for _, span in self.windows)
+        while self._sent and self._sent[0] <= now - longest:
+            self._sent.popleft()
+        wait = timedelta(0)
+        for limit, span in self.windows:
+            recent = [at for at in self._sent if at > now - span]
+            if len(recent) >= limit:
+                wait = max(wait, recent[-limit] + span - now)
+        return wait
+
+    def record(self, now: datetime) -> None:
+        self._sent.append(now)
+
+
+async def take_turn(limit: SendLimit, clock: Clock, *, robot: str) -> None:
+    """Wait briefly for the robot's next slot, or hand the message back to the outbox."""
+    wait = limit.wait(clock.now())
+    if wait > timedelta(0) and not clock.virtual and wait <= SHORT_WAIT:
+        await asyncio.sleep(wait.total_seconds())
+        wait = limit.wait(clock.now())
+    if wait > timedelta(0):
+        seconds = max(wait.total_seconds(), 0.1)
+        reason = f"{robot} sends at most this many messages; next slot in {seconds:.1f}s"
+        raise AdapterError(t("delivery.failed", reason=reason), retry_after=seconds)
+    limit.record(clock.now())
+
+
+async def post_json(http: HttpClient, url: str, body: dict[str, Any]) -> tuple[int, Any, str]:
+    """POST the body; the status, the JSON answer (or None) and the Retry-After header."""
+    session = await http.session()
+    try:
+        async with session.post(url, json=body, timeout=TIMEOUT) as response:
+            try:
+                answer = await response.json(content_type=None)
+            except ValueError:
+                answer = None
+            return response.status, answer, response.headers.get("Retry-After", "")
+    except (aiohttp.ClientError, TimeoutError) as error:
+        reason = f"cannot reach the robot: {type(error).__name__}"
+        raise AdapterError(t("delivery.failed", reason=reason)) from None
+
+
+def retry_after(header: str, default: float) -> float:
+    try:
+        return max(float(header), 0.1)
+    except ValueError:
+        return default

@@ -1,0 +1,194 @@
+"""DingTalk end to end: signed callbacks to the real /dingtalk/callback route, answers
+through the session webhook, news through signed custom robots, the 20-a-minute limit."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, col, func, select
+
+from storage.models import AuditEntry, OutboxMessage, SeenEvent
+from tests.fakes.robot_world import World, make_world
+
+pytestmark = pytest.mark.usefixtures("database_url")
+
+
+@pytest.fixture
+async def world(database_url: str, tmp_path: Path) -> AsyncIterator[World]:
+    built = await make_world(database_url, tmp_path / "config", platforms=("dingtalk",))
+    yield built
+    await built.close()
+
+
+def count(world: World, model: type) -> int:
+    with Session(world.app.engine) as session:
+        return int(session.exec(select(func.count()).select_from(model)).one())
+
+
+async def test_a_command_after_the_mention_is_answered_through_the_session_webhook(
+    world: World,
+) -> None:
+    response = await world.callback("@Shipwatch /release status")
+    assert response.status == 200
+    [answer] = world.dingtalk_robots.to("session:s-cid-releases")
+    assert answer.body["msgtype"] == "markdown"
+    assert answer.text == (
+        "#### No release is in progress. /release start SERVICE VERSION starts one; "
+        "/release plans lists the plans."
+    )
+    assert world.dingtalk_robots.refused == []
+
+
+async def test_a_replayed_msg_id_changes_nothing(world: World) -> None:
+    await world.callback("/release start web 1.4.2", msg_id="msg-once")
+    starts = count(world, AuditEntry)
+    posts = len(world.dingtalk_robots.received)
+    again = await world.callback("/release start web 1.4.2", msg_id="msg-once")
+    assert again.status == 200
+    assert count(world, AuditEntry) == starts
+    assert len(world.dingtalk_robots.received) == posts, "no second answer either"
+
+
+@pytest.mark.parametrize(
+    ("how", "status"),
+    [("wrong secret", 403), ("stale", 403), ("missing", 401), ("future", 403)],
+)
+async def test_a_forged_missing_or_stale_signature_is_refused_with_nothing_stored(
+    world: World, how: str, status: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    now_ms = int(world.clock.now().timestamp() * 1000)
+    kwargs: dict[str, object] = {}
+    if how == "wrong secret":
+        kwargs["secret"] = "not-the-app-secret"
+    elif how == "stale":
+        kwargs["timestamp_ms"] = now_ms - 61 * 60 * 1000
+    elif how == "future":
+        kwargs["timestamp_ms"] = now_ms + 61 * 60 * 1000
+    else:
+        kwargs["headers"] = {}
+    with caplog.at_level(logging.WARNING, logger="shipwatch.adapters.dingtalk"):
+        response = await world.callback("/release start web 1.4.2", **kwargs)  # type: ignore[arg-type]
+    assert response.status == status
+    assert "error" in await response.json()
+    assert count(world, AuditEntry) == 0
+    assert count(world, SeenEvent) == 0
+    assert world.dingtalk_robots.received == []
+    refusals = [r for r in caplog.records if r.getMessage() == "dingtalk callback refused"]
+    assert len(refusals) == 1
+
+
+async def test_release_news_goes_to_the_channel_robot_signed(world: World) -> None:
+    await world.callback("@Shipwatch /release start web 1.4.2", conversation="cid-ops")
+    # Typed in a group with no conversation binding: answered in that group's session;
+    # the release's news goes to #releases through its signed robot.
+    assert world.dingtalk_robots.to("session:s-cid-ops")
+    news = world.dingtalk_robots.to("dt-releases-token")
+    assert news, world.dingtalk_robots.refused
+    assert "web" in news[0].text
+    assert world.dingtalk_robots.refused == []
+
+
+async def test_a_group_gets_the_command_to_type_not_a_link(world: World) -> None:
+    await world.callback("/release start web 1.4.2")
+    await world.callback("/release status web")
+    status = world.dingtalk_robots.to("session:s-cid-releases")[-1]
+    assert status.body["msgtype"] == "markdown", "no actionCard links in a group"
+    assert "send @Shipwatch /release promote web" in status.text
+    assert "/act/" not in str(status.body)
+
+
+def outbox(world: World) -> list[OutboxMessage]:
+    with Session(world.app.engine) as session:
+        return list(session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id))).all())
+
+
+async def test_at_most_20_messages_a_minute_per_robot_queued_not_dropped(world: World) -> None:
+    for n in range(25):
+        await world.callback(f"/remind 1m reminder {n}")
+    await world.app.advance_to(world.clock.now() + timedelta(minutes=1))
+    sent = world.dingtalk_robots.to("dt-releases-token")
+    assert len(sent) == 20
+    waiting = [row for row in outbox(world) if row.state == "pending"]
+    assert len(waiting) == 5
+    assert waiting[0].last_error
+    assert "next slot in 60.0s" in waiting[0].last_error
+    await world.app.advance_to(world.clock.now() + timedelta(minutes=1))
+    sent = world.dingtalk_robots.to("dt-releases-token")
+    assert [r.text.splitlines()[-1] for r in sent] == [f"reminder {n}" for n in range(25)], (
+        "all delivered, in order"
+    )
+    assert world.dingtalk_robots.refused == [], "DingTalk never had to throttle us"
+    for first, later in zip(sent, sent[20:], strict=False):
+        assert later.at - first.at >= timedelta(minutes=1)
+
+
+async def test_send_too_fast_is_retried_when_dingtalk_says(world: World) -> None:
+    world.dingtalk_robots.throttle_next = 1
+    await world.callback("/remind 1m throttled")
+    await world.app.advance_to(world.clock.now() + timedelta(minutes=1))
+    [row] = [r for r in outbox(world) if r.address == "#releases"]
+    assert row.state == "pending"
+    assert "130101" in (row.last_error or "")
+    assert row.next_attempt_at == world.clock.now() + timedelta(seconds=60)
+    await world.app.advance_to(world.clock.now() + timedelta(seconds=60))
+    assert world.dingtalk_robots.to("dt-releases-token")[-1].text.endswith("throttled")
+
+
+async def test_a_robot_that_refuses_the_signature_is_a_dead_letter_at_once(world: World) -> None:
+    world.dingtalk_robots.robots["dt-releases-token"] = "SECsomeone-changed-the-secret"
+    await world.callback("/remind 1m never")
+    await world.app.advance_to(world.clock.now() + timedelta(hours=1))
+    [row] = [r for r in outbox(world) if r.address == "#releases"]
+    assert row.state == "dead"
+    assert row.attempts == 1
+    assert "310000" in (row.last_error or "")
+    assert "token" not in (row.last_error or "").split("(")[0], "the URL's token stays out"
+
+
+async def test_a_channel_without_a_robot_is_a_dead_letter_naming_the_fix(world: World) -> None:
+    await world.callback("/remind 1m lost", conversation="cid-unknown", session="gone")
+    world.clock.advance(timedelta(hours=2))  # its session webhook has expired by now
+    await world.app.advance_to(world.clock.now() + timedelta(minutes=1))
+    [row] = [r for r in outbox(world) if r.address == "cid-unknown"]
+    assert row.state == "dead"
+    assert "add one under dingtalk in robots.yaml" in (row.last_error or "")
+
+
+async def test_a_stale_session_webhook_answers_through_the_channel_robot(world: World) -> None:
+    response = await world.callback("/release status", session_expires_ms=0)
+    assert response.status == 200
+    assert world.dingtalk_robots.to("session:s-cid-releases") == []
+    [answer] = world.dingtalk_robots.to("dt-releases-token")
+    assert "No release is in progress" in answer.text
+
+
+async def test_incident_open_and_a_page_acknowledged_by_link(world: World) -> None:
+    opened = await world.callback(
+        "@Shipwatch /incident open checkout is down --sev P1 --service web"
+    )
+    assert opened.status == 200
+    news = world.dingtalk_robots.to("dt-incidents-token")
+    assert news
+    assert "checkout is down" in news[0].text
+    assert world.dingtalk_robots.to("dt-tech-token"), "P1 news reaches the tech channel"
+    await world.callback("/page @bob checkout is down")
+    [card] = world.dingtalk_robots.to("dt-staff-bob-token")
+    status, _ = await world.open_link(card.buttons[0]["actionURL"], method="POST")
+    assert status == 200
+    text = world.dingtalk_robots.to("session:s-cid-releases")[-1].text
+    assert "Page #1" in text
+    reply = await world.callback("/pages")
+    assert reply.status == 200
+    assert "bob" in world.dingtalk_robots.to("session:s-cid-releases")[-1].text
+
+
+async def test_the_refusal_is_a_sentence_in_the_callers_language(world: World) -> None:
+    stamp = str(int(world.clock.now().timestamp() * 1000))
+    headers = {"timestamp": stamp, "sign": "Zm9yZ2Vk", "Accept-Language": "zh-CN,zh;q=0.9"}
+    response = await world.callback("/release status", headers=headers)
+    assert response.status == 403
+    assert (await response.json())["error"].startswith("sign 请求头不匹配")

@@ -1,0 +1,254 @@
+"""A Shipwatch with its DingTalk and Feishu adapters pointed at local fake robots, its
+HTTP server on loopback, a virtual clock, and people with DingTalk and Feishu identities."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+from aiohttp import web
+
+from bot.action_links import LinkSigner
+from bot.adapters.base import Adapter
+from bot.adapters.dingtalk import DingTalkAdapter
+from bot.adapters.feishu import FeishuAdapter
+from bot.app import Application
+from bot.clock import VirtualClock
+from bot.config_dir import load
+from bot.config_robots import robots
+from bot.http import make_web_app
+from bot.http_client import HttpClient
+from bot.settings import Settings
+from commands.invocations import CommandInvocation, Outcome
+from playbooks.effects import Conversation
+from storage import migrate
+from storage.engine import make_engine
+from tests.fakes import dingtalk_robot
+from tests.fakes.dingtalk_robot import DingTalkRobots
+from tests.fakes.feishu_bot import FeishuBots
+from tests.fakes.loopback import serve
+
+APP_SECRET = "dingtalk-app-secret-for-tests"
+LINK_SECRET = "action-link-secret-for-tests"
+PUBLIC_URL = "https://shipwatch.example.com"
+START = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
+SECRETS = {"DT_SECRET": "SECdingtalk-robot-secret", "FS_SECRET": "feishu-bot-secret"}
+
+PEOPLE = """\
+people:
+  - handle: alice
+    name: Alice Chen
+    identities: {dingtalk: staff-alice, feishu: ou_alice, console: alice}
+  - handle: bob
+    name: Bob Li
+    locale: zh
+    identities: {dingtalk: staff-bob, feishu: ou_bob, console: bob}
+  - handle: carol
+    name: Carol Wang
+    identities: {dingtalk: staff-carol, feishu: ou_carol}
+  - handle: mallory
+    name: Mallory Xu
+    identities: {dingtalk: staff-mallory, feishu: ou_mallory}
+"""
+ROLES = """\
+roles:
+  admin: [alice]
+  release-manager: [alice]
+  responder: [bob, carol]
+"""
+CHANNELS = ("#releases", "#incidents", "#tech", "#ops")
+DIRECT = ("staff-bob", "staff-alice", "ou_bob", "ou_alice")
+
+
+def robots_yaml() -> str:
+    lines = ["dingtalk:"]
+    for channel in CHANNELS:
+        token = f"dt-{channel[1:]}-token"
+        conversation = f"    conversation: cid-{channel[1:]}\n" if channel != "#ops" else ""
+        entry = f'  "{channel}":\n    webhook: {token}\n    secret_env: DT_SECRET\n{conversation}'
+        lines.append(entry.rstrip())
+    for user in DIRECT[:2]:
+        lines.append(f'  "@{user}": {{webhook: dt-{user}-token, secret_env: DT_SECRET}}')
+    lines.append("feishu:")
+    for channel in CHANNELS:
+        lines.append(f'  "{channel}": {{webhook: fs-{channel[1:]}-hook, secret_env: FS_SECRET}}')
+    for user in DIRECT[2:]:
+        lines.append(f'  "@{user}": {{webhook: fs-{user}-hook, secret_env: FS_SECRET}}')
+    return "\n".join(lines) + "\n"
+
+
+def write_config(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "people.yaml").write_text(PEOPLE, "utf-8")
+    (folder / "roles.yaml").write_text(ROLES, "utf-8")
+    (folder / "robots.yaml").write_text(robots_yaml(), "utf-8")
+    return folder
+
+
+@dataclass
+class World:
+    app: Application
+    clock: VirtualClock
+    dingtalk_robots: DingTalkRobots
+    feishu_bots: FeishuBots
+    base_url: str  # Shipwatch's own server
+    client: aiohttp.ClientSession
+    runners: list[web.AppRunner]
+    signer: LinkSigner
+    _messages: int = 0
+
+    @property
+    def dingtalk(self) -> DingTalkAdapter:
+        adapter = self.app.adapters["dingtalk"]
+        assert isinstance(adapter, DingTalkAdapter)
+        return adapter
+
+    async def callback(
+        self,
+        content: str,
+        *,
+        user: str = "staff-alice",
+        conversation: str = "cid-releases",
+        direct: bool = False,
+        msg_id: str | None = None,
+        timestamp_ms: int | None = None,
+        secret: str = APP_SECRET,
+        headers: dict[str, str] | None = None,
+        session: str | None = None,
+        session_expires_ms: int | None = None,
+    ) -> aiohttp.ClientResponse:
+        """A message to the enterprise robot, signed as DingTalk signs its callbacks."""
+        self._messages += 1
+        now_ms = int(self.clock.now().timestamp() * 1000)
+        stamp = timestamp_ms if timestamp_ms is not None else now_ms
+        body = {
+            "msgtype": "text",
+            "text": {"content": content},
+            "msgId": msg_id or f"msg-{self._messages}",
+            "senderStaffId": user,
+            "senderNick": user,
+            "conversationId": conversation,
+            "conversationType": "1" if direct else "2",
+            "chatbotUserId": "robot-shipwatch",
+            "sessionWebhook": self.dingtalk_robots.session_url(session or f"s-{conversation}"),
+            "sessionWebhookExpiredTime": (
+                now_ms + 90 * 60 * 1000 if session_expires_ms is None else session_expires_ms
+            ),
+        }
+        signed = {"timestamp": str(stamp), "sign": dingtalk_robot.sign(secret, stamp)}
+        response = await self.client.post(
+            f"{self.base_url}/dingtalk/callback",
+            data=json.dumps(body),
+            headers={
+                "Content-Type": "application/json",
+                **(signed if headers is None else headers),
+            },
+        )
+        await self.app.settle()
+        return response
+
+    async def say(self, text: str, *, platform: str, user: str, channel: str) -> Outcome:
+        """A command from a person of ``platform``, its reply posted to the channel as the
+        platform's inbound side would."""
+        outcome = await self.app.dispatch(
+            CommandInvocation(platform, user, Conversation(platform, channel), text)
+        )
+        if outcome.reply is not None:
+            adapter = self.app.adapters[platform]
+            await adapter.post(channel, outcome.reply, tr=self.app.translator(outcome.locale))
+        await self.app.settle()
+        return outcome
+
+    async def open_link(self, url: str, *, method: str = "GET") -> tuple[int, str]:
+        """A link as a person's browser opens it (the public URL proxies to this server)."""
+        path = urlsplit(url).path
+        async with self.client.request(method, f"{self.base_url}{path}") as response:
+            answer = response.status, await response.text()
+        await self.app.settle()
+        return answer
+
+    async def close(self) -> None:
+        await self.client.close()
+        await self.app.stop()
+        for runner in self.runners:
+            await runner.cleanup()
+        await self.dingtalk_robots.stop()
+        await self.feishu_bots.stop()
+        self.app.engine.dispose()
+
+
+async def make_world(
+    database_url: str,
+    folder: Path,
+    *,
+    platforms: tuple[str, ...] = ("dingtalk", "feishu"),
+    **settings: Any,
+) -> World:
+    clock = VirtualClock(START)
+    config = load(write_config(folder))
+    dt_secret, fs_secret = SECRETS["DT_SECRET"], SECRETS["FS_SECRET"]
+    dingtalk_fake = await DingTalkRobots(
+        {f"dt-{c[1:]}-token": dt_secret for c in CHANNELS}
+        | {f"dt-{u}-token": dt_secret for u in DIRECT[:2]},
+        now=clock.now,
+    ).start()
+    feishu_fake = await FeishuBots(
+        {f"fs-{c[1:]}-hook": fs_secret for c in CHANNELS}
+        | {f"fs-{u}-hook": fs_secret for u in DIRECT[2:]},
+        now=clock.now,
+    ).start()
+    signer = LinkSigner(LINK_SECRET, public_url=PUBLIC_URL)
+    built: dict[str, Adapter] = {}
+    for platform in platforms:
+        if platform == "dingtalk":
+            built[platform] = DingTalkAdapter(
+                robots=robots(config.robots.dingtalk, platform="dingtalk", environ=SECRETS),
+                app_secret=APP_SECRET,
+                api_url=dingtalk_fake.base_url,
+                http=HttpClient(),
+                clock=clock,
+                signer=signer,
+                directory=config.directory,
+            )
+        else:
+            built[platform] = FeishuAdapter(
+                robots=robots(config.robots.feishu, platform="feishu", environ=SECRETS),
+                api_url=feishu_fake.base_url,
+                http=HttpClient(),
+                clock=clock,
+                signer=signer,
+                directory=config.directory,
+            )
+    engine = make_engine(database_url)
+    migrate.upgrade(engine)
+    app = Application(
+        settings=Settings(
+            database_url=database_url,
+            public_url=PUBLIC_URL,
+            action_link_secret=LINK_SECRET,  # type: ignore[arg-type]
+            dingtalk_app_secret=APP_SECRET,  # type: ignore[arg-type]
+            **settings,
+        ),
+        config=config,
+        engine=engine,
+        clock=clock,
+        adapters=built,
+        seed=0,
+    )
+    await app.start()
+    runner, base_url = await serve(make_web_app(app))
+    return World(
+        app=app,
+        clock=clock,
+        dingtalk_robots=dingtalk_fake,
+        feishu_bots=feishu_fake,
+        base_url=base_url,
+        client=aiohttp.ClientSession(),
+        runners=[runner],
+        signer=signer,
+    )
