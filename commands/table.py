@@ -9,6 +9,7 @@ from commands import (
     alert_intake,
     general,
     incidents,
+    launch,
     oncall,
     paging,
     release_watch,
@@ -25,6 +26,7 @@ def build_table() -> CommandTable:
             *general.SPECS,
             *reminders.SPECS,
             *releases.SPECS,
+            *launch.SPECS,
             *incidents.SPECS,
             *oncall.SPECS,
             *paging.SPECS,
@@ -39,6 +41,7 @@ def timer_handlers() -> Mapping[str, TimerHandler]:
         **release_watch.TIMER_HANDLERS,
         **incidents.TIMER_HANDLERS,
         **paging.TIMER_HANDLERS,
+        **launch.TIMER_HANDLERS,
     }
 
 
