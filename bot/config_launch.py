@@ -86,6 +86,15 @@ def _every(value: Any) -> timedelta | None:
         ) from None
 
 
+def _switch(value: Any) -> Any:
+    """``windows: true`` is the default windows; ``false`` none."""
+    if value is True:
+        return {}
+    if value is False:
+        return None
+    return value
+
+
 Clock = Annotated[time, BeforeValidator(_clock)]
 Days = Annotated[frozenset[int], BeforeValidator(_days)]
 Offset = Annotated[timedelta, BeforeValidator(_offset)]
@@ -168,17 +177,13 @@ class LaunchEntries(_Strict):
 
     checklist: list[ItemEntry] = Field(default_factory=list)
     gonogo: GoNoGoEntry = GoNoGoEntry()
-    windows: WindowsEntry | bool = False
+    windows: Annotated[WindowsEntry | None, BeforeValidator(_switch)] = None
     progress: Every = None
     followups: list[FollowUpEntry] = Field(default_factory=list)
     runbook: list[StepEntry] = Field(default_factory=list)
 
     def _windows(self) -> WindowPolicy:
-        if self.windows is True:
-            return WindowsEntry().to_policy()
-        if self.windows is False:
-            return WindowPolicy()
-        return self.windows.to_policy()
+        return self.windows.to_policy() if self.windows is not None else WindowPolicy()
 
     def to_launch(self) -> LaunchPlan:
         return LaunchPlan(

@@ -256,12 +256,20 @@ def progress_due(ctx: SystemContext, timer: Timer) -> None:
         )
 
 
+def followup_measure(ctx: SystemContext, timer: Timer) -> None:
+    r = _release(ctx, timer)
+    if r is not None:
+        ctx.effects += launch_timers.followup_measure(r, timer.payload, now=ctx.now)
+
+
 def followup_due(ctx: SystemContext, timer: Timer) -> None:
     r = _release(ctx, timer)
     if r is not None:
-        completed = datetime.fromisoformat(timer.payload["completed_at"])
         ctx.effects += launch_timers.followup(
-            r, day=int(timer.payload["day"]), completed_at=completed
+            r,
+            day=int(timer.payload["day"]),
+            completed_at=datetime.fromisoformat(timer.payload["completed_at"]),
+            before=timer.payload.get("values", {}),
         )
 
 
@@ -333,6 +341,7 @@ SPECS = (
 
 TIMER_HANDLERS = {
     launch_timers.PROGRESS_KIND: progress_due,
+    launch_timers.FOLLOWUP_MEASURE_KIND: followup_measure,
     launch_timers.FOLLOWUP_KIND: followup_due,
     launch_timers.STEP_KIND: step_due,
 }

@@ -5,8 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
-from playbooks.effects import ArmTimer, CancelTimer, DirectMessage, Effect, Post
+from playbooks.effects import (
+    ArmTimer,
+    CancelTimer,
+    DirectMessage,
+    Effect,
+    GuardQuery,
+    Measure,
+    Post,
+)
 from playbooks.guards import Verdict
 from playbooks.launch_state import LaunchState, open_items
 from playbooks.messages import Button, ButtonStyle, Message, MessageField, Severity, Text, raw, t
@@ -14,6 +23,9 @@ from playbooks.releases import HistoryEntry, Move, Release, ReleaseState
 
 PROGRESS_KIND = "launch.progress"
 FOLLOWUP_KIND = "launch.followup"
+FOLLOWUP_MEASURE_KIND = "launch.followup_measure"
+# A follow-up reads the guards this long before it posts, so the post shows them fresh.
+MEASURE_AHEAD = timedelta(minutes=1)
 STEP_KIND = "launch.step"
 
 
@@ -58,16 +70,18 @@ def after_moves(r: Release, history: Sequence[HistoryEntry]) -> list[Effect]:
         if entry.move in (Move.COMPLETE, Move.ROLLBACK, Move.ABORT):
             effects.append(CancelTimer(progress_key(r.id)))
         if entry.move is Move.COMPLETE:
+            at_completion = {name: guard.value for name, guard in r.guards.items()}
             for followup in launch.followups:
                 effects.append(
                     ArmTimer(
                         followup_key(r.id, followup.day),
-                        FOLLOWUP_KIND,
-                        entry.at + timedelta(days=followup.day),
+                        FOLLOWUP_MEASURE_KIND,
+                        entry.at + timedelta(days=followup.day) - MEASURE_AHEAD,
                         {
                             "release_id": r.id,
                             "day": followup.day,
                             "completed_at": entry.at.isoformat(),
+                            "values": at_completion,
                         },
                     )
                 )
@@ -163,8 +177,37 @@ def progress(
     ]
 
 
-def followup(r: Release, *, day: int, completed_at: datetime) -> list[Effect]:
-    """The day-N check after completion: its items, and the guards since then."""
+def followup_measure(r: Release, payload: Mapping[str, Any], *, now: datetime) -> list[Effect]:
+    """Shortly before a day-N check: read every guard once more, then post."""
+    if r.state is not ReleaseState.COMPLETED:
+        return []
+    day = int(payload["day"])
+    return [
+        Measure(
+            release_id=r.id,
+            attempt=r.attempt,
+            stage=r.stage,
+            at=now,
+            service=r.service,
+            version=r.version,
+            stage_name=r.stage_name,
+            source=r.metrics,
+            guards=tuple(GuardQuery(g.name, g.query) for g in r.plan.guards),
+        ),
+        ArmTimer(
+            f"{followup_key(r.id, day)}:post",
+            FOLLOWUP_KIND,
+            now + MEASURE_AHEAD,
+            dict(payload),
+        ),
+    ]
+
+
+def followup(
+    r: Release, *, day: int, completed_at: datetime, before: Mapping[str, float | None]
+) -> list[Effect]:
+    """The day-N check after completion: its items, and the guards now against their
+    readings at completion (the trend arrows)."""
     entry = next((f for f in r.plan.launch.followups if f.day == day), None)
     if entry is None or r.state is not ReleaseState.COMPLETED:
         return []
@@ -172,11 +215,9 @@ def followup(r: Release, *, day: int, completed_at: datetime) -> list[Effect]:
         t("launch.followup_header", day=day, service=r.service, version=r.version, at=completed_at)
     ]
     blocks += [raw(f"☐ {item}") for item in entry.items]
-    fields = []
-    for field in guard_fields(r, {}):
-        fields.append(field)
     blocks.append(t("launch.followup_guards"))
-    return [Post(r.channel, Message(blocks=tuple(blocks), fields=tuple(fields)))]
+    fields = tuple(guard_fields(r, before))
+    return [Post(r.channel, Message(blocks=tuple(blocks), fields=fields))]
 
 
 def step_due(r: Release, state: LaunchState, *, number: int, owners: Sequence[str]) -> list[Effect]:
