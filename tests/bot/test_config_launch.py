@@ -21,7 +21,8 @@ def test_the_shipped_mini_program_plan_carries_the_launch_plans() -> None:
     plan = load(None).releases.catalog.plans["gray-miniprogram"]
     launch = plan.launch
     assert sum(item.required for item in launch.checklist) == 6
-    assert launch.gonogo.required and [d.weight for d in launch.gonogo.dimensions] == [
+    assert launch.gonogo.required
+    assert [d.weight for d in launch.gonogo.dimensions] == [
         30,
         25,
         25,

@@ -17,7 +17,7 @@ def test_the_launch_drill_stops_at_every_gate_and_follows_up() -> None:
     )
     assert "alice started releasing miniapp 2.1.0" in out
     # The checklist blocks the first promote; ticking unblocks it.
-    refused, rest = out.split("Not promoting miniapp (at 1%):\n", 1)[1].split(">>>", 1)
+    refused, _rest = out.split("Not promoting miniapp (at 1%):\n", 1)[1].split(">>>", 1)
     assert refused.count("checklist item") == 4
     assert "☑ Item 1 ticked by @alice: Database backup tested" in out
     assert "alice promoted miniapp 2.1.0 from 1% to 5% (stage small)." in out

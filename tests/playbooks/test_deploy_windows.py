@@ -43,7 +43,8 @@ def test_outside_a_window_names_the_next_one() -> None:
     assert result.next is not None
     assert result.next.opens == at("2026-11-23T17:00+08:00")
     friday_night = next_opening(POLICY, now=at("2026-11-27T18:30+08:00"), tz=SHANGHAI)
-    assert friday_night is not None and friday_night.opens == at("2026-11-28T10:00+08:00")
+    assert friday_night is not None
+    assert friday_night.opens == at("2026-11-28T10:00+08:00")
 
 
 @pytest.mark.parametrize(
@@ -75,8 +76,10 @@ def test_only_the_listed_blackouts_apply() -> None:
 def test_a_month_end_monday_is_closed_and_the_next_window_is_the_day_after() -> None:
     result = check(POLICY, now=at("2026-11-30T17:15+08:00"), tz=SHANGHAI)
     assert not result.open
-    assert result.closed_because is not None and result.closed_because.key == "window.month_end"
-    assert result.next is not None and result.next.opens == at("2026-12-01T17:00+08:00")
+    assert result.closed_because is not None
+    assert result.closed_because.key == "window.month_end"
+    assert result.next is not None
+    assert result.next.opens == at("2026-12-01T17:00+08:00")
 
 
 def test_the_local_day_decides_the_blackout_not_the_utc_one() -> None:
@@ -93,7 +96,8 @@ def test_the_year_end_run_skips_to_the_next_open_day() -> None:
     freezes = {date(2027, 1, 1): "new year"}
     nxt = next_opening(POLICY, now=at("2026-12-30T18:30+08:00"), tz=SHANGHAI, freezes=freezes)
     # 31 Dec is the year's end, 1 Jan is frozen, 2 Jan is a Saturday.
-    assert nxt is not None and nxt.opens == at("2027-01-02T10:00+08:00")
+    assert nxt is not None
+    assert nxt.opens == at("2027-01-02T10:00+08:00")
 
 
 def test_a_declared_freeze_closes_its_day_even_without_windows() -> None:
@@ -102,7 +106,8 @@ def test_a_declared_freeze_closes_its_day_even_without_windows() -> None:
     frozen = check(
         off, now=at("2026-12-24T12:00+08:00"), tz=SHANGHAI, freezes=freezes, windows_apply=False
     )
-    assert not frozen.open and frozen.closed_because is not None
+    assert not frozen.open
+    assert frozen.closed_because is not None
     assert frozen.closed_because.key == "window.freeze_day"
     free = check(
         off, now=at("2026-12-23T03:00+08:00"), tz=SHANGHAI, freezes=freezes, windows_apply=False

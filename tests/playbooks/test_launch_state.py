@@ -66,7 +66,8 @@ def test_a_required_item_holds_the_first_promotion_until_it_is_ticked() -> None:
     assert keys(launch_state.blockers(state, r, target=1)) == ["checklist.blocker"]
     ticked = launch_state.check(state, r, 1, by="bob", at=T0, note="restored")
     assert launch_state.blockers(ticked, r, target=1) == []
-    assert ticked.checks[1].by == "bob" and ticked.checks[1].note == "restored"
+    assert ticked.checks[1].by == "bob"
+    assert ticked.checks[1].note == "restored"
     # The optional item never blocks; the "before: full" one only for the final stage.
     assert launch_state.open_items(ticked, r)[0][0] == 2
 
