@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from commands import (
     admin,
     alert_intake,
+    deploy_windows,
     general,
     incidents,
     launch,
@@ -27,6 +28,7 @@ def build_table() -> CommandTable:
             *reminders.SPECS,
             *releases.SPECS,
             *launch.SPECS,
+            *deploy_windows.SPECS,
             *incidents.SPECS,
             *oncall.SPECS,
             *paging.SPECS,
