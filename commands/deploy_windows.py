@@ -50,12 +50,12 @@ def window(ctx: CommandContext, cmd: ParsedCommand) -> Message:
 
 
 def _window_line(result: windows.WindowCheck, gate: WindowGate, tz: tzinfo, zone: str) -> Text:
-    nxt = windows.local_time(result.next.opens, tz, zone) if result.next else "-"
+    nxt = windows.local_time(result.next.opens, tz=tz, zone=zone) if result.next else "-"
     if gate is WindowGate.OFF:
         key = "window.line_off" if result.open else "window.line_off_frozen"
         return t(key, why=result.closed_because, next=nxt)
     if result.open and result.current is not None:
-        closes = windows.local_time(result.current.closes, tz, zone)
+        closes = windows.local_time(result.current.closes, tz=tz, zone=zone)
         return t("window.line_open", closes=closes, gate=t(f"window.gate.{gate}"))
     return t(
         "window.line_closed",

@@ -49,9 +49,14 @@ def check(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     _, r = _latest(ctx, cmd.args["service"])
     number = int(cmd.args["item"])
     state = launch_state.check(
-        rows.load(ctx.session, r.id), r, number, by=ctx.actor.handle, at=ctx.now, note=_note(cmd)
+        rows.load(ctx.session, r.id),
+        r,
+        number=number,
+        by=ctx.actor.handle,
+        at=ctx.now,
+        note=_note(cmd),
     )
-    rows.store(ctx.session, r.id, state, now=ctx.now)
+    rows.store(ctx.session, release_id=r.id, state=state, now=ctx.now)
     entry = launch_state.item(r, number)
     ctx.audit_detail = f"release {r.id} {r.service}: ticked item {number}: {entry.text}"
     text = t("checklist.ticked_reply", number=number, text=raw(entry.text), actor=ctx.actor.handle)
@@ -64,8 +69,8 @@ def check(ctx: CommandContext, cmd: ParsedCommand) -> Message:
 def uncheck(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     _, r = _latest(ctx, cmd.args["service"])
     number = int(cmd.args["item"])
-    state = launch_state.uncheck(rows.load(ctx.session, r.id), r, number)
-    rows.store(ctx.session, r.id, state, now=ctx.now)
+    state = launch_state.uncheck(rows.load(ctx.session, r.id), r, number=number)
+    rows.store(ctx.session, release_id=r.id, state=state, now=ctx.now)
     entry = launch_state.item(r, number)
     ctx.audit_detail = f"release {r.id} {r.service}: unticked item {number}: {entry.text}"
     return Message.of(
@@ -88,7 +93,9 @@ def gonogo(ctx: CommandContext, cmd: ParsedCommand) -> Message:
         if a is None or a.verdict is not matrix.Verdict.REVIEW:
             raise Refused(t("gonogo.nothing_to_approve", service=r.service))
         approved = replace(a, approved_by=ctx.actor.handle)
-        rows.store(ctx.session, r.id, replace(state, assessment=approved), now=ctx.now)
+        rows.store(
+            ctx.session, release_id=r.id, state=replace(state, assessment=approved), now=ctx.now
+        )
         ctx.audit_detail = f"release {r.id} {r.service}: REVIEW {a.score:g}% approved"
         return launch_views.gonogo(r, approved)
     if not words:
@@ -96,7 +103,7 @@ def gonogo(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     policy = r.plan.launch.gonogo
     values = matrix.parse_values(words, policy)
     a = matrix.assess(values, policy, by=ctx.actor.handle, at=ctx.now)
-    rows.store(ctx.session, r.id, replace(state, assessment=a), now=ctx.now)
+    rows.store(ctx.session, release_id=r.id, state=replace(state, assessment=a), now=ctx.now)
     ctx.audit_detail = f"release {r.id} {r.service}: {a.verdict.value} {a.score:g}%"
     return launch_views.gonogo(r, a)
 
@@ -127,7 +134,7 @@ def step(ctx: CommandContext, cmd: ParsedCommand) -> Message:
             )
         )
     marks = {**state.steps, number: Mark(ctx.actor.handle, ctx.now, _note(cmd), mark)}
-    rows.store(ctx.session, r.id, replace(state, steps=marks), now=ctx.now)
+    rows.store(ctx.session, release_id=r.id, state=replace(state, steps=marks), now=ctx.now)
     ctx.audit_detail = f"release {r.id} {r.service}: step {number} {mark}"
     return launch_views.marked(r, number, state=mark, actor=ctx.actor.handle)
 

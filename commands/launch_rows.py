@@ -25,7 +25,7 @@ def load(session: Session, release_id: int) -> LaunchState:
     return launch_state.state_from_json(row.state if row else None)
 
 
-def store(session: Session, release_id: int, state: LaunchState, *, now: datetime) -> None:
+def store(session: Session, *, release_id: int, state: LaunchState, now: datetime) -> None:
     row = repo.get_or_add(session, release_id=release_id, now=now)
     row.state = launch_state.state_to_json(state)
     row.updated_at = now

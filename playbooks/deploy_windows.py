@@ -120,7 +120,7 @@ def next_opening(
     return None
 
 
-def local_time(moment: datetime, tz: tzinfo, zone: str) -> str:
+def local_time(moment: datetime, *, tz: tzinfo, zone: str) -> str:
     """``2026-11-23 17:00 Asia/Shanghai``: a window as the service's people read it."""
     return f"{moment.astimezone(tz):%Y-%m-%d %H:%M} {zone}"
 
@@ -135,7 +135,7 @@ def refusal(result: WindowCheck, *, service: str, what: str, tz: tzinfo, zone: s
         service=service,
         what=t(f"window.what.{what}"),
         why=why,
-        next=local_time(result.next.opens, tz, zone),
+        next=local_time(result.next.opens, tz=tz, zone=zone),
     )
 
 

@@ -62,7 +62,7 @@ def gate_stage(r: Release, entry: ChecklistItem) -> int:
 
 
 def check(
-    state: LaunchState, r: Release, number: int, *, by: str, at: datetime, note: str
+    state: LaunchState, r: Release, *, number: int, by: str, at: datetime, note: str
 ) -> LaunchState:
     item(r, number)
     if number in state.checks:
@@ -71,7 +71,7 @@ def check(
     return replace(state, checks={**state.checks, number: Mark(by, at, note)})
 
 
-def uncheck(state: LaunchState, r: Release, number: int) -> LaunchState:
+def uncheck(state: LaunchState, r: Release, *, number: int) -> LaunchState:
     item(r, number)
     if number not in state.checks:
         raise Refused(t("checklist.not_ticked", number=number))

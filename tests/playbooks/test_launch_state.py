@@ -64,7 +64,7 @@ def keys(found: list) -> list[str]:  # type: ignore[type-arg]
 def test_a_required_item_holds_the_first_promotion_until_it_is_ticked() -> None:
     r, state = release(), LaunchState()
     assert keys(launch_state.blockers(state, r, target=1)) == ["checklist.blocker"]
-    ticked = launch_state.check(state, r, 1, by="bob", at=T0, note="restored")
+    ticked = launch_state.check(state, r, number=1, by="bob", at=T0, note="restored")
     assert launch_state.blockers(ticked, r, target=1) == []
     assert ticked.checks[1].by == "bob"
     assert ticked.checks[1].note == "restored"
@@ -103,15 +103,15 @@ def test_no_go_blocks_the_final_stage_review_until_approved_go_lets_it_pass() ->
 def test_unknown_items_and_double_ticks_are_refused() -> None:
     r, state = release(), LaunchState()
     with pytest.raises(Unknown):
-        launch_state.check(state, r, 4, by="bob", at=T0, note="")
+        launch_state.check(state, r, number=4, by="bob", at=T0, note="")
     with pytest.raises(Unknown):
-        launch_state.check(state, r, 0, by="bob", at=T0, note="")
-    ticked = launch_state.check(state, r, 2, by="bob", at=T0, note="")
+        launch_state.check(state, r, number=0, by="bob", at=T0, note="")
+    ticked = launch_state.check(state, r, number=2, by="bob", at=T0, note="")
     with pytest.raises(Refused):
-        launch_state.check(ticked, r, 2, by="carol", at=T0, note="")
+        launch_state.check(ticked, r, number=2, by="carol", at=T0, note="")
     with pytest.raises(Refused):
-        launch_state.uncheck(state, r, 2)
-    assert launch_state.uncheck(ticked, r, 2) == state
+        launch_state.uncheck(state, r, number=2)
+    assert launch_state.uncheck(ticked, r, number=2) == state
     assert launch_state.state_from_json(launch_state.state_to_json(ticked)) == ticked
 
 
