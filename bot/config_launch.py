@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import time, timedelta
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -86,6 +87,16 @@ def _every(value: Any) -> timedelta | None:
         ) from None
 
 
+def _zone(value: Any) -> str | None:
+    if value is None:
+        return None
+    try:
+        ZoneInfo(str(value))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{value!r} is not a timezone; write it like Asia/Shanghai") from None
+    return str(value)
+
+
 def _switch(value: Any) -> Any:
     """``windows: true`` is the default windows; ``false`` none."""
     if value is True:
@@ -148,7 +159,7 @@ class WindowEntry(_Strict):
 
 class WindowsEntry(_Strict):
     gate: WindowGate = WindowGate.START
-    timezone: str | None = None
+    timezone: Annotated[str | None, BeforeValidator(_zone)] = None
     allowed: list[WindowEntry] | None = None
     blackout: list[Blackout] = Field(default_factory=lambda: list(Blackout))
 

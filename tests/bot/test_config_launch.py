@@ -89,3 +89,9 @@ def test_bad_runbook_times_days_and_weights(tmp_path: Path) -> None:
         STAGES + "gonogo:\n  dimensions:\n    - {name: speed, weight: 60, target: '> 90'}\n",
     )
     assert "add up to 60, not 100" in only_problem(tmp_path).problem
+
+
+def test_an_unknown_window_timezone_is_named(tmp_path: Path) -> None:
+    write(tmp_path, "plans/tiny.yaml", STAGES + "windows: {timezone: Mars/Olympus}\n")
+    problem = only_problem(tmp_path)
+    assert "is not a timezone" in problem.problem

@@ -4,6 +4,7 @@ PostgreSQL: checklist, Go/No-Go, windows and freezes, runbook, progress and foll
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlmodel import select
 
@@ -261,3 +262,40 @@ async def test_progress_posts_every_30_minutes_and_follow_ups_after_completion(
     await h.advance(days=6)
     headers = [p.splitlines()[0] for p in releases_posts(h) if "check of miniapp" in p]
     assert [line.split()[1] for line in headers] == ["Day-1", "Day-3", "Day-7"]
+
+
+GATED_PLAN = """
+name: gated
+stages:
+  - {name: canary, percent: 10%, soak: 30m}
+  - {name: full, percent: 100%}
+windows:
+  gate: stages
+  timezone: Asia/Shanghai
+"""
+SHOP = """
+services:
+  shop:
+    plan: gated
+    release_channel: "#releases"
+"""
+
+
+async def test_a_plan_may_hold_promotions_to_the_windows_too(
+    make_harness: HarnessFactory, tmp_path: Path
+) -> None:
+    (tmp_path / "plans").mkdir()
+    (tmp_path / "plans" / "gated.yaml").write_text(GATED_PLAN, encoding="utf-8")
+    (tmp_path / "services.yaml").write_text(SHOP, encoding="utf-8")
+    h = await make_harness(start=IN_WINDOW, config_dir=tmp_path)
+    h.app.integrations.simulated_metrics.set("error_rate", 0.01)
+    assert (await h.say("/release start shop 1.0.0")).status == "ok"
+    await h.advance(hours=1)  # 18:00 in Shanghai: the window has closed
+    out = await h.say("/release promote shop")
+    assert out.status == "refused"
+    assert (
+        "Not letting shop move on: it is outside the deploy windows. "
+        "The next window opens 2026-11-24 17:00 Asia/Shanghai." in h.reply_text(out)
+    )
+    forced = await h.say('/release promote shop --force --reason "customer waiting"')
+    assert "fully released (100%)" in h.reply_text(forced)
