@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from bot.config_launch import LaunchEntries
 from commands.grammar import parse_duration
 from playbooks.errors import UsageError
 from playbooks.release_plan import (
@@ -122,7 +123,7 @@ class GuardEntry(_Strict):
     action: GuardAction
 
 
-class PlanFile(_Strict):
+class PlanFile(LaunchEntries):
     name: Name
     description: str = ""
     auto_promote: bool = False
@@ -150,6 +151,7 @@ class PlanFile(_Strict):
                 )
                 for g in self.guards
             ),
+            launch=self.to_launch(),
         )
 
 

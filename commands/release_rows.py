@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from playbooks import launch_timers
 from playbooks.effects import Conversation
 from playbooks.guards import GuardState
 from playbooks.release_plan import Plan, TrafficKind
@@ -40,7 +41,7 @@ def to_view(row: ReleaseRow) -> Release:
 
 def save(session: Session, row: ReleaseRow, result: Result, *, now: datetime) -> None:
     """Copy the result's release onto the row and append its history, in the caller's
-    transaction."""
+    transaction; the launch timers its moves arm or stop join the result's effects."""
     r = result.release
     row.state = r.state.value
     row.stage = r.stage
@@ -56,6 +57,7 @@ def save(session: Session, row: ReleaseRow, result: Result, *, now: datetime) ->
     assert row.id is not None
     for entry in result.history:
         repo.add_event(session, event_row(row.id, r.attempt, entry))
+    result.effects += launch_timers.after_moves(r, result.history)
 
 
 def event_row(release_id: int, attempt: int, entry: HistoryEntry) -> ReleaseEvent:

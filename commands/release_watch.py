@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from commands import paging
+from commands import launch_rows, paging
 from commands.context import SystemContext
 from commands.freezes import freezes_for
 from commands.release_rows import save, to_view
@@ -16,7 +16,7 @@ from playbooks import releases as machine
 from playbooks.effects import Post
 from playbooks.errors import ShipwatchError
 from playbooks.guards import Reading
-from playbooks.messages import Message, Severity, t
+from playbooks.messages import Message, Severity, Text, t
 from playbooks.people import BOT
 from playbooks.releases import ReleaseState, Result
 from storage.models import ReleaseRow, Timer
@@ -77,8 +77,23 @@ def soak_over(ctx: SystemContext, timer: Timer) -> None:
         return
     if row.attempt != timer.payload["attempt"] or row.stage != timer.payload["stage"]:
         return  # the release has moved on since this soak was armed
-    freezes = freezes_for(ctx.session, row.service)
-    _save(ctx, row, watch.soak_over(to_view(row), now=ctx.now, freezes=freezes))
+    release = to_view(row)
+    freezes = freezes_for(ctx.session, row.service) + _launch_gates(ctx, release)
+    _save(ctx, row, watch.soak_over(release, now=ctx.now, freezes=freezes))
+
+
+def _launch_gates(ctx: SystemContext, release: machine.Release) -> list[Text]:
+    """What holds a soaked stage from moving on by itself: the launch's gates."""
+    if release.final_stage:
+        return []
+    return launch_rows.blockers(
+        ctx.session,
+        release,
+        target=release.stage + 1,
+        now=ctx.now,
+        service=ctx.releases.services.get(release.service),
+        teams=ctx.teams,
+    )
 
 
 def readings(ctx: SystemContext, payload: Mapping[str, Any]) -> None:
@@ -96,7 +111,11 @@ def readings(ctx: SystemContext, payload: Mapping[str, Any]) -> None:
         {name: Reading.from_json(data) for name, data in taken.items()},
         at=datetime.fromisoformat(payload["at"]),
         now=ctx.now,
-        freezes=freezes_for(ctx.session, row.service) if could_move_on else (),
+        freezes=(
+            freezes_for(ctx.session, row.service) + _launch_gates(ctx, release)
+            if could_move_on
+            else ()
+        ),
     )
     _save(ctx, row, result)
 

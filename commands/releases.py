@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 
+from commands import launch_rows
 from commands.context import CommandContext
 from commands.effects import without_echo
 from commands.freezes import freezes_for
 from commands.grammar import Word, free_text
 from commands.registry import Arg, Flag, ParsedCommand, verb_of
 from commands.release_rows import entry_of, save, to_view
+from playbooks import deploy_windows
 from playbooks import release_views as views
 from playbooks import releases as machine
 from playbooks.effects import Conversation
 from playbooks.errors import NotFound, PermissionDenied, UsageError
-from playbooks.messages import Message, t
+from playbooks.launch_plan import WindowPolicy
+from playbooks.messages import Message, Text, t
 from playbooks.people import Role
 from playbooks.release_plan import Service
 from playbooks.releases import Release, ReleaseState, Result
@@ -68,6 +72,7 @@ def start(ctx: CommandContext, cmd: ParsedCommand) -> Message:
         known = ", ".join(sorted(ctx.releases.plans))
         raise NotFound(t("release.unknown_plan", value=plan_name, known=known))
     note = _reason(cmd.flags["note"], required=False, cmd=cmd)
+    forced = _window_gate(ctx, cmd, service, plan.launch.windows)
     active = repo.active_for(ctx.session, service=service.name, for_update=True)
     if active is not None:
         raise machine.Refused(
@@ -100,7 +105,50 @@ def start(ctx: CommandContext, cmd: ParsedCommand) -> Message:
         ),
     )
     result = machine.start(to_view(row), now=ctx.now)
-    return _finish(ctx, row, result, f"start with plan {plan.name}")
+    detail = f"start with plan {plan.name}" + (
+        f"; outside a window, forced: {forced}" if forced else ""
+    )
+    reply = _finish(ctx, row, result, detail)
+    if forced:
+        reply = replace(reply, blocks=(*reply.blocks, t("window.forced", reason=forced)))
+    return reply
+
+
+def _window_gate(
+    ctx: CommandContext, cmd: ParsedCommand, service: Service, policy: WindowPolicy
+) -> str:
+    """Refuse a start outside the plan's deploy windows or on a frozen day, unless a
+    release manager forces it; the reason given when forced."""
+    force = bool(cmd.flags["force"])
+    reason = _reason(cmd.flags["reason"], required=force, cmd=cmd)
+    if force and not ctx.actor.has_role(Role.RELEASE_MANAGER):
+        raise PermissionDenied(command="/release start --force", role=Role.RELEASE_MANAGER.value)
+    tz, zone = launch_rows.zone_of(policy, service, teams=ctx.teams, fallback=ctx.tz)
+    found = launch_rows.window_check(ctx.session, policy, now=ctx.now, tz=tz)
+    if found.open:
+        return ""
+    if not force:
+        raise machine.Refused(
+            deploy_windows.refusal(found, service=service.name, what="start", tz=tz, zone=zone),
+            details=(t("window.force_hint", service=service.name),),
+        )
+    return reason
+
+
+def _launch_gates(ctx: CommandContext, r: Release, *, to: str | None = None) -> list[Text]:
+    """Checklist, Go/No-Go and window reasons not to enter the next (or named) stage."""
+    if r.state is not ReleaseState.IN_STAGE or (to is None and r.final_stage):
+        return []
+    target = machine.resolve_target(r, to)
+    return launch_rows.blockers(
+        ctx.session,
+        r,
+        target=target,
+        now=ctx.now,
+        service=ctx.releases.services.get(r.service),
+        teams=ctx.teams,
+        fallback=ctx.tz,
+    )
 
 
 def status(ctx: CommandContext, cmd: ParsedCommand) -> Message:
@@ -110,15 +158,16 @@ def status(ctx: CommandContext, cmd: ParsedCommand) -> Message:
         row = repo.latest_for(ctx.session, service=service.name)
         if row is None:
             return Message.of(t("release.never_released", service=service.name))
-        return views.status(
-            to_view(row), now=ctx.now, freezes=freezes_for(ctx.session, service.name)
-        )
+        view = to_view(row)
+        gates = freezes_for(ctx.session, service.name) + _launch_gates(ctx, view)
+        return views.status(view, now=ctx.now, freezes=gates)
     rows = repo.active(ctx.session)
     if not rows:
         return Message.of(t("release.none_active"))
     if len(rows) == 1:
         only = to_view(rows[0])
-        return views.status(only, now=ctx.now, freezes=freezes_for(ctx.session, only.service))
+        gates = freezes_for(ctx.session, only.service) + _launch_gates(ctx, only)
+        return views.status(only, now=ctx.now, freezes=gates)
     return Message(
         blocks=(t("release.active_header", count=len(rows)),),
         fields=tuple(views.summary_line(to_view(row), now=ctx.now) for row in rows),
@@ -137,7 +186,7 @@ def promote(ctx: CommandContext, cmd: ParsedCommand) -> Message:
         now=ctx.now,
         to=cmd.flags["to"],
         force_reason=reason if force else None,
-        freezes=freezes_for(ctx.session, r.service),
+        freezes=freezes_for(ctx.session, r.service) + _launch_gates(ctx, r, to=cmd.flags["to"]),
     )
     detail = f"{r.percent:g}% → {result.release.percent:g}%" + (
         f" forced: {reason}" if force else ""
@@ -252,7 +301,12 @@ SPECS = (
         "start",
         start,
         args=(_SERVICE, Arg("version", Word(metavar="VERSION"))),
-        flags=(Flag("plan", Word(metavar="PLAN")), Flag("note", Word(metavar="TEXT"))),
+        flags=(
+            Flag("plan", Word(metavar="PLAN")),
+            Flag("note", Word(metavar="TEXT")),
+            Flag("force"),
+            _REASON,
+        ),
         role=Role.RESPONDER,
         changes_state=True,
     ),

@@ -7,8 +7,10 @@ from collections.abc import Mapping
 from commands import (
     admin,
     alert_intake,
+    deploy_windows,
     general,
     incidents,
+    launch,
     oncall,
     paging,
     release_watch,
@@ -25,6 +27,8 @@ def build_table() -> CommandTable:
             *general.SPECS,
             *reminders.SPECS,
             *releases.SPECS,
+            *launch.SPECS,
+            *deploy_windows.SPECS,
             *incidents.SPECS,
             *oncall.SPECS,
             *paging.SPECS,
@@ -40,6 +44,7 @@ def timer_handlers() -> Mapping[str, TimerHandler]:
         **incidents.TIMER_HANDLERS,
         **paging.TIMER_HANDLERS,
         **admin.TIMER_HANDLERS,
+        **launch.TIMER_HANDLERS,
     }
 
 

@@ -13,6 +13,8 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
+from playbooks.launch_plan import LaunchPlan, launch_problems
+
 
 class GuardAction(StrEnum):
     ROLLBACK = "rollback"
@@ -76,6 +78,7 @@ class Plan:
     auto_promote: bool = False
     evidence: Evidence = Evidence.SOAK
     description: str = ""
+    launch: LaunchPlan = field(default_factory=LaunchPlan)
 
     def stage_named(self, name: str) -> int | None:
         for index, stage in enumerate(self.stages):
@@ -122,6 +125,7 @@ class Plan:
                 }
                 for g in self.guards
             ],
+            "launch": self.launch.to_json(),
         }
 
     @classmethod
@@ -153,6 +157,7 @@ class Plan:
                 )
                 for g in data["guards"]
             ),
+            launch=LaunchPlan.from_json(data.get("launch")),
         )
 
 
@@ -192,6 +197,7 @@ def plan_problems(plan: Plan) -> list[tuple[str, str]]:
             problems.append((f"guards[{index}].for", "a guard needs a window longer than zero"))
         if guard.interval <= timedelta(0):
             problems.append((f"guards[{index}].interval", "the interval must be longer than zero"))
+    problems += launch_problems(plan.launch, stages=tuple(s.name for s in plan.stages))
     return problems
 
 

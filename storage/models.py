@@ -313,3 +313,26 @@ class PageEvent(SQLModel, table=True):
     person: str = Field(default="", max_length=200)
     text: str = Field(default="", sa_column=Column(Text, nullable=False))
     late: bool = False
+
+
+class ReleaseLaunch(SQLModel, table=True):
+    """A release's launch record: checklist ticks, runbook marks, the Go/No-Go assessment
+    (``state``, JSON), and when it completed (follow-ups count from then)."""
+
+    __tablename__ = "release_launches"
+
+    release_id: int = Field(foreign_key="releases.id", primary_key=True)
+    state: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = _utc()
+
+
+class DeployFreeze(SQLModel, table=True):
+    """A day on which no release starts (``day`` is the service's local date)."""
+
+    __tablename__ = "deploy_freezes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    day: str = Field(max_length=10, index=True)  # ISO date
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    created_by: str = Field(max_length=200)
+    created_at: datetime = _utc()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,6 +17,9 @@ from storage.models import AuditEntry, OutboxMessage, ReleaseEvent, ReleaseRow
 from storage.unit_of_work import unit_of_work
 from tests.conftest import Harness, HarnessFactory
 
+# miniapp's plan starts releases only in a deploy window: weekdays 17:00-18:00 in its
+# team's Asia/Shanghai, so its tests start the clock at Monday 17:00 there.
+DEPLOY_WINDOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 GOOD = {"crash_rate": 0.001, "error_rate": 0.01, "api_timeout_rate": 0.02, "p99_latency_ms": 400}
 
 
@@ -36,7 +39,7 @@ def releases_posts(h: Harness) -> list[str]:
 async def test_start_enters_the_first_stage_and_tells_the_release_channel(
     make_harness: HarnessFactory,
 ) -> None:
-    h = await make_harness()
+    h = await make_harness(start=DEPLOY_WINDOW)
     out = await h.say("/release start miniapp 2.0.0 --note 'spring release'")
     assert out.status == "ok", h.reply_text(out)
     assert "stage internal, 1% of traffic" in h.reply_text(out)
@@ -53,7 +56,7 @@ async def test_start_enters_the_first_stage_and_tells_the_release_channel(
 async def test_an_early_promote_lists_every_reason_and_changes_nothing(
     make_harness: HarnessFactory,
 ) -> None:
-    h = await make_harness()
+    h = await make_harness(start=DEPLOY_WINDOW)
     await h.say("/release start miniapp 2.0.0")
     set_metrics(h, {**GOOD, "error_rate": 0.2})
     await h.advance(minutes=1)
@@ -95,7 +98,7 @@ async def test_a_clean_soak_promotes_through_the_stages_to_completion(
 async def test_a_sustained_breach_rolls_back_by_itself_and_retry_starts_over(
     make_harness: HarnessFactory,
 ) -> None:
-    h = await make_harness()
+    h = await make_harness(start=DEPLOY_WINDOW)
     set_metrics(h, GOOD)
     await h.say("/release start miniapp 2.0.0")
     await h.advance(minutes=10)
@@ -123,7 +126,7 @@ async def test_a_sustained_breach_rolls_back_by_itself_and_retry_starts_over(
 
 
 async def test_missing_data_pauses_the_release_and_says_why(make_harness: HarnessFactory) -> None:
-    h = await make_harness()
+    h = await make_harness(start=DEPLOY_WINDOW)
     set_metrics(h, {k: v for k, v in GOOD.items() if k != "api_timeout_rate"})
     await h.say("/release start miniapp 2.0.0")
     await h.advance(minutes=5)

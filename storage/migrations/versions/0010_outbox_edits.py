@@ -1,7 +1,7 @@
 """Outbox: posts that revise an earlier one, and the platform's reference to each message
 
 Revision ID: 0010
-Revises: 0005
+Revises: 0008
 Create Date: 2026-12-01 14:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0005"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,211 @@
+"""The launch part of ``plans/*.yaml``: checklist, Go/No-Go matrix, deploy windows,
+progress posts, follow-ups and the launch-day runbook."""
+
+from __future__ import annotations
+
+import re
+from datetime import time, timedelta
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from commands.grammar import parse_duration
+from playbooks.errors import UsageError
+from playbooks.launch_plan import (
+    DEFAULT_DIMENSIONS,
+    DEFAULT_WINDOWS,
+    WEEKDAYS,
+    WEEKENDS,
+    Blackout,
+    ChecklistItem,
+    Comparison,
+    Dimension,
+    FollowUp,
+    GoNoGoPolicy,
+    LaunchPlan,
+    RunbookStep,
+    Window,
+    WindowGate,
+    WindowPolicy,
+)
+
+_DAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
+_OFFSET = re.compile(r"^T\+(?:(\d+)h)?(?:(\d+):(\d{2}))?$|^T\+(\d+)m$")
+
+
+def _clock(value: Any) -> time:
+    try:
+        return time.fromisoformat(str(value))
+    except ValueError:
+        raise ValueError(f"{value!r} is not a time of day; write it like 17:00") from None
+
+
+def _days(value: Any) -> frozenset[int]:
+    words = [value] if isinstance(value, str) else list(value)
+    days: set[int] = set()
+    for word in words:
+        text = str(word).strip().lower()
+        if text == "weekdays":
+            days |= WEEKDAYS
+        elif text == "weekends":
+            days |= WEEKENDS
+        elif text[:3] in _DAYS:
+            days.add(_DAYS[text[:3]])
+        else:
+            raise ValueError(f"{word!r} is not a day; use weekdays, weekends, or mon … sun")
+    return frozenset(days)
+
+
+def _offset(value: Any) -> timedelta:
+    """``T+0:30``, ``T+1:05``, ``T+48h``, ``T+90m``, or a duration like ``30m``."""
+    text = str(value).strip()
+    match = _OFFSET.match(text)
+    if match and any(match.groups()):
+        hours, h2, m2, minutes = match.groups()
+        if minutes is not None:
+            return timedelta(minutes=int(minutes))
+        return timedelta(hours=int(hours or 0) + int(h2 or 0), minutes=int(m2 or 0))
+    try:
+        return parse_duration(text.removeprefix("T+"))
+    except UsageError:
+        raise ValueError(
+            f"{value!r} is not a time after start; write it like T+0:30 or T+48h"
+        ) from None
+
+
+def _every(value: Any) -> timedelta | None:
+    if value is False or value is None:
+        return None
+    if value is True:
+        return timedelta(minutes=30)
+    try:
+        return parse_duration(str(value))
+    except UsageError:
+        raise ValueError(
+            f"{value!r} is not a duration; write it like 30m, or true for 30m"
+        ) from None
+
+
+def _zone(value: Any) -> str | None:
+    if value is None:
+        return None
+    try:
+        ZoneInfo(str(value))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{value!r} is not a timezone; write it like Asia/Shanghai") from None
+    return str(value)
+
+
+def _switch(value: Any) -> Any:
+    """``windows: true`` is the default windows; ``false`` none."""
+    if value is True:
+        return {}
+    if value is False:
+        return None
+    return value
+
+
+Clock = Annotated[time, BeforeValidator(_clock)]
+Days = Annotated[frozenset[int], BeforeValidator(_days)]
+Offset = Annotated[timedelta, BeforeValidator(_offset)]
+Every = Annotated[timedelta | None, BeforeValidator(_every)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class ItemEntry(_Strict):
+    text: str = Field(min_length=1, max_length=300)
+    required: bool = False
+    before: str | None = None
+
+
+class DimensionEntry(_Strict):
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,30}$")
+    label: str = Field(default="", max_length=100)
+    weight: float = Field(gt=0, le=100)
+    target: str = Field(pattern=r"^\s*(>=|<=|>|<|=)\s*-?\d+(\.\d+)?\s*%?\s*$")
+
+    def to_dimension(self) -> Dimension:
+        match = re.match(r"^\s*(>=|<=|>|<|=)\s*(-?\d+(?:\.\d+)?)", self.target)
+        assert match is not None
+        return Dimension(
+            self.name, self.label or self.name, self.weight, Comparison(match[1]), float(match[2])
+        )
+
+
+class GoNoGoEntry(_Strict):
+    required: bool = False
+    go_at: float = Field(default=85, ge=0, le=100)
+    review_at: float = Field(default=70, ge=0, le=100)
+    dimensions: list[DimensionEntry] | None = None
+
+    def to_policy(self) -> GoNoGoPolicy:
+        dims = (
+            tuple(d.to_dimension() for d in self.dimensions)
+            if self.dimensions is not None
+            else DEFAULT_DIMENSIONS
+        )
+        return GoNoGoPolicy(dims, self.go_at, self.review_at, self.required)
+
+
+class WindowEntry(_Strict):
+    days: Days
+    opens: Clock = Field(alias="from")
+    closes: Clock = Field(alias="to")
+
+
+class WindowsEntry(_Strict):
+    gate: WindowGate = WindowGate.START
+    timezone: Annotated[str | None, BeforeValidator(_zone)] = None
+    allowed: list[WindowEntry] | None = None
+    blackout: list[Blackout] = Field(default_factory=lambda: list(Blackout))
+
+    def to_policy(self) -> WindowPolicy:
+        windows = (
+            tuple(Window(w.days, w.opens, w.closes) for w in self.allowed)
+            if self.allowed is not None
+            else DEFAULT_WINDOWS
+        )
+        return WindowPolicy(self.gate, windows, frozenset(self.blackout), self.timezone)
+
+
+class FollowUpEntry(_Strict):
+    day: int = Field(ge=1, le=90)
+    items: list[str] = Field(default_factory=list)
+
+
+class StepEntry(_Strict):
+    at: Offset
+    step: str = Field(min_length=1, max_length=300)
+    owner: str = Field(default="owner", pattern=r"^(owner|@?[a-z0-9][a-z0-9._-]{0,63})$")
+
+
+class LaunchEntries(_Strict):
+    """The launch keys a plan file may carry, beside its stages and guards."""
+
+    checklist: list[ItemEntry] = Field(default_factory=list)
+    gonogo: GoNoGoEntry = GoNoGoEntry()
+    windows: Annotated[WindowsEntry | None, BeforeValidator(_switch)] = None
+    progress: Every = None
+    followups: list[FollowUpEntry] = Field(default_factory=list)
+    runbook: list[StepEntry] = Field(default_factory=list)
+
+    def _windows(self) -> WindowPolicy:
+        return self.windows.to_policy() if self.windows is not None else WindowPolicy()
+
+    def to_launch(self) -> LaunchPlan:
+        return LaunchPlan(
+            checklist=tuple(ChecklistItem(i.text, i.required, i.before) for i in self.checklist),
+            gonogo=self.gonogo.to_policy(),
+            windows=self._windows(),
+            progress_every=self.progress,
+            followups=tuple(
+                FollowUp(f.day, tuple(f.items)) for f in sorted(self.followups, key=lambda f: f.day)
+            ),
+            runbook=tuple(
+                RunbookStep(s.at, s.step, s.owner) for s in sorted(self.runbook, key=lambda s: s.at)
+            ),
+        )

@@ -1,0 +1,237 @@
+"""/release checklist, check, gonogo, window, freeze, runbook and step: the coordination
+around a release's stages, and the timers that post progress, runbook steps and follow-ups."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from commands import launch_rows as rows
+from commands.context import CommandContext, SystemContext
+from commands.grammar import Choice, Integer, Word, free_text
+from commands.registry import Arg, Flag, ParsedCommand, verb_of
+from commands.release_rows import to_view
+from commands.releases import service_named
+from playbooks import gonogo as matrix
+from playbooks import launch_state, launch_timers, launch_views
+from playbooks.errors import NotFound, PermissionDenied, UsageError
+from playbooks.launch_state import Mark
+from playbooks.messages import Message, Severity, raw, t
+from playbooks.people import Role
+from playbooks.releases import Refused, Release
+from storage.models import ReleaseRow, Timer
+from storage.repositories import releases as repo
+
+MAX_NOTE = 500
+
+
+def _latest(ctx: CommandContext, name: str) -> tuple[ReleaseRow, Release]:
+    """The service's current release: the live one, else the latest (follow-ups, runbook)."""
+    service = service_named(ctx, name)
+    row = repo.active_for(ctx.session, service=service.name, for_update=True) or repo.latest_for(
+        ctx.session, service=service.name, for_update=True
+    )
+    if row is None:
+        raise NotFound(t("release.never_released", service=service.name))
+    return row, to_view(row)
+
+
+def _note(cmd: ParsedCommand) -> str:
+    return free_text(cmd.flags["note"], limit=MAX_NOTE, needed=None, usage=cmd.spec.usage())
+
+
+def checklist(ctx: CommandContext, cmd: ParsedCommand) -> Message:
+    _, r = _latest(ctx, cmd.args["service"])
+    return launch_views.checklist(r, rows.load(ctx.session, r.id))
+
+
+def check(ctx: CommandContext, cmd: ParsedCommand) -> Message:
+    _, r = _latest(ctx, cmd.args["service"])
+    number = int(cmd.args["item"])
+    state = launch_state.check(
+        rows.load(ctx.session, r.id),
+        r,
+        number=number,
+        by=ctx.actor.handle,
+        at=ctx.now,
+        note=_note(cmd),
+    )
+    rows.store(ctx.session, release_id=r.id, state=state, now=ctx.now)
+    entry = launch_state.item(r, number)
+    ctx.audit_detail = f"release {r.id} {r.service}: ticked item {number}: {entry.text}"
+    text = t("checklist.ticked_reply", number=number, text=raw(entry.text), actor=ctx.actor.handle)
+    left = launch_state.open_items(state, r)
+    required = [n for n, item in left if item.required]
+    tail = t("checklist.left", count=len(left), required=len(required), service=r.service)
+    return Message(blocks=(text, tail), severity=Severity.SUCCESS)
+
+
+def uncheck(ctx: CommandContext, cmd: ParsedCommand) -> Message:
+    _, r = _latest(ctx, cmd.args["service"])
+    number = int(cmd.args["item"])
+    state = launch_state.uncheck(rows.load(ctx.session, r.id), r, number=number)
+    rows.store(ctx.session, release_id=r.id, state=state, now=ctx.now)
+    entry = launch_state.item(r, number)
+    ctx.audit_detail = f"release {r.id} {r.service}: unticked item {number}: {entry.text}"
+    return Message.of(
+        t("checklist.unticked", number=number, text=raw(entry.text), actor=ctx.actor.handle)
+    )
+
+
+def gonogo(ctx: CommandContext, cmd: ParsedCommand) -> Message:
+    _, r = _latest(ctx, cmd.args["service"])
+    state = rows.load(ctx.session, r.id)
+    words = str(cmd.args["scores"] or "").split()
+    if cmd.flags["approve"]:
+        if words:
+            raise UsageError(t("gonogo.approve_alone"), usage=cmd.spec.usage())
+        if not ctx.actor.has_role(Role.RELEASE_MANAGER):
+            raise PermissionDenied(
+                command="/release gonogo --approve", role=Role.RELEASE_MANAGER.value
+            )
+        a = state.assessment
+        if a is None or a.verdict is not matrix.Verdict.REVIEW:
+            raise Refused(t("gonogo.nothing_to_approve", service=r.service))
+        approved = replace(a, approved_by=ctx.actor.handle)
+        rows.store(
+            ctx.session, release_id=r.id, state=replace(state, assessment=approved), now=ctx.now
+        )
+        ctx.audit_detail = f"release {r.id} {r.service}: REVIEW {a.score:g}% approved"
+        return launch_views.gonogo(r, approved)
+    if not words:
+        raise UsageError(t("gonogo.values_needed"), usage=cmd.spec.usage())
+    policy = r.plan.launch.gonogo
+    values = matrix.parse_values(words, policy)
+    a = matrix.assess(values, policy, by=ctx.actor.handle, at=ctx.now)
+    rows.store(ctx.session, release_id=r.id, state=replace(state, assessment=a), now=ctx.now)
+    ctx.audit_detail = f"release {r.id} {r.service}: {a.verdict.value} {a.score:g}%"
+    return launch_views.gonogo(r, a)
+
+
+def runbook(ctx: CommandContext, cmd: ParsedCommand) -> Message:
+    _, r = _latest(ctx, cmd.args["service"])
+    return launch_views.runbook(r, rows.load(ctx.session, r.id), now=ctx.now)
+
+
+def step(ctx: CommandContext, cmd: ParsedCommand) -> Message:
+    _, r = _latest(ctx, cmd.args["service"])
+    number = int(cmd.args["step"])
+    steps = r.plan.launch.runbook
+    if not steps:
+        raise launch_state.Unknown(t("runbook.none", service=r.service, plan=r.plan.name))
+    if not 1 <= number <= len(steps):
+        raise launch_state.Unknown(t("runbook.no_such_step", number=number, count=len(steps)))
+    state = rows.load(ctx.session, r.id)
+    mark = "done" if cmd.args["mark"] == "done" else "skipped"
+    before = state.steps.get(number)
+    if before is not None:
+        raise Refused(
+            t(
+                "runbook.already",
+                number=number,
+                state=t(f"runbook.state.{before.state}"),
+                actor=before.by,
+            )
+        )
+    marks = {**state.steps, number: Mark(ctx.actor.handle, ctx.now, _note(cmd), mark)}
+    rows.store(ctx.session, release_id=r.id, state=replace(state, steps=marks), now=ctx.now)
+    ctx.audit_detail = f"release {r.id} {r.service}: step {number} {mark}"
+    return launch_views.marked(r, number, state=mark, actor=ctx.actor.handle)
+
+
+# ---------------------------------------------------------------- timers
+
+
+def _release(ctx: SystemContext, timer: Timer) -> Release | None:
+    row = repo.get(ctx.session, release_id=int(timer.payload["release_id"]))
+    return to_view(row) if row is not None else None
+
+
+def progress_due(ctx: SystemContext, timer: Timer) -> None:
+    r = _release(ctx, timer)
+    if r is not None:
+        ctx.effects += launch_timers.progress(
+            r,
+            rows.load(ctx.session, r.id),
+            now=ctx.now,
+            before=timer.payload.get("values", {}),
+        )
+
+
+def followup_measure(ctx: SystemContext, timer: Timer) -> None:
+    r = _release(ctx, timer)
+    if r is not None:
+        ctx.effects += launch_timers.followup_measure(r, timer.payload, now=ctx.now)
+
+
+def followup_due(ctx: SystemContext, timer: Timer) -> None:
+    r = _release(ctx, timer)
+    if r is not None:
+        ctx.effects += launch_timers.followup(
+            r,
+            day=int(timer.payload["day"]),
+            completed_at=datetime.fromisoformat(timer.payload["completed_at"]),
+            before=timer.payload.get("values", {}),
+        )
+
+
+def step_due(ctx: SystemContext, timer: Timer) -> None:
+    r = _release(ctx, timer)
+    if r is None:
+        return
+    number = int(timer.payload["step"])
+    if not 1 <= number <= len(r.plan.launch.runbook):
+        return
+    owner = r.plan.launch.runbook[number - 1].owner
+    ctx.effects += launch_timers.step_due(
+        r, rows.load(ctx.session, r.id), number=number, owners=_owners(ctx, r, owner)
+    )
+
+
+def _owners(ctx: SystemContext, r: Release, owner: str) -> list[str]:
+    if owner == "owner":
+        return [r.owner]
+    if owner.startswith("@"):
+        return [owner[1:]] if ctx.directory.get(owner[1:]) else []
+    try:
+        role = Role(owner)
+    except ValueError:
+        return [owner] if ctx.directory.get(owner) else []
+    return sorted(p.handle for p in ctx.directory.people.values() if role in p.roles)
+
+
+_SERVICE = Arg("service", Word(metavar="SERVICE"))
+_NOTE = Flag("note", Word(metavar="TEXT"))
+_ITEM = Arg("item", Integer(metavar="N", maximum=1000))
+
+_spec = verb_of("release", default_role=Role.RESPONDER, changes_state=True)
+
+SPECS = (
+    _spec("checklist", checklist, args=(_SERVICE,), role=None, changes_state=False),
+    _spec("check", check, args=(_SERVICE, _ITEM), flags=(_NOTE,)),
+    _spec("uncheck", uncheck, args=(_SERVICE, _ITEM)),
+    _spec(
+        "gonogo",
+        gonogo,
+        args=(_SERVICE, Arg("scores", Word(metavar="NAME=VALUE"), required=False, rest=True)),
+        flags=(Flag("approve"),),
+    ),
+    _spec("runbook", runbook, args=(_SERVICE,), role=None, changes_state=False),
+    _spec(
+        "step",
+        step,
+        args=(
+            _SERVICE,
+            Arg("step", Integer(metavar="N", maximum=1000)),
+            Arg("mark", Choice(("done", "skip"))),
+        ),
+        flags=(_NOTE,),
+    ),
+)
+
+TIMER_HANDLERS = {
+    launch_timers.PROGRESS_KIND: progress_due,
+    launch_timers.FOLLOWUP_MEASURE_KIND: followup_measure,
+    launch_timers.FOLLOWUP_KIND: followup_due,
+    launch_timers.STEP_KIND: step_due,
+}

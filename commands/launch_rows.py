@@ -1,0 +1,96 @@
+"""Between stored launch records and the domain: load and save a release's launch state,
+the declared freezes, and the launch gates a promotion or a start must pass."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlmodel import Session
+
+from playbooks import deploy_windows as windows
+from playbooks import launch_state
+from playbooks.launch_plan import WindowGate, WindowPolicy
+from playbooks.launch_state import LaunchState
+from playbooks.messages import Text
+from playbooks.release_plan import Service
+from playbooks.releases import Release
+from playbooks.teams import Team
+from storage.repositories import launches as repo
+
+
+def load(session: Session, release_id: int) -> LaunchState:
+    row = repo.get(session, release_id=release_id)
+    return launch_state.state_from_json(row.state if row else None)
+
+
+def store(session: Session, *, release_id: int, state: LaunchState, now: datetime) -> None:
+    row = repo.get_or_add(session, release_id=release_id, now=now)
+    row.state = launch_state.state_to_json(state)
+    row.updated_at = now
+    session.add(row)
+    session.flush()
+
+
+def declared_freezes(session: Session) -> dict[date, str]:
+    return {date.fromisoformat(row.day): row.reason for row in repo.freezes(session)}
+
+
+def zone_of(
+    policy: WindowPolicy,
+    service: Service | None,
+    *,
+    teams: Mapping[str, Team],
+    fallback: tzinfo,
+) -> tuple[tzinfo, str]:
+    """The timezone windows are read in: the plan's, else the service's team's, else
+    Shipwatch's own; with the name people read."""
+    if policy.timezone:
+        try:
+            return ZoneInfo(policy.timezone), policy.timezone
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    team = teams.get(service.team) if service is not None and service.team else None
+    tz = team.tz if team is not None else fallback
+    return tz, str(getattr(tz, "key", None) or tz)
+
+
+def window_check(
+    session: Session,
+    policy: WindowPolicy,
+    *,
+    now: datetime,
+    tz: tzinfo,
+) -> windows.WindowCheck:
+    return windows.check(
+        policy,
+        now=now,
+        tz=tz,
+        freezes=declared_freezes(session),
+        windows_apply=policy.gate is not WindowGate.OFF,
+    )
+
+
+def blockers(
+    session: Session,
+    r: Release,
+    *,
+    target: int,
+    now: datetime,
+    service: Service | None = None,
+    teams: Mapping[str, Team] | None = None,
+    fallback: tzinfo = UTC,
+) -> list[Text]:
+    """Launch reasons the release may not enter ``target``: required checklist items, the
+    Go/No-Go, and a deploy window when the plan holds promotions to them."""
+    found = launch_state.blockers(load(session, r.id), r, target=target)
+    policy = r.plan.launch.windows
+    if policy.gate is WindowGate.STAGES:
+        tz, zone = zone_of(policy, service, teams=teams or {}, fallback=fallback)
+        result = window_check(session, policy, now=now, tz=tz)
+        if not result.open:
+            found.append(
+                windows.refusal(result, service=r.service, what="promote", tz=tz, zone=zone)
+            )
+    return found

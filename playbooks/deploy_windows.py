@@ -1,0 +1,143 @@
+"""Deploy windows and freezes: whether a release may start (or move on) now, and when the
+next window opens. Days are the service's local days; ``now`` is a parameter."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
+
+from playbooks.launch_plan import Blackout, WindowPolicy
+from playbooks.messages import Text, raw, t
+
+# Far enough to cross a year-end blackout and a run of explicit freezes.
+SEARCH_DAYS = 60
+
+
+def _last_day_of_month(day: date) -> bool:
+    return (day + timedelta(days=1)).month != day.month
+
+
+def blackout_of(
+    day: date, policy: WindowPolicy, *, freezes: Mapping[date, str] | None = None
+) -> Text | None:
+    """Why ``day`` is closed to deploys, or None. The most specific rule is named."""
+    if freezes and day in freezes:
+        return t("window.freeze_day", day=day.isoformat(), reason=raw(freezes[day]))
+    if not _last_day_of_month(day):
+        return None
+    rules = policy.blackouts
+    if day.month == 12 and Blackout.YEAR_END in rules:
+        return t("window.year_end", day=day.isoformat())
+    if day.month in (3, 6, 9, 12) and Blackout.QUARTER_END in rules:
+        return t("window.quarter_end", day=day.isoformat())
+    if Blackout.MONTH_END in rules:
+        return t("window.month_end", day=day.isoformat())
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Opening:
+    opens: datetime
+    closes: datetime
+
+
+def _openings_on(day: date, policy: WindowPolicy, tz: tzinfo) -> list[Opening]:
+    found = [
+        Opening(
+            datetime.combine(day, w.opens, tzinfo=tz), datetime.combine(day, w.closes, tzinfo=tz)
+        )
+        for w in policy.windows
+        if day.weekday() in w.days
+    ]
+    return sorted(found, key=lambda o: o.opens)
+
+
+@dataclass(frozen=True, slots=True)
+class WindowCheck:
+    open: bool
+    current: Opening | None  # the window open now
+    next: Opening | None  # the next one to open (after now)
+    closed_because: Text | None  # today's blackout or freeze, if any
+
+
+def check(
+    policy: WindowPolicy,
+    *,
+    now: datetime,
+    tz: tzinfo,
+    freezes: Mapping[date, str] | None = None,
+    windows_apply: bool = True,
+) -> WindowCheck:
+    """Open now? ``windows_apply`` False checks only explicit freezes (a plan without
+    windows still honours a freeze someone declared)."""
+    local = now.astimezone(tz)
+    today = local.date()
+    if not windows_apply:
+        reason = (
+            t("window.freeze_day", day=today.isoformat(), reason=raw(freezes[today]))
+            if (freezes and today in freezes)
+            else None
+        )
+        return WindowCheck(reason is None, None, _next_free_day(today, freezes, tz), reason)
+    reason = blackout_of(today, policy, freezes=freezes)
+    current = None
+    if reason is None:
+        current = next(
+            (o for o in _openings_on(today, policy, tz) if o.opens <= local < o.closes), None
+        )
+    return WindowCheck(
+        current is not None, current, next_opening(policy, now=now, tz=tz, freezes=freezes), reason
+    )
+
+
+def _next_free_day(today: date, freezes: Mapping[date, str] | None, tz: tzinfo) -> Opening | None:
+    day = today + timedelta(days=1)
+    for _ in range(SEARCH_DAYS):
+        if not freezes or day not in freezes:
+            start = datetime.combine(day, datetime.min.time(), tzinfo=tz)
+            return Opening(start, start + timedelta(days=1))
+        day += timedelta(days=1)
+    return None
+
+
+def next_opening(
+    policy: WindowPolicy,
+    *,
+    now: datetime,
+    tz: tzinfo,
+    freezes: Mapping[date, str] | None = None,
+) -> Opening | None:
+    """The first window that opens after ``now`` on a day without a blackout."""
+    local = now.astimezone(tz)
+    day = local.date()
+    for _ in range(SEARCH_DAYS):
+        if blackout_of(day, policy, freezes=freezes) is None:
+            for opening in _openings_on(day, policy, tz):
+                if opening.opens > local:
+                    return opening
+        day += timedelta(days=1)
+    return None
+
+
+def local_time(moment: datetime, *, tz: tzinfo, zone: str) -> str:
+    """``2026-11-23 17:00 Asia/Shanghai``: a window as the service's people read it."""
+    return f"{moment.astimezone(tz):%Y-%m-%d %H:%M} {zone}"
+
+
+def refusal(result: WindowCheck, *, service: str, what: str, tz: tzinfo, zone: str) -> Text:
+    """The sentence for a start or promotion outside a window."""
+    why = result.closed_because or t("window.outside")
+    if result.next is None:
+        return t("window.refused_no_next", service=service, what=t(f"window.what.{what}"), why=why)
+    return t(
+        "window.refused",
+        service=service,
+        what=t(f"window.what.{what}"),
+        why=why,
+        next=local_time(result.next.opens, tz=tz, zone=zone),
+    )
+
+
+def upcoming_freezes(freezes: Collection[date], *, today: date) -> list[date]:
+    return sorted(day for day in freezes if day >= today)

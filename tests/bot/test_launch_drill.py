@@ -1,0 +1,45 @@
+"""The shipped launch drill, as a new user runs it: refused outside the window, held by
+the checklist and a NO-GO, progress every 30 minutes, then the day-1/3/7 checks."""
+
+from __future__ import annotations
+
+import re
+
+from tests.fakes.drill import run_drill
+
+
+def test_the_launch_drill_stops_at_every_gate_and_follows_up() -> None:
+    out = run_drill("launch-miniprogram.txt")
+    # Monday 09:00 in Shanghai: outside the window, the next one named.
+    assert (
+        "Not letting miniapp start: it is outside the deploy windows. "
+        "The next window opens 2026-11-23 17:00 Asia/Shanghai." in out
+    )
+    assert "alice started releasing miniapp 2.1.0" in out
+    # The checklist blocks the first promote; ticking unblocks it.
+    refused, _rest = out.split("Not promoting miniapp (at 1%):\n", 1)[1].split(">>>", 1)
+    assert refused.count("checklist item") == 4
+    assert "☑ Item 1 ticked by @alice: Database backup tested" in out
+    assert "alice promoted miniapp 2.1.0 from 1% to 5% (stage small)." in out
+    # A NO-GO blocks the final stage; a GO lets it through.
+    assert "55% → NO-GO" in out
+    assert "Not promoting miniapp (at 5%):\nGo/No-Go is NO-GO (55% by @alice" in out
+    assert "100% → GO" in out
+    assert "miniapp 2.1.0 is fully released (100%). Done by alice." in out
+    # Progress every 30 virtual minutes while in gray (17:00 to 23:00 in Shanghai).
+    before_done = out.split("is fully released")[0]
+    times = re.findall(
+        r"📊 Progress of miniapp 2\.1\.0.*?\n.*?\n  crash_rate \(> 0\.005\): ok: [^ ]+ (?:. )?at "
+        r"2026-11-23 (\d\d:\d\d) UTC",
+        before_done,
+    )
+    assert times == [f"{9 + m // 60:02d}:{m % 60:02d}" for m in range(30, 361, 30)]
+    assert "📊 Progress" not in out.split("is fully released")[1]
+    # The runbook: a reminder, marks, and overdue steps called out.
+    assert "⏱ Runbook step 3 of miniapp is due: Database migrations run" in out
+    assert "3 step(s) overdue." in out
+    # After completion: day 1, day 3 and day 7, in order, with their items.
+    after = out.split("is fully released")[1]
+    days = re.findall(r"🗓 Day-(\d) check of miniapp 2\.1\.0", after)
+    assert days == ["1", "3", "7"]
+    assert "☐ Next version planned · 下一版本计划制定" in after

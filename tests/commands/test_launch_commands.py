@@ -1,0 +1,301 @@
+"""Launch coordination through the whole pipeline, on a virtual clock, on SQLite and
+PostgreSQL: checklist, Go/No-Go, windows and freezes, runbook, progress and follow-ups."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlmodel import select
+
+from storage.models import AuditEntry, DeployFreeze, ReleaseLaunch, ReleaseRow
+from storage.unit_of_work import unit_of_work
+from tests.conftest import Harness, HarnessFactory
+
+# Monday 17:00 in Shanghai, miniapp's team's timezone: its deploy window is open.
+IN_WINDOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+GOOD = {"crash_rate": 0.001, "error_rate": 0.01, "api_timeout_rate": 0.02, "p99_latency_ms": 400}
+ALL_MET = "functional=96 performance=92 stability=99.6 satisfaction=85 blockers=0"
+
+
+async def started(make_harness: HarnessFactory) -> Harness:
+    h = await make_harness(start=IN_WINDOW)
+    for name, value in GOOD.items():
+        h.app.integrations.simulated_metrics.set(name, value)
+    out = await h.say("/release start miniapp 2.0.0")
+    assert out.status == "ok", h.reply_text(out)
+    return h
+
+
+def releases_posts(h: Harness) -> list[str]:
+    return [s.text for s in h.adapter.sent if s.address == "#releases"]
+
+
+def launch_state(h: Harness) -> dict:  # type: ignore[type-arg]
+    with unit_of_work(h.app.engine) as session:
+        row = session.exec(select(ReleaseLaunch)).first()
+        return dict(row.state) if row else {}
+
+
+def audits(h: Harness, command: str) -> list[AuditEntry]:
+    with unit_of_work(h.app.engine) as session:
+        return list(session.exec(select(AuditEntry).where(AuditEntry.command == command)).all())
+
+
+async def test_required_items_block_the_first_promote_until_ticked(
+    make_harness: HarnessFactory,
+) -> None:
+    h = await started(make_harness)
+    await h.advance(hours=2)
+    refused = await h.say("/release promote miniapp")
+    assert refused.status == "refused"
+    text = h.reply_text(refused)
+    assert "checklist item 1 is open and required before stage small" in text
+    assert text.count("checklist item") == 4
+    status = h.reply_text(await h.say("/release status miniapp"))
+    assert "checklist item 4 is open and required before stage small" in status
+    for item in (1, 2, 3):
+        ok = await h.say(f"/release check miniapp {item}", user="bob")
+        assert ok.status == "ok", h.reply_text(ok)
+    # The fourth by its button in the checklist, pressed by carol.
+    shown = await h.say("/release checklist miniapp")
+    assert shown.reply is not None
+    [tick4] = [b.action_id for b in shown.reply.buttons if "4" in b.command]
+    pressed = await h.press(tick4, user="carol")
+    assert pressed.status == "ok", h.reply_text(pressed)
+    listing = h.reply_text(await h.say("/release checklist miniapp"))
+    assert "☑ @carol at 2026-11-23 11:00 UTC" in listing
+    assert "4 of 8 ticked" in listing
+    assert (await h.say("/release promote miniapp")).status == "ok"
+    ticks = audits(h, "release check")
+    assert [(a.actor, a.outcome) for a in ticks] == [
+        ("bob", "ok"),
+        ("bob", "ok"),
+        ("bob", "ok"),
+        ("carol", "ok"),
+    ]
+    assert "ticked item 1: Database backup tested" in ticks[0].detail
+
+
+async def test_checklist_mistakes_change_nothing(make_harness: HarnessFactory) -> None:
+    h = await started(make_harness)
+    unknown = await h.say("/release check miniapp 12")
+    assert unknown.status == "refused" or unknown.status == "usage"
+    assert "There is no checklist item 12; the checklist has items 1 to 8" in h.reply_text(unknown)
+    assert launch_state(h) == {}
+    await h.say('/release check miniapp 2 --note "script in the wiki"', user="bob")
+    twice = await h.say("/release check miniapp 2")
+    assert "Item 2 was ticked already, by @bob" in h.reply_text(twice)
+    assert launch_state(h)["checks"]["2"]["by"] == "bob"
+    guest = await h.say("/release check miniapp 3", user="mallory")
+    assert guest.status == "denied"
+    undo = await h.say("/release uncheck miniapp 2")
+    assert "Item 2 unticked by @alice" in h.reply_text(undo)
+    assert launch_state(h)["checks"] == {}
+    again = await h.say("/release uncheck miniapp 2")
+    assert "Item 2 is not ticked" in h.reply_text(again)
+
+
+async def test_go_no_go_scores_stores_and_gates_the_final_stage(
+    make_harness: HarnessFactory,
+) -> None:
+    h = await started(make_harness)
+    for item in range(1, 9):
+        await h.say(f"/release check miniapp {item}")
+    await h.advance(hours=2)
+    assert (await h.say("/release promote miniapp")).status == "ok"
+    await h.advance(hours=4)
+    # Bad input: a sentence, nothing stored.
+    for line, sentence in [
+        (
+            "functional=96 performance=92 stability=99.6 satisfaction=85",
+            "Missing from the Go/No-Go: blockers.",
+        ),
+        (ALL_MET.replace("=96", "=-3"), "functional=-3 is out of range"),
+        (ALL_MET.replace("=96", "=140"), "functional=140 is out of range"),
+        (ALL_MET + " speed=9", "There is no Go/No-Go dimension “speed”"),
+    ]:
+        out = await h.say(f"/release gonogo miniapp {line}")
+        assert out.status == "usage", h.reply_text(out)
+        assert sentence in h.reply_text(out)
+    assert launch_state(h) == {} or launch_state(h).get("assessment") is None
+    no_go = await h.say(
+        "/release gonogo miniapp functional=90 performance=92 stability=99.6 "
+        "satisfaction=70 blockers=0"
+    )
+    assert "55% → NO-GO" in h.reply_text(no_go)
+    refused = await h.say("/release promote miniapp --to 100%")
+    assert refused.status == "refused"
+    assert "Go/No-Go is NO-GO (55%" in h.reply_text(refused)
+    review = await h.say(
+        "/release gonogo miniapp functional=96 performance=92 stability=98 "
+        "satisfaction=85 blockers=0",
+        user="bob",
+    )
+    assert "75% → REVIEW" in h.reply_text(review)
+    assert "a release manager must approve it" in h.reply_text(
+        await h.say("/release promote miniapp --to 100%")
+    )
+    assert (await h.say("/release gonogo miniapp --approve", user="bob")).status == "denied"
+    approved = await h.say("/release gonogo miniapp --approve")
+    assert "REVIEW approved by @alice." in h.reply_text(approved)
+    assert launch_state(h)["assessment"]["approved_by"] == "alice"
+    done = await h.say("/release promote miniapp --to 100%")
+    assert "fully released (100%)" in h.reply_text(done)
+    assert [a.detail for a in audits(h, "release gonogo") if a.outcome == "ok"][-1].endswith(
+        "REVIEW 75% approved"
+    )
+
+
+async def test_a_start_outside_the_window_is_refused_with_the_next_one_or_forced(
+    make_harness: HarnessFactory,
+) -> None:
+    h = await make_harness()  # Monday 09:00 in Shanghai
+    out = await h.say("/release start miniapp 2.0.0")
+    assert out.status == "refused"
+    assert (
+        "Not letting miniapp start: it is outside the deploy windows. The next window opens "
+        "2026-11-23 17:00 Asia/Shanghai." in h.reply_text(out)
+    )
+    with unit_of_work(h.app.engine) as session:
+        assert session.exec(select(ReleaseRow)).all() == []
+    bob = await h.say("/release start miniapp 2.0.0 --force --reason hotfix", user="bob")
+    assert bob.status == "denied"
+    forced = await h.say('/release start miniapp 2.0.0 --force --reason "security fix"')
+    assert forced.status == "ok", h.reply_text(forced)
+    assert "Started outside the deploy windows, forced: security fix" in h.reply_text(forced)
+    [entry] = [a for a in audits(h, "release start") if a.outcome == "ok"]
+    assert "outside a window, forced: security fix" in entry.detail
+    # The standard plan has no windows: web starts at any hour.
+    assert (await h.say("/release start web 1.4.2")).status == "ok"
+
+
+async def test_freezes_add_list_remove_and_stop_starts_on_their_day(
+    make_harness: HarnessFactory,
+) -> None:
+    h = await make_harness()
+    past = await h.say('/release freeze add 2026-11-01 --reason "too late"')
+    assert "2026-11-01 is in the past (today is 2026-11-23)" in h.reply_text(past)
+    bad = await h.say("/release freeze add tomorrow --reason x")
+    assert "is not a day" in h.reply_text(bad)
+    assert (await h.say("/release freeze add 2026-11-24 --reason x", user="bob")).status == (
+        "denied"
+    )
+    added = await h.say('/release freeze add 2026-11-23 --reason "payments migration"')
+    assert "Freeze #1: no release starts on 2026-11-23 (payments migration)" in h.reply_text(added)
+    listed = h.reply_text(await h.say("/release freeze list"))
+    assert "#1 2026-11-23: payments migration (by @alice)" in listed
+    # Even a plan without windows honours a declared freeze.
+    out = await h.say("/release start web 1.4.2")
+    assert out.status == "refused"
+    assert "2026-11-23 is frozen: payments migration" in h.reply_text(out)
+    window = h.reply_text(await h.say("/release window"))
+    assert "Freezes to come: 2026-11-23 (payments migration)" in window
+    assert "miniapp: closed" in window
+    gone = await h.say("/release freeze remove 1")
+    assert "Freeze #1 on 2026-11-23 removed by @alice." in h.reply_text(gone)
+    assert "There is no freeze 1" in h.reply_text(await h.say("/release freeze remove 1"))
+    with unit_of_work(h.app.engine) as session:
+        assert session.exec(select(DeployFreeze)).all() == []
+    assert (await h.say("/release start web 1.4.2")).status == "ok"
+
+
+async def test_the_runbook_reminds_owners_tracks_marks_and_calls_out_overdue_steps(
+    make_harness: HarnessFactory,
+) -> None:
+    h = await started(make_harness)
+    await h.advance(minutes=30)
+    step2 = [s for s in h.adapter.sent if "Runbook step 2 of miniapp is due" in s.text]
+    # Owner "responder": bob, carol and dave hear of it, and the release channel.
+    assert sorted(s.address for s in step2) == ["#releases", "bob", "carol", "dave"]
+    assert (await h.say("/release step miniapp 1 done", user="bob")).status == "ok"
+    nothing = await h.say("/release step miniapp 9 done")
+    assert "There is no runbook step 9; the runbook has steps 1 to 6" in h.reply_text(nothing)
+    await h.advance(minutes=45)
+    book = h.reply_text(await h.say("/release runbook miniapp"))
+    assert "1. T+0:00 (2026-11-23 09:00 UTC)" in book
+    assert "✅ done by @bob at 2026-11-23 09:30 UTC" in book
+    assert "2. T+0:30" in book
+    assert "⚠️ OVERDUE by 45m" in book
+    assert "3. T+1:00" in book
+    assert "OVERDUE by 15m" in book
+    assert "4. T+1:05" in book
+    assert "OVERDUE by 10m" in book
+    assert "5. T+1:30" in book
+    assert "due in 15m" in book
+    assert "3 step(s) overdue." in book
+    skipped = await h.say('/release step miniapp 2 skip --note "nothing to change"')
+    assert "Step 2 of miniapp skipped (@alice)" in h.reply_text(skipped)
+    again = await h.say("/release step miniapp 2 done")
+    assert "Step 2 is skipped already (by @alice)." in h.reply_text(again)
+
+
+async def test_progress_posts_every_30_minutes_and_follow_ups_after_completion(
+    make_harness: HarnessFactory,
+) -> None:
+    h = await started(make_harness)
+    progress = "📊 Progress of miniapp 2.0.0"
+    await h.advance(minutes=29)
+    assert not any(progress in p for p in releases_posts(h))
+    await h.advance(minutes=1)
+    [first] = [p for p in releases_posts(h) if progress in p]
+    assert "stage internal, 1% (1 of 4), in stage." in first
+    assert "Next stage in 1h 30m at the earliest." in first
+    assert "crash_rate (> 0.005): ok: 0.001 at" in first
+    assert "Open checklist items (8)" in first
+    h.app.integrations.simulated_metrics.set("p99_latency_ms", 450)
+    await h.advance(minutes=30)
+    second = [p for p in releases_posts(h) if progress in p][-1]
+    assert "p99_latency_ms (> 1000): ok: 450 ↑ at" in second
+    assert "crash_rate (> 0.005): ok: 0.001 → at" in second
+    await h.advance(minutes=60)
+    assert len([p for p in releases_posts(h) if progress in p]) == 4
+    await h.say('/release promote miniapp --to 100% --force --reason "drill"')
+    posts_at_completion = len(releases_posts(h))
+    await h.advance(hours=3)
+    assert not any(progress in p for p in releases_posts(h)[posts_at_completion:])
+    await h.advance(hours=21)
+    day1 = [p for p in releases_posts(h) if "Day-1 check of miniapp 2.0.0" in p]
+    assert len(day1) == 1
+    assert "☐ Users can log in · 用户能正常登录" in day1[0]
+    assert "crash_rate (> 0.005): ok: 0.001 → at 2026-11-24 10:59 UTC" in day1[0]
+    await h.advance(days=6)
+    headers = [p.splitlines()[0] for p in releases_posts(h) if "check of miniapp" in p]
+    assert [line.split()[1] for line in headers] == ["Day-1", "Day-3", "Day-7"]
+
+
+GATED_PLAN = """
+name: gated
+stages:
+  - {name: canary, percent: 10%, soak: 30m}
+  - {name: full, percent: 100%}
+windows:
+  gate: stages
+  timezone: Asia/Shanghai
+"""
+SHOP = """
+services:
+  shop:
+    plan: gated
+    release_channel: "#releases"
+"""
+
+
+async def test_a_plan_may_hold_promotions_to_the_windows_too(
+    make_harness: HarnessFactory, tmp_path: Path
+) -> None:
+    (tmp_path / "plans").mkdir()
+    (tmp_path / "plans" / "gated.yaml").write_text(GATED_PLAN, encoding="utf-8")
+    (tmp_path / "services.yaml").write_text(SHOP, encoding="utf-8")
+    h = await make_harness(start=IN_WINDOW, config_dir=tmp_path)
+    h.app.integrations.simulated_metrics.set("error_rate", 0.01)
+    assert (await h.say("/release start shop 1.0.0")).status == "ok"
+    await h.advance(hours=1)  # 18:00 in Shanghai: the window has closed
+    out = await h.say("/release promote shop")
+    assert out.status == "refused"
+    assert (
+        "Not letting shop move on: it is outside the deploy windows. "
+        "The next window opens 2026-11-24 17:00 Asia/Shanghai." in h.reply_text(out)
+    )
+    forced = await h.say('/release promote shop --force --reason "customer waiting"')
+    assert "fully released (100%)" in h.reply_text(forced)

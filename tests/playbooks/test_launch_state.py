@@ -1,0 +1,153 @@
+"""Checklist and Go/No-Go gating, pure: which stage a required item holds, and when."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from playbooks import launch_state, launch_timers
+from playbooks.effects import ArmTimer, CancelTimer, Conversation, Post
+from playbooks.gonogo import assess, parse_values
+from playbooks.launch_plan import ChecklistItem, FollowUp, GoNoGoPolicy, LaunchPlan, RunbookStep
+from playbooks.launch_state import LaunchState, Unknown
+from playbooks.release_plan import Plan, Stage, TrafficKind
+from playbooks.releases import HistoryEntry, Move, Refused, Release, ReleaseState
+
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+LAUNCH = LaunchPlan(
+    checklist=(
+        ChecklistItem("backup tested", required=True),
+        ChecklistItem("change log"),
+        ChecklistItem("support staffed", required=True, before="full"),
+    ),
+    gonogo=GoNoGoPolicy(required=True),
+    progress_every=timedelta(minutes=30),
+    followups=(FollowUp(1, ("log in works",)), FollowUp(7, ("retention",))),
+    runbook=(RunbookStep(timedelta(minutes=30), "backup database", "owner"),),
+)
+PLAN = Plan(
+    name="launch",
+    stages=(
+        Stage("internal", 1, timedelta(hours=2)),
+        Stage("small", 5, timedelta(hours=4)),
+        Stage("full", 100),
+    ),
+    launch=LAUNCH,
+)
+
+
+def release(stage: int = 0) -> Release:
+    return Release(
+        id=3,
+        service="miniapp",
+        version="2.0.0",
+        plan=PLAN,
+        state=ReleaseState.IN_STAGE,
+        stage=stage,
+        percent=PLAN.stages[stage].percent,
+        owner="alice",
+        attempt=1,
+        channel=Conversation("console", "#releases"),
+        traffic=TrafficKind.SIMULATED,
+        metrics="simulated",
+        started_at=T0,
+        stage_started_at=T0,
+    )
+
+
+def keys(found: list) -> list[str]:  # type: ignore[type-arg]
+    return [text.key for text in found]
+
+
+def test_a_required_item_holds_the_first_promotion_until_it_is_ticked() -> None:
+    r, state = release(), LaunchState()
+    assert keys(launch_state.blockers(state, r, target=1)) == ["checklist.blocker"]
+    ticked = launch_state.check(state, r, number=1, by="bob", at=T0, note="restored")
+    assert launch_state.blockers(ticked, r, target=1) == []
+    assert ticked.checks[1].by == "bob"
+    assert ticked.checks[1].note == "restored"
+    # The optional item never blocks; the "before: full" one only for the final stage.
+    assert launch_state.open_items(ticked, r)[0][0] == 2
+
+
+def test_going_straight_to_the_final_stage_needs_every_required_item_and_a_go() -> None:
+    r = release()
+    found = launch_state.blockers(LaunchState(), r, target=2)
+    assert keys(found) == ["checklist.blocker", "checklist.blocker", "gonogo.blocker.none"]
+
+
+def test_no_go_blocks_the_final_stage_review_until_approved_go_lets_it_pass() -> None:
+    r = release(stage=1)
+    state = LaunchState(checks={1: launch_state.Mark("bob", T0), 3: launch_state.Mark("bob", T0)})
+    policy = PLAN.launch.gonogo
+
+    def with_scores(line: str) -> LaunchState:
+        a = assess(parse_values(line.split(), policy), policy, by="carol", at=T0)
+        return replace(state, assessment=a)
+
+    no_go = with_scores("functional=90 performance=92 stability=99.6 satisfaction=70 blockers=0")
+    assert keys(launch_state.blockers(no_go, r, target=2)) == ["gonogo.blocker.no_go"]
+    review = with_scores("functional=96 performance=92 stability=98 satisfaction=85 blockers=0")
+    assert keys(launch_state.blockers(review, r, target=2)) == ["gonogo.blocker.review"]
+    assert review.assessment is not None
+    approved = replace(review, assessment=replace(review.assessment, approved_by="alice"))
+    assert launch_state.blockers(approved, r, target=2) == []
+    go = with_scores("functional=96 performance=92 stability=99.6 satisfaction=85 blockers=0")
+    assert launch_state.blockers(go, r, target=2) == []
+    # The stage before the last does not ask for a Go/No-Go.
+    assert launch_state.blockers(no_go, release(stage=0), target=1) == []
+
+
+def test_unknown_items_and_double_ticks_are_refused() -> None:
+    r, state = release(), LaunchState()
+    with pytest.raises(Unknown):
+        launch_state.check(state, r, number=4, by="bob", at=T0, note="")
+    with pytest.raises(Unknown):
+        launch_state.check(state, r, number=0, by="bob", at=T0, note="")
+    ticked = launch_state.check(state, r, number=2, by="bob", at=T0, note="")
+    with pytest.raises(Refused):
+        launch_state.check(ticked, r, number=2, by="carol", at=T0, note="")
+    with pytest.raises(Refused):
+        launch_state.uncheck(state, r, number=2)
+    assert launch_state.uncheck(ticked, r, number=2) == state
+    assert launch_state.state_from_json(launch_state.state_to_json(ticked)) == ticked
+
+
+def _entry(move: Move, at: datetime) -> HistoryEntry:
+    return HistoryEntry(at, "alice", move, None, ReleaseState.IN_STAGE, 0, 1, "internal")
+
+
+def test_moves_arm_and_stop_the_launch_timers() -> None:
+    r = release()
+    started = launch_timers.after_moves(r, [_entry(Move.START, T0)])
+    armed = {e.key: e.due_at for e in started if isinstance(e, ArmTimer)}
+    assert armed == {
+        "launch:3:progress": T0 + timedelta(minutes=30),
+        "launch:3:step:1": T0 + timedelta(minutes=30),
+    }
+    done_at = T0 + timedelta(hours=6)
+    completed = launch_timers.after_moves(r, [_entry(Move.COMPLETE, done_at)])
+    assert CancelTimer("launch:3:progress") in completed
+    followups = sorted(e.due_at for e in completed if isinstance(e, ArmTimer))
+    ahead = launch_timers.MEASURE_AHEAD
+    assert followups == [done_at + timedelta(days=1) - ahead, done_at + timedelta(days=7) - ahead]
+
+
+def test_a_progress_post_lists_open_items_and_arms_the_next() -> None:
+    r = release()
+    now = T0 + timedelta(minutes=30)
+    effects = launch_timers.progress(r, LaunchState(), now=now, before={})
+    post = next(e for e in effects if isinstance(e, Post))
+    assert post.message.blocks[0].key == "launch.progress_header"
+    assert any(f.label.key == "launch.field.open_items" for f in post.message.fields)
+    assert any(f.label.key == "launch.field.overdue_steps" for f in post.message.fields) is False
+    nxt = next(e for e in effects if isinstance(e, ArmTimer))
+    assert nxt.due_at == now + timedelta(minutes=30)
+    assert (
+        launch_timers.progress(
+            replace(r, state=ReleaseState.COMPLETED), LaunchState(), now=now, before={}
+        )
+        == []
+    )
