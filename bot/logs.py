@@ -59,5 +59,5 @@ def configure(level: str, *, secrets: Iterable[str] = ()) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     # Third-party chatter stays at warnings unless we are debugging.
-    for noisy in ("apscheduler", "aiohttp.access", "alembic"):
+    for noisy in ("apscheduler", "aiohttp.access", "alembic", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING if level != "DEBUG" else logging.DEBUG)

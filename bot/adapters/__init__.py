@@ -14,4 +14,8 @@ from bot.settings import Settings
 def build(settings: Settings, config: Config) -> dict[str, Adapter]:
     """The chat adapters to run, by platform name, in the order they were configured."""
     adapters: dict[str, Adapter] = {}
+    if settings.telegram_token is not None:
+        from bot.adapters import telegram
+
+        adapters["telegram"] = telegram.from_settings(settings)
     return adapters
