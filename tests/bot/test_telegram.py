@@ -17,6 +17,7 @@ from bot.adapters.telegram import SECRET_HEADER, WEBHOOK_PATH, TelegramAdapter
 from bot.adapters.telegram_limits import SendLimiter
 from bot.clock import VirtualClock
 from bot.http import serve
+from playbooks.messages import Button, Message, raw
 from storage.models import AuditEntry, OutboxMessage
 from storage.unit_of_work import unit_of_work
 from tests.conftest import Harness, HarnessFactory
@@ -344,3 +345,21 @@ def test_webhook_mode_needs_the_secret() -> None:
     with pytest.raises(StartupError, match="A-Z"):
         build(bad, load(None))
     assert set(build(Settings(), load(None))) == set()
+
+
+async def test_a_long_post_is_split_with_its_keyboard_under_the_last_part(tg: Telegram) -> None:
+    adapter = tg.h.adapter
+    lines = tuple(raw(f"line {i}: " + "x" * 100) for i in range(100))
+    message = Message(blocks=lines, buttons=(Button(raw("Help"), "/help", action_id="tok123"),))
+    message_id = await adapter.post(str(OPS), message, tr=tg.h.app.translator("en"))
+    parts = tg.fake.sent()
+    assert len(parts) == 3
+    assert all(len(p.params["text"]) <= 4096 for p in parts)
+    assert [p.callback_data for p in parts] == [[], [], ["tok123"]]
+    assert tg.time.slept == [1.0, 1.0], "one message a second in a chat"
+    assert message_id == "3"
+    edited = Message.of(raw("edited <now>"))
+    await adapter.update(str(OPS), "3", edited, tr=tg.h.app.translator("en"))
+    edit = tg.fake.sent("editMessageText")[-1]
+    assert (edit.params["chat_id"], edit.params["message_id"]) == (OPS, 3)
+    assert edit.params["text"] == "edited &lt;now&gt;"
