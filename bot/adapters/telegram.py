@@ -5,44 +5,22 @@ from __future__ import annotations
 
 import hmac
 import logging
-import os
-import warnings
 from collections import OrderedDict
-from collections.abc import Awaitable
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from aiohttp import web
-
-# Durations as timedelta (RetryAfter.retry_after above all): PTB 22's opt-in to its next
-# major version, which otherwise warns on every flood-control answer.
-os.environ.setdefault("PTB_TIMEDELTA", "true")
-
-from telegram import (
-    CallbackQuery,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    LinkPreviewOptions,
-    ReplyParameters,
-    Update,
-)
+from telegram import CallbackQuery, LinkPreviewOptions, ReplyParameters, Update
 from telegram import Message as TelegramMessage
 from telegram.constants import ParseMode
-from telegram.error import (
-    BadRequest,
-    ChatMigrated,
-    Forbidden,
-    InvalidToken,
-    RetryAfter,
-    TelegramError,
-)
+from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application, ApplicationBuilder, CallbackContext, TypeHandler
-from telegram.warnings import PTBDeprecationWarning
 
 from bot.adapters import inbound
 from bot.adapters.base import Capabilities, Host
 from bot.adapters.telegram_limits import RateLimited, SendLimiter
 from bot.adapters.telegram_render import Rendered, render
+from bot.adapters.telegram_send import bot_call, chat_id, markup
 from bot.adapters.telegram_updates import command_from, press_from
 from bot.i18n import Translator
 from bot.settings import Settings
@@ -59,7 +37,6 @@ _RECENT_UPDATES = 2048
 _UPDATES = ["message", "callback_query"]
 
 TelegramApp = Application[Any, Any, Any, Any, Any, Any]
-T = TypeVar("T")
 
 
 class TelegramAdapter:
@@ -159,7 +136,7 @@ class TelegramAdapter:
         """Edit a message sent earlier in place (its first part, if it was split)."""
         rendered = render(message, tr)
         await self._limited(channel, None)
-        await _translated(
+        await bot_call(
             channel,
             self._limiter,
             self._app.bot.edit_message_text(
@@ -185,7 +162,7 @@ class TelegramAdapter:
         for index, chunk in enumerate(rendered.chunks):
             last = index == len(rendered.chunks) - 1
             await self._limited(channel, first_wait if index == 0 else CONTINUATION_WAIT)
-            sent = await _translated(
+            sent = await bot_call(
                 channel,
                 self._limiter,
                 self._app.bot.send_message(
@@ -322,60 +299,6 @@ def file_url(api_url: str) -> str:
     """``https://api.telegram.org/bot`` → ``https://api.telegram.org/file/bot``."""
     head, sep, tail = api_url.rpartition("/bot")
     return f"{head}/file/bot{tail}" if sep else api_url
-
-
-def chat_id(channel: str) -> int | str:
-    """Numeric ids as numbers; ``@channelname`` as is; ``#name`` is not a Telegram chat."""
-    if channel.lstrip("-").isdigit():
-        return int(channel)
-    if channel.startswith("@"):
-        return channel
-    reason = (
-        f"Telegram has no chat called {channel!r}; name it by its numeric id "
-        "(like telegram:-1001234567890) or its @username"
-    )
-    raise AdapterError(t("delivery.failed", reason=reason), permanent=True)
-
-
-def markup(rendered: Rendered) -> InlineKeyboardMarkup | None:
-    if not rendered.keyboard:
-        return None
-    return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(label, callback_data=data) for label, data in row]
-            for row in rendered.keyboard
-        ]
-    )
-
-
-async def _translated(channel: str, limiter: SendLimiter, call: Awaitable[T]) -> T:
-    """One Bot API call, its failure as the outbox understands it."""
-    try:
-        return await call
-    except RetryAfter as error:
-        wait = _retry_after(error)
-        limiter.hold(channel, wait)
-        reason = f"Telegram flood control: retry after {wait:g}s"
-        raise AdapterError(t("delivery.failed", reason=reason), retry_after=wait) from None
-    except ChatMigrated as error:
-        reason = f"the group became a supergroup; use telegram:{error.new_chat_id}"
-        raise AdapterError(t("delivery.failed", reason=reason), permanent=True) from None
-    except (Forbidden, BadRequest, InvalidToken) as error:
-        # Blocked by the person, not in the group, chat not found: retrying cannot help.
-        reason = f"Telegram refused: {error.message}"
-        raise AdapterError(t("delivery.failed", reason=reason), permanent=True) from None
-    except TelegramError as error:
-        # Network errors and timeouts: the outbox tries again with back-off.
-        reason = f"Telegram unreachable: {error.message}"
-        raise AdapterError(t("delivery.failed", reason=reason)) from None
-
-
-def _retry_after(error: RetryAfter) -> float:
-    with warnings.catch_warnings():
-        # Reading it as a number is deprecated in favour of a timedelta; take either.
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        value = error.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 def _polling_failed(error: TelegramError) -> None:

@@ -8,9 +8,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.adapters.telegram import chat_id, file_url
+from bot.adapters.telegram import file_url
 from bot.adapters.telegram_limits import RateLimited, SendLimiter, is_group
 from bot.adapters.telegram_render import MAX_LENGTH, render, telegram_length
+from bot.adapters.telegram_send import chat_id
 from bot.adapters.telegram_updates import line_for
 from bot.i18n import Translator
 from playbooks.errors import AdapterError
