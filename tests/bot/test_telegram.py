@@ -363,3 +363,53 @@ async def test_a_long_post_is_split_with_its_keyboard_under_the_last_part(tg: Te
     edit = tg.fake.sent("editMessageText")[-1]
     assert (edit.params["chat_id"], edit.params["message_id"]) == (OPS, 3)
     assert edit.params["text"] == "edited &lt;now&gt;"
+
+
+async def test_a_repeat_after_a_restart_is_caught_by_the_ledger(
+    make_harness: HarnessFactory, fake: FakeTelegram, tmp_path: Path
+) -> None:
+    config = telegram_config(tmp_path / "config")
+    for _ in range(2):  # the second process remembers nothing in memory
+        time = FakeTime()
+        h, _ = await _harness(make_harness, fake, time, config, mode="webhook", secret=SECRET)
+        runner, port = await serve(h.app, host="127.0.0.1", port=0)
+        async with aiohttp.ClientSession() as session:
+            assert (
+                await Telegram(h, fake, time, port, session).say("/remind 10m once", update_id=77)
+                == 200
+            )
+        await runner.cleanup()
+        await h.app.stop()
+    assert len(fake.sent()) == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "description", "state"),
+    [
+        (400, "Bad Request: chat not found", "dead"),
+        (403, "Forbidden: bot is not a member of the supergroup chat", "dead"),
+        (502, "Bad Gateway", "pending"),
+    ],
+)
+async def test_what_is_given_up_on_and_what_is_retried(
+    tg: Telegram, status: int, description: str, state: str
+) -> None:
+    tg.fake.fail_next("sendMessage", status, description, chat_id=INCIDENTS)
+    await tg.say('/incident open "search is slow" --sev P3 --service web', chat=WEB)
+    with unit_of_work(tg.h.app.engine) as session:
+        row = session.exec(
+            select(OutboxMessage).where(OutboxMessage.address == str(INCIDENTS))
+        ).one()
+        assert row.state == state
+        assert description.split(": ")[-1].lower() in (row.last_error or "").lower()
+
+
+async def test_a_body_that_is_no_update_is_refused(tg: Telegram) -> None:
+    async with tg.session.post(
+        f"http://127.0.0.1:{tg.port}{WEBHOOK_PATH}",
+        data=b"{not json",
+        headers={SECRET_HEADER: SECRET, "Content-Type": "application/json"},
+    ) as response:
+        assert response.status == 400
+    assert await tg.webhook({"no": "update_id"}) == 400
+    assert tg.fake.sent() == []
