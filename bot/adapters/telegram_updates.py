@@ -13,6 +13,7 @@ from commands.invocations import ButtonPress, CommandInvocation
 from playbooks.effects import Conversation
 
 PLATFORM = "telegram"
+START = "/start"
 _FIRST_WORD = re.compile(r"(\S+)\s*(.*)", re.DOTALL)
 
 
@@ -31,6 +32,8 @@ def line_for(text: str, *, bot_username: str, private: bool) -> str | None:
         name, _, addressee = first.partition("@")
         if addressee and addressee.lower() != bot_username.lower():
             return None
+        if name.lower() == START:
+            return "/help"  # what Telegram sends when someone first opens a chat with the bot
         return command_line(name, rest) if len(name) > 1 else None
     if first.lower() == f"@{bot_username.lower()}" or private:
         return mentioned_line(text)

@@ -157,6 +157,8 @@ def test_groups_and_chat_ids() -> None:
         ('/incident open "db down" --sev P1', False, '/incident open "db down" --sev P1'),
         ("/shipwatch remind 10m tea", False, "/remind 10m tea"),
         ("/shipwatch", False, "/help"),
+        ("/start", True, "/help"),
+        ("/start@shipwatch_bot deep-link", False, "/help"),
         ("@shipwatch_bot release status", False, "/release status"),
         ("@ShipWatch_bot /whoami", False, "/whoami"),
         ("morning all", False, None),
