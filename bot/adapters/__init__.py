@@ -23,6 +23,10 @@ def build(settings: Settings, config: Config) -> dict[str, Adapter]:
         from bot.adapters.slack import SlackAdapter
 
         adapters["slack"] = SlackAdapter.from_settings(settings, directory=config.directory)
+    if settings.telegram_token is not None:
+        from bot.adapters import telegram
+
+        adapters["telegram"] = telegram.from_settings(settings)
     adapters.update(_robot_platforms(settings, config))
     return adapters
 

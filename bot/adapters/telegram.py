@@ -1,0 +1,327 @@
+"""The Telegram adapter (python-telegram-bot): long polling or our own webhook route in,
+HTML messages with inline keyboards out, on Shipwatch's event loop."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections import OrderedDict
+from datetime import timedelta
+from typing import Any
+
+from aiohttp import web
+from telegram import CallbackQuery, LinkPreviewOptions, ReplyParameters, Update
+from telegram import Message as TelegramMessage
+from telegram.constants import ParseMode
+from telegram.error import InvalidToken, TelegramError
+from telegram.ext import Application, ApplicationBuilder, CallbackContext, TypeHandler
+
+from bot.adapters import inbound
+from bot.adapters.base import Capabilities, Host
+from bot.adapters.telegram_limits import RateLimited, SendLimiter
+from bot.adapters.telegram_render import Rendered, render
+from bot.adapters.telegram_send import bot_call, chat_id, markup
+from bot.adapters.telegram_updates import command_from, press_from
+from bot.i18n import Translator
+from bot.settings import Settings
+from playbooks.errors import AdapterError
+from playbooks.messages import Message, t
+
+log = logging.getLogger("shipwatch.telegram")
+WEBHOOK_PATH = "/telegram/webhook"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
+REPLY_WAIT = 5.0  # a person is waiting for a reply: wait longer for its slot than the outbox
+CONTINUATION_WAIT = 60.0  # the rest of a long message follows its first part, however long
+TOAST_LENGTH = 200  # what answerCallbackQuery shows
+_RECENT_UPDATES = 2048
+_UPDATES = ["message", "callback_query"]
+
+TelegramApp = Application[Any, Any, Any, Any, Any, Any]
+
+
+class TelegramAdapter:
+    platform = "telegram"
+    capabilities = Capabilities(callback_buttons=True, edits=True, ephemeral=False, max_length=4096)
+
+    def __init__(
+        self,
+        token: str,
+        *,
+        mode: str = "polling",
+        secret: str | None = None,
+        api_url: str = "https://api.telegram.org/bot",
+        limiter: SendLimiter | None = None,
+        poll_timeout: float = 10.0,
+    ) -> None:
+        if mode == "webhook" and not secret:
+            raise ValueError("webhook mode needs a secret token")
+        builder = (
+            ApplicationBuilder()
+            .token(token)
+            .base_url(api_url)
+            .base_file_url(file_url(api_url))
+            .job_queue(None)
+        )
+        if mode == "webhook":
+            builder = builder.updater(None)
+        self._app: TelegramApp = builder.build()
+        self._app.add_handler(TypeHandler(Update, self._on_update))
+        self._app.add_error_handler(self._on_error)
+        self._mode = mode
+        self._secret = (secret or "").encode()
+        self._api_url = api_url
+        self._limiter = limiter or SendLimiter()
+        self._poll_timeout = poll_timeout
+        self._host: Host | None = None
+        self._username = ""
+        self._recent: OrderedDict[int, None] = OrderedDict()
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    def routes(self) -> list[web.RouteDef]:
+        if self._mode != "webhook":
+            return []  # polling: Telegram has no webhook to call, so none is served
+        return [web.post(WEBHOOK_PATH, self._webhook)]
+
+    async def start(self, host: Host) -> None:
+        from bot.app import StartupError
+
+        try:
+            await self._app.initialize()  # getMe: the token works, and our @username
+        except InvalidToken:
+            await self._app.shutdown()
+            raise StartupError(
+                "Telegram refused SHIPWATCH_TELEGRAM_TOKEN; copy the token BotFather gave "
+                "you (like 123456789:AA…) or ask /token again."
+            ) from None
+        except TelegramError as error:
+            await self._app.shutdown()
+            raise StartupError(
+                f"Cannot reach the Telegram Bot API at {self._api_url} ({error.message}); "
+                "check the network or SHIPWATCH_TELEGRAM_API_URL."
+            ) from None
+        self._username = self._app.bot.username
+        self._host = host
+        await self._app.start()
+        if self._app.updater is not None:
+            # start_polling deletes any webhook first, so the two modes never overlap.
+            await self._app.updater.start_polling(
+                timeout=timedelta(seconds=self._poll_timeout),
+                allowed_updates=_UPDATES,
+                error_callback=_polling_failed,
+            )
+        log.info("telegram ready", extra={"bot": self._username, "mode": self._mode})
+
+    async def stop(self) -> None:
+        updater = self._app.updater
+        if updater is not None and updater.running:
+            await updater.stop()
+        if self._app.running:
+            await self._app.stop()
+        await self._app.shutdown()
+        self._host = None
+
+    # --- outbound --------------------------------------------------------------------------
+
+    async def post(self, channel: str, message: Message, *, tr: Translator) -> str | None:
+        return await self._send(channel, render(message, tr))
+
+    async def direct_message(self, user_id: str, message: Message, *, tr: Translator) -> str | None:
+        # A private chat's id is the person's user id (they must have started the bot).
+        return await self._send(user_id, render(message, tr))
+
+    async def update(self, ref: str, message: Message, *, tr: Translator) -> str | None:
+        """Edit a message sent earlier in place (its first part, if it was split); None
+        when Telegram will not edit it (deleted, too old), so it is posted anew."""
+        channel, _, message_id = ref.rpartition(" ")
+        if not channel or not message_id.isdigit():
+            return None
+        rendered = render(message, tr)
+        await self._limited(channel, None)
+        try:
+            await bot_call(
+                channel,
+                self._limiter,
+                self._app.bot.edit_message_text(
+                    rendered.chunks[0],
+                    chat_id=chat_id(channel),
+                    message_id=int(message_id),
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup(rendered),
+                    link_preview_options=LinkPreviewOptions(is_disabled=True),
+                ),
+            )
+        except AdapterError as error:
+            if error.permanent:
+                return None
+            raise
+        return ref
+
+    async def _send(
+        self,
+        channel: str,
+        rendered: Rendered,
+        *,
+        quote: int | None = None,
+        first_wait: float | None = None,
+    ) -> str:
+        target = chat_id(channel)
+        sent: TelegramMessage | None = None
+        first: TelegramMessage | None = None
+        for index, chunk in enumerate(rendered.chunks):
+            last = index == len(rendered.chunks) - 1
+            await self._limited(channel, first_wait if index == 0 else CONTINUATION_WAIT)
+            sent = await bot_call(
+                channel,
+                self._limiter,
+                self._app.bot.send_message(
+                    target,
+                    chunk,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup(rendered) if last else None,
+                    link_preview_options=LinkPreviewOptions(is_disabled=True),
+                    reply_parameters=(
+                        ReplyParameters(quote, allow_sending_without_reply=True)
+                        if quote is not None and index == 0
+                        else None
+                    ),
+                ),
+            )
+            first = first or sent
+        assert first is not None  # render always yields at least one chunk
+        # The reference an edit needs: the chat and the first part's message id.
+        return f"{channel} {first.message_id}"
+
+    async def _limited(self, channel: str, max_wait: float | None) -> None:
+        try:
+            await self._limiter.acquire(channel, max_wait=max_wait)
+        except RateLimited as limited:
+            reason = f"Telegram send limit for chat {channel}; next slot in {limited.wait:.0f}s"
+            raise AdapterError(
+                t("delivery.failed", reason=reason), retry_after=limited.wait
+            ) from None
+
+    # --- inbound ---------------------------------------------------------------------------
+
+    async def _webhook(self, request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not hmac.compare_digest(given, self._secret):
+            log.warning(
+                "telegram webhook refused: wrong or missing secret token",
+                extra={"remote": request.remote},
+            )
+            return web.json_response({"error": "wrong or missing secret token"}, status=403)
+        if self._host is None:
+            return web.json_response({"error": "not started yet"}, status=503)
+        try:
+            update = Update.de_json(await request.json(), self._app.bot)
+        except Exception:
+            return web.json_response({"error": "the body is not a Telegram update"}, status=400)
+        # Processed before answering: Telegram sends the next update only after this one.
+        await self._app.process_update(update)
+        return web.json_response({"status": "ok"})
+
+    async def _on_update(
+        self, update: Update, context: CallbackContext[Any, Any, Any, Any]
+    ) -> None:
+        host = self._host
+        if host is None or self._repeated(update.update_id):
+            return
+        if update.callback_query is not None:
+            await self._on_press(host, update.callback_query)
+            return
+        invocation = command_from(update, bot_username=self._username)
+        if invocation is None:
+            return
+        _, reply = await inbound.run(host, invocation)
+        if reply is not None:
+            quote = update.message.message_id if update.message else None
+            await self._reply(invocation.conversation.channel, reply, quote=quote)
+
+    async def _on_press(self, host: Host, query: CallbackQuery) -> None:
+        press = press_from(query)
+        reply: inbound.Reply | None = None
+        toast: str | None = None
+        try:
+            if press is not None:
+                _, reply = await inbound.run(host, press)
+        finally:
+            if reply is not None and reply.refused:
+                toast = _toast(reply)
+            # Always answered, or the person's client keeps spinning on the button.
+            try:
+                await query.answer(text=toast)
+            except TelegramError as error:
+                log.warning("callback query not answered", extra={"reason": error.message})
+        # A refusal that fits the toast stays between the bot and the presser.
+        if press is not None and reply is not None and (not reply.refused or toast is None):
+            await self._reply(press.conversation.channel, reply, quote=None)
+
+    async def _reply(self, channel: str, reply: inbound.Reply, *, quote: int | None) -> None:
+        try:
+            await self._send(
+                channel, render(reply.message, reply.tr), quote=quote, first_wait=REPLY_WAIT
+            )
+        except AdapterError as error:
+            log.warning(
+                "telegram reply not delivered",
+                extra={"chat": channel, "reason": str(error.text.params.get("reason", ""))},
+            )
+
+    def _repeated(self, update_id: int) -> bool:
+        """A cheap first check; the idempotency ledger is the one that counts."""
+        if update_id in self._recent:
+            return True
+        self._recent[update_id] = None
+        if len(self._recent) > _RECENT_UPDATES:
+            self._recent.popitem(last=False)
+        return False
+
+    async def _on_error(self, update: object, context: CallbackContext[Any, Any, Any, Any]) -> None:
+        update_id = update.update_id if isinstance(update, Update) else None
+        log.error("telegram update failed", exc_info=context.error, extra={"update_id": update_id})
+
+
+def from_settings(settings: Settings) -> TelegramAdapter:
+    """The adapter for these settings, or one sentence saying what to fix."""
+    from bot.app import StartupError
+
+    assert settings.telegram_token is not None
+    secret = settings.telegram_secret.get_secret_value() if settings.telegram_secret else None
+    if settings.telegram_mode == "webhook" and not secret:
+        raise StartupError(
+            "SHIPWATCH_TELEGRAM_MODE=webhook needs SHIPWATCH_TELEGRAM_SECRET, the secret_token "
+            "given to setWebhook; set it, or use SHIPWATCH_TELEGRAM_MODE=polling."
+        )
+    if secret is not None and not _valid_secret(secret):
+        raise StartupError(
+            "SHIPWATCH_TELEGRAM_SECRET must be 1 to 256 characters of A-Z, a-z, 0-9, _ and -, "
+            "as Telegram allows for a webhook's secret_token."
+        )
+    return TelegramAdapter(
+        settings.telegram_token.get_secret_value(),
+        mode=settings.telegram_mode,
+        secret=secret,
+        api_url=settings.telegram_api_url,
+    )
+
+
+def file_url(api_url: str) -> str:
+    """``https://api.telegram.org/bot`` → ``https://api.telegram.org/file/bot``."""
+    head, sep, tail = api_url.rpartition("/bot")
+    return f"{head}/file/bot{tail}" if sep else api_url
+
+
+def _polling_failed(error: TelegramError) -> None:
+    log.warning("telegram polling failed; retrying", extra={"reason": error.message})
+
+
+def _toast(reply: inbound.Reply) -> str | None:
+    """A refusal short enough for the little notice over the chat, else None."""
+    text = "\n".join(reply.tr(block) for block in reply.message.blocks)
+    return text if 0 < len(text) <= TOAST_LENGTH and not reply.message.fields else None
+
+
+def _valid_secret(secret: str) -> bool:
+    allowed = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+    return 0 < len(secret) <= 256 and set(secret) <= allowed
