@@ -159,6 +159,7 @@ class Application:
             rng=rng or random.Random(),
             traffic=TrafficRouter(self.integrations.traffic).deliver,
             on_dead=self._dead_letter,
+            channel_id=config.channels.to_id,
         )
         self.timers = TimerService(engine=engine, clock=clock, fire=self.fire_timer)
         self._enqueued = False  # set by dispatch; lets the drill skip idle outbox checks
@@ -244,6 +245,9 @@ class Application:
 
     def translator(self, locale: str) -> Translator:
         return Translator(locale, self.settings.tz)
+
+    def channel_name(self, platform: str, channel_id: str) -> str:
+        return self.config.channels.to_name(platform, channel_id)
 
     async def start(self) -> None:
         oncall.sync_rotations(self.engine, dict(self.config.teams), now=self.clock.now())

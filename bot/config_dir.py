@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot.config_alerts import AlertsFile
+from bot.config_channels import ChannelNames, ChannelsFile
 from bot.config_incidents import SeverityFile
 from bot.config_releases import (
     PlanFile,
@@ -112,6 +113,7 @@ class Config:
     incidents: IncidentSettings = field(default_factory=default_settings)
     teams: Mapping[str, Team] = field(default_factory=dict)
     robots: RobotsFile = field(default_factory=RobotsFile)
+    channels: ChannelNames = field(default_factory=lambda: ChannelNames({}))
 
 
 def load(config_dir: Path | None) -> Config:
@@ -130,6 +132,7 @@ def load(config_dir: Path | None) -> Config:
     alerts = _parse(sources["alerts.yaml"], AlertsFile, problems)
     teams = _parse(sources["teams.yaml"], TeamsFile, problems)
     robots = _optional(config_dir, "robots.yaml", RobotsFile, problems)
+    channels = _optional(config_dir, "channels.yaml", ChannelsFile, problems)
     if teams is not None and _example_teams_for_other_people(sources):
         teams = TeamsFile()  # the shipped example team names the shipped example people
     if directory is not None and teams is not None:
@@ -144,6 +147,7 @@ def load(config_dir: Path | None) -> Config:
         or alerts is None
         or teams is None
         or robots is None
+        or channels is None
     ):
         raise ConfigError(problems)
     return Config(
@@ -153,6 +157,7 @@ def load(config_dir: Path | None) -> Config:
         incidents=replace(severity.to_settings(), alerts=alerts.to_settings()),
         teams={name: entry.to_team(name) for name, entry in teams.teams.items()},
         robots=robots,
+        channels=ChannelNames(channels.root),
     )
 
 

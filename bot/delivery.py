@@ -46,7 +46,9 @@ class DeliveryWorker:
         rng: random.Random,
         traffic: Callable[[Mapping[str, Any]], Awaitable[None]] | None = None,
         on_dead: Callable[[OutboxMessage], Awaitable[object]] | None = None,
+        channel_id: Callable[[str, str], str] = lambda platform, address: address,
     ) -> None:
+        self._channel_id = channel_id
         self._engine = engine
         self._traffic = traffic
         self._on_dead = on_dead
@@ -132,6 +134,7 @@ class DeliveryWorker:
         message = message_from_json(row.message)
         if row.kind == "direct":
             return await adapter.direct_message(row.address, message, tr=tr)
+        address = self._channel_id(row.platform, row.address)  # a name to its platform id
         if row.edit_key and adapter.capabilities.edits:
             with unit_of_work(self._engine) as session:
                 earlier = outbox.edited_ref(
@@ -141,7 +144,7 @@ class DeliveryWorker:
                 edited = await adapter.update(earlier, message, tr=tr)
                 if edited is not None:
                     return edited
-        return await adapter.post(row.address, message, tr=tr)
+        return await adapter.post(address, message, tr=tr)
 
     async def _deliver(self, row: OutboxMessage, tr: Translator) -> int:
         try:

@@ -29,6 +29,10 @@ class Host(Protocol):
 
     def translator(self, locale: str) -> Translator: ...
 
+    def channel_name(self, platform: str, channel_id: str) -> str:
+        """The name a platform's chat is known by inside Shipwatch (channels.yaml)."""
+        ...
+
 
 class Adapter(Protocol):
     """One chat platform. It only translates between the platform and ``Invocation`` /

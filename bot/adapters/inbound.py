@@ -3,12 +3,14 @@ line, and the reply of an invocation with the translator of its language."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 
 from bot.adapters.base import Host
 from bot.i18n import Translator
-from commands.invocations import Invocation, Outcome
+from commands.invocations import ButtonPress, CommandInvocation, Invocation, Outcome
+from playbooks.effects import Conversation
 from playbooks.messages import Message
 
 # Families a platform registers as slash commands of their own; anything else is typed
@@ -59,7 +61,12 @@ class Reply:
 
 
 async def run(host: Host, invocation: Invocation) -> tuple[Outcome, Reply | None]:
-    """Dispatch and hand back the reply (if any) ready to render."""
+    """Dispatch, the chat known by its name inside Shipwatch, and hand back the reply (if
+    any) ready to render."""
+    if isinstance(invocation, CommandInvocation | ButtonPress):
+        where = invocation.conversation
+        named = Conversation(where.platform, host.channel_name(where.platform, where.channel))
+        invocation = dataclasses.replace(invocation, conversation=named)
     outcome = await host.dispatch(invocation)
     if outcome.reply is None:
         return outcome, None

@@ -18,7 +18,7 @@ from bot.adapters.telegram_limits import SendLimiter
 from bot.clock import VirtualClock
 from bot.http import serve
 from playbooks.messages import Button, Message, raw
-from storage.models import AuditEntry, OutboxMessage
+from storage.models import AuditEntry, OutboxMessage, Reminder
 from storage.unit_of_work import unit_of_work
 from tests.conftest import Harness, HarnessFactory
 from tests.fakes.telegram_api import TOKEN, FakeTelegram, callback_update, message_update
@@ -413,3 +413,26 @@ async def test_a_body_that_is_no_update_is_refused(tg: Telegram) -> None:
         assert response.status == 400
     assert await tg.webhook({"no": "update_id"}) == 400
     assert tg.fake.sent() == []
+
+
+async def test_a_channel_known_by_name_is_reached_at_its_chat_id(
+    make_harness: HarnessFactory, fake: FakeTelegram, tmp_path: Path
+) -> None:
+    config = telegram_config(tmp_path / "config")
+    (config / "channels.yaml").write_text('telegram:\n  "#launch": "-100777"\n')
+    h, _ = await _harness(make_harness, fake, FakeTime(), config, mode="webhook", secret=SECRET)
+    runner, port = await serve(h.app, host="127.0.0.1", port=0)
+    try:
+        async with aiohttp.ClientSession() as session:
+            tg = Telegram(h, fake, FakeTime(), port, session)
+            await tg.say("/config locale zh", chat=-100777)
+            await tg.say("/remind 1m 看一下灰度", chat=-100777)
+            await h.advance(minutes=1)
+    finally:
+        await runner.cleanup()
+    with unit_of_work(h.app.engine) as session:
+        [reminder] = session.exec(select(Reminder)).all()
+        assert reminder.channel == "#launch"  # what was typed there belongs to the name
+    reminded = _find(fake.sent(), "看一下灰度$")
+    assert reminded.params["chat_id"] == -100777
+    assert "提醒" in reminded.params["text"]  # the language chosen in that chat
