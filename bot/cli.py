@@ -150,7 +150,7 @@ async def _console(
     settings: Settings, config: Config, clock: Clock, user: str, channel: str
 ) -> None:
     engine = open_database(settings)
-    adapter = ConsoleAdapter(sys.stdout)
+    adapter = ConsoleAdapter(sys.stdout, public_url=settings.public_url)
     app = Application(
         settings=settings,
         config=config,
@@ -181,7 +181,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 async def _run(settings: Settings, config: Config) -> None:
     engine = open_database(settings)
-    adapter = ConsoleAdapter(sys.stdout)
+    adapter = ConsoleAdapter(sys.stdout, public_url=settings.public_url)
     app = Application(
         settings=settings,
         config=config,

@@ -26,10 +26,12 @@ from bot.config_releases import (
     check_plan,
     plan_files,
 )
+from bot.config_summaries import SummariesFile
 from bot.config_teams import TeamsFile, people_named
 from playbooks.incident_policy import IncidentSettings, default_settings
 from playbooks.people import Directory, Person, Role
 from playbooks.release_plan import ReleaseCatalog, Service
+from playbooks.summary_metrics import SummarySettings
 from playbooks.teams import Team
 
 DEFAULTS = Path(__file__).with_name("defaults")
@@ -40,6 +42,7 @@ FILES = (
     "severity.yaml",
     "alerts.yaml",
     "teams.yaml",
+    "summaries.yaml",
 )
 HANDLE = r"^[a-z0-9][a-z0-9._-]{0,63}$"
 M = TypeVar("M", bound=BaseModel)
@@ -110,6 +113,7 @@ class Config:
     releases: ReleaseConfig = field(default_factory=lambda: ReleaseConfig(ReleaseCatalog(), {}))
     incidents: IncidentSettings = field(default_factory=default_settings)
     teams: Mapping[str, Team] = field(default_factory=dict)
+    summaries: SummarySettings = field(default_factory=SummarySettings)
 
 
 def load(config_dir: Path | None) -> Config:
@@ -127,6 +131,7 @@ def load(config_dir: Path | None) -> Config:
     severity = _parse(sources["severity.yaml"], SeverityFile, problems)
     alerts = _parse(sources["alerts.yaml"], AlertsFile, problems)
     teams = _parse(sources["teams.yaml"], TeamsFile, problems)
+    summaries = _parse(sources["summaries.yaml"], SummariesFile, problems)
     if teams is not None and _example_teams_for_other_people(sources):
         teams = TeamsFile()  # the shipped example team names the shipped example people
     if directory is not None and teams is not None:
@@ -140,6 +145,7 @@ def load(config_dir: Path | None) -> Config:
         or severity is None
         or alerts is None
         or teams is None
+        or summaries is None
     ):
         raise ConfigError(problems)
     return Config(
@@ -148,6 +154,7 @@ def load(config_dir: Path | None) -> Config:
         releases=releases,
         incidents=replace(severity.to_settings(), alerts=alerts.to_settings()),
         teams={name: entry.to_team(name) for name, entry in teams.teams.items()},
+        summaries=summaries.to_settings(),
     )
 
 

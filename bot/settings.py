@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     incident_hook_token: SecretStr | None = None
     api_token: SecretStr | None = None  # reading documents over HTTP (postmortems)
     hook_max_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # Reports: where people's browsers (and platforms) reach Shipwatch, for chart links;
+    # how late a missed report may still be posted; a spread of sends off the minute.
+    public_url: str = Field(default="http://127.0.0.1:8080", pattern=r"^https?://\S+$")
+    summary_grace_minutes: int = Field(default=120, ge=0, le=7 * 24 * 60)
+    summary_jitter_minutes: int = Field(default=0, ge=0, le=30)
 
     @field_validator("timezone")
     @classmethod

@@ -14,6 +14,7 @@ from commands import (
     release_watch,
     releases,
     reminders,
+    summaries,
 )
 from commands.pipeline import InboundHandler, ObservationHandler, TimerHandler
 from commands.registry import CommandTable
@@ -28,6 +29,7 @@ def build_table() -> CommandTable:
             *incidents.SPECS,
             *oncall.SPECS,
             *paging.SPECS,
+            *summaries.SPECS,
             *admin.SPECS,
         )
     )
@@ -39,11 +41,12 @@ def timer_handlers() -> Mapping[str, TimerHandler]:
         **release_watch.TIMER_HANDLERS,
         **incidents.TIMER_HANDLERS,
         **paging.TIMER_HANDLERS,
+        **summaries.TIMER_HANDLERS,
     }
 
 
 def observation_handlers() -> Mapping[str, ObservationHandler]:
-    return {**release_watch.OBSERVATION_HANDLERS}
+    return {**release_watch.OBSERVATION_HANDLERS, **summaries.OBSERVATION_HANDLERS}
 
 
 def inbound_handlers() -> Mapping[str, InboundHandler]:
