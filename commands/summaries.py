@@ -254,8 +254,10 @@ def readings(ctx: SystemContext, payload: Mapping[str, Any]) -> None:
     req: Mapping[str, Any] = payload["request"]
     kind = ReportKind(req["kind"])
     start, end = datetime.fromisoformat(req["start"]), datetime.fromisoformat(req["end"])
+    at = datetime.fromisoformat(req["at"])
     only = tuple(req["only"])
-    state = summary_state.load(ctx, only=only, start=start, end=end)
+    # Up to the report's time: what is still open now counts, not only the period's.
+    state = summary_state.load(ctx, only=only, start=start, end=at)
     chart_id = None
     if payload.get("chart"):
         chart_id = repo.store_chart(
@@ -271,6 +273,7 @@ def readings(ctx: SystemContext, payload: Mapping[str, Any]) -> None:
             kind=kind,
             start=start,
             end=end,
+            at=at,
             tz=zone(req["tz"]),
             services=tuple(req["services"]),
             late_by=timedelta(seconds=req["late_by"]) if req["late_by"] is not None else None,

@@ -98,7 +98,7 @@ def read_report(
     """Ask the bot to read the report's metrics, outside any transaction; the readings
     come back with ``request`` and the report is composed and posted then. ``services``
     get metric rows; incidents and releases are those of ``only`` (all when empty)."""
-    start, _ = period(kind, end, tz)
+    start, stop = period(kind, end, tz)
     span, step = CHART_SPAN[kind]
     request: Mapping[str, Any] = {
         "kind": kind.value,
@@ -106,7 +106,8 @@ def read_report(
         "services": list(services),
         "only": list(only),
         "start": start.isoformat(),
-        "end": end.isoformat(),
+        "end": stop.isoformat(),
+        "at": end.isoformat(),
         "tz": str(tz),
         "late_by": late_by.total_seconds() if late_by is not None else None,
         "run_id": run_id,

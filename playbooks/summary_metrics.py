@@ -108,7 +108,7 @@ def line(spec: MetricSpec, reading: Reading) -> Text:
     if reading.value is None:
         reason = reading.error or reading.no_data or "-"
         return t(
-            "summary.metric_no_data",
+            "summary.metric_no_data" if not spec.target.empty else "summary.metric_no_data_plain",
             mark=EMOJI[mark],
             metric=label(spec.name),
             reason=reason,

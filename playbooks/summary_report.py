@@ -51,8 +51,9 @@ class ReportState:
 @dataclass(frozen=True, slots=True)
 class ReportRequest:
     kind: ReportKind
-    start: datetime
-    end: datetime  # the scheduled time, or now for /summary now
+    start: datetime  # the period reported on: yesterday for the morning post
+    end: datetime
+    at: datetime  # when it is reported: the scheduled time, or now for /summary now
     tz: tzinfo
     services: tuple[str, ...]
     late_by: timedelta | None = None
@@ -82,7 +83,7 @@ def compose(
 
 
 def _header(req: ReportRequest) -> list[Text]:
-    day = req.end.astimezone(req.tz).date().isoformat()
+    day = req.at.astimezone(req.tz).date().isoformat()
     zone = str(req.tz)
     if req.kind is ReportKind.DAILY:
         return [t("summary.daily.header", date=day, tz=zone)]
@@ -91,7 +92,7 @@ def _header(req: ReportRequest) -> list[Text]:
     return [
         t(
             "summary.weekly.header",
-            week=period_key(req.kind, req.end, req.tz),
+            week=period_key(req.kind, req.at, req.tz),
             start=req.start.astimezone(req.tz).date().isoformat(),
             end=day,
             tz=zone,
@@ -163,7 +164,7 @@ def _period(
 ) -> list[Text]:
     blocks: list[Text] = []
     if state.running_since is not None:
-        days = (req.end - state.running_since).days + 1
+        days = (req.at - state.running_since).days + 1
         blocks.append(t("summary.running_days", days=days, since=state.running_since))
     blocks += [t("summary.section.metrics"), *_status(req, metrics=metrics, readings=readings)]
     opened, resolved = _opened(req, state), _resolved(req, state)

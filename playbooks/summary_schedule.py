@@ -58,7 +58,9 @@ def parse_at(text: str, *, kind: ReportKind) -> Cadence:
     day = match["day"]
     if kind is not ReportKind.WEEKLY:
         if day is not None:
-            raise UsageError(t("summary.daily_with_day", value=text, kind=kind.value))
+            raise UsageError(
+                t("summary.daily_with_day", value=text, kind=t(f"summary.kind.{kind}"))
+            )
         return Cadence(hour, minute)
     if day is None:
         return Cadence(hour, minute, WEEKDAYS.index("fri"))
