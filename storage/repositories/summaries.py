@@ -92,7 +92,7 @@ def incidents_touching(
 ) -> Sequence[IncidentRow]:
     """Incidents opened, acknowledged or resolved in [start, end), or still unresolved."""
     query = select(IncidentRow).where(
-        (col(IncidentRow.opened_at) < end)
+        (col(IncidentRow.opened_at) <= end)
         & (
             (col(IncidentRow.resolved_at).is_(None))
             | (col(IncidentRow.resolved_at) >= start)
