@@ -33,7 +33,8 @@ def stored(h: object) -> tuple[list[SummarySubscription], list[Timer]]:
     [
         (
             "/summary subscribe daily --at 25:00",
-            "“25:00” is not a time of day; write it as HH:MM on a 24-hour clock, like 09:00 or 17:30.",
+            "“25:00” is not a time of day; write it as HH:MM on a 24-hour clock, "
+            "like 09:00 or 17:30.",
         ),
         (
             "/summary subscribe daily --tz Asia/Shangai",
