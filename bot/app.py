@@ -41,7 +41,7 @@ from commands.invocations import (
     TimerFired,
 )
 from commands.release_watch import READINGS, TRAFFIC_FAILED
-from commands.summaries import READINGS as REPORT_READINGS
+from commands.summary_runs import READINGS as REPORT_READINGS
 from commands.table import build_table, inbound_handlers, observation_handlers, timer_handlers
 from playbooks.effects import Measure, ReadReport
 from storage import migrate

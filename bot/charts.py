@@ -13,8 +13,12 @@ import string
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from playbooks.summary_metrics import Bound, MetricSpec, Unit
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 WIDTH_PX = 1000
 PANEL_PX = 250
@@ -69,10 +73,10 @@ def render(title: str, panels: Sequence[Panel]) -> bytes:
     return buffer.getvalue()
 
 
-def _limits(axes: object, bound: Bound, scale: float, *, colour: str, name: str) -> None:
+def _limits(axes: Axes, bound: Bound, scale: float, *, colour: str, name: str) -> None:
     for value in (bound.min, bound.max):
         if value is not None:
-            axes.axhline(value * scale, color=colour, ls="--", lw=1, label=name)  # type: ignore[attr-defined]
+            axes.axhline(value * scale, color=colour, ls="--", lw=1, label=name)
 
 
 def chart_ids(rng: random.Random | None) -> Callable[[], str]:

@@ -7,18 +7,24 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
-from playbooks.guards import Reading, Verdict
+from playbooks.guards import Reading
 from playbooks.incidents import Incident
 from playbooks.messages import Message, Severity, Text, raw, t
 from playbooks.releases import Release, ReleaseState
 from playbooks.summary_metrics import Mark, MetricSpec, judge, line
 from playbooks.summary_schedule import ReportKind, period_key
-
-LEVELS = ("P0", "P1", "P2", "P3")
-MAJOR = frozenset({"P0", "P1"})
-MAX_LISTED = 10
-MAX_PROBLEMS = 5
-_GUARD_MARK = {Verdict.OK: "✅", Verdict.BREACH: "❌", Verdict.NO_DATA: "⚪", Verdict.ERROR: "⚪"}
+from playbooks.summary_sections import (
+    MAJOR,
+    MAX_LISTED,
+    by_severity,
+    incident_lists,
+    levels,
+    mean,
+    more,
+    open_line,
+    problems,
+    release_line,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,12 +135,12 @@ def _morning(
     now: datetime,
 ) -> list[Text]:
     blocks = [t("summary.section.status"), *_status(req, metrics=metrics, readings=readings)]
-    still_open = _by_severity([i for i in state.incidents if i.unresolved])
-    blocks.append(t("summary.section.open", count=len(still_open), levels=_levels(still_open)))
-    blocks += [_open_line(i, now=now) for i in still_open[:MAX_LISTED]]
-    blocks += _more(len(still_open))
+    still_open = by_severity([i for i in state.incidents if i.unresolved])
+    blocks.append(t("summary.section.open", count=len(still_open), levels=levels(still_open)))
+    blocks += [open_line(i, now=now) for i in still_open[:MAX_LISTED]]
+    blocks += more(len(still_open))
     blocks.append(t("summary.section.releases", count=len(state.releases)))
-    blocks += [_release_line(r) for r in state.releases]
+    blocks += [release_line(r) for r in state.releases]
     if not state.releases:
         blocks.append(t("summary.none"))
     blocks.append(t("summary.section.oncall"))
@@ -151,7 +157,7 @@ def _morning(
         blocks.append(t("summary.no_oncall"))
     opened, resolved = _opened(req, state), _resolved(req, state)
     blocks.append(t("summary.section.yesterday", opened=len(opened), resolved=len(resolved)))
-    blocks += _incident_lists(opened, resolved)
+    blocks += incident_lists(opened, resolved)
     return blocks
 
 
@@ -172,20 +178,20 @@ def _period(
         t(
             "summary.section.incidents",
             opened=len(opened),
-            opened_levels=_levels(opened),
+            opened_levels=levels(opened),
             resolved=len(resolved),
-            resolved_levels=_levels(resolved),
+            resolved_levels=levels(resolved),
         )
     )
     acked = [i.acked_at - i.opened_at for i in opened if i.acked_at is not None]
     took = [i.resolved_at - i.opened_at for i in resolved if i.resolved_at is not None]
     blocks.append(
-        t("summary.mtta", value=_mean(acked), count=len(acked)) if acked else t("summary.mtta_none")
+        t("summary.mtta", value=mean(acked), count=len(acked)) if acked else t("summary.mtta_none")
     )
     blocks.append(
-        t("summary.mttr", value=_mean(took), count=len(took)) if took else t("summary.mttr_none")
+        t("summary.mttr", value=mean(took), count=len(took)) if took else t("summary.mttr_none")
     )
-    blocks += _incident_lists(opened, resolved)
+    blocks += incident_lists(opened, resolved)
     completed = [e for e in state.endings if e.state is ReleaseState.COMPLETED]
     rolled_back = [e for e in state.endings if e.state is ReleaseState.ROLLED_BACK]
     blocks.append(
@@ -204,146 +210,27 @@ def _period(
         for e in rolled_back[:MAX_LISTED]
     ]
     blocks.append(t("summary.section.problems"))
-    problems = _problems(req, state, rolled_back)
-    blocks += problems or [t("summary.no_problems")]
+    found = problems(
+        state.incidents,
+        [(e.service, e.version, e.reason) for e in rolled_back],
+        since=req.start,
+    )
+    blocks += found or [t("summary.no_problems")]
     return blocks
 
 
 def _opened(req: ReportRequest, state: ReportState) -> list[Incident]:
-    return _by_severity([i for i in state.incidents if req.start <= i.opened_at < req.end])
+    return by_severity([i for i in state.incidents if req.start <= i.opened_at < req.end])
 
 
 def _resolved(req: ReportRequest, state: ReportState) -> list[Incident]:
-    return _by_severity(
+    return by_severity(
         [
             i
             for i in state.incidents
             if i.resolved_at is not None and req.start <= i.resolved_at < req.end
         ]
     )
-
-
-def _incident_lists(opened: Sequence[Incident], resolved: Sequence[Incident]) -> list[Text]:
-    blocks: list[Text] = [
-        t("summary.incident_new", severity=i.severity, id=i.id, title=i.title)
-        for i in opened[:MAX_LISTED]
-    ]
-    blocks += _more(len(opened))
-    blocks += [
-        t(
-            "summary.incident_resolved",
-            severity=i.severity,
-            id=i.id,
-            title=i.title,
-            took=(i.resolved_at - i.opened_at) if i.resolved_at else None,
-        )
-        for i in resolved[:MAX_LISTED]
-    ]
-    blocks += _more(len(resolved))
-    return blocks
-
-
-def _problems(
-    req: ReportRequest, state: ReportState, rolled_back: Sequence[ReleaseEnding]
-) -> list[Text]:
-    """The period's major or late incidents, then its rollbacks: the seed's 主要问题."""
-    serious = [
-        i
-        for i in _by_severity(list(state.incidents))
-        if (i.severity in MAJOR or i.respond_breached or i.resolve_breached)
-        and (i.unresolved or (i.resolved_at is not None and i.resolved_at >= req.start))
-    ]
-    found: list[Text] = []
-    for i in serious:
-        late = i.respond_breached or i.resolve_breached
-        found.append(
-            t(
-                "summary.problem_incident",
-                n=len(found) + 1,
-                severity=i.severity,
-                id=i.id,
-                title=i.title,
-                state=t(f"incident.state.{i.state}"),
-                sla=t("summary.sla_breached") if late else raw(""),
-            )
-        )
-    for e in rolled_back:
-        found.append(
-            t(
-                "summary.problem_rollback",
-                n=len(found) + 1,
-                service=e.service,
-                version=e.version,
-                reason=e.reason or "-",
-            )
-        )
-    return found[:MAX_PROBLEMS]
-
-
-def _open_line(i: Incident, *, now: datetime) -> Text:
-    return t(
-        "summary.incident_open",
-        severity=i.severity,
-        id=i.id,
-        title=i.title,
-        state=t(f"incident.state.{i.state}"),
-        sla=sla_state(i, now=now),
-    )
-
-
-def sla_state(i: Incident, *, now: datetime) -> Text:
-    """Where an unresolved incident stands against its clocks."""
-    if i.resolve_due is None:
-        return raw("-")
-    if i.resolve_breached or now > i.resolve_due:
-        resolve = t("summary.sla.resolve_over", over=now - i.resolve_due)
-    else:
-        resolve = t("summary.sla.resolve_left", left=i.resolve_due - now)
-    if i.acked_at is not None or i.respond_due is None:
-        return resolve
-    if i.respond_breached or now > i.respond_due:
-        respond = t("summary.sla.respond_over", over=now - i.respond_due)
-    else:
-        respond = t("summary.sla.respond_left", left=i.respond_due - now)
-    return t("summary.sla.both", respond=respond, resolve=resolve)
-
-
-def _release_line(r: Release) -> Text:
-    guards = ", ".join(
-        f"{g.name} {_GUARD_MARK[r.guards[g.name].verdict] if g.name in r.guards else '…'}"
-        for g in r.plan.guards
-    )
-    return t(
-        "summary.release_line",
-        service=r.service,
-        version=r.version,
-        stage=r.stage_name,
-        percent=r.percent,
-        state=t(f"release.state.{r.state}"),
-        guards=guards or "-",
-    )
-
-
-def _by_severity(incidents: list[Incident]) -> list[Incident]:
-    return sorted(incidents, key=lambda i: (_rank(i.severity), i.id))
-
-
-def _rank(severity: str) -> int:
-    return LEVELS.index(severity) if severity in LEVELS else len(LEVELS)
-
-
-def _levels(incidents: Sequence[Incident]) -> str:
-    return " · ".join(
-        f"{level} {sum(1 for i in incidents if i.severity == level)}" for level in LEVELS
-    )
-
-
-def _more(total: int) -> list[Text]:
-    return [t("summary.more", count=total - MAX_LISTED)] if total > MAX_LISTED else []
-
-
-def _mean(spans: Sequence[timedelta]) -> timedelta:
-    return timedelta(seconds=round(sum(s.total_seconds() for s in spans) / len(spans)))
 
 
 def _worst(
