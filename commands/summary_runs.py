@@ -19,6 +19,7 @@ from storage.repositories import summaries as repo
 
 log = logging.getLogger("shipwatch.summaries")
 READINGS = "summary.readings"
+CHARTS_KEPT = timedelta(days=90)  # links in old messages break after this
 
 
 def view(row: SummarySubscription) -> rules.Subscription:
@@ -87,6 +88,7 @@ def readings(ctx: SystemContext, payload: Mapping[str, Any]) -> None:
     # Up to the report's time: what is still open now counts, not only the period's.
     state = summary_state.load(ctx, only=only, start=start, end=at)
     chart_id = None
+    repo.prune_charts(ctx.session, before=ctx.now - CHARTS_KEPT)
     if payload.get("chart"):
         chart_id = repo.store_chart(
             ctx.session,

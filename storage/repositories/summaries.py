@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import delete, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -81,6 +81,12 @@ def store_chart(session: Session, *, token: str, png: bytes, kind: str, now: dat
     session.add(ChartImage(id=chart_id, png=png, kind=kind, created_at=now))
     session.flush()
     return chart_id
+
+
+def prune_charts(session: Session, *, before: datetime) -> int:
+    """Forget charts drawn before ``before``; returns how many."""
+    result = session.execute(delete(ChartImage).where(col(ChartImage.created_at) < before))
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def chart(session: Session, *, chart_id: str) -> ChartImage | None:

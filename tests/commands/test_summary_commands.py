@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import select
 
 from playbooks.messages import Message, message_from_json, message_to_json, t
-from storage.models import SummarySubscription, Timer
+from storage.models import ChartImage, SummarySubscription, Timer
 from storage.unit_of_work import unit_of_work
 from tests.conftest import START, HarnessFactory
 
@@ -132,3 +132,18 @@ def test_a_message_carries_its_chart_and_old_rows_still_load() -> None:
     old = message_to_json(Message.of(t("summary.none")))
     del old["image"]
     assert message_from_json(old).image is None
+
+
+async def test_charts_older_than_ninety_days_are_pruned(make_harness: HarnessFactory) -> None:
+    h = await make_harness()
+    with unit_of_work(h.app.engine) as session:
+        for name, age in (("old", 91), ("recent", 89)):
+            session.add(
+                ChartImage(id=name, png=b"x", kind="daily", created_at=START - timedelta(days=age))
+            )
+    await h.say("/summary now")
+    with unit_of_work(h.app.engine) as session:
+        kept = sorted(row.id for row in session.exec(select(ChartImage)).all())
+    assert len(kept) == 2
+    assert "old" not in kept
+    assert "recent" in kept
