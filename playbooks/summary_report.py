@@ -220,7 +220,8 @@ def _period(
 
 
 def _opened(req: ReportRequest, state: ReportState) -> list[Incident]:
-    return by_severity([i for i in state.incidents if req.start <= i.opened_at < req.end])
+    # (start, end]: a report counts what happened after the one before it, up to itself.
+    return by_severity([i for i in state.incidents if req.start < i.opened_at <= req.end])
 
 
 def _resolved(req: ReportRequest, state: ReportState) -> list[Incident]:
@@ -228,7 +229,7 @@ def _resolved(req: ReportRequest, state: ReportState) -> list[Incident]:
         [
             i
             for i in state.incidents
-            if i.resolved_at is not None and req.start <= i.resolved_at < req.end
+            if i.resolved_at is not None and req.start < i.resolved_at <= req.end
         ]
     )
 

@@ -96,7 +96,7 @@ def chart(session: Session, *, chart_id: str) -> ChartImage | None:
 def incidents_touching(
     session: Session, *, start: datetime, end: datetime, services: Sequence[str] = ()
 ) -> Sequence[IncidentRow]:
-    """Incidents opened, acknowledged or resolved in [start, end), or still unresolved."""
+    """Incidents opened or resolved in (start, end], or unresolved then (a superset)."""
     query = select(IncidentRow).where(
         (col(IncidentRow.opened_at) <= end)
         & (
@@ -120,14 +120,14 @@ def live_releases(session: Session, *, services: Sequence[str] = ()) -> Sequence
 def release_endings(
     session: Session, *, start: datetime, end: datetime, services: Sequence[str] = ()
 ) -> Sequence[tuple[ReleaseEvent, ReleaseRow]]:
-    """Releases completed or rolled back in [start, end), with their release."""
+    """Releases completed or rolled back in (start, end], with their release."""
     query = (
         select(ReleaseEvent, ReleaseRow)
         .join(ReleaseRow, col(ReleaseRow.id) == col(ReleaseEvent.release_id))
         .where(
             col(ReleaseEvent.to_state).in_(("completed", "rolled_back")),
-            col(ReleaseEvent.at) >= start,
-            col(ReleaseEvent.at) < end,
+            col(ReleaseEvent.at) > start,
+            col(ReleaseEvent.at) <= end,
         )
     )
     if services:

@@ -147,3 +147,17 @@ async def test_charts_older_than_ninety_days_are_pruned(make_harness: HarnessFac
     assert len(kept) == 2
     assert "old" not in kept
     assert "recent" in kept
+
+
+async def test_a_report_now_counts_what_happened_up_to_this_minute(
+    make_harness: HarnessFactory,
+) -> None:
+    h = await make_harness()
+    await h.say('/incident open "Payment callbacks failing" --sev P1 --service web')
+    await h.say("/summary now weekly --service web")
+    [post] = [s for s in h.adapter.sent if "Weekly report" in s.text]
+    assert "Incidents: 1 opened (P0 0 · P1 1 · P2 0 · P3 0), 0 resolved" in post.text
+    assert "  new [P1] #1 Payment callbacks failing" in post.text
+    assert "Main problems:\n  1. [P1] #1 Payment callbacks failing — open" in post.text
+    assert "web:" in post.text
+    assert "miniapp:" not in post.text
