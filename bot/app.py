@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import random
 import secrets
@@ -16,7 +17,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlmodel import Session
 
+from bot import report_reads
 from bot.adapters.base import Adapter
+from bot.charts import chart_ids
 from bot.clock import Clock, VirtualClock
 from bot.config_dir import Config
 from bot.delivery import DeliveryWorker
@@ -40,8 +43,9 @@ from commands.invocations import (
     TimerFired,
 )
 from commands.release_watch import READINGS, TRAFFIC_FAILED
+from commands.summary_runs import READINGS as REPORT_READINGS
 from commands.table import build_table, inbound_handlers, observation_handlers, timer_handlers
-from playbooks.effects import Conversation, Measure
+from playbooks.effects import Conversation, Measure, ReadReport
 from storage import migrate
 from storage.engine import make_engine, normalise_url, redact_url
 from storage.models import OutboxMessage
@@ -122,6 +126,7 @@ class Application:
         self.clock = clock
         self.adapters = adapters
         rng = random.Random(seed) if seed is not None else None
+        self._chart_id = chart_ids(random.Random(f"charts-{seed}") if seed is not None else None)
         self.http = HttpClient()
         try:
             self.integrations: Integrations = build(config.releases, self.http)
@@ -142,6 +147,11 @@ class Application:
             inbound_handlers=inbound_handlers(),
             teams=config.teams,
             home_platform=_home_platform(adapters),
+            summaries=dataclasses.replace(
+                config.summaries,
+                grace=timedelta(minutes=settings.summary_grace_minutes),
+                jitter=timedelta(minutes=settings.summary_jitter_minutes),
+            ),
         )
         self.metrics = Metrics(
             outbox_depth=lambda: _outbox_depth(engine),
@@ -190,8 +200,11 @@ class Application:
         if outcome.enqueued:
             self._enqueued = True
             self.delivery.wake()
-        for measure in outcome.measure:
-            await self._measure(measure)
+        for read in outcome.measure:
+            if isinstance(read, ReadReport):
+                await self._read_report(read)
+            else:
+                await self._measure(read)
         return outcome
 
     async def _measure(self, m: Measure) -> None:
@@ -206,6 +219,17 @@ class Application:
             "readings": {name: reading.to_json() for name, reading in readings.items()},
         }
         await self.dispatch(Observation(READINGS, payload))
+
+    async def _read_report(self, read: ReadReport) -> None:
+        """Read a report's metrics and draw its chart (outside any transaction), then hand
+        them back through the pipeline to be composed and posted."""
+        payload = await report_reads.gather(
+            read,
+            sources=self.integrations.sources,
+            specs=self.config.summaries.metrics,
+            new_chart_id=self._chart_id,
+        )
+        await self.dispatch(Observation(REPORT_READINGS, payload))
 
     async def _dead_letter(self, row: OutboxMessage) -> None:
         """A traffic change given up on must not pass silently; nor, where an admin channel

@@ -150,7 +150,7 @@ async def _console(
     settings: Settings, config: Config, clock: Clock, user: str, channel: str
 ) -> None:
     engine = open_database(settings)
-    adapter = ConsoleAdapter(sys.stdout)
+    adapter = ConsoleAdapter(sys.stdout, public_url=settings.public_url)
     app = Application(
         settings=settings,
         config=config,
@@ -182,7 +182,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 async def _run(settings: Settings, config: Config) -> None:
     chat = adapters.build(settings, config)
     engine = open_database(settings)
-    adapter = ConsoleAdapter(sys.stdout)
+    adapter = ConsoleAdapter(sys.stdout, public_url=settings.public_url)
     # With a chat platform, someone reachable on none of them is a dead letter an admin
     # sees in /admin outbox, not a line printed to a server's stdout that nobody reads.
     app = Application(

@@ -28,10 +28,12 @@ from bot.config_releases import (
     plan_files,
 )
 from bot.config_robots import RobotsFile
+from bot.config_summaries import SummariesFile
 from bot.config_teams import TeamsFile, people_named
 from playbooks.incident_policy import IncidentSettings, default_settings
 from playbooks.people import Directory, Person, Role
 from playbooks.release_plan import ReleaseCatalog, Service
+from playbooks.summary_metrics import SummarySettings
 from playbooks.teams import Team
 
 DEFAULTS = Path(__file__).with_name("defaults")
@@ -42,6 +44,7 @@ FILES = (
     "severity.yaml",
     "alerts.yaml",
     "teams.yaml",
+    "summaries.yaml",
 )
 HANDLE = r"^[a-z0-9][a-z0-9._-]{0,63}$"
 M = TypeVar("M", bound=BaseModel)
@@ -114,6 +117,7 @@ class Config:
     teams: Mapping[str, Team] = field(default_factory=dict)
     robots: RobotsFile = field(default_factory=RobotsFile)
     channels: ChannelNames = field(default_factory=lambda: ChannelNames({}))
+    summaries: SummarySettings = field(default_factory=SummarySettings)
 
 
 def load(config_dir: Path | None) -> Config:
@@ -133,6 +137,7 @@ def load(config_dir: Path | None) -> Config:
     teams = _parse(sources["teams.yaml"], TeamsFile, problems)
     robots = _optional(config_dir, "robots.yaml", RobotsFile, problems)
     channels = _optional(config_dir, "channels.yaml", ChannelsFile, problems)
+    summaries = _parse(sources["summaries.yaml"], SummariesFile, problems)
     if teams is not None and _example_teams_for_other_people(sources):
         teams = TeamsFile()  # the shipped example team names the shipped example people
     if directory is not None and teams is not None:
@@ -148,6 +153,7 @@ def load(config_dir: Path | None) -> Config:
         or teams is None
         or robots is None
         or channels is None
+        or summaries is None
     ):
         raise ConfigError(problems)
     return Config(
@@ -158,6 +164,7 @@ def load(config_dir: Path | None) -> Config:
         teams={name: entry.to_team(name) for name, entry in teams.teams.items()},
         robots=robots,
         channels=ChannelNames(channels.root),
+        summaries=summaries.to_settings(),
     )
 
 

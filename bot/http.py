@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot import action_pages, hooks
+from bot import action_pages, chart_route, hooks
 from bot.app import Application
 
 APP_KEY = hooks.APP_KEY
@@ -21,6 +21,7 @@ def make_web_app(app: Application) -> web.Application:
             web.get("/metrics", _metrics),
             *hooks.routes(),
             *action_pages.routes(),
+            *chart_route.routes(),
         ]
     )
     for adapter in app.adapters.values():

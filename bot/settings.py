@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     # removed from it): "#shipwatch-admin" on the first chat platform, or "slack:C0123".
     admin_channel: str | None = None
     # Where people reach this server from outside (action links, charts).
-    public_url: str = "http://127.0.0.1:8080"
+    public_url: str = Field(default="http://127.0.0.1:8080", pattern=r"^https?://\S+$")
     # Slack: HTTP mode (POST /slack/events) with the signing secret; Socket Mode when the
     # app-level token is set too. The API URL is Slack's own unless a test points it away.
     slack_bot_token: SecretStr | None = None
@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     # DingTalk and Feishu buttons only open links: each becomes a one-time link to
     # {public_url}/act/…, signed with this secret (needed when either platform runs).
     action_link_secret: SecretStr | None = None
+    # Reports: how late a missed report may still be posted; a spread of sends off the
+    # minute (Feishu throttles sends on the hour).
+    summary_grace_minutes: int = Field(default=120, ge=0, le=7 * 24 * 60)
+    summary_jitter_minutes: int = Field(default=0, ge=0, le=30)
 
     @field_validator("timezone")
     @classmethod

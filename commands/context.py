@@ -13,6 +13,7 @@ from playbooks.effects import Conversation, Effect
 from playbooks.incident_policy import IncidentSettings, default_settings
 from playbooks.people import Directory, Person
 from playbooks.release_plan import ReleaseCatalog
+from playbooks.summary_metrics import SummarySettings
 from playbooks.teams import Team
 
 
@@ -37,6 +38,7 @@ class CommandContext:
     teams: Mapping[str, Team] = field(default_factory=dict)
     effects: list[Effect] = field(default_factory=list)
     audit_detail: str = ""
+    summaries: SummarySettings = field(default_factory=SummarySettings)
 
 
 @dataclass(slots=True)
@@ -53,6 +55,7 @@ class SystemContext:
     teams: Mapping[str, Team] = field(default_factory=dict)
     effects: list[Effect] = field(default_factory=list)
     home_platform: str = "console"
+    summaries: SummarySettings = field(default_factory=SummarySettings)
 
 
 TimerContext = SystemContext

@@ -17,6 +17,7 @@ from playbooks.effects import (
     Effect,
     Measure,
     Post,
+    ReadReport,
     SetTraffic,
 )
 from playbooks.messages import Message, message_to_json
@@ -32,7 +33,7 @@ class Applied:
     armed: list[tuple[str, datetime]] = field(default_factory=list)
     cancelled: list[str] = field(default_factory=list)
     enqueued: int = 0
-    measure: list[Measure] = field(default_factory=list)
+    measure: list[Measure | ReadReport] = field(default_factory=list)
 
 
 def with_tokens(
@@ -132,7 +133,7 @@ def apply(
                     now=now,
                 )
                 applied.enqueued += 1
-            case Measure():
+            case Measure() | ReadReport():
                 applied.measure.append(effect)
     return applied
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from playbooks.effects import Conversation, Measure
+from playbooks.effects import Conversation, Measure, ReadReport
 from playbooks.messages import Message
 
 
@@ -73,5 +73,5 @@ class Outcome:
     armed: list[tuple[str, datetime]] = field(default_factory=list)
     cancelled: list[str] = field(default_factory=list)
     enqueued: int = 0
-    measure: list[Measure] = field(default_factory=list)
+    measure: list[Measure | ReadReport] = field(default_factory=list)  # reads to make
     data: Mapping[str, Any] = field(default_factory=dict)  # an Inbound's answer to its caller

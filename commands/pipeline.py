@@ -31,6 +31,7 @@ from playbooks.incident_policy import IncidentSettings, default_settings
 from playbooks.messages import Message, Severity, Text, t
 from playbooks.people import Directory, Person, guest
 from playbooks.release_plan import ReleaseCatalog
+from playbooks.summary_metrics import SummarySettings
 from playbooks.teams import Team
 from storage.models import Timer
 from storage.repositories import actions, audit, channels, ledger, timers
@@ -81,6 +82,7 @@ class Runtime:
     teams: Mapping[str, Team] = field(default_factory=dict)
     home_platform: str = "console"  # where "#incidents" is when config names no platform
     recent: RecentIds = field(default_factory=RecentIds)
+    summaries: SummarySettings = field(default_factory=SummarySettings)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +120,7 @@ def run_command(inv: CommandInvocation, *, runtime: Runtime, now: datetime) -> O
                 releases=runtime.releases,
                 incidents=runtime.incidents,
                 teams=runtime.teams,
+                summaries=runtime.summaries,
             )
             reply = spec.handler(ctx, command)
             applied = _write_effects(session, ctx.effects, runtime=runtime, now=now)
@@ -386,6 +389,7 @@ def _system_context(session: Session, runtime: Runtime, now: datetime) -> System
         incidents=runtime.incidents,
         teams=runtime.teams,
         home_platform=runtime.home_platform,
+        summaries=runtime.summaries,
     )
 
 

@@ -16,6 +16,7 @@ from commands import (
     release_watch,
     releases,
     reminders,
+    summaries,
 )
 from commands.pipeline import InboundHandler, ObservationHandler, TimerHandler
 from commands.registry import CommandTable
@@ -32,6 +33,7 @@ def build_table() -> CommandTable:
             *incidents.SPECS,
             *oncall.SPECS,
             *paging.SPECS,
+            *summaries.SPECS,
             *admin.SPECS,
         )
     )
@@ -45,11 +47,16 @@ def timer_handlers() -> Mapping[str, TimerHandler]:
         **paging.TIMER_HANDLERS,
         **admin.TIMER_HANDLERS,
         **launch.TIMER_HANDLERS,
+        **summaries.TIMER_HANDLERS,
     }
 
 
 def observation_handlers() -> Mapping[str, ObservationHandler]:
-    return {**release_watch.OBSERVATION_HANDLERS, **admin.OBSERVATION_HANDLERS}
+    return {
+        **release_watch.OBSERVATION_HANDLERS,
+        **admin.OBSERVATION_HANDLERS,
+        **summaries.OBSERVATION_HANDLERS,
+    }
 
 
 def inbound_handlers() -> Mapping[str, InboundHandler]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from playbooks.messages import Message
@@ -122,4 +122,30 @@ class Measure:
     guards: tuple[GuardQuery, ...]
 
 
-Effect = Post | DirectMessage | ArmTimer | CancelTimer | SetTraffic | Measure
+@dataclass(frozen=True, slots=True)
+class ReportMetric:
+    name: str
+    query: str  # with {service} and {window}
+    chart: bool = False
+    simulated: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReadReport:
+    """Read a report's metrics (instant values over ``window`` at ``at``, and a chart's
+    series from ``chart_start``), then hand them back with ``request`` to be posted.
+
+    Not durable, like ``Measure``: the run it belongs to is already recorded, so a
+    report lost to a crash is not posted twice.
+    """
+
+    request: Mapping[str, Any]
+    services: tuple[str, ...]
+    metrics: tuple[ReportMetric, ...]
+    at: datetime
+    window: str  # a PromQL range, like 24h or 7d
+    chart_start: datetime
+    chart_step: timedelta
+
+
+Effect = Post | DirectMessage | ArmTimer | CancelTimer | SetTraffic | Measure | ReadReport

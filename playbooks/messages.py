@@ -76,6 +76,7 @@ class Message:
     buttons: tuple[Button, ...] = ()
     severity: Severity = Severity.INFO
     mentions: tuple[str, ...] = ()
+    image: str | None = None  # the id of a stored chart (GET /charts/<id>.png)
 
     @classmethod
     def of(cls, *blocks: Text, severity: Severity = Severity.INFO) -> Message:
@@ -132,6 +133,7 @@ def message_to_json(message: Message) -> dict[str, Any]:
         ],
         "severity": message.severity.value,
         "mentions": list(message.mentions),
+        "image": message.image,
     }
 
 
@@ -153,4 +155,5 @@ def message_from_json(data: Mapping[str, Any]) -> Message:
         ),
         severity=Severity(data["severity"]),
         mentions=tuple(data["mentions"]),
+        image=data.get("image"),  # rows written before charts existed have no key
     )

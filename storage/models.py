@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlalchemy import text as sql
 from sqlmodel import Field, SQLModel
 
@@ -336,3 +336,49 @@ class DeployFreeze(SQLModel, table=True):
     reason: str = Field(sa_column=Column(Text, nullable=False))
     created_by: str = Field(max_length=200)
     created_at: datetime = _utc()
+
+
+class SummarySubscription(SQLModel, table=True):
+    """A conversation's standing order for a report: which, when (a wall-clock time in its
+    timezone) and for which services (empty: all of them)."""
+
+    __tablename__ = "summary_subscriptions"
+    __table_args__ = (Index("ix_summary_subscriptions_conversation", "platform", "channel"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=40)
+    channel: str = Field(max_length=200)
+    kind: str = Field(max_length=20)  # daily | evening | weekly
+    at: str = Field(max_length=20)  # "09:00" or "fri 17:00"
+    timezone: str = Field(max_length=64)
+    services: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    state: str = Field(default="active", max_length=20)  # active | cancelled
+    created_by: str = Field(max_length=200)
+    created_at: datetime = _utc()
+    next_run_at: datetime | None = _utc(default=None, nullable=True)
+
+
+class SummaryRun(SQLModel, table=True):
+    """One period's run of a subscription; the unique key makes a period post once."""
+
+    __tablename__ = "summary_runs"
+    __table_args__ = (UniqueConstraint("subscription_id", "period", name="uq_summary_runs_period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscription_id: int = Field(foreign_key="summary_subscriptions.id")
+    period: str = Field(max_length=20)  # 2026-11-23, or 2026-W48 for a weekly report
+    scheduled_at: datetime = _utc()
+    ran_at: datetime = _utc()
+    late: bool = False
+    outcome: str = Field(max_length=20)  # reading | posted | missed
+
+
+class ChartImage(SQLModel, table=True):
+    """A rendered report chart, served at ``GET /charts/<id>.png``."""
+
+    __tablename__ = "charts"
+
+    id: str = Field(primary_key=True, max_length=40)
+    png: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    kind: str = Field(max_length=20)
+    created_at: datetime = _utc(index=True)

@@ -8,7 +8,7 @@ from aiohttp import web
 
 from bot.adapters.base import Capabilities, Host
 from bot.i18n import Translator
-from bot.render import plain_lines
+from bot.render import DEFAULT_PUBLIC_URL, plain_lines
 from playbooks.messages import Message
 
 
@@ -18,8 +18,9 @@ class ConsoleAdapter:
         callback_buttons=True, edits=False, ephemeral=False, max_length=100_000
     )
 
-    def __init__(self, out: TextIO) -> None:
+    def __init__(self, out: TextIO, *, public_url: str = DEFAULT_PUBLIC_URL) -> None:
         self._out = out
+        self._public_url = public_url
 
     def routes(self) -> list[web.RouteDef]:
         return []
@@ -42,7 +43,10 @@ class ConsoleAdapter:
         return None
 
     def show(self, header: str, message: Message, tr: Translator) -> None:
-        self._out.write("\n".join([f">>> {header}", *plain_lines(message, tr)]) + "\n")
+        self._out.write(
+            "\n".join([f">>> {header}", *plain_lines(message, tr, public_url=self._public_url)])
+            + "\n"
+        )
         self._out.flush()
 
     def say(self, line: str) -> None:

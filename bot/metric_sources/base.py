@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from playbooks.guards import Reading
@@ -18,12 +18,28 @@ class MetricQuery:
     service: str
     version: str
     stage: str
+    simulated: float | None = None  # a simulated source's value when none was set
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """Values over time for a chart, or why there are none (``no_data`` or ``error``)."""
+
+    points: tuple[tuple[datetime, float], ...] = ()
+    no_data: str | None = None
+    error: str | None = None
 
 
 class MetricSource(Protocol):
     async def query(self, query: MetricQuery, at: datetime) -> Reading:
         """The value at ``at``; ``Reading(no_data=...)`` or ``Reading(error=...)`` with the
         reason otherwise. Never raises for a source's own failures."""
+        ...
+
+    async def query_range(
+        self, query: MetricQuery, *, start: datetime, end: datetime, step: timedelta
+    ) -> Series:
+        """The values from ``start`` to ``end`` every ``step``; never raises either."""
         ...
 
 

@@ -1,15 +1,22 @@
-"""A metric source for drills: ``:metric NAME VALUE`` sets what guard NAME reads."""
+"""A metric source for drills: ``:metric NAME VALUE`` sets what metric NAME reads."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import math
+from datetime import datetime, timedelta
 
-from bot.metric_sources.base import MetricQuery
+from bot.metric_sources.base import MetricQuery, Series
 from playbooks.guards import Reading
+
+# A chart of a constant is a flat line; a gentle daily wave shows the axes work and stays
+# the same from run to run (it depends on the time only).
+_WAVE = 0.1
+_DAY = 86400.0
 
 
 class SimulatedSource:
-    """Values by guard name, the same for every release; a name never set has no data."""
+    """Values by metric name, the same for every service. A name never set reads the
+    query's simulated default, or has no data."""
 
     def __init__(self) -> None:
         self._readings: dict[str, Reading] = {}
@@ -23,5 +30,30 @@ class SimulatedSource:
     def clear(self, guard: str) -> None:
         self._readings.pop(guard, None)
 
+    def _reading(self, query: MetricQuery) -> Reading:
+        found = self._readings.get(query.guard)
+        if found is not None:
+            return found
+        if query.simulated is not None:
+            return Reading.of(query.simulated)
+        return Reading(no_data="no value set (use :metric)")
+
     async def query(self, query: MetricQuery, at: datetime) -> Reading:
-        return self._readings.get(query.guard) or Reading(no_data="no value set (use :metric)")
+        return self._reading(query)
+
+    async def query_range(
+        self, query: MetricQuery, *, start: datetime, end: datetime, step: timedelta
+    ) -> Series:
+        reading = self._reading(query)
+        if reading.value is None:
+            return Series(no_data=reading.no_data, error=reading.error)
+        points = []
+        when = start
+        while when <= end:
+            wave = 1 + _WAVE * math.sin(2 * math.pi * (when.timestamp() % _DAY) / _DAY)
+            value = reading.value
+            # A ratio near 100% (availability) waves in what it lacks, never past 100%.
+            value = 1 - (1 - value) * wave if 0.5 <= value <= 1 else value * wave
+            points.append((when, value))
+            when += step
+        return Series(points=tuple(points))

@@ -58,6 +58,7 @@ def test_shipped_defaults_load() -> None:
         "severity.yaml": DEFAULTS / "severity.yaml",
         "alerts.yaml": DEFAULTS / "alerts.yaml",
         "teams.yaml": DEFAULTS / "teams.yaml",
+        "summaries.yaml": DEFAULTS / "summaries.yaml",
     }
     assert config.incidents.policy.name == "launch-plan"
     assert set(config.incidents.policies) == {"launch-plan", "pilot-run", "operations"}
@@ -129,6 +130,7 @@ def test_a_file_in_the_config_dir_replaces_the_shipped_one_whole(tmp_path: Path)
         "severity.yaml": DEFAULTS / "severity.yaml",
         "alerts.yaml": DEFAULTS / "alerts.yaml",
         "teams.yaml": DEFAULTS / "teams.yaml",
+        "summaries.yaml": DEFAULTS / "summaries.yaml",
     }
     bob, alice = config.directory.get("bob"), config.directory.get("alice")
     assert bob is not None
@@ -426,3 +428,38 @@ def test_check_of_a_path_that_is_not_a_directory(
     out, err = capsys.readouterr()
     assert out == ""
     assert f"{missing}: is not a directory" in err
+
+
+def test_summaries_yaml_problems_are_named_by_line_and_field(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "summaries.yaml",
+        """
+        timezone: Mars/Base
+        metrics:
+          availability:
+            query: up
+            unit: percent
+            target: {min: lots}
+        """,
+    )
+    assert [str(p).removeprefix(str(tmp_path) + "/") for p in problems_of(tmp_path)] == [
+        "summaries.yaml:1: timezone: unknown timezone 'Mars/Base'; use an IANA name like "
+        "Asia/Shanghai",
+        "summaries.yaml:5: metrics.availability.unit: "
+        "Input should be 'ratio', 'seconds' or 'count'",
+        "summaries.yaml:6: metrics.availability.target.min: 'lots' is not a number; "
+        "write it like 0.005, 0.5%, 100ms or 2s",
+    ]
+
+
+def test_the_shipped_summaries_carry_seed_000s_targets() -> None:
+    metrics = {m.name: m for m in load(None).summaries.metrics}
+    assert list(metrics) == ["availability", "p95_latency", "error_rate", "active_users"]
+    assert (metrics["p95_latency"].target.max, metrics["p95_latency"].alert.max) == (0.1, 0.2)
+    assert (metrics["availability"].target.min, metrics["availability"].alert.min) == (
+        0.995,
+        0.99,
+    )
+    assert (metrics["error_rate"].target.max, metrics["error_rate"].alert.max) == (0.005, 0.01)
+    assert metrics["active_users"].target.empty

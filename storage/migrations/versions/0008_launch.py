@@ -1,7 +1,7 @@
 """Launch coordination: each release's launch record, and declared deploy freezes
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0007
 Create Date: 2026-12-01 14:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import storage.types
 
 revision = "0008"
-down_revision = "0005"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,92 @@
+"""``summaries.yaml``: the metrics of the morning health post and the daily and weekly
+reports, each with its query, unit, target and alarm limit."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+from bot.config_releases import Name
+from playbooks.summary_metrics import Bound, MetricSpec, SummarySettings, Unit
+
+
+def _amount(value: Any) -> float | None:
+    """``0.005``, ``0.5%`` (0.005), ``100ms`` (0.1 seconds) or ``2s``."""
+    if value is None:
+        return None
+    text = str(value).strip().lower()
+    scale = 1.0
+    for suffix, factor in (("%", 0.01), ("ms", 0.001), ("s", 1.0)):
+        if text.endswith(suffix):
+            text, scale = text.removesuffix(suffix).strip(), factor
+            break
+    try:
+        number = float(text)
+    except ValueError:
+        raise ValueError(
+            f"{value!r} is not a number; write it like 0.005, 0.5%, 100ms or 2s"
+        ) from None
+    if number != number:  # NaN
+        raise ValueError("NaN is not a limit")
+    return number * scale
+
+
+Amount = Annotated[float | None, BeforeValidator(_amount)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class BoundEntry(_Strict):
+    min: Amount = None
+    max: Amount = None
+
+    def to_bound(self) -> Bound:
+        return Bound(min=self.min, max=self.max)
+
+
+class MetricEntry(_Strict):
+    query: str = Field(min_length=1)
+    unit: Unit = Unit.COUNT
+    target: BoundEntry = Field(default_factory=BoundEntry)
+    alert: BoundEntry = Field(default_factory=BoundEntry)
+    chart: bool = False
+    simulated: Amount = None
+
+
+class SummariesFile(_Strict):
+    timezone: str | None = None
+    metrics: dict[Name, MetricEntry] = Field(default_factory=dict)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown timezone {value!r}; use an IANA name like Asia/Shanghai"
+            ) from None
+        return value
+
+    def to_settings(self) -> SummarySettings:
+        return SummarySettings(
+            metrics=tuple(
+                MetricSpec(
+                    name=name,
+                    query=entry.query,
+                    unit=entry.unit,
+                    target=entry.target.to_bound(),
+                    alert=entry.alert.to_bound(),
+                    chart=entry.chart,
+                    simulated=entry.simulated,
+                )
+                for name, entry in self.metrics.items()
+            ),
+            timezone=self.timezone,
+        )

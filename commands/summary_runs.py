@@ -1,0 +1,126 @@
+"""Reports on their own: a subscription's timer firing, and the readings coming back."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from commands import summary_state
+from commands.context import SystemContext
+from playbooks import summaries as rules
+from playbooks.effects import Conversation, Post
+from playbooks.guards import Reading
+from playbooks.summary_report import ReportRequest, compose
+from playbooks.summary_schedule import ReportKind, parse_at, zone
+from storage.models import SummaryRun, SummarySubscription, Timer
+from storage.repositories import summaries as repo
+
+log = logging.getLogger("shipwatch.summaries")
+READINGS = "summary.readings"
+CHARTS_KEPT = timedelta(days=90)  # links in old messages break after this
+
+
+def view(row: SummarySubscription) -> rules.Subscription:
+    assert row.id is not None
+    kind = ReportKind(row.kind)
+    return rules.Subscription(
+        id=row.id,
+        conversation=Conversation(row.platform, row.channel),
+        kind=kind,
+        cadence=parse_at(row.at, kind=kind),
+        tz=zone(row.timezone),
+        services=tuple(row.services),
+    )
+
+
+def summary_due(ctx: SystemContext, timer: Timer) -> None:
+    """A subscription's time: arm the next run, then report on the latest period once."""
+    row = repo.get(ctx.session, subscription_id=int(timer.payload["subscription_id"]))
+    if row is None or row.state != "active":
+        return
+    sub = view(row)
+    run = rules.due_run(sub, now=ctx.now, settings=ctx.summaries)
+    scheduled, next_timer = rules.arm_next(sub, after=ctx.now, settings=ctx.summaries)
+    row.next_run_at = scheduled
+    ctx.session.add(row)
+    ctx.effects.append(next_timer)
+    record = SummaryRun(
+        subscription_id=sub.id,
+        period=run.period,
+        scheduled_at=run.scheduled_at,
+        ran_at=ctx.now,
+        late=run.late_by is not None,
+        outcome="missed" if run.missed else "reading",
+    )
+    if not repo.claim_run(ctx.session, record):
+        return  # this period has run already
+    if run.missed:
+        log.warning(
+            "report skipped: past the grace window",
+            extra={"subscription": sub.id, "period": run.period},
+        )
+        return
+    ctx.effects.append(
+        rules.read_report(
+            kind=sub.kind,
+            end=run.scheduled_at,
+            tz=sub.tz,
+            conversation=sub.conversation,
+            services=sub.services or tuple(ctx.releases.services),
+            only=sub.services,
+            settings=ctx.summaries,
+            late_by=run.late_by,
+            run_id=record.id,
+        )
+    )
+
+
+def readings(ctx: SystemContext, payload: Mapping[str, Any]) -> None:
+    """The metrics are read (or failed to be): compose the report from the database as it
+    is now and post it, the chart stored with it."""
+    req: Mapping[str, Any] = payload["request"]
+    kind = ReportKind(req["kind"])
+    start, end = datetime.fromisoformat(req["start"]), datetime.fromisoformat(req["end"])
+    at = datetime.fromisoformat(req["at"])
+    only = tuple(req["only"])
+    # Up to the report's time: what is still open now counts, not only the period's.
+    state = summary_state.load(ctx, only=only, start=start, end=at)
+    chart_id = None
+    repo.prune_charts(ctx.session, before=ctx.now - CHARTS_KEPT)
+    if payload.get("chart"):
+        chart_id = repo.store_chart(
+            ctx.session,
+            token=payload["chart_token"],
+            png=payload["chart"],
+            kind=kind.value,
+            now=ctx.now,
+        )
+    taken: Mapping[str, Mapping[str, Any]] = payload["readings"]
+    message = compose(
+        ReportRequest(
+            kind=kind,
+            start=start,
+            end=end,
+            at=at,
+            tz=zone(req["tz"]),
+            services=tuple(req["services"]),
+            late_by=timedelta(seconds=req["late_by"]) if req["late_by"] is not None else None,
+        ),
+        state,
+        metrics=ctx.summaries.metrics,
+        readings={
+            service: {name: Reading.from_json(data) for name, data in values.items()}
+            for service, values in taken.items()
+        },
+        now=ctx.now,
+        chart=chart_id,
+        chart_note=payload.get("chart_note"),
+    )
+    ctx.effects.append(Post(Conversation.parse(req["conversation"]), message))
+    if req["run_id"] is not None:
+        run = repo.run(ctx.session, run_id=int(req["run_id"]))
+        if run is not None:
+            run.outcome = "posted"
+            ctx.session.add(run)
