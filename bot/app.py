@@ -27,7 +27,7 @@ from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.timers import TimerService
 from bot.traffic.router import TrafficRouter
-from commands import oncall, pipeline
+from commands import handoff, oncall, pipeline
 from commands.invocations import (
     ButtonPress,
     CommandInvocation,
@@ -235,6 +235,7 @@ class Application:
 
     async def start(self) -> None:
         oncall.sync_rotations(self.engine, dict(self.config.teams), now=self.clock.now())
+        handoff.sync_handoffs(self.engine, dict(self.config.teams), now=self.clock.now())
         for adapter in self.adapters.values():
             await adapter.start()
         await self.timers.start()

@@ -8,6 +8,7 @@ from commands import (
     admin,
     alert_intake,
     general,
+    handoff,
     incidents,
     oncall,
     paging,
@@ -39,6 +40,7 @@ def timer_handlers() -> Mapping[str, TimerHandler]:
         **release_watch.TIMER_HANDLERS,
         **incidents.TIMER_HANDLERS,
         **paging.TIMER_HANDLERS,
+        **handoff.TIMER_HANDLERS,
     }
 
 
