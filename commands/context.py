@@ -37,6 +37,7 @@ class CommandContext:
     teams: Mapping[str, Team] = field(default_factory=dict)
     effects: list[Effect] = field(default_factory=list)
     audit_detail: str = ""
+    reachable: frozenset[str] = frozenset({"console"})  # platforms with a running adapter
 
 
 @dataclass(slots=True)

@@ -118,6 +118,7 @@ def run_command(inv: CommandInvocation, *, runtime: Runtime, now: datetime) -> O
                 releases=runtime.releases,
                 incidents=runtime.incidents,
                 teams=runtime.teams,
+                reachable=runtime.reachable_platforms,
             )
             reply = spec.handler(ctx, command)
             applied = _write_effects(session, ctx.effects, runtime=runtime, now=now)

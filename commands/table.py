@@ -10,6 +10,7 @@ from commands import (
     general,
     handoff,
     incidents,
+    me,
     oncall,
     paging,
     release_watch,
@@ -28,6 +29,7 @@ def build_table() -> CommandTable:
             *releases.SPECS,
             *incidents.SPECS,
             *oncall.SPECS,
+            *me.SPECS,
             *paging.SPECS,
             *admin.SPECS,
         )
