@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from bot.config_incidents import Zone
-from bot.config_releases import Duration
+from bot.config_releases import Duration, EnvName
 from playbooks.oncall import LAYERS, Rotation
 from playbooks.paging import DEFAULT_WAIT, Policy, Step, Target
 from playbooks.teams import DEFAULT_PAGE_ON, PageWhen, Team
@@ -78,6 +78,7 @@ class TeamEntry(_Strict):
     layers: dict[Literal["primary", "secondary"], LayerEntry]
     escalation: EscalationEntry
     page_incidents: dict[Literal["P0", "P1", "P2", "P3"], PageWhen] = Field(default_factory=dict)
+    ical_token_env: EnvName = None
 
     def to_team(self, name: str) -> Team:
         tz = ZoneInfo(self.timezone)
@@ -99,6 +100,7 @@ class TeamEntry(_Strict):
             channel=self.channel,
             manager=self.manager,
             page_on={**DEFAULT_PAGE_ON, **{str(k): v for k, v in self.page_incidents.items()}},
+            ical_token_env=self.ical_token_env,
         )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot import hooks
+from bot import hooks, oncall_feed
 from bot.app import Application
 
 APP_KEY = hooks.APP_KEY
@@ -20,6 +20,7 @@ def make_web_app(app: Application) -> web.Application:
             web.get("/readyz", _readyz),
             web.get("/metrics", _metrics),
             *hooks.routes(),
+            *oncall_feed.routes(),
         ]
     )
     return web_app

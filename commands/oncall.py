@@ -92,6 +92,15 @@ def sync_rotations(engine: Engine, teams: dict[str, Team] | None, *, now: dateti
     return written
 
 
+def coming_shifts(
+    engine: Engine, team: Team, *, now: datetime, since: datetime, until: datetime
+) -> dict[str, list[Shift]]:
+    """Each layer's shifts over [since, until), overrides and swaps applied (the calendar)."""
+    with unit_of_work(engine) as session:
+        plan = schedule_of(session, team, now=now)
+        return {layer: plan.shifts(layer, since, until) for layer in _layers(team)}
+
+
 def _shift_line(shift: Shift, tz: tzinfo) -> Text:
     who = f"@{shift.person}" if shift.person else "-"
     start, end = zoned(shift.start, tz), zoned(shift.end, tz)

@@ -34,3 +34,4 @@ class Team:
     channel: str | None = None
     manager: str | None = None
     page_on: Mapping[str, PageWhen] = field(default_factory=lambda: dict(DEFAULT_PAGE_ON))
+    ical_token_env: str | None = None  # the variable holding the calendar feed's token
