@@ -12,7 +12,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 from bot.config_incidents import Zone
 from bot.config_releases import Duration, EnvName
 from playbooks.oncall import LAYERS, Rotation
-from playbooks.paging import DEFAULT_WAIT, Policy, Step, Target
+from playbooks.paging import DEFAULT_WAIT, Policy, Step, StepWhen, Target
 from playbooks.teams import DEFAULT_PAGE_ON, PageWhen, Team
 
 _HANDLE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
@@ -46,6 +46,7 @@ class LayerEntry(_Strict):
 class StepEntry(_Strict):
     notify: str
     wait: Duration | None = None
+    when: StepWhen = StepWhen.ALWAYS
 
     @model_validator(mode="after")
     def _target(self) -> StepEntry:
@@ -60,10 +61,10 @@ class StepEntry(_Strict):
     def to_step(self) -> Step:
         wait = self.wait if self.wait is not None else DEFAULT_WAIT
         if self.notify == "manager":
-            return Step(Target.MANAGER, "", wait)
+            return Step(Target.MANAGER, "", wait, self.when)
         if self.notify.startswith("@"):
-            return Step(Target.PERSON, self.notify[1:], wait)
-        return Step(Target.LAYER, self.notify, wait)
+            return Step(Target.PERSON, self.notify[1:], wait, self.when)
+        return Step(Target.LAYER, self.notify, wait, self.when)
 
 
 class EscalationEntry(_Strict):
@@ -79,6 +80,7 @@ class TeamEntry(_Strict):
     escalation: EscalationEntry
     page_incidents: dict[Literal["P0", "P1", "P2", "P3"], PageWhen] = Field(default_factory=dict)
     ical_token_env: EnvName = None
+    defer_outside_working_hours: list[Literal["P0", "P1", "P2", "P3"]] = ["P3"]
 
     def to_team(self, name: str) -> Team:
         tz = ZoneInfo(self.timezone)
@@ -101,6 +103,7 @@ class TeamEntry(_Strict):
             manager=self.manager,
             page_on={**DEFAULT_PAGE_ON, **{str(k): v for k, v in self.page_incidents.items()}},
             ical_token_env=self.ical_token_env,
+            defer_outside_hours=frozenset(self.defer_outside_working_hours),
         )
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import datetime
+
 from sqlmodel import Session
 
 from commands.context import CommandContext, SystemContext
@@ -13,9 +16,10 @@ from commands.people import person_named
 from commands.registry import Arg, CommandSpec, Flag, ParsedCommand
 from playbooks import incidents as lifecycle
 from playbooks import paging
+from playbooks.business_time import WorkingHours
 from playbooks.effects import Conversation
 from playbooks.errors import InvalidTransition, NotFound, PermissionDenied
-from playbooks.messages import Message, MessageField, raw, t
+from playbooks.messages import Message, MessageField, raw, t, zoned
 from playbooks.paging import Page, PageState, Policy, Resolver, Result, Step, Target
 from playbooks.people import Role
 from playbooks.teams import PageWhen, Team
@@ -76,6 +80,15 @@ def _platform(ctx: Context) -> str:
     return ctx.conversation.platform if isinstance(ctx, CommandContext) else ctx.home_platform
 
 
+def team_hours(ctx: Context, team: Team) -> WorkingHours:
+    """severity.yaml's working hours, kept by the clock of the team's timezone."""
+    return replace(ctx.incidents.policy.hours, tz=team.tz)
+
+
+def _working(ctx: Context, team: Team | None) -> bool:
+    return team is None or team_hours(ctx, team).is_open(ctx.now)
+
+
 def resolver(ctx: Context, team: Team | None) -> Resolver:
     """Who a step reaches at ``ctx.now``: the layer's holder, the manager, the person."""
     schedule = schedule_of(ctx.session, team, now=ctx.now) if team else None
@@ -114,9 +127,17 @@ def start(
             created_by=created_by,
         ),
     )
-    result = paging.run_steps(
-        to_view(row), now=ctx.now, resolve=resolver(ctx, team), channel=_channel(ctx, team)
-    )
+    if team is not None and severity in team.defer_outside_hours and not _working(ctx, team):
+        until = team_hours(ctx, team).next_opening(ctx.now)
+        result = paging.defer(to_view(row), until=until, now=ctx.now)
+    else:
+        result = paging.run_steps(
+            to_view(row),
+            now=ctx.now,
+            resolve=resolver(ctx, team),
+            channel=_channel(ctx, team),
+            working_hours=_working(ctx, team),
+        )
     save(ctx.session, row, result)
     ctx.effects += result.effects
     return row, result
@@ -136,7 +157,7 @@ def page_for_incident(ctx: Context, incident: IncidentRow) -> PageRow | None:
     when = team.page_on.get(incident.severity, PageWhen.NEVER)
     if when is PageWhen.NEVER:
         return None
-    if when is PageWhen.WORKING_HOURS and not ctx.incidents.policy.hours.is_open(ctx.now):
+    if when is PageWhen.WORKING_HOURS and not _working(ctx, team):
         return None
     return _page_team(ctx, incident, team)
 
@@ -205,6 +226,7 @@ def page(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     )
     target: str = cmd.args["target"]
     severity: str | None = cmd.flags["sev"]
+    team: Team | None = None
     if target.startswith("@") or target.startswith("<@"):
         person = person_named(ctx, Mention().parse(target, ctx))
         row, result = start(
@@ -228,6 +250,12 @@ def page(ctx: CommandContext, cmd: ParsedCommand) -> Message:
         )
         whom = team.name
     ctx.audit_detail = f"page {row.id} {whom}"
+    deferred = next((e for e in result.events if e.kind == "deferred"), None)
+    if deferred is not None and team is not None:
+        until = zoned(datetime.fromisoformat(deferred.text), team.tz)
+        return Message.of(
+            t("page.deferred", id=row.id, target=whom, title=title, severity=severity, at=until)
+        )
     notified = ", ".join(f"@{p}" for p in result.page.paged) or "-"
     return Message.of(t("page.started", id=row.id, target=whom, title=title, notified=notified))
 
@@ -274,6 +302,7 @@ def escalate(ctx: CommandContext, cmd: ParsedCommand) -> Message:
         now=ctx.now,
         resolve=resolver(ctx, team),
         channel=_channel(ctx, team),
+        working_hours=_working(ctx, team),
     )
     save(ctx.session, row, result)
     ctx.effects += result.effects
@@ -282,7 +311,24 @@ def escalate(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     return result.reply
 
 
+def timeline(ctx: CommandContext, page_id: int) -> Message:
+    """One page's timeline: who was notified, skipped steps, acks, in the team's timezone."""
+    row = repo.get(ctx.session, page_id=page_id)
+    if row is None:
+        raise NotFound(t("page.unknown", id=page_id))
+    team = _team(ctx, row.team)
+    tz = team.tz if team else ctx.tz
+    state = t(f"page.state.{row.state}")
+    blocks = [t("page.timeline_header", id=page_id, title=row.title, state=state)]
+    for e in repo.events(ctx.session, page_id=page_id):
+        line = t(f"page.event.{e.kind}", at=zoned(e.at, tz), person=e.person, text=e.text)
+        blocks.append(t("page.event.late_line", line=line) if e.late else line)
+    return Message(blocks=tuple(blocks))
+
+
 def listing(ctx: CommandContext, cmd: ParsedCommand) -> Message:
+    if cmd.flags["id"] is not None:
+        return timeline(ctx, cmd.flags["id"])
     rows = repo.search(ctx.session, open_only=bool(cmd.flags["open"]))
     if not rows:
         return Message.of(t("page.none"))
@@ -321,6 +367,7 @@ def on_step(ctx: SystemContext, timer: Timer) -> None:
         resolve=resolver(ctx, team),
         channel=_channel(ctx, team),
         late=ctx.late_by is not None,
+        working_hours=_working(ctx, team),
     )
     save(ctx.session, row, result)
     ctx.effects += result.effects
@@ -367,6 +414,6 @@ SPECS = (
         verb=None,
         handler=listing,
         summary="help.pages.summary",
-        flags=(Flag("open"),),
+        flags=(Flag("open"), Flag("id", Integer(metavar="ID"))),
     ),
 )

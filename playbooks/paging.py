@@ -32,11 +32,17 @@ class Target(StrEnum):
     MANAGER = "manager"  # the team's manager
 
 
+class StepWhen(StrEnum):
+    ALWAYS = "always"
+    WORKING_HOURS = "working_hours"  # skipped outside the team's working hours
+
+
 @dataclass(frozen=True, slots=True)
 class Step:
     target: Target
     value: str = ""  # the layer or the person's handle
     wait: timedelta = DEFAULT_WAIT  # before the next step
+    when: StepWhen = StepWhen.ALWAYS
 
     def describe(self) -> str:
         return {
@@ -62,7 +68,12 @@ class Policy:
         return {
             "repeat": self.repeat,
             "steps": [
-                {"target": s.target.value, "value": s.value, "wait": s.wait.total_seconds()}
+                {
+                    "target": s.target.value,
+                    "value": s.value,
+                    "wait": s.wait.total_seconds(),
+                    "when": s.when.value,
+                }
                 for s in self.steps
             ],
         }
@@ -71,7 +82,12 @@ class Policy:
     def from_json(cls, data: Mapping[str, Any]) -> Policy:
         return cls(
             steps=tuple(
-                Step(Target(s["target"]), s["value"], timedelta(seconds=s["wait"]))
+                Step(
+                    Target(s["target"]),
+                    s["value"],
+                    timedelta(seconds=s["wait"]),
+                    StepWhen(s.get("when", StepWhen.ALWAYS.value)),
+                )
                 for s in data["steps"]
             ),
             repeat=int(data["repeat"]),
@@ -162,16 +178,21 @@ def run_steps(
     resolve: Resolver,
     channel: Conversation | None,
     late: bool = False,
+    working_hours: bool = True,
 ) -> Result:
     """Run the step at ``position``; one that reaches nobody is said in the team channel
-    and the next runs at once. Arms the step after, or says the chain is exhausted."""
+    and the next runs at once, as does one limited to working hours outside them (said on
+    the page's timeline). Arms the step after, or says the chain is exhausted."""
     result = Result(p)
     if p.state is not PageState.OPEN:
         return result
     while p.position < p.policy.length:
         step = p.policy.step(p.position)
-        person = resolve(step)
         p = replace(p, position=p.position + 1)
+        if step.when is StepWhen.WORKING_HOURS and not working_hours:
+            result.events.append(Event(now, "skipped", text=step.describe(), late=late))
+            continue
+        person = resolve(step)
         if person is None:
             result.events.append(Event(now, "nobody", text=step.describe(), late=late))
             if channel is not None:
@@ -222,14 +243,20 @@ def acknowledge(p: Page, *, actor: str, now: datetime, channel: Conversation | N
 
 
 def escalate(
-    p: Page, *, actor: str, now: datetime, resolve: Resolver, channel: Conversation | None
+    p: Page,
+    *,
+    actor: str,
+    now: datetime,
+    resolve: Resolver,
+    channel: Conversation | None,
+    working_hours: bool = True,
 ) -> Result:
     """Skip the wait: the next step runs now."""
     if p.state is not PageState.OPEN:
         raise InvalidTransition(t("page.not_open", id=p.id, state=t(f"page.state.{p.state}")))
     if p.position >= p.policy.length:
         raise InvalidTransition(t("page.nothing_left", id=p.id))
-    result = run_steps(p, now=now, resolve=resolve, channel=channel)
+    result = run_steps(p, now=now, resolve=resolve, channel=channel, working_hours=working_hours)
     result.events.insert(0, Event(now, "escalate", actor))
     result.reply = Message.of(t("page.escalated", id=p.id, actor=actor))
     return result
@@ -240,3 +267,11 @@ def resolve_page(p: Page, *, actor: str, now: datetime) -> Result:
         return Result(p)
     after = replace(p, state=PageState.RESOLVED)
     return Result(after, effects=[CancelTimer(key(p.id))], events=[Event(now, "resolve", actor)])
+
+
+def defer(p: Page, *, until: datetime, now: datetime) -> Result:
+    """Hold the page's first step until ``until`` (a P3 outside working hours waits for
+    the next working morning); the timer that runs it is durable like any step."""
+    result = Result(p, events=[Event(now, "deferred", text=until.isoformat())])
+    result.effects.append(ArmTimer(key(p.id), KIND_STEP, until, {"page_id": p.id}))
+    return result

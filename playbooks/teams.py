@@ -35,3 +35,5 @@ class Team:
     manager: str | None = None
     page_on: Mapping[str, PageWhen] = field(default_factory=lambda: dict(DEFAULT_PAGE_ON))
     ical_token_env: str | None = None  # the variable holding the calendar feed's token
+    # severities whose pages wait for the next working morning when raised outside hours
+    defer_outside_hours: frozenset[str] = frozenset({"P3"})
