@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from bot.config_incidents import Zone
-from bot.config_releases import Duration, EnvName
+from bot.config_releases import Duration, EnvName, _duration
 from playbooks.oncall import LAYERS, Rotation
-from playbooks.paging import DEFAULT_WAIT, Policy, Step, StepWhen, Target
+from playbooks.paging import DEFAULT_ACK_REMINDER, DEFAULT_WAIT, Policy, Step, StepWhen, Target
 from playbooks.teams import DEFAULT_PAGE_ON, PageWhen, Team
 
 _HANDLE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
@@ -31,6 +31,15 @@ def _local_time(value: Any) -> datetime:
 
 
 LocalTime = Annotated[datetime, BeforeValidator(_local_time)]
+
+
+def _reminder(value: Any) -> timedelta | None:
+    if isinstance(value, str) and value.strip().lower() == "never":
+        return None
+    return _duration(value)
+
+
+Reminder = Annotated[timedelta | None, BeforeValidator(_reminder)]
 
 
 class _Strict(BaseModel):
@@ -81,6 +90,7 @@ class TeamEntry(_Strict):
     page_incidents: dict[Literal["P0", "P1", "P2", "P3"], PageWhen] = Field(default_factory=dict)
     ical_token_env: EnvName = None
     defer_outside_working_hours: list[Literal["P0", "P1", "P2", "P3"]] = ["P3"]
+    ack_reminder: Reminder = DEFAULT_ACK_REMINDER
 
     def to_team(self, name: str) -> Team:
         tz = ZoneInfo(self.timezone)
@@ -104,6 +114,7 @@ class TeamEntry(_Strict):
             page_on={**DEFAULT_PAGE_ON, **{str(k): v for k, v in self.page_incidents.items()}},
             ical_token_env=self.ical_token_env,
             defer_outside_hours=frozenset(self.defer_outside_working_hours),
+            ack_reminder=self.ack_reminder,
         )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
@@ -83,6 +83,11 @@ def _platform(ctx: Context) -> str:
 def team_hours(ctx: Context, team: Team) -> WorkingHours:
     """severity.yaml's working hours, kept by the clock of the team's timezone."""
     return replace(ctx.incidents.policy.hours, tz=team.tz)
+
+
+def ack_reminder(team: Team | None) -> timedelta | None:
+    """How often whoever acknowledged is reminded until resolved (None: never)."""
+    return team.ack_reminder if team is not None else paging.DEFAULT_ACK_REMINDER
 
 
 def _working(ctx: Context, team: Team | None) -> bool:
@@ -200,8 +205,13 @@ def ack_for_incident(ctx: Context, incident_id: int, *, actor: str) -> None:
     for row in repo.for_incident(ctx.session, incident_id=incident_id):
         p = to_view(row)
         if p.state is PageState.OPEN:
+            team = _team(ctx, p.team)
             result = paging.acknowledge(
-                p, actor=actor, now=ctx.now, channel=_channel(ctx, _team(ctx, p.team))
+                p,
+                actor=actor,
+                now=ctx.now,
+                channel=_channel(ctx, team),
+                remind_after=ack_reminder(team),
             )
             save(ctx.session, row, result)
             ctx.effects += result.effects
@@ -264,8 +274,13 @@ def ack(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     row, p = _load(ctx, cmd.args["id"])
     if ctx.actor.handle not in p.paged and not ctx.actor.has_role(Role.RESPONDER):
         raise PermissionDenied(command="/ack", role=Role.RESPONDER.value)
+    team = _team(ctx, p.team)
     result = paging.acknowledge(
-        p, actor=ctx.actor.handle, now=ctx.now, channel=_channel(ctx, _team(ctx, p.team))
+        p,
+        actor=ctx.actor.handle,
+        now=ctx.now,
+        channel=_channel(ctx, team),
+        remind_after=ack_reminder(team),
     )
     if ctx.actor.handle not in p.paged and p.state is PageState.OPEN:
         result.events[0] = paging.Event(ctx.now, "ack", ctx.actor.handle, "not paged")

@@ -12,6 +12,7 @@ from commands import (
     incidents,
     me,
     oncall,
+    page_reminders,
     paging,
     release_watch,
     releases,
@@ -31,6 +32,7 @@ def build_table() -> CommandTable:
             *oncall.SPECS,
             *me.SPECS,
             *paging.SPECS,
+            *page_reminders.SPECS,
             *admin.SPECS,
         )
     )
@@ -43,6 +45,7 @@ def timer_handlers() -> Mapping[str, TimerHandler]:
         **incidents.TIMER_HANDLERS,
         **paging.TIMER_HANDLERS,
         **handoff.TIMER_HANDLERS,
+        **page_reminders.TIMER_HANDLERS,
     }
 
 

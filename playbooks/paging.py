@@ -23,7 +23,9 @@ from playbooks.errors import InvalidTransition
 from playbooks.messages import Button, ButtonStyle, Message, Severity, t
 
 KIND_STEP = "page.step"
+KIND_REMIND = "page.remind"
 DEFAULT_WAIT = timedelta(minutes=5)
+DEFAULT_ACK_REMINDER = timedelta(minutes=30)
 
 
 class Target(StrEnum):
@@ -146,6 +148,10 @@ def key(page_id: int) -> str:
     return f"page:{page_id}:step"
 
 
+def remind_key(page_id: int) -> str:
+    return f"page:{page_id}:remind"
+
+
 def _header(p: Page) -> tuple[str, str]:
     return (f"{p.severity} " if p.severity else "", p.team or "-")
 
@@ -219,9 +225,17 @@ def _people(handles: Sequence[str]) -> str:
     return ", ".join(f"@{h}" for h in handles) or "-"
 
 
-def acknowledge(p: Page, *, actor: str, now: datetime, channel: Conversation | None) -> Result:
+def acknowledge(
+    p: Page,
+    *,
+    actor: str,
+    now: datetime,
+    channel: Conversation | None,
+    remind_after: timedelta | None = None,
+) -> Result:
     """The first ack stops the escalation and tells everyone paged who took it; later acks
-    are recorded and answered, not refused."""
+    are recorded and answered, not refused. With ``remind_after``, the acknowledger is
+    reminded that often until the page is resolved."""
     if p.state is PageState.RESOLVED:
         raise InvalidTransition(t("page.already_resolved", id=p.id))
     if p.state is PageState.ACKNOWLEDGED:
@@ -234,6 +248,9 @@ def acknowledge(p: Page, *, actor: str, now: datetime, channel: Conversation | N
     text = t("page.acked", id=p.id, title=p.title, actor=actor)
     result = Result(after, events=[Event(now, "ack", actor)], reply=Message.of(text))
     result.effects.append(CancelTimer(key(p.id)))
+    if remind_after is not None:
+        payload = {"page_id": p.id, "every": remind_after.total_seconds()}
+        result.effects.append(ArmTimer(remind_key(p.id), KIND_REMIND, now + remind_after, payload))
     for person in p.paged:
         if person != actor:
             result.effects.append(DirectMessage(person, Message.of(text)))
@@ -266,7 +283,39 @@ def resolve_page(p: Page, *, actor: str, now: datetime) -> Result:
     if p.state is PageState.RESOLVED:
         return Result(p)
     after = replace(p, state=PageState.RESOLVED)
-    return Result(after, effects=[CancelTimer(key(p.id))], events=[Event(now, "resolve", actor)])
+    return Result(
+        after,
+        effects=[CancelTimer(key(p.id)), CancelTimer(remind_key(p.id))],
+        events=[Event(now, "resolve", actor)],
+    )
+
+
+def remind(p: Page, *, now: datetime, every: timedelta) -> Result:
+    """Acknowledged and still not resolved: remind whoever acknowledged, and again later."""
+    if p.state is not PageState.ACKNOWLEDGED or p.acked_by is None:
+        return Result(p)
+    resolve_with = f"/incident resolve {p.incident_id}" if p.incident_id else f"/resolve {p.id}"
+    text = t(
+        "page.remind",
+        id=p.id,
+        title=p.title,
+        since=now - (p.acked_at or now),
+        command=resolve_with,
+    )
+    message = Message(
+        blocks=(text,),
+        severity=Severity.WARNING,
+        buttons=(Button(t("page.button.resolve"), resolve_with),),
+    )
+    payload = {"page_id": p.id, "every": every.total_seconds()}
+    return Result(
+        p,
+        effects=[
+            DirectMessage(p.acked_by, message),
+            ArmTimer(remind_key(p.id), KIND_REMIND, now + every, payload),
+        ],
+        events=[Event(now, "remind", p.acked_by)],
+    )
 
 
 def defer(p: Page, *, until: datetime, now: datetime) -> Result:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import tzinfo
+from datetime import timedelta, tzinfo
 from enum import StrEnum
 
 from playbooks.oncall import Rotation
-from playbooks.paging import Policy, Step, Target
+from playbooks.paging import DEFAULT_ACK_REMINDER, Policy, Step, Target
 
 
 class PageWhen(StrEnum):
@@ -37,3 +37,4 @@ class Team:
     ical_token_env: str | None = None  # the variable holding the calendar feed's token
     # severities whose pages wait for the next working morning when raised outside hours
     defer_outside_hours: frozenset[str] = frozenset({"P3"})
+    ack_reminder: timedelta | None = DEFAULT_ACK_REMINDER  # None: never

@@ -106,7 +106,10 @@ async def test_page_escalates_and_the_first_ack_stops_it(make_harness: HarnessFa
     later = await h.say("/ack 1", user="bob")
     assert later.status == "ok"
     assert "already acknowledged by @carol" in h.reply_text(later)
-    assert [kind for kind, _, _ in events(h)] == ["notify", "notify", "ack", "ack"]
+    kinds = [kind for kind, _, _ in events(h)]
+    # carol, who acknowledged, was reminded every 30 minutes of the 2 hours since.
+    assert [k for k in kinds if k != "remind"] == ["notify", "notify", "ack", "ack"]
+    assert kinds.count("remind") == 4
     missing = await h.say("/ack 9", user="bob")
     assert "There is no page #9" in h.reply_text(missing)
 

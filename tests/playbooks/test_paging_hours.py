@@ -97,3 +97,22 @@ def test_the_next_working_morning_in_the_team_timezone() -> None:
     berlin = WorkingHours(tz=BERLIN)
     sunday = datetime(2027, 3, 28, 12, tzinfo=BERLIN)  # CEST since 02:00 today
     assert berlin.next_opening(sunday) == datetime(2027, 3, 29, 7, tzinfo=UTC)
+
+
+def test_an_ack_arms_a_reminder_and_resolving_cancels_it() -> None:
+    from playbooks.effects import CancelTimer
+    from playbooks.paging import KIND_REMIND, acknowledge, remind, remind_key, resolve_page
+
+    first = run_steps(page(), now=SATURDAY, resolve=resolve, channel=None)
+    acked = acknowledge(first.page, actor="bob", now=SATURDAY, channel=None, remind_after=30 * M)
+    arm = next(e for e in acked.effects if isinstance(e, ArmTimer) and e.kind == KIND_REMIND)
+    assert arm.due_at == SATURDAY + 30 * M
+    later = SATURDAY + 30 * M
+    reminded = remind(acked.page, now=later, every=30 * M)
+    assert [e.person for e in reminded.effects if isinstance(e, DirectMessage)] == ["bob"]
+    assert any(isinstance(e, ArmTimer) and e.due_at == later + 30 * M for e in reminded.effects)
+    done = resolve_page(acked.page, actor="bob", now=later)
+    assert CancelTimer(remind_key(1)) in done.effects
+    assert remind(done.page, now=later, every=30 * M).effects == []
+    quiet = acknowledge(first.page, actor="bob", now=SATURDAY, channel=None)
+    assert not any(isinstance(e, ArmTimer) for e in quiet.effects)
