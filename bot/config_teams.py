@@ -12,6 +12,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 from bot.config_incidents import Zone
 from bot.config_releases import Duration, EnvName, _duration
 from playbooks.oncall import LAYERS, Rotation
+from playbooks.page_budget import DEFAULT_COUNT, DEFAULT_WINDOW, Budget
 from playbooks.paging import DEFAULT_ACK_REMINDER, DEFAULT_WAIT, Policy, Step, StepWhen, Target
 from playbooks.teams import DEFAULT_PAGE_ON, PageWhen, Team
 
@@ -76,6 +77,11 @@ class StepEntry(_Strict):
         return Step(Target.LAYER, self.notify, wait, self.when)
 
 
+class BudgetEntry(_Strict):
+    count: int = Field(default=DEFAULT_COUNT, ge=1, le=1000)
+    window: Duration = DEFAULT_WINDOW
+
+
 class EscalationEntry(_Strict):
     steps: list[StepEntry] = Field(min_length=1)
     repeat: int = Field(default=0, ge=0, le=10)
@@ -91,6 +97,7 @@ class TeamEntry(_Strict):
     ical_token_env: EnvName = None
     defer_outside_working_hours: list[Literal["P0", "P1", "P2", "P3"]] = ["P3"]
     ack_reminder: Reminder = DEFAULT_ACK_REMINDER
+    page_budget: BudgetEntry = BudgetEntry()
 
     def to_team(self, name: str) -> Team:
         tz = ZoneInfo(self.timezone)
@@ -115,6 +122,7 @@ class TeamEntry(_Strict):
             ical_token_env=self.ical_token_env,
             defer_outside_hours=frozenset(self.defer_outside_working_hours),
             ack_reminder=self.ack_reminder,
+            page_budget=Budget(self.page_budget.count, self.page_budget.window),
         )
 
 

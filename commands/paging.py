@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
+from commands import page_budget
 from commands.context import CommandContext, SystemContext
 from commands.grammar import Integer, Mention, SeverityLevel, Word, free_text
 from commands.incident_rows import save as save_incident
@@ -143,6 +144,7 @@ def start(
             channel=_channel(ctx, team),
             working_hours=_working(ctx, team),
         )
+        result = page_budget.throttle(ctx, team, result)
     save(ctx.session, row, result)
     ctx.effects += result.effects
     return row, result
@@ -266,8 +268,12 @@ def page(ctx: CommandContext, cmd: ParsedCommand) -> Message:
         return Message.of(
             t("page.deferred", id=row.id, target=whom, title=title, severity=severity, at=until)
         )
-    notified = ", ".join(f"@{p}" for p in result.page.paged) or "-"
-    return Message.of(t("page.started", id=row.id, target=whom, title=title, notified=notified))
+    held = [e.person for e in result.events if e.kind == "held"]
+    notified = ", ".join(f"@{p}" for p in result.page.paged if p not in held) or "-"
+    started = t("page.started", id=row.id, target=whom, title=title, notified=notified)
+    if held:
+        return Message.of(started, t("page.held", people=", ".join(f"@{p}" for p in held)))
+    return Message.of(started)
 
 
 def ack(ctx: CommandContext, cmd: ParsedCommand) -> Message:
@@ -319,6 +325,7 @@ def escalate(ctx: CommandContext, cmd: ParsedCommand) -> Message:
         channel=_channel(ctx, team),
         working_hours=_working(ctx, team),
     )
+    result = page_budget.throttle(ctx, team, result)
     save(ctx.session, row, result)
     ctx.effects += result.effects
     ctx.audit_detail = f"page {p.id}"
@@ -384,6 +391,7 @@ def on_step(ctx: SystemContext, timer: Timer) -> None:
         late=ctx.late_by is not None,
         working_hours=_working(ctx, team),
     )
+    result = page_budget.throttle(ctx, team, result)
     save(ctx.session, row, result)
     ctx.effects += result.effects
 

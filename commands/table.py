@@ -12,6 +12,7 @@ from commands import (
     incidents,
     me,
     oncall,
+    page_budget,
     page_reminders,
     paging,
     release_watch,
@@ -46,6 +47,7 @@ def timer_handlers() -> Mapping[str, TimerHandler]:
         **paging.TIMER_HANDLERS,
         **handoff.TIMER_HANDLERS,
         **page_reminders.TIMER_HANDLERS,
+        **page_budget.TIMER_HANDLERS,
     }
 
 

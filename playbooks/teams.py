@@ -8,6 +8,7 @@ from datetime import timedelta, tzinfo
 from enum import StrEnum
 
 from playbooks.oncall import Rotation
+from playbooks.page_budget import Budget
 from playbooks.paging import DEFAULT_ACK_REMINDER, Policy, Step, Target
 
 
@@ -38,3 +39,4 @@ class Team:
     # severities whose pages wait for the next working morning when raised outside hours
     defer_outside_hours: frozenset[str] = frozenset({"P3"})
     ack_reminder: timedelta | None = DEFAULT_ACK_REMINDER  # None: never
+    page_budget: Budget = field(default_factory=Budget)  # per person, over all pages

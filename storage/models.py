@@ -308,3 +308,14 @@ class PageEvent(SQLModel, table=True):
     person: str = Field(default="", max_length=200)
     text: str = Field(default="", sa_column=Column(Text, nullable=False))
     late: bool = False
+
+
+class PageBudgetRow(SQLModel, table=True):
+    """One person's page budget window: notifications sent in it and the pages held."""
+
+    __tablename__ = "page_budgets"
+
+    person: str = Field(primary_key=True, max_length=200)
+    window_start: datetime = _utc()
+    sent: int = 0
+    held: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
