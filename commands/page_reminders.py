@@ -25,17 +25,15 @@ RESOLVED = (IncidentState.RESOLVED.value, IncidentState.CLOSED.value)
 def on_remind(ctx: SystemContext, timer: Timer) -> None:
     page_id = int(timer.payload["page_id"])
     every = timedelta(seconds=float(timer.payload["every"]))
-    # The incident before the page: the order every path that takes both locks in.
-    row = repo.get(ctx.session, page_id=page_id)
+    # This timer's row is held already: read the incident without a lock (every other
+    # path locks the incident before the timers), and lock only the page.
+    row = repo.get(ctx.session, page_id=page_id, for_update=True)
     if row is None or row.state != PageState.ACKNOWLEDGED.value:
         return
     if row.incident_id is not None:
-        incident = incident_repo.get(ctx.session, incident_id=row.incident_id, for_update=True)
+        incident = incident_repo.get(ctx.session, incident_id=row.incident_id)
         if incident is not None and incident.state in RESOLVED:
             return
-    row = repo.get(ctx.session, page_id=page_id, for_update=True)
-    if row is None:
-        return
     result = paging.remind(to_view(row), now=ctx.now, every=every)
     save(ctx.session, row, result)
     ctx.effects += result.effects

@@ -220,6 +220,10 @@ def ack_for_incident(ctx: Context, incident_id: int, *, actor: str) -> None:
 
 
 def _load(ctx: Context, page_id: int) -> tuple[PageRow, Page]:
+    """The page, locked in the one order: its incident, its timers, then the page."""
+    peek = repo.get(ctx.session, page_id=page_id)
+    if peek is not None and peek.incident_id is not None:
+        incident_repo.get(ctx.session, incident_id=peek.incident_id, for_update=True)
     row = repo.get(ctx.session, page_id=page_id, for_update=True)
     if row is None:
         raise NotFound(t("page.unknown", id=page_id))
