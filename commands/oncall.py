@@ -258,7 +258,7 @@ def swap(ctx: CommandContext, cmd: ParsedCommand) -> Message:
 
 
 def _tell_team(ctx: CommandContext, team: Team, text: Text) -> None:
-    # An override or a swap moves the team's next handoff (its start, or its end).
+    """Post the change to the team channel and move the team's next handoff to it."""
     arm = handoff.arm_next(schedule_of(ctx.session, team, now=ctx.now), team, after=ctx.now)
     if arm is not None:
         ctx.effects.append(arm)

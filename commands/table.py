@@ -13,6 +13,7 @@ from commands import (
     me,
     oncall,
     page_budget,
+    page_commands,
     page_reminders,
     paging,
     release_watch,
@@ -32,7 +33,7 @@ def build_table() -> CommandTable:
             *incidents.SPECS,
             *oncall.SPECS,
             *me.SPECS,
-            *paging.SPECS,
+            *page_commands.SPECS,
             *page_reminders.SPECS,
             *admin.SPECS,
         )
