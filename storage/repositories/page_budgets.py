@@ -14,4 +14,3 @@ def get(session: Session, *, person: str) -> PageBudgetRow | None:
 
 def put(session: Session, row: PageBudgetRow) -> None:
     session.add(row)
-    session.flush()
