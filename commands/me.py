@@ -50,8 +50,7 @@ def me(ctx: CommandContext, cmd: ParsedCommand) -> Message:
         ]
         if mine or _part_of(team, person.handle):
             teams += 1
-            parts = ", ".join(_parts(team, person.handle))
-            blocks.append(t("me.team", team=team.name, parts=parts))
+            blocks.append(t("me.team", team=team.name, parts=_parts(team, person.handle)))
             shifts += mine
     if not teams:
         blocks.append(t("me.no_teams"))
@@ -71,13 +70,23 @@ def me(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     return Message(blocks=tuple(blocks))
 
 
-def _parts(team: Team, handle: str) -> list[str]:
-    parts = [layer for layer in layers_of(team) if handle in team.rotations[layer].participants]
+def _parts(team: Team, handle: str) -> Text:
+    """What the person is on the team (primary, secondary, manager…), as one text."""
+    parts = [
+        t(f"oncall.layer.{layer}")
+        for layer in layers_of(team)
+        if handle in team.rotations[layer].participants
+    ]
     if team.manager == handle:
-        parts.append("manager")
+        parts.append(t("oncall.manager"))
     if any(step.value == handle for step in team.policy.steps):
-        parts.append("escalation")
-    return parts or ["override"]
+        parts.append(t("me.in_escalation"))
+    if not parts:
+        parts.append(t("oncall.kind.override"))
+    joined = parts[-1]
+    for part in reversed(parts[:-1]):
+        joined = t("me.and", first=part, rest=joined)
+    return joined
 
 
 def _part_of(team: Team, handle: str) -> bool:
