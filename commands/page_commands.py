@@ -7,6 +7,7 @@ from datetime import datetime
 from commands import page_budget
 from commands import paging as engine
 from commands.context import CommandContext
+from commands.effects import without_echo
 from commands.grammar import Integer, Mention, SeverityLevel, Word, free_text
 from commands.incident_rows import save as save_incident
 from commands.incident_rows import to_view as incident_view
@@ -88,11 +89,12 @@ def ack(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     if ctx.actor.handle not in p.paged and p.state is PageState.OPEN:
         result.events[0] = rules.Event(ctx.now, "ack", ctx.actor.handle, "not paged")
     engine.save(ctx.session, row, result)
-    ctx.effects += result.effects
+    assert result.reply is not None
+    # Acknowledged in the team channel itself: said once there, not twice.
+    ctx.effects += without_echo(result.effects, here=ctx.conversation, reply=result.reply)
     if p.state is PageState.OPEN and p.incident_id is not None:
         _ack_incident(ctx, p.incident_id)
     ctx.audit_detail = f"page {p.id}"
-    assert result.reply is not None
     return result.reply
 
 
