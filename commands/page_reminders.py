@@ -6,13 +6,13 @@ from datetime import timedelta
 
 from commands.context import CommandContext, SystemContext
 from commands.grammar import Integer
-from commands.paging import save, to_view
+from commands.paging import channel_of, save, team_of, to_view
 from commands.registry import Arg, CommandSpec, ParsedCommand
 from playbooks import paging
-from playbooks.effects import DirectMessage
+from playbooks.effects import DirectMessage, Post
 from playbooks.errors import InvalidTransition, NotFound, PermissionDenied
 from playbooks.incidents import IncidentState
-from playbooks.messages import Message, t
+from playbooks.messages import Message, Severity, t
 from playbooks.paging import PageState
 from playbooks.people import Role
 from storage.models import Timer
@@ -59,6 +59,9 @@ def resolve(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     ctx.effects += [
         DirectMessage(person, Message.of(text)) for person in p.paged if person != ctx.actor.handle
     ]
+    channel = channel_of(ctx, team_of(ctx, p.team))
+    if channel is not None and channel != ctx.conversation:
+        ctx.effects.append(Post(channel, Message.of(text, severity=Severity.SUCCESS)))
     ctx.audit_detail = f"page {p.id}"
     return Message.of(text)
 

@@ -41,6 +41,8 @@ async def test_the_acknowledger_is_reminded_until_the_page_is_resolved(
     assert refused.status == "denied"
     out = await h.say("/resolve 1", user="bob")
     assert "Page #1 (cron backlog) resolved by @bob." in h.reply_text(out)
+    told = [s.text for s in h.adapter.sent if s.kind == "post" and s.address == "#web"]
+    assert "Page #1 (cron backlog) resolved by @bob." in told
     await h.advance(hours=3)
     assert len(reminders(h)) == 2
     again = await h.say("/resolve 1", user="bob")
