@@ -21,6 +21,7 @@ BENCHMARKS = {
     "startup": 300.0,
     "guards": 900.0,
     "incidents": 300.0,
+    "paging": 600.0,
 }
 MAX_NOTES = 8
 

@@ -31,7 +31,7 @@ from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.timers import TimerService
 from bot.traffic.router import TrafficRouter
-from commands import oncall, pipeline
+from commands import handoff, oncall, pipeline
 from commands.admin import DEAD_LETTER
 from commands.invocations import (
     ButtonPress,
@@ -275,6 +275,7 @@ class Application:
 
     async def start(self) -> None:
         oncall.sync_rotations(self.engine, dict(self.config.teams), now=self.clock.now())
+        handoff.sync_handoffs(self.engine, dict(self.config.teams), now=self.clock.now())
         for adapter in self.adapters.values():
             await adapter.start(self)
         await self.timers.start()

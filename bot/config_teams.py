@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from bot.config_incidents import Zone
-from bot.config_releases import Duration
+from bot.config_releases import Duration, EnvName, _duration
 from playbooks.oncall import LAYERS, Rotation
-from playbooks.paging import DEFAULT_WAIT, Policy, Step, Target
+from playbooks.page_budget import DEFAULT_COUNT, DEFAULT_WINDOW, Budget
+from playbooks.paging import DEFAULT_ACK_REMINDER, DEFAULT_WAIT, Policy, Step, StepWhen, Target
 from playbooks.teams import DEFAULT_PAGE_ON, PageWhen, Team
 
 _HANDLE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
@@ -33,6 +34,15 @@ def _local_time(value: Any) -> datetime:
 LocalTime = Annotated[datetime, BeforeValidator(_local_time)]
 
 
+def _reminder(value: Any) -> timedelta | None:
+    if isinstance(value, str) and value.strip().lower() == "never":
+        return None
+    return _duration(value)
+
+
+Reminder = Annotated[timedelta | None, BeforeValidator(_reminder)]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -46,6 +56,7 @@ class LayerEntry(_Strict):
 class StepEntry(_Strict):
     notify: str
     wait: Duration | None = None
+    when: StepWhen = StepWhen.ALWAYS
 
     @model_validator(mode="after")
     def _target(self) -> StepEntry:
@@ -60,10 +71,15 @@ class StepEntry(_Strict):
     def to_step(self) -> Step:
         wait = self.wait if self.wait is not None else DEFAULT_WAIT
         if self.notify == "manager":
-            return Step(Target.MANAGER, "", wait)
+            return Step(Target.MANAGER, "", wait, self.when)
         if self.notify.startswith("@"):
-            return Step(Target.PERSON, self.notify[1:], wait)
-        return Step(Target.LAYER, self.notify, wait)
+            return Step(Target.PERSON, self.notify[1:], wait, self.when)
+        return Step(Target.LAYER, self.notify, wait, self.when)
+
+
+class BudgetEntry(_Strict):
+    count: int = Field(default=DEFAULT_COUNT, ge=1, le=1000)
+    window: Duration = DEFAULT_WINDOW
 
 
 class EscalationEntry(_Strict):
@@ -78,6 +94,10 @@ class TeamEntry(_Strict):
     layers: dict[Literal["primary", "secondary"], LayerEntry]
     escalation: EscalationEntry
     page_incidents: dict[Literal["P0", "P1", "P2", "P3"], PageWhen] = Field(default_factory=dict)
+    ical_token_env: EnvName = None
+    defer_outside_working_hours: list[Literal["P0", "P1", "P2", "P3"]] = ["P3"]
+    ack_reminder: Reminder = DEFAULT_ACK_REMINDER
+    page_budget: BudgetEntry = BudgetEntry()
 
     def to_team(self, name: str) -> Team:
         tz = ZoneInfo(self.timezone)
@@ -99,6 +119,10 @@ class TeamEntry(_Strict):
             channel=self.channel,
             manager=self.manager,
             page_on={**DEFAULT_PAGE_ON, **{str(k): v for k, v in self.page_incidents.items()}},
+            ical_token_env=self.ical_token_env,
+            defer_outside_hours=frozenset(self.defer_outside_working_hours),
+            ack_reminder=self.ack_reminder,
+            page_budget=Budget(self.page_budget.count, self.page_budget.window),
         )
 
 

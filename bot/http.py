@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot import action_pages, chart_route, hooks
+from bot import action_pages, chart_route, hooks, oncall_feed
 from bot.app import Application
 
 APP_KEY = hooks.APP_KEY
@@ -22,6 +22,7 @@ def make_web_app(app: Application) -> web.Application:
             *hooks.routes(),
             *action_pages.routes(),
             *chart_route.routes(),
+            *oncall_feed.routes(),
         ]
     )
     for adapter in app.adapters.values():

@@ -39,6 +39,7 @@ class CommandContext:
     effects: list[Effect] = field(default_factory=list)
     audit_detail: str = ""
     summaries: SummarySettings = field(default_factory=SummarySettings)
+    reachable: frozenset[str] = frozenset({"console"})  # platforms with a running adapter
 
 
 @dataclass(slots=True)

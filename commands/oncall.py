@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -11,9 +11,10 @@ from commands.context import CommandContext, SystemContext
 from commands.grammar import Integer, Mention, Word, parse_time
 from commands.people import person_named
 from commands.registry import Arg, Flag, ParsedCommand, verb_of
+from playbooks import handoff
 from playbooks.effects import Conversation, Post
 from playbooks.errors import NotFound, UsageError
-from playbooks.messages import Message, MessageField, Text, raw, t
+from playbooks.messages import Message, MessageField, Text, raw, t, zoned
 from playbooks.oncall import LAYERS, Change, ChangeKind, Rotation, Schedule, Shift, Version
 from playbooks.people import Role
 from playbooks.teams import Team
@@ -91,17 +92,27 @@ def sync_rotations(engine: Engine, teams: dict[str, Team] | None, *, now: dateti
     return written
 
 
-def _shift_line(shift: Shift) -> Text:
+def coming_shifts(
+    engine: Engine, team: Team, *, now: datetime, since: datetime, until: datetime
+) -> dict[str, list[Shift]]:
+    """Each layer's shifts over [since, until), overrides and swaps applied (the calendar)."""
+    with unit_of_work(engine) as session:
+        plan = schedule_of(session, team, now=now)
+        return {layer: plan.shifts(layer, since, until) for layer in _layers(team)}
+
+
+def _shift_line(shift: Shift, tz: tzinfo) -> Text:
     who = f"@{shift.person}" if shift.person else "-"
+    start, end = zoned(shift.start, tz), zoned(shift.end, tz)
     if shift.change is not None:
         return t(
             "oncall.shift_changed",
             person=who,
-            start=shift.start,
-            end=shift.end,
+            start=start,
+            end=end,
             kind=t(f"oncall.kind.{shift.change.kind}"),
         )
-    return t("oncall.shift", person=who, start=shift.start, end=shift.end)
+    return t("oncall.shift", person=who, start=start, end=end)
 
 
 def who(ctx: CommandContext, cmd: ParsedCommand) -> Message:
@@ -113,13 +124,13 @@ def who(ctx: CommandContext, cmd: ParsedCommand) -> Message:
         value = (
             t("oncall.nobody")
             if shift.person is None
-            else t("oncall.until", person=shift.person, end=shift.end)
+            else t("oncall.until", person=shift.person, end=zoned(shift.end, team.tz))
         )
         if shift.change is not None:
             value = t(
                 "oncall.until_changed",
                 person=shift.person,
-                end=shift.end,
+                end=zoned(shift.end, team.tz),
                 kind=t(f"oncall.kind.{shift.change.kind}"),
             )
         fields.append(MessageField(t(f"oncall.layer.{layer}"), value))
@@ -138,7 +149,7 @@ def schedule(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     blocks: list[Text] = [t("oncall.schedule_header", team=team.name, days=days)]
     for layer in _layers(team):
         blocks.append(t(f"oncall.layer.{layer}"))
-        blocks += [_shift_line(s) for s in plan.shifts(layer, ctx.now, end)]
+        blocks += [_shift_line(s, team.tz) for s in plan.shifts(layer, ctx.now, end)]
     return Message(blocks=tuple(blocks))
 
 
@@ -162,9 +173,11 @@ def override(ctx: CommandContext, cmd: ParsedCommand) -> Message:
             usage=cmd.spec.usage(),
         )
     if end <= start:
-        raise UsageError(t("oncall.ends_before_start", start=start, end=end))
+        raise UsageError(
+            t("oncall.ends_before_start", start=zoned(start, team.tz), end=zoned(end, team.tz))
+        )
     if end <= ctx.now:
-        raise UsageError(t("oncall.in_the_past", end=end))
+        raise UsageError(t("oncall.in_the_past", end=zoned(end, team.tz)))
     start = max(start, ctx.now)
     row = repo.add_change(
         ctx.session,
@@ -185,8 +198,8 @@ def override(ctx: CommandContext, cmd: ParsedCommand) -> Message:
         team=team.name,
         layer=t(f"oncall.layer.{layer}"),
         person=person.handle,
-        start=start,
-        end=end,
+        start=zoned(start, team.tz),
+        end=zoned(end, team.tz),
         actor=ctx.actor.handle,
     )
     _tell_team(ctx, team, text)
@@ -204,7 +217,7 @@ def swap(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     start = day.replace(hour=0, minute=0, second=0, microsecond=0)
     end = (start.replace(tzinfo=None) + timedelta(days=1)).replace(tzinfo=team.tz)
     if end <= ctx.now:
-        raise UsageError(t("oncall.in_the_past", end=end))
+        raise UsageError(t("oncall.in_the_past", end=zoned(end, team.tz)))
     participants = schedule_of(ctx.session, team, now=ctx.now).participants(start)
     for person in (first, second):
         if person.handle not in participants:
@@ -235,8 +248,8 @@ def swap(ctx: CommandContext, cmd: ParsedCommand) -> Message:
         team=team.name,
         first=first.handle,
         second=second.handle,
-        start=start,
-        end=end,
+        start=zoned(start, team.tz),
+        end=zoned(end, team.tz),
         actor=ctx.actor.handle,
     )
     _tell_team(ctx, team, text)
@@ -245,6 +258,10 @@ def swap(ctx: CommandContext, cmd: ParsedCommand) -> Message:
 
 
 def _tell_team(ctx: CommandContext, team: Team, text: Text) -> None:
+    """Post the change to the team channel and move the team's next handoff to it."""
+    arm = handoff.arm_next(schedule_of(ctx.session, team, now=ctx.now), team, after=ctx.now)
+    if arm is not None:
+        ctx.effects.append(arm)
     if team.channel:
         channel = Conversation.parse(team.channel, default_platform=ctx.conversation.platform)
         if channel != ctx.conversation:

@@ -1,29 +1,26 @@
-"""/page, /ack, /escalate, /pages; the escalation step timer; pages for incidents."""
+"""Pages: starting one, the escalation step timer, pages for incidents, locking in order."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import timedelta
+
 from sqlmodel import Session
 
+from commands import page_budget
 from commands.context import CommandContext, SystemContext
-from commands.grammar import Integer, Mention, SeverityLevel, Word, free_text
-from commands.incident_rows import save as save_incident
-from commands.incident_rows import to_view as incident_view
-from commands.oncall import schedule_of, team_named
-from commands.people import person_named
-from commands.registry import Arg, CommandSpec, Flag, ParsedCommand
-from playbooks import incidents as lifecycle
+from commands.oncall import schedule_of
 from playbooks import paging
+from playbooks.business_time import WorkingHours
 from playbooks.effects import Conversation
-from playbooks.errors import InvalidTransition, NotFound, PermissionDenied
-from playbooks.messages import Message, MessageField, raw, t
+from playbooks.errors import NotFound
+from playbooks.messages import t
 from playbooks.paging import Page, PageState, Policy, Resolver, Result, Step, Target
-from playbooks.people import Role
 from playbooks.teams import PageWhen, Team
 from storage.models import IncidentRow, PageEvent, PageRow, Timer
 from storage.repositories import incidents as incident_repo
 from storage.repositories import pages as repo
 
-MAX_TITLE = 200
 Context = CommandContext | SystemContext
 
 
@@ -62,11 +59,11 @@ def save(session: Session, row: PageRow, result: Result) -> None:
         )
 
 
-def _team(ctx: Context, name: str | None) -> Team | None:
+def team_of(ctx: Context, name: str | None) -> Team | None:
     return ctx.teams.get(name) if name else None
 
 
-def _channel(ctx: Context, team: Team | None) -> Conversation | None:
+def channel_of(ctx: Context, team: Team | None) -> Conversation | None:
     if team is None or not team.channel:
         return None
     return Conversation.parse(team.channel, default_platform=_platform(ctx))
@@ -74,6 +71,20 @@ def _channel(ctx: Context, team: Team | None) -> Conversation | None:
 
 def _platform(ctx: Context) -> str:
     return ctx.conversation.platform if isinstance(ctx, CommandContext) else ctx.home_platform
+
+
+def team_hours(ctx: Context, team: Team) -> WorkingHours:
+    """severity.yaml's working hours, kept by the clock of the team's timezone."""
+    return replace(ctx.incidents.policy.hours, tz=team.tz)
+
+
+def ack_reminder(team: Team | None) -> timedelta | None:
+    """How often whoever acknowledged is reminded until resolved (None: never)."""
+    return team.ack_reminder if team is not None else paging.DEFAULT_ACK_REMINDER
+
+
+def in_working_hours(ctx: Context, team: Team | None) -> bool:
+    return team is None or team_hours(ctx, team).is_open(ctx.now)
 
 
 def resolver(ctx: Context, team: Team | None) -> Resolver:
@@ -114,9 +125,22 @@ def start(
             created_by=created_by,
         ),
     )
-    result = paging.run_steps(
-        to_view(row), now=ctx.now, resolve=resolver(ctx, team), channel=_channel(ctx, team)
-    )
+    if (
+        team is not None
+        and severity in team.defer_outside_hours
+        and not in_working_hours(ctx, team)
+    ):
+        until = team_hours(ctx, team).next_opening(ctx.now)
+        result = paging.defer(to_view(row), until=until, now=ctx.now)
+    else:
+        result = paging.run_steps(
+            to_view(row),
+            now=ctx.now,
+            resolve=resolver(ctx, team),
+            channel=channel_of(ctx, team),
+            working_hours=in_working_hours(ctx, team),
+        )
+        result = page_budget.throttle(ctx, team, result)
     save(ctx.session, row, result)
     ctx.effects += result.effects
     return row, result
@@ -136,7 +160,7 @@ def page_for_incident(ctx: Context, incident: IncidentRow) -> PageRow | None:
     when = team.page_on.get(incident.severity, PageWhen.NEVER)
     if when is PageWhen.NEVER:
         return None
-    if when is PageWhen.WORKING_HOURS and not ctx.incidents.policy.hours.is_open(ctx.now):
+    if when is PageWhen.WORKING_HOURS and not in_working_hours(ctx, team):
         return None
     return _page_team(ctx, incident, team)
 
@@ -179,131 +203,27 @@ def ack_for_incident(ctx: Context, incident_id: int, *, actor: str) -> None:
     for row in repo.for_incident(ctx.session, incident_id=incident_id):
         p = to_view(row)
         if p.state is PageState.OPEN:
+            team = team_of(ctx, p.team)
             result = paging.acknowledge(
-                p, actor=actor, now=ctx.now, channel=_channel(ctx, _team(ctx, p.team))
+                p,
+                actor=actor,
+                now=ctx.now,
+                channel=channel_of(ctx, team),
+                remind_after=ack_reminder(team),
             )
             save(ctx.session, row, result)
             ctx.effects += result.effects
 
 
-def _load(ctx: Context, page_id: int) -> tuple[PageRow, Page]:
+def load_locked(ctx: Context, page_id: int) -> tuple[PageRow, Page]:
+    """The page, locked in the one order: its incident, its timers, then the page."""
+    peek = repo.get(ctx.session, page_id=page_id)
+    if peek is not None and peek.incident_id is not None:
+        incident_repo.get(ctx.session, incident_id=peek.incident_id, for_update=True)
     row = repo.get(ctx.session, page_id=page_id, for_update=True)
     if row is None:
         raise NotFound(t("page.unknown", id=page_id))
     return row, to_view(row)
-
-
-# ---------------------------------------------------------------- commands
-
-
-def page(ctx: CommandContext, cmd: ParsedCommand) -> Message:
-    title = free_text(
-        cmd.args["text"],
-        limit=MAX_TITLE,
-        needed=t("page.text_needed"),
-        usage=cmd.spec.usage(),
-    )
-    target: str = cmd.args["target"]
-    severity: str | None = cmd.flags["sev"]
-    if target.startswith("@") or target.startswith("<@"):
-        person = person_named(ctx, Mention().parse(target, ctx))
-        row, result = start(
-            ctx,
-            title=title,
-            team=None,
-            policy=paging.direct_policy(person.handle),
-            created_by=ctx.actor.handle,
-            severity=severity,
-        )
-        whom = f"@{person.handle}"
-    else:
-        team = team_named(ctx, target)
-        row, result = start(
-            ctx,
-            title=title,
-            team=team,
-            policy=team.policy,
-            created_by=ctx.actor.handle,
-            severity=severity,
-        )
-        whom = team.name
-    ctx.audit_detail = f"page {row.id} {whom}"
-    notified = ", ".join(f"@{p}" for p in result.page.paged) or "-"
-    return Message.of(t("page.started", id=row.id, target=whom, title=title, notified=notified))
-
-
-def ack(ctx: CommandContext, cmd: ParsedCommand) -> Message:
-    row, p = _load(ctx, cmd.args["id"])
-    if ctx.actor.handle not in p.paged and not ctx.actor.has_role(Role.RESPONDER):
-        raise PermissionDenied(command="/ack", role=Role.RESPONDER.value)
-    result = paging.acknowledge(
-        p, actor=ctx.actor.handle, now=ctx.now, channel=_channel(ctx, _team(ctx, p.team))
-    )
-    if ctx.actor.handle not in p.paged and p.state is PageState.OPEN:
-        result.events[0] = paging.Event(ctx.now, "ack", ctx.actor.handle, "not paged")
-    save(ctx.session, row, result)
-    ctx.effects += result.effects
-    if p.state is PageState.OPEN and p.incident_id is not None:
-        _ack_incident(ctx, p.incident_id)
-    ctx.audit_detail = f"page {p.id}"
-    assert result.reply is not None
-    return result.reply
-
-
-def _ack_incident(ctx: CommandContext, incident_id: int) -> None:
-    """Answering the page answers the incident it is for."""
-    row = incident_repo.get(ctx.session, incident_id=incident_id, for_update=True)
-    if row is None or row.state != lifecycle.IncidentState.OPEN.value:
-        return
-    try:
-        result = lifecycle.move(
-            incident_view(row), lifecycle.Move.ACK, actor=ctx.actor.handle, now=ctx.now
-        )
-    except InvalidTransition:
-        return
-    save_incident(ctx.session, row, result)
-    ctx.effects += result.effects
-
-
-def escalate(ctx: CommandContext, cmd: ParsedCommand) -> Message:
-    row, p = _load(ctx, cmd.args["id"])
-    team = _team(ctx, p.team)
-    result = paging.escalate(
-        p,
-        actor=ctx.actor.handle,
-        now=ctx.now,
-        resolve=resolver(ctx, team),
-        channel=_channel(ctx, team),
-    )
-    save(ctx.session, row, result)
-    ctx.effects += result.effects
-    ctx.audit_detail = f"page {p.id}"
-    assert result.reply is not None
-    return result.reply
-
-
-def listing(ctx: CommandContext, cmd: ParsedCommand) -> Message:
-    rows = repo.search(ctx.session, open_only=bool(cmd.flags["open"]))
-    if not rows:
-        return Message.of(t("page.none"))
-    fields = []
-    for row in rows:
-        p = to_view(row)
-        who = f"@{p.acked_by}" if p.acked_by else ", ".join(f"@{h}" for h in p.paged) or "-"
-        fields.append(
-            MessageField(
-                raw(f"#{p.id} {p.severity or ''}".strip()),
-                t(
-                    "page.list_line",
-                    title=p.title,
-                    team=p.team or "-",
-                    state=t(f"page.state.{p.state}"),
-                    who=who,
-                    age=ctx.now - p.created_at,
-                ),
-            )
-        )
-    return Message(blocks=(t("page.list_header", count=len(rows)),), fields=tuple(fields))
 
 
 # ---------------------------------------------------------------- the step timer
@@ -314,59 +234,18 @@ def on_step(ctx: SystemContext, timer: Timer) -> None:
     if row is None:
         return
     p = to_view(row)
-    team = _team(ctx, p.team)
+    team = team_of(ctx, p.team)
     result = paging.run_steps(
         p,
         now=ctx.now,
         resolve=resolver(ctx, team),
-        channel=_channel(ctx, team),
+        channel=channel_of(ctx, team),
         late=ctx.late_by is not None,
+        working_hours=in_working_hours(ctx, team),
     )
+    result = page_budget.throttle(ctx, team, result)
     save(ctx.session, row, result)
     ctx.effects += result.effects
 
 
 TIMER_HANDLERS = {paging.KIND_STEP: on_step}
-
-_ID = Arg("id", Integer(metavar="ID"))
-
-SPECS = (
-    CommandSpec(
-        family="page",
-        verb=None,
-        handler=page,
-        summary="help.page.summary",
-        args=(
-            Arg("target", Word(metavar="TEAM|@PERSON")),
-            Arg("text", Word(metavar="TEXT"), rest=True, required=False),
-        ),
-        flags=(Flag("sev", SeverityLevel()),),
-        role=Role.RESPONDER,
-        changes_state=True,
-    ),
-    # Anyone paged may acknowledge; anyone else needs the responder role (checked inside).
-    CommandSpec(
-        family="ack",
-        verb=None,
-        handler=ack,
-        summary="help.ack.summary",
-        args=(_ID,),
-        changes_state=True,
-    ),
-    CommandSpec(
-        family="escalate",
-        verb=None,
-        handler=escalate,
-        summary="help.escalate.summary",
-        args=(_ID,),
-        role=Role.RESPONDER,
-        changes_state=True,
-    ),
-    CommandSpec(
-        family="pages",
-        verb=None,
-        handler=listing,
-        summary="help.pages.summary",
-        flags=(Flag("open"),),
-    ),
-)

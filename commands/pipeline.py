@@ -121,6 +121,7 @@ def run_command(inv: CommandInvocation, *, runtime: Runtime, now: datetime) -> O
                 incidents=runtime.incidents,
                 teams=runtime.teams,
                 summaries=runtime.summaries,
+                reachable=runtime.reachable_platforms,
             )
             reply = spec.handler(ctx, command)
             applied = _write_effects(session, ctx.effects, runtime=runtime, now=now)

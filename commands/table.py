@@ -9,9 +9,14 @@ from commands import (
     alert_intake,
     deploy_windows,
     general,
+    handoff,
     incidents,
     launch,
+    me,
     oncall,
+    page_budget,
+    page_commands,
+    page_reminders,
     paging,
     release_watch,
     releases,
@@ -32,8 +37,10 @@ def build_table() -> CommandTable:
             *deploy_windows.SPECS,
             *incidents.SPECS,
             *oncall.SPECS,
-            *paging.SPECS,
             *summaries.SPECS,
+            *me.SPECS,
+            *page_commands.SPECS,
+            *page_reminders.SPECS,
             *admin.SPECS,
         )
     )
@@ -48,6 +55,9 @@ def timer_handlers() -> Mapping[str, TimerHandler]:
         **admin.TIMER_HANDLERS,
         **launch.TIMER_HANDLERS,
         **summaries.TIMER_HANDLERS,
+        **handoff.TIMER_HANDLERS,
+        **page_reminders.TIMER_HANDLERS,
+        **page_budget.TIMER_HANDLERS,
     }
 
 

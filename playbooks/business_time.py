@@ -60,6 +60,20 @@ class WorkingHours:
         """``days`` working days later: each day is one ``day_length`` of working time."""
         return self.add(moment, self.day_length * days)
 
+    def next_opening(self, moment: datetime) -> datetime:
+        """``moment`` itself inside working hours, else when they next open."""
+        if self.is_open(moment):
+            return moment
+        local = moment.astimezone(self.tz)
+        day = local.date()
+        for _ in range(MAX_DAYS_SCANNED):
+            if self.is_working_day(day):
+                opens, _ = self._span(day)
+                if opens > local:
+                    return opens.astimezone(moment.tzinfo)
+            day += timedelta(days=1)
+        raise ValueError("the working calendar has no working day in ten years")
+
     def is_open(self, moment: datetime) -> bool:
         local = moment.astimezone(self.tz)
         if not self.is_working_day(local.date()):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from enum import StrEnum
 from typing import Any
 
@@ -30,6 +30,14 @@ def t(key: str, **params: Param) -> Text:
 def raw(text: str) -> Text:
     """Text that is shown as written (a person's own words), never translated."""
     return Text("raw", {"text": text})
+
+
+ZONED = "time.zoned"
+
+
+def zoned(at: datetime, tz: tzinfo) -> Text:
+    """A time shown in ``tz`` (a team's timezone) whatever the reader's timezone is."""
+    return Text(ZONED, {"at": at, "zone": getattr(tz, "key", None) or str(tz)})
 
 
 class Severity(StrEnum):

@@ -23,7 +23,9 @@ from playbooks.errors import InvalidTransition
 from playbooks.messages import Button, ButtonStyle, Message, Severity, t
 
 KIND_STEP = "page.step"
+KIND_REMIND = "page.remind"
 DEFAULT_WAIT = timedelta(minutes=5)
+DEFAULT_ACK_REMINDER = timedelta(minutes=30)
 
 
 class Target(StrEnum):
@@ -32,11 +34,17 @@ class Target(StrEnum):
     MANAGER = "manager"  # the team's manager
 
 
+class StepWhen(StrEnum):
+    ALWAYS = "always"
+    WORKING_HOURS = "working_hours"  # skipped outside the team's working hours
+
+
 @dataclass(frozen=True, slots=True)
 class Step:
     target: Target
     value: str = ""  # the layer or the person's handle
     wait: timedelta = DEFAULT_WAIT  # before the next step
+    when: StepWhen = StepWhen.ALWAYS
 
     def describe(self) -> str:
         return {
@@ -62,7 +70,12 @@ class Policy:
         return {
             "repeat": self.repeat,
             "steps": [
-                {"target": s.target.value, "value": s.value, "wait": s.wait.total_seconds()}
+                {
+                    "target": s.target.value,
+                    "value": s.value,
+                    "wait": s.wait.total_seconds(),
+                    "when": s.when.value,
+                }
                 for s in self.steps
             ],
         }
@@ -71,7 +84,12 @@ class Policy:
     def from_json(cls, data: Mapping[str, Any]) -> Policy:
         return cls(
             steps=tuple(
-                Step(Target(s["target"]), s["value"], timedelta(seconds=s["wait"]))
+                Step(
+                    Target(s["target"]),
+                    s["value"],
+                    timedelta(seconds=s["wait"]),
+                    StepWhen(s.get("when", StepWhen.ALWAYS.value)),
+                )
                 for s in data["steps"]
             ),
             repeat=int(data["repeat"]),
@@ -130,6 +148,10 @@ def key(page_id: int) -> str:
     return f"page:{page_id}:step"
 
 
+def remind_key(page_id: int) -> str:
+    return f"page:{page_id}:remind"
+
+
 def _header(p: Page) -> tuple[str, str]:
     return (f"{p.severity} " if p.severity else "", p.team or "-")
 
@@ -162,16 +184,21 @@ def run_steps(
     resolve: Resolver,
     channel: Conversation | None,
     late: bool = False,
+    working_hours: bool = True,
 ) -> Result:
     """Run the step at ``position``; one that reaches nobody is said in the team channel
-    and the next runs at once. Arms the step after, or says the chain is exhausted."""
+    and the next runs at once, as does one limited to working hours outside them (said on
+    the page's timeline). Arms the step after, or says the chain is exhausted."""
     result = Result(p)
     if p.state is not PageState.OPEN:
         return result
     while p.position < p.policy.length:
         step = p.policy.step(p.position)
-        person = resolve(step)
         p = replace(p, position=p.position + 1)
+        if step.when is StepWhen.WORKING_HOURS and not working_hours:
+            result.events.append(Event(now, "skipped", text=step.describe(), late=late))
+            continue
+        person = resolve(step)
         if person is None:
             result.events.append(Event(now, "nobody", text=step.describe(), late=late))
             if channel is not None:
@@ -198,9 +225,17 @@ def _people(handles: Sequence[str]) -> str:
     return ", ".join(f"@{h}" for h in handles) or "-"
 
 
-def acknowledge(p: Page, *, actor: str, now: datetime, channel: Conversation | None) -> Result:
+def acknowledge(
+    p: Page,
+    *,
+    actor: str,
+    now: datetime,
+    channel: Conversation | None,
+    remind_after: timedelta | None = None,
+) -> Result:
     """The first ack stops the escalation and tells everyone paged who took it; later acks
-    are recorded and answered, not refused."""
+    are recorded and answered, not refused. With ``remind_after``, the acknowledger is
+    reminded that often until the page is resolved."""
     if p.state is PageState.RESOLVED:
         raise InvalidTransition(t("page.already_resolved", id=p.id))
     if p.state is PageState.ACKNOWLEDGED:
@@ -213,6 +248,9 @@ def acknowledge(p: Page, *, actor: str, now: datetime, channel: Conversation | N
     text = t("page.acked", id=p.id, title=p.title, actor=actor)
     result = Result(after, events=[Event(now, "ack", actor)], reply=Message.of(text))
     result.effects.append(CancelTimer(key(p.id)))
+    if remind_after is not None:
+        payload = {"page_id": p.id, "every": remind_after.total_seconds()}
+        result.effects.append(ArmTimer(remind_key(p.id), KIND_REMIND, now + remind_after, payload))
     for person in p.paged:
         if person != actor:
             result.effects.append(DirectMessage(person, Message.of(text)))
@@ -222,14 +260,20 @@ def acknowledge(p: Page, *, actor: str, now: datetime, channel: Conversation | N
 
 
 def escalate(
-    p: Page, *, actor: str, now: datetime, resolve: Resolver, channel: Conversation | None
+    p: Page,
+    *,
+    actor: str,
+    now: datetime,
+    resolve: Resolver,
+    channel: Conversation | None,
+    working_hours: bool = True,
 ) -> Result:
     """Skip the wait: the next step runs now."""
     if p.state is not PageState.OPEN:
         raise InvalidTransition(t("page.not_open", id=p.id, state=t(f"page.state.{p.state}")))
     if p.position >= p.policy.length:
         raise InvalidTransition(t("page.nothing_left", id=p.id))
-    result = run_steps(p, now=now, resolve=resolve, channel=channel)
+    result = run_steps(p, now=now, resolve=resolve, channel=channel, working_hours=working_hours)
     result.events.insert(0, Event(now, "escalate", actor))
     result.reply = Message.of(t("page.escalated", id=p.id, actor=actor))
     return result
@@ -239,4 +283,44 @@ def resolve_page(p: Page, *, actor: str, now: datetime) -> Result:
     if p.state is PageState.RESOLVED:
         return Result(p)
     after = replace(p, state=PageState.RESOLVED)
-    return Result(after, effects=[CancelTimer(key(p.id))], events=[Event(now, "resolve", actor)])
+    return Result(
+        after,
+        effects=[CancelTimer(key(p.id)), CancelTimer(remind_key(p.id))],
+        events=[Event(now, "resolve", actor)],
+    )
+
+
+def remind(p: Page, *, now: datetime, every: timedelta) -> Result:
+    """Acknowledged and still not resolved: remind whoever acknowledged, and again later."""
+    if p.state is not PageState.ACKNOWLEDGED or p.acked_by is None:
+        return Result(p)
+    resolve_with = f"/incident resolve {p.incident_id}" if p.incident_id else f"/resolve {p.id}"
+    text = t(
+        "page.remind",
+        id=p.id,
+        title=p.title,
+        since=now - (p.acked_at or now),
+        command=resolve_with,
+    )
+    message = Message(
+        blocks=(text,),
+        severity=Severity.WARNING,
+        buttons=(Button(t("page.button.resolve"), resolve_with),),
+    )
+    payload = {"page_id": p.id, "every": every.total_seconds()}
+    return Result(
+        p,
+        effects=[
+            DirectMessage(p.acked_by, message),
+            ArmTimer(remind_key(p.id), KIND_REMIND, now + every, payload),
+        ],
+        events=[Event(now, "remind", p.acked_by)],
+    )
+
+
+def defer(p: Page, *, until: datetime, now: datetime) -> Result:
+    """Hold the page's first step until ``until`` (a P3 outside working hours waits for
+    the next working morning); the timer that runs it is durable like any step."""
+    result = Result(p, events=[Event(now, "deferred", text=until.isoformat())])
+    result.effects.append(ArmTimer(key(p.id), KIND_STEP, until, {"page_id": p.id}))
+    return result

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import tzinfo
+from datetime import timedelta, tzinfo
 from enum import StrEnum
 
 from playbooks.oncall import Rotation
-from playbooks.paging import Policy, Step, Target
+from playbooks.page_budget import Budget
+from playbooks.paging import DEFAULT_ACK_REMINDER, Policy, Step, Target
 
 
 class PageWhen(StrEnum):
@@ -34,3 +35,8 @@ class Team:
     channel: str | None = None
     manager: str | None = None
     page_on: Mapping[str, PageWhen] = field(default_factory=lambda: dict(DEFAULT_PAGE_ON))
+    ical_token_env: str | None = None  # the variable holding the calendar feed's token
+    # severities whose pages wait for the next working morning when raised outside hours
+    defer_outside_hours: frozenset[str] = frozenset({"P3"})
+    ack_reminder: timedelta | None = DEFAULT_ACK_REMINDER  # None: never
+    page_budget: Budget = field(default_factory=Budget)  # per person, over all pages

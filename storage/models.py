@@ -382,3 +382,14 @@ class ChartImage(SQLModel, table=True):
     png: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     kind: str = Field(max_length=20)
     created_at: datetime = _utc(index=True)
+
+
+class PageBudgetRow(SQLModel, table=True):
+    """One person's page budget window: notifications sent in it and the pages held."""
+
+    __tablename__ = "page_budgets"
+
+    person: str = Field(primary_key=True, max_length=200)
+    window_start: datetime = _utc()
+    sent: int = 0
+    held: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

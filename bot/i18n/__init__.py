@@ -8,10 +8,11 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta, tzinfo
 from functools import cache
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from playbooks.messages import Param, Text
+from playbooks.messages import ZONED, Param, Text
 
 LOCALES = ("en", "zh")
 FALLBACK = "en"
@@ -33,6 +34,8 @@ class Translator:
         self.tz = tz
 
     def __call__(self, text: Text) -> str:
+        if text.key == ZONED:
+            return self._zoned(text)
         template = catalog(self.locale).get(text.key) or catalog(FALLBACK).get(text.key)
         if template is None:
             log.error("missing catalog key", extra={"key": text.key})
@@ -57,9 +60,19 @@ class Translator:
             return f"{value:g}"
         return str(value)
 
-    def datetime(self, value: datetime) -> str:
+    def _zoned(self, text: Text) -> str:
+        at, zone = text.params.get("at"), text.params.get("zone")
+        if not isinstance(at, datetime):
+            return self.param(at)
         try:
-            local = value.astimezone(self.tz)
+            tz: tzinfo = ZoneInfo(str(zone))
+        except (ValueError, ZoneInfoNotFoundError):
+            tz = self.tz
+        return self.datetime(at, tz=tz)
+
+    def datetime(self, value: datetime, *, tz: tzinfo | None = None) -> str:
+        try:
+            local = value.astimezone(tz or self.tz)
         except (OverflowError, ValueError):
             return value.isoformat(timespec="minutes")
         return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from sqlmodel import Session, col, select
 
-from storage.models import PageEvent, PageRow
+from storage.models import PageEvent, PageRow, Timer
 
 
 def add(session: Session, row: PageRow) -> PageRow:
@@ -15,14 +15,29 @@ def add(session: Session, row: PageRow) -> PageRow:
     return row
 
 
+def lock_timers(session: Session, *, page_ids: Sequence[int]) -> None:
+    """Lock the pages' step and reminder timers before the pages themselves: a firing
+    timer holds its row when it comes for the page, so every path takes timers first."""
+    bind = session.get_bind()
+    if not page_ids or bind.dialect.name == "sqlite":  # one writer at a time there anyway
+        return
+    keys = [f"page:{i}:{kind}" for i in page_ids for kind in ("step", "remind")]
+    query = select(Timer.key).where(col(Timer.key).in_(keys)).order_by(col(Timer.key))
+    session.exec(query.with_for_update()).all()
+
+
 def get(session: Session, *, page_id: int, for_update: bool = False) -> PageRow | None:
     query = select(PageRow).where(PageRow.id == page_id)
     if for_update:
+        lock_timers(session, page_ids=[page_id])
         query = query.with_for_update()
     return session.exec(query).first()
 
 
 def for_incident(session: Session, *, incident_id: int) -> Sequence[PageRow]:
+    """The incident's pages, locked (their timers first); the incident is locked already."""
+    ids = select(PageRow.id).where(PageRow.incident_id == incident_id)
+    lock_timers(session, page_ids=[i for i in session.exec(ids).all() if i is not None])
     query = select(PageRow).where(PageRow.incident_id == incident_id).with_for_update()
     return session.exec(query.order_by(col(PageRow.id))).all()
 

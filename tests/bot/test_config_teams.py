@@ -74,3 +74,42 @@ def test_a_step_that_reaches_nobody_is_named(tmp_path: Path) -> None:
         "teams.api.escalation.steps[1].notify",
         "notifies the manager, but the team names no manager",
     )
+
+
+def test_the_shipped_team_defaults_for_hours_reminders_budget_and_calendar() -> None:
+    web = load(None).teams["web"]
+    assert web.defer_outside_hours == frozenset({"P3"})
+    assert web.ack_reminder == timedelta(minutes=30)
+    assert (web.page_budget.count, web.page_budget.window) == (5, timedelta(minutes=10))
+    assert web.ical_token_env == "SHIPWATCH_ICAL_WEB_TOKEN"
+
+
+def test_hours_reminders_and_budget_of_a_teams_own(tmp_path: Path) -> None:
+    own_people(tmp_path)
+    team = TEAM.format(manager="alice", target="'@bob'").replace(
+        "wait: 15m}", "wait: 15m, when: working_hours}"
+    )
+    team += "    ack_reminder: never\n    defer_outside_working_hours: []\n"
+    team += "    page_budget: {count: 3, window: 5m}\n"
+    write(tmp_path, "teams.yaml", team)
+    api = load(tmp_path).teams["api"]
+    assert [s.when.value for s in api.policy.steps] == ["always", "working_hours"]
+    assert api.ack_reminder is None
+    assert api.defer_outside_hours == frozenset()
+    assert (api.page_budget.count, api.page_budget.window) == (3, timedelta(minutes=5))
+
+
+def test_mistakes_in_the_new_settings_are_named(tmp_path: Path) -> None:
+    own_people(tmp_path)
+    base = TEAM.format(manager="alice", target="'@bob'")
+    for extra, field in (
+        ("    ack_reminder: sometimes\n", "teams.api.ack_reminder"),
+        ("    page_budget: {count: 0}\n", "teams.api.page_budget.count"),
+        ("    ical_token_env: my token\n", "teams.api.ical_token_env"),
+        ("    defer_outside_working_hours: [P9]\n", "teams.api.defer_outside_working_hours[0]"),
+    ):
+        write(tmp_path, "teams.yaml", base + extra)
+        problem = only_problem(tmp_path)
+        assert problem.field == field, problem
+    write(tmp_path, "teams.yaml", base.replace("wait: 15m}", "wait: 15m, when: nightly}"))
+    assert only_problem(tmp_path).field == "teams.api.escalation.steps[1].when"

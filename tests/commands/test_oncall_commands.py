@@ -36,17 +36,17 @@ def changes(h: Harness) -> int:
 async def test_who_and_an_override(make_harness: HarnessFactory) -> None:
     h = await make_harness()
     who = h.reply_text(await h.say("/oncall who web"))
-    assert "Primary: @bob until 2026-11-30 01:00 UTC" in who
+    assert "Primary: @bob until 2026-11-30 09:00 CST" in who
     out = await h.say("/oncall override web @dave 2026-11-23T10:00 2026-11-23T20:00", user="carol")
     assert out.status == "ok", h.reply_text(out)
     assert "@dave is Primary on call for web" in h.reply_text(out)
     assert any("Override #1" in s.text for s in h.adapter.sent if s.address == "#web")
     await h.advance(hours=1, minutes=30)  # 10:30 Shanghai
     who = h.reply_text(await h.say("/oncall who"))
-    assert "Primary: @dave until 2026-11-23 12:00 UTC (override)" in who
+    assert "Primary: @dave until 2026-11-23 20:00 CST (override)" in who
     schedule = h.reply_text(await h.say("/oncall schedule web --days 2"))
-    assert "@dave: 2026-11-23 02:30 UTC → 2026-11-23 12:00 UTC (override)" in schedule
-    assert "@bob: 2026-11-23 12:00 UTC → 2026-11-25 02:30 UTC" in schedule
+    assert "@dave: 2026-11-23 10:30 CST → 2026-11-23 20:00 CST (override)" in schedule
+    assert "@bob: 2026-11-23 20:00 CST → 2026-11-25 10:30 CST" in schedule
 
 
 @pytest.mark.parametrize(
@@ -81,8 +81,8 @@ async def test_a_swap_trades_the_day(make_harness: HarnessFactory) -> None:
     assert out.status == "ok", h.reply_text(out)
     await h.advance(days=4, hours=2)  # 2026-11-27 11:00 Shanghai
     who = h.reply_text(await h.say("/oncall who web"))
-    assert "Primary: @carol until 2026-11-27 16:00 UTC (swap)" in who
-    assert "Secondary: @bob until 2026-11-27 16:00 UTC (swap)" in who
+    assert "Primary: @carol until 2026-11-28 00:00 CST (swap)" in who
+    assert "Secondary: @bob until 2026-11-28 00:00 CST (swap)" in who
 
 
 async def test_page_escalates_and_the_first_ack_stops_it(make_harness: HarnessFactory) -> None:
@@ -106,7 +106,10 @@ async def test_page_escalates_and_the_first_ack_stops_it(make_harness: HarnessFa
     later = await h.say("/ack 1", user="bob")
     assert later.status == "ok"
     assert "already acknowledged by @carol" in h.reply_text(later)
-    assert [kind for kind, _, _ in events(h)] == ["notify", "notify", "ack", "ack"]
+    kinds = [kind for kind, _, _ in events(h)]
+    # carol, who acknowledged, was reminded every 30 minutes of the 2 hours since.
+    assert [k for k in kinds if k != "remind"] == ["notify", "notify", "ack", "ack"]
+    assert kinds.count("remind") == 4
     missing = await h.say("/ack 9", user="bob")
     assert "There is no page #9" in h.reply_text(missing)
 

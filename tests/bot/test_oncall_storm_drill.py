@@ -1,0 +1,27 @@
+"""The shipped storm drill: the page budget folds a storm into one notification, ack
+reminders until resolved, and a P3 in the evening waits for the next working morning."""
+
+from __future__ import annotations
+
+from tests.fakes.drill import run_drill
+
+
+def test_the_storm_drill() -> None:
+    out = run_drill("oncall-storm.txt")
+    bob_pages = [block for block in out.split(">>> ")[1:] if block.startswith("@bob\n📟 Page #")]
+    assert len(bob_pages) >= 5
+    fold = out.index(
+        ">>> @bob\n📟 2 more page(s) for you while over your page budget (5 per 10m), "
+        "held until now:\n"
+        "  #6 (web): queue depth high 6 — open\n  #7 (web): queue depth high 7 — open"
+    )
+    assert fold < out.index("-- The clock is now 2026-11-23 01:10 UTC.")
+    assert "Held for @bob: over the page budget" in out
+    assert "held for @bob: over the page budget, folded into one notification later" in out
+    assert out.count("is acknowledged, not resolved, for 30m now") == 7
+    assert "Page #7 (queue depth high 7) resolved by @bob." in out
+    assert "it waits until 2026-11-24 09:00 CST, the next working morning" in out
+    assert "2026-11-23 18:40 CST deferred to the next working morning" in out
+    assert "2026-11-24 09:00 CST notified @bob (primary)" in out
+    # Nothing reminds after resolving: the reminders all came before the resolves.
+    assert out.rindex("not resolved, for") < out.index("resolved by @bob.")
