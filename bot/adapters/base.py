@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from aiohttp import web
 
@@ -28,6 +28,14 @@ class Host(Protocol):
     async def dispatch(self, invocation: Invocation) -> Outcome: ...
 
     def translator(self, locale: str) -> Translator: ...
+
+
+@runtime_checkable
+class DirectReach(Protocol):
+    """An adapter that cannot send a direct message to everyone of its platform (DingTalk
+    and Feishu without their apps) says whom it can reach; others reach anyone."""
+
+    def reaches(self, user_id: str) -> bool: ...
 
 
 class Adapter(Protocol):
