@@ -36,6 +36,7 @@ def build(settings: Settings, config: Config) -> dict[str, Adapter]:
 
 def _robot_platforms(settings: Settings, config: Config) -> dict[str, Adapter]:
     """DingTalk (robots, or the app secret for callbacks) and Feishu (robots, or its app)."""
+    _check_pairs(settings)
     dingtalk_secret = settings.dingtalk_app_secret
     wanted_dingtalk = bool(config.robots.dingtalk) or dingtalk_secret is not None
     feishu_app = settings.feishu_app_id is not None and settings.feishu_app_secret is not None
@@ -94,6 +95,25 @@ def _robot_platforms(settings: Settings, config: Config) -> dict[str, Adapter]:
     except MissingRobotSecret as error:
         raise StartupError(str(error)) from None
     return built
+
+
+def _check_pairs(settings: Settings) -> None:
+    """An app needs both halves of its credentials; one alone is a mistake worth a stop.
+    (DingTalk's app secret alone is fine: it checks the callback.)"""
+    from bot.errors import StartupError
+
+    half = None
+    if settings.dingtalk_app_key and settings.dingtalk_app_secret is None:
+        half = ("SHIPWATCH_DINGTALK_APP_KEY", "SHIPWATCH_DINGTALK_APP_SECRET")
+    elif settings.feishu_app_id and settings.feishu_app_secret is None:
+        half = ("SHIPWATCH_FEISHU_APP_ID", "SHIPWATCH_FEISHU_APP_SECRET")
+    elif settings.feishu_app_secret is not None and not settings.feishu_app_id:
+        half = ("SHIPWATCH_FEISHU_APP_SECRET", "SHIPWATCH_FEISHU_APP_ID")
+    if half is not None:
+        raise StartupError(
+            f"{half[0]} is set but {half[1]} is not; set both (from the app's credentials "
+            "page in the developer console), or neither"
+        )
 
 
 def _dingtalk_app(settings: Settings, *, http: HttpClient, clock: Clock) -> DingTalkApp | None:

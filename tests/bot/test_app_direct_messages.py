@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, col, select
 
+from bot.adapters.dingtalk_app import template
 from storage.models import OutboxMessage, PageRow
 from tests.fakes.robot_world import PUBLIC_URL, World, make_world
 
@@ -181,3 +182,25 @@ async def test_someone_outside_the_feishu_apps_range_is_a_dead_letter_at_once(
     assert (row.state, row.attempts) == ("dead", 1)
     assert "230013" in (row.last_error or "")
     assert "availability range" in (row.last_error or "")
+
+
+def test_an_action_card_becomes_the_app_template_that_holds_its_buttons() -> None:
+    def card(n: int) -> dict[str, object]:
+        buttons = [{"title": f"b{i}", "actionURL": f"https://x/{i}"} for i in range(1, n + 1)]
+        return {
+            "msgtype": "actionCard",
+            "actionCard": {"title": "T", "text": "body", "btns": buttons},
+        }
+
+    key, param = template(card(1))
+    assert (key, param["singleTitle"], param["singleURL"]) == (
+        "sampleActionCard",
+        "b1",
+        "https://x/1",
+    )
+    key, param = template(card(6))
+    assert key == "sampleActionCard5"
+    assert param["actionURL5"] == "https://x/5"
+    assert param["text"].endswith("[b6](https://x/6)"), "the sixth as a link in the text"
+    markdown = {"msgtype": "markdown", "markdown": {"title": "T", "text": "body"}}
+    assert template(markdown) == ("sampleMarkdown", {"title": "T", "text": "body"})

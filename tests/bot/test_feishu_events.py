@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -118,3 +119,11 @@ async def test_an_encrypted_event_is_refused_with_the_setting_to_change(world: W
     assert response.status == 400
     assert "Encrypt Key" in (await response.json())["error"]
     assert count(world, SeenEvent) == 0
+
+
+async def test_news_for_a_chat_without_a_custom_bot_goes_through_the_app(world: World) -> None:
+    await world.feishu_event("@_user_1 /remind 10m check the canary", chat="oc_ops")
+    await world.app.advance_to(world.clock.now() + timedelta(minutes=10))
+    reminder = world.feishu_api.to("oc_ops")[-1]
+    assert reminder.text.endswith("check the canary")
+    assert reminder.title.startswith("⏰ Reminder from @alice")
