@@ -19,7 +19,7 @@ TOKEN_REFUSED = frozenset({99991661, 99991663, 99991668, 99991677})
 THROTTLED = frozenset({99991400, 230020})
 THROTTLED_WAIT = 1.0
 HINTS = {
-    99991672: "grant the app the permission to send messages as the bot (im:message)",
+    99991672: "grant the app the permission to send messages as the bot (im:message:send_as_bot)",
     230002: "add the app's bot to that chat",
     230013: "the person is outside the app's availability range; widen it in the console",
     230006: "turn on the app's bot ability in the developer console",
