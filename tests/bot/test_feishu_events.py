@@ -127,3 +127,20 @@ async def test_news_for_a_chat_without_a_custom_bot_goes_through_the_app(world: 
     reminder = world.feishu_api.to("oc_ops")[-1]
     assert reminder.text.endswith("check the canary")
     assert reminder.title.startswith("⏰ Reminder from @alice")
+
+
+async def test_without_the_app_a_command_is_answered_by_the_channels_custom_bot(
+    sqlite_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    world = await make_world(sqlite_url, tmp_path / "c", platforms=("feishu",), events=True)
+    try:
+        await world.feishu_event("@_user_1 /release status", chat="oc_releases")
+        [answer] = world.feishu_bots.to("fs-releases-hook")
+        assert answer.title.startswith("No release is in progress.")
+        with caplog.at_level(logging.WARNING, logger="shipwatch.adapters.feishu"):
+            response = await world.feishu_event("@_user_1 /release status", chat="oc_unknown")
+        assert response.status == 200
+        assert [r.getMessage() for r in caplog.records] == ["reply not delivered"]
+        assert world.feishu_api.sent == []
+    finally:
+        await world.close()

@@ -249,11 +249,13 @@ async def make_world(
     *,
     platforms: tuple[str, ...] = ("dingtalk", "feishu"),
     apps: bool = False,
+    events: bool = False,
     direct: tuple[str, ...] = DIRECT,
     **settings: Any,
 ) -> World:
     """``apps``: DingTalk's and Feishu's app robots run too (direct messages, Feishu's
-    events); ``direct``: the user ids with a personal robot of their own."""
+    events); ``events``: Feishu's events without its app; ``direct``: the user ids with a
+    personal robot of their own."""
     clock = VirtualClock(START)
     config = load(write_config(folder, direct))
     dt_secret, fs_secret = SECRETS["DT_SECRET"], SECRETS["FS_SECRET"]
@@ -323,7 +325,7 @@ async def make_world(
                 )
                 if apps
                 else None,
-                verification_token=FEISHU_TOKEN if apps else None,
+                verification_token=FEISHU_TOKEN if apps or events else None,
             )
     engine = make_engine(database_url)
     migrate.upgrade(engine)
