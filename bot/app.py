@@ -18,7 +18,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlmodel import Session
 
 from bot import report_reads
-from bot.adapters.base import Adapter
+from bot.adapters.base import Adapter, DirectReach
 from bot.charts import chart_ids
 from bot.clock import Clock, VirtualClock
 from bot.config_dir import Config
@@ -141,6 +141,7 @@ class Application:
             default_locale=settings.locale,
             new_token=token_source(rng),
             reachable_platforms=frozenset(adapters),
+            can_reach=_direct_reach(adapters),
             releases=config.releases.catalog,
             incidents=config.incidents,
             observation_handlers=observation_handlers(),
@@ -334,6 +335,17 @@ class Application:
             return migrate.is_current(self.engine)
         except SQLAlchemyError:
             return False
+
+
+def _direct_reach(adapters: Mapping[str, Adapter]) -> Callable[[str, str], bool]:
+    """Whether a direct message on a platform can reach a user id, asked of its adapter."""
+    narrow = {name: a for name, a in adapters.items() if isinstance(a, DirectReach)}
+
+    def can_reach(platform: str, user_id: str) -> bool:
+        adapter = narrow.get(platform)
+        return adapter is None or adapter.reaches(user_id)
+
+    return can_reach
 
 
 def _home_platform(adapters: Mapping[str, Adapter]) -> str:

@@ -51,7 +51,17 @@ class Settings(BaseSettings):
     # config directory. Feishu: robots per channel in the config directory.
     dingtalk_app_secret: SecretStr | None = None
     dingtalk_api_url: str = "https://oapi.dingtalk.com"
+    # DingTalk's app robot sends direct messages (pages) with the app key and secret; its
+    # robot code is the app key unless set. Its API is on another host than the robots'.
+    dingtalk_app_key: str | None = None
+    dingtalk_robot_code: str | None = None
+    dingtalk_app_api_url: str = "https://api.dingtalk.com"
     feishu_api_url: str = "https://open.feishu.cn"
+    # Feishu's app bot: direct messages and answers with the app id and secret; commands
+    # typed to it arrive at POST /feishu/events, checked with the verification token.
+    feishu_app_id: str | None = None
+    feishu_app_secret: SecretStr | None = None
+    feishu_verification_token: SecretStr | None = None
     # DingTalk and Feishu buttons only open links: each becomes a one-time link to
     # {public_url}/act/…, signed with this secret (needed when either platform runs).
     action_link_secret: SecretStr | None = None

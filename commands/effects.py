@@ -75,6 +75,7 @@ def apply(
     directory: Directory,
     new_token: Callable[[], str],
     reachable: frozenset[str],
+    can_reach: Callable[[str, str], bool] | None = None,
 ) -> Applied:
     applied = Applied()
     for effect in effects:
@@ -94,7 +95,7 @@ def apply(
                 )
                 applied.enqueued += 1
             case DirectMessage(person=handle, message=message):
-                platform, address = _reach(directory, handle, reachable)
+                platform, address = _reach(directory, handle, reachable, can_reach or anyone)
                 message = with_tokens(
                     session,
                     message,
@@ -138,13 +139,26 @@ def apply(
     return applied
 
 
-def _reach(directory: Directory, handle: str, reachable: frozenset[str]) -> tuple[str, str]:
-    """The first of a person's identities, in their preferred order, on a running platform."""
+def anyone(platform: str, user_id: str) -> bool:
+    return True
+
+
+def _reach(
+    directory: Directory,
+    handle: str,
+    reachable: frozenset[str],
+    can_reach: Callable[[str, str], bool],
+) -> tuple[str, str]:
+    """The first of a person's identities, in their preferred order, on a running platform
+    that can deliver a direct message to them; else the first on a running platform, where
+    the message becomes a dead letter naming what is missing."""
     person = directory.get(handle)
-    identities = person.identities.items() if person else ()
-    for platform, user_id in identities:
-        if platform in reachable:
+    running = [(p, u) for p, u in (person.identities.items() if person else ()) if p in reachable]
+    for platform, user_id in running:
+        if can_reach(platform, user_id):
             return platform, user_id
+    if running:
+        return running[0]
     # Someone we cannot reach on any running platform still shows up in the console
     # (and, with no console running, in the dead letters an admin reviews).
     return "console", handle

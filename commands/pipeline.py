@@ -74,6 +74,9 @@ class Runtime:
     default_locale: str
     new_token: Callable[[], str]
     reachable_platforms: frozenset[str] = frozenset({"console"})
+    # (platform, user id) → whether a direct message there can be delivered; a person's
+    # first identity that passes is where their direct messages go.
+    can_reach: Callable[[str, str], bool] = effect_writer.anyone
     late_after: timedelta = timedelta(seconds=30)
     releases: ReleaseCatalog = field(default_factory=ReleaseCatalog)
     incidents: IncidentSettings = field(default_factory=default_settings)
@@ -404,6 +407,7 @@ def _write_effects(
         directory=runtime.directory,
         new_token=runtime.new_token,
         reachable=runtime.reachable_platforms,
+        can_reach=runtime.can_reach,
     )
 
 

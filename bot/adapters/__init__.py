@@ -7,11 +7,18 @@ Shipwatch never pays for an SDK it does not use.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from bot.adapters.base import Adapter
 from bot.config_dir import Config
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.adapters.dingtalk_app import DingTalkApp
+    from bot.adapters.feishu_app import FeishuApp
+    from bot.clock import Clock
+    from bot.http_client import HttpClient
 
 log = logging.getLogger("shipwatch.adapters")
 
@@ -32,10 +39,14 @@ def build(settings: Settings, config: Config) -> dict[str, Adapter]:
 
 
 def _robot_platforms(settings: Settings, config: Config) -> dict[str, Adapter]:
-    """DingTalk (robots, or the app secret for callbacks) and Feishu (robots)."""
+    """DingTalk (robots, or the app secret for callbacks) and Feishu (robots, or its app)."""
+    _check_pairs(settings)
     dingtalk_secret = settings.dingtalk_app_secret
     wanted_dingtalk = bool(config.robots.dingtalk) or dingtalk_secret is not None
-    if not wanted_dingtalk and not config.robots.feishu:
+    feishu_app = settings.feishu_app_id is not None and settings.feishu_app_secret is not None
+    feishu_token = settings.feishu_verification_token
+    wanted_feishu = bool(config.robots.feishu) or feishu_app or feishu_token is not None
+    if not wanted_dingtalk and not wanted_feishu:
         return {}
     from bot.action_links import signer_from
     from bot.clock import WallClock
@@ -55,30 +66,87 @@ def _robot_platforms(settings: Settings, config: Config) -> dict[str, Adapter]:
             "DingTalk and Feishu will not open on people's phones; set it to the public address"
         )
     built: dict[str, Adapter] = {}
+    clock = WallClock()
     try:
         if wanted_dingtalk:
             from bot.adapters.dingtalk import DingTalkAdapter
 
+            http = HttpClient()
             built["dingtalk"] = DingTalkAdapter(
                 robots=robots(config.robots.dingtalk, platform="dingtalk"),
                 app_secret=dingtalk_secret.get_secret_value() if dingtalk_secret else None,
                 api_url=settings.dingtalk_api_url,
-                http=HttpClient(),
-                clock=WallClock(),
+                http=http,
+                clock=clock,
                 signer=signer,
                 directory=config.directory,
+                app=_dingtalk_app(settings, http=http, clock=clock),
             )
-        if config.robots.feishu:
+        if wanted_feishu:
             from bot.adapters.feishu import FeishuAdapter
 
+            http = HttpClient()
             built["feishu"] = FeishuAdapter(
                 robots=robots(config.robots.feishu, platform="feishu"),
                 api_url=settings.feishu_api_url,
-                http=HttpClient(),
-                clock=WallClock(),
+                http=http,
+                clock=clock,
                 signer=signer,
                 directory=config.directory,
+                app=_feishu_app(settings, http=http, clock=clock),
+                verification_token=feishu_token.get_secret_value() if feishu_token else None,
             )
     except MissingRobotSecret as error:
         raise StartupError(str(error)) from None
     return built
+
+
+def _check_pairs(settings: Settings) -> None:
+    """An app needs both halves of its credentials; one alone is a mistake worth a stop.
+    (DingTalk's app secret alone is fine: it checks the callback.)"""
+    from bot.errors import StartupError
+
+    half = None
+    if settings.dingtalk_app_key and settings.dingtalk_app_secret is None:
+        half = ("SHIPWATCH_DINGTALK_APP_KEY", "SHIPWATCH_DINGTALK_APP_SECRET")
+    elif settings.feishu_app_id and settings.feishu_app_secret is None:
+        half = ("SHIPWATCH_FEISHU_APP_ID", "SHIPWATCH_FEISHU_APP_SECRET")
+    elif settings.feishu_app_secret is not None and not settings.feishu_app_id:
+        half = ("SHIPWATCH_FEISHU_APP_SECRET", "SHIPWATCH_FEISHU_APP_ID")
+    if half is not None:
+        raise StartupError(
+            f"{half[0]} is set but {half[1]} is not; set both (from the app's credentials "
+            "page in the developer console), or neither"
+        )
+
+
+def _dingtalk_app(settings: Settings, *, http: HttpClient, clock: Clock) -> DingTalkApp | None:
+    """The app's robot for direct messages, when its key and secret are both set."""
+    secret = settings.dingtalk_app_secret
+    if not settings.dingtalk_app_key or secret is None:
+        return None
+    from bot.adapters.dingtalk_app import DingTalkApp
+
+    return DingTalkApp(
+        app_key=settings.dingtalk_app_key,
+        app_secret=secret.get_secret_value(),
+        robot_code=settings.dingtalk_robot_code or settings.dingtalk_app_key,
+        api_url=settings.dingtalk_app_api_url,
+        http=http,
+        clock=clock,
+    )
+
+
+def _feishu_app(settings: Settings, *, http: HttpClient, clock: Clock) -> FeishuApp | None:
+    secret = settings.feishu_app_secret
+    if not settings.feishu_app_id or secret is None:
+        return None
+    from bot.adapters.feishu_app import FeishuApp
+
+    return FeishuApp(
+        app_id=settings.feishu_app_id,
+        app_secret=secret.get_secret_value(),
+        api_url=settings.feishu_api_url,
+        http=http,
+        clock=clock,
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from aiohttp import web
 
@@ -32,6 +32,14 @@ class Host(Protocol):
     def channel_name(self, platform: str, channel_id: str) -> str:
         """The name a platform's chat is known by inside Shipwatch (channels.yaml)."""
         ...
+
+
+@runtime_checkable
+class DirectReach(Protocol):
+    """An adapter that cannot send a direct message to everyone of its platform (DingTalk
+    and Feishu without their apps) says whom it can reach; others reach anyone."""
+
+    def reaches(self, user_id: str) -> bool: ...
 
 
 class Adapter(Protocol):

@@ -1,6 +1,8 @@
 """DingTalk: custom robots (signed webhooks, 20 messages a minute each) post markdown and
 actionCard messages; the enterprise robot's callback (``bot/adapters/dingtalk_callback.py``)
-brings commands in and is answered through the message's session webhook."""
+brings commands in and is answered through the message's session webhook; the app's robot
+(``bot/adapters/dingtalk_app.py``) sends direct messages to people without a robot of
+their own."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from aiohttp import web
 from bot.action_links import LinkSigner
 from bot.adapters import dingtalk_callback
 from bot.adapters.base import Capabilities, Host
+from bot.adapters.dingtalk_app import DingTalkApp
 from bot.adapters.inbound import Reply, run
 from bot.adapters.link_buttons import COLOURS, Rendered, render, shorten
 from bot.adapters.robots import SendLimit, dingtalk_sign, post_json, retry_after, take_turn
@@ -66,6 +69,7 @@ class DingTalkAdapter:
         clock: Clock,
         signer: LinkSigner | None,
         directory: Directory,
+        app: DingTalkApp | None = None,
         max_body_bytes: int = 64 * 1024,
     ) -> None:
         self._robots = dict(robots)
@@ -73,6 +77,7 @@ class DingTalkAdapter:
             r.conversation: r.channel for r in robots.values() if r.conversation
         }
         self._app_secret = app_secret
+        self._app = app
         self._api_url = api_url.rstrip("/")
         self._http = http
         self._clock = clock
@@ -106,8 +111,21 @@ class DingTalkAdapter:
         return None  # robots cannot edit what they sent: revisions are posted anew
 
     async def direct_message(self, user_id: str, message: Message, *, tr: Translator) -> str | None:
+        if f"@{user_id}" not in self._robots and self._app is not None:
+            body = self._body(message, tr, recipient=user_id, at_recipient=False)
+            await self._app.send(user_id, body)
+            return None
         await self._send(self._direct_target(user_id), message, tr)
         return None
+
+    def reaches(self, user_id: str) -> bool:
+        """Whether a direct message to ``user_id`` has a way to go: their own robot, the
+        app's robot, or the session of a one-to-one chat they began."""
+        return (
+            f"@{user_id}" in self._robots
+            or self._app is not None
+            or self._sessions.for_person(user_id, self._clock.now()) is not None
+        )
 
     # --- inbound ---------------------------------------------------------------------------
 
@@ -167,7 +185,12 @@ class DingTalkAdapter:
         session = self._sessions.for_person(user_id, self._clock.now())
         if session is not None:
             return Target(session, "session", None, user_id, limited=False)
-        raise _no_robot(f"@{user_id}")
+        reason = (
+            f"no way to reach {user_id} directly on DingTalk; set SHIPWATCH_DINGTALK_APP_KEY "
+            f'so the app\'s robot sends direct messages, or add a robot "@{user_id}" under '
+            "dingtalk in robots.yaml"
+        )
+        raise AdapterError(t("delivery.failed", reason=reason), permanent=True)
 
     def _robot_target(self, robot: Robot, *, recipient: str | None) -> Target:
         url = robot.webhook
@@ -190,7 +213,9 @@ class DingTalkAdapter:
         status, answer, after = await post_json(self._http, url, body)
         _check(status, answer, after, name=target.name)
 
-    def _body(self, message: Message, tr: Translator, *, recipient: str | None) -> dict[str, Any]:
+    def _body(
+        self, message: Message, tr: Translator, *, recipient: str | None, at_recipient: bool = True
+    ) -> dict[str, Any]:
         prefix = "@Shipwatch " if self._app_secret else ""
         rendered = render(
             message,
@@ -206,7 +231,7 @@ class DingTalkAdapter:
             text = _markdown(rendered, message, [])
             card = {"title": title, "text": text, "btnOrientation": "1", "btns": buttons}
             return {"msgtype": "actionCard", "actionCard": card}
-        at_ids, at_mobiles = self._mentions(message, recipient)
+        at_ids, at_mobiles = self._mentions(message, recipient if at_recipient else None)
         text = _markdown(rendered, message, [*at_ids, *at_mobiles])
         return {
             "msgtype": "markdown",

@@ -1,26 +1,35 @@
 """Feishu / Lark: custom bots (signed webhooks; 5 messages a second and 100 a minute each)
-post interactive cards: a header coloured by severity, markdown, fields and link buttons."""
+post interactive cards: a header coloured by severity, markdown, fields and link buttons;
+the app's bot (``bot/adapters/feishu_app.py``) sends direct messages and answers commands
+typed to it (``bot/adapters/feishu_events.py``)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 from aiohttp import web
 
 from bot.action_links import LinkSigner
+from bot.adapters import feishu_events
 from bot.adapters.base import Capabilities, Host
+from bot.adapters.feishu_app import FeishuApp
+from bot.adapters.inbound import Reply, run
 from bot.adapters.link_buttons import render, shorten
 from bot.adapters.robots import SendLimit, feishu_sign, post_json, retry_after, take_turn
 from bot.clock import Clock
 from bot.config_robots import Robot
 from bot.http_client import HttpClient
 from bot.i18n import Translator
+from commands.invocations import CommandInvocation
+from playbooks.effects import Conversation
 from playbooks.errors import AdapterError
 from playbooks.messages import Message, Severity, t
 from playbooks.people import Directory
 
+log = logging.getLogger("shipwatch.adapters.feishu")
 PLATFORM = "feishu"
 TEMPLATES = {
     Severity.INFO: "blue",
@@ -50,8 +59,18 @@ class FeishuAdapter:
         clock: Clock,
         signer: LinkSigner | None,
         directory: Directory,
+        app: FeishuApp | None = None,
+        verification_token: str | None = None,
+        max_body_bytes: int = 64 * 1024,
     ) -> None:
         self._robots = dict(robots)
+        self._by_conversation = {
+            r.conversation: r.channel for r in robots.values() if r.conversation
+        }
+        self._app = app
+        self._verification_token = verification_token
+        self._max_body_bytes = max_body_bytes
+        self._host: Host | None = None
         self._api_url = api_url.rstrip("/")
         self._http = http
         self._clock = clock
@@ -60,15 +79,19 @@ class FeishuAdapter:
         self._limits: dict[str, SendLimit] = {}
 
     def routes(self) -> list[web.RouteDef]:
-        return []  # a custom bot only posts; commands reach Shipwatch on other platforms
+        return [web.post("/feishu/events", self._events)]
 
     async def start(self, host: Host) -> None:
-        return None
+        self._host = host
 
     async def stop(self) -> None:
+        self._host = None
         await self._http.close()
 
     async def post(self, channel: str, message: Message, *, tr: Translator) -> str | None:
+        if channel not in self._robots and self._app is not None and channel[:1] not in "#@":
+            card = self.card(message, tr, recipient=None)
+            return await self._app.send(channel, card, id_type="chat_id")
         await self._send(self._robot(channel), message, tr, recipient=None)
         return None
 
@@ -76,13 +99,72 @@ class FeishuAdapter:
         return None  # robots cannot edit what they sent: revisions are posted anew
 
     async def direct_message(self, user_id: str, message: Message, *, tr: Translator) -> str | None:
+        if f"@{user_id}" not in self._robots and self._app is not None:
+            card = self.card(message, tr, recipient=user_id, at_recipient=False)
+            return await self._app.send(user_id, card, id_type="open_id")
         await self._send(self._robot(f"@{user_id}"), message, tr, recipient=user_id)
         return None
+
+    def reaches(self, user_id: str) -> bool:
+        """Whether a direct message to ``user_id`` has a way to go: their own bot, or the app."""
+        return f"@{user_id}" in self._robots or self._app is not None
+
+    # --- inbound ---------------------------------------------------------------------------
+
+    async def _events(self, request: web.Request) -> web.Response:
+        event = await feishu_events.read(
+            request,
+            verification_token=self._verification_token,
+            max_bytes=self._max_body_bytes,
+            translator=self._translator,
+            handle_of=self._handle_of,
+        )
+        if isinstance(event, web.Response):
+            return event
+        if isinstance(event, feishu_events.Challenge):
+            return web.json_response({"challenge": event.challenge})
+        if event.line is None or self._host is None:
+            return web.json_response({})
+        channel = self._by_conversation.get(event.chat_id, event.chat_id)
+        invocation = CommandInvocation(
+            platform=PLATFORM,
+            user_id=event.user_id,
+            conversation=Conversation(PLATFORM, channel),
+            text=event.line,
+            event_id=event.event_id,
+        )
+        _, reply = await run(self._host, invocation)
+        if reply is not None:
+            await self._answer(event, channel, reply)
+        return web.json_response({})
+
+    async def _answer(self, event: feishu_events.MessageEvent, channel: str, reply: Reply) -> None:
+        recipient = event.user_id if event.direct else None
+        try:
+            if self._app is not None:
+                card = self.card(reply.message, reply.tr, recipient=recipient, at_recipient=False)
+                await self._app.send(event.chat_id, card, id_type="chat_id")
+            else:
+                await self._send(self._robot(channel), reply.message, reply.tr, recipient=None)
+        except AdapterError as error:
+            reason = error.text.params.get("reason")
+            log.warning("reply not delivered", extra={"channel": channel, "reason": reason})
+
+    def _translator(self, locale: str) -> Translator:
+        if self._host is not None:
+            return self._host.translator(locale)
+        return Translator(locale, UTC)
+
+    def _handle_of(self, open_id: str) -> str | None:
+        person = self._directory.by_identity(PLATFORM, open_id)
+        return person.handle if person else None
 
     def _robot(self, channel: str) -> Robot:
         robot = self._robots.get(channel)
         if robot is None:
             reason = f"no Feishu bot posts to {channel}; add one under feishu in robots.yaml"
+            if channel.startswith("@"):
+                reason += " or set SHIPWATCH_FEISHU_APP_ID so the app's bot sends direct messages"
             raise AdapterError(t("delivery.failed", reason=reason), permanent=True)
         return robot
 
@@ -107,17 +189,21 @@ class FeishuAdapter:
         status, answer, after = await post_json(self._http, url, body)
         _check(status, answer, after, name=robot.channel)
 
-    def card(self, message: Message, tr: Translator, *, recipient: str | None) -> dict[str, Any]:
+    def card(
+        self, message: Message, tr: Translator, *, recipient: str | None, at_recipient: bool = True
+    ) -> dict[str, Any]:
         rendered = render(
             message,
             tr,
             platform=PLATFORM,
             recipient=recipient,
             signer=self._signer,
-            typed_prefix="",
+            # In a group the app's bot hears only messages that mention it.
+            typed_prefix="@Shipwatch " if self._verification_token else "",
         )
         elements: list[dict[str, Any]] = []
-        text = [*rendered.body, *rendered.typed, *self._mentions(message, recipient)]
+        mentioned = self._mentions(message, recipient if at_recipient else None)
+        text = [*rendered.body, *rendered.typed, *mentioned]
         if text:
             content = shorten("\n".join(text), self.capabilities.max_length)
             elements.append({"tag": "markdown", "content": content})

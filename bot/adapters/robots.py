@@ -8,6 +8,7 @@ import base64
 import hashlib
 import hmac
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -77,18 +78,28 @@ async def take_turn(limit: SendLimit, clock: Clock, *, robot: str) -> None:
     limit.record(clock.now())
 
 
-async def post_json(http: HttpClient, url: str, body: dict[str, Any]) -> tuple[int, Any, str]:
-    """POST the body; the status, the JSON answer (or None) and the Retry-After header."""
+async def post_json(
+    http: HttpClient,
+    url: str,
+    body: dict[str, Any],
+    *,
+    headers: Mapping[str, str] | None = None,
+    what: str = "the robot",
+) -> tuple[int, Any, str]:
+    """POST the body; the status, the JSON answer (or None) and how long the platform asks
+    us to wait (``Retry-After``, or Feishu's ``x-ogw-ratelimit-reset``)."""
     session = await http.session()
     try:
-        async with session.post(url, json=body, timeout=TIMEOUT) as response:
+        async with session.post(url, json=body, headers=headers, timeout=TIMEOUT) as response:
             try:
                 answer = await response.json(content_type=None)
             except ValueError:
                 answer = None
-            return response.status, answer, response.headers.get("Retry-After", "")
+            given = response.headers
+            wait = given.get("Retry-After") or given.get("x-ogw-ratelimit-reset") or ""
+            return response.status, answer, wait
     except (aiohttp.ClientError, TimeoutError) as error:
-        reason = f"cannot reach the robot: {type(error).__name__}"
+        reason = f"cannot reach {what}: {type(error).__name__}"
         raise AdapterError(t("delivery.failed", reason=reason)) from None
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot import adapters
+from bot.adapters.base import DirectReach
 from bot.app import StartupError
 from bot.cli import main
 from bot.config_dir import ConfigError, load
@@ -90,13 +91,46 @@ def test_a_platform_is_built_when_it_has_robots(
     built = adapters.build(Settings(), load(write(tmp_path, GOOD)))
     assert list(built) == ["dingtalk", "feishu"]
     assert all(not a.capabilities.callback_buttons for a in built.values())
-    assert [r.path for a in built.values() for r in a.routes()] == ["/dingtalk/callback"]
+    assert [r.path for a in built.values() for r in a.routes()] == [
+        "/dingtalk/callback",
+        "/feishu/events",
+    ]
 
 
 def test_dingtalk_alone_from_its_app_secret_and_nothing_without_settings() -> None:
     assert adapters.build(Settings(), load(None)) == {}
     built = adapters.build(Settings(dingtalk_app_secret="s3cret"), load(None))  # type: ignore[arg-type]
     assert list(built) == ["dingtalk"]
+
+
+def test_the_apps_alone_run_their_platforms_and_reach_anyone_directly() -> None:
+    settings = Settings(
+        dingtalk_app_key="dingkey",
+        dingtalk_app_secret="s3cret",  # type: ignore[arg-type]
+        feishu_app_id="cli_a1",
+        feishu_app_secret="s3cret",  # type: ignore[arg-type]
+    )
+    built = adapters.build(settings, load(None))
+    assert list(built) == ["dingtalk", "feishu"]
+    assert all(isinstance(a, DirectReach) and a.reaches("anyone") for a in built.values())
+    without_app = adapters.build(Settings(dingtalk_app_secret="s3cret"), load(None))  # type: ignore[arg-type]
+    assert isinstance(without_app["dingtalk"], DirectReach)
+    assert not without_app["dingtalk"].reaches("anyone")
+
+
+@pytest.mark.parametrize(
+    ("settings", "missing"),
+    [
+        ({"dingtalk_app_key": "dingkey"}, "SHIPWATCH_DINGTALK_APP_SECRET"),
+        ({"feishu_app_id": "cli_a1"}, "SHIPWATCH_FEISHU_APP_SECRET"),
+        ({"feishu_app_secret": "s3cret"}, "SHIPWATCH_FEISHU_APP_ID"),
+    ],
+)
+def test_half_an_app_stops_the_start_naming_the_missing_setting(
+    settings: dict[str, str], missing: str
+) -> None:
+    with pytest.raises(StartupError, match=f"{missing} is not"):
+        adapters.build(Settings(**settings), load(None))  # type: ignore[arg-type]
 
 
 def test_a_robot_secret_missing_from_the_environment_stops_the_start(tmp_path: Path) -> None:

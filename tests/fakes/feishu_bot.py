@@ -13,6 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.feishu_app import FeishuOpenApi
 from tests.fakes.loopback import serve
 
 
@@ -67,12 +68,15 @@ class FeishuBots:
     received: list[Card] = field(default_factory=list)
     refused: list[tuple[str, int]] = field(default_factory=list)
     throttle_next: int = 0
+    open_api: FeishuOpenApi | None = None  # the app's endpoints, on the same host
     base_url: str = ""
     _runner: web.AppRunner | None = None
 
     async def start(self) -> FeishuBots:
         app = web.Application()
         app.router.add_post("/open-apis/bot/v2/hook/{hook}", self._hook)
+        if self.open_api is not None:
+            app.router.add_routes(self.open_api.routes())
         self._runner, self.base_url = await serve(app)
         return self
 

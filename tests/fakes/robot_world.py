@@ -16,7 +16,9 @@ from aiohttp import web
 from bot.action_links import LinkSigner
 from bot.adapters.base import Adapter
 from bot.adapters.dingtalk import DingTalkAdapter
+from bot.adapters.dingtalk_app import DingTalkApp
 from bot.adapters.feishu import FeishuAdapter
+from bot.adapters.feishu_app import FeishuApp
 from bot.app import Application
 from bot.clock import VirtualClock
 from bot.config_dir import load
@@ -29,7 +31,9 @@ from playbooks.effects import Conversation
 from storage import migrate
 from storage.engine import make_engine
 from tests.fakes import dingtalk_robot
+from tests.fakes.dingtalk_app import DingTalkApi
 from tests.fakes.dingtalk_robot import DingTalkRobots
+from tests.fakes.feishu_app import FeishuOpenApi
 from tests.fakes.feishu_bot import FeishuBots
 from tests.fakes.loopback import serve
 
@@ -38,6 +42,11 @@ LINK_SECRET = "action-link-secret-for-tests"
 PUBLIC_URL = "https://shipwatch.example.com"
 START = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 SECRETS = {"DT_SECRET": "SECdingtalk-robot-secret", "FS_SECRET": "feishu-bot-secret"}
+DINGTALK_APP_KEY = "dingappkey4tests"
+DINGTALK_ROBOT_CODE = "dingrobotcode4tests"
+FEISHU_APP_ID = "cli_a1b2c3d4e5f6"
+FEISHU_APP_SECRET = "feishu-app-secret-for-tests"
+FEISHU_TOKEN = "feishu-verification-token-for-tests"
 
 PEOPLE = """\
 people:
@@ -65,28 +74,31 @@ CHANNELS = ("#releases", "#incidents", "#tech", "#ops")
 DIRECT = ("staff-bob", "staff-alice", "ou_bob", "ou_alice")
 
 
-def robots_yaml() -> str:
+def robots_yaml(direct: tuple[str, ...] = DIRECT) -> str:
     lines = ["dingtalk:"]
     for channel in CHANNELS:
         token = f"dt-{channel[1:]}-token"
         conversation = f"    conversation: cid-{channel[1:]}\n" if channel != "#ops" else ""
         entry = f'  "{channel}":\n    webhook: {token}\n    secret_env: DT_SECRET\n{conversation}'
         lines.append(entry.rstrip())
-    for user in DIRECT[:2]:
+    for user in (u for u in direct if u.startswith("staff-")):
         lines.append(f'  "@{user}": {{webhook: dt-{user}-token, secret_env: DT_SECRET}}')
     lines.append("feishu:")
     for channel in CHANNELS:
-        lines.append(f'  "{channel}": {{webhook: fs-{channel[1:]}-hook, secret_env: FS_SECRET}}')
-    for user in DIRECT[2:]:
+        chat = f", conversation: oc_{channel[1:]}" if channel == "#releases" else ""
+        lines.append(
+            f'  "{channel}": {{webhook: fs-{channel[1:]}-hook, secret_env: FS_SECRET{chat}}}'
+        )
+    for user in (u for u in direct if u.startswith("ou_")):
         lines.append(f'  "@{user}": {{webhook: fs-{user}-hook, secret_env: FS_SECRET}}')
     return "\n".join(lines) + "\n"
 
 
-def write_config(folder: Path) -> Path:
+def write_config(folder: Path, direct: tuple[str, ...] = DIRECT) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "people.yaml").write_text(PEOPLE, "utf-8")
     (folder / "roles.yaml").write_text(ROLES, "utf-8")
-    (folder / "robots.yaml").write_text(robots_yaml(), "utf-8")
+    (folder / "robots.yaml").write_text(robots_yaml(direct), "utf-8")
     return folder
 
 
@@ -96,6 +108,8 @@ class World:
     clock: VirtualClock
     dingtalk_robots: DingTalkRobots
     feishu_bots: FeishuBots
+    dingtalk_api: DingTalkApi  # the app's robot; used when the world runs with apps
+    feishu_api: FeishuOpenApi
     base_url: str  # Shipwatch's own server
     client: aiohttp.ClientSession
     runners: list[web.AppRunner]
@@ -152,6 +166,52 @@ class World:
         await self.app.settle()
         return response
 
+    async def feishu_event(
+        self,
+        text: str,
+        *,
+        user: str = "ou_alice",
+        chat: str = "oc_releases",
+        direct: bool = False,
+        event_id: str | None = None,
+        token: str | None = FEISHU_TOKEN,
+        mentions: list[dict[str, Any]] | None = None,
+    ) -> aiohttp.ClientResponse:
+        """A message to the app's bot, as Feishu's event subscription posts it (schema 2.0)."""
+        self._messages += 1
+        header: dict[str, Any] = {
+            "event_id": event_id or f"ev-{self._messages}",
+            "event_type": "im.message.receive_v1",
+            "create_time": str(int(self.clock.now().timestamp() * 1000)),
+            "tenant_key": "tenant-1",
+            "app_id": FEISHU_APP_ID,
+        }
+        if token is not None:
+            header["token"] = token
+        bot = {"key": "@_user_1", "id": {"open_id": "ou_shipwatch"}, "name": "Shipwatch"}
+        event = {
+            "sender": {"sender_id": {"open_id": user}, "sender_type": "user"},
+            "message": {
+                "message_id": f"om_in_{self._messages}",
+                "chat_id": chat,
+                "chat_type": "p2p" if direct else "group",
+                "message_type": "text",
+                "content": json.dumps({"text": text}),
+                "mentions": [bot, *(mentions or [])],
+            },
+        }
+        body = {"schema": "2.0", "header": header, "event": event}
+        return await self.post_event(body)
+
+    async def post_event(self, body: dict[str, Any]) -> aiohttp.ClientResponse:
+        response = await self.client.post(
+            f"{self.base_url}/feishu/events",
+            data=json.dumps(body),
+            headers={"Content-Type": "application/json"},
+        )
+        await self.app.settle()
+        return response
+
     async def say(self, text: str, *, platform: str, user: str, channel: str) -> Outcome:
         """A command from a person of ``platform``, its reply posted to the channel as the
         platform's inbound side would."""
@@ -178,6 +238,7 @@ class World:
         for runner in self.runners:
             await runner.cleanup()
         await self.dingtalk_robots.stop()
+        await self.dingtalk_api.stop()
         await self.feishu_bots.stop()
         self.app.engine.dispose()
 
@@ -187,42 +248,84 @@ async def make_world(
     folder: Path,
     *,
     platforms: tuple[str, ...] = ("dingtalk", "feishu"),
+    apps: bool = False,
+    events: bool = False,
+    direct: tuple[str, ...] = DIRECT,
     **settings: Any,
 ) -> World:
+    """``apps``: DingTalk's and Feishu's app robots run too (direct messages, Feishu's
+    events); ``events``: Feishu's events without its app; ``direct``: the user ids with a
+    personal robot of their own."""
     clock = VirtualClock(START)
-    config = load(write_config(folder))
+    config = load(write_config(folder, direct))
     dt_secret, fs_secret = SECRETS["DT_SECRET"], SECRETS["FS_SECRET"]
     dingtalk_fake = await DingTalkRobots(
         {f"dt-{c[1:]}-token": dt_secret for c in CHANNELS}
-        | {f"dt-{u}-token": dt_secret for u in DIRECT[:2]},
+        | {f"dt-{u}-token": dt_secret for u in direct if u.startswith("staff-")},
         now=clock.now,
     ).start()
+    dingtalk_api = await DingTalkApi(
+        DINGTALK_APP_KEY,
+        APP_SECRET,
+        DINGTALK_ROBOT_CODE,
+        users={"staff-alice", "staff-bob", "staff-carol"},
+        now=clock.now,
+    ).start()
+    feishu_api = FeishuOpenApi(
+        FEISHU_APP_ID,
+        FEISHU_APP_SECRET,
+        users={"ou_alice", "ou_bob", "ou_carol"},
+        chats={"oc_releases", "oc_ops", "oc_p2p_alice"},
+        now=clock.now,
+    )
     feishu_fake = await FeishuBots(
         {f"fs-{c[1:]}-hook": fs_secret for c in CHANNELS}
-        | {f"fs-{u}-hook": fs_secret for u in DIRECT[2:]},
+        | {f"fs-{u}-hook": fs_secret for u in direct if u.startswith("ou_")},
         now=clock.now,
+        open_api=feishu_api,
     ).start()
     signer = LinkSigner(LINK_SECRET, public_url=PUBLIC_URL)
     built: dict[str, Adapter] = {}
     for platform in platforms:
+        http = HttpClient()  # the adapter closes it, for its robots and its app alike
         if platform == "dingtalk":
             built[platform] = DingTalkAdapter(
                 robots=robots(config.robots.dingtalk, platform="dingtalk", environ=SECRETS),
                 app_secret=APP_SECRET,
                 api_url=dingtalk_fake.base_url,
-                http=HttpClient(),
+                http=http,
                 clock=clock,
                 signer=signer,
                 directory=config.directory,
+                app=DingTalkApp(
+                    app_key=DINGTALK_APP_KEY,
+                    app_secret=APP_SECRET,
+                    robot_code=DINGTALK_ROBOT_CODE,
+                    api_url=dingtalk_api.base_url,
+                    http=http,
+                    clock=clock,
+                )
+                if apps
+                else None,
             )
         else:
             built[platform] = FeishuAdapter(
                 robots=robots(config.robots.feishu, platform="feishu", environ=SECRETS),
                 api_url=feishu_fake.base_url,
-                http=HttpClient(),
+                http=http,
                 clock=clock,
                 signer=signer,
                 directory=config.directory,
+                app=FeishuApp(
+                    app_id=FEISHU_APP_ID,
+                    app_secret=FEISHU_APP_SECRET,
+                    api_url=feishu_fake.base_url,
+                    http=http,
+                    clock=clock,
+                )
+                if apps
+                else None,
+                verification_token=FEISHU_TOKEN if apps or events else None,
             )
     engine = make_engine(database_url)
     migrate.upgrade(engine)
@@ -247,6 +350,8 @@ async def make_world(
         clock=clock,
         dingtalk_robots=dingtalk_fake,
         feishu_bots=feishu_fake,
+        dingtalk_api=dingtalk_api,
+        feishu_api=feishu_api,
         base_url=base_url,
         client=aiohttp.ClientSession(),
         runners=[runner],

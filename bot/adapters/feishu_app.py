@@ -1,0 +1,112 @@
+"""Feishu's app bot: cards to a person (``open_id``) or a chat (``chat_id``) through
+``/open-apis/im/v1/messages``, with the app's tenant_access_token."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+from bot.adapters.app_tokens import AppToken
+from bot.adapters.robots import SendLimit, post_json, retry_after, take_turn
+from bot.clock import Clock
+from bot.http_client import HttpClient
+from playbooks.errors import AdapterError
+from playbooks.messages import t
+
+# The token was revoked or has run out (Feishu's "Invalid access token" family).
+TOKEN_REFUSED = frozenset({99991661, 99991663, 99991668, 99991677})
+THROTTLED = frozenset({99991400, 230020})
+THROTTLED_WAIT = 1.0
+HINTS = {
+    99991672: "grant the app the permission to send messages as the bot (im:message:send_as_bot)",
+    230002: "add the app's bot to that chat",
+    230013: "the person is outside the app's availability range; widen it in the console",
+    230006: "turn on the app's bot ability in the developer console",
+}
+
+
+class FeishuApp:
+    def __init__(
+        self, *, app_id: str, app_secret: str, api_url: str, http: HttpClient, clock: Clock
+    ) -> None:
+        self._app_id = app_id
+        self._app_secret = app_secret
+        self._api_url = api_url.rstrip("/")
+        self._http = http
+        self._clock = clock
+        self._limits: dict[str, SendLimit] = {}
+        self.token = AppToken(self._fetch_token, clock=clock)
+
+    async def send(self, receive_id: str, card: dict[str, Any], *, id_type: str) -> str | None:
+        """Send an interactive card to ``receive_id`` (an ``open_id`` or a ``chat_id``); the
+        message id Feishu gives it."""
+        # Feishu takes at most 5 messages a second to one person or one chat.
+        limit = self._limits.setdefault(receive_id, SendLimit(((5, timedelta(seconds=1)),)))
+        await take_turn(limit, self._clock, robot=f"the Feishu app's bot (to {receive_id})")
+        url = f"{self._api_url}/open-apis/im/v1/messages?receive_id_type={id_type}"
+        body = {
+            "receive_id": receive_id,
+            "msg_type": "interactive",
+            "content": json.dumps(card, ensure_ascii=False),
+        }
+        for first_try in (True, False):
+            token = await self.token.get()
+            headers = {"Authorization": f"Bearer {token}"}
+            status, answer, after = await post_json(
+                self._http, url, body, headers=headers, what="Feishu"
+            )
+            code = answer.get("code") if isinstance(answer, dict) else None
+            if first_try and code in TOKEN_REFUSED:
+                self.token.forget(token)  # expired or revoked early: one new token, one retry
+                continue
+            _check(status, answer, after, to=receive_id)
+            data = answer.get("data") if isinstance(answer, dict) else None
+            message_id = data.get("message_id") if isinstance(data, dict) else None
+            return str(message_id) if message_id else None
+        return None  # not reached: the second try returns or raises
+
+    async def _fetch_token(self) -> tuple[str, float]:
+        url = f"{self._api_url}/open-apis/auth/v3/tenant_access_token/internal"
+        body = {"app_id": self._app_id, "app_secret": self._app_secret}
+        status, answer, after = await post_json(self._http, url, body, what="Feishu")
+        if isinstance(answer, dict) and answer.get("code") == 0:
+            token = answer.get("tenant_access_token")
+            lifetime = answer.get("expire")
+            if isinstance(token, str) and token:
+                return token, float(lifetime) if isinstance(lifetime, int | float) else 7200.0
+        code, message = _code_and_message(answer)
+        if status == 429 or code in THROTTLED:
+            reason = f"Feishu holds back the app's token requests ({code or status})"
+            raise AdapterError(
+                t("delivery.failed", reason=reason), retry_after=retry_after(after, THROTTLED_WAIT)
+            )
+        if status >= 500 or code is None:
+            raise AdapterError(t("delivery.failed", reason=f"Feishu answered {status}"))
+        reason = (
+            f"Feishu refused the app's id and secret ({code}: {message}); check "
+            "SHIPWATCH_FEISHU_APP_ID and SHIPWATCH_FEISHU_APP_SECRET"
+        )
+        raise AdapterError(t("delivery.failed", reason=reason), permanent=True)
+
+
+def _check(status: int, answer: Any, after: str, *, to: str) -> None:
+    code, message = _code_and_message(answer)
+    if code == 0:
+        return
+    if status == 429 or code in THROTTLED:
+        reason = f"Feishu holds back the app's messages to {to} ({code or status}: {message})"
+        raise AdapterError(
+            t("delivery.failed", reason=reason), retry_after=retry_after(after, THROTTLED_WAIT)
+        )
+    if status >= 500 or code is None or code in TOKEN_REFUSED:
+        raise AdapterError(t("delivery.failed", reason=f"Feishu answered {status} ({code})"))
+    hint = f"; {HINTS[code]}" if code in HINTS else ""
+    reason = f"Feishu refused the message to {to} ({code}: {message}){hint}"
+    raise AdapterError(t("delivery.failed", reason=reason), permanent=True)
+
+
+def _code_and_message(answer: Any) -> tuple[int | None, str]:
+    if not isinstance(answer, dict) or not isinstance(answer.get("code"), int):
+        return None, ""
+    return int(answer["code"]), str(answer.get("msg", ""))[:200]

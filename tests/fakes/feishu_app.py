@@ -1,0 +1,115 @@
+"""A local Feishu open platform for the app's bot: tenant_access_tokens (issued, expiring,
+refused when wrong) and im/v1/messages to an open_id or a chat_id (checked and recorded,
+throttled on cue). Mounted on the same server as the custom bots, as on open.feishu.cn."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aiohttp import web
+
+
+@dataclass
+class AppMessage:
+    receive_id: str
+    id_type: str
+    card: dict[str, Any]
+    at: datetime
+
+    @property
+    def title(self) -> str:
+        return str(self.card["header"]["title"]["content"])
+
+    @property
+    def text(self) -> str:
+        parts = [self.title]
+        for element in self.card["elements"]:
+            if element["tag"] == "markdown":
+                parts.append(element["content"])
+            if element["tag"] == "div":
+                parts += [f["text"]["content"] for f in element["fields"]]
+        return "\n".join(parts)
+
+    @property
+    def buttons(self) -> list[dict[str, Any]]:
+        return [
+            action
+            for element in self.card["elements"]
+            if element["tag"] == "action"
+            for action in element["actions"]
+        ]
+
+
+@dataclass
+class FeishuOpenApi:
+    app_id: str
+    app_secret: str
+    users: set[str]  # open_ids within the app's availability range
+    chats: set[str]  # chat_ids the bot is a member of
+    now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    token_lifetime: timedelta = timedelta(hours=2)
+    tokens: dict[str, datetime] = field(default_factory=dict)
+    token_requests: int = 0
+    sent: list[AppMessage] = field(default_factory=list)
+    refused: list[int] = field(default_factory=list)
+    throttle_next: int = 0
+
+    def routes(self) -> list[web.RouteDef]:
+        return [
+            web.post("/open-apis/auth/v3/tenant_access_token/internal", self._token),
+            web.post("/open-apis/im/v1/messages", self._message),
+        ]
+
+    def to(self, receive_id: str) -> list[AppMessage]:
+        return [m for m in self.sent if m.receive_id == receive_id]
+
+    async def _token(self, request: web.Request) -> web.Response:
+        self.token_requests += 1
+        body = await request.json()
+        if body.get("app_id") != self.app_id:
+            return self._refuse(400, 10003, "invalid param")
+        if body.get("app_secret") != self.app_secret:
+            return self._refuse(400, 10014, "app secret invalid")
+        token = f"t-{secrets.token_hex(16)}"
+        self.tokens[token] = self.now() + self.token_lifetime
+        seconds = int(self.token_lifetime.total_seconds())
+        return web.json_response(
+            {"code": 0, "msg": "ok", "tenant_access_token": token, "expire": seconds}
+        )
+
+    async def _message(self, request: web.Request) -> web.Response:
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme != "Bearer" or not token:
+            return self._refuse(400, 99991661, "Missing access token for authorization")
+        if token not in self.tokens or self.tokens[token] <= self.now():
+            return self._refuse(400, 99991663, "Invalid access token for authorization")
+        id_type = request.query.get("receive_id_type", "")
+        body = await request.json()
+        receive_id = body.get("receive_id")
+        if id_type not in ("open_id", "chat_id") or not isinstance(receive_id, str):
+            return self._refuse(400, 99992402, "field validation failed")
+        if body.get("msg_type") != "interactive" or not isinstance(body.get("content"), str):
+            return self._refuse(400, 230001, "invalid message content")
+        card = json.loads(body["content"])
+        if not isinstance(card.get("header"), dict) or not isinstance(card.get("elements"), list):
+            return self._refuse(400, 230099, "Failed to create card content")
+        if self.throttle_next > 0:
+            self.throttle_next -= 1
+            return self._refuse(429, 99991400, "request trigger frequency limit", reset="1")
+        if id_type == "open_id" and receive_id not in self.users:
+            return self._refuse(400, 230013, "Bot has NO availability to this user.")
+        if id_type == "chat_id" and receive_id not in self.chats:
+            return self._refuse(400, 230002, "The bot can not be outside the group.")
+        self.sent.append(AppMessage(receive_id, id_type, card, self.now()))
+        message_id = f"om_{len(self.sent)}"
+        return web.json_response({"code": 0, "msg": "success", "data": {"message_id": message_id}})
+
+    def _refuse(self, status: int, code: int, message: str, reset: str = "") -> web.Response:
+        self.refused.append(code)
+        headers = {"x-ogw-ratelimit-reset": reset} if reset else None
+        return web.json_response({"code": code, "msg": message}, status=status, headers=headers)
