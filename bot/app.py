@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlmodel import Session
 
-from bot import report_reads
+from bot import render, report_reads
 from bot.adapters.base import Adapter, DirectReach
 from bot.charts import chart_ids
 from bot.clock import Clock, VirtualClock
@@ -50,6 +50,7 @@ from storage import migrate
 from storage.engine import make_engine, normalise_url, redact_url
 from storage.models import OutboxMessage
 from storage.repositories import channels, outbox, timers
+from storage.repositories import summaries as summaries_repo
 from storage.unit_of_work import unit_of_work
 
 log = logging.getLogger("shipwatch.app")
@@ -273,6 +274,14 @@ class Application:
 
     def channel_name(self, platform: str, channel_id: str) -> str:
         return self.config.channels.to_name(platform, channel_id)
+
+    def chart_url(self, chart_id: str) -> str:
+        return render.chart_url(self.settings.public_url, chart_id)
+
+    def chart_png(self, chart_id: str) -> bytes | None:
+        with unit_of_work(self.engine) as session:
+            found = summaries_repo.chart(session, chart_id=chart_id)
+            return found.png if found is not None else None
 
     async def start(self) -> None:
         oncall.sync_rotations(self.engine, dict(self.config.teams), now=self.clock.now())

@@ -33,6 +33,14 @@ class Host(Protocol):
         """The name a platform's chat is known by inside Shipwatch (channels.yaml)."""
         ...
 
+    def chart_url(self, chart_id: str) -> str:
+        """Where people (and platforms that show images by link) fetch a report's chart."""
+        ...
+
+    def chart_png(self, chart_id: str) -> bytes | None:
+        """A report chart's PNG, for platforms that take files; None if it is gone."""
+        ...
+
 
 @runtime_checkable
 class DirectReach(Protocol):

@@ -226,13 +226,14 @@ class DingTalkAdapter:
             typed_prefix=prefix,
         )
         title = shorten(rendered.title, 60)
+        chart = self._host.chart_url(message.image) if message.image and self._host else None
         if rendered.links:  # an actionCard cannot @ anyone; it goes to its reader alone
             buttons = [{"title": b.label, "actionURL": b.url} for b in rendered.links]
-            text = _markdown(rendered, message, [])
+            text = _markdown(rendered, message, [], chart=chart)
             card = {"title": title, "text": text, "btnOrientation": "1", "btns": buttons}
             return {"msgtype": "actionCard", "actionCard": card}
         at_ids, at_mobiles = self._mentions(message, recipient if at_recipient else None)
-        text = _markdown(rendered, message, [*at_ids, *at_mobiles])
+        text = _markdown(rendered, message, [*at_ids, *at_mobiles], chart=chart)
         return {
             "msgtype": "markdown",
             "markdown": {"title": title, "text": text},
@@ -254,11 +255,15 @@ class DingTalkAdapter:
         return ids, mobiles
 
 
-def _markdown(rendered: Rendered, message: Message, mentions: list[str]) -> str:
+def _markdown(
+    rendered: Rendered, message: Message, mentions: list[str], *, chart: str | None = None
+) -> str:
     colour = COLOURS[message.severity]
     title = f'<font color="{colour}">{rendered.title}</font>' if colour else rendered.title
     parts = [f"#### {title}", *rendered.body]
     parts += [f"**{label}**: {value}" for label, value in rendered.fields]
+    if chart:
+        parts.append(f"![chart]({chart})")  # DingTalk shows a markdown image by its URL
     parts += rendered.typed
     if mentions:
         parts.append(" ".join(f"@{m}" for m in mentions))

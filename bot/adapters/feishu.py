@@ -213,6 +213,10 @@ class FeishuAdapter:
                 for label, value in rendered.fields
             ]
             elements.append({"tag": "div", "fields": fields})
+        if message.image and self._host is not None:
+            # A custom bot's card shows only images uploaded to Feishu: link the chart.
+            link = f"[{tr(t('chart.link'))}]({self._host.chart_url(message.image)})"
+            elements.append({"tag": "markdown", "content": link})
         if rendered.links:
             buttons = [
                 {

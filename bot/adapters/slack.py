@@ -204,7 +204,8 @@ class SlackAdapter:
     # --- out ------------------------------------------------------------------------------
 
     def _render(self, message: Message, tr: Translator) -> dict[str, Any]:
-        return slack_blocks.render(message, tr, mention=self._slack_id)
+        chart = self._host.chart_url(message.image) if message.image and self._host else None
+        return slack_blocks.render(message, tr, mention=self._slack_id, chart_url=chart)
 
     def _slack_id(self, handle: str) -> str | None:
         person = self._directory.get(handle)
@@ -241,8 +242,27 @@ class SlackAdapter:
             raise _adapter_error(error) from None
         except (ClientError, TimeoutError) as error:
             raise AdapterError(t("delivery.failed", reason=_reason(error))) from None
+        channel_id = str(response.get("channel", channel))
+        if message.image:
+            await self._upload_chart(channel_id, message.image, tr)
         # chat.update wants the channel's id, which a post by name learns only now.
-        return f"{response.get('channel', channel)} {response.get('ts', '')}"
+        return f"{channel_id} {response.get('ts', '')}"
+
+    async def _upload_chart(self, channel_id: str, chart_id: str, tr: Translator) -> None:
+        """The chart as an image in the conversation. Best effort: the message, which
+        links the chart, is delivered already, and a retry would repeat it."""
+        png = self._host.chart_png(chart_id) if self._host else None
+        if png is None:
+            return
+        try:
+            await self._client.files_upload_v2(
+                channel=channel_id,
+                content=png,
+                filename=f"chart-{chart_id}.png",
+                title=tr(t("chart.link")),
+            )
+        except Exception as error:  # whatever went wrong, the message must not be sent twice
+            log.warning("chart upload failed", extra={"reason": _reason(error)})
 
 
 def _reason(error: BaseException) -> str:

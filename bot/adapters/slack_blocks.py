@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from bot.i18n import Translator
-from playbooks.messages import ButtonStyle, Message, Severity
+from playbooks.messages import ButtonStyle, Message, Severity, t
 
 SECTION_LIMIT = 3000  # characters of a section's text
 FIELD_LIMIT = 2000  # characters of one field
@@ -50,9 +50,12 @@ def _chunks(text: str, size: int) -> Iterator[str]:
     yield text
 
 
-def render(message: Message, tr: Translator, *, mention: MentionLookup) -> dict[str, Any]:
+def render(
+    message: Message, tr: Translator, *, mention: MentionLookup, chart_url: str | None = None
+) -> dict[str, Any]:
     """Keyword arguments for ``chat.postMessage`` (``text``, and ``blocks`` or a coloured
-    ``attachments`` entry holding them)."""
+    ``attachments`` entry holding them). A chart is linked in a context line (the image
+    itself is uploaded beside the message)."""
 
     def mrkdwn(text: str, limit: int) -> list[str]:
         return [_with_mentions(escape(part), mention) for part in _chunks(text, limit)]
@@ -67,6 +70,9 @@ def render(message: Message, tr: Translator, *, mention: MentionLookup) -> dict[
     ]
     for start in range(0, len(fields), FIELDS_PER_SECTION):
         blocks.append({"type": "section", "fields": fields[start : start + FIELDS_PER_SECTION]})
+    if chart_url:
+        link = f"<{chart_url}|{escape(tr(t('chart.link')))}>"
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": link}]})
     buttons = [_button(b.label, b.action_id, b.style, tr) for b in message.buttons if b.action_id]
     for start in range(0, len(buttons), BUTTONS_PER_BLOCK):
         blocks.append({"type": "actions", "elements": buttons[start : start + BUTTONS_PER_BLOCK]})

@@ -124,11 +124,30 @@ class TelegramAdapter:
     # --- outbound --------------------------------------------------------------------------
 
     async def post(self, channel: str, message: Message, *, tr: Translator) -> str | None:
-        return await self._send(channel, render(message, tr))
+        return await self._deliver(channel, message, tr)
 
     async def direct_message(self, user_id: str, message: Message, *, tr: Translator) -> str | None:
         # A private chat's id is the person's user id (they must have started the bot).
-        return await self._send(user_id, render(message, tr))
+        return await self._deliver(user_id, message, tr)
+
+    async def _deliver(self, channel: str, message: Message, tr: Translator) -> str:
+        chart = self._host.chart_url(message.image) if message.image and self._host else None
+        ref = await self._send(channel, render(message, tr, chart_url=chart))
+        if message.image:
+            await self._send_chart(channel, message.image, tr)
+        return ref
+
+    async def _send_chart(self, channel: str, chart_id: str, tr: Translator) -> None:
+        """The chart as a photo under the message. Best effort: the message, which links
+        the chart, is delivered already, and a retry would repeat it."""
+        png = self._host.chart_png(chart_id) if self._host else None
+        if png is None:
+            return
+        try:
+            await self._limited(channel, CONTINUATION_WAIT)
+            await self._app.bot.send_photo(chat_id(channel), photo=png, caption=tr(t("chart.link")))
+        except Exception as error:  # whatever went wrong, the message must not be sent twice
+            log.warning("chart photo failed", extra={"reason": f"{type(error).__name__}"})
 
     async def update(self, ref: str, message: Message, *, tr: Translator) -> str | None:
         """Edit a message sent earlier in place (its first part, if it was split); None

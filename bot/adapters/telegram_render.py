@@ -9,7 +9,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from bot.i18n import Translator
-from playbooks.messages import Message, Severity
+from playbooks.messages import Message, Severity, t
 
 log = logging.getLogger("shipwatch.telegram")
 MAX_LENGTH = 4096  # Telegram's limit for one message's text
@@ -34,7 +34,9 @@ def telegram_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def render(message: Message, tr: Translator, *, limit: int = MAX_LENGTH) -> Rendered:
+def render(
+    message: Message, tr: Translator, *, limit: int = MAX_LENGTH, chart_url: str | None = None
+) -> Rendered:
     lines: list[str] = []
     for block in message.blocks:
         lines.extend(html.escape(line, quote=False) for line in tr(block).split("\n"))
@@ -42,6 +44,9 @@ def render(message: Message, tr: Translator, *, limit: int = MAX_LENGTH) -> Rend
         label = html.escape(tr(f.label), quote=False)
         value = html.escape(tr(f.value), quote=False)
         lines.append(f"<b>{label}</b>: {value}")
+    if chart_url:
+        label = html.escape(tr(t("chart.link")), quote=False)
+        lines.append(f'<a href="{html.escape(chart_url)}">{label}</a>')
     if lines and not _starts_with_symbol(lines[0]):
         lines[0] = SEVERITY_PREFIX[message.severity] + lines[0]
     return Rendered(chunks=tuple(split(lines, limit=limit)), keyboard=keyboard(message, tr))

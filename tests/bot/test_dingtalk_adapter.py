@@ -192,3 +192,43 @@ async def test_the_refusal_is_a_sentence_in_the_callers_language(world: World) -
     response = await world.callback("/release status", headers=headers)
     assert response.status == 403
     assert (await response.json())["error"].startswith("sign 请求头不匹配")
+
+
+async def test_a_report_chart_is_shown_on_dingtalk_and_linked_on_feishu(
+    database_url: str, tmp_path: Path
+) -> None:
+    from bot import charts
+    from commands.effects import apply
+    from playbooks.effects import Conversation, Post
+    from playbooks.messages import Message, raw
+    from storage.repositories import summaries
+    from storage.unit_of_work import unit_of_work
+
+    world = await make_world(database_url, tmp_path / "config", platforms=("dingtalk", "feishu"))
+    try:
+        app = world.app
+        with unit_of_work(app.engine) as session:
+            chart_id = summaries.store_chart(
+                session,
+                token="chart01",
+                png=charts.render("p95", []),
+                kind="daily",
+                now=world.clock.now(),
+            )
+            report = Message(blocks=(raw("📋 Daily report"),), image=chart_id)
+            apply(
+                session,
+                [Post(Conversation(p, "#ops"), report) for p in ("dingtalk", "feishu")],
+                now=world.clock.now(),
+                directory=app.runtime.directory,
+                new_token=app.runtime.new_token,
+                reachable=app.runtime.reachable_platforms,
+            )
+        await app.settle()
+        url = app.chart_url(chart_id)
+        [ding] = world.dingtalk_robots.to("dt-ops-token")
+        assert f"![chart]({url})" in ding.text
+        [card] = world.feishu_bots.to("fs-ops-hook")
+        assert f"[📈 Chart]({url})" in card.text
+    finally:
+        await world.close()

@@ -408,3 +408,34 @@ async def test_a_refused_request_logs_one_line_without_its_body(
     assert [r.getMessage() for r in lines] == [
         "slack request refused: signature missing, wrong or stale"
     ]
+
+
+async def test_a_report_chart_is_linked_and_uploaded_beside_the_message(rig: Rig) -> None:
+    from bot import charts
+    from storage.repositories import summaries
+
+    png = charts.render("error rate", [])
+    with unit_of_work(rig.app.engine) as session:
+        chart_id = summaries.store_chart(
+            session, token="chart01", png=png, kind="daily", now=rig.clock.now()
+        )
+        runtime = rig.app.runtime
+        report = Message(blocks=(raw("📋 Daily report"),), image=chart_id)
+        apply(
+            session,
+            [Post(Conversation("slack", "#ops"), report)],
+            now=rig.clock.now(),
+            directory=runtime.directory,
+            new_token=runtime.new_token,
+            reachable=runtime.reachable_platforms,
+        )
+    await rig.app.settle()
+    [post] = rig.fake.of("chat.postMessage")
+    [context] = [b for b in blocks_of(post.params) if b["type"] == "context"]
+    assert context["elements"][0]["text"] == (
+        f"<http://127.0.0.1:8080/charts/{chart_id}.png|📈 Chart>"
+    )
+    [upload] = rig.fake.of("upload")
+    assert upload.params["body"] == png
+    [done] = rig.fake.of("files.completeUploadExternal")
+    assert done.params["channel_id"] == "C0OPS"

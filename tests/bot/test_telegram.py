@@ -436,3 +436,32 @@ async def test_a_channel_known_by_name_is_reached_at_its_chat_id(
     reminded = _find(fake.sent(), "看一下灰度$")
     assert reminded.params["chat_id"] == -100777
     assert "提醒" in reminded.params["text"]  # the language chosen in that chat
+
+
+async def test_a_report_chart_is_linked_and_sent_as_a_photo(tg: Telegram) -> None:
+    from bot import charts
+    from commands.effects import apply
+    from playbooks.effects import Conversation, Post
+    from storage.repositories import summaries
+
+    png = charts.render("error rate", [])
+    app = tg.h.app
+    with unit_of_work(app.engine) as session:
+        chart_id = summaries.store_chart(
+            session, token="chart01", png=png, kind="daily", now=tg.h.clock.now()
+        )
+        report = Message(blocks=(raw("📋 Daily report"),), image=chart_id)
+        apply(
+            session,
+            [Post(Conversation("telegram", str(OPS)), report)],
+            now=tg.h.clock.now(),
+            directory=app.runtime.directory,
+            new_token=app.runtime.new_token,
+            reachable=app.runtime.reachable_platforms,
+        )
+    await app.settle()
+    [text] = tg.fake.sent()
+    link = f'<a href="http://127.0.0.1:8080/charts/{chart_id}.png">📈 Chart</a>'
+    assert link in text.params["text"]
+    [photo] = tg.fake.sent("sendPhoto")
+    assert (photo.params["chat_id"], photo.params["photo"]) == (OPS, png)

@@ -56,6 +56,7 @@ class FakeSlack:
             [
                 web.post("/api/{method}", self._api),
                 web.post("/respond/{id}", self._respond),
+                web.post("/upload/{id}", self._upload),
                 web.get("/socket", self._websocket),
             ]
         )
@@ -92,9 +93,9 @@ class FakeSlack:
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         if request.content_type == "application/json":
-            params = await request.json()
+            params = {**request.query, **await request.json()}
         else:
-            params = dict(await request.post())
+            params = {**request.query, **await request.post()}
         token = request.headers.get("Authorization", "").removeprefix("Bearer ")
         pending = self.failures.get(method, [])
         failure = next((f for f in pending if f.channel in (None, params.get("channel"))), None)
@@ -119,9 +120,22 @@ class FakeSlack:
             return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": "1700000000.000001"}
+        if method == "files.getUploadURLExternal":
+            n = len(self.calls)
+            return {"ok": True, "upload_url": f"{self.base_url}/upload/F{n}", "file_id": f"F{n}"}
+        if method == "files.completeUploadExternal":
+            files = params.get("files")
+            listed = json.loads(files) if isinstance(files, str) else files
+            return {"ok": True, "files": listed}
         if method == "apps.connections.open":
             return {"ok": True, "url": self.base_url.replace("http", "ws") + "/socket"}
         return {"ok": True}
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """The upload URL files.getUploadURLExternal hands out: the file's bytes."""
+        body = await request.read()
+        await self._record(Call("upload", {"file_id": request.match_info["id"], "body": body}))
+        return web.Response(text=f"OK - {len(body)}")
 
     async def _respond(self, request: web.Request) -> web.Response:
         await self._record(Call("respond", await request.json()))

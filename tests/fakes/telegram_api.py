@@ -126,7 +126,11 @@ class FakeTelegram:
         if request.match_info["token"] != self.token:
             return _error(401, "Unauthorized")
         method = request.match_info["method"]
-        params = _decode(dict(await request.post()))
+        form = {
+            k: v.file.read() if isinstance(v, web.FileField) else v
+            for k, v in (await request.post()).items()
+        }
+        params = _decode(form)
         async with self._changed:
             self.calls.append(Call(method, params))
             self._changed.notify_all()
@@ -153,6 +157,9 @@ class FakeTelegram:
         return True
 
     async def _sendMessage(self, params: dict[str, Any]) -> Any:
+        return self._message(params, next(self._message_ids))
+
+    async def _sendPhoto(self, params: dict[str, Any]) -> Any:
         return self._message(params, next(self._message_ids))
 
     async def _editMessageText(self, params: dict[str, Any]) -> Any:
