@@ -69,11 +69,13 @@ class SlackAdapter:
     ) -> None:
         self._directory = directory
         self._app_token = app_token
+        self._signed = signing_secret is not None
         self._client = AsyncWebClient(token=bot_token, base_url=api_url)
         self._bolt = AsyncApp(
             client=self._client,
             signing_secret=signing_secret,
-            # Socket Mode requests come over our own authenticated connection.
+            # Socket Mode requests come over our own authenticated connection; without a
+            # signing secret there is no HTTP route at all (see routes()).
             request_verification_enabled=signing_secret is not None,
             logger=log,
         )
@@ -104,7 +106,9 @@ class SlackAdapter:
     # --- lifecycle ------------------------------------------------------------------------
 
     def routes(self) -> list[web.RouteDef]:
-        return [web.post("/slack/events", self._events)]
+        # Only a signing secret proves a request came from Slack: Socket Mode alone serves
+        # nothing over HTTP, or anyone could post a command as anyone.
+        return [web.post("/slack/events", self._events)] if self._signed else []
 
     async def start(self, host: Host) -> None:
         self._host = host

@@ -355,6 +355,15 @@ async def test_socket_mode_takes_commands_over_the_websocket(
                 },
             }
         )
+        runner, port = await serve(app, host="127.0.0.1", port=0)
+        async with aiohttp.ClientSession() as client:
+            unsigned = await client.post(
+                f"http://127.0.0.1:{port}/slack/events",
+                data="command=%2Fwhoami&user_id=U0ALICE&channel_id=C0OPS",
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            )
+            assert unsigned.status == 404  # no signing secret: no HTTP way in at all
+        await runner.cleanup()
         [ack] = await fake.wait_for("socket.ack")
         assert ack.params["envelope_id"] == "env-1"
         [reply] = await fake.wait_for("respond")
