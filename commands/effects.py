@@ -18,6 +18,8 @@ from playbooks.effects import (
     Measure,
     Post,
     SetTraffic,
+    Unwatch,
+    Watch,
 )
 from playbooks.messages import Message, message_to_json
 from playbooks.people import Directory
@@ -33,6 +35,7 @@ class Applied:
     cancelled: list[str] = field(default_factory=list)
     enqueued: int = 0
     measure: list[Measure] = field(default_factory=list)
+    watch: list[Watch | Unwatch] = field(default_factory=list)  # in memory, in order
 
 
 def with_tokens(
@@ -134,6 +137,8 @@ def apply(
                 applied.enqueued += 1
             case Measure():
                 applied.measure.append(effect)
+            case Watch() | Unwatch():
+                applied.watch.append(effect)
     return applied
 
 
