@@ -93,7 +93,7 @@ class TimerService:
         finally:
             # Whatever happened, the row is the truth: if it is still pending (moved by
             # another process, say) the next sweep arms it again. A firing that re-armed
-            # its own key (a release's guard tick) has armed a new due time: keep that.
+            # its own key (a launch's progress post) has armed a new due time: keep that.
             if self._armed.get(key) == fired_due:
                 self._armed.pop(key, None)
 
