@@ -274,7 +274,8 @@ class Application:
         await self.delivery.deliver_due()
 
     async def advance_to(self, target: datetime) -> None:
-        """Virtual clock only: move to ``target`` firing every timer and retry in time order."""
+        """Virtual clock only: move to ``target`` firing every guard tick, timer and retry
+        in time order."""
         if not isinstance(self.clock, VirtualClock):
             raise RuntimeError("advance_to needs a virtual clock")
         self._reconcile_ticks()
