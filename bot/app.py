@@ -24,6 +24,7 @@ from bot.clock import Clock, VirtualClock
 from bot.config_dir import Config
 from bot.delivery import DeliveryWorker
 from bot.errors import StartupError
+from bot.guard_ticks import GuardTicks
 from bot.http_client import HttpClient
 from bot.i18n import Translator
 from bot.integrations import Integrations, MissingSecret, build
@@ -31,7 +32,7 @@ from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.timers import TimerService
 from bot.traffic.router import TrafficRouter
-from commands import handoff, oncall, pipeline
+from commands import handoff, oncall, pipeline, release_watch
 from commands.admin import DEAD_LETTER
 from commands.invocations import (
     ButtonPress,
@@ -46,6 +47,7 @@ from commands.release_watch import READINGS, TRAFFIC_FAILED
 from commands.summary_runs import READINGS as REPORT_READINGS
 from commands.table import build_table, inbound_handlers, observation_handlers, timer_handlers
 from playbooks.effects import Conversation, Measure, ReadReport
+from playbooks.releases import Release
 from storage import migrate
 from storage.engine import make_engine, normalise_url, redact_url
 from storage.models import OutboxMessage
@@ -173,7 +175,10 @@ class Application:
             on_dead=self._dead_letter,
             channel_id=config.channels.to_id,
         )
-        self.timers = TimerService(engine=engine, clock=clock, fire=self.fire_timer)
+        self.ticks = GuardTicks(clock=clock, measure=self._measure)
+        self.timers = TimerService(
+            engine=engine, clock=clock, fire=self.fire_timer, also_sweep=self._reconcile_ticks
+        )
         self._enqueued = False  # set by dispatch; lets the drill skip idle outbox checks
 
     async def dispatch(self, invocation: Invocation) -> Outcome:
@@ -199,6 +204,8 @@ class Application:
             self.timers.cancel(key)
         for key, due_at in outcome.armed:
             self.timers.arm(key, due_at)
+        if outcome.watch:
+            self.ticks.apply(outcome.watch)
         if outcome.enqueued:
             self._enqueued = True
             self.delivery.wake()
@@ -286,11 +293,15 @@ class Application:
     async def start(self) -> None:
         oncall.sync_rotations(self.engine, dict(self.config.teams), now=self.clock.now())
         handoff.sync_handoffs(self.engine, dict(self.config.teams), now=self.clock.now())
+        with unit_of_work(self.engine) as session:
+            self.ticks.rebuild(release_watch.live(session))
         for adapter in self.adapters.values():
             await adapter.start(self)
         await self.timers.start()
+        await self.ticks.start()
 
     async def stop(self) -> None:
+        await self.ticks.stop()
         await self.timers.stop()
         await self.delivery.stop()
         for adapter in self.adapters.values():
@@ -302,15 +313,18 @@ class Application:
         await self.delivery.deliver_due()
 
     async def advance_to(self, target: datetime) -> None:
-        """Virtual clock only: move to ``target`` firing every timer and retry in time order."""
+        """Virtual clock only: move to ``target`` firing every guard tick, timer and retry
+        in time order."""
         if not isinstance(self.clock, VirtualClock):
             raise RuntimeError("advance_to needs a virtual clock")
-        await self.timers.fire_due()
+        self._reconcile_ticks()
+        await self._fire_due()
         await self.delivery.deliver_due()
         previous: datetime | None = None
         while True:
             retry_at = self.delivery.next_attempt()
-            upcoming = [t for t in (self.timers.next_due(), retry_at) if t]
+            due = (self.timers.next_due(), self.ticks.next_due(), retry_at)
+            upcoming = [t for t in due if t]
             step = min(upcoming, default=None)
             if step is None or step > target:
                 break
@@ -321,13 +335,30 @@ class Application:
             previous = step
             self.clock.advance_to(max(step, self.clock.now()))
             self._enqueued = False
-            await self.timers.fire_due()
+            await self._fire_due()
             # Most steps are guard ticks that write nothing to the outbox: skip the
             # outbox query then, unless a retry fell due.
             if self._enqueued or (retry_at is not None and retry_at <= self.clock.now()):
                 await self.delivery.deliver_due()
         self.clock.advance_to(target)
         await self.delivery.deliver_due()
+
+    async def _fire_due(self) -> None:
+        """What falls due at one moment: the guards are read first, so whatever else
+        happens then (a progress post, a runbook step) sees that moment's readings."""
+        await self.ticks.fire_due()
+        await self.timers.fire_due()
+
+    def _reconcile_ticks(self) -> None:
+        """Follow the releases another process started, moved or stopped."""
+        with unit_of_work(self.engine) as session:
+            marks = release_watch.live_marks(session)
+
+        def load() -> list[Release]:
+            with unit_of_work(self.engine) as session:
+                return release_watch.live(session)
+
+        self.ticks.reconcile(marks, load)
 
     def _translator_for(self, session: Session, row: OutboxMessage) -> Translator:
         """A direct message speaks the person's language; a post, the channel's."""

@@ -26,9 +26,15 @@ class TimerService:
     """
 
     def __init__(
-        self, *, engine: Engine, clock: Clock, fire: Callable[[str], Awaitable[object]]
+        self,
+        *,
+        engine: Engine,
+        clock: Clock,
+        fire: Callable[[str], Awaitable[object]],
+        also_sweep: Callable[[], None] | None = None,
     ) -> None:
         self._engine = engine
+        self._also_sweep = also_sweep
         self._clock = clock
         self._fire = fire
         self._scheduler: AsyncIOScheduler | None = None
@@ -64,6 +70,8 @@ class TimerService:
         for key, due_at in pending:
             if self._armed.get(key) != due_at:
                 self.arm(key, due_at)
+        if self._also_sweep is not None:
+            self._also_sweep()  # the in-memory schedules that follow other processes' rows
 
     def arm(self, key: str, due_at: datetime) -> None:
         if self._scheduler is None:
@@ -85,7 +93,7 @@ class TimerService:
         finally:
             # Whatever happened, the row is the truth: if it is still pending (moved by
             # another process, say) the next sweep arms it again. A firing that re-armed
-            # its own key (a release's guard tick) has armed a new due time: keep that.
+            # its own key (a launch's progress post) has armed a new due time: keep that.
             if self._armed.get(key) == fired_due:
                 self._armed.pop(key, None)
 

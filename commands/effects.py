@@ -19,6 +19,8 @@ from playbooks.effects import (
     Post,
     ReadReport,
     SetTraffic,
+    Unwatch,
+    Watch,
 )
 from playbooks.messages import Message, message_to_json
 from playbooks.people import Directory
@@ -34,6 +36,7 @@ class Applied:
     cancelled: list[str] = field(default_factory=list)
     enqueued: int = 0
     measure: list[Measure | ReadReport] = field(default_factory=list)
+    watch: list[Watch | Unwatch] = field(default_factory=list)  # in memory, in order
 
 
 def with_tokens(
@@ -136,6 +139,8 @@ def apply(
                 applied.enqueued += 1
             case Measure() | ReadReport():
                 applied.measure.append(effect)
+            case Watch() | Unwatch():
+                applied.watch.append(effect)
     return applied
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from playbooks.effects import Conversation, Measure, ReadReport
+from playbooks.effects import Conversation, Measure, ReadReport, Unwatch, Watch
 from playbooks.messages import Message
 
 
@@ -74,4 +74,5 @@ class Outcome:
     cancelled: list[str] = field(default_factory=list)
     enqueued: int = 0
     measure: list[Measure | ReadReport] = field(default_factory=list)  # reads to make
+    watch: list[Watch | Unwatch] = field(default_factory=list)
     data: Mapping[str, Any] = field(default_factory=dict)  # an Inbound's answer to its caller

@@ -362,7 +362,8 @@ def run_inbound(inv: Inbound, *, runtime: Runtime, now: datetime) -> Outcome:
 
 
 def _done(name: str, applied: effect_writer.Applied, **more: Any) -> Outcome:
-    """A handled invocation, with what the runtime must now arm, cancel, send and measure."""
+    """A handled invocation, with what the runtime must now arm, cancel, send, measure and
+    watch."""
     return Outcome(
         status="ok",
         command=name,
@@ -370,6 +371,7 @@ def _done(name: str, applied: effect_writer.Applied, **more: Any) -> Outcome:
         cancelled=applied.cancelled,
         enqueued=applied.enqueued,
         measure=applied.measure,
+        watch=applied.watch,
         **more,
     )
 

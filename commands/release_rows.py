@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from playbooks import launch_timers
+from playbooks import launch_timers, release_watch
 from playbooks.effects import Conversation
 from playbooks.guards import GuardState
 from playbooks.release_plan import Plan, TrafficKind
@@ -41,7 +41,8 @@ def to_view(row: ReleaseRow) -> Release:
 
 def save(session: Session, row: ReleaseRow, result: Result, *, now: datetime) -> None:
     """Copy the result's release onto the row and append its history, in the caller's
-    transaction; the launch timers its moves arm or stop join the result's effects."""
+    transaction; the launch timers its moves arm or stop, and the release as the guard
+    schedule should now read it, join the result's effects."""
     r = result.release
     row.state = r.state.value
     row.stage = r.stage
@@ -58,6 +59,7 @@ def save(session: Session, row: ReleaseRow, result: Result, *, now: datetime) ->
     for entry in result.history:
         repo.add_event(session, event_row(row.id, r.attempt, entry))
     result.effects += launch_timers.after_moves(r, result.history)
+    result.effects += release_watch.watching(r)
 
 
 def event_row(release_id: int, attempt: int, entry: HistoryEntry) -> ReleaseEvent:

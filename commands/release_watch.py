@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlmodel import Session
+
 from commands import launch_rows, paging
 from commands.context import SystemContext
 from commands.freezes import freezes_for
@@ -65,10 +67,20 @@ def _page_team(ctx: SystemContext, row: ReleaseRow, reason: str) -> None:
         )
 
 
-def tick(ctx: SystemContext, timer: Timer) -> None:
-    row = _load(ctx, timer.payload["release_id"])
-    if row is not None:
-        ctx.effects += watch.tick(to_view(row), now=ctx.now)
+def legacy_tick(ctx: SystemContext, timer: Timer) -> None:
+    """A guard tick stored as a timer by an earlier version: nothing to do, the bot
+    watches every live release from memory now (``live``)."""
+
+
+def live(session: Session) -> list[machine.Release]:
+    """Every release the guard schedule watches: rebuilt from these when the bot starts."""
+    return [to_view(row) for row in repo.active(session)]
+
+
+def live_marks(session: Session) -> dict[int, tuple[int, int, str]]:
+    """Each live release's (attempt, stage, state): enough to tell a schedule entry another
+    process has moved on."""
+    return repo.active_marks(session)
 
 
 def soak_over(ctx: SystemContext, timer: Timer) -> None:
@@ -152,5 +164,5 @@ def traffic_failed(ctx: SystemContext, payload: Mapping[str, Any]) -> None:
         )
 
 
-TIMER_HANDLERS = {machine.TICK_KIND: tick, machine.SOAK_KIND: soak_over}
+TIMER_HANDLERS = {machine.TICK_KIND: legacy_tick, machine.SOAK_KIND: soak_over}
 OBSERVATION_HANDLERS = {READINGS: readings, TRAFFIC_FAILED: traffic_failed}

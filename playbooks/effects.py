@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from playbooks.messages import Message
+
+if TYPE_CHECKING:
+    from playbooks.releases import Release
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +111,7 @@ class Measure:
     """Read a release's guard metrics now, then report the readings back.
 
     Not durable on purpose: a measurement lost to a crash is simply taken again at
-    the next tick, which the same transaction has already armed.
+    the next tick.
     """
 
     release_id: int
@@ -148,4 +151,33 @@ class ReadReport:
     chart_step: timedelta
 
 
-Effect = Post | DirectMessage | ArmTimer | CancelTimer | SetTraffic | Measure | ReadReport
+@dataclass(frozen=True, slots=True)
+class Watch:
+    """Read a live release's guards every ``plan.tick``, first at ``start`` (None: keep
+    the cadence already running, or begin now), as ``release`` now stands.
+
+    Not a durable timer on purpose: the bot keeps this schedule in memory and rebuilds it
+    from the releases when it starts. A gap of more than three intervals between samples
+    counts as no evidence, so a tick lost to a crash is harmless.
+    """
+
+    release: Release
+    start: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Unwatch:
+    release_id: int
+
+
+Effect = (
+    Post
+    | DirectMessage
+    | ArmTimer
+    | CancelTimer
+    | SetTraffic
+    | Measure
+    | ReadReport
+    | Watch
+    | Unwatch
+)

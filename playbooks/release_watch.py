@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from playbooks import guards as rules
-from playbooks.effects import Effect, GuardQuery, Measure, Post
+from playbooks.effects import Effect, GuardQuery, Measure, Post, Watch
 from playbooks.guards import Reading
 from playbooks.messages import Message, Severity, Text, t
 from playbooks.people import BOT
@@ -18,7 +18,6 @@ from playbooks.releases import (
     ReleaseState,
     Result,
     advance,
-    arm_tick,
     blockers,
     buttons,
     chain,
@@ -31,7 +30,8 @@ S = ReleaseState
 
 
 def tick(r: Release, *, now: datetime) -> list[Effect]:
-    """Measure the guards due now and arm the next tick, while the release is live."""
+    """Measure the guards due now, while the release is live (the bot keeps the cadence,
+    every ``plan.tick``)."""
     if not r.active:
         return []
     due = [
@@ -39,22 +39,27 @@ def tick(r: Release, *, now: datetime) -> list[Effect]:
         for g in r.plan.guards
         if (state := r.guards.get(g.name)) is None or now - state.last_at >= g.interval - _SLACK
     ]
-    effects: list[Effect] = [arm_tick(r, now + r.plan.tick)]
-    if due:
-        effects.append(
-            Measure(
-                release_id=r.id,
-                attempt=r.attempt,
-                stage=r.stage,
-                at=now,
-                service=r.service,
-                version=r.version,
-                stage_name=r.stage_name,
-                source=r.metrics,
-                guards=tuple(due),
-            )
+    if not due:
+        return []
+    return [
+        Measure(
+            release_id=r.id,
+            attempt=r.attempt,
+            stage=r.stage,
+            at=now,
+            service=r.service,
+            version=r.version,
+            stage_name=r.stage_name,
+            source=r.metrics,
+            guards=tuple(due),
         )
-    return effects
+    ]
+
+
+def watching(r: Release) -> list[Effect]:
+    """After any save of a live release: the schedule reads it as it now stands (its stage,
+    its guards' last samples), keeping its cadence."""
+    return [Watch(r)] if r.active else []
 
 
 _SLACK = timedelta(milliseconds=500)  # a tick a hair early still samples

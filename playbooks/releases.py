@@ -25,6 +25,8 @@ from playbooks.effects import (
     Effect,
     Post,
     SetTraffic,
+    Unwatch,
+    Watch,
 )
 from playbooks.errors import InvalidTransition, ShipwatchError
 from playbooks.guards import GuardState
@@ -32,6 +34,8 @@ from playbooks.messages import Button, ButtonStyle, Message, Severity, Text, t
 from playbooks.people import BOT
 from playbooks.release_plan import Evidence, Plan, TrafficKind
 
+# Guard ticks were durable timers once; a row of this kind left by an earlier version is
+# fired once and ignored, since the bot now watches every live release in memory.
 TICK_KIND = "release.tick"
 SOAK_KIND = "release.soak"
 
@@ -228,11 +232,7 @@ def _timers_for_stage(r: Release) -> list[Effect]:
 
 
 def _stop_timers(r: Release) -> list[Effect]:
-    return [CancelTimer(soak_key(r.id)), CancelTimer(tick_key(r.id))]
-
-
-def arm_tick(r: Release, at: datetime) -> ArmTimer:
-    return ArmTimer(tick_key(r.id), TICK_KIND, at, {"release_id": r.id})
+    return [CancelTimer(soak_key(r.id)), Unwatch(r.id)]
 
 
 def _entry(
@@ -308,7 +308,7 @@ def start(r: Release, *, now: datetime) -> Result:
     result = Result(after)
     result.history.append(_entry(r, after, Move.START, r.owner, now, r.note))
     result.effects += _timers_for_stage(after)
-    result.effects.append(arm_tick(after, now))
+    result.effects.append(Watch(after, start=now))
     text = t(
         "release.started",
         service=r.service,
@@ -598,7 +598,7 @@ def retry(r: Release, *, actor: str, now: datetime) -> Result:
     after = _enter_stage(fresh, 0, now)
     result = Result(after, history=[_entry(r, after, Move.RETRY, actor, now)])
     result.effects += _timers_for_stage(after)
-    result.effects.append(arm_tick(after, now))
+    result.effects.append(Watch(after, start=now))
     text = t(
         "release.retried",
         service=r.service,

@@ -59,6 +59,18 @@ def active(session: Session) -> Sequence[ReleaseRow]:
     return session.exec(query).all()
 
 
+def active_marks(session: Session) -> dict[int, tuple[int, int, str]]:
+    """Each live release's id with its attempt, stage and state, and nothing more."""
+    query = select(ReleaseRow.id, ReleaseRow.attempt, ReleaseRow.stage, ReleaseRow.state).where(
+        col(ReleaseRow.state).in_(ACTIVE_STATES)
+    )
+    return {
+        release_id: (attempt, stage, state)
+        for release_id, attempt, stage, state in session.exec(query).all()
+        if release_id is not None
+    }
+
+
 def add_event(session: Session, event: ReleaseEvent) -> None:
     session.add(event)
 

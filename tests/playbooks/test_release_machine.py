@@ -11,12 +11,13 @@ from playbooks import release_watch as watch
 from playbooks import releases as machine
 from playbooks.effects import (
     ArmTimer,
-    CancelTimer,
     Conversation,
     DirectMessage,
     Measure,
     Post,
     SetTraffic,
+    Unwatch,
+    Watch,
 )
 from playbooks.errors import InvalidTransition
 from playbooks.guards import Reading
@@ -96,7 +97,8 @@ def test_start_enters_the_first_stage_at_once_with_traffic_timers_and_a_post() -
     traffic = [e for e in result.effects if isinstance(e, SetTraffic)]
     assert traffic == [SetTraffic("web", "1.4.2", 10, "canary", "release-7-a1-s0")]
     armed = {e.kind: e.due_at for e in result.effects if isinstance(e, ArmTimer)}
-    assert armed == {machine.SOAK_KIND: T0 + 30 * M, machine.TICK_KIND: T0}
+    assert armed == {machine.SOAK_KIND: T0 + 30 * M}
+    assert Watch(r, start=T0) in result.effects  # the guards are read at once
     assert any(isinstance(e, Post) for e in result.effects)
 
 
@@ -154,7 +156,7 @@ def test_promote_to_a_lower_percent_says_use_rollback_and_past_the_end_is_refuse
     assert unknown.value.text.key == "release.no_such_percent"
     done = machine.promote(r, actor="alice", now=T0 + 31 * M, to="full", force_reason="go")
     assert done.release.state is ReleaseState.COMPLETED
-    assert CancelTimer(machine.tick_key(7)) in done.effects
+    assert Unwatch(7) in done.effects
 
 
 def test_a_sustained_breach_rolls_back_pages_the_owner_and_stops_watching() -> None:
@@ -183,7 +185,7 @@ def test_a_sustained_breach_rolls_back_pages_the_owner_and_stops_watching() -> N
         )
     ]
     assert any(isinstance(e, DirectMessage) and e.person == "alice" for e in result.effects)
-    assert CancelTimer(machine.tick_key(7)) in result.effects
+    assert Unwatch(7) in result.effects
     assert result.history[0].actor == BOT
     assert watch.tick(result.release, now=T0 + 11 * M) == []
 
@@ -273,16 +275,23 @@ def test_approvals_are_needed_and_the_owner_cannot_give_them() -> None:
     assert machine.promote(r, actor="alice", now=T0 + 30 * M).release.percent == 30
 
 
-def test_tick_measures_due_guards_and_rearms_itself() -> None:
-    effects = watch.tick(started(), now=T0)
-    assert (
-        ArmTimer(
-            machine.tick_key(7), machine.TICK_KIND, T0 + timedelta(seconds=30), {"release_id": 7}
-        )
-        in effects
-    )
-    measure = next(e for e in effects if isinstance(e, Measure))
+def test_tick_measures_only_the_guards_due() -> None:
+    r = started()
+    [measure] = watch.tick(r, now=T0)
+    assert isinstance(measure, Measure)
     assert [g.name for g in measure.guards] == ["error_rate", "p99"]
+    read = feed(r, GOOD, start=T0, until=T0).release
+    assert watch.tick(read, now=T0 + timedelta(seconds=10)) == []
+    [again] = watch.tick(read, now=T0 + timedelta(seconds=30))
+    assert isinstance(again, Measure)
+    assert [g.name for g in again.guards] == ["error_rate", "p99"]
+
+
+def test_every_save_of_a_live_release_refreshes_what_is_watched() -> None:
+    r = started()
+    assert watch.watching(r) == [Watch(r)]
+    done = machine.abort(r, actor="alice", now=T0, reason="x").release
+    assert watch.watching(done) == []
 
 
 @pytest.mark.parametrize(
