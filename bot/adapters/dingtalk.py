@@ -71,7 +71,9 @@ class DingTalkAdapter:
         directory: Directory,
         app: DingTalkApp | None = None,
         max_body_bytes: int = 64 * 1024,
+        default_locale: str = "en",
     ) -> None:
+        self._default_locale = default_locale  # SHIPWATCH_LOCALE, for callers naming none
         self._robots = dict(robots)
         self._by_conversation = {
             r.conversation: r.channel for r in robots.values() if r.conversation
@@ -136,6 +138,7 @@ class DingTalkAdapter:
             now=self._clock.now(),
             max_bytes=self._max_body_bytes,
             translator=self._translator,
+            default_locale=self._default_locale,
         )
         if isinstance(checked, web.Response):
             return checked

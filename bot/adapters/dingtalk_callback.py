@@ -15,6 +15,7 @@ from aiohttp import web
 
 from bot.adapters.inbound import mentioned_line
 from bot.adapters.robots import dingtalk_sign
+from bot.http_input import error_response, read_body, request_locale
 from bot.i18n import Translator
 from playbooks.messages import Text, t
 
@@ -40,10 +41,11 @@ async def read(
     now: datetime,
     max_bytes: int,
     translator: Callable[[str], Translator],
+    default_locale: str = "en",
 ) -> Callback | web.Response:
     """The callback's message, or the answer that refuses it (nothing read or stored), in
     the caller's language."""
-    tr = translator(_locale(request.headers.get("Accept-Language", "")))
+    tr = translator(request_locale(request, default_locale))
     if not app_secret:
         closed = t("hook.closed", setting="SHIPWATCH_DINGTALK_APP_SECRET")
         return _refuse(tr, 503, "closed", closed)
@@ -57,17 +59,15 @@ async def read(
         return _refuse(tr, 403, "stale", t("dingtalk.stale"))
     if not hmac.compare_digest(sign.encode(), dingtalk_sign(app_secret, int(stamp)).encode()):
         return _refuse(tr, 403, "bad signature", t("dingtalk.bad_sign"))
-    if request.content_length is not None and request.content_length > max_bytes:
-        return _error(tr, 413, t("hook.too_large", limit=max_bytes))
-    body = await request.content.read(max_bytes + 1)
-    if len(body) > max_bytes:
-        return _error(tr, 413, t("hook.too_large", limit=max_bytes))
+    body = await read_body(request, max_bytes)
+    if body is None:
+        return error_response(tr, 413, t("hook.too_large", limit=max_bytes))
     try:
         data = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
-        return _error(tr, 400, t("dingtalk.not_a_message"))
+        return error_response(tr, 400, t("dingtalk.not_a_message"))
     if not isinstance(data, dict) or not isinstance(data.get("msgId"), str):
-        return _error(tr, 400, t("dingtalk.not_a_message"))
+        return error_response(tr, 400, t("dingtalk.not_a_message"))
     return _message(data)
 
 
@@ -101,16 +101,7 @@ def _message(data: dict[str, object]) -> Callback:
 
 def _refuse(tr: Translator, status: int, reason: str, text: Text) -> web.Response:
     log.warning("dingtalk callback refused", extra={"reason": reason})
-    return _error(tr, status, text)
-
-
-def _error(tr: Translator, status: int, text: Text) -> web.Response:
-    return web.json_response({"error": tr(text)}, status=status)
-
-
-def _locale(accept: str) -> str:
-    first = accept.split(",")[0].split(";")[0].strip().lower()
-    return "zh" if first.startswith("zh") else "en"
+    return error_response(tr, status, text)
 
 
 class Sessions:

@@ -62,7 +62,9 @@ class FeishuAdapter:
         app: FeishuApp | None = None,
         verification_token: str | None = None,
         max_body_bytes: int = 64 * 1024,
+        default_locale: str = "en",
     ) -> None:
+        self._default_locale = default_locale  # SHIPWATCH_LOCALE, for callers naming none
         self._robots = dict(robots)
         self._by_conversation = {
             r.conversation: r.channel for r in robots.values() if r.conversation
@@ -117,6 +119,7 @@ class FeishuAdapter:
             verification_token=self._verification_token,
             max_bytes=self._max_body_bytes,
             translator=self._translator,
+            default_locale=self._default_locale,
             handle_of=self._handle_of,
         )
         if isinstance(event, web.Response):
