@@ -3,6 +3,7 @@ webhook route over real HTTP, polling, buttons, pages, and Telegram's flood cont
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -13,9 +14,15 @@ import aiohttp
 import pytest
 from sqlmodel import func, select
 
-from bot.adapters.telegram import SECRET_HEADER, WEBHOOK_PATH, TelegramAdapter
+from bot.adapters.telegram import (
+    CONTINUATION_BUDGET,
+    SECRET_HEADER,
+    WEBHOOK_PATH,
+    TelegramAdapter,
+)
 from bot.adapters.telegram_limits import SendLimiter
 from bot.clock import VirtualClock
+from bot.delivery import LEASE
 from bot.http import serve
 from playbooks.messages import Button, Message, raw
 from storage.models import AuditEntry, OutboxMessage, Reminder
@@ -363,6 +370,40 @@ async def test_a_long_post_is_split_with_its_keyboard_under_the_last_part(tg: Te
     edit = tg.fake.sent("editMessageText")[-1]
     assert (edit.params["chat_id"], edit.params["message_id"]) == (OPS, 1)
     assert edit.params["text"] == "edited &lt;now&gt;"
+
+
+def long_message() -> Message:
+    lines = tuple(raw(f"line {i}: " + "x" * 100) for i in range(100))
+    return Message(blocks=lines, buttons=(Button(raw("Help"), "/help", action_id="tok123"),))
+
+
+async def test_a_part_that_fails_once_is_sent_again_and_the_first_never_twice(
+    tg: Telegram,
+) -> None:
+    tg.fake.fail_next("sendMessage", 502, "Bad Gateway", after=1)
+    ref = await tg.h.adapter.post(str(OPS), long_message(), tr=tg.h.app.translator("en"))
+    texts = [p.params["text"] for p in tg.fake.sent()]
+    assert len(texts) == 4, "part 2 tried twice"
+    assert texts[1] == texts[2]
+    assert sum(text.startswith("line 0:") for text in texts) == 1
+    assert ref == f"{OPS} 1"
+
+
+async def test_parts_that_cannot_go_are_logged_and_the_send_still_succeeds(
+    tg: Telegram, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Flood control for longer than a part may wait: the rest is given up, not the whole.
+    for _ in range(2):
+        tg.fake.fail_next(
+            "sendMessage", 429, "Too Many Requests: retry after 40", retry_after=40, after=1
+        )
+    with caplog.at_level(logging.WARNING, logger="shipwatch.telegram"):
+        ref = await tg.h.adapter.post(str(OPS), long_message(), tr=tg.h.app.translator("en"))
+    assert ref == f"{OPS} 1"
+    assert len(tg.fake.sent()) == 2, "part 1 sent, part 2 refused, nothing retried past it"
+    assert sum(tg.time.slept) <= CONTINUATION_BUDGET < LEASE.total_seconds() / 2
+    cut = [r for r in caplog.records if r.getMessage() == "telegram message cut short"]
+    assert [(r.sent, r.parts) for r in cut] == [(1, 3)]  # type: ignore[attr-defined]
 
 
 async def test_a_repeat_after_a_restart_is_caught_by_the_ledger(
