@@ -13,7 +13,7 @@ from aiohttp import web
 from telegram import CallbackQuery, LinkPreviewOptions, ReplyParameters, Update
 from telegram import Message as TelegramMessage
 from telegram.constants import ParseMode
-from telegram.error import InvalidToken, TelegramError
+from telegram.error import BadRequest, InvalidToken, TelegramError
 from telegram.ext import Application, ApplicationBuilder, CallbackContext, TypeHandler
 
 from bot.adapters import inbound
@@ -37,6 +37,7 @@ REPLY_WAIT = 5.0  # a person is waiting for a reply: wait longer for its slot th
 CONTINUATION_WAIT = 5.0
 CONTINUATION_BUDGET = 20.0
 CONTINUATION_TRIES = 2
+NOT_MODIFIED = "message is not modified"  # how the Bot API answers an edit to the same text
 TOAST_LENGTH = 200  # what answerCallbackQuery shows
 _RECENT_UPDATES = 2048
 _UPDATES = ["message", "callback_query"]
@@ -162,19 +163,24 @@ class TelegramAdapter:
             return None
         rendered = render(message, tr)
         await self._limited(channel, None)
-        try:
-            await bot_call(
-                channel,
-                self._limiter,
-                self._app.bot.edit_message_text(
+
+        async def edit() -> None:
+            try:
+                await self._app.bot.edit_message_text(
                     rendered.chunks[0],
                     chat_id=chat_id(channel),
                     message_id=int(message_id),
                     parse_mode=ParseMode.HTML,
                     reply_markup=markup(rendered),
                     link_preview_options=LinkPreviewOptions(is_disabled=True),
-                ),
-            )
+                )
+            except BadRequest as error:
+                # The message reads so already: the edit has nothing to do, it did not fail.
+                if NOT_MODIFIED not in error.message.lower():
+                    raise
+
+        try:
+            await bot_call(channel, self._limiter, edit())
         except AdapterError as error:
             if error.permanent:
                 return None

@@ -406,6 +406,20 @@ async def test_parts_that_cannot_go_are_logged_and_the_send_still_succeeds(
     assert [(r.sent, r.parts) for r in cut] == [(1, 3)]  # type: ignore[attr-defined]
 
 
+async def test_an_edit_to_the_same_text_keeps_the_message(tg: Telegram) -> None:
+    tr = tg.h.app.translator("en")
+    ref = await tg.h.adapter.post(str(OPS), Message.of(raw("release web 1.4.2")), tr=tr)
+    tg.fake.fail_next(
+        "editMessageText",
+        400,
+        "Bad Request: message is not modified: specified new message content and reply "
+        "markup are exactly the same as a current content and reply markup of the message",
+    )
+    assert await tg.h.adapter.update(ref, Message.of(raw("release web 1.4.2")), tr=tr) == ref
+    tg.fake.fail_next("editMessageText", 400, "Bad Request: message to edit not found")
+    assert await tg.h.adapter.update(ref, Message.of(raw("gone")), tr=tr) is None
+
+
 async def test_a_repeat_after_a_restart_is_caught_by_the_ledger(
     make_harness: HarnessFactory, fake: FakeTelegram, tmp_path: Path
 ) -> None:
