@@ -22,6 +22,7 @@ from bot.adapters.telegram_limits import RateLimited, SendLimiter
 from bot.adapters.telegram_render import Rendered, render
 from bot.adapters.telegram_send import bot_call, chat_id, markup
 from bot.adapters.telegram_updates import command_from, press_from
+from bot.errors import StartupError
 from bot.i18n import Translator
 from bot.settings import Settings
 from playbooks.errors import AdapterError
@@ -90,8 +91,6 @@ class TelegramAdapter:
         return [web.post(WEBHOOK_PATH, self._webhook)]
 
     async def start(self, host: Host) -> None:
-        from bot.app import StartupError
-
         try:
             await self._app.initialize()  # getMe: the token works, and our @username
         except InvalidToken:
@@ -344,8 +343,6 @@ class TelegramAdapter:
 
 def from_settings(settings: Settings) -> TelegramAdapter:
     """The adapter for these settings, or one sentence saying what to fix."""
-    from bot.app import StartupError
-
     assert settings.telegram_token is not None
     secret = settings.telegram_secret.get_secret_value() if settings.telegram_secret else None
     if settings.telegram_mode == "webhook" and not secret:

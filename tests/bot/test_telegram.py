@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 import re
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -341,8 +343,8 @@ async def test_polling_receives_updates_from_get_updates(
 
 def test_webhook_mode_needs_the_secret() -> None:
     from bot.adapters import build
-    from bot.app import StartupError
     from bot.config_dir import load
+    from bot.errors import StartupError
     from bot.settings import Settings
 
     settings = Settings(telegram_token=TOKEN, telegram_mode="webhook")
@@ -352,6 +354,26 @@ def test_webhook_mode_needs_the_secret() -> None:
     with pytest.raises(StartupError, match="A-Z"):
         build(bad, load(None))
     assert set(build(Settings(), load(None))) == set()
+
+
+def test_the_adapter_stands_below_the_application() -> None:
+    """Its startup errors come from bot.errors: building it never loads bot.app."""
+    code = (
+        "import sys\n"
+        "from bot.adapters import telegram\n"
+        "from bot.errors import StartupError\n"
+        "from bot.settings import Settings\n"
+        f"settings = Settings(telegram_token={TOKEN!r}, telegram_mode='webhook')\n"
+        "try:\n"
+        "    telegram.from_settings(settings)\n"
+        "except StartupError:\n"
+        "    pass\n"
+        "print('bot.app' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == "False"
 
 
 async def test_a_long_post_is_split_with_its_keyboard_under_the_last_part(tg: Telegram) -> None:
