@@ -88,6 +88,7 @@ class DingTalkAdapter:
         self._max_body_bytes = max_body_bytes
         self._limits: dict[str, SendLimit] = {}
         self._sessions = dingtalk_callback.Sessions()
+        self._signatures = dingtalk_callback.Signatures()
         self._host: Host | None = None
 
     def routes(self) -> list[web.RouteDef]:
@@ -139,6 +140,8 @@ class DingTalkAdapter:
             max_bytes=self._max_body_bytes,
             translator=self._translator,
             default_locale=self._default_locale,
+            session_base=self._api_url,
+            seen=self._signatures,
         )
         if isinstance(checked, web.Response):
             return checked

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -41,10 +42,16 @@ async def read(
     now: datetime,
     max_bytes: int,
     translator: Callable[[str], Translator],
+    session_base: str,
+    seen: Signatures,
     default_locale: str = "en",
 ) -> Callback | web.Response:
     """The callback's message, or the answer that refuses it (nothing read or stored), in
-    the caller's language."""
+    the caller's language.
+
+    DingTalk's ``sign`` covers the timestamp only, never the body: a signature is taken for
+    one message (``seen``), and a session webhook only on DingTalk's own API
+    (``session_base``), so a captured header pair cannot post where it likes."""
     tr = translator(request_locale(request, default_locale))
     if not app_secret:
         closed = t("hook.closed", setting="SHIPWATCH_DINGTALK_APP_SECRET")
@@ -68,10 +75,13 @@ async def read(
         return error_response(tr, 400, t("dingtalk.not_a_message"))
     if not isinstance(data, dict) or not isinstance(data.get("msgId"), str):
         return error_response(tr, 400, t("dingtalk.not_a_message"))
-    return _message(data)
+    msg = _message(data, session_base=session_base)
+    if not seen.take((stamp, sign), msg.msg_id, sent=sent, now=now):
+        return _refuse(tr, 403, "signature reused", t("dingtalk.sign_reused"))
+    return msg
 
 
-def _message(data: dict[str, object]) -> Callback:
+def _message(data: dict[str, object], *, session_base: str) -> Callback:
     text = data.get("text")
     content = text.get("content") if isinstance(text, dict) else None
     line = (
@@ -93,7 +103,7 @@ def _message(data: dict[str, object]) -> Callback:
         direct=str(data.get("conversationType")) == "1",
         line=line,
         session_webhook=webhook
-        if isinstance(webhook, str) and webhook.startswith("http")
+        if isinstance(webhook, str) and webhook.startswith(session_base.rstrip("/") + "/")
         else None,
         session_expires=expires,
     )
@@ -102,6 +112,27 @@ def _message(data: dict[str, object]) -> Callback:
 def _refuse(tr: Translator, status: int, reason: str, text: Text) -> web.Response:
     log.warning("dingtalk callback refused", extra={"reason": reason})
     return error_response(tr, status, text)
+
+
+class Signatures:
+    """The (timestamp, sign) pairs of the last hour and the message each signed: DingTalk
+    may deliver a message again under its pair, but a second message is a forgery."""
+
+    def __init__(self) -> None:
+        self._seen: OrderedDict[tuple[str, str], tuple[str, datetime]] = OrderedDict()
+
+    def take(self, pair: tuple[str, str], msg_id: str, *, sent: datetime, now: datetime) -> bool:
+        """Whether ``msg_id`` may go under ``pair`` (it is the pair's first, or its own)."""
+        while self._seen:
+            oldest = next(iter(self._seen))
+            if self._seen[oldest][1] >= now - WINDOW:
+                break
+            del self._seen[oldest]
+        known = self._seen.get(pair)
+        if known is not None:
+            return known[0] == msg_id
+        self._seen[pair] = (msg_id, sent)
+        return True
 
 
 class Sessions:

@@ -12,7 +12,8 @@ import pytest
 from sqlmodel import Session, col, func, select
 
 from storage.models import AuditEntry, OutboxMessage, SeenEvent
-from tests.fakes.robot_world import World, make_world
+from tests.fakes import dingtalk_robot
+from tests.fakes.robot_world import APP_SECRET, World, make_world
 
 pytestmark = pytest.mark.usefixtures("database_url")
 
@@ -79,6 +80,39 @@ async def test_a_forged_missing_or_stale_signature_is_refused_with_nothing_store
     assert world.dingtalk_robots.received == []
     refusals = [r for r in caplog.records if r.getMessage() == "dingtalk callback refused"]
     assert len(refusals) == 1
+
+
+async def test_a_captured_signature_cannot_carry_another_message(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    stamp = int(world.clock.now().timestamp() * 1000) - 5000
+    pair = {"timestamp": str(stamp), "sign": dingtalk_robot.sign(APP_SECRET, stamp)}
+    first = await world.callback("/release status", msg_id="msg-real", headers=pair)
+    assert first.status == 200
+    again = await world.callback("/release status", msg_id="msg-real", headers=pair)
+    assert again.status == 200, "DingTalk delivering the same message again"
+    posts = len(world.dingtalk_robots.received)
+    with caplog.at_level(logging.WARNING, logger="shipwatch.adapters.dingtalk"):
+        forged = await world.callback("/release start web 1.4.2", msg_id="msg-forged", headers=pair)
+    assert forged.status == 403
+    assert "sign" in (await forged.json())["error"]
+    assert count(world, AuditEntry) == 0
+    assert len(world.dingtalk_robots.received) == posts
+    refusals = [r for r in caplog.records if r.getMessage() == "dingtalk callback refused"]
+    assert [r.reason for r in refusals] == ["signature reused"]  # type: ignore[attr-defined]
+
+
+async def test_a_session_webhook_off_dingtalk_is_ignored_for_the_channel_robot(
+    world: World,
+) -> None:
+    elsewhere = "http://127.0.0.1:9/robot/sendBySession?session=stolen"
+    response = await world.callback("/release status", session_webhook=elsewhere)
+    assert response.status == 200
+    [answer] = world.dingtalk_robots.to("dt-releases-token")
+    assert "No release is in progress" in answer.text
+    near_miss = world.dingtalk_robots.base_url + ".evil/robot/sendBySession?session=x"
+    await world.callback("/release status", session_webhook=near_miss)
+    assert len(world.dingtalk_robots.to("dt-releases-token")) == 2
 
 
 async def test_release_news_goes_to_the_channel_robot_signed(world: World) -> None:

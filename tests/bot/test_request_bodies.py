@@ -47,7 +47,13 @@ async def test_a_dingtalk_callback_in_two_pieces_is_read_whole() -> None:
     signed = {"timestamp": str(stamp), "sign": dingtalk_robot.sign(APP_SECRET, stamp)}
     request = in_two_pieces(json.dumps(body).encode(), signed)
     checked = await dingtalk_callback.read(
-        request, app_secret=APP_SECRET, now=NOW, max_bytes=64 * 1024, translator=translator
+        request,
+        app_secret=APP_SECRET,
+        now=NOW,
+        max_bytes=64 * 1024,
+        translator=translator,
+        session_base="https://oapi.dingtalk.com",
+        seen=dingtalk_callback.Signatures(),
     )
     assert isinstance(checked, dingtalk_callback.Callback)
     assert (checked.msg_id, checked.line) == ("m1", "/release status")
