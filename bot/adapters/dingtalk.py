@@ -122,13 +122,10 @@ class DingTalkAdapter:
         return None
 
     def reaches(self, user_id: str) -> bool:
-        """Whether a direct message to ``user_id`` has a way to go: their own robot, the
-        app's robot, or the session of a one-to-one chat they began."""
-        return (
-            f"@{user_id}" in self._robots
-            or self._app is not None
-            or self._sessions.for_person(user_id, self._clock.now()) is not None
-        )
+        """Whether a direct message to ``user_id`` has a lasting way to go: their own robot,
+        or the app's robot. A one-to-one session answers them, but it lives in memory and
+        expires, so a page chosen for it could die later; it does not count here."""
+        return f"@{user_id}" in self._robots or self._app is not None
 
     # --- inbound ---------------------------------------------------------------------------
 

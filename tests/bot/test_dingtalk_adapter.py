@@ -13,7 +13,7 @@ from sqlmodel import Session, col, func, select
 
 from storage.models import AuditEntry, OutboxMessage, SeenEvent
 from tests.fakes import dingtalk_robot
-from tests.fakes.robot_world import APP_SECRET, World, make_world
+from tests.fakes.robot_world import APP_SECRET, DIRECT, World, make_world
 
 pytestmark = pytest.mark.usefixtures("database_url")
 
@@ -113,6 +113,23 @@ async def test_a_session_webhook_off_dingtalk_is_ignored_for_the_channel_robot(
     near_miss = world.dingtalk_robots.base_url + ".evil/robot/sendBySession?session=x"
     await world.callback("/release status", session_webhook=near_miss)
     assert len(world.dingtalk_robots.to("dt-releases-token")) == 2
+
+
+async def test_a_one_to_one_session_does_not_draw_a_page_to_dingtalk(
+    database_url: str, tmp_path: Path
+) -> None:
+    world = await make_world(database_url, tmp_path, direct=(*DIRECT, "ou_carol"))
+    try:
+        said = await world.callback("/release status", user="staff-carol", direct=True)
+        assert said.status == 200
+        assert not world.dingtalk.reaches("staff-carol"), "a session is no lasting route"
+        await world.callback("/page @carol checkout is down")
+        with Session(world.app.engine) as session:
+            rows = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "direct"))
+            routes = {(row.platform, row.address) for row in rows}
+        assert routes == {("feishu", "ou_carol")}
+    finally:
+        await world.close()
 
 
 async def test_release_news_goes_to_the_channel_robot_signed(world: World) -> None:
