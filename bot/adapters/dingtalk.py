@@ -20,7 +20,7 @@ from bot.adapters import dingtalk_callback
 from bot.adapters.base import Capabilities, Host
 from bot.adapters.dingtalk_app import DingTalkApp
 from bot.adapters.inbound import Reply, run
-from bot.adapters.link_buttons import COLOURS, Rendered, render, shorten
+from bot.adapters.link_buttons import COLOURS, Rendered, dingtalk_text, render, shorten
 from bot.adapters.robots import SendLimit, dingtalk_sign, post_json, retry_after, take_turn
 from bot.clock import Clock
 from bot.config_robots import Robot
@@ -227,6 +227,7 @@ class DingTalkAdapter:
             recipient=recipient,
             signer=self._signer,
             typed_prefix=prefix,
+            escape=dingtalk_text,
         )
         title = shorten(rendered.title, 60)
         chart = self._host.chart_url(message.image) if message.image and self._host else None
@@ -262,7 +263,7 @@ def _markdown(
     rendered: Rendered, message: Message, mentions: list[str], *, chart: str | None = None
 ) -> str:
     colour = COLOURS[message.severity]
-    title = f'<font color="{colour}">{rendered.title}</font>' if colour else rendered.title
+    title = f'<font color="{colour}">{rendered.heading}</font>' if colour else rendered.heading
     parts = [f"#### {title}", *rendered.body]
     parts += [f"**{label}**: {value}" for label, value in rendered.fields]
     if chart:

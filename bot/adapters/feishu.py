@@ -17,7 +17,7 @@ from bot.adapters import feishu_events
 from bot.adapters.base import Capabilities, Host
 from bot.adapters.feishu_app import FeishuApp
 from bot.adapters.inbound import Reply, run
-from bot.adapters.link_buttons import render, shorten
+from bot.adapters.link_buttons import feishu_text, render, shorten
 from bot.adapters.robots import SendLimit, feishu_sign, post_json, retry_after, take_turn
 from bot.clock import Clock
 from bot.config_robots import Robot
@@ -203,6 +203,7 @@ class FeishuAdapter:
             signer=self._signer,
             # In a group the app's bot hears only messages that mention it.
             typed_prefix="@Shipwatch " if self._verification_token else "",
+            escape=feishu_text,
         )
         elements: list[dict[str, Any]] = []
         mentioned = self._mentions(message, recipient if at_recipient else None)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, col, func, select
 
+from playbooks.messages import Message, MessageField, Severity, raw
 from storage.models import AuditEntry, OutboxMessage, SeenEvent
 from tests.fakes import dingtalk_robot
 from tests.fakes.robot_world import APP_SECRET, DIRECT, World, make_world
@@ -235,6 +236,22 @@ async def test_incident_open_and_a_page_acknowledged_by_link(world: World) -> No
     reply = await world.callback("/pages")
     assert reply.status == 200
     assert "bob" in world.dingtalk_robots.to("session:s-cid-releases")[-1].text
+
+
+async def test_what_people_typed_is_text_in_the_markdown_not_markup(world: World) -> None:
+    typed = "[Acknowledge](https://evil.example) <font>big</font> **now**"
+    message = Message(
+        blocks=(raw(f"Incident: {typed}"), raw(f"- {typed}")),
+        fields=(MessageField(raw("Summary"), raw(typed)),),
+        severity=Severity.DANGER,
+    )
+    await world.dingtalk.post("#incidents", message, tr=world.app.translator("en"))
+    [news] = world.dingtalk_robots.to("dt-incidents-token")
+    shown = r"\[Acknowledge\](https://evil.example) &lt;font&gt;big&lt;/font&gt; \*\*now\*\*"
+    assert news.text.startswith(f'#### <font color="#D93026">Incident: {shown}</font>')
+    assert f"\n\n\\- {shown}\n\n" in news.text, "not a list item either"
+    assert f"**Summary**: {shown}" in news.text, "our own bold label stays bold"
+    assert news.body["markdown"]["title"] == f"Incident: {typed}"[:59] + "…"
 
 
 async def test_the_refusal_is_a_sentence_in_the_callers_language(world: World) -> None:
