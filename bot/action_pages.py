@@ -11,6 +11,7 @@ from aiohttp import web
 
 from bot.action_links import event_id, signer_from
 from bot.hooks import APP_KEY
+from bot.http_input import request_locale
 from bot.i18n import Translator
 from commands.invocations import ButtonPress
 from playbooks.effects import Conversation
@@ -42,7 +43,7 @@ async def _confirm(request: web.Request) -> web.Response:
 async def _handle(request: web.Request, *, run: bool) -> web.Response:
     app = request.app[APP_KEY]
     signer = signer_from(app.settings.action_link_secret, public_url=app.settings.public_url)
-    default_tr = app.translator(_accept_locale(request, app.settings.locale))
+    default_tr = app.translator(request_locale(request, app.settings.locale))
     if signer is None:
         return _page(default_tr, 404, t("links.off"))
     parsed = signer.read(request.match_info["link"])
@@ -116,11 +117,3 @@ _STYLE = (
     "h1{font-size:1.2rem}button{font-size:1rem;padding:.5rem 1.5rem}"
     "p{white-space:pre-wrap}"
 )
-
-
-def _accept_locale(request: web.Request, default: str) -> str:
-    for part in request.headers.get("Accept-Language", "").split(","):
-        tag = part.split(";")[0].strip().lower()
-        if tag.startswith(("zh", "en")):
-            return tag[:2]
-    return default

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.hooks import APP_KEY, _error
+from bot.hooks import APP_KEY, json_error
 from playbooks.messages import t
 from storage.repositories import summaries as repo
 from storage.unit_of_work import unit_of_work
@@ -20,7 +20,7 @@ async def _chart(request: web.Request) -> web.Response:
         found = repo.chart(session, chart_id=request.match_info["id"])
         png = found.png if found is not None else None
     if png is None:
-        return _error(request, 404, t("summary.chart_missing"))
+        return json_error(request, 404, t("summary.chart_missing"))
     # A chart never changes once drawn; its id is unguessable, so caches may keep it.
     return web.Response(
         body=png,

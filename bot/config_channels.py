@@ -23,15 +23,30 @@ def _name(value: str) -> str:
     return value
 
 
+# Their robots are found by channel name, and a robot in robots.yaml names its own chat
+# (``conversation:``): an id here would send posts for the name nowhere.
+ROBOT_ONLY = frozenset({"dingtalk", "feishu"})
+
+
+def _platform(value: str) -> str:
+    if value in ROBOT_ONLY:
+        raise ValueError(
+            "this platform's chats are not listed in channels.yaml; remove it here and give "
+            "the channel's robot in robots.yaml a conversation: with the chat's id"
+        )
+    return value
+
+
 ChannelName = Annotated[str, AfterValidator(_name)]
+Platform = Annotated[str, AfterValidator(_platform)]
 ChannelId = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\s#][^\s]*$")]
 
 
-class ChannelsFile(RootModel[dict[str, dict[ChannelName, ChannelId]]]):
+class ChannelsFile(RootModel[dict[Platform, dict[ChannelName, ChannelId]]]):
     """platform → {"#name": id}."""
 
     model_config = ConfigDict(frozen=True)
-    root: dict[str, dict[ChannelName, ChannelId]] = Field(default_factory=dict)
+    root: dict[Platform, dict[ChannelName, ChannelId]] = Field(default_factory=dict)
 
 
 class ChannelNames:

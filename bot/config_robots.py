@@ -12,7 +12,6 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 from bot.config_releases import EnvName
 
-ROBOT_PLATFORMS = ("dingtalk", "feishu")
 _CHANNEL = re.compile(r"^[#@][^\s]{1,199}$")
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{8,200}$")
 
@@ -57,9 +56,6 @@ ChannelName = Annotated[str, AfterValidator(_channel)]
 class RobotsFile(_Strict):
     dingtalk: dict[ChannelName, RobotEntry] = Field(default_factory=dict)
     feishu: dict[ChannelName, RobotEntry] = Field(default_factory=dict)
-
-    def of(self, platform: str) -> dict[str, RobotEntry]:
-        return dict(getattr(self, platform))
 
 
 @dataclass(frozen=True, slots=True)

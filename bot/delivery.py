@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -154,10 +155,11 @@ class DeliveryWorker:
             await self._after_failure(row, scrub_credentials(reason), error)
             return 0
         except Exception as error:
-            log.exception("delivery failed", extra={"outbox_id": row.id})
-            await self._after_failure(
-                row, scrub_credentials(f"{type(error).__name__}: {error}"), None
-            )
+            # Its text may hold anything (a URL, a body): it stays in the log, and what is
+            # stored (and shown in /admin outbox) names the type and where to look.
+            error_ref = secrets.token_hex(4)
+            log.exception("delivery failed", extra={"outbox_id": row.id, "error_ref": error_ref})
+            await self._after_failure(row, f"{type(error).__name__} (log ref {error_ref})", None)
             return 0
         with unit_of_work(self._engine) as session:
             stored = outbox.get(session, message_id=row.id or 0)

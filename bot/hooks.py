@@ -15,6 +15,7 @@ from pydantic import SecretStr
 
 from bot.alert_payloads import ALERTMANAGER, HOOK, BadPayload, from_alertmanager, from_generic
 from bot.app import Application
+from bot.http_input import error_response, read_body, request_locale
 from commands.alert_intake import KIND
 from commands.incidents import postmortem_document
 from commands.invocations import Inbound
@@ -68,21 +69,21 @@ async def _ingest(
     if refusal is not None:
         return refusal
     limit = app.settings.hook_max_bytes
-    body = await _body(request, limit)
+    body = await read_body(request, limit)
     if body is None:
-        return _error(request, 413, t("hook.too_large", limit=limit))
+        return json_error(request, 413, t("hook.too_large", limit=limit))
     try:
         data = json.loads(body.decode("utf-8"))
     except UnicodeDecodeError:
-        return _error(request, 400, t("hook.not_utf8"))
+        return json_error(request, 400, t("hook.not_utf8"))
     except json.JSONDecodeError as error:
-        return _error(request, 400, t("hook.bad_json", line=error.lineno, column=error.colno))
+        return json_error(request, 400, t("hook.bad_json", line=error.lineno, column=error.colno))
     except (ValueError, RecursionError):  # a 5,000-digit number, arrays nested 20,000 deep
-        return _error(request, 400, t("hook.json_unreadable"))
+        return json_error(request, 400, t("hook.json_unreadable"))
     try:
         notification = read(data)
     except BadPayload as error:
-        return _error(request, 400, error.text)
+        return json_error(request, 400, error.text)
     event_id = request.headers.get(IDEMPOTENCY_HEADER, "").strip()[:200] or None
     outcome = await app.dispatch(
         Inbound(
@@ -95,7 +96,7 @@ async def _ingest(
     if outcome.status in ("ok", "duplicate"):
         return web.json_response(dict(outcome.data))
     # Nothing was stored: a 5xx makes Alertmanager deliver again later.
-    return _error(request, 500, t("hook.failed"))
+    return json_error(request, 500, t("hook.failed"))
 
 
 async def _postmortem(request: web.Request) -> web.Response:
@@ -106,7 +107,7 @@ async def _postmortem(request: web.Request) -> web.Response:
     incident_id = int(request.match_info["id"])
     document = postmortem_document(app.engine, incident_id=incident_id, now=app.clock.now())
     if document is None:
-        return _error(request, 404, t("incident.unknown", id=incident_id))
+        return json_error(request, 404, t("incident.unknown", id=incident_id))
     return web.Response(
         text=document,
         content_type="text/markdown",
@@ -116,40 +117,18 @@ async def _postmortem(request: web.Request) -> web.Response:
 
 def _authorize(request: web.Request, token: SecretStr | None, setting: str) -> web.Response | None:
     if token is None or not token.get_secret_value():
-        return _error(request, 503, t("hook.closed", setting=setting))
+        return json_error(request, 503, t("hook.closed", setting=setting))
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
     expected = token.get_secret_value().encode()
     if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected):
-        response = _error(request, 401, t("hook.bad_token"))
+        response = json_error(request, 401, t("hook.bad_token"))
         response.headers["WWW-Authenticate"] = 'Bearer realm="shipwatch"'
         return response
     return None
 
 
-async def _body(request: web.Request, limit: int) -> bytes | None:
-    """The request body, or None when it is larger than ``limit`` (read no further)."""
-    if request.content_length is not None and request.content_length > limit:
-        return None
-    body = bytearray()
-    async for chunk in request.content.iter_chunked(64 * 1024):
-        body += chunk
-        if len(body) > limit:
-            return None
-    return bytes(body)
-
-
-def _error(request: web.Request, status: int, text: Text) -> web.Response:
+def json_error(request: web.Request, status: int, text: Text) -> web.Response:
+    """``text`` as a JSON error in the caller's language (default ``SHIPWATCH_LOCALE``)."""
     app = request.app[APP_KEY]
-    locale = _locale(request.headers.get("Accept-Language", ""), app.settings.locale)
-    return web.json_response({"error": app.translator(locale)(text)}, status=status)
-
-
-def _locale(accept: str, default: str) -> str:
-    """The first of en/zh the caller names in Accept-Language, else the default."""
-    for part in accept.split(","):
-        tag = part.split(";")[0].strip().lower()
-        if tag.startswith("zh"):
-            return "zh"
-        if tag.startswith("en"):
-            return "en"
-    return default
+    tr = app.translator(request_locale(request, app.settings.locale))
+    return error_response(tr, status, text)

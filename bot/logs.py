@@ -13,14 +13,19 @@ from typing import Any
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 _SECRETISH = re.compile(r"(?i)(token|secret|password|passwd|authorization|signature|^sign$)")
 _URL_PASSWORD = re.compile(r"(://[^:/@\s]+:)[^@\s]+@")
-# Bot tokens travel in URL paths (Telegram's /bot<token>/) and query strings (?access_token=).
-_URL_TOKEN = re.compile(r"(/bot)[0-9]+:[A-Za-z0-9_-]+|((?:access_token|token|sign)=)[^&\s]+")
+# Bot tokens travel in URL paths (Telegram's /bot<token>/, Feishu's /bot/v2/hook/<id>) and
+# query strings (?access_token=).
+_URL_TOKEN = re.compile(
+    r"(/bot)[0-9]+:[A-Za-z0-9_-]+"
+    r"|(/open-apis/bot/v2/hook/)[A-Za-z0-9_-]+"
+    r"|((?:access_token|token|sign)=)[^&\s]+"
+)
 
 
 def scrub_credentials(text: str) -> str:
     """Hide credentials that may sit in an error message or a URL."""
     text = _URL_PASSWORD.sub(r"\1***@", text)
-    return _URL_TOKEN.sub(lambda m: (m.group(1) or m.group(2)) + "***", text)
+    return _URL_TOKEN.sub(lambda m: (m.group(1) or m.group(2) or m.group(3)) + "***", text)
 
 
 class JsonFormatter(logging.Formatter):

@@ -11,7 +11,8 @@ from datetime import timedelta
 
 from aiohttp import web
 
-from bot.hooks import APP_KEY, _error, _locale
+from bot.hooks import APP_KEY, json_error
+from bot.http_input import request_locale
 from bot.ical import CalendarEvent, calendar
 from commands.oncall import coming_shifts
 from playbooks.messages import t
@@ -30,17 +31,17 @@ async def _feed(request: web.Request) -> web.Response:
     name = request.match_info["team"].lower()
     team = app.config.teams.get(name)
     if team is None:
-        return _error(request, 404, t("ical.unknown_team", team=name))
+        return json_error(request, 404, t("ical.unknown_team", team=name))
     expected = os.environ.get(team.ical_token_env or "", "") if team.ical_token_env else ""
     if not expected:
         setting = team.ical_token_env or "ical_token_env"
-        return _error(request, 503, t("ical.closed", team=name, setting=setting))
+        return json_error(request, 503, t("ical.closed", team=name, setting=setting))
     given = request.query.get("token", "")
     if not hmac.compare_digest(given.encode(), expected.encode()):
-        return _error(request, 401, t("ical.bad_token", team=name))
+        return json_error(request, 401, t("ical.bad_token", team=name))
     now = app.clock.now()
     shifts = coming_shifts(app.engine, team, now=now, since=now - LOOKBACK, until=now + AHEAD)
-    tr = app.translator(_locale(request.headers.get("Accept-Language", ""), app.settings.locale))
+    tr = app.translator(request_locale(request, app.settings.locale))
     events = []
     for layer, layer_shifts in shifts.items():
         for shift in layer_shifts:

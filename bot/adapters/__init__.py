@@ -81,6 +81,7 @@ def _robot_platforms(settings: Settings, config: Config) -> dict[str, Adapter]:
                 signer=signer,
                 directory=config.directory,
                 app=_dingtalk_app(settings, http=http, clock=clock),
+                default_locale=settings.locale,
             )
         if wanted_feishu:
             from bot.adapters.feishu import FeishuAdapter
@@ -95,6 +96,7 @@ def _robot_platforms(settings: Settings, config: Config) -> dict[str, Adapter]:
                 directory=config.directory,
                 app=_feishu_app(settings, http=http, clock=clock),
                 verification_token=feishu_token.get_secret_value() if feishu_token else None,
+                default_locale=settings.locale,
             )
     except MissingRobotSecret as error:
         raise StartupError(str(error)) from None

@@ -24,13 +24,11 @@ class AppToken:
         self._token: str | None = None
         self._until = datetime.min.replace(tzinfo=UTC)
         self._lock = asyncio.Lock()
-        self.fetches = 0
 
     async def get(self) -> str:
         async with self._lock:
             if self._token is None or self._clock.now() >= self._until:
                 token, lifetime = await self._fetch()
-                self.fetches += 1
                 now = self._clock.now()
                 self._token = token
                 self._until = now + max(timedelta(seconds=lifetime) - MARGIN, MARGIN / 5)

@@ -20,7 +20,7 @@ from bot.adapters import dingtalk_callback
 from bot.adapters.base import Capabilities, Host
 from bot.adapters.dingtalk_app import DingTalkApp
 from bot.adapters.inbound import Reply, run
-from bot.adapters.link_buttons import COLOURS, Rendered, render, shorten
+from bot.adapters.link_buttons import COLOURS, Rendered, dingtalk_text, render, shorten
 from bot.adapters.robots import SendLimit, dingtalk_sign, post_json, retry_after, take_turn
 from bot.clock import Clock
 from bot.config_robots import Robot
@@ -71,7 +71,9 @@ class DingTalkAdapter:
         directory: Directory,
         app: DingTalkApp | None = None,
         max_body_bytes: int = 64 * 1024,
+        default_locale: str = "en",
     ) -> None:
+        self._default_locale = default_locale  # SHIPWATCH_LOCALE, for callers naming none
         self._robots = dict(robots)
         self._by_conversation = {
             r.conversation: r.channel for r in robots.values() if r.conversation
@@ -86,6 +88,7 @@ class DingTalkAdapter:
         self._max_body_bytes = max_body_bytes
         self._limits: dict[str, SendLimit] = {}
         self._sessions = dingtalk_callback.Sessions()
+        self._signatures = dingtalk_callback.Signatures()
         self._host: Host | None = None
 
     def routes(self) -> list[web.RouteDef]:
@@ -119,13 +122,10 @@ class DingTalkAdapter:
         return None
 
     def reaches(self, user_id: str) -> bool:
-        """Whether a direct message to ``user_id`` has a way to go: their own robot, the
-        app's robot, or the session of a one-to-one chat they began."""
-        return (
-            f"@{user_id}" in self._robots
-            or self._app is not None
-            or self._sessions.for_person(user_id, self._clock.now()) is not None
-        )
+        """Whether a direct message to ``user_id`` has a lasting way to go: their own robot,
+        or the app's robot. A one-to-one session answers them, but it lives in memory and
+        expires, so a page chosen for it could die later; it does not count here."""
+        return f"@{user_id}" in self._robots or self._app is not None
 
     # --- inbound ---------------------------------------------------------------------------
 
@@ -136,6 +136,9 @@ class DingTalkAdapter:
             now=self._clock.now(),
             max_bytes=self._max_body_bytes,
             translator=self._translator,
+            default_locale=self._default_locale,
+            session_base=self._api_url,
+            seen=self._signatures,
         )
         if isinstance(checked, web.Response):
             return checked
@@ -224,6 +227,7 @@ class DingTalkAdapter:
             recipient=recipient,
             signer=self._signer,
             typed_prefix=prefix,
+            escape=dingtalk_text,
         )
         title = shorten(rendered.title, 60)
         chart = self._host.chart_url(message.image) if message.image and self._host else None
@@ -259,7 +263,7 @@ def _markdown(
     rendered: Rendered, message: Message, mentions: list[str], *, chart: str | None = None
 ) -> str:
     colour = COLOURS[message.severity]
-    title = f'<font color="{colour}">{rendered.title}</font>' if colour else rendered.title
+    title = f'<font color="{colour}">{rendered.heading}</font>' if colour else rendered.heading
     parts = [f"#### {title}", *rendered.body]
     parts += [f"**{label}**: {value}" for label, value in rendered.fields]
     if chart:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -15,6 +16,7 @@ from aiohttp import web
 
 from bot.adapters.inbound import mentioned_line
 from bot.adapters.robots import dingtalk_sign
+from bot.http_input import error_response, read_body, request_locale
 from bot.i18n import Translator
 from playbooks.messages import Text, t
 
@@ -40,10 +42,17 @@ async def read(
     now: datetime,
     max_bytes: int,
     translator: Callable[[str], Translator],
+    session_base: str,
+    seen: Signatures,
+    default_locale: str = "en",
 ) -> Callback | web.Response:
     """The callback's message, or the answer that refuses it (nothing read or stored), in
-    the caller's language."""
-    tr = translator(_locale(request.headers.get("Accept-Language", "")))
+    the caller's language.
+
+    DingTalk's ``sign`` covers the timestamp only, never the body: a signature is taken for
+    one message (``seen``), and a session webhook only on DingTalk's own API
+    (``session_base``), so a captured header pair cannot post where it likes."""
+    tr = translator(request_locale(request, default_locale))
     if not app_secret:
         closed = t("hook.closed", setting="SHIPWATCH_DINGTALK_APP_SECRET")
         return _refuse(tr, 503, "closed", closed)
@@ -57,21 +66,22 @@ async def read(
         return _refuse(tr, 403, "stale", t("dingtalk.stale"))
     if not hmac.compare_digest(sign.encode(), dingtalk_sign(app_secret, int(stamp)).encode()):
         return _refuse(tr, 403, "bad signature", t("dingtalk.bad_sign"))
-    if request.content_length is not None and request.content_length > max_bytes:
-        return _error(tr, 413, t("hook.too_large", limit=max_bytes))
-    body = await request.content.read(max_bytes + 1)
-    if len(body) > max_bytes:
-        return _error(tr, 413, t("hook.too_large", limit=max_bytes))
+    body = await read_body(request, max_bytes)
+    if body is None:
+        return error_response(tr, 413, t("hook.too_large", limit=max_bytes))
     try:
         data = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
-        return _error(tr, 400, t("dingtalk.not_a_message"))
+        return error_response(tr, 400, t("dingtalk.not_a_message"))
     if not isinstance(data, dict) or not isinstance(data.get("msgId"), str):
-        return _error(tr, 400, t("dingtalk.not_a_message"))
-    return _message(data)
+        return error_response(tr, 400, t("dingtalk.not_a_message"))
+    msg = _message(data, session_base=session_base)
+    if not seen.take((stamp, sign), msg.msg_id, sent=sent, now=now):
+        return _refuse(tr, 403, "signature reused", t("dingtalk.sign_reused"))
+    return msg
 
 
-def _message(data: dict[str, object]) -> Callback:
+def _message(data: dict[str, object], *, session_base: str) -> Callback:
     text = data.get("text")
     content = text.get("content") if isinstance(text, dict) else None
     line = (
@@ -93,7 +103,7 @@ def _message(data: dict[str, object]) -> Callback:
         direct=str(data.get("conversationType")) == "1",
         line=line,
         session_webhook=webhook
-        if isinstance(webhook, str) and webhook.startswith("http")
+        if isinstance(webhook, str) and webhook.startswith(session_base.rstrip("/") + "/")
         else None,
         session_expires=expires,
     )
@@ -101,16 +111,28 @@ def _message(data: dict[str, object]) -> Callback:
 
 def _refuse(tr: Translator, status: int, reason: str, text: Text) -> web.Response:
     log.warning("dingtalk callback refused", extra={"reason": reason})
-    return _error(tr, status, text)
+    return error_response(tr, status, text)
 
 
-def _error(tr: Translator, status: int, text: Text) -> web.Response:
-    return web.json_response({"error": tr(text)}, status=status)
+class Signatures:
+    """The (timestamp, sign) pairs of the last hour and the message each signed: DingTalk
+    may deliver a message again under its pair, but a second message is a forgery."""
 
+    def __init__(self) -> None:
+        self._seen: OrderedDict[tuple[str, str], tuple[str, datetime]] = OrderedDict()
 
-def _locale(accept: str) -> str:
-    first = accept.split(",")[0].split(";")[0].strip().lower()
-    return "zh" if first.startswith("zh") else "en"
+    def take(self, pair: tuple[str, str], msg_id: str, *, sent: datetime, now: datetime) -> bool:
+        """Whether ``msg_id`` may go under ``pair`` (it is the pair's first, or its own)."""
+        while self._seen:
+            oldest = next(iter(self._seen))
+            if self._seen[oldest][1] >= now - WINDOW:
+                break
+            del self._seen[oldest]
+        known = self._seen.get(pair)
+        if known is not None:
+            return known[0] == msg_id
+        self._seen[pair] = (msg_id, sent)
+        return True
 
 
 class Sessions:

@@ -17,7 +17,7 @@ from bot.adapters import feishu_events
 from bot.adapters.base import Capabilities, Host
 from bot.adapters.feishu_app import FeishuApp
 from bot.adapters.inbound import Reply, run
-from bot.adapters.link_buttons import render, shorten
+from bot.adapters.link_buttons import feishu_text, render, shorten
 from bot.adapters.robots import SendLimit, feishu_sign, post_json, retry_after, take_turn
 from bot.clock import Clock
 from bot.config_robots import Robot
@@ -62,7 +62,9 @@ class FeishuAdapter:
         app: FeishuApp | None = None,
         verification_token: str | None = None,
         max_body_bytes: int = 64 * 1024,
+        default_locale: str = "en",
     ) -> None:
+        self._default_locale = default_locale  # SHIPWATCH_LOCALE, for callers naming none
         self._robots = dict(robots)
         self._by_conversation = {
             r.conversation: r.channel for r in robots.values() if r.conversation
@@ -117,6 +119,7 @@ class FeishuAdapter:
             verification_token=self._verification_token,
             max_bytes=self._max_body_bytes,
             translator=self._translator,
+            default_locale=self._default_locale,
             handle_of=self._handle_of,
         )
         if isinstance(event, web.Response):
@@ -200,6 +203,7 @@ class FeishuAdapter:
             signer=self._signer,
             # In a group the app's bot hears only messages that mention it.
             typed_prefix="@Shipwatch " if self._verification_token else "",
+            escape=feishu_text,
         )
         elements: list[dict[str, Any]] = []
         mentioned = self._mentions(message, recipient if at_recipient else None)

@@ -50,21 +50,19 @@ class FeishuApp:
             "msg_type": "interactive",
             "content": json.dumps(card, ensure_ascii=False),
         }
-        for first_try in (True, False):
-            token = await self.token.get()
-            headers = {"Authorization": f"Bearer {token}"}
-            status, answer, after = await post_json(
-                self._http, url, body, headers=headers, what="Feishu"
-            )
-            code = answer.get("code") if isinstance(answer, dict) else None
-            if first_try and code in TOKEN_REFUSED:
-                self.token.forget(token)  # expired or revoked early: one new token, one retry
-                continue
-            _check(status, answer, after, to=receive_id)
-            data = answer.get("data") if isinstance(answer, dict) else None
-            message_id = data.get("message_id") if isinstance(data, dict) else None
-            return str(message_id) if message_id else None
-        return None  # not reached: the second try returns or raises
+        token = await self.token.get()
+        status, answer, after = await self._post(url, body, token)
+        if isinstance(answer, dict) and answer.get("code") in TOKEN_REFUSED:
+            self.token.forget(token)  # expired or revoked early: one new token, one retry
+            status, answer, after = await self._post(url, body, await self.token.get())
+        _check(status, answer, after, to=receive_id)
+        data = answer.get("data") if isinstance(answer, dict) else None
+        message_id = data.get("message_id") if isinstance(data, dict) else None
+        return str(message_id) if message_id else None
+
+    async def _post(self, url: str, body: dict[str, Any], token: str) -> tuple[int, Any, str]:
+        headers = {"Authorization": f"Bearer {token}"}
+        return await post_json(self._http, url, body, headers=headers, what="Feishu")
 
     async def _fetch_token(self) -> tuple[str, float]:
         url = f"{self._api_url}/open-apis/auth/v3/tenant_access_token/internal"

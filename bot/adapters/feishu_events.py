@@ -14,6 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.adapters.inbound import mentioned_line
+from bot.http_input import error_response, read_body, request_locale
 from bot.i18n import Translator
 from playbooks.messages import Text, t
 
@@ -41,19 +42,18 @@ async def read(
     verification_token: str | None,
     max_bytes: int,
     translator: Callable[[str], Translator],
+    default_locale: str = "en",
     handle_of: Callable[[str], str | None],
 ) -> Challenge | MessageEvent | web.Response:
     """The event, or the answer that refuses it (nothing used or stored). ``handle_of``
     turns a mentioned person's open_id into their handle, for commands like /page."""
-    tr = translator(_locale(request.headers.get("Accept-Language", "")))
+    tr = translator(request_locale(request, default_locale))
     if not verification_token:
         closed = t("hook.closed", setting="SHIPWATCH_FEISHU_VERIFICATION_TOKEN")
         return _refuse(tr, 503, "closed", closed)
-    if request.content_length is not None and request.content_length > max_bytes:
-        return _error(tr, 413, t("hook.too_large", limit=max_bytes))
-    body = await request.content.read(max_bytes + 1)
-    if len(body) > max_bytes:
-        return _error(tr, 413, t("hook.too_large", limit=max_bytes))
+    body = await read_body(request, max_bytes)
+    if body is None:
+        return error_response(tr, 413, t("hook.too_large", limit=max_bytes))
     try:
         data = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
@@ -124,13 +124,4 @@ def _obj(value: object) -> dict[str, Any]:
 
 def _refuse(tr: Translator, status: int, reason: str, text: Text) -> web.Response:
     log.warning("feishu event refused", extra={"reason": reason})
-    return _error(tr, status, text)
-
-
-def _error(tr: Translator, status: int, text: Text) -> web.Response:
-    return web.json_response({"error": tr(text)}, status=status)
-
-
-def _locale(accept: str) -> str:
-    first = accept.split(",")[0].split(";")[0].strip().lower()
-    return "zh" if first.startswith("zh") else "en"
+    return error_response(tr, status, text)

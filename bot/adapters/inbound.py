@@ -13,9 +13,8 @@ from commands.invocations import ButtonPress, CommandInvocation, Invocation, Out
 from playbooks.effects import Conversation
 from playbooks.messages import Message
 
-# Families a platform registers as slash commands of their own; anything else is typed
-# after the umbrella command (``/shipwatch remind 10m …``) or after a mention of the bot.
-FAMILIES = ("release", "incident", "oncall", "page", "ack", "summary")
+# A command may be typed after the umbrella command (``/shipwatch remind 10m …``) as well
+# as on its own or after a mention of the bot.
 UMBRELLA = "shipwatch"
 _REFUSED = frozenset({"usage", "denied", "refused", "error"})
 # Answers about the asker or the bot itself, of no use to the rest of a channel.

@@ -13,7 +13,7 @@ from aiohttp import web
 from telegram import CallbackQuery, LinkPreviewOptions, ReplyParameters, Update
 from telegram import Message as TelegramMessage
 from telegram.constants import ParseMode
-from telegram.error import InvalidToken, TelegramError
+from telegram.error import BadRequest, InvalidToken, TelegramError
 from telegram.ext import Application, ApplicationBuilder, CallbackContext, TypeHandler
 
 from bot.adapters import inbound
@@ -22,6 +22,7 @@ from bot.adapters.telegram_limits import RateLimited, SendLimiter
 from bot.adapters.telegram_render import Rendered, render
 from bot.adapters.telegram_send import bot_call, chat_id, markup
 from bot.adapters.telegram_updates import command_from, press_from
+from bot.errors import StartupError
 from bot.i18n import Translator
 from bot.settings import Settings
 from playbooks.errors import AdapterError
@@ -31,7 +32,13 @@ log = logging.getLogger("shipwatch.telegram")
 WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
 REPLY_WAIT = 5.0  # a person is waiting for a reply: wait longer for its slot than the outbox
-CONTINUATION_WAIT = 60.0  # the rest of a long message follows its first part, however long
+# The rest of a long message follows its first part: each part may wait this long for its
+# slot, all of them together CONTINUATION_BUDGET, so one chat holds the outbox's worker (and
+# its 60 s lease) briefly, and a part that cannot go is logged rather than the whole resent.
+CONTINUATION_WAIT = 5.0
+CONTINUATION_BUDGET = 20.0
+CONTINUATION_TRIES = 2
+NOT_MODIFIED = "message is not modified"  # how the Bot API answers an edit to the same text
 TOAST_LENGTH = 200  # what answerCallbackQuery shows
 _RECENT_UPDATES = 2048
 _UPDATES = ["message", "callback_query"]
@@ -84,8 +91,6 @@ class TelegramAdapter:
         return [web.post(WEBHOOK_PATH, self._webhook)]
 
     async def start(self, host: Host) -> None:
-        from bot.app import StartupError
-
         try:
             await self._app.initialize()  # getMe: the token works, and our @username
         except InvalidToken:
@@ -157,19 +162,24 @@ class TelegramAdapter:
             return None
         rendered = render(message, tr)
         await self._limited(channel, None)
-        try:
-            await bot_call(
-                channel,
-                self._limiter,
-                self._app.bot.edit_message_text(
+
+        async def edit() -> None:
+            try:
+                await self._app.bot.edit_message_text(
                     rendered.chunks[0],
                     chat_id=chat_id(channel),
                     message_id=int(message_id),
                     parse_mode=ParseMode.HTML,
                     reply_markup=markup(rendered),
                     link_preview_options=LinkPreviewOptions(is_disabled=True),
-                ),
-            )
+                )
+            except BadRequest as error:
+                # The message reads so already: the edit has nothing to do, it did not fail.
+                if NOT_MODIFIED not in error.message.lower():
+                    raise
+
+        try:
+            await bot_call(channel, self._limiter, edit())
         except AdapterError as error:
             if error.permanent:
                 return None
@@ -184,32 +194,62 @@ class TelegramAdapter:
         quote: int | None = None,
         first_wait: float | None = None,
     ) -> str:
-        target = chat_id(channel)
-        sent: TelegramMessage | None = None
-        first: TelegramMessage | None = None
-        for index, chunk in enumerate(rendered.chunks):
-            last = index == len(rendered.chunks) - 1
-            await self._limited(channel, first_wait if index == 0 else CONTINUATION_WAIT)
-            sent = await bot_call(
-                channel,
-                self._limiter,
-                self._app.bot.send_message(
-                    target,
-                    chunk,
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=markup(rendered) if last else None,
-                    link_preview_options=LinkPreviewOptions(is_disabled=True),
-                    reply_parameters=(
-                        ReplyParameters(quote, allow_sending_without_reply=True)
-                        if quote is not None and index == 0
-                        else None
-                    ),
+        """Send every part; the reference is the chat and the first part's message id.
+
+        Only the first part may fail the send: once it is out, a retry would repeat it, so
+        the rest are delivered within ``CONTINUATION_BUDGET`` or logged as lost."""
+        await self._limited(channel, first_wait)
+        first = await self._send_part(channel, rendered, 0, quote=quote)
+        ref = f"{channel} {first.message_id}"
+        deadline = self._limiter.now() + CONTINUATION_BUDGET
+        for index in range(1, len(rendered.chunks)):
+            if not await self._send_rest(channel, rendered, index, deadline):
+                log.warning(
+                    "telegram message cut short",
+                    extra={"chat": channel, "sent": index, "parts": len(rendered.chunks)},
+                )
+                break
+        return ref
+
+    async def _send_rest(
+        self, channel: str, rendered: Rendered, index: int, deadline: float
+    ) -> bool:
+        """One later part, tried while the budget lasts; whether it went out."""
+        for _ in range(CONTINUATION_TRIES):
+            left = deadline - self._limiter.now()
+            if left <= 0:
+                return False
+            try:
+                await self._limited(channel, min(CONTINUATION_WAIT, left))
+                await self._send_part(channel, rendered, index, quote=None)
+                return True
+            except AdapterError as error:
+                reason = str(error.text.params.get("reason", ""))
+                log.warning("telegram part not sent", extra={"chat": channel, "reason": reason})
+                if error.permanent:
+                    return False
+        return False
+
+    async def _send_part(
+        self, channel: str, rendered: Rendered, index: int, *, quote: int | None
+    ) -> TelegramMessage:
+        last = index == len(rendered.chunks) - 1
+        return await bot_call(
+            channel,
+            self._limiter,
+            self._app.bot.send_message(
+                chat_id(channel),
+                rendered.chunks[index],
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup(rendered) if last else None,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+                reply_parameters=(
+                    ReplyParameters(quote, allow_sending_without_reply=True)
+                    if quote is not None
+                    else None
                 ),
-            )
-            first = first or sent
-        assert first is not None  # render always yields at least one chunk
-        # The reference an edit needs: the chat and the first part's message id.
-        return f"{channel} {first.message_id}"
+            ),
+        )
 
     async def _limited(self, channel: str, max_wait: float | None) -> None:
         try:
@@ -303,8 +343,6 @@ class TelegramAdapter:
 
 def from_settings(settings: Settings) -> TelegramAdapter:
     """The adapter for these settings, or one sentence saying what to fix."""
-    from bot.app import StartupError
-
     assert settings.telegram_token is not None
     secret = settings.telegram_secret.get_secret_value() if settings.telegram_secret else None
     if settings.telegram_mode == "webhook" and not secret:

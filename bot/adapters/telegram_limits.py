@@ -68,6 +68,10 @@ class SendLimiter:
         if wait > 0:
             await self._sleep(wait)
 
+    def now(self) -> float:
+        """The limiter's own clock, for callers that budget their waits on it."""
+        return self._monotonic()
+
     def hold(self, chat_id: str, seconds: float) -> None:
         """Telegram said to wait (a 429): no slot for this chat until then."""
         chat = self._chats.setdefault(chat_id, _Chat())

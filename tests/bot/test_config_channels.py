@@ -37,3 +37,14 @@ def test_mistakes_are_named_with_file_and_line(tmp_path: Path, text: str, fragme
     with pytest.raises(ConfigError) as raised:
         load(tmp_path)
     assert fragment in str(raised.value)
+
+
+@pytest.mark.parametrize("platform", ["dingtalk", "feishu"])
+def test_robot_platforms_are_sent_to_robots_yaml(tmp_path: Path, platform: str) -> None:
+    text = f'telegram:\n  "#ops": "-1002"\n{platform}:\n  "#releases": "chat-1"\n'
+    (tmp_path / "channels.yaml").write_text(text)
+    with pytest.raises(ConfigError) as raised:
+        load(tmp_path)
+    said = str(raised.value)
+    assert f"channels.yaml:4: {platform}:" in said
+    assert "robots.yaml a conversation:" in said

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -69,16 +70,23 @@ async def test_platform_retry_after_is_honoured(make_harness: HarnessFactory) ->
 
 
 async def test_gives_up_into_dead_letters_that_admins_can_see(
-    make_harness: HarnessFactory,
+    make_harness: HarnessFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
     adapter = FailingAdapter(failures=100, crash=True)
     h = await make_harness(adapter=adapter, outbox_max_attempts=3, outbox_backoff_seconds=1)
     await h.say("/remind 1m doomed")
-    await h.advance(hours=1)
+    with caplog.at_level(logging.ERROR, logger="shipwatch.delivery"):
+        await h.advance(hours=1)
     assert adapter.attempts == 3, "bounded attempts"
     [row] = rows(h.app.engine)
     assert row.state == "dead"
-    assert row.last_error == "ConnectionResetError: peer went away"
+    # The exception's own text stays in the log, found by the reference stored with it.
+    found = re.fullmatch(r"ConnectionResetError \(log ref ([0-9a-f]{8})\)", row.last_error or "")
+    assert found is not None, row.last_error
+    logged = [r for r in caplog.records if getattr(r, "error_ref", None) == found.group(1)]
+    assert logged
+    assert logged[0].exc_info is not None
+    assert "peer went away" in str(logged[0].exc_info[1])
 
     listing = h.reply_text(await h.say("/admin outbox"))
     assert "1 undeliverable" in listing

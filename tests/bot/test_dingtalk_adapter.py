@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, col, func, select
 
+from playbooks.messages import Message, MessageField, Severity, raw
 from storage.models import AuditEntry, OutboxMessage, SeenEvent
-from tests.fakes.robot_world import World, make_world
+from tests.fakes import dingtalk_robot
+from tests.fakes.robot_world import APP_SECRET, DIRECT, World, make_world
 
 pytestmark = pytest.mark.usefixtures("database_url")
 
@@ -79,6 +81,56 @@ async def test_a_forged_missing_or_stale_signature_is_refused_with_nothing_store
     assert world.dingtalk_robots.received == []
     refusals = [r for r in caplog.records if r.getMessage() == "dingtalk callback refused"]
     assert len(refusals) == 1
+
+
+async def test_a_captured_signature_cannot_carry_another_message(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    stamp = int(world.clock.now().timestamp() * 1000) - 5000
+    pair = {"timestamp": str(stamp), "sign": dingtalk_robot.sign(APP_SECRET, stamp)}
+    first = await world.callback("/release status", msg_id="msg-real", headers=pair)
+    assert first.status == 200
+    again = await world.callback("/release status", msg_id="msg-real", headers=pair)
+    assert again.status == 200, "DingTalk delivering the same message again"
+    posts = len(world.dingtalk_robots.received)
+    with caplog.at_level(logging.WARNING, logger="shipwatch.adapters.dingtalk"):
+        forged = await world.callback("/release start web 1.4.2", msg_id="msg-forged", headers=pair)
+    assert forged.status == 403
+    assert "sign" in (await forged.json())["error"]
+    assert count(world, AuditEntry) == 0
+    assert len(world.dingtalk_robots.received) == posts
+    refusals = [r for r in caplog.records if r.getMessage() == "dingtalk callback refused"]
+    assert [r.reason for r in refusals] == ["signature reused"]  # type: ignore[attr-defined]
+
+
+async def test_a_session_webhook_off_dingtalk_is_ignored_for_the_channel_robot(
+    world: World,
+) -> None:
+    elsewhere = "http://127.0.0.1:9/robot/sendBySession?session=stolen"
+    response = await world.callback("/release status", session_webhook=elsewhere)
+    assert response.status == 200
+    [answer] = world.dingtalk_robots.to("dt-releases-token")
+    assert "No release is in progress" in answer.text
+    near_miss = world.dingtalk_robots.base_url + ".evil/robot/sendBySession?session=x"
+    await world.callback("/release status", session_webhook=near_miss)
+    assert len(world.dingtalk_robots.to("dt-releases-token")) == 2
+
+
+async def test_a_one_to_one_session_does_not_draw_a_page_to_dingtalk(
+    database_url: str, tmp_path: Path
+) -> None:
+    world = await make_world(database_url, tmp_path, direct=(*DIRECT, "ou_carol"))
+    try:
+        said = await world.callback("/release status", user="staff-carol", direct=True)
+        assert said.status == 200
+        assert not world.dingtalk.reaches("staff-carol"), "a session is no lasting route"
+        await world.callback("/page @carol checkout is down")
+        with Session(world.app.engine) as session:
+            rows = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "direct"))
+            routes = {(row.platform, row.address) for row in rows}
+        assert routes == {("feishu", "ou_carol")}
+    finally:
+        await world.close()
 
 
 async def test_release_news_goes_to_the_channel_robot_signed(world: World) -> None:
@@ -184,6 +236,22 @@ async def test_incident_open_and_a_page_acknowledged_by_link(world: World) -> No
     reply = await world.callback("/pages")
     assert reply.status == 200
     assert "bob" in world.dingtalk_robots.to("session:s-cid-releases")[-1].text
+
+
+async def test_what_people_typed_is_text_in_the_markdown_not_markup(world: World) -> None:
+    typed = "[Acknowledge](https://evil.example) <font>big</font> **now**"
+    message = Message(
+        blocks=(raw(f"Incident: {typed}"), raw(f"- {typed}")),
+        fields=(MessageField(raw("Summary"), raw(typed)),),
+        severity=Severity.DANGER,
+    )
+    await world.dingtalk.post("#incidents", message, tr=world.app.translator("en"))
+    [news] = world.dingtalk_robots.to("dt-incidents-token")
+    shown = r"\[Acknowledge\](https://evil.example) &lt;font&gt;big&lt;/font&gt; \*\*now\*\*"
+    assert news.text.startswith(f'#### <font color="#D93026">Incident: {shown}</font>')
+    assert f"\n\n\\- {shown}\n\n" in news.text, "not a list item either"
+    assert f"**Summary**: {shown}" in news.text, "our own bold label stays bold"
+    assert news.body["markdown"]["title"] == f"Incident: {typed}"[:59] + "…"
 
 
 async def test_the_refusal_is_a_sentence_in_the_callers_language(world: World) -> None:

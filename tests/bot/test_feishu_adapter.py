@@ -11,6 +11,7 @@ import pytest
 from sqlmodel import Session, col, select
 
 from bot.adapters.robots import SendLimit
+from playbooks.messages import Message, MessageField, raw
 from storage.models import OutboxMessage, PageRow
 from tests.fakes.robot_world import PUBLIC_URL, World, make_world
 
@@ -55,6 +56,28 @@ async def test_incident_open_reaches_the_incident_and_tech_channels_in_red(world
     assert "checkout is down" in news.text
     assert news.template == "red"
     assert world.feishu_bots.to("fs-tech-hook")
+
+
+async def test_what_people_typed_is_text_in_the_card_not_markup(world: World) -> None:
+    typed = "[Acknowledge](https://evil.example) <at id=all></at> **now**"
+    message = Message(
+        blocks=(raw(f"Incident: {typed}"), raw(f"Note: {typed}")),
+        fields=(MessageField(raw("Summary"), raw(typed)),),
+        mentions=("@bob",),
+    )
+    await world.app.adapters["feishu"].post("#ops", message, tr=world.app.translator("en"))
+    [card] = world.feishu_bots.to("fs-ops-hook")
+    assert card.title == f"Incident: {typed}", "the header is plain text: shown as typed"
+    markdown = card.text.removeprefix(card.title)
+    assert "[Acknowledge]" not in markdown
+    assert "<at id=all>" not in markdown
+    assert "**now**" not in markdown
+    shown = (
+        "&#91;Acknowledge&#93;(https://evil.example) &#60;at id=all&#62;&#60;/at&#62; &#42;&#42;now"
+    )
+    assert f"Note: {shown}" in markdown
+    assert f"**Summary**\n{shown}" in markdown, "our own bold label stays bold"
+    assert "<at id=ou_bob></at>" in markdown, "our own mention still mentions"
 
 
 async def test_a_page_is_acknowledged_through_its_link(world: World) -> None:

@@ -21,6 +21,13 @@ def test_credentials_in_urls_and_queries_are_hidden() -> None:
     assert "access_token=***&x=1" in scrubbed
 
 
+def test_a_feishu_hook_id_is_hidden() -> None:
+    hook = "https://open.feishu.cn/open-apis/bot/v2/hook/8d3f-4b2a_c91e?x=1 failed"
+    assert scrub_credentials(hook) == "https://open.feishu.cn/open-apis/bot/v2/hook/***?x=1 failed"
+    lark = "https://open.larksuite.com/open-apis/bot/v2/hook/0a1b2c3d"
+    assert "0a1b2c3d" not in scrub_credentials(lark)
+
+
 def test_formatter_redacts_secret_fields_and_known_values() -> None:
     formatter = JsonFormatter(secrets=["xoxb-very-secret"])
     record = logging.makeLogRecord(

@@ -3,7 +3,10 @@ webhook route over real HTTP, polling, buttons, pages, and Telegram's flood cont
 
 from __future__ import annotations
 
+import logging
 import re
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,9 +16,15 @@ import aiohttp
 import pytest
 from sqlmodel import func, select
 
-from bot.adapters.telegram import SECRET_HEADER, WEBHOOK_PATH, TelegramAdapter
+from bot.adapters.telegram import (
+    CONTINUATION_BUDGET,
+    SECRET_HEADER,
+    WEBHOOK_PATH,
+    TelegramAdapter,
+)
 from bot.adapters.telegram_limits import SendLimiter
 from bot.clock import VirtualClock
+from bot.delivery import LEASE
 from bot.http import serve
 from playbooks.messages import Button, Message, raw
 from storage.models import AuditEntry, OutboxMessage, Reminder
@@ -334,8 +343,8 @@ async def test_polling_receives_updates_from_get_updates(
 
 def test_webhook_mode_needs_the_secret() -> None:
     from bot.adapters import build
-    from bot.app import StartupError
     from bot.config_dir import load
+    from bot.errors import StartupError
     from bot.settings import Settings
 
     settings = Settings(telegram_token=TOKEN, telegram_mode="webhook")
@@ -345,6 +354,26 @@ def test_webhook_mode_needs_the_secret() -> None:
     with pytest.raises(StartupError, match="A-Z"):
         build(bad, load(None))
     assert set(build(Settings(), load(None))) == set()
+
+
+def test_the_adapter_stands_below_the_application() -> None:
+    """Its startup errors come from bot.errors: building it never loads bot.app."""
+    code = (
+        "import sys\n"
+        "from bot.adapters import telegram\n"
+        "from bot.errors import StartupError\n"
+        "from bot.settings import Settings\n"
+        f"settings = Settings(telegram_token={TOKEN!r}, telegram_mode='webhook')\n"
+        "try:\n"
+        "    telegram.from_settings(settings)\n"
+        "except StartupError:\n"
+        "    pass\n"
+        "print('bot.app' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == "False"
 
 
 async def test_a_long_post_is_split_with_its_keyboard_under_the_last_part(tg: Telegram) -> None:
@@ -363,6 +392,54 @@ async def test_a_long_post_is_split_with_its_keyboard_under_the_last_part(tg: Te
     edit = tg.fake.sent("editMessageText")[-1]
     assert (edit.params["chat_id"], edit.params["message_id"]) == (OPS, 1)
     assert edit.params["text"] == "edited &lt;now&gt;"
+
+
+def long_message() -> Message:
+    lines = tuple(raw(f"line {i}: " + "x" * 100) for i in range(100))
+    return Message(blocks=lines, buttons=(Button(raw("Help"), "/help", action_id="tok123"),))
+
+
+async def test_a_part_that_fails_once_is_sent_again_and_the_first_never_twice(
+    tg: Telegram,
+) -> None:
+    tg.fake.fail_next("sendMessage", 502, "Bad Gateway", after=1)
+    ref = await tg.h.adapter.post(str(OPS), long_message(), tr=tg.h.app.translator("en"))
+    texts = [p.params["text"] for p in tg.fake.sent()]
+    assert len(texts) == 4, "part 2 tried twice"
+    assert texts[1] == texts[2]
+    assert sum(text.startswith("line 0:") for text in texts) == 1
+    assert ref == f"{OPS} 1"
+
+
+async def test_parts_that_cannot_go_are_logged_and_the_send_still_succeeds(
+    tg: Telegram, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Flood control for longer than a part may wait: the rest is given up, not the whole.
+    for _ in range(2):
+        tg.fake.fail_next(
+            "sendMessage", 429, "Too Many Requests: retry after 40", retry_after=40, after=1
+        )
+    with caplog.at_level(logging.WARNING, logger="shipwatch.telegram"):
+        ref = await tg.h.adapter.post(str(OPS), long_message(), tr=tg.h.app.translator("en"))
+    assert ref == f"{OPS} 1"
+    assert len(tg.fake.sent()) == 2, "part 1 sent, part 2 refused, nothing retried past it"
+    assert sum(tg.time.slept) <= CONTINUATION_BUDGET < LEASE.total_seconds() / 2
+    cut = [r for r in caplog.records if r.getMessage() == "telegram message cut short"]
+    assert [(r.sent, r.parts) for r in cut] == [(1, 3)]  # type: ignore[attr-defined]
+
+
+async def test_an_edit_to_the_same_text_keeps_the_message(tg: Telegram) -> None:
+    tr = tg.h.app.translator("en")
+    ref = await tg.h.adapter.post(str(OPS), Message.of(raw("release web 1.4.2")), tr=tr)
+    tg.fake.fail_next(
+        "editMessageText",
+        400,
+        "Bad Request: message is not modified: specified new message content and reply "
+        "markup are exactly the same as a current content and reply markup of the message",
+    )
+    assert await tg.h.adapter.update(ref, Message.of(raw("release web 1.4.2")), tr=tr) == ref
+    tg.fake.fail_next("editMessageText", 400, "Bad Request: message to edit not found")
+    assert await tg.h.adapter.update(ref, Message.of(raw("gone")), tr=tr) is None
 
 
 async def test_a_repeat_after_a_restart_is_caught_by_the_ledger(

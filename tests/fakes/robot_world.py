@@ -135,11 +135,13 @@ class World:
         headers: dict[str, str] | None = None,
         session: str | None = None,
         session_expires_ms: int | None = None,
+        session_webhook: str | None = None,
     ) -> aiohttp.ClientResponse:
-        """A message to the enterprise robot, signed as DingTalk signs its callbacks."""
+        """A message to the enterprise robot, signed as DingTalk signs its callbacks (each
+        with its own millisecond timestamp, so its own sign)."""
         self._messages += 1
         now_ms = int(self.clock.now().timestamp() * 1000)
-        stamp = timestamp_ms if timestamp_ms is not None else now_ms
+        stamp = timestamp_ms if timestamp_ms is not None else now_ms + self._messages
         body = {
             "msgtype": "text",
             "text": {"content": content},
@@ -149,7 +151,8 @@ class World:
             "conversationId": conversation,
             "conversationType": "1" if direct else "2",
             "chatbotUserId": "robot-shipwatch",
-            "sessionWebhook": self.dingtalk_robots.session_url(session or f"s-{conversation}"),
+            "sessionWebhook": session_webhook
+            or self.dingtalk_robots.session_url(session or f"s-{conversation}"),
             "sessionWebhookExpiredTime": (
                 now_ms + 90 * 60 * 1000 if session_expires_ms is None else session_expires_ms
             ),

@@ -51,6 +51,7 @@ class Failure:
     description: str
     parameters: dict[str, Any] | None = None
     chat_id: int | None = None  # only calls for this chat fail (None: any)
+    after: int = 0  # this many matching calls succeed first
 
 
 @dataclass
@@ -94,9 +95,10 @@ class FakeTelegram:
         *,
         retry_after: int | None = None,
         chat_id: int | None = None,
+        after: int = 0,
     ) -> None:
         parameters = {"retry_after": retry_after} if retry_after is not None else None
-        failure = Failure(status, description, parameters, chat_id)
+        failure = Failure(status, description, parameters, chat_id, after)
         self._failures.setdefault(method, deque()).append(failure)
 
     async def push(self, update: dict[str, Any]) -> int:
@@ -136,8 +138,11 @@ class FakeTelegram:
             self._changed.notify_all()
         queued = self._failures.get(method)
         if queued and queued[0].chat_id in (None, params.get("chat_id")):
-            failure = queued.popleft()
-            return _error(failure.status, failure.description, failure.parameters)
+            if queued[0].after > 0:
+                queued[0].after -= 1
+            else:
+                failure = queued.popleft()
+                return _error(failure.status, failure.description, failure.parameters)
         answer = getattr(self, f"_{method}", None)
         if answer is None:
             return _error(404, "Not Found: method not found")
