@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
@@ -87,6 +87,13 @@ def in_working_hours(ctx: Context, team: Team | None) -> bool:
     return team is None or team_hours(ctx, team).is_open(ctx.now)
 
 
+def opens_at(ctx: Context, team: Team | None) -> datetime | None:
+    """The team's next working opening when it is outside working hours now."""
+    if team is None or in_working_hours(ctx, team):
+        return None
+    return team_hours(ctx, team).next_opening(ctx.now)
+
+
 def resolver(ctx: Context, team: Team | None) -> Resolver:
     """Who a step reaches at ``ctx.now``: the layer's holder, the manager, the person."""
     schedule = schedule_of(ctx.session, team, now=ctx.now) if team else None
@@ -139,6 +146,7 @@ def start(
             resolve=resolver(ctx, team),
             channel=channel_of(ctx, team),
             working_hours=in_working_hours(ctx, team),
+            opens_at=opens_at(ctx, team),
         )
         result = page_budget.throttle(ctx, team, result)
     save(ctx.session, row, result)
@@ -242,6 +250,7 @@ def on_step(ctx: SystemContext, timer: Timer) -> None:
         channel=channel_of(ctx, team),
         late=ctx.late_by is not None,
         working_hours=in_working_hours(ctx, team),
+        opens_at=opens_at(ctx, team),
     )
     result = page_budget.throttle(ctx, team, result)
     save(ctx.session, row, result)
