@@ -6,9 +6,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from bot.cli import main
 from bot.config_dir import DEFAULTS, ConfigError, ConfigProblem, load
+from bot.settings import Settings
 from playbooks.people import Role
 
 
@@ -463,3 +465,12 @@ def test_the_shipped_summaries_carry_seed_000s_targets() -> None:
     )
     assert (metrics["error_rate"].target.max, metrics["error_rate"].alert.max) == (0.005, 0.01)
     assert metrics["active_users"].target.empty
+
+
+def test_a_report_jitter_beyond_the_grace_window_is_refused() -> None:
+    with pytest.raises(ValidationError) as error:
+        Settings(summary_grace_minutes=5, summary_jitter_minutes=10)
+    assert "keep the jitter at most the grace" in str(error.value)
+    assert (
+        Settings(summary_grace_minutes=10, summary_jitter_minutes=10).summary_jitter_minutes == 10
+    )
