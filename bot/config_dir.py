@@ -187,13 +187,15 @@ def _check_team_steps(teams: TeamsFile, path: Path, problems: list[ConfigProblem
     lines = _line_map(path.read_text("utf-8"))
     for name, entry in teams.teams.items():
         if all(step.when is StepWhen.WORKING_HOURS for step in entry.escalation.steps):
-            loc = ("teams", name, "escalation", "steps")
-            problem = (
-                "every step is when: working_hours, so a page outside working hours reaches "
-                "nobody; give at least one step no when (or when: always)"
-            )
+            where = ("teams", name, "escalation", "steps")
             problems.append(
-                ConfigProblem(str(path), _nearest_line(lines, loc), _field(loc), problem)
+                ConfigProblem(
+                    str(path),
+                    _nearest_line(lines, where),
+                    _field(where),
+                    "every step is when: working_hours, so a page outside working hours "
+                    "reaches nobody; give at least one step no when (or when: always)",
+                )
             )
         for index, step in enumerate(entry.escalation.steps):
             problem = None

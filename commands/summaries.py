@@ -218,4 +218,7 @@ SPECS = (
 )
 
 TIMER_HANDLERS = {rules.TIMER_KIND: summary_runs.summary_due}
-OBSERVATION_HANDLERS = {summary_runs.READINGS: summary_runs.readings}
+OBSERVATION_HANDLERS = {
+    summary_runs.READINGS: summary_runs.readings,
+    summary_runs.RESUME: summary_runs.resume,
+}
