@@ -354,3 +354,18 @@ def defer(p: Page, *, until: datetime, now: datetime) -> Result:
     result = Result(p, events=[Event(now, "deferred", text=until.isoformat())])
     result.effects.append(ArmTimer(key(p.id), KIND_STEP, until, {"page_id": p.id}))
     return result
+
+
+def respond_missed(
+    p: Page, *, now: datetime, until: datetime | None, channel: Conversation | None
+) -> Result:
+    """The incident's respond deadline passed while its page waits for working hours:
+    said on the timeline and in the team channel, never silently."""
+    result = Result(p, events=[Event(now, "respond_missed")])
+    if channel is not None:
+        if until is not None:
+            text = t("page.respond_missed_held", id=p.id, title=p.title, at=until)
+        else:
+            text = t("page.respond_missed_due", id=p.id, title=p.title)
+        result.effects.append(Post(channel, Message.of(text, severity=Severity.WARNING)))
+    return result

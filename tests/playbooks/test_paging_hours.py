@@ -19,6 +19,7 @@ from playbooks.paging import (
     Target,
     defer,
     key,
+    respond_missed,
     run_steps,
 )
 
@@ -141,3 +142,12 @@ def test_a_page_whose_every_step_waits_for_hours_waits_for_the_opening() -> None
     # When the day opens the chain starts over and reaches the primary.
     morning = run_steps(result.page, now=monday, resolve=resolve, channel=channel)
     assert [e.person for e in morning.effects if isinstance(e, DirectMessage)] == ["bob"]
+
+
+def test_a_missed_respond_deadline_on_a_held_page_is_said_in_the_channel() -> None:
+    channel = Conversation("console", "#web")
+    monday = datetime(2026, 11, 30, 9, tzinfo=SH)
+    result = respond_missed(page(), now=SATURDAY, until=monday, channel=channel)
+    assert [e.kind for e in result.events] == ["respond_missed"]
+    [post] = [e for e in result.effects if isinstance(e, Post)]
+    assert post.conversation == channel
