@@ -96,6 +96,9 @@ async def test_subscribe_list_and_unsubscribe(make_harness: HarnessFactory) -> N
 
     denied = await h.say("/summary unsubscribe 1", user="mallory")
     assert denied.status == "denied"
+    elsewhere = h.reply_text(await h.say("/summary unsubscribe 1", channel="#elsewhere"))
+    assert elsewhere.startswith("There is no active report subscription #1 here;")
+    assert len(stored(h)[1]) == 1, "another conversation's subscription is left alone"
     done = await h.say("/summary unsubscribe 1")
     assert h.reply_text(done) == "Subscription #1 (morning health post) stopped."
     assert stored(h)[1] == []
