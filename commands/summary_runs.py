@@ -150,6 +150,7 @@ def readings(ctx: SystemContext, payload: Mapping[str, Any]) -> None:
         now=ctx.now,
         chart=chart_id,
         chart_note=payload.get("chart_note"),
+        chart_failed=bool(payload.get("chart_failed")),
     )
     ctx.effects.append(Post(Conversation.parse(req["conversation"]), message))
     if run is not None:
