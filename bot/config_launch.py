@@ -127,12 +127,18 @@ class DimensionEntry(_Strict):
     label: str = Field(default="", max_length=100)
     weight: float = Field(gt=0, le=100)
     target: str = Field(pattern=r"^\s*(>=|<=|>|<|=)\s*-?\d+(\.\d+)?\s*%?\s*$")
+    count: bool = False  # whole numbers only (open bugs), not a percentage
 
     def to_dimension(self) -> Dimension:
         match = re.match(r"^\s*(>=|<=|>|<|=)\s*(-?\d+(?:\.\d+)?)", self.target)
         assert match is not None
         return Dimension(
-            self.name, self.label or self.name, self.weight, Comparison(match[1]), float(match[2])
+            self.name,
+            self.label or self.name,
+            self.weight,
+            Comparison(match[1]),
+            float(match[2]),
+            count=self.count,
         )
 
 

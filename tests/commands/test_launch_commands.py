@@ -139,6 +139,7 @@ async def test_go_no_go_scores_stores_and_gates_the_final_stage(
     assert (await h.say("/release gonogo miniapp --approve", user="bob")).status == "denied"
     approved = await h.say("/release gonogo miniapp --approve")
     assert "REVIEW approved by @alice." in h.reply_text(approved)
+    assert "or a release manager approves it" not in h.reply_text(approved)
     assert launch_state(h)["assessment"]["approved_by"] == "alice"
     done = await h.say("/release promote miniapp --to 100%")
     assert "fully released (100%)" in h.reply_text(done)
