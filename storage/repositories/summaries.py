@@ -19,8 +19,6 @@ from storage.models import (
     SummarySubscription,
 )
 
-MAX_PER_CONVERSATION = 20
-
 
 def add(session: Session, row: SummarySubscription) -> SummarySubscription:
     session.add(row)

@@ -446,8 +446,8 @@ def test_summaries_yaml_problems_are_named_by_line_and_field(tmp_path: Path) -> 
         """,
     )
     assert [str(p).removeprefix(str(tmp_path) + "/") for p in problems_of(tmp_path)] == [
-        "summaries.yaml:1: timezone: unknown timezone 'Mars/Base'; use an IANA name like "
-        "Asia/Shanghai",
+        "summaries.yaml:1: timezone: 'Mars/Base' is not a timezone; use an IANA name like "
+        "Asia/Shanghai or UTC",
         "summaries.yaml:5: metrics.availability.unit: "
         "Input should be 'ratio', 'seconds' or 'count'",
         "summaries.yaml:6: metrics.availability.target.min: 'lots' is not a number; "
