@@ -300,3 +300,17 @@ async def test_a_plan_may_hold_promotions_to_the_windows_too(
     )
     forced = await h.say('/release promote shop --force --reason "customer waiting"')
     assert "fully released (100%)" in h.reply_text(forced)
+
+
+async def test_a_freeze_on_a_services_today_is_not_in_the_past_elsewhere(
+    make_harness: HarnessFactory,
+) -> None:
+    # 12:00 UTC: already the 24th by SHIPWATCH_TIMEZONE, still the 23rd in Shanghai,
+    # where the services' windows are read.
+    h = await make_harness(
+        start=datetime(2026, 11, 23, 12, tzinfo=UTC), timezone="Pacific/Kiritimati"
+    )
+    added = await h.say('/release freeze add 2026-11-23 --reason "payments migration"')
+    assert "Freeze #1: no release starts on 2026-11-23" in h.reply_text(added)
+    past = await h.say('/release freeze add 2026-11-22 --reason "too late"')
+    assert "2026-11-22 is in the past (today is 2026-11-23)" in h.reply_text(past)
