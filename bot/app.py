@@ -45,6 +45,7 @@ from commands.invocations import (
 )
 from commands.release_watch import READINGS, TRAFFIC_FAILED
 from commands.summary_runs import READINGS as REPORT_READINGS
+from commands.summary_runs import RESUME as REPORT_RESUME
 from commands.table import build_table, inbound_handlers, observation_handlers, timer_handlers
 from playbooks.effects import Conversation, Measure, ReadReport
 from playbooks.releases import Release
@@ -297,6 +298,8 @@ class Application:
             self.ticks.rebuild(release_watch.live(session))
         for adapter in self.adapters.values():
             await adapter.start(self)
+        # Reports whose readings never came back before the last stop are read again.
+        await self.dispatch(Observation(REPORT_RESUME, {}))
         await self.timers.start()
         await self.ticks.start()
 

@@ -31,6 +31,7 @@ from bot.config_robots import RobotsFile
 from bot.config_summaries import SummariesFile
 from bot.config_teams import TeamsFile, people_named
 from playbooks.incident_policy import IncidentSettings, default_settings
+from playbooks.paging import StepWhen
 from playbooks.people import Directory, Person, Role
 from playbooks.release_plan import ReleaseCatalog, Service
 from playbooks.summary_metrics import SummarySettings
@@ -185,6 +186,17 @@ def _check_team_steps(teams: TeamsFile, path: Path, problems: list[ConfigProblem
     """A step that can never reach anyone is a typo, not a policy."""
     lines = _line_map(path.read_text("utf-8"))
     for name, entry in teams.teams.items():
+        if all(step.when is StepWhen.WORKING_HOURS for step in entry.escalation.steps):
+            where = ("teams", name, "escalation", "steps")
+            problems.append(
+                ConfigProblem(
+                    str(path),
+                    _nearest_line(lines, where),
+                    _field(where),
+                    "every step is when: working_hours, so a page outside working hours "
+                    "reaches nobody; give at least one step no when (or when: always)",
+                )
+            )
         for index, step in enumerate(entry.escalation.steps):
             problem = None
             if step.notify == "manager" and not entry.manager:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from datetime import time
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from bot.config_releases import Duration
 from bot.config_releases import _duration as read_duration
+from bot.config_zone import Zone
 from playbooks.business_time import Deadline, WorkingHours
 from playbooks.incident_policy import IncidentSettings, SeverityPolicy, SeverityRule
 
@@ -43,19 +44,8 @@ def _clock(value: Any) -> time:
         raise ValueError(f"{value!r} is not a time of day; write it like 09:00") from None
 
 
-def _zone(value: Any) -> str:
-    try:
-        ZoneInfo(str(value))
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(
-            f"{value!r} is not a timezone; use a name like Asia/Shanghai or UTC"
-        ) from None
-    return str(value)
-
-
 DeadlineField = Annotated[Deadline, BeforeValidator(_deadline)]
 Clock = Annotated[time, BeforeValidator(_clock)]
-Zone = Annotated[str, BeforeValidator(_zone)]
 
 
 class _Strict(BaseModel):

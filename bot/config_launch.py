@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 from datetime import time, timedelta
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from bot.config_zone import OptionalZone
 from commands.grammar import parse_duration
 from playbooks.errors import UsageError
 from playbooks.launch_plan import (
@@ -87,16 +87,6 @@ def _every(value: Any) -> timedelta | None:
         ) from None
 
 
-def _zone(value: Any) -> str | None:
-    if value is None:
-        return None
-    try:
-        ZoneInfo(str(value))
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"{value!r} is not a timezone; write it like Asia/Shanghai") from None
-    return str(value)
-
-
 def _switch(value: Any) -> Any:
     """``windows: true`` is the default windows; ``false`` none."""
     if value is True:
@@ -127,12 +117,18 @@ class DimensionEntry(_Strict):
     label: str = Field(default="", max_length=100)
     weight: float = Field(gt=0, le=100)
     target: str = Field(pattern=r"^\s*(>=|<=|>|<|=)\s*-?\d+(\.\d+)?\s*%?\s*$")
+    count: bool = False  # whole numbers only (open bugs), not a percentage
 
     def to_dimension(self) -> Dimension:
         match = re.match(r"^\s*(>=|<=|>|<|=)\s*(-?\d+(?:\.\d+)?)", self.target)
         assert match is not None
         return Dimension(
-            self.name, self.label or self.name, self.weight, Comparison(match[1]), float(match[2])
+            self.name,
+            self.label or self.name,
+            self.weight,
+            Comparison(match[1]),
+            float(match[2]),
+            count=self.count,
         )
 
 
@@ -159,7 +155,7 @@ class WindowEntry(_Strict):
 
 class WindowsEntry(_Strict):
     gate: WindowGate = WindowGate.START
-    timezone: Annotated[str | None, BeforeValidator(_zone)] = None
+    timezone: OptionalZone = None
     allowed: list[WindowEntry] | None = None
     blackout: list[Blackout] = Field(default_factory=lambda: list(Blackout))
 

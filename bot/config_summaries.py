@@ -4,11 +4,11 @@ reports, each with its query, unit, target and alarm limit."""
 from __future__ import annotations
 
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from bot.config_releases import Name
+from bot.config_zone import OptionalZone
 from playbooks.summary_metrics import Bound, MetricSpec, SummarySettings, Unit
 
 
@@ -58,21 +58,8 @@ class MetricEntry(_Strict):
 
 
 class SummariesFile(_Strict):
-    timezone: str | None = None
+    timezone: OptionalZone = None
     metrics: dict[Name, MetricEntry] = Field(default_factory=dict)
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"unknown timezone {value!r}; use an IANA name like Asia/Shanghai"
-            ) from None
-        return value
 
     def to_settings(self) -> SummarySettings:
         return SummarySettings(

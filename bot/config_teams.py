@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from bot.config_incidents import Zone
 from bot.config_releases import Duration, EnvName, _duration
+from bot.config_zone import Zone
 from playbooks.oncall import LAYERS, Rotation
 from playbooks.page_budget import DEFAULT_COUNT, DEFAULT_WINDOW, Budget
 from playbooks.paging import DEFAULT_ACK_REMINDER, DEFAULT_WAIT, Policy, Step, StepWhen, Target

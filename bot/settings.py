@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///var/shipwatch.db"
@@ -69,6 +69,17 @@ class Settings(BaseSettings):
     # minute (Feishu throttles sends on the hour).
     summary_grace_minutes: int = Field(default=120, ge=0, le=7 * 24 * 60)
     summary_jitter_minutes: int = Field(default=0, ge=0, le=30)
+
+    @model_validator(mode="after")
+    def _jitter_within_grace(self) -> Settings:
+        if self.summary_jitter_minutes > self.summary_grace_minutes:
+            raise ValueError(
+                f"SHIPWATCH_SUMMARY_JITTER_MINUTES ({self.summary_jitter_minutes}) is more than "
+                f"SHIPWATCH_SUMMARY_GRACE_MINUTES ({self.summary_grace_minutes}); a report "
+                "spread that far would be past its grace window, so keep the jitter at most "
+                "the grace"
+            )
+        return self
 
     @field_validator("timezone")
     @classmethod

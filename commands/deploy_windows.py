@@ -98,7 +98,7 @@ def freeze(ctx: CommandContext, cmd: ParsedCommand) -> Message:
         day = date.fromisoformat(value)
     except ValueError:
         raise UsageError(t("freeze.bad_day", value=value), usage=cmd.spec.usage()) from None
-    today = ctx.now.astimezone(ctx.tz).date()
+    today = _earliest_today(ctx)
     if day < today:
         raise UsageError(t("freeze.in_the_past", day=value, today=today.isoformat()))
     reason = free_text(
@@ -119,6 +119,18 @@ def freeze(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     return Message.of(
         t("freeze.added", id=row.id or 0, day=row.day, reason=raw(reason), actor=ctx.actor.handle)
     )
+
+
+def _earliest_today(ctx: CommandContext) -> date:
+    """Today in the zone furthest behind among those the services' windows are read in: a
+    freeze applies to each service's local day, so a day still to come anywhere is not past."""
+    zones: list[tzinfo] = []
+    for service in ctx.releases.services.values():
+        plan = ctx.releases.plans.get(service.plan)
+        if plan is not None:
+            tz, _ = rows.zone_of(plan.launch.windows, service, teams=ctx.teams, fallback=ctx.tz)
+            zones.append(tz)
+    return min(ctx.now.astimezone(tz).date() for tz in zones or [ctx.tz])
 
 
 _spec = verb_of("release", default_role=Role.RESPONDER, changes_state=True)

@@ -71,6 +71,8 @@ def on_handoff(ctx: SystemContext, timer: Timer) -> None:
         return
     at = datetime.fromisoformat(str(timer.payload.get("at") or timer.due_at.isoformat()))
     schedule = schedule_of(ctx.session, team, now=ctx.now)
+    if at < ctx.now:
+        at = handoff.latest_handoff(schedule, handoff.layers_of(team), at=at, now=ctx.now)
     changes = handoff.handovers(schedule, handoff.layers_of(team), at=at)
     channel = (
         Conversation.parse(team.channel, default_platform=ctx.home_platform)

@@ -309,7 +309,7 @@ def _timer_handlers() -> dict[str, Callable[[SystemContext, Timer], None]]:
         with_now(lifecycle.respond_due)(ctx, timer)
         row = repo.get(ctx.session, incident_id=int(timer.payload["incident_id"]))
         if row is not None and row.state == lifecycle.IncidentState.OPEN.value:
-            paging.page_if_none(ctx, row)
+            paging.respond_missed(ctx, row)
 
     return {
         lifecycle.KIND_RESPOND: respond_due,

@@ -40,9 +40,13 @@ def throttle(ctx: Context, team: Team | None, result: Result) -> Result:
         ):
             kept.append(effect)
             continue
-        row = repo.get(ctx.session, person=effect.person)
+        row, created = repo.lock(ctx.session, person=effect.person, now=ctx.now)
         admission = page_budget.admit(
-            _spent(row), person=effect.person, page_id=result.page.id, budget=budget, now=ctx.now
+            None if created else _spent(row),
+            person=effect.person,
+            page_id=result.page.id,
+            budget=budget,
+            now=ctx.now,
         )
         _store(ctx, row, effect.person, admission.spent)
         if admission.admitted:

@@ -123,6 +123,7 @@ def escalate(ctx: CommandContext, cmd: ParsedCommand) -> Message:
         resolve=engine.resolver(ctx, team),
         channel=engine.channel_of(ctx, team),
         working_hours=engine.in_working_hours(ctx, team),
+        opens_at=engine.opens_at(ctx, team),
     )
     result = page_budget.throttle(ctx, team, result)
     engine.save(ctx.session, row, result)

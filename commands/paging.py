@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
@@ -87,6 +87,13 @@ def in_working_hours(ctx: Context, team: Team | None) -> bool:
     return team is None or team_hours(ctx, team).is_open(ctx.now)
 
 
+def opens_at(ctx: Context, team: Team | None) -> datetime | None:
+    """The team's next working opening when it is outside working hours now."""
+    if team is None or in_working_hours(ctx, team):
+        return None
+    return team_hours(ctx, team).next_opening(ctx.now)
+
+
 def resolver(ctx: Context, team: Team | None) -> Resolver:
     """Who a step reaches at ``ctx.now``: the layer's holder, the manager, the person."""
     schedule = schedule_of(ctx.session, team, now=ctx.now) if team else None
@@ -110,8 +117,10 @@ def start(
     created_by: str,
     severity: str | None = None,
     incident_id: int | None = None,
+    hold: bool = False,
 ) -> tuple[PageRow, Result]:
-    """A new page, its first step run at once (the first notification commits with it)."""
+    """A new page, its first step run at once (the first notification commits with it);
+    outside working hours, held until they open for a deferred severity or ``hold``."""
     row = repo.add(
         ctx.session,
         PageRow(
@@ -127,7 +136,7 @@ def start(
     )
     if (
         team is not None
-        and severity in team.defer_outside_hours
+        and (hold or severity in team.defer_outside_hours)
         and not in_working_hours(ctx, team)
     ):
         until = team_hours(ctx, team).next_opening(ctx.now)
@@ -139,6 +148,7 @@ def start(
             resolve=resolver(ctx, team),
             channel=channel_of(ctx, team),
             working_hours=in_working_hours(ctx, team),
+            opens_at=opens_at(ctx, team),
         )
         result = page_budget.throttle(ctx, team, result)
     save(ctx.session, row, result)
@@ -153,16 +163,15 @@ def _incident_team(ctx: Context, incident: IncidentRow) -> Team | None:
 
 def page_for_incident(ctx: Context, incident: IncidentRow) -> PageRow | None:
     """Page the service's team as its policy says for this severity (P0/P1 always, P2 in
-    working hours, P3 never, by default). None when it pages nobody."""
+    working hours, P3 never, by default). None when it pages nobody. One for working
+    hours raised outside them is held until they open, so the day starts with it."""
     team = _incident_team(ctx, incident)
     if team is None:
         return None
     when = team.page_on.get(incident.severity, PageWhen.NEVER)
     if when is PageWhen.NEVER:
         return None
-    if when is PageWhen.WORKING_HOURS and not in_working_hours(ctx, team):
-        return None
-    return _page_team(ctx, incident, team)
+    return _page_team(ctx, incident, team, hold=when is PageWhen.WORKING_HOURS)
 
 
 def page_if_none(ctx: Context, incident: IncidentRow) -> PageRow | None:
@@ -176,7 +185,29 @@ def page_if_none(ctx: Context, incident: IncidentRow) -> PageRow | None:
     return page_for_incident(ctx, incident)
 
 
-def _page_team(ctx: Context, incident: IncidentRow, team: Team) -> PageRow:
+def respond_missed(ctx: Context, incident: IncidentRow) -> None:
+    """The respond deadline passed unanswered: page if nothing is under way; a page still
+    held for working hours says in the team channel that it waits, and how to page now."""
+    assert incident.id is not None
+    held = [
+        row
+        for row in repo.for_incident(ctx.session, incident_id=incident.id)
+        if row.state == PageState.OPEN.value and not row.paged
+    ]
+    if not held:
+        page_if_none(ctx, incident)
+        return
+    team = _incident_team(ctx, incident)
+    channel = channel_of(ctx, team)
+    for row in held:
+        result = paging.respond_missed(
+            to_view(row), now=ctx.now, until=opens_at(ctx, team), channel=channel
+        )
+        save(ctx.session, row, result)
+        ctx.effects += result.effects
+
+
+def _page_team(ctx: Context, incident: IncidentRow, team: Team, *, hold: bool = False) -> PageRow:
     assert incident.id is not None
     row, _ = start(
         ctx,
@@ -186,6 +217,7 @@ def _page_team(ctx: Context, incident: IncidentRow, team: Team) -> PageRow:
         created_by=incident.opened_by,
         severity=incident.severity,
         incident_id=incident.id,
+        hold=hold,
     )
     return row
 
@@ -242,6 +274,7 @@ def on_step(ctx: SystemContext, timer: Timer) -> None:
         channel=channel_of(ctx, team),
         late=ctx.late_by is not None,
         working_hours=in_working_hours(ctx, team),
+        opens_at=opens_at(ctx, team),
     )
     result = page_budget.throttle(ctx, team, result)
     save(ctx.session, row, result)

@@ -115,21 +115,26 @@ def start(ctx: CommandContext, cmd: ParsedCommand) -> Message:
 
 
 def _window_gate(
-    ctx: CommandContext, cmd: ParsedCommand, service: Service, policy: WindowPolicy
+    ctx: CommandContext,
+    cmd: ParsedCommand,
+    service: Service,
+    policy: WindowPolicy,
+    *,
+    what: str = "start",
 ) -> str:
-    """Refuse a start outside the plan's deploy windows or on a frozen day, unless a
-    release manager forces it; the reason given when forced."""
+    """Refuse a start (or a retry) outside the plan's deploy windows or on a frozen day,
+    unless a release manager forces it; the reason given when forced."""
     force = bool(cmd.flags["force"])
     reason = _reason(cmd.flags["reason"], required=force, cmd=cmd)
     if force and not ctx.actor.has_role(Role.RELEASE_MANAGER):
-        raise PermissionDenied(command="/release start --force", role=Role.RELEASE_MANAGER.value)
+        raise PermissionDenied(command=f"/release {what} --force", role=Role.RELEASE_MANAGER.value)
     tz, zone = launch_rows.zone_of(policy, service, teams=ctx.teams, fallback=ctx.tz)
     found = launch_rows.window_check(ctx.session, policy, now=ctx.now, tz=tz)
     if found.open:
         return ""
     if not force:
         raise machine.Refused(
-            deploy_windows.refusal(found, service=service.name, what="start", tz=tz, zone=zone),
+            deploy_windows.refusal(found, service=service.name, what=what, tz=tz, zone=zone),
             details=(t("window.force_hint", service=service.name),),
         )
     return reason
@@ -246,9 +251,18 @@ def _rolled_back(ctx: CommandContext, service: Service) -> tuple[ReleaseRow, Rel
 
 
 def retry(ctx: CommandContext, cmd: ParsedCommand) -> Message:
-    row, r = _rolled_back(ctx, service_named(ctx, cmd.args["service"]))
+    service = service_named(ctx, cmd.args["service"])
+    row, r = _rolled_back(ctx, service)
+    # A retry deploys again, so it keeps to the same windows and freezes as a start.
+    forced = _window_gate(ctx, cmd, service, r.plan.launch.windows, what="retry")
     result = machine.retry(r, actor=ctx.actor.handle, now=ctx.now)
-    return _finish(ctx, row, result, f"retry attempt {result.release.attempt}")
+    detail = f"retry attempt {result.release.attempt}" + (
+        f"; outside a window, forced: {forced}" if forced else ""
+    )
+    reply = _finish(ctx, row, result, detail)
+    if forced:
+        reply = replace(reply, blocks=(*reply.blocks, t("window.forced_retry", reason=forced)))
+    return reply
 
 
 def abort(ctx: CommandContext, cmd: ParsedCommand) -> Message:
@@ -352,7 +366,14 @@ SPECS = (
         role=Role.RESPONDER,
         changes_state=True,
     ),
-    _spec("retry", retry, args=(_SERVICE,), role=Role.RESPONDER, changes_state=True),
+    _spec(
+        "retry",
+        retry,
+        args=(_SERVICE,),
+        flags=(Flag("force"), _REASON),
+        role=Role.RESPONDER,
+        changes_state=True,
+    ),
     _spec(
         "abort",
         abort,

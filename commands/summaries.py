@@ -178,8 +178,14 @@ def list_subscriptions(ctx: CommandContext, cmd: ParsedCommand) -> Message:
 def unsubscribe(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     subscription_id: int = cmd.args["id"]
     row = repo.get(ctx.session, subscription_id=subscription_id)
-    if row is None or row.state != "active":
+    here = row is not None and (row.platform, row.channel) == (
+        ctx.conversation.platform,
+        ctx.conversation.channel,
+    )
+    # Another conversation's subscription gets the same answer as none at all.
+    if row is None or row.state != "active" or not here:
         raise NotFound(t("summary.not_found", id=subscription_id))
+    ctx.audit_detail = f"subscription {row.id} {row.kind} at {row.at}"
     row.state = "cancelled"
     row.next_run_at = None
     ctx.session.add(row)
@@ -218,4 +224,7 @@ SPECS = (
 )
 
 TIMER_HANDLERS = {rules.TIMER_KIND: summary_runs.summary_due}
-OBSERVATION_HANDLERS = {summary_runs.READINGS: summary_runs.readings}
+OBSERVATION_HANDLERS = {
+    summary_runs.READINGS: summary_runs.readings,
+    summary_runs.RESUME: summary_runs.resume,
+}

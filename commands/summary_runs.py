@@ -10,15 +10,17 @@ from typing import Any
 from commands import summary_state
 from commands.context import SystemContext
 from playbooks import summaries as rules
-from playbooks.effects import Conversation, Post
+from playbooks.effects import Conversation, Post, ReadReport
 from playbooks.guards import Reading
 from playbooks.summary_report import ReportRequest, compose
-from playbooks.summary_schedule import ReportKind, parse_at, zone
+from playbooks.summary_schedule import ReportKind, jitter, parse_at, zone
 from storage.models import SummaryRun, SummarySubscription, Timer
 from storage.repositories import summaries as repo
 
 log = logging.getLogger("shipwatch.summaries")
 READINGS = "summary.readings"
+RESUME = "summary.resume"
+REREADING = "rereading"  # re-issued once at start-up; never again
 CHARTS_KEPT = timedelta(days=90)  # links in old messages break after this
 
 
@@ -32,6 +34,44 @@ def view(row: SummarySubscription) -> rules.Subscription:
         cadence=parse_at(row.at, kind=kind),
         tz=zone(row.timezone),
         services=tuple(row.services),
+    )
+
+
+def resume(ctx: SystemContext, payload: Mapping[str, Any]) -> None:
+    """At start-up: a run left ``reading`` (a crash or restart before its readings came
+    back) is read again, once, while still within its grace window; its run key would
+    otherwise keep that period from ever posting."""
+    for run in repo.runs_reading(ctx.session):
+        row = repo.get(ctx.session, subscription_id=run.subscription_id)
+        run.outcome = REREADING
+        ctx.session.add(run)
+        if row is None or row.state != "active":
+            continue
+        sub = view(row)
+        offset = jitter(sub.id, spread=ctx.summaries.jitter)
+        if ctx.now - run.scheduled_at > ctx.summaries.grace + offset:
+            run.outcome = "missed"  # too late to post now, and said so in /summary list
+            continue
+        log.warning(
+            "report read again after a restart",
+            extra={"subscription": sub.id, "period": run.period},
+        )
+        ctx.effects.append(_read(ctx, sub, run, late_by=ctx.now - run.scheduled_at))
+
+
+def _read(
+    ctx: SystemContext, sub: rules.Subscription, run: SummaryRun, *, late_by: timedelta | None
+) -> ReadReport:
+    return rules.read_report(
+        kind=sub.kind,
+        end=run.scheduled_at,
+        tz=sub.tz,
+        conversation=sub.conversation,
+        services=sub.services or tuple(ctx.releases.services),
+        only=sub.services,
+        settings=ctx.summaries,
+        late_by=late_by,
+        run_id=run.id,
     )
 
 
@@ -62,25 +102,18 @@ def summary_due(ctx: SystemContext, timer: Timer) -> None:
             extra={"subscription": sub.id, "period": run.period},
         )
         return
-    ctx.effects.append(
-        rules.read_report(
-            kind=sub.kind,
-            end=run.scheduled_at,
-            tz=sub.tz,
-            conversation=sub.conversation,
-            services=sub.services or tuple(ctx.releases.services),
-            only=sub.services,
-            settings=ctx.summaries,
-            late_by=run.late_by,
-            run_id=record.id,
-        )
-    )
+    ctx.effects.append(_read(ctx, sub, record, late_by=run.late_by))
 
 
 def readings(ctx: SystemContext, payload: Mapping[str, Any]) -> None:
     """The metrics are read (or failed to be): compose the report from the database as it
     is now and post it, the chart stored with it."""
     req: Mapping[str, Any] = payload["request"]
+    run = None
+    if req["run_id"] is not None:
+        run = repo.run(ctx.session, run_id=int(req["run_id"]), for_update=True)
+        if run is None or run.outcome not in ("reading", REREADING):
+            return  # posted already (a read issued twice comes back twice)
     kind = ReportKind(req["kind"])
     start, end = datetime.fromisoformat(req["start"]), datetime.fromisoformat(req["end"])
     at = datetime.fromisoformat(req["at"])
@@ -117,10 +150,9 @@ def readings(ctx: SystemContext, payload: Mapping[str, Any]) -> None:
         now=ctx.now,
         chart=chart_id,
         chart_note=payload.get("chart_note"),
+        chart_failed=bool(payload.get("chart_failed")),
     )
     ctx.effects.append(Post(Conversation.parse(req["conversation"]), message))
-    if req["run_id"] is not None:
-        run = repo.run(ctx.session, run_id=int(req["run_id"]))
-        if run is not None:
-            run.outcome = "posted"
-            ctx.session.add(run)
+    if run is not None:
+        run.outcome = "posted"
+        ctx.session.add(run)

@@ -91,6 +91,7 @@ def verdict_for(score: float, policy: GoNoGoPolicy) -> Verdict:
 def parse_values(words: list[str], policy: GoNoGoPolicy) -> dict[str, float]:
     """``functional=96 performance=92 …`` into numbers, every dimension once, 0 to 100."""
     known = [d.name for d in policy.dimensions]
+    counts = {d.name for d in policy.dimensions if d.count}
     values: dict[str, float] = {}
     for word in words:
         name, sep, text = word.partition("=")
@@ -107,6 +108,8 @@ def parse_values(words: list[str], policy: GoNoGoPolicy) -> dict[str, float]:
             raise UsageError(t("gonogo.not_a_number", name=name, value=text)) from None
         if not 0 <= number <= 100:  # NaN fails this too
             raise UsageError(t("gonogo.out_of_range", name=name, value=text))
+        if name in counts and not number.is_integer():
+            raise UsageError(t("gonogo.not_a_count", name=name, value=text))
         values[name] = number
     missing = [name for name in known if name not in values]
     if missing:

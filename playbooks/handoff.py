@@ -45,6 +45,20 @@ def next_handoff(
     return found
 
 
+def latest_handoff(
+    schedule: Schedule, layers: Sequence[str], *, at: datetime, now: datetime
+) -> datetime:
+    """The last handoff at or before ``now``, from ``at`` on: a post late after an outage
+    spanning several handoffs names who is on now, not who was at the first one."""
+    latest = at
+    for _ in range(1000):  # a rotation of minutes over a long outage still ends
+        found = next_handoff(schedule, layers, after=latest, horizon=now - latest)
+        if found is None or found > now:
+            break
+        latest = found
+    return latest
+
+
 def arm_next(schedule: Schedule, team: Team, *, after: datetime) -> ArmTimer | None:
     when = next_handoff(schedule, layers_of(team), after=after)
     if when is None:

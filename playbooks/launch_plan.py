@@ -37,6 +37,7 @@ class Dimension:
     weight: float
     op: Comparison
     target: float
+    count: bool = False  # a number of things (open bugs): whole numbers only
 
     def met_by(self, value: float) -> bool:
         return {
@@ -54,7 +55,7 @@ DEFAULT_DIMENSIONS = (
     Dimension("performance", "性能达标率 performance on target", 25, Comparison.ABOVE, 90),
     Dimension("stability", "稳定性 stability", 25, Comparison.ABOVE, 99),
     Dimension("satisfaction", "用户满意度 user satisfaction", 15, Comparison.ABOVE, 80),
-    Dimension("blockers", "无P0/P1 bug open P0/P1 bugs", 5, Comparison.EQUAL, 0),
+    Dimension("blockers", "无P0/P1 bug open P0/P1 bugs", 5, Comparison.EQUAL, 0, count=True),
 )
 
 
@@ -142,6 +143,7 @@ class LaunchPlan:
                         "weight": d.weight,
                         "op": d.op.value,
                         "target": d.target,
+                        "count": d.count,
                     }
                     for d in self.gonogo.dimensions
                 ],
@@ -181,7 +183,14 @@ class LaunchPlan:
             ),
             gonogo=GoNoGoPolicy(
                 dimensions=tuple(
-                    Dimension(d["name"], d["label"], d["weight"], Comparison(d["op"]), d["target"])
+                    Dimension(
+                        d["name"],
+                        d["label"],
+                        d["weight"],
+                        Comparison(d["op"]),
+                        d["target"],
+                        count=bool(d.get("count", False)),
+                    )
                     for d in gonogo["dimensions"]
                 ),
                 go_at=gonogo["go_at"],
@@ -227,6 +236,12 @@ def launch_problems(launch: LaunchPlan, *, stages: tuple[str, ...]) -> list[tupl
                     "the checklist is made when the release starts, so it can gate the second "
                     "stage at the earliest; name a later stage",
                 )
+            )
+    names = [d.name for d in launch.gonogo.dimensions]
+    for index, name in enumerate(names):
+        if name in names[:index]:
+            problems.append(
+                (f"gonogo.dimensions[{index}].name", f"{name!r} is listed twice; name each once")
             )
     weights = sum(d.weight for d in launch.gonogo.dimensions)
     if launch.gonogo.dimensions and abs(weights - 100) > 1e-6:

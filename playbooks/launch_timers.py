@@ -57,14 +57,17 @@ def after_moves(r: Release, history: Sequence[HistoryEntry]) -> list[Effect]:
     for entry in history:
         if entry.move in (Move.START, Move.RETRY) and launch.progress_every is not None:
             effects.append(_arm_progress(r, entry.at + launch.progress_every, {}))
-        if entry.move is Move.START:
+        if entry.move in (Move.START, Move.RETRY):
+            # The runbook counts from the release's start; a retry re-arms the steps
+            # still ahead (those whose time passed while rolled back stay on
+            # /release runbook, not announced late).
             for number, step in enumerate(launch.runbook, start=1):
+                due = r.started_at + step.at
+                if entry.move is Move.RETRY and due <= entry.at:
+                    continue
                 effects.append(
                     ArmTimer(
-                        step_key(r.id, number),
-                        STEP_KIND,
-                        r.started_at + step.at,
-                        {"release_id": r.id, "step": number},
+                        step_key(r.id, number), STEP_KIND, due, {"release_id": r.id, "step": number}
                     )
                 )
         if entry.move in (Move.COMPLETE, Move.ROLLBACK, Move.ABORT):
@@ -85,7 +88,7 @@ def after_moves(r: Release, history: Sequence[HistoryEntry]) -> list[Effect]:
                         },
                     )
                 )
-        if entry.move is Move.ABORT:
+        if entry.move in (Move.ROLLBACK, Move.ABORT):
             effects += [CancelTimer(step_key(r.id, n)) for n in range(1, len(launch.runbook) + 1)]
     return effects
 
@@ -225,7 +228,8 @@ def followup(
 def step_due(r: Release, state: LaunchState, *, number: int, owners: Sequence[str]) -> list[Effect]:
     """A runbook step's time has come: its owners hear of it, with Done and Skip."""
     steps = r.plan.launch.runbook
-    if not 1 <= number <= len(steps) or number in state.steps or r.state is ReleaseState.ABORTED:
+    stopped = r.state in (ReleaseState.ABORTED, ReleaseState.ROLLED_BACK)
+    if not 1 <= number <= len(steps) or number in state.steps or stopped:
         return []
     step = steps[number - 1]
     who = ", ".join(f"@{o}" for o in owners) or "-"

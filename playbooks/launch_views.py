@@ -83,10 +83,12 @@ def gonogo(r: Release, a: Assessment) -> Message:
             go_at=policy.go_at,
             review_at=policy.review_at,
         ),
-        t(f"gonogo.meaning.{a.verdict.name.lower()}", service=r.service),
     ]
     if a.approved_by:
+        # Approved: what to do next is no longer "…or a release manager approves it".
         blocks.append(t("gonogo.approved_by", actor=a.approved_by))
+    else:
+        blocks.append(t(f"gonogo.meaning.{a.verdict.name.lower()}", service=r.service))
     return Message(blocks=tuple(blocks), fields=fields, severity=_VERDICT_SEVERITY[a.verdict])
 
 

@@ -185,18 +185,23 @@ def run_steps(
     channel: Conversation | None,
     late: bool = False,
     working_hours: bool = True,
+    opens_at: datetime | None = None,
 ) -> Result:
     """Run the step at ``position``; one that reaches nobody is said in the team channel
     and the next runs at once, as does one limited to working hours outside them (said on
-    the page's timeline). Arms the step after, or says the chain is exhausted."""
+    the page's timeline). Arms the step after, or says the chain is exhausted. A page that
+    paged nobody because every step waits for working hours waits for ``opens_at``
+    instead of running out."""
     result = Result(p)
     if p.state is not PageState.OPEN:
         return result
+    skipped = 0
     while p.position < p.policy.length:
         step = p.policy.step(p.position)
         p = replace(p, position=p.position + 1)
         if step.when is StepWhen.WORKING_HOURS and not working_hours:
             result.events.append(Event(now, "skipped", text=step.describe(), late=late))
+            skipped += 1
             continue
         person = resolve(step)
         if person is None:
@@ -212,12 +217,29 @@ def run_steps(
         result.effects.append(ArmTimer(key(p.id), KIND_STEP, now + step.wait, {"page_id": p.id}))
         result.page = p
         return result
+    if skipped and not p.paged and opens_at is not None:
+        return _wait_for_hours(
+            replace(p, position=0), result, now=now, until=opens_at, channel=channel
+        )
     result.page = p
     result.events.append(Event(now, "exhausted", late=late))
     result.effects.append(CancelTimer(key(p.id)))  # an escalation may have run ahead of it
     if channel is not None:
         text = t("page.exhausted", id=p.id, title=p.title, paged=_people(p.paged))
         result.effects.append(Post(channel, Message.of(text, severity=Severity.DANGER)))
+    return result
+
+
+def _wait_for_hours(
+    p: Page, result: Result, *, now: datetime, until: datetime, channel: Conversation | None
+) -> Result:
+    """Nobody can be reached before working hours: the chain starts over when they open."""
+    result.page = p
+    result.events.append(Event(now, "deferred", text=until.isoformat()))
+    result.effects.append(ArmTimer(key(p.id), KIND_STEP, until, {"page_id": p.id}))
+    if channel is not None:
+        text = t("page.waits_for_hours", id=p.id, title=p.title, at=until)
+        result.effects.append(Post(channel, Message.of(text, severity=Severity.WARNING)))
     return result
 
 
@@ -267,13 +289,21 @@ def escalate(
     resolve: Resolver,
     channel: Conversation | None,
     working_hours: bool = True,
+    opens_at: datetime | None = None,
 ) -> Result:
     """Skip the wait: the next step runs now."""
     if p.state is not PageState.OPEN:
         raise InvalidTransition(t("page.not_open", id=p.id, state=t(f"page.state.{p.state}")))
     if p.position >= p.policy.length:
         raise InvalidTransition(t("page.nothing_left", id=p.id))
-    result = run_steps(p, now=now, resolve=resolve, channel=channel, working_hours=working_hours)
+    result = run_steps(
+        p,
+        now=now,
+        resolve=resolve,
+        channel=channel,
+        working_hours=working_hours,
+        opens_at=opens_at,
+    )
     result.events.insert(0, Event(now, "escalate", actor))
     result.reply = Message.of(t("page.escalated", id=p.id, actor=actor))
     return result
@@ -323,4 +353,19 @@ def defer(p: Page, *, until: datetime, now: datetime) -> Result:
     the next working morning); the timer that runs it is durable like any step."""
     result = Result(p, events=[Event(now, "deferred", text=until.isoformat())])
     result.effects.append(ArmTimer(key(p.id), KIND_STEP, until, {"page_id": p.id}))
+    return result
+
+
+def respond_missed(
+    p: Page, *, now: datetime, until: datetime | None, channel: Conversation | None
+) -> Result:
+    """The incident's respond deadline passed while its page waits for working hours:
+    said on the timeline and in the team channel, never silently."""
+    result = Result(p, events=[Event(now, "respond_missed")])
+    if channel is not None:
+        if until is not None:
+            text = t("page.respond_missed_held", id=p.id, title=p.title, at=until)
+        else:
+            text = t("page.respond_missed_due", id=p.id, title=p.title)
+        result.effects.append(Post(channel, Message.of(text, severity=Severity.WARNING)))
     return result

@@ -74,12 +74,15 @@ def due_run(sub: Subscription, *, now: datetime, settings: SummarySettings) -> D
     reported, and only within the grace window."""
     scheduled = last_run(sub.cadence, at=now, tz=sub.tz)
     behind = now - scheduled
-    late = behind > jitter(sub.id, spread=settings.jitter) + LATE_AFTER
+    # The subscription's own jitter offset is when it is meant to fire, so it never
+    # counts against the grace window.
+    offset = jitter(sub.id, spread=settings.jitter)
+    late = behind > offset + LATE_AFTER
     return DueRun(
         scheduled_at=scheduled,
         period=period_key(sub.kind, scheduled, sub.tz),
         late_by=behind if late else None,
-        missed=behind > settings.grace,
+        missed=behind > settings.grace + offset,
     )
 
 

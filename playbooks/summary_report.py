@@ -74,6 +74,7 @@ def compose(
     now: datetime,
     chart: str | None = None,
     chart_note: str | None = None,
+    chart_failed: bool = False,
 ) -> Message:
     blocks = _header(req)
     if req.late_by is not None:
@@ -82,7 +83,9 @@ def compose(
         blocks += _morning(req, state, metrics=metrics, readings=readings, now=now)
     else:
         blocks += _period(req, state, metrics=metrics, readings=readings)
-    if chart is None and chart_note:
+    if chart is None and chart_failed:
+        blocks.append(t("summary.chart_failed"))
+    elif chart is None and chart_note:
         blocks.append(t("summary.chart_none", reason=chart_note))
     worst = _worst(state, metrics=metrics, readings=readings)
     return Message(blocks=tuple(blocks), severity=worst, image=chart)

@@ -9,6 +9,7 @@ for the request but never shown.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import socket
 from collections.abc import Awaitable, Callable
@@ -22,6 +23,9 @@ from bot.metric_sources.base import MetricQuery, Series
 from playbooks.guards import Reading
 
 # Prometheus' error types that mean "could not run it" rather than "the query is wrong".
+log = logging.getLogger("shipwatch.metrics")
+# What a report or release reads; the parser's own message goes to the log only.
+UNREADABLE = "prometheus sent an answer this bot cannot read"
 _SERVER_TROUBLE = {"timeout", "canceled", "internal", "unavailable"}
 
 
@@ -48,9 +52,8 @@ class PrometheusSource:
             try:
                 reading = _reading(answer)
             except (KeyError, IndexError, TypeError, ValueError) as error:
-                reading = Reading(
-                    error=f"prometheus sent an answer this bot cannot read ({error!r})"
-                )
+                log.warning("unreadable prometheus answer", extra={"error": repr(error)})
+                reading = Reading(error=UNREADABLE)
         if self._secret:  # belt and braces: no library message may carry the password
             reading = Reading(
                 value=reading.value,
@@ -76,7 +79,8 @@ class PrometheusSource:
             try:
                 series = _series(answer)
             except (KeyError, IndexError, TypeError, ValueError) as error:
-                series = Series(error=f"prometheus sent an answer this bot cannot read ({error!r})")
+                log.warning("unreadable prometheus answer", extra={"error": repr(error)})
+                series = Series(error=UNREADABLE)
         if self._secret:
             series = Series(
                 points=series.points,

@@ -19,8 +19,6 @@ from storage.models import (
     SummarySubscription,
 )
 
-MAX_PER_CONVERSATION = 20
-
 
 def add(session: Session, row: SummarySubscription) -> SummarySubscription:
     session.add(row)
@@ -58,8 +56,20 @@ def claim_run(session: Session, run: SummaryRun) -> bool:
     return True
 
 
-def run(session: Session, *, run_id: int) -> SummaryRun | None:
-    return session.exec(select(SummaryRun).where(SummaryRun.id == run_id)).first()
+def run(session: Session, *, run_id: int, for_update: bool = False) -> SummaryRun | None:
+    query = select(SummaryRun).where(SummaryRun.id == run_id)
+    return session.exec(query.with_for_update() if for_update else query).first()
+
+
+def runs_reading(session: Session) -> Sequence[SummaryRun]:
+    """Runs claimed but never posted (their readings never came back), locked."""
+    query = (
+        select(SummaryRun)
+        .where(SummaryRun.outcome == "reading")
+        .order_by(col(SummaryRun.id))
+        .with_for_update()
+    )
+    return session.exec(query).all()
 
 
 def last_run(session: Session, *, subscription_id: int) -> SummaryRun | None:

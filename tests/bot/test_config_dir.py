@@ -6,9 +6,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from bot.cli import main
 from bot.config_dir import DEFAULTS, ConfigError, ConfigProblem, load
+from bot.settings import Settings
 from playbooks.people import Role
 
 
@@ -444,8 +446,8 @@ def test_summaries_yaml_problems_are_named_by_line_and_field(tmp_path: Path) -> 
         """,
     )
     assert [str(p).removeprefix(str(tmp_path) + "/") for p in problems_of(tmp_path)] == [
-        "summaries.yaml:1: timezone: unknown timezone 'Mars/Base'; use an IANA name like "
-        "Asia/Shanghai",
+        "summaries.yaml:1: timezone: 'Mars/Base' is not a timezone; use an IANA name like "
+        "Asia/Shanghai or UTC",
         "summaries.yaml:5: metrics.availability.unit: "
         "Input should be 'ratio', 'seconds' or 'count'",
         "summaries.yaml:6: metrics.availability.target.min: 'lots' is not a number; "
@@ -463,3 +465,12 @@ def test_the_shipped_summaries_carry_seed_000s_targets() -> None:
     )
     assert (metrics["error_rate"].target.max, metrics["error_rate"].alert.max) == (0.005, 0.01)
     assert metrics["active_users"].target.empty
+
+
+def test_a_report_jitter_beyond_the_grace_window_is_refused() -> None:
+    with pytest.raises(ValidationError) as error:
+        Settings(summary_grace_minutes=5, summary_jitter_minutes=10)
+    assert "keep the jitter at most the grace" in str(error.value)
+    assert (
+        Settings(summary_grace_minutes=10, summary_jitter_minutes=10).summary_jitter_minutes == 10
+    )

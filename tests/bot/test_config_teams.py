@@ -113,3 +113,15 @@ def test_mistakes_in_the_new_settings_are_named(tmp_path: Path) -> None:
         assert problem.field == field, problem
     write(tmp_path, "teams.yaml", base.replace("wait: 15m}", "wait: 15m, when: nightly}"))
     assert only_problem(tmp_path).field == "teams.api.escalation.steps[1].when"
+
+
+def test_a_policy_whose_steps_all_wait_for_working_hours_is_refused(tmp_path: Path) -> None:
+    own_people(tmp_path)
+    team = TEAM.format(manager="alice", target="'@bob'")
+    team = team.replace("{notify: primary}", "{notify: primary, when: working_hours}")
+    team = team.replace("wait: 15m}", "wait: 15m, when: working_hours}")
+    write(tmp_path, "teams.yaml", team)
+    problem = only_problem(tmp_path)
+    assert problem.field == "teams.api.escalation.steps"
+    assert "reaches nobody" in problem.problem
+    assert problem.line is not None

@@ -175,6 +175,8 @@ async def test_a_malformed_answer_is_an_error_not_an_exception(
     reading = await read(fake, session)
     assert reading.value is None
     assert reading.error is not None
+    # What people read is one sentence; the parser's exception stays in the log.
+    assert "Error(" not in reading.error
 
 
 # --- prometheus says no --------------------------------------------------------------------

@@ -22,4 +22,7 @@ def test_the_gray_miniprogram_drill_walks_refuses_rolls_back_and_retries() -> No
     assert "Guard crash_rate read 0.02 (> 0.005) continuously since" in out
     assert "rollback 20% → 0% (rolled back) guard crash_rate: 0.02 > 0.005" in out
     assert "  State: rolled back" in out
+    # A retry keeps to the deploy windows: refused past midnight, forced by a release manager.
+    assert "Not letting miniapp retry: it is outside the deploy windows." in out
     assert "alice retried miniapp 2.0.0 (attempt 2): back at 1%." in out
+    assert "Retried outside the deploy windows, forced: crash fix verified on staging" in out

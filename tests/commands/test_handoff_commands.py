@@ -79,3 +79,19 @@ async def test_a_handoff_missed_while_down_is_posted_once_late(
     assert "2026-11-30 09:00 CST" in handoffs[0]
     timer = handoff_timer(second)
     assert (timer.state, timer.due_at) == ("pending", datetime(2026, 12, 7, 1, tzinfo=UTC))
+
+
+async def test_a_late_post_after_several_missed_handoffs_names_the_latest(
+    make_harness: HarnessFactory,
+) -> None:
+    first = await make_harness()
+    await first.advance(days=6)
+    await first.app.stop()
+    # Down across the handoffs of 2026-11-30 and 2026-12-07: one post, for the latest.
+    second = await make_harness(start=START + timedelta(days=14, hours=3))
+    await second.advance(seconds=1)
+    handoffs = [p for p in posts_to_web(second) if p.startswith("🔁")]
+    assert len(handoffs) == 1
+    assert "2026-12-07 09:00 CST" in handoffs[0]
+    timer = handoff_timer(second)
+    assert (timer.state, timer.due_at) == ("pending", datetime(2026, 12, 14, 1, tzinfo=UTC))

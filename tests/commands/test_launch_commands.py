@@ -139,6 +139,7 @@ async def test_go_no_go_scores_stores_and_gates_the_final_stage(
     assert (await h.say("/release gonogo miniapp --approve", user="bob")).status == "denied"
     approved = await h.say("/release gonogo miniapp --approve")
     assert "REVIEW approved by @alice." in h.reply_text(approved)
+    assert "or a release manager approves it" not in h.reply_text(approved)
     assert launch_state(h)["assessment"]["approved_by"] == "alice"
     done = await h.say("/release promote miniapp --to 100%")
     assert "fully released (100%)" in h.reply_text(done)
@@ -299,3 +300,17 @@ async def test_a_plan_may_hold_promotions_to_the_windows_too(
     )
     forced = await h.say('/release promote shop --force --reason "customer waiting"')
     assert "fully released (100%)" in h.reply_text(forced)
+
+
+async def test_a_freeze_on_a_services_today_is_not_in_the_past_elsewhere(
+    make_harness: HarnessFactory,
+) -> None:
+    # 12:00 UTC: already the 24th by SHIPWATCH_TIMEZONE, still the 23rd in Shanghai,
+    # where the services' windows are read.
+    h = await make_harness(
+        start=datetime(2026, 11, 23, 12, tzinfo=UTC), timezone="Pacific/Kiritimati"
+    )
+    added = await h.say('/release freeze add 2026-11-23 --reason "payments migration"')
+    assert "Freeze #1: no release starts on 2026-11-23" in h.reply_text(added)
+    past = await h.say('/release freeze add 2026-11-22 --reason "too late"')
+    assert "2026-11-22 is in the past (today is 2026-11-23)" in h.reply_text(past)

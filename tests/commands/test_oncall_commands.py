@@ -170,7 +170,26 @@ async def test_p3_pages_nobody_and_p2_only_in_working_hours(make_harness: Harnes
     await h.advance(hours=12)  # 21:00 Shanghai
     await h.say('/incident open "slow exports" --sev P2 --service web', user="bob")
     with unit_of_work(h.app.engine) as session:
-        assert len(session.exec(select(PageRow)).all()) == 1
+        rows = session.exec(select(PageRow).order_by(col(PageRow.id))).all()
+        # Raised after hours: a page all the same, held for the morning, paging nobody yet.
+        assert [(p.incident_id, p.paged) for p in rows][1:] == [(3, [])]
+    assert ("deferred", "", False) in events(h, 2)
+
+
+async def test_a_p2_raised_at_night_pages_when_the_day_starts(make_harness: HarnessFactory) -> None:
+    h = await make_harness(start=START + timedelta(hours=12))  # Monday 21:00 Shanghai
+    await h.say('/incident open "slow exports" --sev P2 --service web', user="bob")
+    assert [kind for kind, _, _ in events(h)] == ["deferred"]
+    night = len(h.adapter.sent)
+    await h.advance(hours=11, minutes=59)  # Tuesday 08:59
+    assert not any(PAGE in s.text for s in h.adapter.sent[night:] if s.kind == "direct")
+    await h.advance(minutes=1)  # 09:00: working hours open
+    kinds = [kind for kind, _, _ in events(h)]
+    assert kinds[0] == "deferred"
+    assert "notify" in kinds
+    with unit_of_work(h.app.engine) as session:
+        [row] = session.exec(select(PageRow)).all()
+        assert row.paged
 
 
 def pages(h: Harness) -> list[tuple[int | None, str, int]]:

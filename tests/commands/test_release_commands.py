@@ -288,3 +288,26 @@ async def test_release_news_goes_to_the_platform_the_release_was_started_from(
         assert session.exec(select(ReleaseRow.channel)).one() == "slack:#releases"
         posts = session.exec(select(OutboxMessage.conversation_key)).all()
         assert "slack:#releases" in posts
+
+
+async def test_a_retry_outside_the_windows_is_refused_unless_forced(
+    make_harness: HarnessFactory,
+) -> None:
+    h = await make_harness(start=DEPLOY_WINDOW)
+    set_metrics(h, GOOD)
+    await h.say("/release start miniapp 2.0.0")
+    await h.say("/release rollback miniapp --reason bad")
+    await h.advance(hours=2)  # 19:00: the window closed at 18:00
+    refused = h.reply_text(await h.say("/release retry miniapp"))
+    assert "Not letting miniapp retry: it is outside the deploy windows." in refused
+    assert "--force --reason" in refused
+    denied = h.reply_text(await h.say("/release retry miniapp --force --reason x", user="bob"))
+    assert "release-manager" in denied
+    with unit_of_work(h.app.engine) as session:
+        assert session.exec(select(ReleaseRow)).one().state == "rolled_back"
+    forced = h.reply_text(await h.say("/release retry miniapp --force --reason hotfix"))
+    assert "attempt 2" in forced
+    assert "Retried outside the deploy windows, forced: hotfix" in forced
+    with unit_of_work(h.app.engine) as session:
+        audit = session.exec(select(AuditEntry).where(AuditEntry.command == "release retry")).all()
+        assert [a.detail for a in audit][-1].endswith("outside a window, forced: hotfix")

@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import select
 
 from playbooks.messages import Message, message_from_json, message_to_json, t
-from storage.models import ChartImage, SummarySubscription, Timer
+from storage.models import AuditEntry, ChartImage, SummarySubscription, Timer
 from storage.unit_of_work import unit_of_work
 from tests.conftest import START, HarnessFactory
 
@@ -96,8 +96,15 @@ async def test_subscribe_list_and_unsubscribe(make_harness: HarnessFactory) -> N
 
     denied = await h.say("/summary unsubscribe 1", user="mallory")
     assert denied.status == "denied"
+    elsewhere = h.reply_text(await h.say("/summary unsubscribe 1", channel="#elsewhere"))
+    assert elsewhere.startswith("There is no active report subscription #1 here;")
+    assert len(stored(h)[1]) == 1, "another conversation's subscription is left alone"
     done = await h.say("/summary unsubscribe 1")
     assert h.reply_text(done) == "Subscription #1 (morning health post) stopped."
+    with unit_of_work(h.app.engine) as session:
+        query = select(AuditEntry).where(AuditEntry.command == "summary unsubscribe")
+        details = [(a.outcome, a.detail) for a in session.exec(query).all()]
+    assert ("ok", "subscription 1 daily at 09:00") in details
     assert stored(h)[1] == []
     await h.advance(days=1)
     assert not [s for s in h.adapter.sent if "Morning health post" in s.text]

@@ -8,7 +8,7 @@ import pytest
 
 from playbooks.errors import UsageError
 from playbooks.gonogo import Verdict, assess, parse_values, verdict_for
-from playbooks.launch_plan import GoNoGoPolicy
+from playbooks.launch_plan import DEFAULT_DIMENSIONS, GoNoGoPolicy, LaunchPlan, launch_problems
 
 AT = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 POLICY = GoNoGoPolicy()
@@ -75,9 +75,24 @@ def test_the_table_keeps_each_row_with_its_target_and_whether_it_was_met() -> No
         (ALL_MET + " speed=3", "gonogo.unknown_dimension"),
         (ALL_MET + " functional=97", "gonogo.repeated"),
         (ALL_MET.replace("functional=96", "functional"), "gonogo.not_a_pair"),
+        (ALL_MET.replace("blockers=0", "blockers=0.5"), "gonogo.not_a_count"),
     ],
 )
 def test_bad_values_are_refused_with_a_sentence(line: str, key: str) -> None:
     with pytest.raises(UsageError) as caught:
         parse_values(line.split(), POLICY)
     assert caught.value.text.key == key
+
+
+def test_a_count_takes_a_whole_number_and_a_percentage_need_not() -> None:
+    assert (
+        parse_values(ALL_MET.replace("blockers=0", "blockers=2").split(), POLICY)["blockers"] == 2
+    )
+    values = parse_values(ALL_MET.split(), POLICY)
+    assert values["stability"] == 99.6
+
+
+def test_a_dimension_named_twice_is_a_plan_problem() -> None:
+    twice = GoNoGoPolicy(dimensions=(*DEFAULT_DIMENSIONS[:4], DEFAULT_DIMENSIONS[0]))
+    problems = launch_problems(LaunchPlan(gonogo=twice), stages=("a", "b"))
+    assert ("gonogo.dimensions[4].name", "'functional' is listed twice; name each once") in problems

@@ -121,3 +121,16 @@ def test_the_post_names_who_is_on_who_handed_over_and_what_is_open() -> None:
     # A team without a channel: each incoming person is told directly.
     effects = handoff.handoff_post(team(SH, start, None), changes, at=at, work=[], channel=None)
     assert [e.person for e in effects if isinstance(e, DirectMessage)] == ["carol", "bob"]
+
+
+def test_a_late_post_after_several_handoffs_names_the_latest() -> None:
+    start = datetime(2026, 11, 23, 9, tzinfo=SH)
+    s = schedule(SH, start)
+    missed = datetime(2026, 11, 30, 1, tzinfo=UTC)  # carol's week began; the bot was down
+    now = datetime(2026, 12, 8, 1, tzinfo=UTC)  # back a day after bob's next week began
+    latest = handoff.latest_handoff(s, LAYERS, at=missed, now=now)
+    assert latest == datetime(2026, 12, 7, 1, tzinfo=UTC)
+    [primary, _] = handoff.handovers(s, LAYERS, at=latest)
+    assert (primary.incoming, primary.outgoing) == ("bob", "carol")
+    # On time, the handoff is its own latest.
+    assert handoff.latest_handoff(s, LAYERS, at=missed, now=missed) == missed

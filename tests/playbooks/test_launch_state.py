@@ -151,3 +151,18 @@ def test_a_progress_post_lists_open_items_and_arms_the_next() -> None:
         )
         == []
     )
+
+
+def test_a_rollback_stops_the_runbook_and_a_retry_re_arms_the_steps_ahead() -> None:
+    r = release()
+    rolled = launch_timers.after_moves(r, [_entry(Move.ROLLBACK, T0 + timedelta(minutes=10))])
+    assert CancelTimer("launch:3:step:1") in rolled
+    # A step timer that fires anyway (armed before) says nothing while rolled back.
+    stopped = replace(r, state=ReleaseState.ROLLED_BACK)
+    assert launch_timers.step_due(stopped, LaunchState(), number=1, owners=["alice"]) == []
+    retried = launch_timers.after_moves(r, [_entry(Move.RETRY, T0 + timedelta(minutes=20))])
+    armed = {e.key: e.due_at for e in retried if isinstance(e, ArmTimer)}
+    assert armed["launch:3:step:1"] == T0 + timedelta(minutes=30)
+    # Past its time at the retry: not announced late.
+    late = launch_timers.after_moves(r, [_entry(Move.RETRY, T0 + timedelta(hours=1))])
+    assert "launch:3:step:1" not in {e.key for e in late if isinstance(e, ArmTimer)}

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from playbooks.business_time import WorkingHours
-from playbooks.effects import ArmTimer, DirectMessage
+from playbooks.effects import ArmTimer, Conversation, DirectMessage, Post
 from playbooks.paging import (
     KIND_STEP,
     Page,
@@ -19,6 +19,7 @@ from playbooks.paging import (
     Target,
     defer,
     key,
+    respond_missed,
     run_steps,
 )
 
@@ -116,3 +117,37 @@ def test_an_ack_arms_a_reminder_and_resolving_cancels_it() -> None:
     assert remind(done.page, now=later, every=30 * M).effects == []
     quiet = acknowledge(first.page, actor="bob", now=SATURDAY, channel=None)
     assert not any(isinstance(e, ArmTimer) for e in quiet.effects)
+
+
+def test_a_page_whose_every_step_waits_for_hours_waits_for_the_opening() -> None:
+    only_hours = Policy(
+        (
+            Step(Target.LAYER, "primary", 5 * M, StepWhen.WORKING_HOURS),
+            Step(Target.MANAGER, "", 10 * M, StepWhen.WORKING_HOURS),
+        ),
+        repeat=1,
+    )
+    monday = datetime(2026, 11, 30, 9, tzinfo=SH)
+    held = Page(1, "db down", PageState.OPEN, only_hours, SATURDAY, "alice", team="web")
+    channel = Conversation("console", "#web")
+    result = run_steps(
+        held, now=SATURDAY, resolve=resolve, channel=channel, working_hours=False, opens_at=monday
+    )
+    assert "exhausted" not in [e.kind for e in result.events]
+    assert result.page.position == 0
+    arm = next(e for e in result.effects if isinstance(e, ArmTimer))
+    assert (arm.key, arm.kind, arm.due_at) == (key(1), KIND_STEP, monday)
+    [post] = [e for e in result.effects if isinstance(e, Post)]
+    assert post.conversation == channel
+    # When the day opens the chain starts over and reaches the primary.
+    morning = run_steps(result.page, now=monday, resolve=resolve, channel=channel)
+    assert [e.person for e in morning.effects if isinstance(e, DirectMessage)] == ["bob"]
+
+
+def test_a_missed_respond_deadline_on_a_held_page_is_said_in_the_channel() -> None:
+    channel = Conversation("console", "#web")
+    monday = datetime(2026, 11, 30, 9, tzinfo=SH)
+    result = respond_missed(page(), now=SATURDAY, until=monday, channel=channel)
+    assert [e.kind for e in result.events] == ["respond_missed"]
+    [post] = [e for e in result.effects if isinstance(e, Post)]
+    assert post.conversation == channel

@@ -263,3 +263,17 @@ def test_the_reports_read_in_chinese() -> None:
     assert shown.splitlines()[0] == "☀️ 早间健康播报 — 2026-11-24（Asia/Shanghai）"
     assert "  ✅ 可用性：99.91%（目标 > 99.50%）" in shown
     assert "今日值班：" in shown
+
+
+def test_a_chart_that_could_not_be_drawn_is_said_in_a_sentence_in_each_language() -> None:
+    message = compose(
+        request(ReportKind.DAILY),
+        STATE,
+        metrics=METRICS,
+        readings=READINGS,
+        now=MORNING,
+        chart_failed=True,
+    )
+    assert "Chart: none (it could not be drawn; the log has the details)." in text(message)
+    assert "图表：无（无法绘制；详情见日志）。" in text(message, "zh")
+    assert "ValueError" not in text(message)
