@@ -19,15 +19,13 @@ from bot.action_links import LinkSigner
 from bot.adapters import dingtalk_callback
 from bot.adapters.base import Capabilities, Host
 from bot.adapters.dingtalk_app import DingTalkApp
-from bot.adapters.inbound import Reply, run
+from bot.adapters.inbound import Reply, typed
 from bot.adapters.link_buttons import COLOURS, Rendered, dingtalk_text, render, shorten
 from bot.adapters.robots import SendLimit, dingtalk_sign, post_json, retry_after, take_turn
 from bot.clock import Clock
 from bot.config_robots import Robot
 from bot.http_client import HttpClient
 from bot.i18n import Translator
-from commands.invocations import CommandInvocation
-from playbooks.effects import Conversation
 from playbooks.errors import AdapterError
 from playbooks.messages import Message, t
 from playbooks.people import Directory
@@ -146,14 +144,14 @@ class DingTalkAdapter:
             return web.json_response({})
         self._sessions.remember(checked)
         channel = self._by_conversation.get(checked.conversation_id, checked.conversation_id)
-        invocation = CommandInvocation(
+        reply = await typed(
+            self._host,
             platform=PLATFORM,
             user_id=checked.user_id,
-            conversation=Conversation(PLATFORM, channel),
-            text=checked.line,
+            channel=channel,
+            line=checked.line,
             event_id=checked.msg_id,
         )
-        _, reply = await run(self._host, invocation)
         if reply is not None:
             await self._answer(checked, channel, reply)
         return web.json_response({})

@@ -16,15 +16,13 @@ from bot.action_links import LinkSigner
 from bot.adapters import feishu_events
 from bot.adapters.base import Capabilities, Host
 from bot.adapters.feishu_app import FeishuApp
-from bot.adapters.inbound import Reply, run
+from bot.adapters.inbound import Reply, typed
 from bot.adapters.link_buttons import feishu_text, render, shorten
 from bot.adapters.robots import SendLimit, feishu_sign, post_json, retry_after, take_turn
 from bot.clock import Clock
 from bot.config_robots import Robot
 from bot.http_client import HttpClient
 from bot.i18n import Translator
-from commands.invocations import CommandInvocation
-from playbooks.effects import Conversation
 from playbooks.errors import AdapterError
 from playbooks.messages import Message, Severity, t
 from playbooks.people import Directory
@@ -129,14 +127,14 @@ class FeishuAdapter:
         if event.line is None or self._host is None:
             return web.json_response({})
         channel = self._by_conversation.get(event.chat_id, event.chat_id)
-        invocation = CommandInvocation(
+        reply = await typed(
+            self._host,
             platform=PLATFORM,
             user_id=event.user_id,
-            conversation=Conversation(PLATFORM, channel),
-            text=event.line,
+            channel=channel,
+            line=event.line,
             event_id=event.event_id,
         )
-        _, reply = await run(self._host, invocation)
         if reply is not None:
             await self._answer(event, channel, reply)
         return web.json_response({})

@@ -59,6 +59,21 @@ class Reply:
     private: bool  # refusals and help: platforms that can show a reply to one person do
 
 
+async def typed(
+    host: Host, *, platform: str, user_id: str, channel: str, line: str, event_id: str | None
+) -> Reply | None:
+    """A command someone typed in ``channel`` of ``platform``: its reply, if any."""
+    invocation = CommandInvocation(
+        platform=platform,
+        user_id=user_id,
+        conversation=Conversation(platform, channel),
+        text=line,
+        event_id=event_id,
+    )
+    _, reply = await run(host, invocation)
+    return reply
+
+
 async def run(host: Host, invocation: Invocation) -> tuple[Outcome, Reply | None]:
     """Dispatch, the chat known by its name inside Shipwatch, and hand back the reply (if
     any) ready to render."""

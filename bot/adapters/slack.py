@@ -17,7 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters import slack_blocks
 from bot.adapters.base import Capabilities, Host
-from bot.adapters.inbound import command_line, mentioned_line, run
+from bot.adapters.inbound import command_line, mentioned_line, run, typed
 from bot.errors import StartupError
 from bot.i18n import Translator
 from bot.settings import Settings
@@ -169,14 +169,14 @@ class SlackAdapter:
             return
         channel = str(event.get("channel", ""))
         user = str(event.get("user", ""))
-        invocation = CommandInvocation(
+        reply = await typed(
+            self._host,
             platform=PLATFORM,
             user_id=user,
-            conversation=Conversation(PLATFORM, channel),
-            text=line,
+            channel=channel,
+            line=line,
             event_id=body.get("event_id"),  # Slack's retries carry the same id
         )
-        _, reply = await run(self._host, invocation)
         if reply is None:
             return
         kwargs = self._render(reply.message, reply.tr)
