@@ -7,13 +7,13 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from playbooks import release_watch
 from playbooks.effects import (
     ArmTimer,
     CancelTimer,
     DirectMessage,
     Effect,
     GuardQuery,
-    Measure,
     Post,
 )
 from playbooks.guards import Verdict
@@ -188,17 +188,7 @@ def followup_measure(r: Release, payload: Mapping[str, Any], *, now: datetime) -
         return []
     day = int(payload["day"])
     return [
-        Measure(
-            release_id=r.id,
-            attempt=r.attempt,
-            stage=r.stage,
-            at=now,
-            service=r.service,
-            version=r.version,
-            stage_name=r.stage_name,
-            source=r.metrics,
-            guards=tuple(GuardQuery(g.name, g.query) for g in r.plan.guards),
-        ),
+        release_watch.measure(r, [GuardQuery(g.name, g.query) for g in r.plan.guards], now=now),
         ArmTimer(
             f"{followup_key(r.id, day)}:post",
             FOLLOWUP_KIND,

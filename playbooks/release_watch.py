@@ -41,19 +41,22 @@ def tick(r: Release, *, now: datetime) -> list[Effect]:
     ]
     if not due:
         return []
-    return [
-        Measure(
-            release_id=r.id,
-            attempt=r.attempt,
-            stage=r.stage,
-            at=now,
-            service=r.service,
-            version=r.version,
-            stage_name=r.stage_name,
-            source=r.metrics,
-            guards=tuple(due),
-        )
-    ]
+    return [measure(r, due, now=now)]
+
+
+def measure(r: Release, guards: Sequence[GuardQuery], *, now: datetime) -> Measure:
+    """Read ``guards`` of ``r`` now (outside any transaction) and report them back."""
+    return Measure(
+        release_id=r.id,
+        attempt=r.attempt,
+        stage=r.stage,
+        at=now,
+        service=r.service,
+        version=r.version,
+        stage_name=r.stage_name,
+        source=r.metrics,
+        guards=tuple(guards),
+    )
 
 
 def watching(r: Release) -> list[Effect]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, timedelta
+from datetime import timedelta
 from typing import Any
 from urllib.parse import quote_plus
 
@@ -21,7 +21,15 @@ from bot.adapters.base import Capabilities, Host
 from bot.adapters.dingtalk_app import DingTalkApp
 from bot.adapters.inbound import Reply, typed
 from bot.adapters.link_buttons import COLOURS, Rendered, dingtalk_text, render, shorten
-from bot.adapters.robots import SendLimit, dingtalk_sign, post_json, retry_after, take_turn
+from bot.adapters.robots import (
+    SendLimit,
+    dingtalk_sign,
+    platform_ids,
+    post_json,
+    retry_after,
+    take_turn,
+    translator_of,
+)
 from bot.clock import Clock
 from bot.config_robots import Robot
 from bot.http_client import HttpClient
@@ -96,9 +104,7 @@ class DingTalkAdapter:
         self._host = host
 
     def _translator(self, locale: str) -> Translator:
-        if self._host is not None:
-            return self._host.translator(locale)
-        return Translator(locale, UTC)
+        return translator_of(self._host, locale)
 
     async def stop(self) -> None:
         self._host = None
@@ -244,17 +250,9 @@ class DingTalkAdapter:
 
     def _mentions(self, message: Message, recipient: str | None) -> tuple[list[str], list[str]]:
         """Handles become DingTalk user ids; a "+86…" mention is a mobile number."""
-        ids: list[str] = [recipient] if recipient else []
-        mobiles: list[str] = []
-        for mention in message.mentions:
-            if mention.startswith("+"):
-                mobiles.append(mention.lstrip("+"))
-                continue
-            person = self._directory.get(mention.lstrip("@"))
-            user_id = person.identities.get(PLATFORM) if person else None
-            if user_id and user_id not in ids:
-                ids.append(user_id)
-        return ids, mobiles
+        mobiles = [m.lstrip("+") for m in message.mentions if m.startswith("+")]
+        handles = [m for m in message.mentions if not m.startswith("+")]
+        return platform_ids(self._directory, PLATFORM, handles, first=recipient), mobiles
 
 
 def _markdown(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import UTC, timedelta
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
@@ -18,7 +18,15 @@ from bot.adapters.base import Capabilities, Host
 from bot.adapters.feishu_app import FeishuApp
 from bot.adapters.inbound import Reply, typed
 from bot.adapters.link_buttons import feishu_text, render, shorten
-from bot.adapters.robots import SendLimit, feishu_sign, post_json, retry_after, take_turn
+from bot.adapters.robots import (
+    SendLimit,
+    feishu_sign,
+    platform_ids,
+    post_json,
+    retry_after,
+    take_turn,
+    translator_of,
+)
 from bot.clock import Clock
 from bot.config_robots import Robot
 from bot.http_client import HttpClient
@@ -152,9 +160,7 @@ class FeishuAdapter:
             log.warning("reply not delivered", extra={"channel": channel, "reason": reason})
 
     def _translator(self, locale: str) -> Translator:
-        if self._host is not None:
-            return self._host.translator(locale)
-        return Translator(locale, UTC)
+        return translator_of(self._host, locale)
 
     def _handle_of(self, open_id: str) -> str | None:
         person = self._directory.by_identity(PLATFORM, open_id)
@@ -240,12 +246,7 @@ class FeishuAdapter:
         }
 
     def _mentions(self, message: Message, recipient: str | None) -> list[str]:
-        ids = [recipient] if recipient else []
-        for mention in message.mentions:
-            person = self._directory.get(mention.lstrip("@"))
-            user_id = person.identities.get(PLATFORM) if person else None
-            if user_id and user_id not in ids:
-                ids.append(user_id)
+        ids = platform_ids(self._directory, PLATFORM, message.mentions, first=recipient)
         return [" ".join(f"<at id={user_id}></at>" for user_id in ids)] if ids else []
 
 

@@ -8,17 +8,20 @@ import base64
 import hashlib
 import hmac
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
 
+from bot.adapters.base import Host
 from bot.clock import Clock
 from bot.http_client import HttpClient
+from bot.i18n import Translator
 from playbooks.errors import AdapterError
 from playbooks.messages import t
+from playbooks.people import Directory
 
 # On the wall clock a send this close to its turn waits for it; a longer wait goes back
 # to the outbox, which retries at the time given (never a long sleep on the loop).
@@ -108,3 +111,22 @@ def retry_after(header: str, default: float) -> float:
         return max(float(header), 0.1)
     except ValueError:
         return default
+
+
+def platform_ids(
+    directory: Directory, platform: str, handles: Sequence[str], *, first: str | None = None
+) -> list[str]:
+    """The ``platform`` user ids of the people ``handles`` names (``@bob`` or ``bob``),
+    ``first`` leading, each once; handles without an identity there are left out."""
+    ids = [first] if first else []
+    for handle in handles:
+        person = directory.get(handle.lstrip("@"))
+        user_id = person.identities.get(platform) if person else None
+        if user_id and user_id not in ids:
+            ids.append(user_id)
+    return ids
+
+
+def translator_of(host: Host | None, locale: str) -> Translator:
+    """The running Shipwatch's translator, or a plain UTC one before it has started."""
+    return host.translator(locale) if host is not None else Translator(locale, UTC)
