@@ -14,6 +14,26 @@ from typing import Any
 from aiohttp import web
 
 
+def card_text(card: dict[str, Any]) -> str:
+    """A card's title and every text a person reads on it, one per line."""
+    parts = [str(card["header"]["title"]["content"])]
+    for element in card["elements"]:
+        if element["tag"] == "markdown":
+            parts.append(element["content"])
+        if element["tag"] == "div":
+            parts += [f["text"]["content"] for f in element["fields"]]
+    return "\n".join(parts)
+
+
+def card_buttons(card: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        action
+        for element in card["elements"]
+        if element["tag"] == "action"
+        for action in element["actions"]
+    ]
+
+
 @dataclass
 class AppMessage:
     receive_id: str
@@ -27,22 +47,11 @@ class AppMessage:
 
     @property
     def text(self) -> str:
-        parts = [self.title]
-        for element in self.card["elements"]:
-            if element["tag"] == "markdown":
-                parts.append(element["content"])
-            if element["tag"] == "div":
-                parts += [f["text"]["content"] for f in element["fields"]]
-        return "\n".join(parts)
+        return card_text(self.card)
 
     @property
     def buttons(self) -> list[dict[str, Any]]:
-        return [
-            action
-            for element in self.card["elements"]
-            if element["tag"] == "action"
-            for action in element["actions"]
-        ]
+        return card_buttons(self.card)
 
 
 @dataclass

@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes.feishu_app import FeishuOpenApi
+from tests.fakes.feishu_app import FeishuOpenApi, card_buttons, card_text
 from tests.fakes.loopback import serve
 
 
@@ -41,22 +41,11 @@ class Card:
 
     @property
     def text(self) -> str:
-        parts = [self.title]
-        for element in self.body["card"]["elements"]:
-            if element["tag"] == "markdown":
-                parts.append(element["content"])
-            if element["tag"] == "div":
-                parts += [f["text"]["content"] for f in element["fields"]]
-        return "\n".join(parts)
+        return card_text(self.body["card"])
 
     @property
     def buttons(self) -> list[dict[str, Any]]:
-        return [
-            action
-            for element in self.body["card"]["elements"]
-            if element["tag"] == "action"
-            for action in element["actions"]
-        ]
+        return card_buttons(self.body["card"])
 
 
 @dataclass
