@@ -124,6 +124,11 @@ class CommandTable:
         if default is not None and (takes_positionals or not starts_with_word):
             return default, tokens
         usage = " | ".join(spec.usage() for spec in verbs.values())
+        if not named_verbs and first is not None:
+            # A command of one form with nothing to take (/me): no list of verbs to offer.
+            raise UsageError(
+                t("grammar.takes_nothing", family=family, value=first.text), usage=usage
+            )
         if first is None or not starts_with_word:
             raise UsageError(
                 t("grammar.missing_verb", family=family, verbs=", ".join(named_verbs)), usage=usage

@@ -325,6 +325,12 @@ def test_unknown_verb_without_a_close_match_lists_the_verbs(table: CommandTable)
     assert error.usage is not None
 
 
+def test_a_command_that_takes_nothing_says_so(table: CommandTable) -> None:
+    error = parse_error(table, "/whoami extra")
+    assert error.text.key == "grammar.takes_nothing"
+    assert (error.text.params["family"], error.text.params["value"]) == ("whoami", "extra")
+
+
 def test_family_with_only_named_verbs_needs_one(table: CommandTable) -> None:
     error = parse_error(table, "/admin")
     assert error.text.key == "grammar.missing_verb"
