@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from bot import adapters, logs
+from bot import adapters, logs, service_notify
 from bot.adapters.console import ConsoleAdapter
 from bot.app import Application, StartupError, open_database
 from bot.clock import Clock, VirtualClock, WallClock
@@ -210,6 +210,8 @@ async def _run(settings: Settings, config: Config) -> None:
             "database": redact_url(settings.database_url),
         },
     )
+    # Under systemd (Type=notify): the server listens and the app is started.
+    service_notify.notify(f"READY=1\nSTATUS=serving on {settings.http_host}:{port}")
     try:
         if stdin_is_terminal() and not chat:
             console = Console(app, adapter, user="alice", channel="#ops", locale=settings.locale)
@@ -224,6 +226,7 @@ async def _run(settings: Settings, config: Config) -> None:
         else:
             await _until_signalled()
     finally:
+        service_notify.notify("STOPPING=1")
         log.info("shipwatch stopping")
         await app.stop()
         await worker

@@ -9,8 +9,11 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import urllib.request
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -82,6 +85,56 @@ def test_serves_until_sigterm_and_logs_start_and_stop(tmp_path: Path) -> None:
     events = [line for line in err.splitlines() if line.startswith("{")]
     assert any('"event": "shipwatch ready"' in e for e in events)
     assert any('"event": "shipwatch stopped"' in e for e in events)
+
+
+@pytest.fixture(params=["path", "abstract"])
+def notify_socket(request: pytest.FixtureRequest) -> Iterator[tuple[socket.socket, str]]:
+    """A unix datagram socket standing in for systemd's, and its NOTIFY_SOCKET value."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as listener:
+        listener.settimeout(30)
+        if request.param == "abstract":
+            name = f"shipwatch-test-{uuid.uuid4().hex}"
+            listener.bind("\0" + name)
+            yield listener, "@" + name
+            return
+        # A short folder: a socket path must stay under 108 bytes.
+        with tempfile.TemporaryDirectory(prefix="sw-") as folder:
+            listener.bind(f"{folder}/notify")
+            yield listener, f"{folder}/notify"
+
+
+def test_tells_systemd_when_ready_and_when_stopping(
+    notify_socket: tuple[socket.socket, str], tmp_path: Path
+) -> None:
+    listener, address = notify_socket
+    served = Served(
+        {"SHIPWATCH_DATABASE_URL": f"sqlite:///{tmp_path}/run.db", "NOTIFY_SOCKET": address}
+    )
+    try:
+        ready = listener.recv(4096).decode()
+        assert ready.startswith("READY=1\nSTATUS=serving on 127.0.0.1:"), ready
+        # Ready means ready: the port it names answers /readyz already.
+        port = int(ready.rsplit(":", 1)[1])
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as response:
+            assert response.status == 200
+    finally:
+        _out, err = served.stop()
+    assert served.process.returncode == 0, err
+    assert listener.recv(4096) == b"STOPPING=1"
+
+
+def test_an_unreachable_notify_socket_is_logged_and_serving_goes_on(tmp_path: Path) -> None:
+    served = Served(
+        {
+            "SHIPWATCH_DATABASE_URL": f"sqlite:///{tmp_path}/run.db",
+            "NOTIFY_SOCKET": f"{tmp_path}/nobody-listens",
+        }
+    )
+    assert served.ready() > 0
+    _out, err = served.stop()
+    assert served.process.returncode == 0, err
+    assert '"event": "could not notify the service manager"' in err
+    assert "Traceback" not in err
 
 
 def test_database_password_never_printed() -> None:
