@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test check lint typecheck bench console drill migrate clean
+.PHONY: run test check lint typecheck bench console drill migrate wheel-check clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Shipwatch needs Python 3.11 or newer")'
@@ -41,6 +41,10 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+
+## wheel-check: build the wheel, install it in a fresh venv elsewhere, check, migrate, drill, run
+wheel-check:
+	PYTHON=$(PYTHON) deploy/check-wheel.sh
 
 ## bench: the speed and memory benchmarks; prints the figures
 bench: $(STAMP)
