@@ -225,9 +225,10 @@ async def _run(settings: Settings, config: Config) -> None:
             await _until_signalled()
     finally:
         log.info("shipwatch stopping")
+        # The server first: requests already in hand finish against a running bot.
+        await runner.cleanup()
         await app.stop()
         await worker
-        await runner.cleanup()
         engine.dispose()
         log.info("shipwatch stopped")
 
