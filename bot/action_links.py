@@ -34,7 +34,9 @@ class LinkSigner:
     def read(self, link: str) -> tuple[str, str, str] | None:
         """(platform, user id, token) of a genuine link, else None."""
         payload, _, signature = link.partition(".")
-        if not payload or not hmac.compare_digest(signature, self._sign(payload)):
+        # Bytes, never str: compare_digest refuses a str with anything but ASCII in it.
+        given = signature.encode("utf-8", "surrogateescape")
+        if not payload or not hmac.compare_digest(given, self._sign(payload).encode()):
             return None
         try:
             platform, user_id, token = _unb64(payload).decode().split(_SEP)
@@ -43,7 +45,8 @@ class LinkSigner:
         return platform, user_id, token
 
     def _sign(self, payload: str) -> str:
-        digest = hmac.new(self._key, _CONTEXT + payload.encode(), hashlib.sha256).digest()
+        signed = _CONTEXT + payload.encode("utf-8", "surrogateescape")
+        digest = hmac.new(self._key, signed, hashlib.sha256).digest()
         return _b64(digest[:20])
 
 

@@ -8,6 +8,7 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
+from bot.untrusted import shown
 from playbooks.alerts import FIRING, RESOLVED, SEVERITIES, Alert, Notification
 from playbooks.messages import Text, t
 
@@ -29,7 +30,7 @@ def from_alertmanager(data: Any) -> Notification:
         raise BadPayload(t("hook.no_alerts"))
     version = body.get("version")
     if version is not None and str(version) != "4":
-        raise BadPayload(t("hook.bad_version", version=str(version)))
+        raise BadPayload(t("hook.bad_version", version=shown(version)))
     raw_alerts = body["alerts"]
     if not isinstance(raw_alerts, list) or not raw_alerts:
         raise BadPayload(t("hook.alerts_not_list"))
@@ -80,7 +81,7 @@ def from_generic(data: Any) -> Notification:
     if severity is not None and (
         not isinstance(severity, str) or severity.upper() not in SEVERITIES
     ):
-        raise BadPayload(t("hook.bad_severity", value=str(severity), valid=", ".join(SEVERITIES)))
+        raise BadPayload(t("hook.bad_severity", value=shown(severity), valid=", ".join(SEVERITIES)))
     service = _optional_text(body, "service")
     text = _optional_text(body, "text")
     key = _optional_text(body, "key") or f"{service or '-'}:{title.strip()}"
@@ -112,7 +113,7 @@ def _object(data: Any) -> Mapping[str, Any]:
 
 def _status(value: Any, where: str) -> str:
     if value not in (FIRING, RESOLVED):
-        raise BadPayload(t("hook.bad_status", field=where, value=str(value)))
+        raise BadPayload(t("hook.bad_status", field=where, value=shown(value)))
     return str(value)
 
 

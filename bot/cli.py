@@ -228,9 +228,10 @@ async def _run(settings: Settings, config: Config) -> None:
     finally:
         service_notify.notify("STOPPING=1")
         log.info("shipwatch stopping")
+        # The server first: requests already in hand finish against a running bot.
+        await runner.cleanup()
         await app.stop()
         await worker
-        await runner.cleanup()
         engine.dispose()
         log.info("shipwatch stopped")
 

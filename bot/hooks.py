@@ -5,8 +5,6 @@ language (``Accept-Language``), having stored nothing."""
 
 from __future__ import annotations
 
-import hmac
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -15,7 +13,14 @@ from pydantic import SecretStr
 
 from bot.alert_payloads import ALERTMANAGER, HOOK, BadPayload, from_alertmanager, from_generic
 from bot.app import Application
-from bot.http_input import error_response, read_body, request_locale
+from bot.http_input import (
+    BadBody,
+    decode_json,
+    error_response,
+    read_body,
+    request_locale,
+    same_secret,
+)
 from commands.alert_intake import KIND
 from commands.incidents import postmortem_document
 from commands.invocations import Inbound
@@ -73,16 +78,8 @@ async def _ingest(
     if body is None:
         return json_error(request, 413, t("hook.too_large", limit=limit))
     try:
-        data = json.loads(body.decode("utf-8"))
-    except UnicodeDecodeError:
-        return json_error(request, 400, t("hook.not_utf8"))
-    except json.JSONDecodeError as error:
-        return json_error(request, 400, t("hook.bad_json", line=error.lineno, column=error.colno))
-    except (ValueError, RecursionError):  # a 5,000-digit number, arrays nested 20,000 deep
-        return json_error(request, 400, t("hook.json_unreadable"))
-    try:
-        notification = read(data)
-    except BadPayload as error:
+        notification = read(decode_json(body))
+    except (BadBody, BadPayload) as error:
         return json_error(request, 400, error.text)
     event_id = request.headers.get(IDEMPOTENCY_HEADER, "").strip()[:200] or None
     outcome = await app.dispatch(
@@ -119,8 +116,7 @@ def _authorize(request: web.Request, token: SecretStr | None, setting: str) -> w
     if token is None or not token.get_secret_value():
         return json_error(request, 503, t("hook.closed", setting=setting))
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-    expected = token.get_secret_value().encode()
-    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected):
+    if scheme.lower() != "bearer" or not same_secret(given.strip(), token.get_secret_value()):
         response = json_error(request, 401, t("hook.bad_token"))
         response.headers["WWW-Authenticate"] = 'Bearer realm="shipwatch"'
         return response

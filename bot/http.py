@@ -5,15 +5,24 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot import action_pages, chart_route, hooks, oncall_feed
+from bot import action_pages, chart_route, hooks, http_guard, oncall_feed
 from bot.app import Application
+from bot.http_input import request_locale
 
 APP_KEY = hooks.APP_KEY
+# How long a stop waits for requests already being handled (their bodies in hand); bodies
+# still arriving are given up at once (``http_guard``).
+SHUTDOWN_GRACE_SECONDS = 5.0
 
 
 def make_web_app(app: Application) -> web.Application:
     web_app = web.Application(client_max_size=1024 * 1024)
     web_app[APP_KEY] = app
+    http_guard.install(
+        web_app,
+        body_timeout=app.settings.http_body_timeout_seconds,
+        translator=lambda request: app.translator(request_locale(request, app.settings.locale)),
+    )
     web_app.add_routes(
         [
             web.get("/healthz", _healthz),
@@ -50,7 +59,14 @@ async def _metrics(request: web.Request) -> web.Response:
 
 async def serve(app: Application, *, host: str, port: int) -> tuple[web.AppRunner, int]:
     """Start listening; returns the runner (to clean up) and the port actually bound."""
-    runner = web.AppRunner(make_web_app(app), access_log=None, handle_signals=False)
+    runner = web.AppRunner(
+        make_web_app(app),
+        access_log=None,
+        handle_signals=False,
+        shutdown_timeout=SHUTDOWN_GRACE_SECONDS,
+        # aiohttp's default keeps an idle connection an hour.
+        keepalive_timeout=app.settings.http_idle_timeout_seconds,
+    )
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()

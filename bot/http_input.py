@@ -1,14 +1,32 @@
-"""What every inbound HTTP route shares: the body read up to a limit, the caller's
-language, and a refusal as one translated sentence."""
+"""What every inbound HTTP route shares: the body read up to a limit, its JSON decoded
+(with nothing in it that is not text), the caller's language, and a refusal as one
+translated sentence."""
 
 from __future__ import annotations
+
+import hmac
+import json
+import math
+from typing import Any
 
 from aiohttp import web
 
 from bot.i18n import Translator
-from playbooks.messages import Text
+from bot.untrusted import shown
+from playbooks.messages import Text, t
 
 CHUNK = 64 * 1024
+LONE_SURROGATE = "lone surrogate"
+
+
+class BadBody(Exception):
+    """A body that is not JSON Shipwatch can use: ``text`` says why, ``reason`` names it
+    in a log line."""
+
+    def __init__(self, text: Text, reason: str) -> None:
+        super().__init__(reason)
+        self.text = text
+        self.reason = reason
 
 
 async def read_body(request: web.Request, limit: int) -> bytes | None:
@@ -22,6 +40,79 @@ async def read_body(request: web.Request, limit: int) -> bytes | None:
         if len(body) > limit:
             return None
     return bytes(body)
+
+
+def decode_json(body: bytes | str) -> Any:
+    """The body's JSON value. Refused (``BadBody``): text that is not UTF-8, JSON that does
+    not parse, nests past what can be read, or holds a number no float can hold
+    (``1e999``, ``NaN``), and any string, key or value, holding half of a UTF-16 surrogate
+    pair (``"\\ud800"``), which no database, hash or log can encode."""
+    try:
+        text = body.decode("utf-8") if isinstance(body, bytes) else body
+        data = json.loads(text, parse_float=_finite, parse_constant=_no_constant)
+    except UnicodeDecodeError:
+        raise BadBody(t("hook.not_utf8"), "not utf-8") from None
+    except json.JSONDecodeError as error:
+        text_at = t("hook.bad_json", line=error.lineno, column=error.colno)
+        raise BadBody(text_at, "not json") from None
+    except (ValueError, RecursionError):  # 5,000 digits, 1e999, arrays nested 20,000 deep
+        raise BadBody(t("hook.json_unreadable"), "json unreadable") from None
+    field = lone_surrogate_at(data)
+    if field is not None:
+        raise BadBody(t("hook.lone_surrogate", field=shown(field)), LONE_SURROGATE)
+    return data
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(text)
+    return number
+
+
+def _no_constant(text: str) -> float:
+    raise ValueError(text)
+
+
+def lone_surrogate_at(data: Any) -> str | None:
+    """Where in decoded JSON a string (key or value) holds a lone surrogate, as a path like
+    ``alerts[0].labels.service``; None when every string is text."""
+    stack: list[tuple[str, Any]] = [("", data)]
+    while stack:  # no recursion: the value may nest as deep as the parser allowed
+        path, value = stack.pop()
+        if isinstance(value, str):
+            if _broken(value):
+                return path or "(body)"
+        elif isinstance(value, dict):
+            children = []
+            for key, item in value.items():
+                child = f"{path}.{key}" if path else key
+                if _broken(key):
+                    return child
+                children.append((child, item))
+            stack.extend(reversed(children))
+        elif isinstance(value, list):
+            stack.extend(reversed([(f"{path}[{i}]", item) for i, item in enumerate(value)]))
+    return None
+
+
+def _broken(text: str) -> bool:
+    if text.isascii():
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def same_secret(given: str, expected: str) -> bool:
+    """Constant-time comparison of what a caller sent with a secret. Bytes, never str:
+    ``compare_digest`` refuses non-ASCII str, and a header's undecodable bytes arrive as
+    surrogate escapes, which only ``surrogateescape`` turns back into bytes."""
+    return hmac.compare_digest(
+        given.encode("utf-8", "surrogateescape"), expected.encode("utf-8", "surrogateescape")
+    )
 
 
 def locale(accept: str, default: str) -> str:

@@ -10,6 +10,10 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from aiohttp.http_exceptions import HttpProcessingError
+
+from bot.untrusted import shown
+
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 _SECRETISH = re.compile(r"(?i)(token|secret|password|passwd|authorization|signature|^sign$)")
 _URL_PASSWORD = re.compile(r"(://[^:/@\s]+:)[^@\s]+@")
@@ -20,6 +24,10 @@ _URL_TOKEN = re.compile(
     r"|(/open-apis/bot/v2/hook/)[A-Za-z0-9_-]+"
     r"|((?:access_token|token|sign)=)[^&\s]+"
 )
+# JSON escapes C0 controls itself; these it leaves raw. DEL and C1 (CSI) drive terminals,
+# the separators and bidirectional overrides rearrange what a reader sees, and a lone
+# surrogate (from a hostile body) cannot be written to a UTF-8 stream at all.
+_RAW_IN_JSON = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def scrub_credentials(text: str) -> str:
@@ -48,7 +56,10 @@ class JsonFormatter(logging.Formatter):
             event[key] = "[redacted]" if _SECRETISH.search(key) else value
         if record.exc_info:
             event["error"] = self.formatException(record.exc_info)
-        return self.scrub(json.dumps(event, ensure_ascii=False, default=str))
+        line = json.dumps(event, ensure_ascii=False, default=str)
+        # Outside strings a JSON line is ASCII, so each of these sits in a string, where
+        # \uXXXX stands for the same character: the line still reads back the same.
+        return self.scrub(_RAW_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", line))
 
     def scrub(self, text: str) -> str:
         text = scrub_credentials(text)
@@ -57,12 +68,36 @@ class JsonFormatter(logging.Formatter):
         return text
 
 
+class QuietClientErrors(logging.Filter):
+    """aiohttp logs a request it could not parse (a bad header, a 100 KiB line) and a client
+    that hung up at error level with a traceback: a flood of those buries real errors. Each
+    becomes one info line saying what the client did."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, HttpProcessingError):
+            event, reason = "malformed request refused", shown(error.message)
+        elif isinstance(error, ConnectionResetError):
+            event, reason = "client went away", type(error).__name__
+        else:
+            return True
+        record.levelno, record.levelname = logging.INFO, "INFO"
+        record.msg, record.args = event, None
+        record.exc_info, record.exc_text = None, None
+        record.reason = reason
+        # Now an info line: shown only where info lines are.
+        return logging.getLogger().isEnabledFor(logging.INFO)
+
+
 def configure(level: str, *, secrets: Iterable[str] = ()) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter(secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    server = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, QuietClientErrors) for f in server.filters):
+        server.addFilter(QuietClientErrors())
     # Third-party chatter stays at warnings unless we are debugging.
     # The chat SDKs log request bodies at INFO and below (bolt, a refused request's whole
     # body): a response_url or a message is nobody's business in a log.

@@ -6,14 +6,13 @@ Each team's feed has its own token, read from the environment variable its
 from __future__ import annotations
 
 import asyncio
-import hmac
 import os
 from datetime import timedelta
 
 from aiohttp import web
 
 from bot.hooks import APP_KEY, json_error
-from bot.http_input import request_locale
+from bot.http_input import request_locale, same_secret
 from bot.ical import CalendarEvent, calendar
 from commands.oncall import coming_shifts
 from playbooks.messages import t
@@ -38,7 +37,7 @@ async def _feed(request: web.Request) -> web.Response:
         setting = team.ical_token_env or "ical_token_env"
         return json_error(request, 503, t("ical.closed", team=name, setting=setting))
     given = request.query.get("token", "")
-    if not hmac.compare_digest(given.encode(), expected.encode()):
+    if not same_secret(given, expected):
         return json_error(request, 401, t("ical.bad_token", team=name))
     now = app.clock.now()
     # The shifts come from the database: read off the event loop.

@@ -22,6 +22,10 @@ class Settings(BaseSettings):
     timezone: str = "UTC"
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=0, le=65535)
+    # A request body must arrive whole within this (else 408), and a connection that sends
+    # no request for the idle time is closed: a stalled client holds nothing for long.
+    http_body_timeout_seconds: float = Field(default=10.0, gt=0, le=600)
+    http_idle_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
     log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
     outbox_max_attempts: int = Field(default=8, ge=1, le=100)
     outbox_backoff_seconds: float = Field(default=2.0, gt=0)

@@ -1,4 +1,8 @@
-"""The console adapter: prints every message with a ``>>>`` header line naming where it went."""
+"""The console adapter: prints every message with a ``>>>`` header line naming where it went.
+
+Text from outside (an alert's title, a note) is shown so that it cannot pass for the console's
+own lines: control characters escaped, and a line of it that starts like a header (``>>>``),
+a button (``[``) or the console's feedback (``--``) moved off the first column."""
 
 from __future__ import annotations
 
@@ -9,7 +13,27 @@ from aiohttp import web
 from bot.adapters.base import Capabilities, Host
 from bot.i18n import Translator
 from bot.render import DEFAULT_PUBLIC_URL, plain_lines
-from playbooks.messages import Message
+from bot.untrusted import escape_controls
+from playbooks.messages import Message, Param
+
+_OWN_MARKS = (">>>", "[", "--")
+
+
+class LineSafeTranslator(Translator):
+    """Renders as ``tr`` does, with every text parameter's control characters escaped (a
+    newline kept: notes may have several lines)."""
+
+    def __init__(self, tr: Translator) -> None:
+        super().__init__(tr.locale, tr.tz)
+
+    def param(self, value: Param) -> str:
+        if isinstance(value, str):
+            return escape_controls(value, newlines=True)
+        return super().param(value)
+
+
+def _content(text: str) -> list[str]:
+    return [f" {line}" if line.startswith(_OWN_MARKS) else line for line in text.split("\n")]
 
 
 class ConsoleAdapter:
@@ -43,13 +67,21 @@ class ConsoleAdapter:
         return None
 
     def show(self, header: str, message: Message, tr: Translator) -> None:
-        self._out.write(
-            "\n".join([f">>> {header}", *plain_lines(message, tr, public_url=self._public_url)])
-            + "\n"
-        )
+        rendered = plain_lines(message, LineSafeTranslator(tr), public_url=self._public_url)
+        # Blocks and fields come first and hold text from outside; the chart and button
+        # lines after them are the console's own.
+        told = len(message.blocks) + len(message.fields)
+        lines = [f">>> {escape_controls(header)}"]
+        for line in rendered[:told]:
+            lines += _content(line)
+        lines += rendered[told:]
+        self._out.write("\n".join(lines) + "\n")
         self._out.flush()
 
     def say(self, line: str) -> None:
         """A line from the console itself (directive feedback), not from the bot."""
-        self._out.write(f"-- {line}\n")
+        first, *more = escape_controls(line, newlines=True).split("\n")
+        self._out.write(
+            "\n".join([f"-- {first}", *(m for part in more for m in _content(part))]) + "\n"
+        )
         self._out.flush()

@@ -4,8 +4,6 @@ webhooks it brings remembered while they last."""
 
 from __future__ import annotations
 
-import hmac
-import json
 import logging
 from collections import OrderedDict
 from collections.abc import Callable
@@ -16,7 +14,15 @@ from aiohttp import web
 
 from bot.adapters.inbound import mentioned_line
 from bot.adapters.robots import dingtalk_sign
-from bot.http_input import error_response, read_body, request_locale
+from bot.http_input import (
+    LONE_SURROGATE,
+    BadBody,
+    decode_json,
+    error_response,
+    read_body,
+    request_locale,
+    same_secret,
+)
 from bot.i18n import Translator
 from playbooks.messages import Text, t
 
@@ -59,20 +65,22 @@ async def read(
     stamp, sign = request.headers.get("timestamp", ""), request.headers.get("sign", "")
     if not stamp or not sign:
         return _refuse(tr, 401, "unsigned", t("dingtalk.unsigned"))
-    if not stamp.isdigit() or len(stamp) > 16:
+    # isdigit alone lets "²" and "١٢" through, which int() refuses or reads.
+    if not (stamp.isascii() and stamp.isdigit()) or len(stamp) > 16:
         return _refuse(tr, 401, "bad timestamp", t("dingtalk.unsigned"))
     sent = datetime.fromtimestamp(int(stamp) / 1000, UTC)
     if abs(now - sent) > WINDOW:
         return _refuse(tr, 403, "stale", t("dingtalk.stale"))
-    if not hmac.compare_digest(sign.encode(), dingtalk_sign(app_secret, int(stamp)).encode()):
+    if not same_secret(sign, dingtalk_sign(app_secret, int(stamp))):
         return _refuse(tr, 403, "bad signature", t("dingtalk.bad_sign"))
     body = await read_body(request, max_bytes)
     if body is None:
         return error_response(tr, 413, t("hook.too_large", limit=max_bytes))
     try:
-        data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        return error_response(tr, 400, t("dingtalk.not_a_message"))
+        data = decode_json(body)
+    except BadBody as error:
+        text = error.text if error.reason == LONE_SURROGATE else t("dingtalk.not_a_message")
+        return _refuse(tr, 400, error.reason, text)
     if not isinstance(data, dict) or not isinstance(data.get("msgId"), str):
         return error_response(tr, 400, t("dingtalk.not_a_message"))
     msg = _message(data, session_base=session_base)

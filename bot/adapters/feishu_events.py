@@ -4,7 +4,6 @@ checked before anything is used, the URL challenge answered, and a message to th
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 from collections.abc import Callable
@@ -14,7 +13,16 @@ from typing import Any
 from aiohttp import web
 
 from bot.adapters.inbound import mentioned_line
-from bot.http_input import error_response, read_body, request_locale
+from bot.http_input import (
+    LONE_SURROGATE,
+    BadBody,
+    decode_json,
+    error_response,
+    lone_surrogate_at,
+    read_body,
+    request_locale,
+    same_secret,
+)
 from bot.i18n import Translator
 from playbooks.messages import Text, t
 
@@ -55,9 +63,10 @@ async def read(
     if body is None:
         return error_response(tr, 413, t("hook.too_large", limit=max_bytes))
     try:
-        data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        return _refuse(tr, 400, "not json", t("feishu.not_an_event"))
+        data = decode_json(body)
+    except BadBody as error:
+        text = error.text if error.reason == LONE_SURROGATE else t("feishu.not_an_event")
+        return _refuse(tr, 400, error.reason, text)
     if not isinstance(data, dict):
         return _refuse(tr, 400, "not an object", t("feishu.not_an_event"))
     if "encrypt" in data:
@@ -66,13 +75,16 @@ async def read(
     given = header.get("token", data.get("token"))
     if not isinstance(given, str) or not given:
         return _refuse(tr, 401, "no token", t("feishu.no_token"))
-    if not hmac.compare_digest(given.encode(), verification_token.encode()):
+    if not same_secret(given, verification_token):
         return _refuse(tr, 403, "wrong token", t("feishu.bad_token"))
     if data.get("type") == "url_verification":
         return Challenge(str(data.get("challenge", ""))[:500])
     if header.get("event_type") != MESSAGE_EVENT or not isinstance(data.get("event"), dict):
         return web.json_response({})  # an event Shipwatch does not subscribe to
-    return _message(str(header.get("event_id") or "")[:200], data["event"], handle_of)
+    try:
+        return _message(str(header.get("event_id") or "")[:200], data["event"], handle_of)
+    except BadBody as error:
+        return _refuse(tr, 400, error.reason, error.text)
 
 
 def _message(
@@ -101,6 +113,12 @@ def _line(message: dict[str, Any], handle_of: Callable[[str], str | None]) -> st
         content = json.loads(str(message.get("content") or ""))
     except (ValueError, RecursionError):
         return None
+    # The content is JSON inside a JSON string: its escapes are read only here.
+    field = lone_surrogate_at(content)
+    if field is not None:
+        raise BadBody(
+            t("hook.lone_surrogate", field=f"event.message.content.{field}"), LONE_SURROGATE
+        )
     text = content.get("text") if isinstance(content, dict) else None
     if not isinstance(text, str):
         return None

@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 from aiohttp import ClientError, web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
@@ -18,7 +18,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.adapters import slack_blocks
 from bot.adapters.base import Capabilities, Host
 from bot.adapters.inbound import command_line, mentioned_line, run, typed
+from bot.adapters.slack_inbound import bolt_request
 from bot.errors import StartupError
+from bot.http_input import request_locale
 from bot.i18n import Translator
 from bot.settings import Settings
 from commands.invocations import ButtonPress, CommandInvocation
@@ -131,7 +133,12 @@ class SlackAdapter:
             return web.json_response({"error": "starting"}, status=503)
         # Bolt checks the signature and its 5-minute window, answers url_verification, and
         # acknowledges before our listener runs, inside Slack's 3 seconds.
-        response = await self._bolt.async_dispatch(await to_bolt_request(request))
+        tr = self._host.translator(request_locale(request, "en"))
+        checked = await bolt_request(request, tr)
+        if isinstance(checked, web.Response):
+            log.warning("slack request refused: unreadable body", extra={"status": checked.status})
+            return checked
+        response = await self._bolt.async_dispatch(checked)
         if response.status == 401:
             log.warning("slack request refused: signature missing, wrong or stale")
         return await to_aiohttp_response(response)

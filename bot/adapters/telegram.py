@@ -23,6 +23,7 @@ from bot.adapters.telegram_render import Rendered, render
 from bot.adapters.telegram_send import bot_call, chat_id, markup
 from bot.adapters.telegram_updates import command_from, press_from
 from bot.errors import StartupError
+from bot.http_input import BadBody, decode_json, error_response, read_body, request_locale
 from bot.i18n import Translator
 from bot.settings import Settings
 from playbooks.errors import AdapterError
@@ -31,6 +32,7 @@ from playbooks.messages import Message, t
 log = logging.getLogger("shipwatch.telegram")
 WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
+MAX_UPDATE_BYTES = 1024 * 1024  # an update is a few KiB; aiohttp's own default limit
 REPLY_WAIT = 5.0  # a person is waiting for a reply: wait longer for its slot than the outbox
 # The rest of a long message follows its first part: each part may wait this long for its
 # slot, all of them together CONTINUATION_BUDGET, so one chat holds the outbox's worker (and
@@ -263,7 +265,8 @@ class TelegramAdapter:
     # --- inbound ---------------------------------------------------------------------------
 
     async def _webhook(self, request: web.Request) -> web.Response:
-        given = request.headers.get(SECRET_HEADER, "").encode()
+        # A header's undecodable bytes arrive as surrogate escapes: back to the same bytes.
+        given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "surrogateescape")
         if not hmac.compare_digest(given, self._secret):
             log.warning(
                 "telegram webhook refused: wrong or missing secret token",
@@ -272,8 +275,14 @@ class TelegramAdapter:
             return web.json_response({"error": "wrong or missing secret token"}, status=403)
         if self._host is None:
             return web.json_response({"error": "not started yet"}, status=503)
+        tr = self._host.translator(request_locale(request, "en"))
+        body = await read_body(request, MAX_UPDATE_BYTES)
+        if body is None:
+            return error_response(tr, 413, t("http.too_large", limit=MAX_UPDATE_BYTES))
         try:
-            update = Update.de_json(await request.json(), self._app.bot)
+            update = Update.de_json(decode_json(body), self._app.bot)
+        except BadBody as error:
+            return error_response(tr, 400, error.text)
         except Exception:
             return web.json_response({"error": "the body is not a Telegram update"}, status=400)
         # Processed before answering: Telegram sends the next update only after this one.

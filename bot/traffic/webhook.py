@@ -50,7 +50,8 @@ For example, in Python::
         signed = timestamp.encode() + b"." + body
         expected = "sha256=" + hmac.new(secret, signed, hashlib.sha256).hexdigest()
         received = headers.get("X-Shipwatch-Signature", "")
-        return hmac.compare_digest(expected.encode(), received.encode())
+        # bytes: a header may hold anything, and compare_digest takes only ASCII str
+        return hmac.compare_digest(expected.encode(), received.encode(errors="surrogateescape"))
 
 What the answer means
 =====================

@@ -300,3 +300,20 @@ async def test_a_report_chart_is_shown_on_dingtalk_and_linked_on_feishu(
         assert f"[📈 Chart]({url})" in card.text
     finally:
         await world.close()
+
+
+async def test_half_a_surrogate_pair_in_a_callback_is_400_in_the_callers_language(
+    world: World,
+) -> None:
+    stamp = int(world.clock.now().timestamp() * 1000)
+    headers = {
+        "timestamp": str(stamp),
+        "sign": dingtalk_robot.sign(APP_SECRET, stamp),
+        "Accept-Language": "zh",
+    }
+    response = await world.callback(
+        "/release status web\ud800", timestamp_ms=stamp, headers=headers
+    )
+    assert response.status == 400
+    assert "“text.content” 含有不成对的 UTF-16 代理项" in (await response.json())["error"]
+    assert (count(world, AuditEntry), count(world, SeenEvent)) == (0, 0)

@@ -144,3 +144,16 @@ async def test_without_the_app_a_command_is_answered_by_the_channels_custom_bot(
         assert world.feishu_api.sent == []
     finally:
         await world.close()
+
+
+async def test_half_a_surrogate_pair_in_an_event_or_its_content_is_400(world: World) -> None:
+    response = await world.feishu_event("@_user_1 /release status web\ud800", chat="oc_ops")
+    assert response.status == 400
+    assert "half of a UTF-16 surrogate pair" in (await response.json())["error"]
+    response = await world.post_event(
+        {"type": "url_verification", "token": FEISHU_TOKEN, "challenge": "c\udc00"}
+    )
+    assert response.status == 400
+    assert "“challenge”" in (await response.json())["error"]
+    assert (count(world, AuditEntry), count(world, SeenEvent)) == (0, 0)
+    assert world.feishu_api.sent == []

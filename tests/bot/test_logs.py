@@ -43,3 +43,48 @@ def test_formatter_redacts_secret_fields_and_known_values() -> None:
     assert event["event"] == "sent with [redacted]"
     assert event["signing_secret"] == "[redacted]"
     assert event["assignee"] == "bob", "only secret-looking names are redacted"
+
+
+def test_control_characters_in_values_are_escaped_and_read_back_the_same() -> None:
+    title = "disk full\x1b[2J\x9b31m\u202e\ud800\n>>> #ops"
+    record = logging.makeLogRecord(
+        {"msg": "alert %s", "args": (title,), "levelname": "INFO", "name": "t", "title": title}
+    )
+    line = JsonFormatter().format(record)
+    line.encode("utf-8")  # a lone surrogate would make the stream raise here
+    for raw in ("\x1b", "\x9b", "\u202e", "\ud800", "\n"):
+        assert raw not in line
+    assert "\\u009b" in line
+    assert "\\u202e" in line
+    assert "\\ud800" in line
+    assert json.loads(line)["title"] == title
+
+
+def test_a_malformed_request_or_a_hang_up_is_one_info_line() -> None:
+    from aiohttp.http_exceptions import BadHttpMessage
+
+    from bot.logs import QuietClientErrors
+
+    for error, event in (
+        (
+            BadHttpMessage("Invalid header value char:\n\n  b'X: \\xff'"),
+            "malformed request refused",
+        ),
+        (ConnectionResetError("Connection lost"), "client went away"),
+    ):
+        record = logging.makeLogRecord(
+            {
+                "msg": "Error handling request from %s",
+                "args": ("127.0.0.1",),
+                "levelno": logging.ERROR,
+                "levelname": "ERROR",
+                "name": "aiohttp.server",
+                "exc_info": (type(error), error, None),
+            }
+        )
+        QuietClientErrors().filter(record)
+        event_line = json.loads(JsonFormatter().format(record))
+        assert event_line["level"] == "info"
+        assert event_line["event"] == event
+        assert "error" not in event_line
+        assert "\n" not in event_line["reason"]

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -244,3 +245,33 @@ def test_config_file_not_in_utf8_is_named(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "people.yaml: is not UTF-8 text; save it as UTF-8" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_sigterm_does_not_wait_for_a_client_that_stalls_its_body(tmp_path: Path) -> None:
+    served = Served(
+        {
+            "SHIPWATCH_DATABASE_URL": f"sqlite:///{tmp_path}/run.db",
+            "SHIPWATCH_INCIDENT_HOOK_TOKEN": "hook-token",
+            "SHIPWATCH_HTTP_BODY_TIMEOUT_SECONDS": "120",  # the stop, not the deadline, ends it
+        }
+    )
+    port = served.ready()
+    with socket.create_connection(("127.0.0.1", port), timeout=15) as stalled:
+        stalled.sendall(
+            b"POST /hooks/incident HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer hook-token\r\n"
+            b"Content-Length: 1000\r\n\r\n" + b'{"title": '
+        )
+        # The body is being waited for once the server has read the headers: a request on
+        # a second connection is answered after that.
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as r:
+            assert r.status == 200
+        began = time.monotonic()
+        _out, err = served.stop()
+        took = time.monotonic() - began
+        answer = stalled.recv(65536)
+    assert served.process.returncode == 0, err
+    assert took < 4, f"stopping took {took:.1f}s"
+    assert answer.startswith(b"HTTP/1.1 503 ")
+    assert b"shutting down" in answer
+    assert '"event": "request body given up at shutdown"' in err
+    assert '"level": "error"' not in err

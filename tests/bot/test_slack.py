@@ -448,3 +448,19 @@ async def test_a_report_chart_is_linked_and_uploaded_beside_the_message(rig: Rig
     assert upload.params["body"] == png
     [done] = rig.fake.of("files.completeUploadExternal")
     assert done.params["channel_id"] == "C0OPS"
+
+
+async def test_bodies_bolt_could_not_read_are_400_and_run_nothing(rig: Rig) -> None:
+    before = audit_count(rig.app)
+    payload = {"type": "block_actions", "actions": [{"action_id": "a\ud800", "value": "x"}]}
+    for body, content_type in (
+        ('{"type": "event_callback"', "application/json"),
+        ("[1, 2]", "application/json"),
+        (urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"),
+        (json.dumps({"type": "event_callback", "event": {"text": "\udfff"}}), "application/json"),
+    ):
+        response = await rig.signed(body, content_type=content_type)
+        assert response.status == 400, body
+        assert "error" in await response.json()
+    assert rig.fake.of("respond") == []
+    assert audit_count(rig.app) == before

@@ -542,3 +542,17 @@ async def test_a_report_chart_is_linked_and_sent_as_a_photo(tg: Telegram) -> Non
     assert link in text.params["text"]
     [photo] = tg.fake.sent("sendPhoto")
     assert (photo.params["chat_id"], photo.params["photo"]) == (OPS, png)
+
+
+async def test_half_a_surrogate_pair_or_a_body_that_is_not_json_is_400(tg: Telegram) -> None:
+    before = _audits(tg.h)
+    assert await tg.say("/remind 5m \ud800 hi") == 400
+    async with tg.session.post(
+        f"http://127.0.0.1:{tg.port}{WEBHOOK_PATH}",
+        data=b"\xff{",
+        headers={SECRET_HEADER: SECRET, "Accept-Language": "zh"},
+    ) as response:
+        assert response.status == 400
+        assert (await response.json())["error"].startswith("请求体不是 UTF-8 文本")
+    assert tg.fake.sent() == []
+    assert _audits(tg.h) == before

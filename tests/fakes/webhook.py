@@ -33,7 +33,7 @@ def verify(secret: bytes, headers: Mapping[str, str], body: bytes, *, now: float
     signed = timestamp.encode() + b"." + body
     expected = "sha256=" + hmac.new(secret, signed, hashlib.sha256).hexdigest()
     received = headers.get("X-Shipwatch-Signature", "")
-    return hmac.compare_digest(expected.encode(), received.encode())
+    return hmac.compare_digest(expected.encode(), received.encode(errors="surrogateescape"))
 
 
 @dataclass(frozen=True, slots=True)
