@@ -29,6 +29,7 @@ from storage.engine import redact_url
 
 log = logging.getLogger("shipwatch.cli")
 DRILL_START = "2026-11-23T09:00:00+08:00"
+DRILL_YEARS = (2000, 2099)
 
 
 class CliError(Exception):
@@ -68,7 +69,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="shipwatch", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="shipwatch",
+        description="Shipwatch: releases, incidents and on-call paging from chat.",
+    )
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="start the bot (and the console when at a terminal)")
@@ -252,6 +256,13 @@ def _start_time(text: str | None) -> datetime:
         raise CliError(f"--start {value!r} is not an ISO 8601 time, e.g. {DRILL_START}.") from None
     if start.tzinfo is None:
         raise CliError(f"--start {value!r} needs an offset, e.g. {DRILL_START}.")
+    # A drill rehearses a launch near our time; years at the ends of the calendar cannot
+    # even be moved between timezones.
+    if not DRILL_YEARS[0] <= start.year <= DRILL_YEARS[1]:
+        raise CliError(
+            f"--start {value!r} is outside the years {DRILL_YEARS[0]}–{DRILL_YEARS[1]} "
+            f"a drill can start in, e.g. {DRILL_START}."
+        )
     return start
 
 

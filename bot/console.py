@@ -14,17 +14,19 @@ import math
 import sys
 import threading
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import TextIO
 
 from bot.adapters.console import ConsoleAdapter
 from bot.app import Application
-from commands.grammar import parse_duration
+from commands.grammar import echo, parse_duration
 from commands.invocations import ButtonPress, CommandInvocation, Outcome
 from playbooks.effects import Conversation
 from playbooks.errors import UsageError
 from playbooks.messages import Text, t
 
 PLATFORM = "console"
+MAX_ADVANCE = timedelta(days=7)  # the longest a plan looks ahead (the day-7 follow-up)
 
 
 def channel_name(raw: str) -> str:
@@ -146,6 +148,11 @@ class Console:
             delta = parse_duration(argument)
         except UsageError as error:
             self.note(error.text)
+            return
+        if delta > MAX_ADVANCE:
+            # Every guard tick and timer on the way is run for real: a year of a live
+            # release's 30-second ticks would take hours.
+            self.note(t("console.advance_too_far", value=echo(argument), limit=MAX_ADVANCE))
             return
         await self.app.advance_to(self.app.clock.now() + delta)
         self.note(t("console.advanced", now=self.app.clock.now()))

@@ -21,6 +21,15 @@ _QUOTES = {'"': '"', "'": "'", "“": "”", "‘": "’", "「": "」"}
 _DURATION_PART = re.compile(r"(\d+)([smhdw])")
 _DURATION = re.compile(r"(?:\d+[smhdw])+")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+ECHO_LIMIT = 80  # at most this much of what was typed is quoted back in a refusal
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def echo(word: str) -> str:
+    """What a person typed, fit to quote back in a refusal: control characters shown
+    escaped (so they cannot forge a line or colour a terminal), and cut to a readable length."""
+    shown = _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), word)
+    return shown if len(shown) <= ECHO_LIMIT else shown[: ECHO_LIMIT - 1] + "…"
 
 
 def free_text(value: str | None, *, limit: int, needed: Text | None, usage: str) -> str:
@@ -85,12 +94,12 @@ def parse_duration(word: str) -> timedelta:
     """``90s``, ``10m``, ``2h``, ``1d``, ``1w`` and combinations such as ``1h30m``."""
     text = word.strip().lower()
     if not _DURATION.fullmatch(text):
-        raise UsageError(t("grammar.bad_duration", value=word))
+        raise UsageError(t("grammar.bad_duration", value=echo(word)))
     seconds = sum(int(n) * _UNIT_SECONDS[unit] for n, unit in _DURATION_PART.findall(text))
     if seconds <= 0:
-        raise UsageError(t("grammar.zero_duration", value=word))
+        raise UsageError(t("grammar.zero_duration", value=echo(word)))
     if seconds > MAX_DURATION.total_seconds():
-        raise UsageError(t("grammar.duration_too_long", value=word, limit=MAX_DURATION))
+        raise UsageError(t("grammar.duration_too_long", value=echo(word), limit=MAX_DURATION))
     return timedelta(seconds=seconds)
 
 
@@ -103,12 +112,16 @@ def parse_time(word: str, tz: tzinfo) -> datetime:
         value = datetime.fromisoformat(text)
         if value.tzinfo is None:
             value = value.replace(tzinfo=tz)
-        # Years near 1 or 9999 cannot be moved between zones; refuse them here, not later.
+    except (ValueError, OverflowError):
+        raise UsageError(t("grammar.bad_time", value=echo(word))) from None
+    try:
+        # Years near 1 or 9999 cannot be moved between zones or have durations added;
+        # refuse them here, not later.
         value.astimezone(UTC)
         (value + MAX_DURATION).astimezone(UTC)
         (value - MAX_DURATION).astimezone(UTC)
     except (ValueError, OverflowError):
-        raise UsageError(t("grammar.bad_time", value=word)) from None
+        raise UsageError(t("grammar.time_out_of_range", value=echo(word))) from None
     return value
 
 
@@ -128,12 +141,18 @@ class Integer:
 
     def parse(self, word: str, ctx: ParseContext) -> int:
         text = word.lstrip("#")
-        if not text.isascii() or not text.isdigit():
-            raise UsageError(t("grammar.bad_integer", value=word))
+        digits = text.removeprefix("-")
+        if not digits.isascii() or not digits.isdigit():
+            raise UsageError(t("grammar.bad_integer", value=echo(word)))
         value = int(text)
         if not self.minimum <= value <= self.maximum:
             raise UsageError(
-                t("grammar.integer_range", value=word, minimum=self.minimum, maximum=self.maximum)
+                t(
+                    "grammar.integer_range",
+                    value=echo(word),
+                    minimum=self.minimum,
+                    maximum=self.maximum,
+                )
             )
         return value
 
@@ -165,7 +184,7 @@ class When:
             return parse_time(word, ctx.tz)
         if word[:1].isdigit():
             return parse_duration(word)
-        raise UsageError(t("grammar.bad_when", value=word))
+        raise UsageError(t("grammar.bad_when", value=echo(word)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,9 +196,9 @@ class Percent:
         try:
             value = float(text)
         except ValueError:
-            raise UsageError(t("grammar.bad_percent", value=word)) from None
+            raise UsageError(t("grammar.bad_percent", value=echo(word))) from None
         if not 0 <= value <= 100:  # also refuses NaN
-            raise UsageError(t("grammar.bad_percent", value=word))
+            raise UsageError(t("grammar.bad_percent", value=echo(word)))
         return value
 
 
@@ -193,7 +212,9 @@ class SeverityLevel:
     def parse(self, word: str, ctx: ParseContext) -> str:
         value = word.strip().upper()
         if value not in SEVERITIES:
-            raise UsageError(t("grammar.bad_severity", value=word, valid=", ".join(SEVERITIES)))
+            raise UsageError(
+                t("grammar.bad_severity", value=echo(word), valid=", ".join(SEVERITIES))
+            )
         return value
 
 
@@ -209,7 +230,7 @@ class Mention:
             return PersonRef(slack.group(1), platform_id=True)
         handle = word.removeprefix("@")
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", handle):
-            raise UsageError(t("grammar.bad_mention", value=word))
+            raise UsageError(t("grammar.bad_mention", value=echo(word)))
         return PersonRef(handle.lower())
 
 
@@ -232,5 +253,7 @@ class Choice:
     def parse(self, word: str, ctx: ParseContext) -> str:
         value = word.strip().lower()
         if value not in self.choices:
-            raise UsageError(t("grammar.bad_choice", value=word, valid=", ".join(self.choices)))
+            raise UsageError(
+                t("grammar.bad_choice", value=echo(word), valid=", ".join(self.choices))
+            )
         return value

@@ -142,8 +142,6 @@ def who(ctx: CommandContext, cmd: ParsedCommand) -> Message:
 def schedule(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     team = team_named(ctx, cmd.args["team"])
     days = cmd.flags["days"] or 7
-    if days > MAX_DAYS:
-        raise UsageError(t("oncall.too_many_days", limit=MAX_DAYS), usage=cmd.spec.usage())
     plan = schedule_of(ctx.session, team, now=ctx.now)
     end = ctx.now + timedelta(days=days)
     blocks: list[Text] = [t("oncall.schedule_header", team=team.name, days=days)]
@@ -277,7 +275,7 @@ SPECS = (
         "schedule",
         schedule,
         args=(_TEAM,),
-        flags=(Flag("days", Integer(metavar="DAYS")),),
+        flags=(Flag("days", Integer(metavar="DAYS", maximum=MAX_DAYS)),),
         role=None,
         changes_state=False,
     ),

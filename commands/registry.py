@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from commands.grammar import ParseContext, Token, ValueType, tokenize
+from commands.grammar import ParseContext, Token, ValueType, echo, tokenize
 from playbooks.errors import UsageError
 from playbooks.messages import Message, Text, t
 from playbooks.people import Role
@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from commands.context import CommandContext
 
 MAX_LINE = 4000
+MAX_FAMILY_USAGE = 240
+_TEXT_METAVARS = frozenset({"TEXT", "TITLE", "WORD"})  # arguments that take free text
 
 Handler = Callable[["CommandContext", "ParsedCommand"], Message]
 
@@ -42,11 +44,13 @@ class Flag:
     name: str
     kind: ValueType | None = None  # None: a switch that takes no value
     default: Any = None
+    # Shown without brackets in the usage. The handler refuses its absence, in words
+    # that say why it is needed (a rollback's reason goes into the audit log).
+    required: bool = False
 
     def usage(self) -> str:
-        if self.kind is None:
-            return f"[--{self.name}]"
-        return f"[--{self.name} {self.kind.metavar}]"
+        shown = f"--{self.name}" if self.kind is None else f"--{self.name} {self.kind.metavar}"
+        return shown if self.required else f"[{shown}]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,28 +127,37 @@ class CommandTable:
         starts_with_word = first is not None and not first.quoted and not first.text.startswith("-")
         if default is not None and (takes_positionals or not starts_with_word):
             return default, tokens
-        usage = " | ".join(spec.usage() for spec in verbs.values())
         if not named_verbs and first is not None:
             # A command of one form with nothing to take (/me): no list of verbs to offer.
+            usage = " | ".join(spec.usage() for spec in verbs.values())
             raise UsageError(
-                t("grammar.takes_nothing", family=family, value=first.text), usage=usage
+                t("grammar.takes_nothing", family=family, value=echo(first.text)), usage=usage
             )
         if first is None or not starts_with_word:
             raise UsageError(
-                t("grammar.missing_verb", family=family, verbs=", ".join(named_verbs)), usage=usage
+                t("grammar.missing_verb", family=family, verbs=", ".join(named_verbs)),
+                usage=_family_usage(verbs),
             )
+        refusal = did_you_mean("grammar.unknown_verb", first.text, named_verbs, family=family)
+        guess = refusal.params.get("suggestion")
         raise UsageError(
-            did_you_mean("grammar.unknown_verb", first.text, named_verbs, family=family),
-            usage=usage,
+            refusal, usage=verbs[str(guess)].usage() if guess else _family_usage(verbs)
         )
+
+
+def _family_usage(verbs: Mapping[str | None, CommandSpec]) -> str | None:
+    """Every verb's usage when that is short; a big family's would be a wall of text
+    (its verbs are named in the refusal, and /help FAMILY explains them)."""
+    usage = " | ".join(spec.usage() for spec in verbs.values())
+    return usage if len(usage) <= MAX_FAMILY_USAGE else None
 
 
 def did_you_mean(key: str, word: str, known: list[str], **extra: Any) -> Text:
     """``key.suggest`` naming the closest known word, or ``key`` listing them all."""
     guesses = difflib.get_close_matches(word.lower(), known, n=1, cutoff=0.6)
     if guesses:
-        return t(f"{key}.suggest", value=word, suggestion=guesses[0], **extra)
-    return t(key, value=word, known=", ".join(known), **extra)
+        return t(f"{key}.suggest", value=echo(word), suggestion=guesses[0], **extra)
+    return t(key, value=echo(word), known=", ".join(known), **extra)
 
 
 def _bind(spec: CommandSpec, tokens: list[Token], ctx: ParseContext, text: str) -> ParsedCommand:
@@ -167,7 +180,8 @@ def _bind(spec: CommandSpec, tokens: list[Token], ctx: ParseContext, text: str) 
         flag = flags_by_name.get(name.lower())
         if flag is None and not flags_by_name:
             raise UsageError(
-                t("grammar.no_flags", command=f"/{spec.name}", value=f"--{name}"), usage=usage
+                t("grammar.no_flags", command=f"/{spec.name}", value=echo(f"--{name}")),
+                usage=usage,
             )
         if flag is None:
             raise UsageError(
@@ -216,9 +230,11 @@ def _bind_positionals(
         else:
             values[arg.name] = _convert(arg.kind, remaining.pop(0).text, ctx, usage)
     if remaining:
-        raise UsageError(
-            t("grammar.extra_args", extra=" ".join(tok.text for tok in remaining)), usage=usage
-        )
+        extra = echo(" ".join(tok.text for tok in remaining))
+        # Only where free text is taken could the extra words be meant as part of it.
+        takes_text = any(arg.kind.metavar in _TEXT_METAVARS for arg in spec.args)
+        key = "grammar.extra_args" if takes_text else "grammar.extra_args_plain"
+        raise UsageError(t(key, extra=extra, command=f"/{spec.name}"), usage=usage)
     return values
 
 

@@ -305,6 +305,7 @@ def plans(ctx: CommandContext, cmd: ParsedCommand) -> Message:
 _SERVICE = Arg("service", Word(metavar="SERVICE"))
 _OPTIONAL_SERVICE = Arg("service", Word(metavar="SERVICE"), required=False)
 _REASON = Flag("reason", Word(metavar="TEXT"))
+_REQUIRED_REASON = Flag("reason", Word(metavar="TEXT"), required=True)
 
 
 _spec = verb_of("release", default_role=None, changes_state=False)
@@ -362,7 +363,7 @@ SPECS = (
         "rollback",
         rollback,
         args=(_SERVICE,),
-        flags=(_REASON,),
+        flags=(_REQUIRED_REASON,),
         role=Role.RESPONDER,
         changes_state=True,
     ),
@@ -378,7 +379,7 @@ SPECS = (
         "abort",
         abort,
         args=(_SERVICE,),
-        flags=(_REASON,),
+        flags=(_REQUIRED_REASON,),
         role=Role.RELEASE_MANAGER,
         changes_state=True,
     ),

@@ -77,10 +77,26 @@ def test_directives_and_people() -> None:
     assert "“10x” is not a duration" in out
 
 
+def test_shipwatch_help_describes_the_tool() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "--help"], capture_output=True, text=True, check=False
+    )
+    assert "Shipwatch: releases, incidents and on-call paging from chat." in result.stdout
+    assert "``" not in result.stdout
+
+
 def test_chinese_console() -> None:
     result = console("/remind 10m 检查灰度指标\n/remnd\n", "--drill", "--locale", "zh")
     assert "⏰ 提醒 #1 已设定在 2026-11-23 01:10 UTC（10分钟后）：检查灰度指标" in result.stdout
     assert "没有 /remnd 这个命令。您是想输入 /remind 吗？" in result.stdout
+
+
+def test_one_advance_is_capped_at_a_week() -> None:
+    result = console(":advance 3650d\n:now\n:advance 7d\n:now\n", "--drill")
+    out = result.stdout
+    assert "-- One :advance moves at most 7d; “3650d” is more." in out
+    assert "-- It is 2026-11-23 01:00 UTC." in out, "a refused advance leaves the clock alone"
+    assert "-- The clock is now 2026-11-30 01:00 UTC." in out
 
 
 def test_advance_is_for_drills_only(tmp_path: Path) -> None:
@@ -95,6 +111,8 @@ def test_advance_is_for_drills_only(tmp_path: Path) -> None:
         (["--as", "zed"], "there is nobody called 'zed'"),
         (["--drill", "--start", "tomorrow"], "--start 'tomorrow' is not an ISO 8601 time"),
         (["--drill", "--start", "2026-11-23T09:00"], "needs an offset"),
+        (["--drill", "--start", "0001-01-01T00:00:00Z"], "outside the years 2000–2099"),
+        (["--drill", "--start", "9999-12-31T23:59:00Z"], "outside the years 2000–2099"),
     ],
 )
 def test_bad_command_line_is_one_sentence(args: list[str], message: str) -> None:

@@ -450,10 +450,68 @@ def test_missing_required_argument(table: CommandTable) -> None:
     assert error.usage == "/reminders cancel <id>"
 
 
-def test_extra_arguments(table: CommandTable) -> None:
+def test_extra_arguments_after_values_say_to_drop_them(table: CommandTable) -> None:
+    # Nothing here takes free text, so "quote text that contains spaces" would mislead.
     error = parse_error(table, "/reminders cancel 3 4")
-    assert error.text.key == "grammar.extra_args"
+    assert error.text.key == "grammar.extra_args_plain"
+    assert error.text.params == {"extra": "4", "command": "/reminders cancel"}
+
+
+def test_extra_arguments_where_text_is_taken_suggest_quotes(table: CommandTable) -> None:
+    error = parse_error(table, "/admin redeliver 3 4")
+    assert error.text.key in ("grammar.extra_args", "grammar.extra_args_plain")
     assert error.text.params["extra"] == "4"
+
+
+def test_a_negative_number_is_out_of_range_not_unreadable(table: CommandTable) -> None:
+    error = parse_error(table, "/audit --limit -1")
+    assert error.text.key == "grammar.integer_range"
+    assert error.text.params["value"] == "-1"
+
+
+def test_a_time_at_the_end_of_the_calendar_is_too_far_not_unreadable(
+    table: CommandTable,
+) -> None:
+    error = parse_error(table, "/remind 9999-12-31T23:59 x")
+    assert error.text.key == "grammar.time_out_of_range"
+    assert parse_error(table, "/remind 2026-13-01T10:00 x").text.key == "grammar.bad_time"
+
+
+def test_a_typo_of_a_verb_shows_the_usage_of_the_closest_verb_only(table: CommandTable) -> None:
+    error = parse_error(table, "/release promte web")
+    assert error.text.key == "grammar.unknown_verb.suggest"
+    assert error.text.params["suggestion"] == "promote"
+    assert error.usage is not None
+    assert error.usage.startswith("/release promote ")
+    assert " | /release" not in error.usage
+
+
+def test_a_bare_family_with_many_verbs_lists_them_without_a_wall_of_usage(
+    table: CommandTable,
+) -> None:
+    error = parse_error(table, "/release")
+    assert error.text.key == "grammar.missing_verb"
+    assert "promote" in str(error.text.params["verbs"])
+    assert error.usage is None
+
+
+def test_a_required_flag_is_shown_without_brackets(table: CommandTable) -> None:
+    # The handler refuses a rollback without a reason (tests/commands/test_release_commands).
+    assert table.parse("/release rollback web", CTX).spec.usage() == (
+        "/release rollback <service> --reason TEXT"
+    )
+    assert "[--reason TEXT]" in table.parse("/release pause web", CTX).spec.usage()
+
+
+def test_a_refusal_quotes_at_most_80_characters_with_controls_escaped(
+    table: CommandTable,
+) -> None:
+    error = parse_error(table, "/release st\x1b[2Jart" + "x" * 500)
+    value = str(error.text.params["value"])
+    assert len(value) <= 80
+    assert value.endswith("…")
+    assert "\x1b" not in value
+    assert value.startswith("st\\x1b[2Jart")
 
 
 def test_value_errors_carry_the_usage(table: CommandTable) -> None:

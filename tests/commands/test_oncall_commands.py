@@ -62,7 +62,8 @@ async def test_who_and_an_override(make_harness: HarnessFactory) -> None:
         ),
         ("/oncall swap web @bob @dave 2026-11-27", "@dave is not in the rotation of web"),
         ("/oncall swap web @bob @bob 2026-11-27", "two different people"),
-        ("/oncall schedule web --days 90", "at most 31 days"),
+        ("/oncall schedule web --days 90", "from 1 to 31"),
+        ("/oncall schedule web --days 0", "from 1 to 31"),
     ],
 )
 async def test_bad_input_gets_a_sentence_and_stores_nothing(

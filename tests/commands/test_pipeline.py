@@ -269,7 +269,8 @@ async def test_times_at_the_edge_of_the_calendar_are_refused_plainly(
     h = await make_harness(timezone="America/New_York")
     outcome = await h.say(f"/remind {when} x")
     assert outcome.status == "usage"
-    assert h.reply_text(outcome).startswith(f"“{when}” is not a time")
+    # A real time, but one that cannot be moved between zones: "too far", not "not a time".
+    assert h.reply_text(outcome).startswith(f"“{when}” is too far in the past or the future")
 
 
 async def test_timer_of_unknown_kind_is_left_for_a_version_that_knows_it(
