@@ -140,11 +140,14 @@ def _fit(
     ]
     pieces: list[tuple[dict[str, Any], int, int]] = []  # block, its text length, its lines
     for text in sections:
-        block = {"type": "section", "text": {"type": "mrkdwn", "text": text}}
-        pieces.append((block, len(text), text.count("\n") + 1))
+        section: dict[str, Any] = {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+        pieces.append((section, len(text), text.count("\n") + 1))
     for group in field_groups:
-        block = {"type": "section", "fields": [{"type": "mrkdwn", "text": f} for f in group]}
-        pieces.append((block, sum(len(f) for f in group), len(group)))
+        grouped: dict[str, Any] = {
+            "type": "section",
+            "fields": [{"type": "mrkdwn", "text": f} for f in group],
+        }
+        pieces.append((grouped, sum(len(f) for f in group), len(group)))
     tail_chars = sum(len(e["text"]) for b in tail if b["type"] == "context" for e in b["elements"])
     note_room = 200
     block_room = limits.blocks - len(tail) - 1
