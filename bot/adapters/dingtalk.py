@@ -7,7 +7,7 @@ their own."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -19,6 +19,7 @@ from bot.action_links import LinkSigner
 from bot.adapters import dingtalk_callback
 from bot.adapters.base import Capabilities, Host
 from bot.adapters.dingtalk_app import DingTalkApp
+from bot.adapters.fitting import fit
 from bot.adapters.inbound import Reply, typed
 from bot.adapters.link_buttons import COLOURS, Rendered, dingtalk_text, render, shorten
 from bot.adapters.robots import (
@@ -49,6 +50,20 @@ THROTTLED_WAIT = 60.0
 
 
 @dataclass(frozen=True, slots=True)
+class DingTalkLimits:
+    """What one DingTalk robot message holds (open.dingtalk.com, "custom robot" and
+    "message types"): a markdown or actionCard text kept to 5,000 characters (the
+    documented body limit is 20,000 bytes; Chinese text is three bytes a character), a
+    title of which a notification shows about 60."""
+
+    text_chars: int = 5000
+    title_chars: int = 60
+
+
+LIMITS = DingTalkLimits()
+
+
+@dataclass(frozen=True, slots=True)
 class Target:
     """Where one message goes: a robot's signed webhook, or a session webhook."""
 
@@ -62,7 +77,7 @@ class Target:
 class DingTalkAdapter:
     platform = PLATFORM
     capabilities = Capabilities(
-        callback_buttons=False, edits=False, ephemeral=False, max_length=5000
+        callback_buttons=False, edits=False, ephemeral=False, max_length=LIMITS.text_chars
     )
 
     def __init__(
@@ -233,15 +248,19 @@ class DingTalkAdapter:
             typed_prefix=prefix,
             escape=dingtalk_text,
         )
-        title = shorten(rendered.title, 60)
+        title = shorten(rendered.title, LIMITS.title_chars)
+
+        def note(lines: int) -> str:
+            return dingtalk_text(tr(t("links.left_out", lines=lines)))
+
         chart = self._host.chart_url(message.image) if message.image and self._host else None
         if rendered.links:  # an actionCard cannot @ anyone; it goes to its reader alone
             buttons = [{"title": b.label, "actionURL": b.url} for b in rendered.links]
-            text = _markdown(rendered, message, [], chart=chart)
+            text = _markdown(rendered, message, [], note=note, chart=chart)
             card = {"title": title, "text": text, "btnOrientation": "1", "btns": buttons}
             return {"msgtype": "actionCard", "actionCard": card}
         at_ids, at_mobiles = self._mentions(message, recipient if at_recipient else None)
-        text = _markdown(rendered, message, [*at_ids, *at_mobiles], chart=chart)
+        text = _markdown(rendered, message, [*at_ids, *at_mobiles], note=note, chart=chart)
         return {
             "msgtype": "markdown",
             "markdown": {"title": title, "text": text},
@@ -256,20 +275,37 @@ class DingTalkAdapter:
 
 
 def _markdown(
-    rendered: Rendered, message: Message, mentions: list[str], *, chart: str | None = None
+    rendered: Rendered,
+    message: Message,
+    mentions: list[str],
+    *,
+    note: Callable[[int], str],
+    chart: str | None = None,
 ) -> str:
+    """The message as DingTalk markdown within its length. What must not be lost (the
+    heading, the chart, the commands to type, the @mentions) is kept whole; a long body is
+    shortened with a line saying how much was left out."""
     colour = COLOURS[message.severity]
     title = f'<font color="{colour}">{rendered.heading}</font>' if colour else rendered.heading
-    parts = [f"#### {title}", *rendered.body]
-    parts += [f"**{label}**: {value}" for label, value in rendered.fields]
-    if chart:
-        parts.append(f"![chart]({chart})")  # DingTalk shows a markdown image by its URL
-    parts += rendered.typed
+    body = [*rendered.body, *(f"**{label}**: {value}" for label, value in rendered.fields)]
+    tail = [f"![chart]({chart})"] if chart else []  # DingTalk shows an image by its URL
+    tail += rendered.typed
     if mentions:
-        parts.append(" ".join(f"@{m}" for m in mentions))
-    # A line break inside a block must be a hard break in DingTalk's markdown.
-    text = "\n\n".join(part.replace("\n", "  \n") for part in parts)
-    return shorten(text, DingTalkAdapter.capabilities.max_length)
+        tail.append(" ".join(f"@{m}" for m in mentions))
+
+    def hard_breaks(parts: list[str]) -> list[str]:
+        # A line break inside a block must be a hard break in DingTalk's markdown.
+        return [part.replace("\n", "  \n") for part in parts]
+
+    parts = fit(
+        hard_breaks([f"#### {title}"]),
+        hard_breaks(body),
+        hard_breaks(tail),
+        limit=LIMITS.text_chars,
+        joiner="\n\n",
+        note=note,
+    )
+    return "\n\n".join(parts)
 
 
 def _check(status: int, answer: Any, after: str, *, name: str) -> None:

@@ -5,8 +5,10 @@ typed to it (``bot/adapters/feishu_events.py``)."""
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -16,8 +18,9 @@ from bot.action_links import LinkSigner
 from bot.adapters import feishu_events
 from bot.adapters.base import Capabilities, Host
 from bot.adapters.feishu_app import FeishuApp
+from bot.adapters.fitting import fit
 from bot.adapters.inbound import Reply, typed
-from bot.adapters.link_buttons import feishu_text, render, shorten
+from bot.adapters.link_buttons import feishu_text, render
 from bot.adapters.robots import (
     SendLimit,
     feishu_sign,
@@ -50,10 +53,22 @@ THROTTLED = frozenset({9499, 11232})
 THROTTLED_WAIT = 2.0
 
 
+@dataclass(frozen=True, slots=True)
+class FeishuLimits:
+    """What one Feishu message holds (open.feishu.cn, "custom bot" and "send message"):
+    a custom bot's request body at most 20 KB, an app's card 30 KB; a card is kept within
+    the smaller, less room for the signature and envelope."""
+
+    card_bytes: int = 19_000
+
+
+LIMITS = FeishuLimits()
+
+
 class FeishuAdapter:
     platform = PLATFORM
     capabilities = Capabilities(
-        callback_buttons=False, edits=False, ephemeral=False, max_length=4000
+        callback_buttons=False, edits=False, ephemeral=False, max_length=LIMITS.card_bytes
     )
 
     def __init__(
@@ -211,16 +226,22 @@ class FeishuAdapter:
         )
         elements: list[dict[str, Any]] = []
         mentioned = self._mentions(message, recipient if at_recipient else None)
-        text = [*rendered.body, *rendered.typed, *mentioned]
+        body = list(rendered.body)
+        fields = rendered.fields
+        if _json_bytes(fields) > LIMITS.card_bytes // 2:
+            # Fields that would crowd out the rest become lines of the text, which is
+            # shortened, with a note, where the card would be too big.
+            body += [f"**{label}**: {value}" for label, value in fields]
+            fields = []
+        text = [*body, *rendered.typed, *mentioned]
         if text:
-            content = shorten("\n".join(text), self.capabilities.max_length)
-            elements.append({"tag": "markdown", "content": content})
-        if rendered.fields:
-            fields = [
+            elements.append({"tag": "markdown", "content": "\n".join(text)})
+        if fields:
+            columns = [
                 {"is_short": True, "text": {"tag": "lark_md", "content": f"**{label}**\n{value}"}}
-                for label, value in rendered.fields
+                for label, value in fields
             ]
-            elements.append({"tag": "div", "fields": fields})
+            elements.append({"tag": "div", "fields": columns})
         if message.image and self._host is not None:
             # A custom bot's card shows only images uploaded to Feishu: link the chart.
             link = f"[{tr(t('chart.link'))}]({self._host.chart_url(message.image)})"
@@ -236,7 +257,7 @@ class FeishuAdapter:
                 for b in rendered.links
             ]
             elements.append({"tag": "action", "actions": buttons})
-        return {
+        card = {
             "config": {"wide_screen_mode": True},
             "header": {
                 "title": {"tag": "plain_text", "content": rendered.title},
@@ -244,10 +265,32 @@ class FeishuAdapter:
             },
             "elements": elements,
         }
+        if text and _json_bytes(card) > LIMITS.card_bytes:
+            # Everything but the text, then the text fitted into what room is left: the
+            # commands to type and the mentions are kept, the body shortened with a note.
+            content = elements[0]
+            content["content"] = ""
+            room = LIMITS.card_bytes - _json_bytes(card)
+            kept = fit(
+                [],
+                body,
+                [*rendered.typed, *mentioned],
+                limit=room,
+                joiner="\n",
+                note=lambda lines: feishu_text(tr(t("links.left_out", lines=lines))),
+                measure=_json_bytes,
+            )
+            content["content"] = "\n".join(kept)
+        return card
 
     def _mentions(self, message: Message, recipient: str | None) -> list[str]:
         ids = platform_ids(self._directory, PLATFORM, message.mentions, first=recipient)
         return [" ".join(f"<at id={user_id}></at>" for user_id in ids)] if ids else []
+
+
+def _json_bytes(value: Any) -> int:
+    """How many bytes ``value`` adds to a JSON request body."""
+    return len(json.dumps(value, ensure_ascii=False).encode("utf-8"))
 
 
 def _check(status: int, answer: Any, after: str, *, name: str) -> None:

@@ -145,7 +145,8 @@ class SlackAdapter:
 
     async def _on_command(self, ack: Any, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
-        line = command_line(str(body.get("command", "")), str(body.get("text", "")))
+        text = slack_blocks.unescape(str(body.get("text", "")))
+        line = command_line(str(body.get("command", "")), text)
         invocation = CommandInvocation(
             platform=PLATFORM,
             user_id=str(body.get("user_id", "")),
@@ -172,6 +173,7 @@ class SlackAdapter:
 
     async def _on_mention(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         line = mentioned_line(str(event.get("text", "")))
+        line = slack_blocks.unescape(line) if line is not None else None
         if line is None or self._host is None:
             return
         channel = str(event.get("channel", ""))

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, col, func, select
 
-from playbooks.messages import Message, MessageField, Severity, raw
+from playbooks.messages import Button, ButtonStyle, Message, MessageField, Severity, raw
 from storage.models import AuditEntry, OutboxMessage, SeenEvent
 from tests.fakes import dingtalk_robot
 from tests.fakes.robot_world import APP_SECRET, DIRECT, World, make_world
@@ -317,3 +317,25 @@ async def test_half_a_surrogate_pair_in_a_callback_is_400_in_the_callers_languag
     assert response.status == 400
     assert "“text.content” 含有不成对的 UTF-16 代理项" in (await response.json())["error"]
     assert (count(world, AuditEntry), count(world, SeenEvent)) == (0, 0)
+
+
+async def test_a_600_event_timeline_keeps_its_mention_and_commands_within_the_limit(
+    world: World,
+) -> None:
+    lines = tuple(
+        raw(f"10:{i % 60:02d} 事件 {i}: 支付接口超时，已切换备用通道") for i in range(600)
+    )
+    buttons = (Button(raw("Acknowledge"), "/ack 1", ButtonStyle.PRIMARY, "tokack"),)
+    message = Message((raw("Incident #1 timeline"), *lines), (), buttons, mentions=("bob",))
+    await world.dingtalk.post("#incidents", message, tr=world.app.translator("en"))
+    [sent] = world.dingtalk_robots.to("dt-incidents-token")
+    assert world.dingtalk_robots.refused == []
+    text = sent.text
+    assert len(text) <= 5000
+    assert text.startswith("#### Incident #1 timeline")
+    assert "send @Shipwatch /ack 1" in text, "the command to type is never what is lost"
+    assert text.endswith("@staff-bob"), "nor the mention, which must come last"
+    assert sent.body["at"]["atUserIds"] == ["staff-bob"]
+    shown = sum(1 for line in text.splitlines() if "事件 " in line)
+    assert shown > 20
+    assert f"… and {600 - shown} more line(s) not shown here" in text

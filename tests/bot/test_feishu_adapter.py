@@ -3,15 +3,17 @@ interactive cards, the 5-a-second and 100-a-minute limits, and a page acknowledg
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import aiohttp
 import pytest
 from sqlmodel import Session, col, select
 
 from bot.adapters.robots import SendLimit
-from playbooks.messages import Message, MessageField, raw
+from playbooks.messages import Button, ButtonStyle, Message, MessageField, raw
 from storage.models import OutboxMessage, PageRow
 from tests.fakes.robot_world import PUBLIC_URL, World, make_world
 
@@ -142,3 +144,38 @@ async def test_a_wrong_secret_is_a_dead_letter_at_once(world: World) -> None:
     await world.app.advance_to(world.clock.now() + timedelta(hours=1))
     assert [r.state for r in outbox(world)][-1] == "dead"
     assert "19021" in (outbox(world)[-1].last_error or "")
+
+
+def _timeline(events: int) -> Message:
+    """A long listing in the shape of a big incident's timeline, addressed to bob."""
+    lines = tuple(
+        raw(f"10:{i % 60:02d} 事件 {i}: 支付接口超时，已切换备用通道") for i in range(events)
+    )
+    buttons = (Button(raw("Acknowledge"), "/ack 1", ButtonStyle.PRIMARY, "tokack"),)
+    return Message((raw("Incident #1 timeline"), *lines), (), buttons, mentions=("bob",))
+
+
+async def test_a_600_event_timeline_fits_a_card_keeping_commands_and_mentions(
+    world: World,
+) -> None:
+    adapter = world.app.adapters["feishu"]
+    await adapter.post("#incidents", _timeline(600), tr=world.app.translator("en"))
+    [card] = world.feishu_bots.to("fs-incidents-hook")
+    assert world.feishu_bots.refused == []
+    assert len(json.dumps(card.body, ensure_ascii=False).encode()) <= 20 * 1024
+    text = card.text
+    assert "事件 0:" in text
+    assert "Acknowledge: send /ack 1" in text, "the command to type is never what is lost"
+    assert "<at id=ou_bob></at>" in text, "nor the mention"
+    shown = sum(1 for line in text.splitlines() if "事件 " in line)
+    assert f"… and {600 - shown} more line(s) not shown here" in text
+
+
+async def test_a_body_over_feishus_limit_is_refused_by_the_fake_as_by_feishu(world: World) -> None:
+    # The fake enforces the limit the renderer keeps to: without fitting, this is refused.
+    body = {"msg_type": "text", "content": {"text": "x" * 21_000}}
+    async with aiohttp.ClientSession() as http:
+        url = f"{world.feishu_bots.base_url}/open-apis/bot/v2/hook/fs-incidents-hook"
+        async with http.post(url, json=body) as response:
+            answer = await response.json()
+    assert answer["code"] == 19036

@@ -167,7 +167,8 @@ def texts(blocks: list[dict[str, Any]]) -> str:
         if "text" in block:
             out.append(block["text"]["text"])
         out += [f["text"] for f in block.get("fields", [])]
-        out += [e["text"]["text"] for e in block.get("elements", [])]
+        for e in block.get("elements", []):
+            out.append(e["text"]["text"] if isinstance(e.get("text"), dict) else e.get("text", ""))
     return "\n".join(out)
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from bot.adapters.slack_blocks import FIELDS_PER_SECTION, render
+from bot.adapters.slack_blocks import FIELDS_PER_SECTION, render, unescape
 from bot.i18n import Translator
 from playbooks.messages import Button, ButtonStyle, Message, MessageField, Severity, raw
+from tests.fakes.slack_api import block_error
 
 TR = Translator("en", ZoneInfo("UTC"))
 IDS = {"bob": "U0BOB"}
@@ -49,3 +50,55 @@ def test_severity_colours_the_message_and_long_text_is_split_at_lines() -> None:
     assert len(parts) > 1
     assert all(len(p) <= 3000 for p in parts)
     assert "\n".join(parts) == long
+
+
+def _all_blocks(out: dict[str, object]) -> list[dict[str, object]]:
+    if "attachments" in out:
+        return out["attachments"][0]["blocks"]  # type: ignore[index,no-any-return]
+    return out["blocks"]  # type: ignore[return-value]
+
+
+def test_sections_are_measured_after_escaping_and_never_cut_inside_an_entity() -> None:
+    # 1,000 "<>" pairs grow to 8,000 characters once escaped.
+    message = Message.of(raw("@bob " + "<>" * 1000))
+    out = render(message, TR, mention=IDS.get)
+    texts = [b["text"]["text"] for b in _all_blocks(out)]
+    assert all(len(text) <= 3000 for text in texts)
+    joined = "".join(texts)
+    assert joined == "<@U0BOB> " + "&lt;&gt;" * 1000
+    for text in texts:
+        assert not text.endswith(("&", "&l", "&lt", "&g", "&gt", "&a", "&am", "&amp"))
+    assert block_error(out) is None
+
+
+def test_a_600_line_listing_keeps_its_mention_and_buttons_and_says_what_it_left_out() -> None:
+    lines = [f"@bob 2026-11-23 10:{i % 60:02d} event {i}: " + "detail " * 8 for i in range(600)]
+    blocks = (raw("@bob: timeline of incident #1"), *(raw(line) for line in lines))
+    buttons = (Button(raw("Acknowledge"), "/ack 1", ButtonStyle.PRIMARY, "tokack"),)
+    out = render(Message(blocks, (), buttons), TR, mention=IDS.get)
+    rendered = _all_blocks(out)
+    assert len(rendered) <= 50
+    assert block_error(out) is None, "Slack would refuse it"
+    assert rendered[0]["text"]["text"].startswith("<@U0BOB>: timeline of incident #1")
+    assert rendered[-1]["type"] == "actions"
+    assert rendered[-1]["elements"][0]["action_id"] == "tokack"
+    [note] = [b for b in rendered if b["type"] == "context"]
+    shown = sum(1 for b in rendered if b["type"] == "section")
+    left_out = 601 - shown
+    assert note["elements"][0]["text"].startswith(f"… and {left_out} more line(s) not shown")
+
+
+def test_a_long_field_is_shortened_with_a_note_not_silently() -> None:
+    field = MessageField(raw("Timeline"), raw("\n".join(f"entry {i}" for i in range(600))))
+    out = render(Message((raw("Incident"),), (field,)), TR, mention=IDS.get)
+    [_, fields_block] = _all_blocks(out)
+    [text] = [f["text"] for f in fields_block["fields"]]
+    assert len(text) <= 2000
+    assert text.startswith("*Timeline*\nentry 0\n")
+    assert text.endswith("… (shortened: the whole value is 5889 characters)")
+    assert block_error(out) is None
+
+
+def test_typed_entities_are_decoded_on_the_way_in() -> None:
+    assert unescape("p99 &gt; 100 &amp;&amp; errors &lt; 1%") == "p99 > 100 && errors < 1%"
+    assert unescape("&amp;gt;") == "&gt;", "decoded once, as Slack encoded it once"

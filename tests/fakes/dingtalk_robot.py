@@ -24,6 +24,9 @@ def sign(secret: str, timestamp_ms: int) -> str:
     return base64.b64encode(mac.digest()).decode()
 
 
+MAX_BODY_BYTES = 20_000  # a robot message's body, as DingTalk documents it
+
+
 @dataclass
 class Received:
     robot: str  # the access token, or "session:<id>"
@@ -83,7 +86,10 @@ class DingTalkRobots:
                 return self._refuse(token, 310000, "sign not match, timestamp is too old")
             if not hmac.compare_digest(given, sign(secret, int(stamp))):
                 return self._refuse(token, 310000, "sign not match")
-        body = await request.json()
+        raw = await request.read()
+        if len(raw) > MAX_BODY_BYTES:
+            return self._refuse(token, 460101, "message too long")
+        body = json.loads(raw)
         if self.throttle_next > 0:
             self.throttle_next -= 1
             return self._refuse(token, 130101, "send too fast, exceed 20 times per minute")

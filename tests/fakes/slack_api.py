@@ -23,6 +23,43 @@ def channel_id(channel: str) -> str:
     return "C0" + channel.upper().replace("-", "")
 
 
+# Slack's limits as it enforces them: Block Kit's documented ones, and the total of block
+# text past which it answers msg_blocks_too_long (about 13,200 characters).
+MAX_BLOCKS = 50
+MAX_SECTION_TEXT = 3000
+MAX_FIELDS = 10
+MAX_FIELD_TEXT = 2000
+MAX_BLOCK_TEXT_TOTAL = 13_200
+
+
+def block_error(params: dict[str, Any]) -> str | None:
+    """Slack's error for blocks it would refuse, or None."""
+    lists = []
+    for name in ("blocks", "attachments"):
+        value = params.get(name)
+        if isinstance(value, str):
+            value = json.loads(value)
+        if name == "blocks" and value:
+            lists.append(value)
+        if name == "attachments" and value:
+            lists.extend(a.get("blocks", []) for a in value)
+    total = 0
+    for blocks in lists:
+        if len(blocks) > MAX_BLOCKS:
+            return "invalid_blocks"
+        for block in blocks:
+            text = (block.get("text") or {}).get("text", "")
+            fields = [f.get("text", "") for f in block.get("fields", [])]
+            elements = [e.get("text", "") for e in block.get("elements", []) if "type" in e]
+            if len(text) > MAX_SECTION_TEXT or len(fields) > MAX_FIELDS:
+                return "invalid_blocks"
+            if any(len(f) > MAX_FIELD_TEXT for f in fields):
+                return "invalid_blocks"
+            total += len(text) + sum(map(len, fields))
+            total += sum(len(e) for e in elements if isinstance(e, str))
+    return "msg_blocks_too_long" if total > MAX_BLOCK_TEXT_TOTAL else None
+
+
 @dataclass
 class Call:
     method: str  # a Web API method, or "respond" for a response URL
@@ -106,6 +143,10 @@ class FakeSlack:
             return web.json_response(
                 {"ok": False, "error": failure.error}, status=failure.status, headers=headers
             )
+        rejected = block_error(params) if method in ("chat.postMessage", "chat.update") else None
+        if rejected is not None:
+            await self._record(Call(f"{method}!rejected", params, token))
+            return web.json_response({"ok": False, "error": rejected})
         answer = self._answer(method, params)
         await self._record(Call(method, params, token, answer))
         return web.json_response(answer)
@@ -138,7 +179,12 @@ class FakeSlack:
         return web.Response(text=f"OK - {len(body)}")
 
     async def _respond(self, request: web.Request) -> web.Response:
-        await self._record(Call("respond", await request.json()))
+        params = await request.json()
+        rejected = block_error(params)
+        if rejected is not None:
+            await self._record(Call("respond!rejected", params))
+            return web.Response(status=400, text=rejected)
+        await self._record(Call("respond", params))
         return web.Response(text="ok")
 
     # --- Socket Mode ----------------------------------------------------------------------
