@@ -8,7 +8,7 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from bot.untrusted import shown
+from commands.untrusted import shown
 from playbooks.alerts import FIRING, RESOLVED, SEVERITIES, Alert, Notification
 from playbooks.messages import Text, t
 

@@ -19,8 +19,9 @@ from typing import TextIO
 
 from bot.adapters.console import ConsoleAdapter
 from bot.app import Application
-from commands.grammar import echo, parse_duration
+from commands.grammar import parse_duration
 from commands.invocations import ButtonPress, CommandInvocation, Outcome
+from commands.untrusted import shown
 from playbooks.effects import Conversation
 from playbooks.errors import UsageError
 from playbooks.messages import Text, t
@@ -152,7 +153,7 @@ class Console:
         if delta > MAX_ADVANCE:
             # Every guard tick and timer on the way is run for real: a year of a live
             # release's 30-second ticks would take hours.
-            self.note(t("console.advance_too_far", value=echo(argument), limit=MAX_ADVANCE))
+            self.note(t("console.advance_too_far", value=shown(argument), limit=MAX_ADVANCE))
             return
         await self.app.advance_to(self.app.clock.now() + delta)
         self.note(t("console.advanced", now=self.app.clock.now()))

@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.i18n import Translator
-from bot.untrusted import shown
+from commands.untrusted import shown
 from playbooks.messages import Text, t
 
 CHUNK = 64 * 1024

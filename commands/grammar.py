@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Protocol
 
+from commands.untrusted import shown
 from playbooks.errors import UsageError
 from playbooks.messages import Text, t
 
@@ -21,15 +22,6 @@ _QUOTES = {'"': '"', "'": "'", "“": "”", "‘": "’", "「": "」"}
 _DURATION_PART = re.compile(r"(\d+)([smhdw])")
 _DURATION = re.compile(r"(?:\d+[smhdw])+")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-ECHO_LIMIT = 80  # at most this much of what was typed is quoted back in a refusal
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-
-
-def echo(word: str) -> str:
-    """What a person typed, fit to quote back in a refusal: control characters shown
-    escaped (so they cannot forge a line or colour a terminal), and cut to a readable length."""
-    shown = _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), word)
-    return shown if len(shown) <= ECHO_LIMIT else shown[: ECHO_LIMIT - 1] + "…"
 
 
 def free_text(value: str | None, *, limit: int, needed: Text | None, usage: str) -> str:
@@ -94,12 +86,12 @@ def parse_duration(word: str) -> timedelta:
     """``90s``, ``10m``, ``2h``, ``1d``, ``1w`` and combinations such as ``1h30m``."""
     text = word.strip().lower()
     if not _DURATION.fullmatch(text):
-        raise UsageError(t("grammar.bad_duration", value=echo(word)))
+        raise UsageError(t("grammar.bad_duration", value=shown(word)))
     seconds = sum(int(n) * _UNIT_SECONDS[unit] for n, unit in _DURATION_PART.findall(text))
     if seconds <= 0:
-        raise UsageError(t("grammar.zero_duration", value=echo(word)))
+        raise UsageError(t("grammar.zero_duration", value=shown(word)))
     if seconds > MAX_DURATION.total_seconds():
-        raise UsageError(t("grammar.duration_too_long", value=echo(word), limit=MAX_DURATION))
+        raise UsageError(t("grammar.duration_too_long", value=shown(word), limit=MAX_DURATION))
     return timedelta(seconds=seconds)
 
 
@@ -113,7 +105,7 @@ def parse_time(word: str, tz: tzinfo) -> datetime:
         if value.tzinfo is None:
             value = value.replace(tzinfo=tz)
     except (ValueError, OverflowError):
-        raise UsageError(t("grammar.bad_time", value=echo(word))) from None
+        raise UsageError(t("grammar.bad_time", value=shown(word))) from None
     try:
         # Years near 1 or 9999 cannot be moved between zones or have durations added;
         # refuse them here, not later.
@@ -121,7 +113,7 @@ def parse_time(word: str, tz: tzinfo) -> datetime:
         (value + MAX_DURATION).astimezone(UTC)
         (value - MAX_DURATION).astimezone(UTC)
     except (ValueError, OverflowError):
-        raise UsageError(t("grammar.time_out_of_range", value=echo(word))) from None
+        raise UsageError(t("grammar.time_out_of_range", value=shown(word))) from None
     return value
 
 
@@ -143,13 +135,13 @@ class Integer:
         text = word.lstrip("#")
         digits = text.removeprefix("-")
         if not digits.isascii() or not digits.isdigit():
-            raise UsageError(t("grammar.bad_integer", value=echo(word)))
+            raise UsageError(t("grammar.bad_integer", value=shown(word)))
         value = int(text)
         if not self.minimum <= value <= self.maximum:
             raise UsageError(
                 t(
                     "grammar.integer_range",
-                    value=echo(word),
+                    value=shown(word),
                     minimum=self.minimum,
                     maximum=self.maximum,
                 )
@@ -184,7 +176,7 @@ class When:
             return parse_time(word, ctx.tz)
         if word[:1].isdigit():
             return parse_duration(word)
-        raise UsageError(t("grammar.bad_when", value=echo(word)))
+        raise UsageError(t("grammar.bad_when", value=shown(word)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,9 +188,9 @@ class Percent:
         try:
             value = float(text)
         except ValueError:
-            raise UsageError(t("grammar.bad_percent", value=echo(word))) from None
+            raise UsageError(t("grammar.bad_percent", value=shown(word))) from None
         if not 0 <= value <= 100:  # also refuses NaN
-            raise UsageError(t("grammar.bad_percent", value=echo(word)))
+            raise UsageError(t("grammar.bad_percent", value=shown(word)))
         return value
 
 
@@ -213,7 +205,7 @@ class SeverityLevel:
         value = word.strip().upper()
         if value not in SEVERITIES:
             raise UsageError(
-                t("grammar.bad_severity", value=echo(word), valid=", ".join(SEVERITIES))
+                t("grammar.bad_severity", value=shown(word), valid=", ".join(SEVERITIES))
             )
         return value
 
@@ -230,7 +222,7 @@ class Mention:
             return PersonRef(slack.group(1), platform_id=True)
         handle = word.removeprefix("@")
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", handle):
-            raise UsageError(t("grammar.bad_mention", value=echo(word)))
+            raise UsageError(t("grammar.bad_mention", value=shown(word)))
         return PersonRef(handle.lower())
 
 
@@ -254,6 +246,6 @@ class Choice:
         value = word.strip().lower()
         if value not in self.choices:
             raise UsageError(
-                t("grammar.bad_choice", value=echo(word), valid=", ".join(self.choices))
+                t("grammar.bad_choice", value=shown(word), valid=", ".join(self.choices))
             )
         return value

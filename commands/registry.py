@@ -12,7 +12,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from commands.grammar import ParseContext, Token, ValueType, echo, tokenize
+from commands.grammar import ParseContext, Token, ValueType, tokenize
+from commands.untrusted import shown
 from playbooks.errors import UsageError
 from playbooks.messages import Message, Text, t
 from playbooks.people import Role
@@ -131,7 +132,7 @@ class CommandTable:
             # A command of one form with nothing to take (/me): no list of verbs to offer.
             usage = " | ".join(spec.usage() for spec in verbs.values())
             raise UsageError(
-                t("grammar.takes_nothing", family=family, value=echo(first.text)), usage=usage
+                t("grammar.takes_nothing", family=family, value=shown(first.text)), usage=usage
             )
         if first is None or not starts_with_word:
             raise UsageError(
@@ -156,8 +157,8 @@ def did_you_mean(key: str, word: str, known: list[str], **extra: Any) -> Text:
     """``key.suggest`` naming the closest known word, or ``key`` listing them all."""
     guesses = difflib.get_close_matches(word.lower(), known, n=1, cutoff=0.6)
     if guesses:
-        return t(f"{key}.suggest", value=echo(word), suggestion=guesses[0], **extra)
-    return t(key, value=echo(word), known=", ".join(known), **extra)
+        return t(f"{key}.suggest", value=shown(word), suggestion=guesses[0], **extra)
+    return t(key, value=shown(word), known=", ".join(known), **extra)
 
 
 def _bind(spec: CommandSpec, tokens: list[Token], ctx: ParseContext, text: str) -> ParsedCommand:
@@ -180,7 +181,7 @@ def _bind(spec: CommandSpec, tokens: list[Token], ctx: ParseContext, text: str) 
         flag = flags_by_name.get(name.lower())
         if flag is None and not flags_by_name:
             raise UsageError(
-                t("grammar.no_flags", command=f"/{spec.name}", value=echo(f"--{name}")),
+                t("grammar.no_flags", command=f"/{spec.name}", value=shown(f"--{name}")),
                 usage=usage,
             )
         if flag is None:
@@ -230,7 +231,7 @@ def _bind_positionals(
         else:
             values[arg.name] = _convert(arg.kind, remaining.pop(0).text, ctx, usage)
     if remaining:
-        extra = echo(" ".join(tok.text for tok in remaining))
+        extra = shown(" ".join(tok.text for tok in remaining))
         # Only where free text is taken could the extra words be meant as part of it.
         takes_text = any(arg.kind.metavar in _TEXT_METAVARS for arg in spec.args)
         key = "grammar.extra_args" if takes_text else "grammar.extra_args_plain"

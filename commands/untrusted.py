@@ -1,4 +1,4 @@
-"""Text from outside, made safe to show on a terminal, in a log or in an error: control
+"""Text from outside, made safe to show on a terminal, in a log or in a refusal: control
 characters escaped, and an echoed value cut short."""
 
 from __future__ import annotations
