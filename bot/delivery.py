@@ -56,6 +56,7 @@ class DeliveryWorker:
         self._channel_id = channel_id
         self._engine = engine
         self._owner = owner  # this process's instance id, written on every claim
+        self._claimed_at: datetime | None = None  # when all its claims were last made or renewed
         self._traffic = traffic
         self._on_dead = on_dead
         self._adapters = adapters
@@ -86,6 +87,7 @@ class DeliveryWorker:
                             session, now=now, owner=self._owner, until=now + CLAIM
                         )
                         batch = [(row, self._translator_for(session, row)) for row in rows]
+                    self._claimed_at = now
                     if not batch:
                         break
                     for row, tr in batch:
@@ -109,6 +111,8 @@ class DeliveryWorker:
     def _still_mine(self, row: OutboxMessage) -> bool:
         """Renew the claim just before sending: a message whose claim lapsed while those
         before it went out may have been taken over, and is then left to its new holder."""
+        if self._claimed_at is not None and self._clock.now() < self._claimed_at + RENEW_EVERY:
+            return True  # claimed or renewed moments ago: no one can have taken it over yet
         with unit_of_work(self._engine) as session:
             until = self._clock.now() + CLAIM
             return outbox.hold(session, message_id=row.id or 0, owner=self._owner, until=until)
@@ -118,9 +122,12 @@ class DeliveryWorker:
         while True:
             await sleep_until(self._clock, self._clock.now() + RENEW_EVERY)
             try:
+                renewed_at = self._clock.now()
                 with unit_of_work(self._engine) as session:
-                    until = self._clock.now() + CLAIM
+                    until = renewed_at + CLAIM
                     renewed = outbox.renew_claims(session, owner=self._owner, until=until)
+                if self._claimed_at is not None and renewed_at < self._claimed_at + CLAIM:
+                    self._claimed_at = renewed_at  # none had lapsed: all are still ours
                 log.debug("outbox claims renewed", extra={"n": renewed, "until": until.isoformat()})
             except Exception:
                 log.exception("renewing outbox claims failed; retrying")
