@@ -129,6 +129,9 @@ class Application:
         self.engine = engine
         self.clock = clock
         self.adapters = adapters
+        # Who this process is to the database: written on the claims it holds (outbox
+        # messages, leases), so a survivor can tell a dead holder's from a live one's.
+        self.instance_id = uuid.uuid4().hex
         rng = random.Random(seed) if seed is not None else None
         self._chart_id = chart_ids(random.Random(f"charts-{seed}") if seed is not None else None)
         self.http = HttpClient()
@@ -164,6 +167,7 @@ class Application:
         )
         self.delivery = DeliveryWorker(
             engine=engine,
+            owner=self.instance_id,
             adapters=adapters,
             clock=clock,
             translator_for=self._translator_for,
@@ -292,6 +296,10 @@ class Application:
             return found.png if found is not None else None
 
     async def start(self) -> None:
+        if self.engine.dialect.name == "sqlite":
+            # SQLite means one process: a claim found now is a dead predecessor's, and its
+            # messages go at once instead of waiting out the claim.
+            self.delivery.take_back_claims()
         oncall.sync_rotations(self.engine, dict(self.config.teams), now=self.clock.now())
         handoff.sync_handoffs(self.engine, dict(self.config.teams), now=self.clock.now())
         with unit_of_work(self.engine) as session:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -29,6 +30,7 @@ class VirtualClock:
         if start.tzinfo is None:
             raise ValueError("the virtual clock needs an aware start time")
         self._now = start.astimezone(UTC)
+        self._sleepers: list[tuple[datetime, asyncio.Future[None]]] = []
 
     def now(self) -> datetime:
         return self._now
@@ -37,6 +39,28 @@ class VirtualClock:
         if moment < self._now:
             raise ValueError("the virtual clock never runs backwards")
         self._now = moment.astimezone(UTC)
+        waking = [s for s in self._sleepers if s[0] <= self._now]
+        self._sleepers = [s for s in self._sleepers if s[0] > self._now]
+        for _, woken in waking:
+            if not woken.done():
+                woken.set_result(None)
+
+    async def sleep_until(self, moment: datetime) -> None:
+        """Return once the clock has been moved to ``moment`` (at once if it is past)."""
+        if moment <= self._now:
+            return
+        woken: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._sleepers.append((moment, woken))
+        await woken
 
     def advance(self, delta: timedelta) -> None:
         self.advance_to(self._now + delta)
+
+
+async def sleep_until(clock: Clock, moment: datetime) -> None:
+    """Wait until ``moment`` on ``clock``: real seconds on the wall clock, the drill's own
+    moves on the virtual one."""
+    if isinstance(clock, VirtualClock):
+        await clock.sleep_until(moment)
+        return
+    await asyncio.sleep(max(0.0, (moment - clock.now()).total_seconds()))

@@ -15,11 +15,11 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.adapters.base import Adapter
-from bot.clock import Clock
+from bot.clock import Clock, sleep_until
 from bot.i18n import Translator
 from bot.logs import scrub_credentials
 from bot.metrics import Metrics
-from playbooks.errors import AdapterError
+from playbooks.errors import AdapterError, Throttled
 from playbooks.messages import message_from_json, t
 from storage.models import OutboxMessage
 from storage.repositories import outbox
@@ -27,7 +27,10 @@ from storage.unit_of_work import unit_of_work
 
 log = logging.getLogger("shipwatch.delivery")
 MIN_DELAY = timedelta(milliseconds=100)
-LEASE = timedelta(seconds=60)  # how long a claimed message is left to its deliverer
+# A claim is short and renewed while its holder lives, so the messages a dead process had
+# claimed go on within CLAIM; a send that takes longer (a long Telegram message) is renewed.
+CLAIM = timedelta(seconds=15)
+RENEW_EVERY = timedelta(seconds=5)
 IDLE_SECONDS = 5.0
 ERROR_PAUSE_SECONDS = 1.0
 
@@ -37,6 +40,7 @@ class DeliveryWorker:
         self,
         *,
         engine: Engine,
+        owner: str,
         adapters: Mapping[str, Adapter],
         clock: Clock,
         translator_for: Callable[[Session, OutboxMessage], Translator],
@@ -51,6 +55,8 @@ class DeliveryWorker:
     ) -> None:
         self._channel_id = channel_id
         self._engine = engine
+        self._owner = owner  # this process's instance id, written on every claim
+        self._claimed_at: datetime | None = None  # when all its claims were last made or renewed
         self._traffic = traffic
         self._on_dead = on_dead
         self._adapters = adapters
@@ -72,16 +78,59 @@ class DeliveryWorker:
         """Deliver everything due now, conversation by conversation, in order."""
         delivered = 0
         async with self._lock:
-            while not self._stopping:
-                now = self._clock.now()
-                with unit_of_work(self._engine) as session:
-                    rows = outbox.claim_due(session, now=now, until=now + LEASE)
-                    batch = [(row, self._translator_for(session, row)) for row in rows]
-                if not batch:
-                    break
-                for row, tr in batch:
-                    delivered += await self._deliver(row, tr)
+            renewing = asyncio.create_task(self._renew_claims())
+            try:
+                while not self._stopping:
+                    now = self._clock.now()
+                    with unit_of_work(self._engine) as session:
+                        rows = outbox.claim_due(
+                            session, now=now, owner=self._owner, until=now + CLAIM
+                        )
+                        batch = [(row, self._translator_for(session, row)) for row in rows]
+                    self._claimed_at = now
+                    if not batch:
+                        break
+                    for row, tr in batch:
+                        if self._still_mine(row):
+                            delivered += await self._deliver(row, tr)
+            finally:
+                renewing.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await renewing
         return delivered
+
+    def take_back_claims(self) -> int:
+        """Release every claim another instance left behind: only right where this is the
+        one process on the database (SQLite), so they are a dead predecessor's."""
+        with unit_of_work(self._engine) as session:
+            released = outbox.release_claims(session, except_owner=self._owner)
+        if released:
+            log.warning("took back messages a stopped process had claimed", extra={"n": released})
+        return released
+
+    def _still_mine(self, row: OutboxMessage) -> bool:
+        """Renew the claim just before sending: a message whose claim lapsed while those
+        before it went out may have been taken over, and is then left to its new holder."""
+        if self._claimed_at is not None and self._clock.now() < self._claimed_at + RENEW_EVERY:
+            return True  # claimed or renewed moments ago: no one can have taken it over yet
+        with unit_of_work(self._engine) as session:
+            until = self._clock.now() + CLAIM
+            return outbox.hold(session, message_id=row.id or 0, owner=self._owner, until=until)
+
+    async def _renew_claims(self) -> None:
+        """While this worker delivers, keep its claims alive (a send may outlast one)."""
+        while True:
+            await sleep_until(self._clock, self._clock.now() + RENEW_EVERY)
+            try:
+                renewed_at = self._clock.now()
+                with unit_of_work(self._engine) as session:
+                    until = renewed_at + CLAIM
+                    renewed = outbox.renew_claims(session, owner=self._owner, until=until)
+                if self._claimed_at is not None and renewed_at < self._claimed_at + CLAIM:
+                    self._claimed_at = renewed_at  # none had lapsed: all are still ours
+                log.debug("outbox claims renewed", extra={"n": renewed, "until": until.isoformat()})
+            except Exception:
+                log.exception("renewing outbox claims failed; retrying")
 
     def next_attempt(self) -> datetime | None:
         with unit_of_work(self._engine) as session:
@@ -166,6 +215,7 @@ class DeliveryWorker:
             if stored is not None:
                 stored.state, stored.sent_at = "sent", self._clock.now()
                 stored.attempts += 1
+                stored.claimed_by, stored.claimed_until = None, None
                 stored.platform_ref = ref[:200] if ref else None
                 session.add(stored)
         self._metrics.deliveries.labels(row.platform).inc()
@@ -185,12 +235,16 @@ class DeliveryWorker:
         self, row: OutboxMessage, reason: str, error: AdapterError | None
     ) -> OutboxMessage | None:
         """Record the failure; the row if it is now a dead letter."""
+        if isinstance(error, Throttled):
+            self._throttled(row, reason, error)
+            return None
         self._metrics.delivery_failures.labels(row.platform).inc()
         now = self._clock.now()
         with unit_of_work(self._engine) as session:
             stored = outbox.get(session, message_id=row.id or 0)
             if stored is None:
                 return None
+            stored.claimed_by, stored.claimed_until = None, None
             stored.attempts += 1
             stored.last_error = reason[:500]
             permanent = error is not None and error.permanent
@@ -220,6 +274,25 @@ class DeliveryWorker:
             session.flush()
             session.expunge(stored)
             return stored if stored.state == "dead" else None
+
+    def _throttled(self, row: OutboxMessage, reason: str, error: Throttled) -> None:
+        """Wait as asked, without spending an attempt: a held-back message is not failing."""
+        with unit_of_work(self._engine) as session:
+            stored = outbox.get(session, message_id=row.id or 0)
+            if stored is None:
+                return
+            stored.claimed_by, stored.claimed_until = None, None
+            stored.last_error = reason[:500]
+            stored.next_attempt_at = self._clock.now() + self._delay(stored.attempts, error)
+            session.add(stored)
+            log.info(
+                "delivery held back by a send limit; will retry",
+                extra={
+                    "outbox_id": stored.id,
+                    "retry_at": stored.next_attempt_at.isoformat(),
+                    "reason": stored.last_error,
+                },
+            )
 
     def _delay(self, attempts: int, error: AdapterError | None) -> timedelta:
         if error is not None and error.retry_after is not None:

@@ -1,8 +1,8 @@
 """Alerts from monitoring: a notification opens, joins, updates or resolves an incident.
 
 The HTTP routes read and check the request; this handler decides in one transaction,
-with the group's row and its incident locked, and the pipeline writes the effects, the
-ledger entry and the audit row with it.
+with the service's intake, the group's row and its incident locked, and the pipeline
+writes the effects, the ledger entry and the audit row with it.
 """
 
 from __future__ import annotations
@@ -30,11 +30,15 @@ KIND = "alert"
 
 def on_notification(ctx: SystemContext, n: Notification) -> Mapping[str, Any]:
     settings = ctx.incidents.alerts
+    service = settings.service_of(n)
+    if service:
+        # First, before anything is read: whether a new group opens an incident or folds
+        # into a storm is decided one notification of the service at a time, on any replica.
+        groups.lock_service(ctx.session, service=service)
     group = groups.get(ctx.session, group_hash=n.group_hash(), for_update=True)
     group_row = (
         repo.get(ctx.session, incident_id=group.incident_id, for_update=True) if group else None
     )
-    service = settings.service_of(n)
     storm_row: IncidentRow | None = None
     if n.status == alerts.FIRING and service and not (group_row and _unresolved(group_row)):
         storm_id = groups.storm_incident(

@@ -8,7 +8,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -38,6 +38,11 @@ from storage.repositories import actions, audit, channels, ledger, timers
 from storage.unit_of_work import unit_of_work
 
 log = logging.getLogger("shipwatch.pipeline")
+_T = TypeVar("_T")
+# What losing a race to another request looks like: a unique row it created first, or a
+# deadlock / lock wait it won. The request is run once more in a fresh transaction, where
+# it sees the winner's rows and answers as it would have after it.
+_LOST_RACE = (IntegrityError, OperationalError)
 
 TimerHandler = Callable[[SystemContext, Timer], None]
 ObservationHandler = Callable[[SystemContext, Mapping[str, Any]], None]
@@ -109,7 +114,8 @@ def run_command(inv: CommandInvocation, *, runtime: Runtime, now: datetime) -> O
         denial = PermissionDenied(command=f"/{spec.name}", role=spec.role.value)
         request.record_refusal(outcome="denied", detail=spec.role.value)
         return request.answer("denied", _error_message(denial.text))
-    try:
+
+    def handle() -> tuple[Message, effect_writer.Applied, str]:
         with unit_of_work(runtime.engine) as session:
             request.remember(session)
             ctx = CommandContext(
@@ -137,7 +143,12 @@ def run_command(inv: CommandInvocation, *, runtime: Runtime, now: datetime) -> O
             )
             if spec.changes_state:
                 request.audit(session, outcome="ok", detail=ctx.audit_detail)
-            locale = _locale(session, inv.conversation, runtime.default_locale)
+            return reply, applied, _locale(session, inv.conversation, runtime.default_locale)
+
+    try:
+        reply, applied, locale = _once_more_if_raced(
+            handle, what=spec.name, settled=request.already_seen
+        )
     except IntegrityError:
         if request.already_seen():  # a twin delivery of the same event won the race
             return Outcome(status="duplicate", command=spec.name, reply_to=inv.conversation)
@@ -256,7 +267,9 @@ def run_press(press: ButtonPress, *, runtime: Runtime, now: datetime) -> Outcome
 def run_timer(fired: TimerFired, *, runtime: Runtime, now: datetime) -> Outcome:
     """A durable timer is due: claim it exactly once and run its handler."""
     name = "timer"
-    try:
+
+    def fire() -> Outcome:
+        nonlocal name
         with unit_of_work(runtime.engine) as session:
             claimed = timers.claim(session, key=fired.key, now=now, late=False)
             if claimed is None:  # fired already, cancelled, moved, or another worker's
@@ -280,6 +293,10 @@ def run_timer(fired: TimerFired, *, runtime: Runtime, now: datetime) -> Outcome:
             ctx.late_by = late_by if late else None
             handler(ctx, claimed)
             applied = _write_effects(session, ctx.effects, runtime=runtime, now=now)
+        return _done(name, applied)
+
+    try:
+        return _once_more_if_raced(fire, what=fired.key)
     except DBAPIError:
         # The database hiccuped (locked, failing over): the claim rolled back with
         # everything else, so the timer is still pending and the next sweep retries it.
@@ -291,7 +308,6 @@ def run_timer(fired: TimerFired, *, runtime: Runtime, now: datetime) -> Outcome:
         with unit_of_work(runtime.engine) as session:
             timers.mark_failed(session, key=fired.key, now=now)
         return Outcome(status="error", command=name)
-    return _done(name, applied)
 
 
 def run_observation(obs: Observation, *, runtime: Runtime, now: datetime) -> Outcome:
@@ -302,11 +318,15 @@ def run_observation(obs: Observation, *, runtime: Runtime, now: datetime) -> Out
     if handler is None:
         log.error("no handler for observation", extra={"kind": obs.kind})
         return Outcome(status="error", command=name)
-    try:
+
+    def observe() -> effect_writer.Applied:
         with unit_of_work(runtime.engine) as session:
             ctx = _system_context(session, runtime, now)
             handler(ctx, obs.payload)
-            applied = _write_effects(session, ctx.effects, runtime=runtime, now=now)
+            return _write_effects(session, ctx.effects, runtime=runtime, now=now)
+
+    try:
+        applied = _once_more_if_raced(observe, what=name)
     except Exception:
         log.exception("observation failed", extra={"kind": obs.kind})
         return Outcome(status="error", command=name)
@@ -324,41 +344,59 @@ def run_inbound(inv: Inbound, *, runtime: Runtime, now: datetime) -> Outcome:
     seen_key = (inv.source, inv.event_id) if inv.event_id else None
     if seen_key is not None and _seen(runtime, seen_key):
         return Outcome(status="duplicate", command=name, data={"status": "duplicate"})
-    for attempt in (1, 2):
-        try:
-            with unit_of_work(runtime.engine) as session:
-                if seen_key is not None:
-                    ledger.remember(session, source=seen_key[0], event_id=seen_key[1], now=now)
-                ctx = _system_context(session, runtime, now)
-                data = handler(ctx, inv.payload)
-                applied = _write_effects(session, ctx.effects, runtime=runtime, now=now)
-                audit.record(
-                    session,
-                    at=now,
-                    actor=inv.source,
-                    platform="http",
-                    conversation="-",
-                    command=name,
-                    text=str(data.get("summary", "")),
-                    outcome="ok",
-                    detail=" ".join(f"{k}={v}" for k, v in data.items() if k != "summary"),
-                )
-        except (IntegrityError, OperationalError):
-            if seen_key is not None and _seen(runtime, seen_key):
-                return Outcome(status="duplicate", command=name, data={"status": "duplicate"})
-            if attempt == 2:
-                log.exception("inbound call failed twice", extra={"kind": inv.kind})
-                return Outcome(status="error", command=name)
-            continue
-        except Exception:
-            log.exception("inbound call failed", extra={"kind": inv.kind})
-            return Outcome(status="error", command=name)
-        break
+
+    def handle() -> tuple[Mapping[str, Any], effect_writer.Applied]:
+        with unit_of_work(runtime.engine) as session:
+            if seen_key is not None:
+                ledger.remember(session, source=seen_key[0], event_id=seen_key[1], now=now)
+            ctx = _system_context(session, runtime, now)
+            data = handler(ctx, inv.payload)
+            applied = _write_effects(session, ctx.effects, runtime=runtime, now=now)
+            audit.record(
+                session,
+                at=now,
+                actor=inv.source,
+                platform="http",
+                conversation="-",
+                command=name,
+                text=str(data.get("summary", "")),
+                outcome="ok",
+                detail=" ".join(f"{k}={v}" for k, v in data.items() if k != "summary"),
+            )
+            return data, applied
+
+    def twin_won() -> bool:
+        return seen_key is not None and _seen(runtime, seen_key)
+
+    try:
+        data, applied = _once_more_if_raced(handle, what=name, settled=twin_won)
+    except _LOST_RACE:
+        if twin_won():
+            return Outcome(status="duplicate", command=name, data={"status": "duplicate"})
+        log.exception("inbound call failed twice", extra={"kind": inv.kind})
+        return Outcome(status="error", command=name)
+    except Exception:
+        log.exception("inbound call failed", extra={"kind": inv.kind})
+        return Outcome(status="error", command=name)
     if seen_key is not None:
         runtime.recent.add(seen_key)
     return _done(
         name, applied, data={"status": "ok", **{k: v for k, v in data.items() if k != "summary"}}
     )
+
+
+def _once_more_if_raced(
+    work: Callable[[], _T], *, what: str, settled: Callable[[], bool] = lambda: False
+) -> _T:
+    """Run ``work`` (one whole transaction); if it lost a race, run it once more, unless
+    ``settled`` says a twin of this very request won (the caller answers "duplicate")."""
+    try:
+        return work()
+    except _LOST_RACE:
+        if settled():
+            raise
+        log.info("lost a race to another request; running it once more", extra={"what": what})
+        return work()
 
 
 def _done(name: str, applied: effect_writer.Applied, **more: Any) -> Outcome:

@@ -56,3 +56,14 @@ class AdapterError(ShipwatchError):
         super().__init__(text)
         self.retry_after = retry_after
         self.permanent = permanent
+
+
+class Throttled(AdapterError):
+    """The platform (or Shipwatch's own send limit) asks to wait ``retry_after`` seconds.
+
+    Waiting is not failing: a throttled delivery is tried again after the wait and never
+    counts toward the outbox's attempts, however often it is held back.
+    """
+
+    def __init__(self, text: Text, *, retry_after: float) -> None:
+        super().__init__(text, retry_after=retry_after)

@@ -59,6 +59,11 @@ class OutboxMessage(SQLModel, table=True):
     # where the platform can edit, the earlier message (its platform_ref) is edited.
     edit_key: str | None = Field(default=None, max_length=200)
     platform_ref: str | None = Field(default=None, max_length=200)
+    # The process delivering it now (its instance id) and until when its claim holds; a
+    # claim is kept short and renewed, so a dead process's messages go on within seconds.
+    # Back-off lives in next_attempt_at alone.
+    claimed_by: str | None = Field(default=None, max_length=64)
+    claimed_until: datetime | None = _utc(default=None, nullable=True)
 
 
 class AuditEntry(SQLModel, table=True):

@@ -70,8 +70,8 @@ class Adapter(Protocol):
     async def post(self, channel: str, message: Message, *, tr: Translator) -> str | None:
         """Send ``message`` to a channel; return the platform's message id if it has one.
 
-        Raises ``AdapterError`` (with ``retry_after`` where the platform says, or
-        ``permanent`` when retrying cannot help) on failure.
+        Raises ``Throttled`` when the platform (or a send limit) asks to wait, and
+        ``AdapterError`` (``permanent`` when retrying cannot help) on a real failure.
         """
         ...
 

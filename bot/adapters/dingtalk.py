@@ -35,7 +35,7 @@ from bot.clock import Clock
 from bot.config_robots import Robot
 from bot.http_client import HttpClient
 from bot.i18n import Translator
-from playbooks.errors import AdapterError
+from playbooks.errors import AdapterError, Throttled
 from playbooks.messages import Message, t
 from playbooks.people import Directory
 
@@ -44,9 +44,13 @@ PLATFORM = "dingtalk"
 PER_MINUTE = 20
 # Errors that no retry can mend: a wrong keyword, signature or IP whitelist (310000), a
 # robot token that does not exist or was removed (300001, 300005), a dissolved group.
-PERMANENT = frozenset({300001, 300005, 310000, 400013, 400101, 410100})
-THROTTLED = frozenset({130101, 130102})  # "send too fast": the robot is held back a while
+PERMANENT = frozenset({300001, 300005, 310000, 400013, 400101})
+# "Send too fast": the robot is held back a while. Past 20 messages a minute DingTalk
+# answers 410100 and holds the robot for ten minutes; a wait, never a failure.
+BLOCKED = 410100
+THROTTLED = frozenset({130101, 130102, BLOCKED})
 THROTTLED_WAIT = 60.0
+BLOCKED_WAIT = 600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,8 +318,9 @@ def _check(status: int, answer: Any, after: str, *, name: str) -> None:
     errmsg = str(answer.get("errmsg", ""))[:200] if isinstance(answer, dict) else ""
     if status == 429 or errcode in THROTTLED:
         reason = f"DingTalk holds back the robot of {name} ({errcode or status}: {errmsg})"
-        raise AdapterError(
-            t("delivery.failed", reason=reason), retry_after=retry_after(after, THROTTLED_WAIT)
+        default = BLOCKED_WAIT if errcode == BLOCKED else THROTTLED_WAIT
+        raise Throttled(
+            t("delivery.failed", reason=reason), retry_after=retry_after(after, default)
         )
     if status >= 500 or (status == 200 and errcode is None):
         raise AdapterError(t("delivery.failed", reason=f"DingTalk answered {status}"))

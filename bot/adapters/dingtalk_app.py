@@ -11,7 +11,7 @@ from bot.adapters.app_tokens import AppToken
 from bot.adapters.robots import post_json, retry_after
 from bot.clock import Clock
 from bot.http_client import HttpClient
-from playbooks.errors import AdapterError
+from playbooks.errors import AdapterError, Throttled
 from playbooks.messages import t
 
 log = logging.getLogger("shipwatch.adapters.dingtalk")
@@ -71,7 +71,7 @@ class DingTalkApp:
         code, message = _code(answer), _message(answer)
         if status == 429 or _throttled(code):
             reason = f"DingTalk holds back the app's token requests ({code or status})"
-            raise AdapterError(
+            raise Throttled(
                 t("delivery.failed", reason=reason), retry_after=retry_after(after, THROTTLED_WAIT)
             )
         if 400 <= status < 500:
@@ -121,12 +121,12 @@ def _check_sent(status: int, answer: Any, after: str, *, user_id: str) -> None:
         if user_id in (answer.get("flowControlledStaffIdList") or []):
             reason = f"DingTalk holds back messages to {user_id} for now"
             wait = FLOW_CONTROLLED_WAIT
-            raise AdapterError(t("delivery.failed", reason=reason), retry_after=wait)
+            raise Throttled(t("delivery.failed", reason=reason), retry_after=wait)
         if answer.get("processQueryKey"):
             return
     if status == 429 or _throttled(code):
         reason = f"DingTalk holds back the app's messages ({code or status}: {message})"
-        raise AdapterError(
+        raise Throttled(
             t("delivery.failed", reason=reason), retry_after=retry_after(after, THROTTLED_WAIT)
         )
     if status >= 500 or status == 200 or code == "InvalidAuthentication":

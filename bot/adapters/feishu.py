@@ -34,7 +34,7 @@ from bot.clock import Clock
 from bot.config_robots import Robot
 from bot.http_client import HttpClient
 from bot.i18n import Translator
-from playbooks.errors import AdapterError
+from playbooks.errors import AdapterError, Throttled
 from playbooks.messages import Message, Severity, t
 from playbooks.people import Directory
 
@@ -302,7 +302,7 @@ def _check(status: int, answer: Any, after: str, *, name: str) -> None:
         message = str(answer.get("msg", answer.get("StatusMessage", "")))[:200]
     if status == 429 or code in THROTTLED:
         reason = f"Feishu holds back the bot of {name} ({code or status}: {message})"
-        raise AdapterError(
+        raise Throttled(
             t("delivery.failed", reason=reason), retry_after=retry_after(after, THROTTLED_WAIT)
         )
     if status >= 500 or code is None:

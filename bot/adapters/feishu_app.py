@@ -11,7 +11,7 @@ from bot.adapters.app_tokens import AppToken
 from bot.adapters.robots import SendLimit, post_json, retry_after, take_turn
 from bot.clock import Clock
 from bot.http_client import HttpClient
-from playbooks.errors import AdapterError
+from playbooks.errors import AdapterError, Throttled
 from playbooks.messages import t
 
 # The token was revoked or has run out (Feishu's "Invalid access token" family).
@@ -76,7 +76,7 @@ class FeishuApp:
         code, message = _code_and_message(answer)
         if status == 429 or code in THROTTLED:
             reason = f"Feishu holds back the app's token requests ({code or status})"
-            raise AdapterError(
+            raise Throttled(
                 t("delivery.failed", reason=reason), retry_after=retry_after(after, THROTTLED_WAIT)
             )
         if status >= 500 or code is None:
@@ -94,7 +94,7 @@ def _check(status: int, answer: Any, after: str, *, to: str) -> None:
         return
     if status == 429 or code in THROTTLED:
         reason = f"Feishu holds back the app's messages to {to} ({code or status}: {message})"
-        raise AdapterError(
+        raise Throttled(
             t("delivery.failed", reason=reason), retry_after=retry_after(after, THROTTLED_WAIT)
         )
     if status >= 500 or code is None or code in TOKEN_REFUSED:

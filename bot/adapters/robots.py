@@ -20,7 +20,7 @@ from bot.adapters.base import Host
 from bot.clock import Clock
 from bot.http_client import HttpClient
 from bot.i18n import Translator
-from playbooks.errors import AdapterError
+from playbooks.errors import AdapterError, Throttled
 from playbooks.messages import t
 from playbooks.people import Directory
 
@@ -78,7 +78,7 @@ async def take_turn(limit: SendLimit, clock: Clock, *, robot: str) -> None:
     if wait > timedelta(0):
         seconds = max(wait.total_seconds(), 0.1)
         reason = f"{robot} sends at most this many messages; next slot in {seconds:.1f}s"
-        raise AdapterError(t("delivery.failed", reason=reason), retry_after=seconds)
+        raise Throttled(t("delivery.failed", reason=reason), retry_after=seconds)
     limit.record(clock.now())
 
 

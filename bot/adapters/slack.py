@@ -25,7 +25,7 @@ from bot.i18n import Translator
 from bot.settings import Settings
 from commands.invocations import ButtonPress, CommandInvocation
 from playbooks.effects import Conversation
-from playbooks.errors import AdapterError
+from playbooks.errors import AdapterError, Throttled
 from playbooks.messages import Message, t
 from playbooks.people import Directory
 
@@ -288,7 +288,7 @@ def _adapter_error(error: SlackApiError) -> AdapterError:
     code = str(error.response.get("error", ""))
     if error.response.status_code == 429:
         retry_after = float(error.response.headers.get("Retry-After", "1") or 1)
-        return AdapterError(
+        return Throttled(
             t("delivery.failed", reason="slack: rate limited"), retry_after=retry_after
         )
     return AdapterError(t("delivery.failed", reason=f"slack: {code}"), permanent=code in PERMANENT)

@@ -26,7 +26,7 @@ from bot.errors import StartupError
 from bot.http_input import BadBody, decode_json, error_response, read_body, request_locale
 from bot.i18n import Translator
 from bot.settings import Settings
-from playbooks.errors import AdapterError
+from playbooks.errors import AdapterError, Throttled
 from playbooks.messages import Message, t
 
 log = logging.getLogger("shipwatch.telegram")
@@ -35,8 +35,9 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
 MAX_UPDATE_BYTES = 1024 * 1024  # an update is a few KiB; aiohttp's own default limit
 REPLY_WAIT = 5.0  # a person is waiting for a reply: wait longer for its slot than the outbox
 # The rest of a long message follows its first part: each part may wait this long for its
-# slot, all of them together CONTINUATION_BUDGET, so one chat holds the outbox's worker (and
-# its 60 s lease) briefly, and a part that cannot go is logged rather than the whole resent.
+# slot, all of them together CONTINUATION_BUDGET, so one chat holds the outbox's worker (which
+# renews its claim meanwhile) briefly, and a part that cannot go is logged rather than the
+# whole resent.
 CONTINUATION_WAIT = 5.0
 CONTINUATION_BUDGET = 20.0
 CONTINUATION_TRIES = 2
@@ -258,9 +259,7 @@ class TelegramAdapter:
             await self._limiter.acquire(channel, max_wait=max_wait)
         except RateLimited as limited:
             reason = f"Telegram send limit for chat {channel}; next slot in {limited.wait:.0f}s"
-            raise AdapterError(
-                t("delivery.failed", reason=reason), retry_after=limited.wait
-            ) from None
+            raise Throttled(t("delivery.failed", reason=reason), retry_after=limited.wait) from None
 
     # --- inbound ---------------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ from telegram.warnings import PTBDeprecationWarning
 
 from bot.adapters.telegram_limits import SendLimiter
 from bot.adapters.telegram_render import Rendered
-from playbooks.errors import AdapterError
+from playbooks.errors import AdapterError, Throttled
 from playbooks.messages import t
 
 # Durations as timedelta (RetryAfter.retry_after above all): PTB 22's opt-in to its next
@@ -63,7 +63,7 @@ async def bot_call(channel: str, limiter: SendLimiter, call: Awaitable[T]) -> T:
         wait = _retry_after(error)
         limiter.hold(channel, wait)
         reason = f"Telegram flood control: retry after {wait:g}s"
-        raise AdapterError(t("delivery.failed", reason=reason), retry_after=wait) from None
+        raise Throttled(t("delivery.failed", reason=reason), retry_after=wait) from None
     except ChatMigrated as error:
         reason = f"the group became a supergroup; use telegram:{error.new_chat_id}"
         raise AdapterError(t("delivery.failed", reason=reason), permanent=True) from None

@@ -10,12 +10,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 
-from playbooks.errors import AdapterError
+from playbooks.errors import AdapterError, Throttled
 from playbooks.messages import t
 
 SessionProvider = Callable[[], Awaitable[aiohttp.ClientSession]]
 
 MAX_BODY_IN_REASON = 200
+THROTTLED_WAIT = 5.0  # a 429 that names no wait
 _ERROR_BODY_READ = 4096  # bytes of an error answer read at most; only 200 chars are shown
 
 
@@ -77,7 +78,8 @@ def status_failure(
 ) -> AdapterError:
     """The error for a non-2xx answer from ``what`` (a short description of the peer).
 
-    429, 503, 408 and other 5xx are retryable (with the peer's ``Retry-After`` when given);
+    429 is a wait (``Throttled``, never counted as an attempt); 503, 408 and other 5xx
+    are retryable (with the peer's ``Retry-After`` when given);
     anything else is permanent, and ``advice`` says what to check. ``secrets`` are blanked out
     of the whole reason, the peer's body and ``what`` included.
     """
@@ -86,10 +88,12 @@ def status_failure(
     reason = f"{what} answered HTTP {status}"
     if excerpt:
         reason += f": {excerpt}"
-    if status in (429, 503):
-        wait = retry_after_seconds(headers)
-        if wait is not None:
-            reason += f" (asked to retry after {wait:g}s)"
+    wait = retry_after_seconds(headers)
+    if wait is not None and status in (429, 503):
+        reason += f" (asked to retry after {wait:g}s)"
+    if status == 429:  # a rate limit: a wait, not a failure of the change
+        return Throttled(t("delivery.failed", reason=reason), retry_after=wait or THROTTLED_WAIT)
+    if status == 503:
         return failure(reason, retry_after=wait)
     if status >= 500 or status == 408:
         return failure(reason)

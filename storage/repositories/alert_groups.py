@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from storage.models import AlertGroup, IncidentRow
@@ -16,6 +18,26 @@ def get(session: Session, *, group_hash: str, for_update: bool = False) -> Alert
     if for_update:
         query = query.with_for_update()
     return session.exec(query).first()
+
+
+def lock_service(session: Session, *, service: str) -> None:
+    """Hold ``service``'s alert intake to this transaction, so two new groups of one
+    service arriving at two replicas at once cannot both find no storm and both open an
+    incident: the second waits, then folds into the first's.
+
+    PostgreSQL takes a transaction-scoped advisory lock on a stable hash of the name.
+    SQLite needs nothing: every transaction begins IMMEDIATE, holding the one write lock
+    from its first read to its commit.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(service)})
+
+
+def _lock_key(service: str) -> int:
+    """A signed 64-bit number for ``service``, the same in every process (unlike hash())."""
+    digest = hashlib.blake2b(f"alert-storm:{service}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 def storm_incident(session: Session, *, service: str, since: datetime) -> int | None:

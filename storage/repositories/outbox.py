@@ -6,10 +6,11 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import case, func, or_, type_coerce, update
 from sqlmodel import Session, col, select
 
 from storage.models import OutboxMessage
+from storage.types import UTCDateTime
 
 
 def enqueue(
@@ -38,14 +39,18 @@ def enqueue(
 
 
 def deliverable(session: Session, *, now: datetime, limit: int = 100) -> list[OutboxMessage]:
-    """Rows due now, oldest first, at most one per conversation.
+    """Rows due now and held by nobody, oldest first, at most one per conversation.
 
-    A conversation whose oldest pending row is still backing off is skipped
-    entirely, so a later message never overtakes an earlier one.
+    A conversation whose oldest pending row is still backing off (or is being
+    delivered) is skipped entirely, so a later message never overtakes an earlier one.
     """
     query = (
         select(OutboxMessage)
-        .where(col(OutboxMessage.id).in_(_heads()), col(OutboxMessage.next_attempt_at) <= now)
+        .where(
+            col(OutboxMessage.id).in_(_heads()),
+            col(OutboxMessage.next_attempt_at) <= now,
+            _unclaimed(now),
+        )
         .order_by(col(OutboxMessage.id))
         .limit(limit)
     )
@@ -53,13 +58,13 @@ def deliverable(session: Session, *, now: datetime, limit: int = 100) -> list[Ou
 
 
 def claim_due(
-    session: Session, *, now: datetime, until: datetime, limit: int = 100
+    session: Session, *, now: datetime, owner: str, until: datetime, limit: int = 100
 ) -> list[OutboxMessage]:
-    """Take the deliverable messages for this worker until ``until`` (a lease).
+    """Take the deliverable messages for ``owner`` (an instance id) until ``until``.
 
     Another process may be looking at the same rows: only those whose update this
     transaction wins are returned, so no message is sent by two workers. A worker
-    that dies mid-send lets the lease lapse, and the message is tried again.
+    that dies lets its short claims lapse, and another takes the messages over.
     """
     rows = deliverable(session, now=now, limit=limit)
     if not rows:
@@ -70,8 +75,9 @@ def claim_due(
             col(OutboxMessage.id).in_([row.id for row in rows]),
             col(OutboxMessage.state) == "pending",
             col(OutboxMessage.next_attempt_at) <= now,
+            _unclaimed(now),
         )
-        .values(next_attempt_at=until)
+        .values(claimed_by=owner, claimed_until=until)
         .returning(col(OutboxMessage.id))
         .execution_options(synchronize_session=False)
     )
@@ -79,12 +85,68 @@ def claim_due(
     return [row for row in rows if row.id in claimed]
 
 
+def hold(session: Session, *, message_id: int, owner: str, until: datetime) -> bool:
+    """Extend ``owner``'s claim on one message to ``until``; False if it is no longer
+    theirs to send (delivered, or taken over after the claim lapsed)."""
+    held = session.execute(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.id) == message_id,
+            col(OutboxMessage.state) == "pending",
+            col(OutboxMessage.claimed_by) == owner,
+        )
+        .values(claimed_until=until)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(held.rowcount)  # type: ignore[attr-defined]
+
+
+def renew_claims(session: Session, *, owner: str, until: datetime) -> int:
+    """Extend every claim ``owner`` still holds to ``until``; how many."""
+    renewed = session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.state) == "pending", col(OutboxMessage.claimed_by) == owner)
+        .values(claimed_until=until)
+        .execution_options(synchronize_session=False)
+    )
+    return int(renewed.rowcount)  # type: ignore[attr-defined]
+
+
+def release_claims(session: Session, *, except_owner: str) -> int:
+    """Drop every claim not held by ``except_owner``: for a process that knows it is the
+    only one (SQLite), claims it finds on start are a dead predecessor's. How many."""
+    released = session.execute(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.claimed_by).is_not(None),
+            col(OutboxMessage.claimed_by) != except_owner,
+        )
+        .values(claimed_by=None, claimed_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(released.rowcount)  # type: ignore[attr-defined]
+
+
 def next_attempt(session: Session) -> datetime | None:
-    """When the next delivery can happen: the earliest retry among conversation heads
-    (a message queued behind another cannot go first, whatever its own time)."""
+    """When the next delivery can happen: the earliest moment among conversation heads
+    that one is due and unclaimed (a message queued behind another cannot go first,
+    whatever its own time)."""
+    ready_at = case(
+        (
+            col(OutboxMessage.claimed_until) > col(OutboxMessage.next_attempt_at),
+            col(OutboxMessage.claimed_until),
+        ),
+        else_=col(OutboxMessage.next_attempt_at),
+    )
     return session.exec(
-        select(func.min(OutboxMessage.next_attempt_at)).where(col(OutboxMessage.id).in_(_heads()))
+        select(type_coerce(func.min(ready_at), UTCDateTime)).where(
+            col(OutboxMessage.id).in_(_heads())
+        )
     ).one()
+
+
+def _unclaimed(now: datetime) -> Any:
+    return or_(col(OutboxMessage.claimed_until).is_(None), col(OutboxMessage.claimed_until) <= now)
 
 
 def _heads() -> Any:

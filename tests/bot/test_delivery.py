@@ -19,6 +19,7 @@ from playbooks.messages import Message
 from storage.models import OutboxMessage
 from tests.conftest import HarnessFactory
 from tests.fakes.adapters import FailingAdapter, RecordingAdapter
+from tests.fakes.log_signal import LogSignal
 
 pytestmark = pytest.mark.usefixtures("database_url")
 
@@ -144,7 +145,7 @@ async def test_worker_survives_a_database_error_and_stops_promptly(
 ) -> None:
     adapter = SignallingAdapter()
     h = await make_harness(adapter=adapter)
-    loop_failed = _LogSignal("delivery loop failed; retrying shortly")
+    loop_failed = LogSignal("delivery loop failed; retrying shortly")
     logging.getLogger("shipwatch.delivery").addHandler(loop_failed)
     worker = asyncio.create_task(h.app.delivery.run())
     with Session(h.app.engine) as session:  # take the table away under the running worker
@@ -166,19 +167,6 @@ async def test_worker_survives_a_database_error_and_stops_promptly(
     assert adapter.sent[-1].lines[-1] == "back"
     await asyncio.wait_for(h.app.delivery.stop(), timeout=1)
     await asyncio.wait_for(worker, timeout=1)
-
-
-class _LogSignal(logging.Handler):
-    """Sets an event when a given log line is written (the worker logs on the loop)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__()
-        self.message = message
-        self.seen = asyncio.Event()
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.getMessage() == self.message:
-            self.seen.set()
 
 
 @dataclass

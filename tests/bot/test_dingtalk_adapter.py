@@ -190,6 +190,23 @@ async def test_send_too_fast_is_retried_when_dingtalk_says(world: World) -> None
     assert world.dingtalk_robots.to("dt-releases-token")[-1].text.endswith("throttled")
 
 
+async def test_a_robot_held_back_for_ten_minutes_waits_them_out_and_then_delivers(
+    world: World,
+) -> None:
+    await world.callback("/remind 1m held back")
+    fires_at = world.clock.now() + timedelta(minutes=1)
+    world.dingtalk_robots.blocked_until["dt-releases-token"] = fires_at + timedelta(minutes=10)
+    await world.app.advance_to(fires_at)
+    [row] = [r for r in outbox(world) if r.address == "#releases"]
+    assert (row.state, row.attempts) == ("pending", 0), "a wait, not a failed attempt"
+    assert "410100" in (row.last_error or "")
+    assert row.next_attempt_at == fires_at + timedelta(minutes=10)
+    await world.app.advance_to(fires_at + timedelta(minutes=10))
+    assert world.dingtalk_robots.to("dt-releases-token")[-1].text.endswith("held back")
+    [row] = [r for r in outbox(world) if r.address == "#releases"]
+    assert (row.state, row.attempts) == ("sent", 1)
+
+
 async def test_a_robot_that_refuses_the_signature_is_a_dead_letter_at_once(world: World) -> None:
     world.dingtalk_robots.robots["dt-releases-token"] = "SECsomeone-changed-the-secret"
     await world.callback("/remind 1m never")

@@ -287,6 +287,40 @@ async def test_a_429_waits_as_slack_asks_and_then_delivers(rig: Rig) -> None:
     assert "stand-up" in texts(blocks_of(post.params))
 
 
+def outbox_rows(rig: Rig) -> list[OutboxMessage]:
+    with unit_of_work(rig.app.engine) as session:
+        return list(session.exec(select(OutboxMessage).where(OutboxMessage.address == "C0OPS")))
+
+
+async def test_waiting_out_a_rate_limit_is_not_failing_however_long_it_lasts(rig: Rig) -> None:
+    max_attempts = rig.app.settings.outbox_max_attempts
+    throttles = max_attempts + 4
+    rig.fake.fail("chat.postMessage", *[Failure(status=429, retry_after=30)] * throttles)
+    await rig.command("/remind", "1m after the storm")
+    await rig.fake.wait_for("respond")
+    await rig.app.advance_to(START.replace(minute=1))
+    [row] = outbox_rows(rig)
+    assert (row.state, row.attempts, row.last_error) == ("pending", 0, "slack: rate limited")
+    await rig.app.advance_to(START.replace(minute=30))
+    assert len(rig.fake.of("chat.postMessage!failed")) == throttles
+    [post] = rig.fake.of("chat.postMessage")
+    assert "after the storm" in texts(blocks_of(post.params))
+    [row] = outbox_rows(rig)
+    assert (row.state, row.attempts) == ("sent", 1), "only the send that went out counted"
+
+
+async def test_a_real_failure_still_dies_after_the_maximum_attempts(rig: Rig) -> None:
+    max_attempts = rig.app.settings.outbox_max_attempts
+    broken = Failure(status=500, error="internal_error", channel="C0OPS")
+    rig.fake.fail("chat.postMessage", *[broken] * (max_attempts + 4))
+    await rig.command("/remind", "1m into the fire")
+    await rig.fake.wait_for("respond")
+    await rig.app.advance_to(START.replace(hour=5))
+    assert len(rig.fake.of("chat.postMessage!failed")) == max_attempts
+    [row] = outbox_rows(rig)
+    assert (row.state, row.attempts) == ("dead", max_attempts)
+
+
 async def test_a_channel_that_is_gone_is_set_aside_and_told_to_the_admins_once(rig: Rig) -> None:
     gone = Failure(status=200, error="channel_not_found", channel="C0OPS")
     rig.fake.fail("chat.postMessage", gone, gone)

@@ -18,9 +18,10 @@ import pytest
 
 import bot.traffic.webhook as webhook_module
 from bot.traffic.base import TrafficBackend, TrafficCapabilities, TrafficState
+from bot.traffic.http import THROTTLED_WAIT
 from bot.traffic.unleash import UnleashTraffic, rollout_for
 from bot.traffic.webhook import WebhookTraffic, encode, sign
-from playbooks.errors import AdapterError
+from playbooks.errors import AdapterError, Throttled
 from tests.fakes.unleash import FakeUnleash, flexible_rollout
 from tests.fakes.webhook import FakeWebhookReceiver
 
@@ -228,14 +229,14 @@ async def test_503_with_retry_after(receiver: FakeWebhookReceiver, session: Sess
     assert len(receiver.applied) == 1
 
 
-async def test_429_without_retry_after_is_retryable(
+async def test_429_without_retry_after_is_a_wait_of_our_own_choosing(
     receiver: FakeWebhookReceiver, session: Session
 ) -> None:
     receiver.fail_next(1, 429, body="slow down")
     error = await failing(move(hook(receiver, session)))
 
-    assert not error.permanent
-    assert error.retry_after is None
+    assert isinstance(error, Throttled), "a rate limit never counts as a failed attempt"
+    assert error.retry_after == THROTTLED_WAIT
 
 
 async def test_500_is_retryable(receiver: FakeWebhookReceiver, session: Session) -> None:

@@ -256,6 +256,42 @@ async def test_fifty_concurrent_promotes_advance_the_release_once(
     assert [p for _, p, _ in traffic(h)] == [10, 30]
 
 
+@pytest.mark.parametrize(
+    "database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+async def test_ten_concurrent_starts_on_two_replicas_start_one_and_refuse_the_rest_normally(
+    make_harness: HarnessFactory,
+) -> None:
+    replicas = [await make_harness(), await make_harness()]
+    now = replicas[0].clock.now()
+
+    def start(i: int) -> tuple[str, str]:
+        h = replicas[i % 2]
+        user = ("alice", "bob")[i % 2]
+        inv = CommandInvocation(
+            "console", user, Conversation("console", "#ops"), f"/release start web 1.4.{i}"
+        )
+        outcome = pipeline.run_command(inv, runtime=h.app.runtime, now=now)
+        return outcome.status, h.reply_text(outcome)
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        answers = await asyncio.gather(
+            *(asyncio.wrap_future(pool.submit(start, i)) for i in range(10))
+        )
+    statuses = [status for status, _ in answers]
+    assert statuses.count("ok") == 1, answers
+    assert statuses.count("refused") == 9, answers
+    for status, text in answers:
+        if status == "refused":
+            assert text.startswith("web is already releasing 1.4."), text
+    with unit_of_work(replicas[0].app.engine) as session:
+        assert len(session.exec(select(ReleaseRow)).all()) == 1
+        outcomes = session.exec(
+            select(AuditEntry.outcome).where(col(AuditEntry.command) == "release")
+        ).all()
+        assert "error" not in outcomes
+
+
 async def test_the_tick_keeps_sampling_while_paused_and_stops_when_done(
     make_harness: HarnessFactory,
 ) -> None:

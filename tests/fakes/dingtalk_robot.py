@@ -52,6 +52,9 @@ class DingTalkRobots:
     received: list[Received] = field(default_factory=list)
     refused: list[tuple[str, int]] = field(default_factory=list)
     throttle_next: int = 0  # answer this many sends with 130101 whatever the rate
+    # Robots DingTalk holds back (410100) until a moment, as it does for ten minutes to a
+    # robot that sent more than 20 messages in a minute.
+    blocked_until: dict[str, datetime] = field(default_factory=dict)
     base_url: str = ""
     _runner: web.AppRunner | None = None
 
@@ -90,6 +93,8 @@ class DingTalkRobots:
         if len(raw) > MAX_BODY_BYTES:
             return self._refuse(token, 460101, "message too long")
         body = json.loads(raw)
+        if self.now() < self.blocked_until.get(token, self.now()):
+            return self._refuse(token, 410100, "send too fast")
         if self.throttle_next > 0:
             self.throttle_next -= 1
             return self._refuse(token, 130101, "send too fast, exceed 20 times per minute")
