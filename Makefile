@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test check lint typecheck bench console drill migrate wheel-check clean
+.PHONY: run test check lint typecheck bench chaos console drill migrate wheel-check clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Shipwatch needs Python 3.11 or newer")'
@@ -49,6 +49,10 @@ wheel-check:
 ## bench: the speed and memory benchmarks; prints the figures
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+## chaos: kill -9 a real bot 24 times under load, then check nothing acknowledged was lost
+chaos: $(STAMP)
+	$(BIN)/python -m chaos
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache var

@@ -10,6 +10,15 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import NullPool
 
+# WAL with synchronous=NORMAL, chosen over FULL. A killed process loses no commit either
+# way (the WAL is in the OS's hands at commit; `make chaos` kills -9 to check); NORMAL can
+# lose the last commits to a power cut or an OS crash, FULL cannot. FULL syncs the WAL at
+# every commit: on the development machine that doubled a command's round trip (p50 5 to
+# 10 ms), cut commits from ~750/s to ~150/s, and left due timers firing at 97/s against
+# 200/s due (bench/durability.py, bench/timers.py). Where a power cut must lose nothing,
+# use PostgreSQL, whose commits are synchronous by default.
+SQLITE_SYNCHRONOUS = "NORMAL"
+
 
 def normalise_url(url: str) -> str:
     """Accept the URLs people paste: ``postgres://`` and ``postgresql://`` use psycopg 3."""
@@ -52,7 +61,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA synchronous={SQLITE_SYNCHRONOUS}")
     cursor.close()
 
 
