@@ -10,10 +10,9 @@ from chaos.checks import OPENED, Figures, check
 from chaos.run import Options, chaos_run
 
 KILLS = 5
-# How long a message may wait for delivery while a ready process runs. None measures and
-# reports it only: today a restarted process waits out its killed predecessor's 60 s claim
-# on a conversation's head message. Set it to 5.0 once restarts take those claims back.
-MAX_WAIT_SECONDS: float | None = None
+# How long a message may wait for delivery while a ready process runs: a restarted process
+# takes back its killed predecessor's claims at once (None would only measure it).
+MAX_WAIT_SECONDS: float | None = 5.0
 
 
 async def test_nothing_acknowledged_is_lost_across_kills(tmp_path: Path) -> None:
