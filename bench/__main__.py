@@ -22,6 +22,7 @@ BENCHMARKS = {
     "guards": 900.0,
     "incidents": 300.0,
     "paging": 600.0,
+    "takeover": 600.0,
 }
 MAX_NOTES = 8
 
