@@ -14,6 +14,9 @@ from storage.notices import CHANNEL
 log = logging.getLogger("shipwatch.notices")
 BACKOFF_FIRST = 0.5
 BACKOFF_CAP = 10.0
+# Handlers run at most this often: a busy replica commits many times a second, and a
+# timer sweep reads every pending row, so notices heard meanwhile are answered together.
+COALESCE_SECONDS = 0.1
 
 
 def conninfo(url: URL) -> str:
@@ -94,4 +97,4 @@ class NoticeListener:
                     self._handlers[topic]()
                 except Exception:
                     log.exception("notice handler failed", extra={"topic": topic})
-            await asyncio.sleep(0)
+            await asyncio.sleep(COALESCE_SECONDS)
