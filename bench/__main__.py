@@ -23,6 +23,7 @@ BENCHMARKS = {
     "incidents": 300.0,
     "paging": 600.0,
     "durability": 600.0,
+    "takeover": 600.0,
 }
 MAX_NOTES = 8
 

@@ -29,6 +29,7 @@ from bot.http_client import HttpClient
 from bot.i18n import Translator
 from bot.integrations import Integrations, MissingSecret, build
 from bot.metrics import Metrics
+from bot.replicas import GUARDS, Replica, new_instance_id
 from bot.settings import Settings
 from bot.timers import TimerService
 from bot.traffic.router import TrafficRouter
@@ -131,7 +132,7 @@ class Application:
         self.adapters = adapters
         # Who this process is to the database: written on the claims it holds (outbox
         # messages, leases), so a survivor can tell a dead holder's from a live one's.
-        self.instance_id = uuid.uuid4().hex
+        self.instance_id = new_instance_id()
         rng = random.Random(seed) if seed is not None else None
         self._chart_id = chart_ids(random.Random(f"charts-{seed}") if seed is not None else None)
         self.http = HttpClient()
@@ -180,9 +181,23 @@ class Application:
             on_dead=self._dead_letter,
             channel_id=config.channels.to_id,
         )
-        self.ticks = GuardTicks(clock=clock, measure=self._measure)
+        self.ticks = GuardTicks(
+            clock=clock, measure=self._measure, on_duty=lambda: self.replica.duties.holds(GUARDS)
+        )
         self.timers = TimerService(
             engine=engine, clock=clock, fire=self.fire_timer, also_sweep=self._reconcile_ticks
+        )
+        self.replica = Replica(
+            engine=engine,
+            clock=clock,
+            metrics=self.metrics,
+            ticks=self.ticks,
+            live=self._live_releases,
+            adapters=adapters,
+            sweep_timers=self.timers.sweep,
+            wake_delivery=self.delivery.wake,
+            reconcile_ticks=self._reconcile_ticks,
+            instance_id=self.instance_id,
         )
         self._enqueued = False  # set by dispatch; lets the drill skip idle outbox checks
 
@@ -302,17 +317,17 @@ class Application:
             self.delivery.take_back_claims()
         oncall.sync_rotations(self.engine, dict(self.config.teams), now=self.clock.now())
         handoff.sync_handoffs(self.engine, dict(self.config.teams), now=self.clock.now())
-        with unit_of_work(self.engine) as session:
-            self.ticks.rebuild(release_watch.live(session))
+        if self.replica.duties.holds(GUARDS):  # alone; else when the lease is won
+            self.ticks.rebuild(self._live_releases())
         for adapter in self.adapters.values():
             await adapter.start(self)
         # Reports whose readings never came back before the last stop are read again.
         await self.dispatch(Observation(REPORT_RESUME, {}))
         await self.timers.start()
-        await self.ticks.start()
+        await self.replica.start()  # guard ticks, polling: here or on another replica
 
     async def stop(self) -> None:
-        await self.ticks.stop()
+        await self.replica.stop()
         await self.timers.stop()
         await self.delivery.stop()
         for adapter in self.adapters.values():
@@ -362,14 +377,16 @@ class Application:
 
     def _reconcile_ticks(self) -> None:
         """Follow the releases another process started, moved or stopped."""
+        if not self.replica.duties.holds(GUARDS):
+            return
         with unit_of_work(self.engine) as session:
             marks = release_watch.live_marks(session)
 
-        def load() -> list[Release]:
-            with unit_of_work(self.engine) as session:
-                return release_watch.live(session)
+        self.ticks.reconcile(marks, self._live_releases)
 
-        self.ticks.reconcile(marks, load)
+    def _live_releases(self) -> list[Release]:
+        with unit_of_work(self.engine) as session:
+            return release_watch.live(session)
 
     def _translator_for(self, session: Session, row: OutboxMessage) -> Translator:
         """A direct message speaks the person's language; a post, the channel's."""

@@ -34,9 +34,18 @@ class GuardTicks:
     runs by itself, and ``:advance`` fires the ticks in time order with the timers.
     """
 
-    def __init__(self, *, clock: Clock, measure: Callable[[Measure], Awaitable[None]]) -> None:
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        measure: Callable[[Measure], Awaitable[None]],
+        on_duty: Callable[[], bool] = lambda: True,
+    ) -> None:
         self._clock = clock
         self._measure = measure
+        # With several replicas only the holder of the guard duty reads guards; this is
+        # asked before each reading, so none is taken once the lease may have lapsed.
+        self._on_duty = on_duty
         self._entries: dict[int, _Entry] = {}
         self._heap: list[tuple[datetime, int, int]] = []  # (due, generation, release id)
         self._generation = 0
@@ -47,7 +56,10 @@ class GuardTicks:
     # ------------------------------------------------------------ what to watch
 
     def apply(self, changes: Iterable[Watch | Unwatch]) -> None:
-        """A committed transaction's word on what to watch, in its order."""
+        """A committed transaction's word on what to watch, in its order (off duty the
+        holder hears of it from the database instead)."""
+        if not self._on_duty():
+            return
         for change in changes:
             match change:
                 case Watch(release=release, start=start):
@@ -83,7 +95,15 @@ class GuardTicks:
         if stale:
             for release in load():
                 if release.id in stale:
-                    self.watch(release)
+                    entry = self._entries.get(release.id)
+                    # A retry (a new attempt) starts reading at once, as its Watch says.
+                    retried = entry is not None and entry.release.attempt != release.attempt
+                    self.watch(release, start=self._clock.now() if retried else None)
+
+    def clear(self) -> None:
+        """Forget every entry (the guard duty moved to another replica)."""
+        self._entries.clear()
+        self._heap.clear()
 
     def watching(self) -> list[int]:
         return sorted(self._entries)
@@ -133,6 +153,8 @@ class GuardTicks:
         try:
             for measure in watch.tick(release, now=at):
                 assert isinstance(measure, Measure)
+                if not self._on_duty():
+                    return
                 await self._measure(measure)
         except Exception:
             # The next tick reads again; a tick must never take the schedule down with it.

@@ -44,10 +44,19 @@ async def _healthz(request: web.Request) -> web.Response:
 
 
 async def _readyz(request: web.Request) -> web.Response:
-    if request.app[APP_KEY].ready():
-        return web.json_response({"status": "ready"})
+    app = request.app[APP_KEY]
+    # Which replica answered, and which one-owner duties it holds (with their fencing
+    # tokens): across replicas no duty is ever named twice.
+    held = app.replica.duties.held()
+    replica = {"instance": app.replica.instance_id, "duties": sorted(held), "tokens": held}
+    if app.ready():
+        return web.json_response({"status": "ready", **replica})
     return web.json_response(
-        {"status": "not ready", "reason": "database unreachable or migrations not current"},
+        {
+            "status": "not ready",
+            "reason": "database unreachable or migrations not current",
+            **replica,
+        },
         status=503,
     )
 

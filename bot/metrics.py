@@ -37,6 +37,10 @@ class Metrics:
         )
         self.registry.register(_Live(outbox_depth, timers_armed))
 
+    def add_duties(self, names: Callable[[], list[str]], holds: Callable[[str], bool]) -> None:
+        """A gauge per duty: 1 while this replica holds it, 0 while another does."""
+        self.registry.register(_Duties(names, holds))
+
     def render(self) -> bytes:
         return generate_latest(self.registry)
 
@@ -60,6 +64,25 @@ class _Live(Collector):
         yield GaugeMetricFamily(
             "shipwatch_timers_armed", "Durable timers waiting to fire.", value=self._timers_armed()
         )
+
+    def describe(self) -> Iterator[GaugeMetricFamily]:
+        return iter(())
+
+
+class _Duties(Collector):
+    def __init__(self, names: Callable[[], list[str]], holds: Callable[[str], bool]) -> None:
+        self._names = names
+        self._holds = holds
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        held = GaugeMetricFamily(
+            "shipwatch_duty_held",
+            "Whether this replica holds a duty that needs one owner (1) or not (0).",
+            labels=["duty"],
+        )
+        for name in self._names():
+            held.add_metric([name], 1 if self._holds(name) else 0)
+        yield held
 
     def describe(self) -> Iterator[GaugeMetricFamily]:
         return iter(())

@@ -12,6 +12,7 @@ from playbooks.effects import ArmTimer, Conversation, Post
 from playbooks.errors import InvalidTransition, NotFound
 from playbooks.messages import Message, MessageField, Severity, raw, t
 from playbooks.people import Role
+from storage import notices
 from storage.repositories import audit, channels, outbox, timers
 
 LOCALES = ("en", "zh")
@@ -69,6 +70,7 @@ def redeliver(ctx: CommandContext, cmd: ParsedCommand) -> Message:
         raise InvalidTransition(t("outbox.not_dead", id=message_id, state=row.state))
     row.state, row.attempts, row.next_attempt_at = "pending", 0, ctx.now
     ctx.session.add(row)
+    notices.notify(ctx.session, "outbox")
     return Message.of(t("outbox.requeued", id=message_id), severity=Severity.SUCCESS)
 
 

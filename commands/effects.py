@@ -24,6 +24,7 @@ from playbooks.effects import (
 )
 from playbooks.messages import Message, message_to_json
 from playbooks.people import Directory
+from storage import notices
 from storage.repositories import actions, outbox, timers
 
 BUTTON_LIFETIME = timedelta(days=7)
@@ -141,7 +142,19 @@ def apply(
                 applied.measure.append(effect)
             case Watch() | Unwatch():
                 applied.watch.append(effect)
+    _tell_other_replicas(session, applied)
     return applied
+
+
+def _tell_other_replicas(session: Session, applied: Applied) -> None:
+    """Sent with the commit: other replicas arm these timers, deliver these messages and
+    follow these releases' guards within a moment, not at their next sweep."""
+    if applied.armed or applied.cancelled:
+        notices.notify(session, "timers")
+    if applied.enqueued:
+        notices.notify(session, "outbox")
+    if applied.watch:
+        notices.notify(session, "guards")
 
 
 def anyone(platform: str, user_id: str) -> bool:

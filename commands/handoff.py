@@ -12,6 +12,7 @@ from commands.oncall import schedule_of
 from playbooks import handoff
 from playbooks.effects import Conversation
 from playbooks.teams import Team
+from storage import notices
 from storage.models import Timer
 from storage.repositories import incidents as incident_repo
 from storage.repositories import pages as page_repo
@@ -44,6 +45,8 @@ def sync_handoffs(engine: Engine, teams: dict[str, Team] | None, *, now: datetim
                 now=now,
             )
             armed += 1
+        if armed:
+            notices.notify(session, "timers")
     return armed
 
 

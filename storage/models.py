@@ -398,3 +398,17 @@ class PageBudgetRow(SQLModel, table=True):
     window_start: datetime = _utc()
     sent: int = 0
     held: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class DutyLease(SQLModel, table=True):
+    """Who holds a duty that needs one owner at a time, until when, and in which tenure.
+
+    ``token`` grows by one each time the holder changes: a fencing token, so a process can
+    tell that its lease lapsed and was held by another since it last looked."""
+
+    __tablename__ = "duty_leases"
+
+    name: str = Field(primary_key=True, max_length=100)
+    holder: str = Field(max_length=100)
+    token: int = 1
+    expires_at: datetime = _utc()

@@ -50,6 +50,21 @@ class DirectReach(Protocol):
     def reaches(self, user_id: str) -> bool: ...
 
 
+@runtime_checkable
+class SolePoller(Protocol):
+    """An adapter that takes updates by polling its platform where only one process at a
+    time may poll (Telegram's getUpdates): the running Shipwatch starts its polling on the
+    one replica that holds that duty."""
+
+    def polls(self) -> bool:
+        """Whether it polls at all (a webhook needs no poller)."""
+        ...
+
+    async def start_polling(self) -> None: ...
+
+    async def stop_polling(self) -> None: ...
+
+
 class Adapter(Protocol):
     """One chat platform. It only translates between the platform and ``Invocation`` /
     ``Message``; no SDK type leaves its module."""

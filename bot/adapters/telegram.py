@@ -111,19 +111,31 @@ class TelegramAdapter:
         self._username = self._app.bot.username
         self._host = host
         await self._app.start()
-        if self._app.updater is not None:
+        log.info("telegram ready", extra={"bot": self._username, "mode": self._mode})
+
+    def polls(self) -> bool:
+        return self._app.updater is not None
+
+    async def start_polling(self) -> None:
+        """Only one process may call getUpdates at a time (Telegram answers a second with
+        409 Conflict), so polling is a duty the running Shipwatch starts and stops."""
+        updater = self._app.updater
+        if updater is not None and not updater.running:
             # start_polling deletes any webhook first, so the two modes never overlap.
-            await self._app.updater.start_polling(
+            await updater.start_polling(
                 timeout=timedelta(seconds=self._poll_timeout),
                 allowed_updates=_UPDATES,
                 error_callback=_polling_failed,
             )
-        log.info("telegram ready", extra={"bot": self._username, "mode": self._mode})
+            log.info("telegram polling", extra={"bot": self._username})
 
-    async def stop(self) -> None:
+    async def stop_polling(self) -> None:
         updater = self._app.updater
         if updater is not None and updater.running:
             await updater.stop()
+
+    async def stop(self) -> None:
+        await self.stop_polling()
         if self._app.running:
             await self._app.stop()
         await self._app.shutdown()

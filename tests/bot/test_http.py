@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import aiohttp
 import pytest
 
@@ -35,9 +37,14 @@ async def test_health_ready_and_metrics(make_harness: HarnessFactory) -> None:
         assert await get(port, "/healthz") == (200, '{"status": "ok"}')
         status, body = await get(port, "/readyz")
         assert status == 200
-        assert "ready" in body
+        ready = json.loads(body)
+        assert ready["status"] == "ready"
+        # Alone on its database, this process holds every one-owner duty.
+        assert ready["duties"] == ["guard-ticks"]
+        assert ready["instance"] == h.app.replica.instance_id
         status, metrics = await get(port, "/metrics")
         assert status == 200
+        assert 'shipwatch_duty_held{duty="guard-ticks"} 1.0' in metrics
         assert 'shipwatch_commands_total{command="remind",outcome="ok"} 2.0' in metrics
         assert 'shipwatch_commands_total{command="-",outcome="usage"} 1.0' in metrics
         assert 'shipwatch_outbox_messages{state="pending"} 0.0' in metrics

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +35,7 @@ DATE = 1795400000
 class Call:
     method: str
     params: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)  # when it arrived
 
     @property
     def keyboard(self) -> list[list[dict[str, Any]]]:
