@@ -39,6 +39,10 @@ pytestmark = pytest.mark.postgres
 T = TypeVar("T")
 TAKEOVER_WITHIN = 10.0  # seconds from kill -9 until the survivor holds every duty
 ON_TIME = 1.0  # seconds after its due time a timer must have fired (and been delivered)
+# A message another replica committed is seen within a second; its delivery also passes
+# the chat's own send pacing (Telegram: about one a second per chat), hence the margin.
+# Without the notice it would wait for the 5 s idle poll.
+DELIVERED_IN_TIME = 1.5
 POLL = 0.05
 ALL_DUTIES = ["guard-ticks", "telegram-polling"]
 PLAN = """\
@@ -270,7 +274,7 @@ def test_an_outbox_row_written_by_one_replica_is_sent_by_another_at_once(
                 assert outcome.status == "ok", outcome
                 assert outcome.enqueued
                 took = until(f"B posts {title!r}", lambda t=title: _said(fakes, t), within=10)
-                assert took <= ON_TIME, f"delivered {took:.2f} s after the commit"
+                assert took <= DELIVERED_IN_TIME, f"delivered {took:.2f} s after the commit"
                 assert time.monotonic() - committed < 5.0
         finally:
             asyncio.run(a.http.close())
