@@ -20,7 +20,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.conftest import postgres_admin_url
 
 
 def start(env: dict[str, str]) -> subprocess.Popen[str]:
@@ -138,8 +137,9 @@ def test_an_unreachable_notify_socket_is_logged_and_serving_goes_on(tmp_path: Pa
     assert "Traceback" not in err
 
 
-def test_database_password_never_printed() -> None:
-    url = make_url(postgres_admin_url()).set(password="hunter2-secret")
+def test_database_password_never_printed(postgres_url: str) -> None:
+    # A database of its own: the run migrates it, and the server's own database stays bare.
+    url = make_url(postgres_url).set(password="hunter2-secret")
     served = Served({"SHIPWATCH_DATABASE_URL": url.render_as_string(hide_password=False)})
     try:
         served.ready()
