@@ -21,7 +21,6 @@ import pytest
 from sqlalchemy.engine import make_url
 
 
-
 def start(env: dict[str, str]) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "bot", "run"],
