@@ -113,7 +113,10 @@ def guard_fields(r: Release, before: Mapping[str, float | None]) -> list[Message
         elif state.verdict in (Verdict.OK, Verdict.BREACH):
             trend = _trend(state.value, before.get(guard.name))
             value = t(
-                f"launch.guard.{state.verdict}", value=state.value, trend=trend, at=state.last_at
+                f"launch.guard.{state.verdict}",
+                value=guard.show(state.value),
+                trend=trend,
+                at=state.last_at,
             )
         else:
             value = t(f"release.guard.{state.verdict}", reason=state.reason, at=state.last_at)

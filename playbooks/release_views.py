@@ -46,7 +46,9 @@ def status(r: Release, *, now: datetime, freezes: Sequence[Text] = ()) -> Messag
         if state is None:
             value = t("release.guard.unread")
         elif state.verdict in (Verdict.OK, Verdict.BREACH):
-            value = t(f"release.guard.{state.verdict}", value=state.value, at=state.last_at)
+            value = t(
+                f"release.guard.{state.verdict}", value=guard.show(state.value), at=state.last_at
+            )
         else:
             value = t(f"release.guard.{state.verdict}", reason=state.reason, at=state.last_at)
         fields.append(MessageField(label, value))
