@@ -101,6 +101,18 @@ StagePercent = Annotated[float, BeforeValidator(_stage_percent)]
 Threshold = Annotated[float | None, BeforeValidator(_threshold)]
 
 
+def _probe(data: dict[str, Any]) -> dict[str, Any]:
+    """``probe: URL`` (a core-function guard, seed 003 §9.1): GET the URL; a failing
+    answer reads 1, so the guard breaches above ``max: 0``."""
+    url = str(data["probe"]).strip()
+    if "query" in data:
+        raise ValueError("give a guard either query or probe, not both")
+    if not re.match(r"^https?://", url):
+        raise ValueError(f"probe {url!r} is not an http:// or https:// URL")
+    rest = {k: v for k, v in data.items() if k != "probe"}
+    return {"max": 0, **rest, "query": f"probe: {url}"}
+
+
 def _target(value: Any) -> float:
     """A stage target: ``0.1%`` or ``< 0.1%`` (a value every sample stays below)."""
     number = _threshold(str(value).strip().removeprefix("<").strip())
@@ -139,6 +151,8 @@ class GuardEntry(_Strict):
     @model_validator(mode="before")
     @classmethod
     def _written_as_percent(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "probe" in data:
+            data = _probe(data)
         if isinstance(data, dict) and "percent" not in data:
             written = [str(data.get(k, "")).strip() for k in ("max", "min")]
             if any(w.endswith("%") for w in written):

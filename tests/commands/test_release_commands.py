@@ -359,3 +359,28 @@ async def test_a_responder_may_not_skip_a_stage_a_release_manager_may_with_a_rea
             ("alice", "ok"),
         ]
         assert done[-1].detail.endswith("forced: hotfix verified")
+
+
+async def test_a_manual_rollback_names_one_of_the_plan_s_triggers(
+    make_harness: HarnessFactory,
+) -> None:
+    h = await make_harness(start=DEPLOY_WINDOW)
+    set_metrics(h, GOOD)
+    await h.say("/release start miniapp 2.0.0")
+    bare = await h.say("/release rollback miniapp", user="bob")
+    assert bare.status == "usage"
+    text = h.reply_text(bare)
+    assert "/release rollback miniapp needs --reason: one of the plan's rollback triggers" in text
+    assert "complaints (灰度用户投诉量 > 50条（1小时内）" in text
+    assert "security (发现安全漏洞" in text
+    assert "retention (用户留存率下降 > 20%" in text
+    out = await h.say("/release rollback miniapp --reason complaints", user="bob")
+    assert out.status == "ok"
+    assert "complaints: 灰度用户投诉量 > 50条（1小时内）" in h.reply_text(out)
+    with unit_of_work(h.app.engine) as session:
+        [event] = session.exec(
+            select(ReleaseEvent).where(col(ReleaseEvent.move) == "rollback")
+        ).all()
+        assert event.reason.startswith("complaints: 灰度用户投诉量 > 50条")
+    plans = h.reply_text(await h.say("/release plans"))
+    assert "rollback --reason complaints|security|retention|product" in plans
