@@ -89,6 +89,8 @@ def gonogo(ctx: CommandContext, cmd: ParsedCommand) -> Message:
             raise PermissionDenied(
                 command="/release gonogo --approve", role=Role.RELEASE_MANAGER.value
             )
+        if not r.plan.launch.gonogo.approve_review:
+            raise Refused(t("gonogo.review_not_approvable", service=r.service, plan=r.plan.name))
         a = state.assessment
         if a is None or a.verdict is not matrix.Verdict.REVIEW:
             raise Refused(t("gonogo.nothing_to_approve", service=r.service))

@@ -15,6 +15,11 @@ def test_the_launch_drill_stops_at_every_gate_and_follows_up() -> None:
         "Not letting miniapp start: it is outside the deploy windows. "
         "The next window opens 2026-11-23 17:00 Asia/Shanghai." in out
     )
+    # /release window shows the blackout periods (seed 004: month, quarter and year ends).
+    assert (
+        "Blackouts: the last 3 days of each month; the last 5 days of each quarter; "
+        "year end 12-20..01-03." in out
+    )
     assert "alice started releasing miniapp 2.1.0" in out
     # The checklist blocks the first promote; ticking unblocks it.
     refused, _rest = out.split("Not promoting miniapp (at 1%):\n", 1)[1].split(">>>", 1)
