@@ -4,7 +4,7 @@ progress posts, follow-ups and the launch-day runbook."""
 from __future__ import annotations
 
 import re
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
@@ -18,6 +18,7 @@ from playbooks.launch_plan import (
     WEEKDAYS,
     WEEKENDS,
     Blackout,
+    BlackoutPeriods,
     ChecklistItem,
     Comparison,
     Dimension,
@@ -96,7 +97,25 @@ def _switch(value: Any) -> Any:
     return value
 
 
+def _year_end(value: Any) -> tuple[tuple[int, int], tuple[int, int]]:
+    """``12-20..01-03``: from one month-day to another, across New Year if need be."""
+    if isinstance(value, tuple):
+        return value
+    match = re.fullmatch(r"\s*(\d{2})-(\d{2})\s*\.\.\s*(\d{2})-(\d{2})\s*", str(value))
+    if match is None:
+        raise ValueError(f"{value!r} is not a period; write it like 12-20..01-03")
+    m1, d1, m2, d2 = (int(g) for g in match.groups())
+    for month, day in ((m1, d1), (m2, d2)):
+        try:
+            date(2024, month, day)  # a leap year: 02-29 is a day
+        except ValueError:
+            raise ValueError(f"{month:02d}-{day:02d} is not a day of the year") from None
+    return (m1, d1), (m2, d2)
+
+
+_PEAKS = BlackoutPeriods()
 Clock = Annotated[time, BeforeValidator(_clock)]
+YearEnd = Annotated[tuple[tuple[int, int], tuple[int, int]], BeforeValidator(_year_end)]
 Days = Annotated[frozenset[int], BeforeValidator(_days)]
 Offset = Annotated[timedelta, BeforeValidator(_offset)]
 Every = Annotated[timedelta | None, BeforeValidator(_every)]
@@ -134,6 +153,7 @@ class DimensionEntry(_Strict):
 
 class GoNoGoEntry(_Strict):
     required: bool = False
+    approve_review: bool = False  # a release manager may approve a REVIEW (seed: assess again)
     go_at: float = Field(default=85, ge=0, le=100)
     review_at: float = Field(default=70, ge=0, le=100)
     dimensions: list[DimensionEntry] | None = None
@@ -144,7 +164,9 @@ class GoNoGoEntry(_Strict):
             if self.dimensions is not None
             else DEFAULT_DIMENSIONS
         )
-        return GoNoGoPolicy(dims, self.go_at, self.review_at, self.required)
+        return GoNoGoPolicy(
+            dims, self.go_at, self.review_at, self.required, approve_review=self.approve_review
+        )
 
 
 class WindowEntry(_Strict):
@@ -158,6 +180,10 @@ class WindowsEntry(_Strict):
     timezone: OptionalZone = None
     allowed: list[WindowEntry] | None = None
     blackout: list[Blackout] = Field(default_factory=lambda: list(Blackout))
+    # How long each peak lasts (seed 004 names the peaks, not their days).
+    month_end_days: int = Field(default=_PEAKS.month_end_days, ge=1, le=15)
+    quarter_end_days: int = Field(default=_PEAKS.quarter_end_days, ge=1, le=31)
+    year_end: YearEnd = (_PEAKS.year_end_from, _PEAKS.year_end_to)
 
     def to_policy(self) -> WindowPolicy:
         windows = (
@@ -165,7 +191,10 @@ class WindowsEntry(_Strict):
             if self.allowed is not None
             else DEFAULT_WINDOWS
         )
-        return WindowPolicy(self.gate, windows, frozenset(self.blackout), self.timezone)
+        periods = BlackoutPeriods(
+            self.month_end_days, self.quarter_end_days, self.year_end[0], self.year_end[1]
+        )
+        return WindowPolicy(self.gate, windows, frozenset(self.blackout), self.timezone, periods)
 
 
 class FollowUpEntry(_Strict):

@@ -14,7 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from bot.config_launch import LaunchEntries
 from commands.grammar import parse_duration
@@ -101,6 +101,30 @@ StagePercent = Annotated[float, BeforeValidator(_stage_percent)]
 Threshold = Annotated[float | None, BeforeValidator(_threshold)]
 
 
+def _probe(data: dict[str, Any]) -> dict[str, Any]:
+    """``probe: URL`` (a core-function guard, seed 003 §9.1): GET the URL; a failing
+    answer reads 1, so the guard breaches above ``max: 0``."""
+    url = str(data["probe"]).strip()
+    if "query" in data:
+        raise ValueError("give a guard either query or probe, not both")
+    if not re.match(r"^https?://", url):
+        raise ValueError(f"probe {url!r} is not an http:// or https:// URL")
+    rest = {k: v for k, v in data.items() if k != "probe"}
+    return {"max": 0, **rest, "query": f"probe: {url}"}
+
+
+def _target(value: Any) -> float:
+    """A stage target: ``0.1%`` or ``< 0.1%`` (a value every sample stays below)."""
+    number = _threshold(str(value).strip().removeprefix("<").strip())
+    if number is None:
+        raise ValueError("a target needs a value, like 0.1%")
+    return number
+
+
+Target = Annotated[float, BeforeValidator(_target)]
+OWNER = r"^(owner|@?[a-z0-9][a-z0-9._-]{0,63})$"
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -110,6 +134,7 @@ class StageEntry(_Strict):
     percent: StagePercent
     soak: Duration | None = None
     approvals: int = Field(default=0, ge=0, le=10)
+    targets: dict[Name, Target] = Field(default_factory=dict)
 
 
 class GuardEntry(_Strict):
@@ -121,6 +146,18 @@ class GuardEntry(_Strict):
     interval: Duration = timedelta(seconds=30)
     max_unknown: Duration = timedelta(minutes=5)
     action: GuardAction
+    percent: bool = False  # shown as percentages; set when max or min is written "0.5%"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _written_as_percent(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "probe" in data:
+            data = _probe(data)
+        if isinstance(data, dict) and "percent" not in data:
+            written = [str(data.get(k, "")).strip() for k in ("max", "min")]
+            if any(w.endswith("%") for w in written):
+                return {**data, "percent": True}
+        return data
 
 
 class PlanFile(LaunchEntries):
@@ -130,6 +167,12 @@ class PlanFile(LaunchEntries):
     evidence: Evidence = Evidence.SOAK
     stages: list[StageEntry]
     guards: list[GuardEntry] = Field(default_factory=list)
+    decision: list[Annotated[str, Field(pattern=OWNER)]] = Field(
+        default_factory=lambda: ["owner"], min_length=1
+    )
+    rollback_reasons: dict[Name, Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        default_factory=dict
+    )
 
     def to_plan(self) -> Plan:
         return Plan(
@@ -137,7 +180,10 @@ class PlanFile(LaunchEntries):
             description=self.description,
             auto_promote=self.auto_promote,
             evidence=self.evidence,
-            stages=tuple(Stage(s.name, s.percent, s.soak, s.approvals) for s in self.stages),
+            stages=tuple(
+                Stage(s.name, s.percent, s.soak, s.approvals, tuple(s.targets.items()))
+                for s in self.stages
+            ),
             guards=tuple(
                 Guard(
                     name=g.name,
@@ -148,10 +194,13 @@ class PlanFile(LaunchEntries):
                     min=g.min,
                     interval=g.interval,
                     max_unknown=g.max_unknown,
+                    percent=g.percent,
                 )
                 for g in self.guards
             ),
             launch=self.to_launch(),
+            decision=tuple(self.decision),
+            rollback_reasons=tuple(self.rollback_reasons.items()),
         )
 
 

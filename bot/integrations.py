@@ -6,10 +6,12 @@ import asyncio
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from bot.config_releases import ReleaseConfig, ServiceSettings
 from bot.http_client import HttpClient
 from bot.metric_sources.base import MetricQuery, MetricSource, fill
+from bot.metric_sources.probe import ProbeSource, is_probe
 from bot.metric_sources.prometheus import PrometheusSource
 from bot.metric_sources.simulated import SimulatedSource
 from bot.traffic.base import TrafficBackend
@@ -19,6 +21,9 @@ from bot.traffic.webhook import WebhookTraffic
 from playbooks.effects import Measure
 from playbooks.guards import Reading
 from playbooks.release_plan import TrafficKind
+
+# A health check that takes longer than this is as good as down.
+PROBE_TIMEOUT = timedelta(seconds=5)
 
 
 class MissingSecret(Exception):
@@ -39,14 +44,19 @@ class Integrations:
     traffic: dict[str, TrafficBackend] = field(default_factory=dict)
     simulated_metrics: SimulatedSource = field(default_factory=SimulatedSource)
     simulated_traffic: SimulatedTraffic = field(default_factory=SimulatedTraffic)
+    probe: MetricSource | None = None  # core-function probes (``probe: URL`` guards)
 
     async def measure(self, m: Measure) -> dict[str, Reading]:
-        """Every guard's reading at ``m.at``, read concurrently."""
-        source = self.sources.get(m.service)
+        """Every guard's reading at ``m.at``, read concurrently. A probe guard is read by
+        the probe source, except for a simulated service (drills set it with :metric)."""
+        service_source = self.sources.get(m.service)
 
         async def one(name: str, expr: str) -> tuple[str, Reading]:
-            if source is None:
+            if service_source is None:
                 return name, Reading(error=f"service {m.service!r} is no longer configured")
+            source = service_source
+            if is_probe(expr) and self.probe is not None and source is not self.simulated_metrics:
+                source = self.probe
             query = MetricQuery(
                 guard=name,
                 expr=fill(expr, service=m.service, version=m.version, stage=m.stage_name),
@@ -65,6 +75,7 @@ def build(
 ) -> Integrations:
     env = os.environ if env is None else env
     built = Integrations()
+    built.probe = ProbeSource(timeout=PROBE_TIMEOUT, session=http.session)
     for name, settings in config.settings.items():
         built.sources[name] = _source(settings, http, built)
         built.traffic[name] = _traffic(name, settings, http, built, env)

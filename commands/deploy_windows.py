@@ -38,7 +38,11 @@ def window(ctx: CommandContext, cmd: ParsedCommand) -> Message:
         policy = plan.launch.windows
         tz, zone = rows.zone_of(policy, service, teams=ctx.teams, fallback=ctx.tz)
         result = rows.window_check(ctx.session, policy, now=ctx.now, tz=tz)
-        fields.append(MessageField(raw(service.name), _window_line(result, policy.gate, tz, zone)))
+        line = _window_line(result, policy.gate, tz, zone)
+        blackouts = windows.blackout_summary(policy) if policy.gate is not WindowGate.OFF else None
+        if blackouts is not None:
+            line = t("window.line_with_blackouts", line=line, blackouts=blackouts)
+        fields.append(MessageField(raw(service.name), line))
     today = ctx.now.astimezone(ctx.tz).date()
     frozen = [
         f"{row.day} ({row.reason})"

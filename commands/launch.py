@@ -89,6 +89,8 @@ def gonogo(ctx: CommandContext, cmd: ParsedCommand) -> Message:
             raise PermissionDenied(
                 command="/release gonogo --approve", role=Role.RELEASE_MANAGER.value
             )
+        if not r.plan.launch.gonogo.approve_review:
+            raise Refused(t("gonogo.review_not_approvable", service=r.service, plan=r.plan.name))
         a = state.assessment
         if a is None or a.verdict is not matrix.Verdict.REVIEW:
             raise Refused(t("gonogo.nothing_to_approve", service=r.service))
@@ -184,20 +186,11 @@ def step_due(ctx: SystemContext, timer: Timer) -> None:
         return
     owner = r.plan.launch.runbook[number - 1].owner
     ctx.effects += launch_timers.step_due(
-        r, rows.load(ctx.session, r.id), number=number, owners=_owners(ctx, r, owner)
+        r,
+        rows.load(ctx.session, r.id),
+        number=number,
+        owners=rows.owners_of(ctx.directory, r, owner),
     )
-
-
-def _owners(ctx: SystemContext, r: Release, owner: str) -> list[str]:
-    if owner == "owner":
-        return [r.owner]
-    if owner.startswith("@"):
-        return [owner[1:]] if ctx.directory.get(owner[1:]) else []
-    try:
-        role = Role(owner)
-    except ValueError:
-        return [owner] if ctx.directory.get(owner) else []
-    return sorted(p.handle for p in ctx.directory.people.values() if role in p.roles)
 
 
 _SERVICE = Arg("service", Word(metavar="SERVICE"))

@@ -14,6 +14,7 @@ from playbooks import launch_state
 from playbooks.launch_plan import WindowGate, WindowPolicy
 from playbooks.launch_state import LaunchState
 from playbooks.messages import Text
+from playbooks.people import Directory, Role
 from playbooks.release_plan import Service
 from playbooks.releases import Release
 from playbooks.teams import Team
@@ -93,4 +94,26 @@ def blockers(
             found.append(
                 windows.refusal(result, service=r.service, what="promote", tz=tz, zone=zone)
             )
+    return found
+
+
+def owners_of(directory: Directory, r: Release, owner: str) -> list[str]:
+    """Who a plan's owner word means: ``owner`` (who started the release), ``@person``,
+    a role (everyone holding it) or a person's handle; nobody for someone unknown."""
+    if owner == "owner":
+        return [r.owner]
+    if owner.startswith("@"):
+        return [owner[1:]] if directory.get(owner[1:]) else []
+    try:
+        role = Role(owner)
+    except ValueError:
+        return [owner] if directory.get(owner) else []
+    return sorted(p.handle for p in directory.people.values() if role in p.roles)
+
+
+def decision_owners(directory: Directory, r: Release) -> list[str]:
+    """The people who decide after a stop-tier breach, each once, in the plan's order."""
+    found: list[str] = []
+    for word in r.plan.decision:
+        found += [h for h in owners_of(directory, r, word) if h not in found]
     return found

@@ -128,6 +128,7 @@ def readings(ctx: SystemContext, payload: Mapping[str, Any]) -> None:
             if could_move_on
             else ()
         ),
+        decision_owners=launch_rows.decision_owners(ctx.directory, release),
     )
     _save(ctx, row, result)
 

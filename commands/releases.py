@@ -218,8 +218,16 @@ def _simple(
 
 
 def rollback(ctx: CommandContext, cmd: ParsedCommand) -> Message:
-    reason = _reason(cmd.flags["reason"], required=True, cmd=cmd)
     service = service_named(ctx, cmd.args["service"])
+    plan = ctx.releases.plans.get(service.plan)
+    reasons = plan.rollback_reasons if plan is not None else ()
+    if not cmd.flags["reason"] and reasons:
+        listed = "; ".join(f"{key} ({text})" for key, text in reasons)
+        raise UsageError(
+            t("release.rollback_reason_needed", service=service.name, reasons=listed),
+            usage=cmd.spec.usage(),
+        )
+    reason = _rollback_reason(_reason(cmd.flags["reason"], required=True, cmd=cmd), reasons)
     row = repo.active_for(ctx.session, service=service.name, for_update=True)
     if row is None:
         latest = repo.latest_for(ctx.session, service=service.name)
@@ -230,6 +238,15 @@ def rollback(ctx: CommandContext, cmd: ParsedCommand) -> Message:
         raise NotFound(t("release.nothing_active", service=service.name))
     result = machine.rollback(to_view(row), actor=ctx.actor.handle, now=ctx.now, reason=reason)
     return _finish(ctx, row, result, f"rollback: {reason}")
+
+
+def _rollback_reason(given: str, reasons: tuple[tuple[str, str], ...]) -> str:
+    """One word of the plan's manual rollback triggers (seed 003 §9.1) in the plan's words;
+    anything else as written."""
+    for key, text in reasons:
+        if given.strip().lower() == key:
+            return f"{key}: {text}"
+    return given
 
 
 def _rolled_back(ctx: CommandContext, service: Service) -> tuple[ReleaseRow, Release]:

@@ -7,15 +7,25 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 
-from playbooks.launch_plan import Blackout, WindowPolicy
+from playbooks.launch_plan import Blackout, BlackoutPeriods, WindowPolicy
 from playbooks.messages import Text, raw, t
 
 # Far enough to cross a year-end blackout and a run of explicit freezes.
 SEARCH_DAYS = 60
 
 
-def _last_day_of_month(day: date) -> bool:
-    return (day + timedelta(days=1)).month != day.month
+def _days_to_month_end(day: date) -> int:
+    """0 on the last day of its month, 1 the day before, …"""
+    first_of_next = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return (first_of_next - day).days - 1
+
+
+def _in_year_end(day: date, periods: BlackoutPeriods) -> bool:
+    start, end = periods.year_end_from, periods.year_end_to
+    here = (day.month, day.day)
+    if start <= end:
+        return start <= here <= end
+    return here >= start or here <= end  # across New Year
 
 
 def blackout_of(
@@ -24,16 +34,44 @@ def blackout_of(
     """Why ``day`` is closed to deploys, or None. The most specific rule is named."""
     if freezes and day in freezes:
         return t("window.freeze_day", day=day.isoformat(), reason=raw(freezes[day]))
-    if not _last_day_of_month(day):
-        return None
-    rules = policy.blackouts
-    if day.month == 12 and Blackout.YEAR_END in rules:
-        return t("window.year_end", day=day.isoformat())
-    if day.month in (3, 6, 9, 12) and Blackout.QUARTER_END in rules:
-        return t("window.quarter_end", day=day.isoformat())
-    if Blackout.MONTH_END in rules:
-        return t("window.month_end", day=day.isoformat())
+    rules, periods = policy.blackouts, policy.periods
+    left = _days_to_month_end(day)
+    if Blackout.YEAR_END in rules and _in_year_end(day, periods):
+        return t("window.year_end", day=day.isoformat(), period=describe_year_end(periods))
+    quarter = day.month in (3, 6, 9, 12)
+    if quarter and Blackout.QUARTER_END in rules and left < periods.quarter_end_days:
+        return t("window.quarter_end", day=day.isoformat(), days=periods.quarter_end_days)
+    if Blackout.MONTH_END in rules and left < periods.month_end_days:
+        return t("window.month_end", day=day.isoformat(), days=periods.month_end_days)
     return None
+
+
+def describe_year_end(periods: BlackoutPeriods) -> str:
+    (m1, d1), (m2, d2) = periods.year_end_from, periods.year_end_to
+    return f"{m1:02d}-{d1:02d}..{m2:02d}-{d2:02d}"
+
+
+def blackout_summary(policy: WindowPolicy) -> Text | None:
+    """The blackout periods in force, as /release window shows them."""
+    if not policy.blackouts:
+        return None
+    parts: list[Text] = []
+    periods = policy.periods
+    if Blackout.MONTH_END in policy.blackouts:
+        parts.append(t("window.period.month_end", days=periods.month_end_days))
+    if Blackout.QUARTER_END in policy.blackouts:
+        parts.append(t("window.period.quarter_end", days=periods.quarter_end_days))
+    if Blackout.YEAR_END in policy.blackouts:
+        parts.append(t("window.period.year_end", period=describe_year_end(periods)))
+    return t("window.blackouts", periods=_joined(parts))
+
+
+def _joined(parts: list[Text]) -> Text:
+    """Texts joined with "; " (each translated on its own)."""
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = t("window.and", first=joined, second=part)
+    return joined
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,6 +60,10 @@ class GuardState:
     breach_since: datetime | None = None
     unknown_since: datetime | None = None
     acted: bool = False  # the guard's action was taken for the current breach or silence
+    # The highest value read since ``peak_since`` (the current stage's start): what a
+    # stage's promotion target is held against.
+    peak: float | None = None
+    peak_since: datetime | None = None
 
     def to_json(self) -> dict[str, Any]:
         def iso(value: datetime | None) -> str | None:
@@ -74,6 +78,8 @@ class GuardState:
             "breach_since": iso(self.breach_since),
             "unknown_since": iso(self.unknown_since),
             "acted": self.acted,
+            "peak": self.peak,
+            "peak_since": iso(self.peak_since),
         }
 
     @classmethod
@@ -93,6 +99,8 @@ class GuardState:
             breach_since=when("breach_since"),
             unknown_since=when("unknown_since"),
             acted=bool(data.get("acted", False)),
+            peak=data.get("peak"),
+            peak_since=when("peak_since"),
         )
 
 
@@ -102,12 +110,20 @@ def judge(guard: Guard, reading: Reading) -> tuple[Verdict, str]:
     if reading.value is None:
         return Verdict.NO_DATA, reading.no_data or "no value"
     if guard.breached_by(reading.value):
-        return Verdict.BREACH, f"{reading.value:g} {guard.threshold}"
+        return Verdict.BREACH, f"{guard.show(reading.value)} {guard.threshold}"
     return Verdict.OK, ""
 
 
-def observe(guard: Guard, state: GuardState | None, reading: Reading, at: datetime) -> GuardState:
-    """The guard's state after one more sample taken at ``at``."""
+def observe(
+    guard: Guard,
+    state: GuardState | None,
+    reading: Reading,
+    at: datetime,
+    *,
+    stage_start: datetime | None = None,
+) -> GuardState:
+    """The guard's state after one more sample taken at ``at`` (in the stage that began at
+    ``stage_start``, whose peak it keeps)."""
     verdict, reason = judge(guard, reading)
     if state is not None and at - state.last_at > guard.interval * GAP_INTERVALS:
         state = None  # nobody looked for a while: start every streak afresh
@@ -127,7 +143,23 @@ def observe(guard: Guard, state: GuardState | None, reading: Reading, at: dateti
         (verdict is Verdict.BREACH and state.verdict is Verdict.BREACH)
         or (unknown and previous_unknown)
     )
-    return replace(new, acted=bool(state and state.acted and same_run))
+    peak, peak_since = _peak(state, reading.value, at=at, stage_start=stage_start)
+    return replace(
+        new, acted=bool(state and state.acted and same_run), peak=peak, peak_since=peak_since
+    )
+
+
+def _peak(
+    state: GuardState | None, value: float | None, *, at: datetime, stage_start: datetime | None
+) -> tuple[float | None, datetime | None]:
+    """The stage's highest reading so far; a new stage (or a gap) starts it afresh."""
+    if state is None or state.peak_since is None:
+        return value, at
+    if stage_start is not None and state.peak_since < stage_start:
+        return value, min(stage_start, at)
+    if value is None or (state.peak is not None and state.peak >= value):
+        return state.peak, state.peak_since
+    return value, state.peak_since
 
 
 def _since(previous: datetime | None, holds: bool, at: datetime) -> datetime | None:
@@ -144,6 +176,14 @@ def sustained_silence(guard: Guard, state: GuardState) -> bool:
     return (
         state.unknown_since is not None and state.last_at - state.unknown_since >= guard.max_unknown
     )
+
+
+def peak_since(guard: Guard, state: GuardState | None, start: datetime) -> float | None:
+    """The highest reading since ``start``, when the guard has watched all of it (its
+    first sample may come up to one interval after it); None when it has not."""
+    if state is None or state.peak_since is None or state.peak_since > start + guard.interval:
+        return None
+    return state.peak
 
 
 def clean_since(guard: Guard, state: GuardState | None, start: datetime) -> bool:

@@ -65,6 +65,9 @@ class GoNoGoPolicy:
     go_at: float = 85.0
     review_at: float = 70.0
     required: bool = False  # GO (or an approved REVIEW) before the final stage
+    # Seed 000: a REVIEW means fix what was missed and assess again. A release manager's
+    # approval through to full rollout is an exception a plan may switch on.
+    approve_review: bool = False
 
 
 class WindowGate(StrEnum):
@@ -98,11 +101,24 @@ DEFAULT_WINDOWS = (
 
 
 @dataclass(frozen=True, slots=True)
+class BlackoutPeriods:
+    """How long each business peak seed 004 says to avoid lasts. Shipwatch's choice (the
+    seed gives no days): the last 3 days of a month, the last 5 of a quarter (closing the
+    books), and 20 December to 3 January (year-end closing and the holidays)."""
+
+    month_end_days: int = 3
+    quarter_end_days: int = 5
+    year_end_from: tuple[int, int] = (12, 20)  # (month, day), inclusive
+    year_end_to: tuple[int, int] = (1, 3)
+
+
+@dataclass(frozen=True, slots=True)
 class WindowPolicy:
     gate: WindowGate = WindowGate.OFF
     windows: tuple[Window, ...] = DEFAULT_WINDOWS
     blackouts: frozenset[Blackout] = frozenset(Blackout)
     timezone: str | None = None  # None: the service's team's, else Shipwatch's
+    periods: BlackoutPeriods = field(default_factory=BlackoutPeriods)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +152,7 @@ class LaunchPlan:
                 "go_at": self.gonogo.go_at,
                 "review_at": self.gonogo.review_at,
                 "required": self.gonogo.required,
+                "approve_review": self.gonogo.approve_review,
                 "dimensions": [
                     {
                         "name": d.name,
@@ -152,6 +169,12 @@ class LaunchPlan:
                 "gate": self.windows.gate.value,
                 "timezone": self.windows.timezone,
                 "blackouts": sorted(b.value for b in self.windows.blackouts),
+                "periods": {
+                    "month_end_days": self.windows.periods.month_end_days,
+                    "quarter_end_days": self.windows.periods.quarter_end_days,
+                    "year_end_from": list(self.windows.periods.year_end_from),
+                    "year_end_to": list(self.windows.periods.year_end_to),
+                },
                 "windows": [
                     {
                         "days": sorted(w.days),
@@ -196,11 +219,14 @@ class LaunchPlan:
                 go_at=gonogo["go_at"],
                 review_at=gonogo["review_at"],
                 required=bool(gonogo["required"]),
+                # A release snapshotted before this switch existed could approve a REVIEW.
+                approve_review=bool(gonogo.get("approve_review", True)),
             ),
             windows=WindowPolicy(
                 gate=WindowGate(windows["gate"]),
                 timezone=windows["timezone"],
                 blackouts=frozenset(Blackout(b) for b in windows["blackouts"]),
+                periods=_periods(windows.get("periods")),
                 windows=tuple(
                     Window(
                         frozenset(w["days"]),
@@ -217,6 +243,18 @@ class LaunchPlan:
                 for s in data["runbook"]
             ),
         )
+
+
+def _periods(data: Mapping[str, Any] | None) -> BlackoutPeriods:
+    if not data:
+        # A release snapshotted before the periods were configurable kept the last day only.
+        return BlackoutPeriods(1, 1, (12, 31), (12, 31))
+    return BlackoutPeriods(
+        int(data["month_end_days"]),
+        int(data["quarter_end_days"]),
+        (int(data["year_end_from"][0]), int(data["year_end_from"][1])),
+        (int(data["year_end_to"][0]), int(data["year_end_to"][1])),
+    )
 
 
 def launch_problems(launch: LaunchPlan, *, stages: tuple[str, ...]) -> list[tuple[str, str]]:

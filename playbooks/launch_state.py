@@ -109,8 +109,10 @@ def blockers(state: LaunchState, r: Release, *, target: int) -> list[Text]:
             found.append(t("gonogo.blocker.none", service=r.service))
         elif a.verdict is Verdict.NO_GO:
             found.append(t("gonogo.blocker.no_go", score=a.score, by=a.by, at=a.at))
-        elif not a.passes:
+        elif not a.passes and r.plan.launch.gonogo.approve_review:
             found.append(t("gonogo.blocker.review", score=a.score, service=r.service))
+        elif not a.passes:
+            found.append(t("gonogo.blocker.review_fix", score=a.score, service=r.service))
     return found
 
 

@@ -79,7 +79,7 @@ def after_moves(r: Release, history: Sequence[HistoryEntry]) -> list[Effect]:
                     ArmTimer(
                         followup_key(r.id, followup.day),
                         FOLLOWUP_MEASURE_KIND,
-                        entry.at + timedelta(days=followup.day) - MEASURE_AHEAD,
+                        followup_due(entry.at, followup.day) - MEASURE_AHEAD,
                         {
                             "release_id": r.id,
                             "day": followup.day,
@@ -91,6 +91,12 @@ def after_moves(r: Release, history: Sequence[HistoryEntry]) -> list[Effect]:
         if entry.move in (Move.ROLLBACK, Move.ABORT):
             effects += [CancelTimer(step_key(r.id, n)) for n in range(1, len(launch.runbook) + 1)]
     return effects
+
+
+def followup_due(completed_at: datetime, day: int) -> datetime:
+    """When the day-N check posts. The launch day is day 1 (seed 003 §10.2 第1天（上线日）):
+    day 1 right after completion (its guards read first), day 3 two days later."""
+    return completed_at + timedelta(days=day - 1) + MEASURE_AHEAD
 
 
 def _trend(value: float | None, before: float | None) -> str:
@@ -113,7 +119,10 @@ def guard_fields(r: Release, before: Mapping[str, float | None]) -> list[Message
         elif state.verdict in (Verdict.OK, Verdict.BREACH):
             trend = _trend(state.value, before.get(guard.name))
             value = t(
-                f"launch.guard.{state.verdict}", value=state.value, trend=trend, at=state.last_at
+                f"launch.guard.{state.verdict}",
+                value=guard.show(state.value),
+                trend=trend,
+                at=state.last_at,
             )
         else:
             value = t(f"release.guard.{state.verdict}", reason=state.reason, at=state.last_at)

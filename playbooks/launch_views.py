@@ -88,7 +88,10 @@ def gonogo(r: Release, a: Assessment) -> Message:
         # Approved: what to do next is no longer "…or a release manager approves it".
         blocks.append(t("gonogo.approved_by", actor=a.approved_by))
     else:
-        blocks.append(t(f"gonogo.meaning.{a.verdict.name.lower()}", service=r.service))
+        meaning = a.verdict.name.lower()
+        if a.verdict is Verdict.REVIEW and not policy.approve_review:
+            meaning = "review_fix"
+        blocks.append(t(f"gonogo.meaning.{meaning}", service=r.service))
     return Message(blocks=tuple(blocks), fields=fields, severity=_VERDICT_SEVERITY[a.verdict])
 
 

@@ -17,7 +17,12 @@ from playbooks.launch_plan import LaunchPlan, launch_problems
 
 
 class GuardAction(StrEnum):
+    """What a sustained breach does. ``stop`` is seed 003's first tier (§8.2 应急情况1):
+    pause at once and call the decision owners to the 15-minute core-team meeting;
+    ``rollback`` its second (§9.1)."""
+
     ROLLBACK = "rollback"
+    STOP = "stop"
     PAUSE = "pause"
     WARN = "warn"
 
@@ -36,6 +41,9 @@ class Stage:
     percent: float
     soak: timedelta | None = None  # None: the stage waits for a person
     approvals: int = 0  # release managers who must approve before the release enters it
+    # The stage's own promotion targets (seed 003 §5.1): guard name → the value every
+    # sample of the stage must stay below before the release may leave it.
+    targets: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +61,13 @@ class Guard:
     min: float | None = None
     interval: timedelta = timedelta(seconds=30)
     max_unknown: timedelta = timedelta(minutes=5)
+    percent: bool = False  # thresholds were written as percentages: show them so
+
+    def show(self, value: float | None) -> str:
+        """A reading or threshold as written in the plan: ``0.6%`` or ``0.006``."""
+        if value is None:
+            return "-"
+        return f"{round(value * 100, 6):g}%" if self.percent else f"{value:g}"
 
     def breached_by(self, value: float) -> bool:
         return (self.max is not None and value > self.max) or (
@@ -61,12 +76,12 @@ class Guard:
 
     @property
     def threshold(self) -> str:
-        """``> 0.005`` or ``< 0.99``: the bad side, as a person reads it."""
+        """``> 0.5%`` or ``< 0.99``: the bad side, as a person reads it."""
         parts = []
         if self.max is not None:
-            parts.append(f"> {self.max:g}")
+            parts.append(f"> {self.show(self.max)}")
         if self.min is not None:
-            parts.append(f"< {self.min:g}")
+            parts.append(f"< {self.show(self.min)}")
         return " or ".join(parts)
 
 
@@ -79,6 +94,14 @@ class Plan:
     evidence: Evidence = Evidence.SOAK
     description: str = ""
     launch: LaunchPlan = field(default_factory=LaunchPlan)
+    # Who decides when a stop-tier guard pauses the release (seed 003 §8.2: 项目总监):
+    # "owner", a role, or "@person".
+    decision: tuple[str, ...] = ("owner",)
+    # The manual rollback triggers a person may name with --reason (seed 003 §9.1).
+    rollback_reasons: tuple[tuple[str, str], ...] = ()
+
+    def guard_named(self, name: str) -> Guard | None:
+        return next((g for g in self.guards if g.name == name), None)
 
     def stage_named(self, name: str) -> int | None:
         for index, stage in enumerate(self.stages):
@@ -109,6 +132,7 @@ class Plan:
                     "percent": s.percent,
                     "soak": s.soak.total_seconds() if s.soak is not None else None,
                     "approvals": s.approvals,
+                    "targets": [list(pair) for pair in s.targets],
                 }
                 for s in self.stages
             ],
@@ -122,10 +146,13 @@ class Plan:
                     "min": g.min,
                     "interval": g.interval.total_seconds(),
                     "max_unknown": g.max_unknown.total_seconds(),
+                    "percent": g.percent,
                 }
                 for g in self.guards
             ],
             "launch": self.launch.to_json(),
+            "decision": list(self.decision),
+            "rollback_reasons": [list(pair) for pair in self.rollback_reasons],
         }
 
     @classmethod
@@ -141,6 +168,7 @@ class Plan:
                     percent=float(s["percent"]),
                     soak=timedelta(seconds=s["soak"]) if s["soak"] is not None else None,
                     approvals=int(s.get("approvals", 0)),
+                    targets=tuple((str(n), float(v)) for n, v in s.get("targets", [])),
                 )
                 for s in data["stages"]
             ),
@@ -154,10 +182,13 @@ class Plan:
                     min=g["min"],
                     interval=timedelta(seconds=g["interval"]),
                     max_unknown=timedelta(seconds=g["max_unknown"]),
+                    percent=bool(g.get("percent", False)),
                 )
                 for g in data["guards"]
             ),
             launch=LaunchPlan.from_json(data.get("launch")),
+            decision=tuple(data.get("decision", ("owner",))),
+            rollback_reasons=tuple((str(k), str(v)) for k, v in data.get("rollback_reasons", [])),
         )
 
 
@@ -197,6 +228,15 @@ def plan_problems(plan: Plan) -> list[tuple[str, str]]:
             problems.append((f"guards[{index}].for", "a guard needs a window longer than zero"))
         if guard.interval <= timedelta(0):
             problems.append((f"guards[{index}].interval", "the interval must be longer than zero"))
+    for index, stage in enumerate(plan.stages):
+        for name, _ in stage.targets:
+            if plan.guard_named(name) is None:
+                problems.append(
+                    (
+                        f"stages[{index}].targets.{name}",
+                        f"there is no guard {name!r}; a target limits one of the plan's guards",
+                    )
+                )
     problems += launch_problems(plan.launch, stages=tuple(s.name for s in plan.stages))
     return problems
 

@@ -46,7 +46,9 @@ def status(r: Release, *, now: datetime, freezes: Sequence[Text] = ()) -> Messag
         if state is None:
             value = t("release.guard.unread")
         elif state.verdict in (Verdict.OK, Verdict.BREACH):
-            value = t(f"release.guard.{state.verdict}", value=state.value, at=state.last_at)
+            value = t(
+                f"release.guard.{state.verdict}", value=guard.show(state.value), at=state.last_at
+            )
         else:
             value = t(f"release.guard.{state.verdict}", reason=state.reason, at=state.last_at)
         fields.append(MessageField(label, value))
@@ -116,6 +118,8 @@ def plans(catalog: Iterable[Plan]) -> Message:
         guard_text = "; ".join(
             f"{g.name} {g.threshold} {_compact(g.window)} → {g.action}" for g in plan.guards
         )
+        if plan.rollback_reasons:
+            guard_text += "; " + _rollback_words(plan)
         fields.append(
             MessageField(
                 raw(plan.name),
@@ -132,6 +136,11 @@ def plans(catalog: Iterable[Plan]) -> Message:
             )
         )
     return Message(blocks=(t("release.plans_header"),), fields=tuple(fields))
+
+
+def _rollback_words(plan: Plan) -> str:
+    """``rollback reasons: complaints, security, …``: the words /release rollback takes."""
+    return "rollback --reason " + "|".join(key for key, _ in plan.rollback_reasons)
 
 
 def _compact(span: timedelta) -> str:

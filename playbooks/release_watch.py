@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from playbooks import guards as rules
-from playbooks.effects import Effect, GuardQuery, Measure, Post, Watch
+from playbooks.effects import DirectMessage, Effect, GuardQuery, Measure, Post, Watch
 from playbooks.guards import Reading
 from playbooks.messages import Message, Severity, Text, t
 from playbooks.people import BOT
@@ -75,13 +75,19 @@ def evaluate(
     at: datetime,
     now: datetime,
     freezes: Sequence[Text] = (),
+    decision_owners: Sequence[str] = (),
 ) -> Result:
-    """Record the readings taken at ``at`` and act on what they show."""
+    """Record the readings taken at ``at`` and act on what they show. A stop-tier breach
+    calls ``decision_owners`` (the people the plan names to decide)."""
     states = dict(r.guards)
     for guard in r.plan.guards:
         if guard.name in readings:
             states[guard.name] = rules.observe(
-                guard, states.get(guard.name), readings[guard.name], at
+                guard,
+                states.get(guard.name),
+                readings[guard.name],
+                at,
+                stage_start=r.stage_started_at,
             )
     current = replace(r, guards=states)
     result = Result(current)
@@ -98,7 +104,7 @@ def evaluate(
             evidence = t(
                 "release.guard_evidence",
                 guard=guard.name,
-                value=state.value,
+                value=guard.show(state.value),
                 threshold=guard.threshold,
                 since=state.breach_since,
                 window=guard.window,
@@ -114,7 +120,9 @@ def evaluate(
                         evidence=evidence,
                     ),
                 )
-            if guard.action is GuardAction.PAUSE and current.state is not S.PAUSED:
+            if guard.action is GuardAction.STOP:
+                _stop(result, current, guard.name, state.reason, evidence, now, decision_owners)
+            elif guard.action is GuardAction.PAUSE and current.state is not S.PAUSED:
                 chain(
                     result,
                     pause(
@@ -156,6 +164,44 @@ def evaluate(
                     )
                 )
     return _maybe_move_on(result, now=now, freezes=freezes)
+
+
+def _stop(
+    result: Result,
+    r: Release,
+    guard: str,
+    reason: str,
+    evidence: Text,
+    now: datetime,
+    owners: Sequence[str],
+) -> None:
+    """Seed 003 §8.2 应急情况1: stop the gray release at once, call the decision owners
+    to the core team's 15-minute meeting (roll back or fix, then tell users)."""
+    if r.state is S.PAUSED:
+        result.effects.append(Post(r.channel, Message.of(evidence, severity=Severity.WARNING)))
+        return
+    paused = pause(r, actor=BOT, now=now, reason=f"guard {guard}: {reason}")
+    # One post says it all: the pause's own announcement is folded into it.
+    paused.effects = [e for e in paused.effects if not isinstance(e, Post)]
+    chain(result, paused)
+    stopped = t("release.stopped", service=r.service, version=r.version, percent=r.percent)
+    meeting = t(
+        "release.stop_meeting",
+        service=r.service,
+        by=now + MEETING,
+        owners=", ".join(f"@{o}" for o in owners) or "-",
+    )
+    message = Message(
+        blocks=(stopped, evidence, meeting),
+        severity=Severity.DANGER,
+        buttons=buttons(result.release),
+    )
+    result.effects.append(Post(r.channel, message))
+    result.effects += [DirectMessage(owner, message) for owner in owners]
+
+
+# Seed 003 §8.2: the core team meets within 15 minutes of a stop.
+MEETING = timedelta(minutes=15)
 
 
 def _maybe_move_on(result: Result, *, now: datetime, freezes: Sequence[Text] = ()) -> Result:

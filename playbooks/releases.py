@@ -362,6 +362,7 @@ def blockers(
         if rules.clean_since(guard, state, since):
             continue
         found.append(_guard_blocker(guard.name, state, since))
+    found += _target_blockers(r)
     target = r.stage + 1 if target is None else target
     for index in range(r.stage + 1, min(target, len(r.plan.stages) - 1) + 1):
         needed = r.plan.stages[index].approvals
@@ -374,6 +375,39 @@ def blockers(
                     needed=needed,
                     have=have,
                     service=r.service,
+                )
+            )
+    return found
+
+
+def _target_blockers(r: Release) -> list[Text]:
+    """The stage's own promotion targets (seed 003 §5.1) not held since it began."""
+    stage = r.plan.stages[r.stage]
+    found: list[Text] = []
+    if r.stage_started_at is None:
+        return found
+    for name, limit in stage.targets:
+        guard = r.plan.guard_named(name)
+        if guard is None:
+            continue
+        peak = rules.peak_since(guard, r.guards.get(name), r.stage_started_at)
+        if peak is None:
+            found.append(
+                t(
+                    "release.blocker.target_unread",
+                    guard=name,
+                    target=guard.show(limit),
+                    stage=stage.name,
+                )
+            )
+        elif peak >= limit:
+            found.append(
+                t(
+                    "release.blocker.target",
+                    guard=name,
+                    peak=guard.show(peak),
+                    target=guard.show(limit),
+                    stage=stage.name,
                 )
             )
     return found
@@ -447,7 +481,23 @@ def promote(
         raise Refused(t("release.blocker.not_applied", service=r.service, percent=r.percent))
     target_state(r.state, Move.PROMOTE, service=r.service)
     target = resolve_target(r, to)
+    if target > r.stage + 1 and force_reason is None:
+        # Skipping a stage skips its watch: a release manager's decision, with a reason.
+        skipped = r.plan.stages[r.stage + 1]
+        raise Refused(
+            t(
+                "release.skip_refused",
+                service=r.service,
+                stage=skipped.name,
+                percent=skipped.percent,
+                to=to,
+            )
+        )
     found = blockers(r, now=now, target=target, freezes=freezes)
+    found += [
+        t("release.blocker.skipped", stage=s.name, percent=s.percent)
+        for s in r.plan.stages[r.stage + 1 : target]
+    ]
     if found and force_reason is None:
         raise Refused(
             t("release.promote_refused", service=r.service, percent=r.percent), details=tuple(found)

@@ -12,11 +12,13 @@ from playbooks.guards import Reading
 # the same from run to run (it depends on the time only).
 _WAVE = 0.1
 _DAY = 86400.0
+STOP_SUFFIX = "_stop"
 
 
 class SimulatedSource:
     """Values by metric name, the same for every service. A name never set reads the
-    query's simulated default, or has no data."""
+    query's simulated default, or has no data. A stop-tier guard (``crash_rate_stop``)
+    reads its metric (``crash_rate``) unless set itself: one ``:metric`` moves both tiers."""
 
     def __init__(self) -> None:
         self._readings: dict[str, Reading] = {}
@@ -32,6 +34,8 @@ class SimulatedSource:
 
     def _reading(self, query: MetricQuery) -> Reading:
         found = self._readings.get(query.guard)
+        if found is None and query.guard.endswith(STOP_SUFFIX):
+            found = self._readings.get(query.guard.removesuffix(STOP_SUFFIX))
         if found is not None:
             return found
         if query.simulated is not None:

@@ -252,7 +252,7 @@ def test_an_unknown_guard_action_lists_the_actions(tmp_path: Path) -> None:
     )
     problem = only_problem(tmp_path)
     assert where(problem) == (str(plan), 10, "guards[0].action")
-    for action in ("rollback", "pause", "warn"):
+    for action in ("rollback", "stop", "pause", "warn"):
         assert action in problem.problem
 
 
@@ -275,9 +275,60 @@ def test_thresholds_read_as_numbers_or_percentages(tmp_path: Path) -> None:
     assert guard.window == timedelta(minutes=2)
     assert guard.interval == timedelta(seconds=15)
     assert guard.action == "pause"
+    assert guard.percent  # written "0.5%": shown "> 0.5%", never "> 0.005"
+    assert guard.threshold == "> 0.5% or < 0.1%"
     assert [(s.name, s.percent, s.soak) for s in plan.stages] == [
         ("canary", 10.0, timedelta(minutes=30)),
         ("full", 100.0, None),
+    ]
+
+
+def test_a_stage_target_names_a_guard_of_the_plan(tmp_path: Path) -> None:
+    plan = write(
+        tmp_path,
+        "plans/tiny.yaml",
+        """
+        name: tiny
+        stages:
+          - {name: canary, percent: 10%, soak: 30m, targets: {error_rate: "< 1%", crash: 0.1%}}
+          - {name: full, percent: 100%}
+        guards:
+          - {name: error_rate, query: errors, max: 5%, for: 5m, action: rollback}
+        """,
+    )
+    problem = only_problem(tmp_path)
+    assert where(problem) == (str(plan), 3, "stages[0].targets.crash")
+    assert "there is no guard 'crash'" in problem.problem
+
+
+def test_shipped_plans_carry_the_seeds_tiers_and_targets() -> None:
+    plans = load(None).releases.catalog.plans
+    standard = {g.name: (g.threshold, g.window, g.action) for g in plans["standard"].guards}
+    # Seed 001 §4.1's alarm thresholds: errors > 1%, API > 500 ms.
+    assert standard["error_rate_stop"] == ("> 1%", timedelta(minutes=5), "stop")
+    assert standard["p99_latency_ms"] == ("> 500", timedelta(minutes=5), "stop")
+    assert standard["error_rate"] == ("> 5%", timedelta(minutes=5), "rollback")
+    gray = plans["gray-miniprogram"]
+    tiers = {g.name: (g.threshold, g.window, g.action) for g in gray.guards}
+    # Seed 003 §7.3 / §8.2: stop at crash > 0.1%, errors > 2%, API errors > 5%.
+    assert tiers["crash_rate_stop"] == ("> 0.1%", timedelta(seconds=30), "stop")
+    assert tiers["error_rate_stop"] == ("> 2%", timedelta(seconds=30), "stop")
+    assert tiers["api_error_rate_stop"] == ("> 5%", timedelta(seconds=30), "stop")
+    # Seed 003 §9.1: roll back at crash > 0.5% for 2m, errors > 5% / timeouts > 10% for 5m.
+    assert tiers["crash_rate"] == ("> 0.5%", timedelta(minutes=2), "rollback")
+    assert tiers["error_rate"] == ("> 5%", timedelta(minutes=5), "rollback")
+    assert tiers["api_timeout_rate"] == ("> 10%", timedelta(minutes=5), "rollback")
+    # Seed 003 §5.1: each stage's own targets.
+    targets = {s.name: dict(s.targets) for s in gray.stages}
+    assert targets["internal"] == pytest.approx({"crash_rate": 0.001, "error_rate": 0.01})
+    assert targets["small"] == pytest.approx({"crash_rate": 0.0005, "error_rate": 0.005})
+    assert targets["large"] == pytest.approx({"crash_rate": 0.0001, "error_rate": 0.001})
+    assert gray.decision == ("owner", "release-manager")
+    assert [(s.name, s.percent) for s in gray.stages] == [
+        ("internal", 1),
+        ("small", 5),
+        ("large", 20),
+        ("full", 100),
     ]
 
 

@@ -15,25 +15,32 @@ def test_the_launch_drill_stops_at_every_gate_and_follows_up() -> None:
         "Not letting miniapp start: it is outside the deploy windows. "
         "The next window opens 2026-11-23 17:00 Asia/Shanghai." in out
     )
+    # /release window shows the blackout periods (seed 004: month, quarter and year ends).
+    assert (
+        "Blackouts: the last 3 days of each month; the last 5 days of each quarter; "
+        "year end 12-20..01-03." in out
+    )
     assert "alice started releasing miniapp 2.1.0" in out
     # The checklist blocks the first promote; ticking unblocks it.
     refused, _rest = out.split("Not promoting miniapp (at 1%):\n", 1)[1].split(">>>", 1)
     assert refused.count("checklist item") == 4
     assert "☑ Item 1 ticked by @alice: Database backup tested" in out
     assert "alice promoted miniapp 2.1.0 from 1% to 5% (stage small)." in out
+    assert "alice promoted miniapp 2.1.0 from 5% to 20% (stage large)." in out
     # A NO-GO blocks the final stage; a GO lets it through.
     assert "55% → NO-GO" in out
-    assert "Not promoting miniapp (at 5%):\nGo/No-Go is NO-GO (55% by @alice" in out
+    assert "Not promoting miniapp (at 20%):\nGo/No-Go is NO-GO (55% by @alice" in out
     assert "100% → GO" in out
     assert "miniapp 2.1.0 is fully released (100%). Done by alice." in out
-    # Progress every 30 virtual minutes while in gray (17:00 to 23:00 in Shanghai).
+    # Progress every 30 virtual minutes while in gray (from 17:00 in Shanghai, 30 hours).
     before_done = out.split("is fully released")[0]
     times = re.findall(
-        r"📊 Progress of miniapp 2\.1\.0.*?\n.*?\n  crash_rate \(> 0\.005\): ok: [^ ]+ (?:. )?at "
-        r"2026-11-23 (\d\d:\d\d) UTC",
+        r"📊 Progress of miniapp 2\.1\.0.*?\n.*?\n  crash_rate_stop \(> 0\.1%\): ok: [^ ]+ "
+        r"(?:. )?at 2026-11-2\d (\d\d:\d\d) UTC",
         before_done,
     )
-    assert times == [f"{9 + m // 60:02d}:{m % 60:02d}" for m in range(30, 361, 30)]
+    assert len(times) == 60
+    assert times[:12] == [f"{9 + m // 60:02d}:{m % 60:02d}" for m in range(30, 361, 30)]
     assert "📊 Progress" not in out.split("is fully released")[1]
     # The runbook: a reminder, marks, and overdue steps called out.
     assert "⏱ Runbook step 3 of miniapp is due: Database migrations run" in out

@@ -1,5 +1,6 @@
-"""The shipped gray-miniprogram drill, as a new user runs it: refused early, promoted
-through the batches, rolled back by a crash spike, retried."""
+"""The shipped gray-miniprogram drill, as a new user runs it: refused early, a responder's
+stage skip refused, promoted through the batches, stopped by 0.3% crashes (the stop tier),
+rolled back by 0.6% for 2 minutes (the rollback tier), retried."""
 
 from __future__ import annotations
 
@@ -10,17 +11,31 @@ def test_the_gray_miniprogram_drill_walks_refuses_rolls_back_and_retries() -> No
     out = run_drill("gray-miniprogram.txt")
     # An early promote is refused, with the reason.
     assert "Not promoting miniapp (at 1%):\nsoak: 1h 30m left of 2h in stage internal" in out
+    # A responder may not skip the 5% stage: one sentence, nothing moves.
+    assert (
+        ">>> #releases\nNot skipping stage small (5%) of miniapp: skipping a stage is a release "
+        "manager's decision (/release promote miniapp --to 20% --force --reason TEXT).\n>>>"
+    ) in out
     # Then it goes through the batches.
-    assert "alice promoted miniapp 2.0.0 from 1% to 5% (stage small)." in out
+    assert "bob promoted miniapp 2.0.0 from 1% to 5% (stage small)." in out
     assert "alice promoted miniapp 2.0.0 from 5% to 20% (stage large)." in out
     # Once in the release channel: the reply is not posted a second time.
-    assert out.count("alice promoted miniapp 2.0.0 from 1% to 5%") == 1
-    # The crash spike: 2 minutes above 0.5% rolls back, in the channel and to the owner.
+    assert out.count("bob promoted miniapp 2.0.0 from 1% to 5%") == 1
+    # 0.3% crashes: not "ok" — the stop tier (> 0.1%) stops the gray release at once, in
+    # the channel and to the decision owners, with the 15-minute meeting.
+    stopped = "🛑 Shipwatch stopped the gray release of miniapp 2.0.0 at 20%"
+    assert f">>> #releases\n{stopped}" in out
+    assert f">>> @alice\n{stopped}" in out
+    assert "Guard crash_rate_stop read 0.3% (> 0.1%) continuously since" in out
+    assert "Core team meeting within 15 minutes (by 2026-11-23 16:16 UTC)" in out
+    assert "  Paused because: guard crash_rate_stop: 0.3% > 0.1%" in out
+    assert "  crash_rate (> 0.5%): ok: 0.3%" in out
+    # 0.6% for 2 minutes: above 0.5% rolls back, in the channel and to the owner.
     rollback = "Shipwatch rolled miniapp 2.0.0 back from 20% to 0% on its own:"
     assert f">>> #releases\n{rollback}" in out
     assert f">>> @alice\n{rollback}" in out
-    assert "Guard crash_rate read 0.02 (> 0.005) continuously since" in out
-    assert "rollback 20% → 0% (rolled back) guard crash_rate: 0.02 > 0.005" in out
+    assert "Guard crash_rate read 0.6% (> 0.5%) continuously since" in out
+    assert "rollback 20% → 0% (rolled back) guard crash_rate: 0.6% > 0.5%" in out
     assert "  State: rolled back" in out
     # A retry keeps to the deploy windows: refused past midnight, forced by a release manager.
     assert "Not letting miniapp retry: it is outside the deploy windows." in out

@@ -69,7 +69,7 @@ async def test_watching_resumes_after_a_restart(make_harness: HarnessFactory) ->
     await again.advance(minutes=1)
     assert set(last_read(again).values()) == {again.clock.now()}
     status = again.reply_text(await again.say("/release status web"))
-    assert "error_rate (> 0.05): ok: 0.01" in status
+    assert "error_rate (> 5%): ok: 1%" in status
 
 
 async def test_a_tick_row_left_by_an_earlier_version_fires_once_and_changes_nothing(

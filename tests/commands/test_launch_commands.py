@@ -14,7 +14,13 @@ from tests.conftest import Harness, HarnessFactory
 
 # Monday 17:00 in Shanghai, miniapp's team's timezone: its deploy window is open.
 IN_WINDOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-GOOD = {"crash_rate": 0.001, "error_rate": 0.01, "api_timeout_rate": 0.02, "p99_latency_ms": 400}
+GOOD = {
+    "crash_rate": 0.00005,
+    "error_rate": 0.0005,
+    "api_error_rate": 0.01,
+    "api_timeout_rate": 0.02,
+    "p99_latency_ms": 400,
+}
 ALL_MET = "functional=96 performance=92 stability=99.6 satisfaction=85 blockers=0"
 
 
@@ -105,6 +111,8 @@ async def test_go_no_go_scores_stores_and_gates_the_final_stage(
     await h.advance(hours=2)
     assert (await h.say("/release promote miniapp")).status == "ok"
     await h.advance(hours=4)
+    assert (await h.say("/release promote miniapp")).status == "ok"
+    await h.advance(hours=24)
     # Bad input: a sentence, nothing stored.
     for line, sentence in [
         (
@@ -133,19 +141,22 @@ async def test_go_no_go_scores_stores_and_gates_the_final_stage(
         user="bob",
     )
     assert "75% → REVIEW" in h.reply_text(review)
-    assert "a release manager must approve it" in h.reply_text(
-        await h.say("/release promote miniapp --to 100%")
-    )
+    assert "REVIEW: fix what was missed and assess again" in h.reply_text(review)
+    # Seed 000: a REVIEW is fixed and assessed again; the shipped plan lets nobody approve
+    # it through to full rollout.
+    held = h.reply_text(await h.say("/release promote miniapp --to 100%"))
+    assert "Go/No-Go is REVIEW (75%): fix what was missed and assess again" in held
     assert (await h.say("/release gonogo miniapp --approve", user="bob")).status == "denied"
-    approved = await h.say("/release gonogo miniapp --approve")
-    assert "REVIEW approved by @alice." in h.reply_text(approved)
-    assert "or a release manager approves it" not in h.reply_text(approved)
-    assert launch_state(h)["assessment"]["approved_by"] == "alice"
+    refused = await h.say("/release gonogo miniapp --approve")
+    assert refused.status == "refused"
+    assert h.reply_text(refused) == (
+        "Plan gray-miniprogram does not let a REVIEW be approved: fix what was missed and "
+        "assess miniapp again (a plan may switch on gonogo.approve_review)."
+    )
+    assert launch_state(h)["assessment"]["approved_by"] is None
+    assert "100% → GO" in h.reply_text(await h.say(f"/release gonogo miniapp {ALL_MET}"))
     done = await h.say("/release promote miniapp --to 100%")
     assert "fully released (100%)" in h.reply_text(done)
-    assert [a.detail for a in audits(h, "release gonogo") if a.outcome == "ok"][-1].endswith(
-        "REVIEW 75% approved"
-    )
 
 
 async def test_a_start_outside_the_window_is_refused_with_the_next_one_or_forced(
@@ -242,25 +253,29 @@ async def test_progress_posts_every_30_minutes_and_follow_ups_after_completion(
     [first] = [p for p in releases_posts(h) if progress in p]
     assert "stage internal, 1% (1 of 4), in stage." in first
     assert "Next stage in 1h 30m at the earliest." in first
-    assert "crash_rate (> 0.005): ok: 0.001 at" in first
+    assert "crash_rate (> 0.5%): ok: 0.005% at" in first
     assert "Open checklist items (8)" in first
     h.app.integrations.simulated_metrics.set("p99_latency_ms", 450)
     await h.advance(minutes=30)
     second = [p for p in releases_posts(h) if progress in p][-1]
     assert "p99_latency_ms (> 1000): ok: 450 ↑ at" in second
-    assert "crash_rate (> 0.005): ok: 0.001 → at" in second
+    assert "crash_rate (> 0.5%): ok: 0.005% → at" in second
     await h.advance(minutes=60)
     assert len([p for p in releases_posts(h) if progress in p]) == 4
     await h.say('/release promote miniapp --to 100% --force --reason "drill"')
     posts_at_completion = len(releases_posts(h))
-    await h.advance(hours=3)
-    assert not any(progress in p for p in releases_posts(h)[posts_at_completion:])
-    await h.advance(hours=21)
+    # The launch day is day 1 (seed 003 §10.2): its check follows completion at once.
+    await h.advance(minutes=2)
     day1 = [p for p in releases_posts(h) if "Day-1 check of miniapp 2.0.0" in p]
     assert len(day1) == 1
     assert "☐ Users can log in · 用户能正常登录" in day1[0]
-    assert "crash_rate (> 0.005): ok: 0.001 → at 2026-11-24 10:59 UTC" in day1[0]
-    await h.advance(days=6)
+    assert "crash_rate (> 0.5%): ok: 0.005% → at 2026-11-23 11:00 UTC" in day1[0]
+    await h.advance(hours=3)
+    assert not any(progress in p for p in releases_posts(h)[posts_at_completion:])
+    await h.advance(days=2)
+    day3 = [p for p in releases_posts(h) if "Day-3 check of miniapp 2.0.0" in p]
+    assert len(day3) == 1  # two days after the launch day, not three
+    await h.advance(days=4)
     headers = [p.splitlines()[0] for p in releases_posts(h) if "check of miniapp" in p]
     assert [line.split()[1] for line in headers] == ["Day-1", "Day-3", "Day-7"]
 

@@ -20,7 +20,13 @@ from tests.conftest import Harness, HarnessFactory
 # miniapp's plan starts releases only in a deploy window: weekdays 17:00-18:00 in its
 # team's Asia/Shanghai, so its tests start the clock at Monday 17:00 there.
 DEPLOY_WINDOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-GOOD = {"crash_rate": 0.001, "error_rate": 0.01, "api_timeout_rate": 0.02, "p99_latency_ms": 400}
+GOOD = {
+    "crash_rate": 0.00005,
+    "error_rate": 0.0005,
+    "api_error_rate": 0.01,
+    "api_timeout_rate": 0.02,
+    "p99_latency_ms": 400,
+}
 
 
 def set_metrics(h: Harness, values: dict[str, float]) -> None:
@@ -48,7 +54,7 @@ async def test_start_enters_the_first_stage_and_tells_the_release_channel(
     status = h.reply_text(await h.say("/release status miniapp"))
     assert "internal, 1% (of 4 stages)" in status
     assert "Soak: 2h left" in status
-    assert "crash_rate (> 0.005): no reading yet" in status
+    assert "crash_rate (> 0.5%): no reading yet" in status
     assert "[Promote]" in status
     assert "[Roll back]" in status
 
@@ -58,14 +64,17 @@ async def test_an_early_promote_lists_every_reason_and_changes_nothing(
 ) -> None:
     h = await make_harness(start=DEPLOY_WINDOW)
     await h.say("/release start miniapp 2.0.0")
-    set_metrics(h, {**GOOD, "error_rate": 0.2})
+    # 1.5% errors: under both guards' tiers (2% stops, 5% rolls back), over the
+    # first stage's own target (< 1%, seed 003 §5.1).
+    set_metrics(h, {**GOOD, "error_rate": 0.015})
     await h.advance(minutes=1)
     out = await h.say("/release promote miniapp")
     assert out.status == "refused"
     text = h.reply_text(out)
     assert "Not promoting miniapp (at 1%):" in text
     assert "soak: 1h 59m left of 2h in stage internal" in text
-    assert "guard error_rate: breaching (0.2 > 0.05)" in text
+    assert "stage target: error_rate reached 1.5% in stage internal; the target is < 1%" in text
+    assert "guard error_rate:" not in text
     assert traffic(h) == [("miniapp", 1.0, "release-1-a1-s0")]
     with unit_of_work(h.app.engine) as session:
         row = session.exec(select(ReleaseRow)).one()
@@ -103,16 +112,22 @@ async def test_a_sustained_breach_rolls_back_by_itself_and_retry_starts_over(
     await h.say("/release start miniapp 2.0.0")
     await h.advance(minutes=10)
     set_metrics(h, {"crash_rate": 0.02})  # first read at 10m30s; 2m of it is enough
-    await h.advance(minutes=2, seconds=29)
+    await h.advance(minutes=1)
+    # The stop tier (> 0.1%) acted first: paused at its second reading, owners called.
     with unit_of_work(h.app.engine) as session:
-        assert session.exec(select(ReleaseRow)).one().state == "in_stage"
+        assert session.exec(select(ReleaseRow)).one().state == "paused"
+    stop = next(p for p in releases_posts(h) if "stopped the gray release" in p)
+    assert "Core team meeting within 15 minutes" in stop
+    await h.advance(minutes=1, seconds=29)
+    with unit_of_work(h.app.engine) as session:
+        assert session.exec(select(ReleaseRow)).one().state == "paused"
     await h.advance(seconds=1)
     with unit_of_work(h.app.engine) as session:
         row = session.exec(select(ReleaseRow)).one()
         assert (row.state, row.percent) == ("rolled_back", 0)
     assert traffic(h)[-1] == ("miniapp", 0.0, "release-1-a1-rollback")
     post = next(p for p in releases_posts(h) if "rolled miniapp 2.0.0 back" in p)
-    assert "Guard crash_rate read 0.02 (> 0.005) continuously since" in post
+    assert "Guard crash_rate read 2% (> 0.5%) continuously since" in post
     assert any(s.kind == "direct" and s.address == "alice" for s in h.adapter.sent)
     set_metrics(h, GOOD)
     out = await h.say("/release retry miniapp")
@@ -122,7 +137,7 @@ async def test_a_sustained_breach_rolls_back_by_itself_and_retry_starts_over(
         moves = session.exec(select(ReleaseEvent.move, ReleaseEvent.actor)).all()
         assert ("rollback", "shipwatch") in moves
         audit = session.exec(select(AuditEntry).where(AuditEntry.actor == "shipwatch")).all()
-        assert [a.command for a in audit] == ["release rollback"]
+        assert [a.command for a in audit] == ["release pause", "release rollback"]
 
 
 async def test_missing_data_pauses_the_release_and_says_why(make_harness: HarnessFactory) -> None:
@@ -132,7 +147,7 @@ async def test_missing_data_pauses_the_release_and_says_why(make_harness: Harnes
     await h.advance(minutes=5)
     status = h.reply_text(await h.say("/release status miniapp"))
     assert "State: paused" in status
-    assert "api_timeout_rate (> 0.1): no data at" in status
+    assert "api_timeout_rate (> 10%): no data at" in status
     assert "no value set (use :metric)" in status
     assert any(
         "paused miniapp: guard api_timeout_rate has had no_data" in p for p in releases_posts(h)
@@ -221,7 +236,8 @@ async def test_plans_lists_the_shipped_plans(make_harness: HarnessFactory) -> No
     h = await make_harness()
     text = h.reply_text(await h.say("/release plans"))
     assert "gray-miniprogram: 1% (2h) → 5% (4h) → 20% (1d) → 100%" in text
-    assert "crash_rate > 0.005 2m → rollback" in text
+    assert "crash_rate_stop > 0.1% 30s → stop" in text
+    assert "crash_rate > 0.5% 2m → rollback" in text
     assert "standard: 10% (30m) → 30% (1h) → 50% (2h) → 100%" in text
 
 
@@ -301,7 +317,7 @@ async def test_the_tick_keeps_sampling_while_paused_and_stops_when_done(
     await h.say("/release pause web --reason 'lunch'")
     await h.advance(minutes=2)
     status = h.reply_text(await h.say("/release status web"))
-    assert "error_rate (> 0.05): ok: 0.01" in status
+    assert "error_rate (> 5%): ok: 0.05%" in status
     await h.say("/release abort web --reason 'wrong build'")
     assert h.app.timers.next_due() is None or h.app.timers.next_due() > h.clock.now() + timedelta(
         days=1
@@ -347,3 +363,60 @@ async def test_a_retry_outside_the_windows_is_refused_unless_forced(
     with unit_of_work(h.app.engine) as session:
         audit = session.exec(select(AuditEntry).where(AuditEntry.command == "release retry")).all()
         assert [a.detail for a in audit][-1].endswith("outside a window, forced: hotfix")
+
+
+async def test_a_responder_may_not_skip_a_stage_a_release_manager_may_with_a_reason(
+    make_harness: HarnessFactory,
+) -> None:
+    h = await make_harness()
+    set_metrics(h, GOOD)
+    await h.say("/release start web 1.4.2")
+    await h.advance(minutes=30)
+    skip = await h.say("/release promote web --to 100%", user="bob")
+    assert skip.status == "refused"
+    assert h.reply_text(skip) == (
+        "Not skipping stage early (30%) of web: skipping a stage is a release manager's "
+        "decision (/release promote web --to 100% --force --reason TEXT)."
+    )
+    # The next stage, named, is no skip.
+    assert (await h.say("/release promote web --to 30%", user="bob")).status == "ok"
+    await h.advance(hours=1)
+    denied = await h.say("/release promote web --to 100% --force --reason hotfix", user="bob")
+    assert denied.status == "denied"
+    forced = await h.say('/release promote web --to 100% --force --reason "hotfix verified"')
+    assert "fully released (100%)" in h.reply_text(forced)
+    assert [p for _, p, _ in traffic(h)] == [10, 30, 100]
+    with unit_of_work(h.app.engine) as session:
+        done = session.exec(select(AuditEntry).where(AuditEntry.command == "release promote")).all()
+        assert [(a.actor, a.outcome) for a in done] == [
+            ("bob", "refused"),
+            ("bob", "ok"),
+            ("bob", "denied"),
+            ("alice", "ok"),
+        ]
+        assert done[-1].detail.endswith("forced: hotfix verified")
+
+
+async def test_a_manual_rollback_names_one_of_the_plan_s_triggers(
+    make_harness: HarnessFactory,
+) -> None:
+    h = await make_harness(start=DEPLOY_WINDOW)
+    set_metrics(h, GOOD)
+    await h.say("/release start miniapp 2.0.0")
+    bare = await h.say("/release rollback miniapp", user="bob")
+    assert bare.status == "usage"
+    text = h.reply_text(bare)
+    assert "/release rollback miniapp needs --reason: one of the plan's rollback triggers" in text
+    assert "complaints (灰度用户投诉量 > 50条（1小时内）" in text
+    assert "security (发现安全漏洞" in text
+    assert "retention (用户留存率下降 > 20%" in text
+    out = await h.say("/release rollback miniapp --reason complaints", user="bob")
+    assert out.status == "ok"
+    assert "complaints: 灰度用户投诉量 > 50条（1小时内）" in h.reply_text(out)
+    with unit_of_work(h.app.engine) as session:
+        [event] = session.exec(
+            select(ReleaseEvent).where(col(ReleaseEvent.move) == "rollback")
+        ).all()
+        assert event.reason.startswith("complaints: 灰度用户投诉量 > 50条")
+    plans = h.reply_text(await h.say("/release plans"))
+    assert "rollback --reason complaints|security|retention|product" in plans

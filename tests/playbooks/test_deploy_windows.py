@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from playbooks.deploy_windows import blackout_of, check, next_opening
-from playbooks.launch_plan import Blackout, Window, WindowGate, WindowPolicy
+from playbooks.deploy_windows import blackout_of, blackout_summary, check, next_opening
+from playbooks.launch_plan import Blackout, BlackoutPeriods, Window, WindowGate, WindowPolicy
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -30,8 +30,9 @@ def at(text: str) -> datetime:
         ("2026-11-23T09:00+00:00", SHANGHAI, True),  # 17:00 in Shanghai, read in UTC
         ("2026-11-23T09:00+00:00", NEW_YORK, False),  # 04:00 in New York
         ("2026-11-23T22:30+00:00", NEW_YORK, True),  # 17:30 in New York
-        ("2026-11-28T10:30+08:00", SHANGHAI, True),  # Saturday morning
-        ("2026-11-28T17:30+08:00", SHANGHAI, False),  # Saturday evening is no weekday
+        ("2026-11-21T10:30+08:00", SHANGHAI, True),  # Saturday morning
+        ("2026-11-21T17:30+08:00", SHANGHAI, False),  # Saturday evening is no weekday
+        ("2026-11-28T10:30+08:00", SHANGHAI, False),  # Saturday, but 3 days to month end
     ],
 )
 def test_windows_are_read_in_the_services_timezone(now: str, tz: ZoneInfo, is_open: bool) -> None:
@@ -42,28 +43,46 @@ def test_outside_a_window_names_the_next_one() -> None:
     result = check(POLICY, now=at("2026-11-23T09:00+08:00"), tz=SHANGHAI)
     assert result.next is not None
     assert result.next.opens == at("2026-11-23T17:00+08:00")
-    friday_night = next_opening(POLICY, now=at("2026-11-27T18:30+08:00"), tz=SHANGHAI)
+    friday_night = next_opening(POLICY, now=at("2026-11-20T18:30+08:00"), tz=SHANGHAI)
     assert friday_night is not None
-    assert friday_night.opens == at("2026-11-28T10:00+08:00")
+    assert friday_night.opens == at("2026-11-21T10:00+08:00")
 
 
 @pytest.mark.parametrize(
     ("day", "key"),
     [
+        # The last 3 days of a month, the last 5 of a quarter, 20 Dec to 3 Jan.
         (date(2026, 11, 30), "window.month_end"),
-        (date(2027, 2, 28), "window.month_end"),
-        (date(2028, 2, 29), "window.month_end"),  # a leap year's February
-        (date(2028, 2, 28), None),
+        (date(2026, 11, 28), "window.month_end"),
+        (date(2026, 11, 27), None),
+        (date(2027, 2, 26), "window.month_end"),
+        (date(2027, 2, 25), None),
+        (date(2028, 2, 27), "window.month_end"),  # a leap year's February ends on the 29th
+        (date(2028, 2, 26), None),
         (date(2027, 3, 31), "window.quarter_end"),
+        (date(2027, 3, 27), "window.quarter_end"),
+        (date(2027, 3, 26), None),
         (date(2027, 6, 30), "window.quarter_end"),
+        (date(2026, 12, 20), "window.year_end"),
+        (date(2026, 12, 19), None),
         (date(2026, 12, 31), "window.year_end"),
-        (date(2026, 12, 30), None),
-        (date(2027, 1, 1), None),
+        (date(2027, 1, 3), "window.year_end"),
+        (date(2027, 1, 4), None),
     ],
 )
 def test_blackouts_at_the_end_of_months_quarters_and_years(day: date, key: str | None) -> None:
     found = blackout_of(day, POLICY)
     assert (found.key if found else None) == key
+
+
+def test_the_periods_are_configurable_and_summarised() -> None:
+    short = WindowPolicy(gate=WindowGate.START, periods=BlackoutPeriods(1, 2, (12, 31), (12, 31)))
+    assert blackout_of(date(2026, 11, 29), short) is None
+    assert blackout_of(date(2027, 3, 30), short) is not None
+    assert blackout_of(date(2026, 12, 20), short) is None
+    summary = blackout_summary(POLICY)
+    assert summary is not None
+    assert summary.key == "window.blackouts"
 
 
 def test_only_the_listed_blackouts_apply() -> None:
@@ -95,9 +114,9 @@ def test_the_local_day_decides_the_blackout_not_the_utc_one() -> None:
 def test_the_year_end_run_skips_to_the_next_open_day() -> None:
     freezes = {date(2027, 1, 1): "new year"}
     nxt = next_opening(POLICY, now=at("2026-12-30T18:30+08:00"), tz=SHANGHAI, freezes=freezes)
-    # 31 Dec is the year's end, 1 Jan is frozen, 2 Jan is a Saturday.
+    # The year-end blackout runs to 3 January; 4 January is a Monday.
     assert nxt is not None
-    assert nxt.opens == at("2027-01-02T10:00+08:00")
+    assert nxt.opens == at("2027-01-04T17:00+08:00")
 
 
 def test_a_declared_freeze_closes_its_day_even_without_windows() -> None:

@@ -90,10 +90,15 @@ def test_no_go_blocks_the_final_stage_review_until_approved_go_lets_it_pass() ->
     no_go = with_scores("functional=90 performance=92 stability=99.6 satisfaction=70 blockers=0")
     assert keys(launch_state.blockers(no_go, r, target=2)) == ["gonogo.blocker.no_go"]
     review = with_scores("functional=96 performance=92 stability=98 satisfaction=85 blockers=0")
-    assert keys(launch_state.blockers(review, r, target=2)) == ["gonogo.blocker.review"]
+    # By default a REVIEW is fixed and assessed again (seed 000), never approved through.
+    assert keys(launch_state.blockers(review, r, target=2)) == ["gonogo.blocker.review_fix"]
+    # A plan that switches approval on asks a release manager instead.
+    lenient = GoNoGoPolicy(required=True, approve_review=True)
+    r_lenient = replace(r, plan=replace(PLAN, launch=replace(LAUNCH, gonogo=lenient)))
+    assert keys(launch_state.blockers(review, r_lenient, target=2)) == ["gonogo.blocker.review"]
     assert review.assessment is not None
     approved = replace(review, assessment=replace(review.assessment, approved_by="alice"))
-    assert launch_state.blockers(approved, r, target=2) == []
+    assert launch_state.blockers(approved, r_lenient, target=2) == []
     go = with_scores("functional=96 performance=92 stability=99.6 satisfaction=85 blockers=0")
     assert launch_state.blockers(go, r, target=2) == []
     # The stage before the last does not ask for a Go/No-Go.
@@ -131,8 +136,9 @@ def test_moves_arm_and_stop_the_launch_timers() -> None:
     completed = launch_timers.after_moves(r, [_entry(Move.COMPLETE, done_at)])
     assert CancelTimer("launch:3:progress") in completed
     followups = sorted(e.due_at for e in completed if isinstance(e, ArmTimer))
-    ahead = launch_timers.MEASURE_AHEAD
-    assert followups == [done_at + timedelta(days=1) - ahead, done_at + timedelta(days=7) - ahead]
+    # The launch day is day 1 (seed 003 §10.2): its guards are read at completion, day 7's
+    # six days later; each posts a minute after its reading.
+    assert followups == [done_at, done_at + timedelta(days=6)]
 
 
 def test_a_progress_post_lists_open_items_and_arms_the_next() -> None:
