@@ -80,7 +80,7 @@ step "drill: shipwatch console --drill < drills/gray-miniprogram.txt"
   || fail "the drill exited $?" drill.err
 if grep -q Traceback drill.out drill.err; then fail "the drill printed a traceback" drill.err; fi
 for expected in \
-  "alice promoted miniapp 2.0.0 from 1% to 5% (stage small)." \
+  "bob promoted miniapp 2.0.0 from 1% to 5% (stage small)." \
   "alice promoted miniapp 2.0.0 from 5% to 20% (stage large)." \
   "Shipwatch rolled miniapp 2.0.0 back from 20% to 0% on its own:" \
   "alice retried miniapp 2.0.0 (attempt 2): back at 1%."; do
