@@ -46,9 +46,11 @@ typecheck: $(STAMP)
 wheel-check:
 	PYTHON=$(PYTHON) deploy/check-wheel.sh
 
-## bench: the speed and memory benchmarks; prints the figures
+## bench: the speed and memory benchmarks, each also run on BASELINE; prints the figures
+# BASELINE is the version the figures are compared with (git revision; empty: none).
+BASELINE ?= 6dd2646
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(if $(BASELINE),--baseline $(BASELINE))
 
 ## chaos: kill -9 a real bot 24 times under load, then check nothing acknowledged was lost
 chaos: $(STAMP)

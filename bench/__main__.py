@@ -1,15 +1,21 @@
 """Run the benchmarks, each in a fresh process, and print their figures against targets.
 
 ``python -m bench`` runs them all; ``python -m bench guards timers`` only those named.
+``python -m bench --baseline REV …`` also runs each one on the code of git revision REV
+(checked out in a temporary worktree), right after, so both are measured in one run on
+the same machine under the same load.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,11 +34,14 @@ BENCHMARKS = {
 MAX_NOTES = 8
 
 
-def run(name: str, timeout: float) -> dict[str, object]:
+def run(name: str, timeout: float, root: Path = ROOT) -> dict[str, object]:
+    if not (root / "bench" / f"{name}.py").exists():
+        return {"benchmark": name, "error": "not in this version"}
     try:
         done = subprocess.run(
             [sys.executable, "-m", f"bench.{name}"],
-            cwd=ROOT,
+            cwd=root,
+            env={**os.environ, "PYTHONPATH": str(root)},
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -49,8 +58,8 @@ def run(name: str, timeout: float) -> dict[str, object]:
     return figures
 
 
-def show(result: dict[str, object]) -> str:
-    name = result["benchmark"]
+def show(result: dict[str, object], label: str = "") -> str:
+    name = f"{result['benchmark']}{label}"
     if "error" in result:
         verdict = "ERROR"
         print(f"\n== {name}: ERROR ({result['error']})")
@@ -70,7 +79,30 @@ def show(result: dict[str, object]) -> str:
     return verdict
 
 
-def main(names: list[str]) -> int:
+@contextlib.contextmanager
+def checkout(revision: str | None) -> Iterator[Path | None]:
+    """The code of ``revision`` in a temporary git worktree, removed afterwards."""
+    if revision is None:
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix="shipwatch-baseline-") as folder:
+        where = Path(folder) / "baseline"
+        git = ["git", "-C", str(ROOT)]
+        subprocess.run([*git, "worktree", "add", "--detach", str(where), revision], check=True)
+        try:
+            yield where
+        finally:
+            subprocess.run([*git, "worktree", "remove", "--force", str(where)], check=False)
+
+
+def main(arguments: list[str]) -> int:
+    baseline: str | None = None
+    if arguments[:1] == ["--baseline"]:
+        if len(arguments) < 2:
+            print("--baseline needs a git revision, e.g. --baseline HEAD~10")
+            return 2
+        baseline, arguments = arguments[1], arguments[2:]
+    names = arguments
     unknown = [name for name in names if name not in BENCHMARKS]
     if unknown:
         print(f"no benchmark named {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}")
@@ -82,11 +114,15 @@ def main(names: list[str]) -> int:
         flush=True,
     )
     verdicts = {}
-    for name, timeout in BENCHMARKS.items():
-        if names and name not in names:
-            continue
-        verdicts[name] = show(run(name, timeout))
-        sys.stdout.flush()
+    with checkout(baseline) as baseline_root:
+        for name, timeout in BENCHMARKS.items():
+            if names and name not in names:
+                continue
+            verdicts[name] = show(run(name, timeout))
+            sys.stdout.flush()
+            if baseline_root is not None:
+                show(run(name, timeout, baseline_root), label=f" (baseline {baseline})")
+                sys.stdout.flush()
     print("\n" + "  ".join(f"{name} {verdict}" for name, verdict in verdicts.items()))
     # A missed target is a finding, not a failure; only a benchmark that broke fails the run.
     return 1 if "ERROR" in verdicts.values() else 0

@@ -200,6 +200,7 @@ class Application:
             instance_id=self.instance_id,
         )
         self._enqueued = False  # set by dispatch; lets the drill skip idle outbox checks
+        self.started = False  # until start() has finished: not ready for traffic before
 
     async def dispatch(self, invocation: Invocation) -> Outcome:
         """The one way in: every command, button press and timer goes through here."""
@@ -325,6 +326,7 @@ class Application:
         await self.dispatch(Observation(REPORT_RESUME, {}))
         await self.timers.start()
         await self.replica.start()  # guard ticks, polling: here or on another replica
+        self.started = True
 
     async def stop(self) -> None:
         await self.replica.stop()
@@ -399,6 +401,9 @@ class Application:
         return self.translator(locale or self.settings.locale)
 
     def ready(self) -> bool:
+        """Started, and its database reachable and current: what a load balancer asks."""
+        if not self.started:
+            return False
         try:
             return migrate.is_current(self.engine)
         except SQLAlchemyError:

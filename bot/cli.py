@@ -184,6 +184,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 async def _run(settings: Settings, config: Config) -> None:
+    # Heard from the first moment: a SIGTERM while starting stops the bot as cleanly as
+    # one later, never the interpreter's default of dying on the spot.
+    stop = _stop_on_signals()
     chat = adapters.build(settings, config)
     engine = open_database(settings)
     adapter = ConsoleAdapter(sys.stdout, public_url=settings.public_url)
@@ -220,7 +223,7 @@ async def _run(settings: Settings, config: Config) -> None:
         if stdin_is_terminal() and not chat:
             console = Console(app, adapter, user="alice", channel="#ops", locale=settings.locale)
             typing = asyncio.create_task(console.run(line_reader(sys.stdin, interactive=True)))
-            signalled = asyncio.create_task(_until_signalled())
+            signalled = asyncio.create_task(stop.wait())
             # Leaving the console (:quit, Ctrl-D) or a SIGTERM, whichever comes first.
             _, pending = await asyncio.wait(
                 {typing, signalled}, return_when=asyncio.FIRST_COMPLETED
@@ -228,7 +231,7 @@ async def _run(settings: Settings, config: Config) -> None:
             for task in pending:
                 task.cancel()
         else:
-            await _until_signalled()
+            await stop.wait()
     finally:
         service_notify.notify("STOPPING=1")
         log.info("shipwatch stopping")
@@ -240,12 +243,13 @@ async def _run(settings: Settings, config: Config) -> None:
         log.info("shipwatch stopped")
 
 
-async def _until_signalled() -> None:
+def _stop_on_signals() -> asyncio.Event:
+    """An event set by SIGTERM or SIGINT."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+    return stop
 
 
 def _start_time(text: str | None) -> datetime:

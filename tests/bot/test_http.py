@@ -12,6 +12,7 @@ from bot.clock import VirtualClock
 from bot.config_dir import load
 from bot.http import serve
 from bot.settings import Settings
+from storage import migrate
 from storage.engine import make_engine
 from tests.conftest import START, HarnessFactory
 from tests.fakes.adapters import RecordingAdapter
@@ -74,4 +75,27 @@ async def test_not_ready_until_migrated(sqlite_url: str) -> None:
         assert (await get(port, "/healthz"))[0] == 200
     finally:
         await runner.cleanup()
+        engine.dispose()
+
+
+async def test_not_ready_until_started(sqlite_url: str) -> None:
+    """A load balancer sends no traffic to a process still starting (migrated, serving
+    HTTP, but its timers, adapters and duties not yet running)."""
+    engine = make_engine(sqlite_url)
+    migrate.upgrade(engine)
+    app = Application(
+        settings=Settings(database_url=sqlite_url),
+        config=load(None),
+        engine=engine,
+        clock=VirtualClock(START),
+        adapters={"console": RecordingAdapter()},
+    )
+    runner, port = await serve(app, host="127.0.0.1", port=0)
+    try:
+        assert (await get(port, "/readyz"))[0] == 503
+        await app.start()
+        assert (await get(port, "/readyz"))[0] == 200
+    finally:
+        await runner.cleanup()
+        await app.stop()
         engine.dispose()
