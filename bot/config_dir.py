@@ -10,14 +10,22 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
 
 from bot.config_alerts import AlertsFile
 from bot.config_channels import ChannelNames, ChannelsFile
 from bot.config_incidents import SeverityFile
+from bot.config_procedures import PlaybooksFile
 from bot.config_releases import (
     PlanFile,
     ReleaseConfig,
@@ -33,6 +41,7 @@ from bot.config_teams import TeamsFile, people_named
 from playbooks.incident_policy import IncidentSettings, default_settings
 from playbooks.paging import StepWhen
 from playbooks.people import Directory, Person, Role
+from playbooks.procedures import Procedure, procedure_problems
 from playbooks.release_plan import ReleaseCatalog, Service
 from playbooks.summary_metrics import SummarySettings
 from playbooks.teams import Team
@@ -46,6 +55,7 @@ FILES = (
     "alerts.yaml",
     "teams.yaml",
     "summaries.yaml",
+    "playbooks.yaml",
 )
 HANDLE = r"^[a-z0-9][a-z0-9._-]{0,63}$"
 M = TypeVar("M", bound=BaseModel)
@@ -105,8 +115,15 @@ class PeopleFile(_Strict):
     people: list[PersonEntry]
 
 
+DUTY = r"^[a-z][a-z0-9-]{0,30}$"
+
+
 class RolesFile(_Strict):
     roles: dict[Role, list[str]]
+    # Named duties of the plans (seed 001: DevOps, DBA, QA, PM): who owns a step.
+    duties: dict[Annotated[str, StringConstraints(pattern=DUTY)], list[str]] = Field(
+        default_factory=dict
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +150,10 @@ def load(config_dir: Path | None) -> Config:
     if people is not None and roles is not None:
         directory = _directory(people, roles, sources, problems)
     releases = _releases(config_dir, sources["services.yaml"], problems)
+    playbooks = _playbooks(sources["playbooks.yaml"], problems)
+    if releases is not None and playbooks is not None:
+        catalog = replace(releases.catalog, playbooks=playbooks)
+        releases = replace(releases, catalog=catalog)
     severity = _parse(sources["severity.yaml"], SeverityFile, problems)
     alerts = _parse(sources["alerts.yaml"], AlertsFile, problems)
     teams = _parse(sources["teams.yaml"], TeamsFile, problems)
@@ -288,6 +309,22 @@ def _releases(
     return ReleaseConfig(ReleaseCatalog(services=catalog, plans=plans), settings)
 
 
+def _playbooks(path: Path, problems: list[ConfigProblem]) -> dict[str, Procedure] | None:
+    parsed = _parse(path, PlaybooksFile, problems)
+    if parsed is None:
+        return None
+    lines = _line_map(path.read_text("utf-8"))
+    found = parsed.to_procedures()
+    for name, procedure in found.items():
+        for where, problem in procedure_problems(procedure):
+            # A playbook's clock is its recovery target.
+            loc = ("playbooks", name, *_loc(where.replace("clock", "recovery")))
+            problems.append(
+                ConfigProblem(str(path), _nearest_line(lines, loc), _field(loc), problem)
+            )
+    return found
+
+
 def _loc(where: str) -> tuple[Any, ...]:
     """``stages[1].percent`` → ``("stages", 1, "percent")``."""
     return tuple(
@@ -400,17 +437,32 @@ def _directory(
                     )
                 )
             granted.setdefault(handle, set()).add(role)
+    for duty, handles in roles.duties.items():
+        for index, handle in enumerate(handles):
+            if handle not in seen:
+                where = ("duties", duty, index)
+                problems.append(
+                    ConfigProblem(
+                        str(sources["roles.yaml"]),
+                        _nearest_line(roles_lines, where),
+                        _field(where),
+                        f"{handle!r} is not in people.yaml",
+                    )
+                )
     if problems:
         return None
     return Directory.of(
-        Person(
-            handle=e.handle,
-            name=e.name,
-            roles=frozenset(granted.get(e.handle, set())),
-            identities=dict(e.identities),
-            locale=e.locale,
-        )
-        for e in people.people
+        (
+            Person(
+                handle=e.handle,
+                name=e.name,
+                roles=frozenset(granted.get(e.handle, set())),
+                identities=dict(e.identities),
+                locale=e.locale,
+            )
+            for e in people.people
+        ),
+        {duty: tuple(handles) for duty, handles in roles.duties.items()},
     )
 
 

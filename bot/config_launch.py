@@ -32,7 +32,7 @@ from playbooks.launch_plan import (
 )
 
 _DAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
-_OFFSET = re.compile(r"^T\+(?:(\d+)h)?(?:(\d+):(\d{2}))?$|^T\+(\d+)m$")
+_OFFSET = re.compile(r"^T([+-])(?:(\d+)h)?(?:(\d+):(\d{2}))?$|^T([+-])(\d+)m$")
 
 
 def _clock(value: Any) -> time:
@@ -59,19 +59,21 @@ def _days(value: Any) -> frozenset[int]:
 
 
 def _offset(value: Any) -> timedelta:
-    """``T+0:30``, ``T+1:05``, ``T+48h``, ``T+90m``, or a duration like ``30m``."""
+    """``T+0:30``, ``T+1:05``, ``T+48h``, ``T+90m``, a duration like ``30m``, or a time
+    before T: ``T-1h``, ``T-0:30`` (seed 004's backups an hour before)."""
     text = str(value).strip()
     match = _OFFSET.match(text)
-    if match and any(match.groups()):
-        hours, h2, m2, minutes = match.groups()
+    if match and any(g for g in match.groups() if g not in ("+", "-", None)):
+        sign, hours, h2, m2, sign_m, minutes = match.groups()
         if minutes is not None:
-            return timedelta(minutes=int(minutes))
-        return timedelta(hours=int(hours or 0) + int(h2 or 0), minutes=int(m2 or 0))
+            return timedelta(minutes=int(minutes)) * (-1 if sign_m == "-" else 1)
+        span = timedelta(hours=int(hours or 0) + int(h2 or 0), minutes=int(m2 or 0))
+        return -span if sign == "-" else span
     try:
         return parse_duration(text.removeprefix("T+"))
     except UsageError:
         raise ValueError(
-            f"{value!r} is not a time after start; write it like T+0:30 or T+48h"
+            f"{value!r} is not a time from T; write it like T+0:30, T+48h or T-1h"
         ) from None
 
 

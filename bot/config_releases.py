@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from bot.config_launch import LaunchEntries
+from bot.config_procedures import RollbackRunbookEntry
 from commands.grammar import parse_duration
 from playbooks.errors import UsageError
 from playbooks.release_plan import (
@@ -174,6 +175,8 @@ class PlanFile(LaunchEntries):
         default_factory=dict
     )
 
+    rollback_runbook: RollbackRunbookEntry | None = None
+
     def to_plan(self) -> Plan:
         return Plan(
             name=self.name,
@@ -201,6 +204,11 @@ class PlanFile(LaunchEntries):
             launch=self.to_launch(),
             decision=tuple(self.decision),
             rollback_reasons=tuple(self.rollback_reasons.items()),
+            rollback_runbook=(
+                self.rollback_runbook.to_procedure(f"{self.name} rollback")
+                if self.rollback_runbook is not None
+                else None
+            ),
         )
 
 

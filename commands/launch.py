@@ -7,19 +7,22 @@ from dataclasses import replace
 from datetime import datetime
 
 from commands import launch_rows as rows
+from commands import playbook_commands, procedure_rows
 from commands.context import CommandContext, SystemContext
 from commands.grammar import Choice, Integer, Word, free_text
 from commands.registry import Arg, Flag, ParsedCommand, verb_of
 from commands.release_rows import to_view
 from commands.releases import service_named
 from playbooks import gonogo as matrix
-from playbooks import launch_state, launch_timers, launch_views
+from playbooks import launch_state, launch_timers, launch_views, procedure_runs
 from playbooks.errors import NotFound, PermissionDenied, UsageError
 from playbooks.launch_state import Mark
 from playbooks.messages import Message, Severity, raw, t
 from playbooks.people import Role
-from playbooks.releases import Refused, Release
-from storage.models import ReleaseRow, Timer
+from playbooks.procedure_runs import Run
+from playbooks.releases import Refused, Release, ReleaseState
+from storage.models import ProcedureRun, ReleaseRow, Timer
+from storage.repositories import procedure_runs as procedure_repo
 from storage.repositories import releases as repo
 
 MAX_NOTE = 500
@@ -110,14 +113,31 @@ def gonogo(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     return launch_views.gonogo(r, a)
 
 
+def _rollback_run(ctx: CommandContext, r: Release) -> tuple[ProcedureRun, Run] | None:
+    """While a release is rolled back, its runbook is the rollback's."""
+    if r.state is not ReleaseState.ROLLED_BACK:
+        return None
+    row = procedure_repo.latest_for_release(ctx.session, release_id=r.id, for_update=True)
+    return (row, procedure_rows.to_run(row)) if row is not None else None
+
+
 def runbook(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     _, r = _latest(ctx, cmd.args["service"])
+    rolled_back = _rollback_run(ctx, r)
+    if rolled_back is not None:
+        run = rolled_back[1]
+        return procedure_runs.view(run, now=ctx.now, who=procedure_rows.who_for(ctx.directory, run))
     return launch_views.runbook(r, rows.load(ctx.session, r.id), now=ctx.now)
 
 
 def step(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     _, r = _latest(ctx, cmd.args["service"])
     number = int(cmd.args["step"])
+    rolled_back = _rollback_run(ctx, r)
+    if rolled_back is not None:
+        mark = "done" if cmd.args["mark"] == "done" else "skipped"
+        row, run = rolled_back
+        return playbook_commands.mark_step(ctx, row, run, number=number, mark=mark, note=_note(cmd))
     steps = r.plan.launch.runbook
     if not steps:
         raise launch_state.Unknown(t("runbook.none", service=r.service, plan=r.plan.name))

@@ -99,9 +99,17 @@ def blockers(
 
 def owners_of(directory: Directory, r: Release, owner: str) -> list[str]:
     """Who a plan's owner word means: ``owner`` (who started the release), ``@person``,
-    a role (everyone holding it) or a person's handle; nobody for someone unknown."""
+    a role (everyone holding it), a duty (devops, dba…) or a person's handle; nobody for
+    someone unknown."""
+    return people_meant(directory, owner, starter=r.owner)
+
+
+def people_meant(directory: Directory, owner: str, *, starter: str) -> list[str]:
+    """``owner_of`` for anything run by someone: ``owner`` is ``starter``."""
     if owner == "owner":
-        return [r.owner]
+        return [starter]
+    if owner in directory.duties:
+        return list(directory.duties[owner])
     if owner.startswith("@"):
         return [owner[1:]] if directory.get(owner[1:]) else []
     try:

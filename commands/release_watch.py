@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from commands import launch_rows, paging
+from commands import launch_rows, paging, procedure_rows
 from commands.context import SystemContext
 from commands.freezes import freezes_for
 from commands.release_rows import save, to_view
@@ -36,6 +36,9 @@ def _load(ctx: SystemContext, release_id: Any) -> ReleaseRow | None:
 def _save(ctx: SystemContext, row: ReleaseRow, result: Result) -> None:
     save(ctx.session, row, result, now=ctx.now)
     ctx.effects += result.effects
+    ctx.effects += procedure_rows.rollback_started(
+        ctx.session, ctx.directory, result.release, result.history
+    )
     for entry in result.history:
         # Automatic moves are audited like a person's, with Shipwatch as the actor.
         audit.record(

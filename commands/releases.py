@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 
-from commands import launch_rows
+from commands import launch_rows, procedure_rows
 from commands.context import CommandContext
 from commands.effects import without_echo
 from commands.freezes import freezes_for
@@ -57,6 +57,9 @@ def _finish(ctx: CommandContext, row: ReleaseRow, result: Result, detail: str) -
     reply = result.reply
     assert reply is not None
     ctx.effects += without_echo(result.effects, here=ctx.conversation, reply=reply)
+    ctx.effects += procedure_rows.rollback_started(
+        ctx.session, ctx.directory, result.release, result.history
+    )
     ctx.audit_detail = f"release {row.id} {row.service} {row.version}: {detail}"
     return reply
 

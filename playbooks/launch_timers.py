@@ -63,7 +63,8 @@ def after_moves(r: Release, history: Sequence[HistoryEntry]) -> list[Effect]:
             # /release runbook, not announced late).
             for number, step in enumerate(launch.runbook, start=1):
                 due = r.started_at + step.at
-                if entry.move is Move.RETRY and due <= entry.at:
+                # A step before T (seed 004's T-1h backups) is listed, not announced late.
+                if due < entry.at or (entry.move is Move.RETRY and due <= entry.at):
                     continue
                 effects.append(
                     ArmTimer(

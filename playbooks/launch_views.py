@@ -96,8 +96,10 @@ def gonogo(r: Release, a: Assessment) -> Message:
 
 
 def _offset(span: timedelta) -> str:
-    minutes = int(span.total_seconds() // 60)
-    return f"T+{minutes // 60}:{minutes % 60:02d}"
+    """``T+1:15``, or ``T-1:00`` for a step before the start (seed 004's backups)."""
+    minutes = int(abs(span.total_seconds()) // 60)
+    sign = "-" if span < timedelta(0) else "+"
+    return f"T{sign}{minutes // 60}:{minutes % 60:02d}"
 
 
 def runbook(r: Release, state: LaunchState, *, now: datetime) -> Message:

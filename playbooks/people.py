@@ -46,10 +46,15 @@ class Directory:
     """Everyone Shipwatch knows, looked up by handle or by platform identity."""
 
     people: Mapping[str, Person]
+    # The plans' named duties (devops, dba, qa, pm…) → who holds each: owners of
+    # runbook and playbook steps. Unlike roles they grant nothing.
+    duties: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, people: Iterable[Person]) -> Directory:
-        return cls({p.handle: p for p in people})
+    def of(
+        cls, people: Iterable[Person], duties: Mapping[str, tuple[str, ...]] | None = None
+    ) -> Directory:
+        return cls({p.handle: p for p in people}, dict(duties or {}))
 
     def get(self, handle: str) -> Person | None:
         return self.people.get(handle.lstrip("@").lower())

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from playbooks.launch_plan import LaunchPlan, launch_problems
+from playbooks.procedures import Procedure, procedure_problems
 
 
 class GuardAction(StrEnum):
@@ -99,6 +100,8 @@ class Plan:
     decision: tuple[str, ...] = ("owner",)
     # The manual rollback triggers a person may name with --reason (seed 003 §9.1).
     rollback_reasons: tuple[tuple[str, str], ...] = ()
+    # The steps a rollback starts, under its clock (seed 001 §5.1, seed 004, seed 003 §9.2).
+    rollback_runbook: Procedure | None = None
 
     def guard_named(self, name: str) -> Guard | None:
         return next((g for g in self.guards if g.name == name), None)
@@ -153,6 +156,9 @@ class Plan:
             "launch": self.launch.to_json(),
             "decision": list(self.decision),
             "rollback_reasons": [list(pair) for pair in self.rollback_reasons],
+            "rollback_runbook": (
+                self.rollback_runbook.to_json() if self.rollback_runbook is not None else None
+            ),
         }
 
     @classmethod
@@ -189,6 +195,11 @@ class Plan:
             launch=LaunchPlan.from_json(data.get("launch")),
             decision=tuple(data.get("decision", ("owner",))),
             rollback_reasons=tuple((str(k), str(v)) for k, v in data.get("rollback_reasons", [])),
+            rollback_runbook=(
+                Procedure.from_json(data["rollback_runbook"])
+                if data.get("rollback_runbook")
+                else None
+            ),
         )
 
 
@@ -238,6 +249,11 @@ def plan_problems(plan: Plan) -> list[tuple[str, str]]:
                     )
                 )
     problems += launch_problems(plan.launch, stages=tuple(s.name for s in plan.stages))
+    if plan.rollback_runbook is not None:
+        problems += [
+            (f"rollback_runbook.{where}", problem)
+            for where, problem in procedure_problems(plan.rollback_runbook)
+        ]
     return problems
 
 
@@ -269,3 +285,5 @@ class Service:
 class ReleaseCatalog:
     services: Mapping[str, Service] = field(default_factory=dict)
     plans: Mapping[str, Plan] = field(default_factory=dict)
+    # The emergency playbooks (seed 003 §8.2), by name: /playbook run NAME.
+    playbooks: Mapping[str, Procedure] = field(default_factory=dict)

@@ -412,3 +412,26 @@ class DutyLease(SQLModel, table=True):
     holder: str = Field(max_length=100)
     token: int = 1
     expires_at: datetime = _utc()
+
+
+class ProcedureRun(SQLModel, table=True):
+    """A rollback runbook or an emergency playbook being run: the procedure as it stood
+    when it started (JSON), its step marks, and when its last step was marked."""
+
+    __tablename__ = "procedure_runs"
+    __table_args__ = (Index("ix_procedure_runs_open", "closed_at", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20)  # rollback | playbook
+    name: str = Field(max_length=64)
+    service: str | None = Field(default=None, max_length=100)
+    release_id: int | None = Field(default=None, foreign_key="releases.id", index=True)
+    subject: str = Field(default="", max_length=200)
+    channel: str = Field(max_length=200)
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False))
+    procedure: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    marks: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    started_at: datetime = _utc()
+    started_by: str = Field(max_length=200)
+    closed_at: datetime | None = _utc(default=None, nullable=True)
+    updated_at: datetime = _utc()

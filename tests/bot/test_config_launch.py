@@ -36,12 +36,26 @@ def test_the_shipped_mini_program_plan_carries_the_launch_plans() -> None:
     ]
     assert launch.progress_every == timedelta(minutes=30)
     assert [f.day for f in launch.followups] == [1, 3, 7]
-    assert [s.at for s in launch.runbook][:4] == [
+    # Seed 004 §9.6 in its order: T-1h backups … migration, deploy, gray config, T+48h.
+    assert [s.at for s in launch.runbook] == [
+        timedelta(hours=-1),
         timedelta(0),
         timedelta(minutes=30),
-        timedelta(hours=1),
-        timedelta(hours=1, minutes=5),
+        timedelta(minutes=31),
+        timedelta(hours=1, minutes=15),
+        timedelta(hours=1, minutes=30),
+        timedelta(hours=2),
+        timedelta(hours=48),
     ]
+    assert [s.owner for s in launch.runbook][:4] == ["devops", "devops", "dba", "devops"]
+    # Seed 001 §3.2: the launch day 00:00-24:00 with its roles.
+    day = load(None).releases.catalog.plans["standard"].launch.runbook
+    assert [(s.at, s.owner) for s in day][::5] == [
+        (timedelta(0), "devops"),
+        (timedelta(hours=4), "devops"),
+        (timedelta(hours=24), "devops"),
+    ]
+    assert {s.owner for s in day} == {"devops", "dba", "qa", "pm", "dev"}
     # Snapshotted with the plan, and read back the same.
     assert type(plan).from_json(plan.to_json()) == plan
     # The standard plan's windows stay off: its releases start at any hour.

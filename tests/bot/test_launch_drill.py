@@ -44,7 +44,12 @@ def test_the_launch_drill_stops_at_every_gate_and_follows_up() -> None:
     assert "📊 Progress" not in out.split("is fully released")[1]
     # The runbook: a reminder, marks, and overdue steps called out.
     assert "⏱ Runbook step 3 of miniapp is due: Database migrations run" in out
-    assert "3 step(s) overdue." in out
+    assert "4 step(s) overdue." in out
+    # Seed 004's timeline in its order: backups before T, gray config at T+1:15, 100% at T+48h.
+    assert "  1. T-1:00 (2026-11-23 08:00 UTC) Backups taken, everyone told" in out
+    assert "  5. T+1:15 (2026-11-23 10:15 UTC) Gray release configured (the first batch)" in out
+    assert "  8. T+48:00 (2026-11-25 09:00 UTC) Full release, if the tests passed" in out
+    assert "Runbook step 1 of miniapp is due" not in out  # before T: listed, not announced
     # After completion: day 1, day 3 and day 7, in order, with their items.
     after = out.split("is fully released")[1]
     days = re.findall(r"🗓 Day-(\d) check of miniapp 2\.1\.0", after)

@@ -41,3 +41,26 @@ def test_the_gray_miniprogram_drill_walks_refuses_rolls_back_and_retries() -> No
     assert "Not letting miniapp retry: it is outside the deploy windows." in out
     assert "alice retried miniapp 2.0.0 (attempt 2): back at 1%." in out
     assert "Retried outside the deploy windows, forced: crash fix verified on staging" in out
+
+
+def test_the_drill_runs_the_severe_bug_playbook_and_the_rollback_runbook() -> None:
+    out = run_drill("gray-miniprogram.txt")
+    # The stop tier's playbook (seed 003 §8.2), in the incident channel and to management.
+    playbook = "🚨 Playbook #1 上线后发现严重BUG · a severe bug after launch (miniapp)."
+    assert f">>> #incidents\n{playbook}" in out
+    assert f">>> #management\n{playbook}" in out
+    assert "Decides: release-manager (@alice)" in out
+    assert "✅ Run #1, step 1 done (@alice): Gray release stopped" in out
+    # The automatic rollback started the plan's rollback runbook, owners and a 10m clock.
+    runbook = "🔁 Rollback runbook #2 of miniapp 2.0.0: back within 10m (by 2026-11-23 16:13 UTC)."
+    assert f">>> #releases\n{runbook}" in out
+    assert "Started by @shipwatch: guard crash_rate: 0.6% > 0.5%" in out
+    assert "✅ Run #2, step 4 done (@dave): Mini-program version and backend API rolled back" in out
+    assert "3. by T+4m (2026-11-23 16:07 UTC) Previous version prepared and tested" in out
+    assert "— qa (@bob): due in 3m 30s" in out
+    assert (
+        "8. by T+3d (2026-11-26 16:03 UTC) Review written, improvement plan set · 撰写事后总结"
+        in out
+    )
+    # Deterministic: the same story twice.
+    assert run_drill("gray-miniprogram.txt") == out

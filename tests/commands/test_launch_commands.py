@@ -217,25 +217,28 @@ async def test_the_runbook_reminds_owners_tracks_marks_and_calls_out_overdue_ste
 ) -> None:
     h = await started(make_harness)
     await h.advance(minutes=30)
-    step2 = [s for s in h.adapter.sent if "Runbook step 2 of miniapp is due" in s.text]
-    # Owner "responder": bob, carol and dave hear of it, and the release channel.
-    assert sorted(s.address for s in step2) == ["#releases", "bob", "carol", "dave"]
+    step3 = [s for s in h.adapter.sent if "Runbook step 3 of miniapp is due" in s.text]
+    # Owner "dba", a duty of roles.yaml: carol hears of it, and the release channel.
+    assert sorted(s.address for s in step3) == ["#releases", "carol"]
+    # The T-1h backups come before the start: listed, never announced late.
+    assert not [s for s in h.adapter.sent if "Runbook step 1 of miniapp is due" in s.text]
     assert (await h.say("/release step miniapp 1 done", user="bob")).status == "ok"
     nothing = await h.say("/release step miniapp 9 done")
-    assert "There is no runbook step 9; the runbook has steps 1 to 6" in h.reply_text(nothing)
-    await h.advance(minutes=45)
+    assert "There is no runbook step 9; the runbook has steps 1 to 8" in h.reply_text(nothing)
+    await h.advance(minutes=50)
     book = h.reply_text(await h.say("/release runbook miniapp"))
-    assert "1. T+0:00 (2026-11-23 09:00 UTC)" in book
+    assert "1. T-1:00 (2026-11-23 08:00 UTC)" in book
     assert "✅ done by @bob at 2026-11-23 09:30 UTC" in book
-    assert "2. T+0:30" in book
-    assert "⚠️ OVERDUE by 45m" in book
-    assert "3. T+1:00" in book
-    assert "OVERDUE by 15m" in book
-    assert "4. T+1:05" in book
-    assert "OVERDUE by 10m" in book
-    assert "5. T+1:30" in book
-    assert "due in 15m" in book
-    assert "3 step(s) overdue." in book
+    assert "2. T+0:00" in book
+    assert "⚠️ OVERDUE by 1h 20m" in book
+    assert "3. T+0:30" in book
+    assert "OVERDUE by 50m" in book
+    assert "5. T+1:15" in book
+    assert "OVERDUE by 5m" in book
+    assert "6. T+1:30" in book
+    assert "due in 10m" in book
+    assert "8. T+48:00 (2026-11-25 09:00 UTC) Full release" in book
+    assert "4 step(s) overdue." in book
     skipped = await h.say('/release step miniapp 2 skip --note "nothing to change"')
     assert "Step 2 of miniapp skipped (@alice)" in h.reply_text(skipped)
     again = await h.say("/release step miniapp 2 done")
