@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from bot.adapters.base import Adapter
 from bot.clock import Clock
+from bot.db_executor import DbExecutor
 from bot.i18n import Translator
 from bot.logs import scrub_credentials
 from bot.metrics import Metrics
@@ -37,6 +38,7 @@ class DeliveryWorker:
         self,
         *,
         engine: Engine,
+        db: DbExecutor,
         adapters: Mapping[str, Adapter],
         clock: Clock,
         translator_for: Callable[[Session, OutboxMessage], Translator],
@@ -51,6 +53,7 @@ class DeliveryWorker:
     ) -> None:
         self._channel_id = channel_id
         self._engine = engine
+        self._db = db
         self._traffic = traffic
         self._on_dead = on_dead
         self._adapters = adapters
@@ -73,17 +76,22 @@ class DeliveryWorker:
         delivered = 0
         async with self._lock:
             while not self._stopping:
-                now = self._clock.now()
-                with unit_of_work(self._engine) as session:
-                    rows = outbox.claim_due(session, now=now, until=now + LEASE)
-                    batch = [(row, self._translator_for(session, row)) for row in rows]
+                batch = await self._db.run(self._claim_due, self._clock.now())
                 if not batch:
                     break
                 for row, tr in batch:
                     delivered += await self._deliver(row, tr)
         return delivered
 
-    def next_attempt(self) -> datetime | None:
+    def _claim_due(self, now: datetime) -> list[tuple[OutboxMessage, Translator]]:
+        with unit_of_work(self._engine) as session:
+            rows = outbox.claim_due(session, now=now, until=now + LEASE)
+            return [(row, self._translator_for(session, row)) for row in rows]
+
+    async def next_attempt(self) -> datetime | None:
+        return await self._db.run(self._next_attempt)
+
+    def _next_attempt(self) -> datetime | None:
         with unit_of_work(self._engine) as session:
             return outbox.next_attempt(session)
 
@@ -97,7 +105,7 @@ class DeliveryWorker:
             self._wake.clear()
             try:
                 await self.deliver_due()
-                timeout = self._seconds_until_next_attempt()
+                timeout = await self._seconds_until_next_attempt()
             except Exception:
                 log.exception("delivery loop failed; retrying shortly")
                 timeout = ERROR_PAUSE_SECONDS
@@ -106,8 +114,8 @@ class DeliveryWorker:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=timeout)
 
-    def _seconds_until_next_attempt(self) -> float:
-        upcoming = self.next_attempt()
+    async def _seconds_until_next_attempt(self) -> float:
+        upcoming = await self.next_attempt()
         if upcoming is None:
             return IDLE_SECONDS
         wait = (upcoming - self._clock.now()).total_seconds()
@@ -137,10 +145,7 @@ class DeliveryWorker:
             return await adapter.direct_message(row.address, message, tr=tr)
         address = self._channel_id(row.platform, row.address)  # a name to its platform id
         if row.edit_key and adapter.capabilities.edits:
-            with unit_of_work(self._engine) as session:
-                earlier = outbox.edited_ref(
-                    session, conversation_key=row.conversation_key, edit_key=row.edit_key
-                )
+            earlier = await self._db.run(self._edited_ref, row.conversation_key, row.edit_key)
             if earlier is not None:
                 edited = await adapter.update(earlier, message, tr=tr)
                 if edited is not None:
@@ -161,20 +166,27 @@ class DeliveryWorker:
             log.exception("delivery failed", extra={"outbox_id": row.id, "error_ref": error_ref})
             await self._after_failure(row, f"{type(error).__name__} (log ref {error_ref})", None)
             return 0
+        await self._db.run(self._mark_sent, row, ref, self._clock.now())
+        self._metrics.deliveries.labels(row.platform).inc()
+        return 1
+
+    def _edited_ref(self, conversation_key: str, edit_key: str) -> str | None:
+        with unit_of_work(self._engine) as session:
+            return outbox.edited_ref(session, conversation_key=conversation_key, edit_key=edit_key)
+
+    def _mark_sent(self, row: OutboxMessage, ref: str | None, now: datetime) -> None:
         with unit_of_work(self._engine) as session:
             stored = outbox.get(session, message_id=row.id or 0)
             if stored is not None:
-                stored.state, stored.sent_at = "sent", self._clock.now()
+                stored.state, stored.sent_at = "sent", now
                 stored.attempts += 1
                 stored.platform_ref = ref[:200] if ref else None
                 session.add(stored)
-        self._metrics.deliveries.labels(row.platform).inc()
-        return 1
 
     async def _after_failure(
         self, row: OutboxMessage, reason: str, error: AdapterError | None
     ) -> None:
-        dead = self._failed(row, reason, error)
+        dead = await self._db.run(self._failed, row, reason, error)
         if dead is not None and self._on_dead is not None:
             try:
                 await self._on_dead(dead)

@@ -35,7 +35,7 @@ async def _healthz(request: web.Request) -> web.Response:
 
 
 async def _readyz(request: web.Request) -> web.Response:
-    if request.app[APP_KEY].ready():
+    if await request.app[APP_KEY].ready():
         return web.json_response({"status": "ready"})
     return web.json_response(
         {"status": "not ready", "reason": "database unreachable or migrations not current"},
@@ -44,7 +44,9 @@ async def _readyz(request: web.Request) -> web.Response:
 
 
 async def _metrics(request: web.Request) -> web.Response:
-    body = request.app[APP_KEY].metrics.render()
+    app = request.app[APP_KEY]
+    # Its gauges are read from the database at scrape time: rendered on a database thread.
+    body = await app.db.run(app.metrics.render)
     return web.Response(body=body, headers={"Content-Type": "text/plain; version=0.0.4"})
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -46,20 +47,26 @@ InboundHandler = Callable[[SystemContext, Any], Mapping[str, Any]]
 
 class RecentIds:
     """Event ids known to be in the ledger, newest kept: a repeated delivery is answered
-    without a database read. Only ever a shortcut: the ledger stays the truth."""
+    without a database read. Only ever a shortcut: the ledger stays the truth.
+
+    Requests run on several database threads at once (PostgreSQL), hence the lock.
+    """
 
     def __init__(self, size: int = 50_000) -> None:
         self._ids: OrderedDict[tuple[str, str], None] = OrderedDict()
         self._size = size
+        self._lock = threading.Lock()
 
     def __contains__(self, key: tuple[str, str]) -> bool:
-        return key in self._ids
+        with self._lock:
+            return key in self._ids
 
     def add(self, key: tuple[str, str]) -> None:
-        self._ids[key] = None
-        self._ids.move_to_end(key)
-        if len(self._ids) > self._size:
-            self._ids.popitem(last=False)
+        with self._lock:
+            self._ids[key] = None
+            self._ids.move_to_end(key)
+            if len(self._ids) > self._size:
+                self._ids.popitem(last=False)
 
 
 @dataclass(frozen=True, slots=True)
