@@ -225,9 +225,10 @@ async def _run(settings: Settings, config: Config) -> None:
             await _until_signalled()
     finally:
         log.info("shipwatch stopping")
+        # Stop taking requests first: they need the database threads, which app.stop ends.
+        await runner.cleanup()
         await app.stop()
         await worker
-        await runner.cleanup()
         engine.dispose()
         log.info("shipwatch stopped")
 
