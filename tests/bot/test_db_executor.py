@@ -5,6 +5,7 @@ and meanwhile /healthz and Slack's acknowledgement answer at once, over real HTT
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
 import threading
 import time
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlmodel import select
 
@@ -28,7 +30,8 @@ from storage.engine import make_engine
 from storage.models import IncidentRow
 from storage.unit_of_work import unit_of_work
 from tests.bot.test_slack import SECRET, Rig, blocks_of, texts
-from tests.conftest import START
+from tests.conftest import START, Harness
+from tests.fakes.adapters import RecordingAdapter
 from tests.fakes.alertmanager import alert, notification
 from tests.fakes.chat_people import chat_config
 from tests.fakes.slack_api import FakeSlack
@@ -181,3 +184,62 @@ async def test_work_runs_on_the_database_thread_and_its_errors_come_back(sqlite_
     finally:
         await db.shutdown()
         engine.dispose()
+
+
+async def test_no_statement_runs_on_the_event_loops_thread(tmp_path: Path, sqlite_url: str) -> None:
+    """Start, commands, a page escalating, buttons, deliveries, timers, the HTTP routes
+    that read the database, and stop: every statement runs on a database thread."""
+    engine = make_engine(sqlite_url)
+    migrate.upgrade(engine)
+    loop_thread = threading.current_thread()
+    on_loop: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if threading.current_thread() is loop_thread:
+            on_loop.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    adapter = RecordingAdapter()
+    clock = VirtualClock(START)
+    app = Application(
+        settings=Settings(database_url=sqlite_url, alertmanager_token=ALERTMANAGER_TOKEN),
+        config=load(None),
+        engine=engine,
+        clock=clock,
+        adapters={adapter.platform: adapter},
+        seed=0,
+    )
+    runner, port = await serve(app, host="127.0.0.1", port=0)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        await app.start()
+        h = Harness(app, adapter, clock)
+        await h.say("/remind 10m check the canary")
+        await h.say('/incident open "checkout down" --sev P0 --service web')
+        await h.say("/release start web 1.4.2")
+        await h.say("/summary now")
+        await h.advance(minutes=12)  # the reminder fires, the page escalates, guards tick
+        [page_id] = re.findall(r"Page #(\d+)", "\n".join(s.text for s in adapter.sent))[:1]
+        await h.say(f"/ack {page_id}", user="bob")
+        async with aiohttp.ClientSession() as client:
+            for path in ("/healthz", "/readyz", "/metrics"):
+                async with client.get(base + path) as response:
+                    assert response.status == 200, path
+            async with client.post(
+                base + "/hooks/alertmanager",
+                json=notification(alert("HighErrorRate", service="web", severity="critical")),
+                headers={"Authorization": f"Bearer {ALERTMANAGER_TOKEN}"},
+            ) as response:
+                assert response.status == 200
+            chart = re.search(r"/charts/([a-z0-9-]+)\.png", "\n".join(s.text for s in adapter.sent))
+            assert chart is not None
+            async with client.get(f"{base}/charts/{chart.group(1)}.png") as response:
+                assert response.status == 200
+        await app.settle()
+        assert len(adapter.sent) > 5
+    finally:
+        await runner.cleanup()
+        await app.stop()
+        event.remove(engine, "before_cursor_execute", record)
+        engine.dispose()
+    assert on_loop == []
