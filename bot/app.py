@@ -204,8 +204,10 @@ class Application:
         """The one way in: every command, button press and timer goes through here."""
         now = self.clock.now()
         try:
-            # The pipeline's transaction may wait seconds for a lock: never on the loop.
-            outcome = await self.db.run(self._run, invocation, now)
+            # A repeat known from memory needs no database; anything else may wait seconds
+            # for a lock in its transaction: never on the loop.
+            known = pipeline.known_repeat(invocation, runtime=self.runtime)
+            outcome = await self.db.run(self._run, invocation, now) if known is None else known
         except Exception:
             # The pipeline answers every failure it can; this is for the database
             # vanishing under it. The person still gets a sentence, not a traceback.

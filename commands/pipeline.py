@@ -21,6 +21,7 @@ from commands.invocations import (
     ButtonPress,
     CommandInvocation,
     Inbound,
+    Invocation,
     Observation,
     Outcome,
     TimerFired,
@@ -318,6 +319,14 @@ def run_observation(obs: Observation, *, runtime: Runtime, now: datetime) -> Out
         log.exception("observation failed", extra={"kind": obs.kind})
         return Outcome(status="error", command=name)
     return _done(name, applied)
+
+
+def known_repeat(inv: Invocation, *, runtime: Runtime) -> Outcome | None:
+    """A call from another system this process has handled already, known from memory:
+    answered without the database, so without waiting for it."""
+    if isinstance(inv, Inbound) and inv.event_id and (inv.source, inv.event_id) in runtime.recent:
+        return Outcome(status="duplicate", command=f"hook:{inv.kind}", data={"status": "duplicate"})
+    return None
 
 
 def run_inbound(inv: Inbound, *, runtime: Runtime, now: datetime) -> Outcome:
