@@ -15,8 +15,8 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection, make_url
 from sqlmodel import select
 
 from bot import adapters
@@ -258,3 +258,55 @@ async def test_no_statement_runs_on_the_event_loops_thread(tmp_path: Path, sqlit
         event.remove(engine, "before_cursor_execute", record)
         engine.dispose()
     assert on_loop == []
+
+
+@pytest.mark.postgres
+async def test_on_postgres_a_command_waiting_on_a_lock_holds_up_no_other(
+    postgres_url: str,
+) -> None:
+    engine = make_engine(postgres_url)
+    migrate.upgrade(engine)
+    adapter = RecordingAdapter()
+    clock = VirtualClock(START)
+    app = Application(
+        settings=Settings(database_url=postgres_url),
+        config=load(None),
+        engine=engine,
+        clock=clock,
+        adapters={adapter.platform: adapter},
+        seed=0,
+    )
+    other = make_engine(postgres_url)  # another process's connection
+    await app.start()
+    h = Harness(app, adapter, clock)
+    try:
+        with other.connect() as connection, connection.begin():
+            connection.execute(text("LOCK TABLE incidents IN ACCESS EXCLUSIVE MODE"))
+            opening = asyncio.create_task(h.say('/incident open "checkout down" --sev P1'))
+            assert await asyncio.to_thread(lock_waiter_seen, connection)
+            reminded = await asyncio.wait_for(h.say("/remind 10m check the canary"), 5)
+            assert reminded.status == "ok", h.reply_text(reminded)
+            assert not opening.done()
+        opened = await asyncio.wait_for(opening, 10)
+        assert opened.status == "ok", h.reply_text(opened)
+        assert "#1" in h.reply_text(opened)
+    finally:
+        await app.stop()
+        other.dispose()
+        engine.dispose()
+
+
+WAITING_ON_A_LOCK = text(
+    "SELECT count(*) FROM pg_stat_activity "
+    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+)
+
+
+def lock_waiter_seen(connection: Connection) -> bool:
+    """Whether, within 10 s, a session of this database comes to wait on a lock."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if connection.execute(WAITING_ON_A_LOCK).scalar():
+            return True
+        time.sleep(0.01)
+    return False
