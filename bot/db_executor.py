@@ -45,11 +45,11 @@ class DbExecutor:
         self._pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="shipwatch-db")
 
     async def run(self, work: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
-        """``work(*args, **kwargs)`` on a database thread. A caller cancelled while it runs
-        stops waiting; the work itself finishes (a thread cannot be interrupted) and its
-        transaction commits or rolls back whole, as it would have on the loop."""
+        """``work(*args, **kwargs)`` on a database thread. A caller cancelled while the work
+        waits for a thread cancels it; once it runs it finishes (a thread cannot be
+        interrupted), its transaction committing or rolling back whole, unawaited."""
         loop = asyncio.get_running_loop()
-        context = contextvars.copy_context()  # log context travels with the work
+        context = contextvars.copy_context()  # as asyncio.to_thread: context vars go along
         call = functools.partial(context.run, work, *args, **kwargs)
         return await loop.run_in_executor(self._pool, call)
 

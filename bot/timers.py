@@ -71,11 +71,14 @@ class TimerService:
         """
         if self._scheduler is None:
             return
+        before = dict(self._armed)
         pending = await self._db.run(self._pending_due_times)
         for key, due_at in pending:
-            # Stopped meanwhile, or fired and finished while the rows were read: a re-armed
-            # stale key is harmless, its claim finds the row no longer due.
-            if self._scheduler is not None and self._armed.get(key) != due_at:
+            # A key armed, fired or re-armed here while the rows were being read is newer
+            # than what was read; so is everything once stopped.
+            if self._scheduler is None or self._armed.get(key) != before.get(key):
+                continue
+            if self._armed.get(key) != due_at:
                 self.arm(key, due_at)
         if self._also_sweep is not None:
             await self._also_sweep()  # the in-memory schedules following other processes' rows
