@@ -8,6 +8,7 @@ import html
 import logging
 
 from aiohttp import web
+from sqlalchemy import Engine
 
 from bot.action_links import event_id, signer_from
 from bot.hooks import APP_KEY
@@ -16,6 +17,7 @@ from bot.i18n import Translator
 from commands.invocations import ButtonPress
 from playbooks.effects import Conversation
 from playbooks.messages import Message, Text, t
+from storage.models import ActionToken
 from storage.repositories import actions, ledger
 from storage.unit_of_work import unit_of_work
 
@@ -54,9 +56,7 @@ async def _handle(request: web.Request, *, run: bool) -> web.Response:
     person = app.config.directory.by_identity(platform, user_id)
     tr = app.translator(person.locale) if person and person.locale else default_tr
     now = app.clock.now()
-    with unit_of_work(app.engine) as session:
-        row = actions.get(session, token=token)
-        used = ledger.seen(session, source=platform, event_id=event_id(token))
+    row, used = await app.db.run(_read_link, app.engine, platform=platform, token=token)
     if row is None:
         return _page(tr, 404, t("links.unknown"))
     if row.channel.startswith("@") and (person is None or person.handle != row.channel[1:]):
@@ -83,6 +83,13 @@ async def _handle(request: web.Request, *, run: bool) -> web.Response:
         return _page(tr, 409, t("links.used"))
     heading = t("links.done" if outcome.status == "ok" else "links.not_done", command=row.command)
     return _page(tr, 200, heading, result=outcome.reply)
+
+
+def _read_link(engine: Engine, *, platform: str, token: str) -> tuple[ActionToken | None, bool]:
+    """The button behind a link, and whether its one use is spent."""
+    with unit_of_work(engine) as session:
+        row = actions.get(session, token=token)
+        return row, ledger.seen(session, source=platform, event_id=event_id(token))
 
 
 def _page(

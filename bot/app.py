@@ -7,6 +7,7 @@ import logging
 import random
 import secrets
 import string
+import threading
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
@@ -22,6 +23,7 @@ from bot.adapters.base import Adapter, DirectReach
 from bot.charts import chart_ids
 from bot.clock import Clock, VirtualClock
 from bot.config_dir import Config
+from bot.db_executor import DbExecutor
 from bot.delivery import DeliveryWorker
 from bot.errors import StartupError
 from bot.guard_ticks import GuardTicks
@@ -106,10 +108,20 @@ def _dispose(engine: Engine | None) -> None:
 
 
 def token_source(rng: random.Random | None) -> Callable[[], str]:
-    """Button tokens: random in production, seeded in drills so their output repeats."""
+    """Button tokens: random in production, seeded in drills so their output repeats.
+
+    Called from the database threads; a seeded token is drawn whole under a lock, so two
+    requests at once never interleave their draws (nor share a token).
+    """
     if rng is None:
         return lambda: secrets.token_urlsafe(6)
-    return lambda: "".join(rng.choice(_TOKEN_ALPHABET) for _ in range(6))
+    lock = threading.Lock()
+
+    def seeded() -> str:
+        with lock:
+            return "".join(rng.choice(_TOKEN_ALPHABET) for _ in range(6))
+
+    return seeded
 
 
 class Application:
@@ -133,6 +145,7 @@ class Application:
         # Who this process is to the database: written on the claims it holds (outbox
         # messages, leases), so a survivor can tell a dead holder's from a live one's.
         self.instance_id = new_instance_id()
+        self.db = DbExecutor(engine)
         rng = random.Random(seed) if seed is not None else None
         self._chart_id = chart_ids(random.Random(f"charts-{seed}") if seed is not None else None)
         self.http = HttpClient()
@@ -169,6 +182,7 @@ class Application:
         self.delivery = DeliveryWorker(
             engine=engine,
             owner=self.instance_id,
+            db=self.db,
             adapters=adapters,
             clock=clock,
             translator_for=self._translator_for,
@@ -185,7 +199,11 @@ class Application:
             clock=clock, measure=self._measure, on_duty=lambda: self.replica.duties.holds(GUARDS)
         )
         self.timers = TimerService(
-            engine=engine, clock=clock, fire=self.fire_timer, also_sweep=self._reconcile_ticks
+            engine=engine,
+            db=self.db,
+            clock=clock,
+            fire=self.fire_timer,
+            also_sweep=self._reconcile_ticks,
         )
         self.replica = Replica(
             engine=engine,
@@ -206,7 +224,10 @@ class Application:
         """The one way in: every command, button press and timer goes through here."""
         now = self.clock.now()
         try:
-            outcome = self._run(invocation, now)
+            # A repeat known from memory needs no database; anything else may wait seconds
+            # for a lock in its transaction: never on the loop.
+            known = pipeline.known_repeat(invocation, runtime=self.runtime)
+            outcome = await self.db.run(self._run, invocation, now) if known is None else known
         except Exception:
             # The pipeline answers every failure it can; this is for the database
             # vanishing under it. The person still gets a sentence, not a traceback.
@@ -306,20 +327,19 @@ class Application:
     def chart_url(self, chart_id: str) -> str:
         return render.chart_url(self.settings.public_url, chart_id)
 
-    def chart_png(self, chart_id: str) -> bytes | None:
-        with unit_of_work(self.engine) as session:
-            found = summaries_repo.chart(session, chart_id=chart_id)
-            return found.png if found is not None else None
+    async def chart_png(self, chart_id: str) -> bytes | None:
+        return await self.db.run(_chart_png, self.engine, chart_id)
 
     async def start(self) -> None:
         if self.engine.dialect.name == "sqlite":
             # SQLite means one process: a claim found now is a dead predecessor's, and its
             # messages go at once instead of waiting out the claim.
-            self.delivery.take_back_claims()
-        oncall.sync_rotations(self.engine, dict(self.config.teams), now=self.clock.now())
-        handoff.sync_handoffs(self.engine, dict(self.config.teams), now=self.clock.now())
+            await self.delivery.take_back_claims()
+        teams, now = dict(self.config.teams), self.clock.now()
+        await self.db.run(oncall.sync_rotations, self.engine, teams, now=now)
+        await self.db.run(handoff.sync_handoffs, self.engine, teams, now=now)
         if self.replica.duties.holds(GUARDS):  # alone; else when the lease is won
-            self.ticks.rebuild(self._live_releases())
+            self.ticks.rebuild(await self._live_releases())
         for adapter in self.adapters.values():
             await adapter.start(self)
         # Reports whose readings never came back before the last stop are read again.
@@ -335,6 +355,7 @@ class Application:
         for adapter in self.adapters.values():
             await adapter.stop()
         await self.http.close()
+        await self.db.shutdown()
 
     async def settle(self) -> None:
         """Deliver everything that is due now (the console calls this after each line)."""
@@ -345,13 +366,13 @@ class Application:
         in time order."""
         if not isinstance(self.clock, VirtualClock):
             raise RuntimeError("advance_to needs a virtual clock")
-        self._reconcile_ticks()
+        await self._reconcile_ticks()
         await self._fire_due()
         await self.delivery.deliver_due()
         previous: datetime | None = None
         while True:
-            retry_at = self.delivery.next_attempt()
-            due = (self.timers.next_due(), self.ticks.next_due(), retry_at)
+            retry_at = await self.delivery.next_attempt()
+            due = (await self.timers.next_due(), self.ticks.next_due(), retry_at)
             upcoming = [t for t in due if t]
             step = min(upcoming, default=None)
             if step is None or step > target:
@@ -377,18 +398,18 @@ class Application:
         await self.ticks.fire_due()
         await self.timers.fire_due()
 
-    def _reconcile_ticks(self) -> None:
+    async def _reconcile_ticks(self) -> None:
         """Follow the releases another process started, moved or stopped."""
         if not self.replica.duties.holds(GUARDS):
             return
-        with unit_of_work(self.engine) as session:
-            marks = release_watch.live_marks(session)
 
-        self.ticks.reconcile(marks, self._live_releases)
+        async def read_marks() -> dict[int, tuple[int, int, str]]:
+            return await self.db.run(_live_marks, self.engine)
 
-    def _live_releases(self) -> list[Release]:
-        with unit_of_work(self.engine) as session:
-            return release_watch.live(session)
+        await self.ticks.reconcile(read_marks, self._live_releases)
+
+    async def _live_releases(self) -> list[Release]:
+        return await self.db.run(_live_releases, self.engine)
 
     def _translator_for(self, session: Session, row: OutboxMessage) -> Translator:
         """A direct message speaks the person's language; a post, the channel's."""
@@ -400,12 +421,12 @@ class Application:
             locale = channels.locale(session, platform=row.platform, channel=row.address)
         return self.translator(locale or self.settings.locale)
 
-    def ready(self) -> bool:
+    async def ready(self) -> bool:
         """Started, and its database reachable and current: what a load balancer asks."""
         if not self.started:
             return False
         try:
-            return migrate.is_current(self.engine)
+            return await self.db.run(migrate.is_current, self.engine)
         except SQLAlchemyError:
             return False
 
@@ -428,6 +449,23 @@ def _home_platform(adapters: Mapping[str, Adapter]) -> str:
     return chat[0] if chat else "console"
 
 
+def _chart_png(engine: Engine, chart_id: str) -> bytes | None:
+    with unit_of_work(engine) as session:
+        found = summaries_repo.chart(session, chart_id=chart_id)
+        return found.png if found is not None else None
+
+
+def _live_releases(engine: Engine) -> list[Release]:
+    with unit_of_work(engine) as session:
+        return release_watch.live(session)
+
+
+def _live_marks(engine: Engine) -> dict[int, tuple[int, int, str]]:
+    with unit_of_work(engine) as session:
+        return release_watch.live_marks(session)
+
+
+# The gauges are read at scrape time; /metrics renders on a database thread (bot/http.py).
 def _outbox_depth(engine: Engine) -> dict[str, int]:
     with unit_of_work(engine) as session:
         return outbox.depth(session)

@@ -235,7 +235,8 @@ async def _run(settings: Settings, config: Config) -> None:
     finally:
         service_notify.notify("STOPPING=1")
         log.info("shipwatch stopping")
-        # The server first: requests already in hand finish against a running bot.
+        # The server first: requests already in hand finish against a running bot (they
+        # need the database threads, which app.stop ends).
         await runner.cleanup()
         await app.stop()
         await worker

@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from bot.adapters.base import Adapter
 from bot.clock import Clock, sleep_until
+from bot.db_executor import DbExecutor
 from bot.i18n import Translator
 from bot.logs import scrub_credentials
 from bot.metrics import Metrics
@@ -41,6 +42,7 @@ class DeliveryWorker:
         *,
         engine: Engine,
         owner: str,
+        db: DbExecutor,
         adapters: Mapping[str, Adapter],
         clock: Clock,
         translator_for: Callable[[Session, OutboxMessage], Translator],
@@ -56,6 +58,7 @@ class DeliveryWorker:
         self._channel_id = channel_id
         self._engine = engine
         self._owner = owner  # this process's instance id, written on every claim
+        self._db = db
         self._claimed_at: datetime | None = None  # when all its claims were last made or renewed
         self._traffic = traffic
         self._on_dead = on_dead
@@ -82,16 +85,12 @@ class DeliveryWorker:
             try:
                 while not self._stopping:
                     now = self._clock.now()
-                    with unit_of_work(self._engine) as session:
-                        rows = outbox.claim_due(
-                            session, now=now, owner=self._owner, until=now + CLAIM
-                        )
-                        batch = [(row, self._translator_for(session, row)) for row in rows]
+                    batch = await self._db.run(self._claim_due, now)
                     self._claimed_at = now
                     if not batch:
                         break
                     for row, tr in batch:
-                        if self._still_mine(row):
+                        if await self._still_mine(row):
                             delivered += await self._deliver(row, tr)
             finally:
                 renewing.cancel()
@@ -99,23 +98,33 @@ class DeliveryWorker:
                     await renewing
         return delivered
 
-    def take_back_claims(self) -> int:
+    def _claim_due(self, now: datetime) -> list[tuple[OutboxMessage, Translator]]:
+        with unit_of_work(self._engine) as session:
+            rows = outbox.claim_due(session, now=now, owner=self._owner, until=now + CLAIM)
+            return [(row, self._translator_for(session, row)) for row in rows]
+
+    async def take_back_claims(self) -> int:
         """Release every claim another instance left behind: only right where this is the
         one process on the database (SQLite), so they are a dead predecessor's."""
-        with unit_of_work(self._engine) as session:
-            released = outbox.release_claims(session, except_owner=self._owner)
+        released = await self._db.run(self._release_claims)
         if released:
             log.warning("took back messages a stopped process had claimed", extra={"n": released})
         return released
 
-    def _still_mine(self, row: OutboxMessage) -> bool:
+    def _release_claims(self) -> int:
+        with unit_of_work(self._engine) as session:
+            return outbox.release_claims(session, except_owner=self._owner)
+
+    async def _still_mine(self, row: OutboxMessage) -> bool:
         """Renew the claim just before sending: a message whose claim lapsed while those
         before it went out may have been taken over, and is then left to its new holder."""
         if self._claimed_at is not None and self._clock.now() < self._claimed_at + RENEW_EVERY:
             return True  # claimed or renewed moments ago: no one can have taken it over yet
+        return await self._db.run(self._hold, row.id or 0, self._clock.now() + CLAIM)
+
+    def _hold(self, message_id: int, until: datetime) -> bool:
         with unit_of_work(self._engine) as session:
-            until = self._clock.now() + CLAIM
-            return outbox.hold(session, message_id=row.id or 0, owner=self._owner, until=until)
+            return outbox.hold(session, message_id=message_id, owner=self._owner, until=until)
 
     async def _renew_claims(self) -> None:
         """While this worker delivers, keep its claims alive (a send may outlast one)."""
@@ -123,16 +132,22 @@ class DeliveryWorker:
             await sleep_until(self._clock, self._clock.now() + RENEW_EVERY)
             try:
                 renewed_at = self._clock.now()
-                with unit_of_work(self._engine) as session:
-                    until = renewed_at + CLAIM
-                    renewed = outbox.renew_claims(session, owner=self._owner, until=until)
+                until = renewed_at + CLAIM
+                renewed = await self._db.run(self._renew, until)
                 if self._claimed_at is not None and renewed_at < self._claimed_at + CLAIM:
                     self._claimed_at = renewed_at  # none had lapsed: all are still ours
                 log.debug("outbox claims renewed", extra={"n": renewed, "until": until.isoformat()})
             except Exception:
                 log.exception("renewing outbox claims failed; retrying")
 
-    def next_attempt(self) -> datetime | None:
+    def _renew(self, until: datetime) -> int:
+        with unit_of_work(self._engine) as session:
+            return outbox.renew_claims(session, owner=self._owner, until=until)
+
+    async def next_attempt(self) -> datetime | None:
+        return await self._db.run(self._next_attempt)
+
+    def _next_attempt(self) -> datetime | None:
         with unit_of_work(self._engine) as session:
             return outbox.next_attempt(session)
 
@@ -146,7 +161,7 @@ class DeliveryWorker:
             self._wake.clear()
             try:
                 await self.deliver_due()
-                timeout = self._seconds_until_next_attempt()
+                timeout = await self._seconds_until_next_attempt()
             except Exception:
                 log.exception("delivery loop failed; retrying shortly")
                 timeout = ERROR_PAUSE_SECONDS
@@ -155,8 +170,8 @@ class DeliveryWorker:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=timeout)
 
-    def _seconds_until_next_attempt(self) -> float:
-        upcoming = self.next_attempt()
+    async def _seconds_until_next_attempt(self) -> float:
+        upcoming = await self.next_attempt()
         if upcoming is None:
             return IDLE_SECONDS
         wait = (upcoming - self._clock.now()).total_seconds()
@@ -186,10 +201,7 @@ class DeliveryWorker:
             return await adapter.direct_message(row.address, message, tr=tr)
         address = self._channel_id(row.platform, row.address)  # a name to its platform id
         if row.edit_key and adapter.capabilities.edits:
-            with unit_of_work(self._engine) as session:
-                earlier = outbox.edited_ref(
-                    session, conversation_key=row.conversation_key, edit_key=row.edit_key
-                )
+            earlier = await self._db.run(self._edited_ref, row.conversation_key, row.edit_key)
             if earlier is not None:
                 edited = await adapter.update(earlier, message, tr=tr)
                 if edited is not None:
@@ -210,21 +222,28 @@ class DeliveryWorker:
             log.exception("delivery failed", extra={"outbox_id": row.id, "error_ref": error_ref})
             await self._after_failure(row, f"{type(error).__name__} (log ref {error_ref})", None)
             return 0
+        await self._db.run(self._mark_sent, row, ref, self._clock.now())
+        self._metrics.deliveries.labels(row.platform).inc()
+        return 1
+
+    def _edited_ref(self, conversation_key: str, edit_key: str) -> str | None:
+        with unit_of_work(self._engine) as session:
+            return outbox.edited_ref(session, conversation_key=conversation_key, edit_key=edit_key)
+
+    def _mark_sent(self, row: OutboxMessage, ref: str | None, now: datetime) -> None:
         with unit_of_work(self._engine) as session:
             stored = outbox.get(session, message_id=row.id or 0)
             if stored is not None:
-                stored.state, stored.sent_at = "sent", self._clock.now()
+                stored.state, stored.sent_at = "sent", now
                 stored.attempts += 1
                 stored.claimed_by, stored.claimed_until = None, None
                 stored.platform_ref = ref[:200] if ref else None
                 session.add(stored)
-        self._metrics.deliveries.labels(row.platform).inc()
-        return 1
 
     async def _after_failure(
         self, row: OutboxMessage, reason: str, error: AdapterError | None
     ) -> None:
-        dead = self._failed(row, reason, error)
+        dead = await self._db.run(self._failed, row, reason, error)
         if dead is not None and self._on_dead is not None:
             try:
                 await self._on_dead(dead)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -170,7 +171,9 @@ class DutyKeeper:
             return
         if self._on_gain is not None:
             # What the previous holder armed may not be armed here yet: look again now.
-            self._on_gain()
+            gained = self._on_gain()
+            if inspect.isawaitable(gained):
+                await gained
 
     async def _loop(self) -> None:
         while True:

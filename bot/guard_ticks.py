@@ -79,12 +79,22 @@ class GuardTicks:
         for release in sorted(releases, key=lambda r: r.id):
             self.watch(release)
 
-    def reconcile(
-        self, marks: Mapping[int, tuple[int, int, str]], load: Callable[[], Sequence[Release]]
+    async def reconcile(
+        self,
+        read_marks: Callable[[], Awaitable[Mapping[int, tuple[int, int, str]]]],
+        load: Callable[[], Awaitable[Sequence[Release]]],
     ) -> None:
-        """Follow releases moved by another process: ``marks`` are the live releases'
+        """Follow releases moved by another process: ``read_marks`` gives the live releases'
         (attempt, stage, state); ``load`` reads them whole, asked only when one differs."""
-        for release_id in [i for i in self._entries if i not in marks]:
+        before = {release_id: entry.generation for release_id, entry in self._entries.items()}
+        marks = await read_marks()
+        # An entry added or moved while the marks were being read is newer than they are.
+        gone = [
+            release_id
+            for release_id, entry in self._entries.items()
+            if release_id not in marks and before.get(release_id) == entry.generation
+        ]
+        for release_id in gone:
             del self._entries[release_id]
         stale = [
             release_id
@@ -93,7 +103,7 @@ class GuardTicks:
             or (entry.release.attempt, entry.release.stage, entry.release.state.value) != mark
         ]
         if stale:
-            for release in load():
+            for release in await load():
                 if release.id in stale:
                     entry = self._entries.get(release.id)
                     # A retry (a new attempt) starts reading at once, as its Watch says.

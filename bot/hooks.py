@@ -102,7 +102,9 @@ async def _postmortem(request: web.Request) -> web.Response:
     if refusal is not None:
         return refusal
     incident_id = int(request.match_info["id"])
-    document = postmortem_document(app.engine, incident_id=incident_id, now=app.clock.now())
+    document = await app.db.run(
+        postmortem_document, app.engine, incident_id=incident_id, now=app.clock.now()
+    )
     if document is None:
         return json_error(request, 404, t("incident.unknown", id=incident_id))
     return web.Response(

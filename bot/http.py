@@ -49,7 +49,7 @@ async def _readyz(request: web.Request) -> web.Response:
     # tokens): across replicas no duty is ever named twice.
     held = app.replica.duties.held()
     replica = {"instance": app.replica.instance_id, "duties": sorted(held), "tokens": held}
-    if app.ready():
+    if await app.ready():
         return web.json_response({"status": "ready", **replica})
     return web.json_response(
         {
@@ -62,7 +62,9 @@ async def _readyz(request: web.Request) -> web.Response:
 
 
 async def _metrics(request: web.Request) -> web.Response:
-    body = request.app[APP_KEY].metrics.render()
+    app = request.app[APP_KEY]
+    # Its gauges are read from the database at scrape time: rendered on a database thread.
+    body = await app.db.run(app.metrics.render)
     return web.Response(body=body, headers={"Content-Type": "text/plain; version=0.0.4"})
 
 

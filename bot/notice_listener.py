@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 from collections.abc import Callable, Mapping
 
@@ -94,7 +95,9 @@ class NoticeListener:
             heard, self._heard = self._heard, set()
             for topic in sorted(heard):
                 try:
-                    self._handlers[topic]()
+                    handled = self._handlers[topic]()
+                    if inspect.isawaitable(handled):
+                        await handled
                 except Exception:
                     log.exception("notice handler failed", extra={"topic": topic})
             await asyncio.sleep(COALESCE_SECONDS)

@@ -5,7 +5,6 @@ Each team's feed has its own token, read from the environment variable its
 
 from __future__ import annotations
 
-import asyncio
 import os
 from datetime import timedelta
 
@@ -40,8 +39,8 @@ async def _feed(request: web.Request) -> web.Response:
     if not same_secret(given, expected):
         return json_error(request, 401, t("ical.bad_token", team=name))
     now = app.clock.now()
-    # The shifts come from the database: read off the event loop.
-    shifts = await asyncio.to_thread(
+    # The shifts come from the database: read on a database thread.
+    shifts = await app.db.run(
         coming_shifts, app.engine, team, now=now, since=now - LOOKBACK, until=now + AHEAD
     )
     tr = app.translator(request_locale(request, app.settings.locale))

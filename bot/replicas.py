@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import secrets
 import socket
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from sqlalchemy import Engine
 
@@ -46,11 +45,11 @@ class Replica:
         clock: Clock,
         metrics: Metrics,
         ticks: GuardTicks,
-        live: Callable[[], Sequence[Release]],
+        live: Callable[[], Awaitable[Sequence[Release]]],
         adapters: Mapping[str, Adapter],
-        sweep_timers: Callable[[], None],
+        sweep_timers: Callable[[], object],
         wake_delivery: Callable[[], None],
-        reconcile_ticks: Callable[[], None],
+        reconcile_ticks: Callable[[], object],
         instance_id: str,
     ) -> None:
         self.shared = engine.dialect.name == "postgresql" and not clock.virtual
@@ -90,7 +89,7 @@ class Replica:
 
     async def _start_guards(self) -> None:
         """Read every live release's guards from now on, beginning with a reading now."""
-        releases = await asyncio.to_thread(self._live)
+        releases = await self._live()
         self._ticks.rebuild(releases)
         await self._ticks.start()
 

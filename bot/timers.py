@@ -11,6 +11,7 @@ from apscheduler.triggers.date import DateTrigger
 from sqlalchemy import Engine
 
 from bot.clock import Clock
+from bot.db_executor import DbExecutor
 from storage.repositories import timers
 from storage.unit_of_work import unit_of_work
 
@@ -29,11 +30,13 @@ class TimerService:
         self,
         *,
         engine: Engine,
+        db: DbExecutor,
         clock: Clock,
         fire: Callable[[str], Awaitable[object]],
-        also_sweep: Callable[[], None] | None = None,
+        also_sweep: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._engine = engine
+        self._db = db
         self._also_sweep = also_sweep
         self._clock = clock
         self._fire = fire
@@ -54,24 +57,35 @@ class TimerService:
         self._scheduler.add_job(
             self.sweep, "interval", seconds=SWEEP_SECONDS, id="__sweep__", coalesce=True
         )
-        self.sweep()
+        await self.sweep()
 
     async def stop(self) -> None:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
 
-    def sweep(self) -> None:
-        """Arm every pending row the scheduler does not know yet (armed by another process)."""
+    async def sweep(self) -> None:
+        """Arm every pending row the scheduler does not know yet (armed by another process).
+
+        APScheduler runs this coroutine on the loop; the read itself is on a database thread.
+        """
         if self._scheduler is None:
             return
-        with unit_of_work(self._engine) as session:
-            pending = timers.pending_due_times(session)
+        before = dict(self._armed)
+        pending = await self._db.run(self._pending_due_times)
         for key, due_at in pending:
+            # A key armed, fired or re-armed here while the rows were being read is newer
+            # than what was read; so is everything once stopped.
+            if self._scheduler is None or self._armed.get(key) != before.get(key):
+                continue
             if self._armed.get(key) != due_at:
                 self.arm(key, due_at)
         if self._also_sweep is not None:
-            self._also_sweep()  # the in-memory schedules that follow other processes' rows
+            await self._also_sweep()  # the in-memory schedules following other processes' rows
+
+    def _pending_due_times(self) -> list[tuple[str, datetime]]:
+        with unit_of_work(self._engine) as session:
+            return timers.pending_due_times(session)
 
     def arm(self, key: str, due_at: datetime) -> None:
         if self._scheduler is None:
@@ -114,12 +128,18 @@ class TimerService:
 
     async def fire_due(self) -> int:
         """Fire every pending timer due by now, in due order."""
-        with unit_of_work(self._engine) as session:
-            due = [row.key for row in timers.pending(session, due_before=self._clock.now())]
+        due = await self._db.run(self._due_keys, self._clock.now())
         for key in due:
             await self._fire_once(key)
         return len(due)
 
-    def next_due(self) -> datetime | None:
+    def _due_keys(self, now: datetime) -> list[str]:
+        with unit_of_work(self._engine) as session:
+            return [row.key for row in timers.pending(session, due_before=now)]
+
+    async def next_due(self) -> datetime | None:
+        return await self._db.run(self._next_due)
+
+    def _next_due(self) -> datetime | None:
         with unit_of_work(self._engine) as session:
             return timers.next_due(session)

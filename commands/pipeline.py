@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -20,6 +21,7 @@ from commands.invocations import (
     ButtonPress,
     CommandInvocation,
     Inbound,
+    Invocation,
     Observation,
     Outcome,
     TimerFired,
@@ -51,20 +53,26 @@ InboundHandler = Callable[[SystemContext, Any], Mapping[str, Any]]
 
 class RecentIds:
     """Event ids known to be in the ledger, newest kept: a repeated delivery is answered
-    without a database read. Only ever a shortcut: the ledger stays the truth."""
+    without a database read. Only ever a shortcut: the ledger stays the truth.
+
+    Requests run on several database threads at once (PostgreSQL), hence the lock.
+    """
 
     def __init__(self, size: int = 50_000) -> None:
         self._ids: OrderedDict[tuple[str, str], None] = OrderedDict()
         self._size = size
+        self._lock = threading.Lock()
 
     def __contains__(self, key: tuple[str, str]) -> bool:
-        return key in self._ids
+        with self._lock:
+            return key in self._ids
 
     def add(self, key: tuple[str, str]) -> None:
-        self._ids[key] = None
-        self._ids.move_to_end(key)
-        if len(self._ids) > self._size:
-            self._ids.popitem(last=False)
+        with self._lock:
+            self._ids[key] = None
+            self._ids.move_to_end(key)
+            if len(self._ids) > self._size:
+                self._ids.popitem(last=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,6 +339,14 @@ def run_observation(obs: Observation, *, runtime: Runtime, now: datetime) -> Out
         log.exception("observation failed", extra={"kind": obs.kind})
         return Outcome(status="error", command=name)
     return _done(name, applied)
+
+
+def known_repeat(inv: Invocation, *, runtime: Runtime) -> Outcome | None:
+    """A call from another system this process has handled already, known from memory:
+    answered without the database, so without waiting for it."""
+    if isinstance(inv, Inbound) and inv.event_id and (inv.source, inv.event_id) in runtime.recent:
+        return Outcome(status="duplicate", command=f"hook:{inv.kind}", data={"status": "duplicate"})
+    return None
 
 
 def run_inbound(inv: Inbound, *, runtime: Runtime, now: datetime) -> Outcome:

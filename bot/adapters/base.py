@@ -37,7 +37,7 @@ class Host(Protocol):
         """Where people (and platforms that show images by link) fetch a report's chart."""
         ...
 
-    def chart_png(self, chart_id: str) -> bytes | None:
+    async def chart_png(self, chart_id: str) -> bytes | None:
         """A report chart's PNG, for platforms that take files; None if it is gone."""
         ...
 

@@ -264,7 +264,7 @@ class SlackAdapter:
     async def _upload_chart(self, channel_id: str, chart_id: str, tr: Translator) -> None:
         """The chart as an image in the conversation. Best effort: the message, which
         links the chart, is delivered already, and a retry would repeat it."""
-        png = self._host.chart_png(chart_id) if self._host else None
+        png = await self._host.chart_png(chart_id) if self._host else None
         if png is None:
             return
         try:

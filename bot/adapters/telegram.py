@@ -160,7 +160,7 @@ class TelegramAdapter:
     async def _send_chart(self, channel: str, chart_id: str, tr: Translator) -> None:
         """The chart as a photo under the message. Best effort: the message, which links
         the chart, is delivered already, and a retry would repeat it."""
-        png = self._host.chart_png(chart_id) if self._host else None
+        png = await self._host.chart_png(chart_id) if self._host else None
         if png is None:
             return
         try:

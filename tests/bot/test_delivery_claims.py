@@ -102,7 +102,7 @@ async def test_a_dead_replicas_claims_are_taken_over_when_they_lapse_not_before(
 
     survivor.clock.advance_to(claimed_at + CLAIM - timedelta(seconds=1))
     assert await survivor.app.delivery.deliver_due() == 0, "a live-looking claim is respected"
-    assert survivor.app.delivery.next_attempt() == claimed_at + CLAIM, "it wakes at the lapse"
+    assert await survivor.app.delivery.next_attempt() == claimed_at + CLAIM, "it wakes at the lapse"
     survivor.clock.advance_to(claimed_at + CLAIM)
     assert await survivor.app.delivery.deliver_due() == 2
     assert sorted(s.address for s in survivor.adapter.sent) == ["#ops", "#releases"]

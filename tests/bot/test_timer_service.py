@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlalchemy import Engine
 
 from bot.clock import WallClock
+from bot.db_executor import DbExecutor
 from bot.timers import TimerService
 from storage.repositories import timers
 from storage.unit_of_work import unit_of_work
@@ -23,7 +24,7 @@ async def test_overdue_fire_on_start_then_scheduler_fires_new_ones(engine: Engin
     async def fire(key: str) -> None:
         fired.append(key)
         # A sweep while this timer's row is still pending must not arm it again.
-        service.sweep()
+        await service.sweep()
         armed_during_firing.append(service.armed_count())
         with unit_of_work(engine) as session:
             timers.claim(session, key=key, now=clock.now(), late=False)
@@ -38,7 +39,8 @@ async def test_overdue_fire_on_start_then_scheduler_fires_new_ones(engine: Engin
         timers.arm(
             session, key="later", kind="x", due_at=now + timedelta(days=1), payload={}, now=now
         )
-    service = TimerService(engine=engine, clock=clock, fire=fire)
+    db = DbExecutor(engine)
+    service = TimerService(engine=engine, db=db, clock=clock, fire=fire)
     await service.start()
     try:
         assert fired == ["overdue"], "an overdue timer fires once, at start"
@@ -54,7 +56,7 @@ async def test_overdue_fire_on_start_then_scheduler_fires_new_ones(engine: Engin
                 payload={},
                 now=now,
             )
-        service.sweep()
+        await service.sweep()
         await asyncio.wait_for(second.wait(), timeout=10)
         assert fired == ["overdue", "armed-after-start"]
         assert armed_during_firing[-1] == 1, "only 'later' is armed while the other fires"
@@ -64,10 +66,11 @@ async def test_overdue_fire_on_start_then_scheduler_fires_new_ones(engine: Engin
         with unit_of_work(engine) as session:
             timers.arm(session, key="later", kind="x", due_at=moved, payload={}, now=now)
         assert service.armed_at("later") == now + timedelta(days=1)
-        service.sweep()
+        await service.sweep()
         assert service.armed_at("later") == moved
 
         service.cancel("later")
         assert service.armed_count() == 0
     finally:
         await service.stop()
+        await db.shutdown()
