@@ -17,6 +17,7 @@ from aiohttp import web
 
 from bot.action_links import LinkSigner
 from bot.adapters import dingtalk_callback
+from bot.adapters.after_answer import AfterAnswer
 from bot.adapters.base import Capabilities, Host
 from bot.adapters.dingtalk_app import DingTalkApp
 from bot.adapters.fitting import fit
@@ -107,6 +108,7 @@ class DingTalkAdapter:
         self._app = app
         self._api_url = api_url.rstrip("/")
         self._http = http
+        self._after_answer = AfterAnswer()
         self._clock = clock
         self._signer = signer
         self._directory = directory
@@ -126,8 +128,13 @@ class DingTalkAdapter:
         return translator_of(self._host, locale)
 
     async def stop(self) -> None:
+        await self._after_answer.stop()
         self._host = None
         await self._http.close()
+
+    async def settled(self) -> None:
+        """Until the commands taken on from callbacks so far have run and been answered."""
+        await self._after_answer.settled()
 
     async def post(self, channel: str, message: Message, *, tr: Translator) -> str | None:
         await self._send(self._channel_target(channel), message, tr)
@@ -168,17 +175,24 @@ class DingTalkAdapter:
         if checked.line is None or self._host is None:
             return web.json_response({})
         self._sessions.remember(checked)
+        host, line = self._host, checked.line
         channel = self._by_conversation.get(checked.conversation_id, checked.conversation_id)
-        reply = await typed(
-            self._host,
-            platform=PLATFORM,
-            user_id=checked.user_id,
-            channel=channel,
-            line=checked.line,
-            event_id=checked.msg_id,
-        )
-        if reply is not None:
-            await self._answer(checked, channel, reply)
+
+        async def work() -> None:
+            reply = await typed(
+                host,
+                platform=PLATFORM,
+                user_id=checked.user_id,
+                channel=channel,
+                line=line,
+                event_id=checked.msg_id,
+            )
+            if reply is not None:
+                await self._answer(checked, channel, reply)
+
+        # DingTalk waits a few seconds for the callback's answer: answer now, work after
+        # (the reply goes through the message's session webhook either way).
+        self._after_answer.take(checked.conversation_id, work)
         return web.json_response({})
 
     async def _answer(self, msg: dingtalk_callback.Callback, channel: str, reply: Reply) -> None:

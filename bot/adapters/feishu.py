@@ -16,6 +16,7 @@ from aiohttp import web
 
 from bot.action_links import LinkSigner
 from bot.adapters import feishu_events
+from bot.adapters.after_answer import AfterAnswer
 from bot.adapters.base import Capabilities, Host
 from bot.adapters.feishu_app import FeishuApp
 from bot.adapters.fitting import fit
@@ -96,6 +97,7 @@ class FeishuAdapter:
         self._host: Host | None = None
         self._api_url = api_url.rstrip("/")
         self._http = http
+        self._after_answer = AfterAnswer()
         self._clock = clock
         self._signer = signer
         self._directory = directory
@@ -108,8 +110,13 @@ class FeishuAdapter:
         self._host = host
 
     async def stop(self) -> None:
+        await self._after_answer.stop()
         self._host = None
         await self._http.close()
+
+    async def settled(self) -> None:
+        """Until the commands taken on from callbacks so far have run and been answered."""
+        await self._after_answer.settled()
 
     async def post(self, channel: str, message: Message, *, tr: Translator) -> str | None:
         if channel not in self._robots and self._app is not None and channel[:1] not in "#@":
@@ -149,17 +156,23 @@ class FeishuAdapter:
             return web.json_response({"challenge": event.challenge})
         if event.line is None or self._host is None:
             return web.json_response({})
+        host, line = self._host, event.line
         channel = self._by_conversation.get(event.chat_id, event.chat_id)
-        reply = await typed(
-            self._host,
-            platform=PLATFORM,
-            user_id=event.user_id,
-            channel=channel,
-            line=event.line,
-            event_id=event.event_id,
-        )
-        if reply is not None:
-            await self._answer(event, channel, reply)
+
+        async def work() -> None:
+            reply = await typed(
+                host,
+                platform=PLATFORM,
+                user_id=event.user_id,
+                channel=channel,
+                line=line,
+                event_id=event.event_id,
+            )
+            if reply is not None:
+                await self._answer(event, channel, reply)
+
+        # Feishu re-sends an event it has no answer to within 3 s: answer now, work after.
+        self._after_answer.take(event.chat_id, work)
         return web.json_response({})
 
     async def _answer(self, event: feishu_events.MessageEvent, channel: str, reply: Reply) -> None:

@@ -3,6 +3,7 @@ HTML messages with inline keyboards out, on Shipwatch's event loop."""
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 from collections import OrderedDict
@@ -17,6 +18,7 @@ from telegram.error import BadRequest, InvalidToken, TelegramError
 from telegram.ext import Application, ApplicationBuilder, CallbackContext, TypeHandler
 
 from bot.adapters import inbound
+from bot.adapters.after_answer import AfterAnswer
 from bot.adapters.base import Capabilities, Host
 from bot.adapters.telegram_limits import RateLimited, SendLimiter
 from bot.adapters.telegram_render import Rendered, render
@@ -43,6 +45,7 @@ CONTINUATION_BUDGET = 20.0
 CONTINUATION_TRIES = 2
 NOT_MODIFIED = "message is not modified"  # how the Bot API answers an edit to the same text
 TOAST_LENGTH = 200  # what answerCallbackQuery shows
+TOAST_WITHIN = 1.0  # seconds a button press may take and still be answered with a toast
 _RECENT_UPDATES = 2048
 _UPDATES = ["message", "callback_query"]
 
@@ -76,6 +79,7 @@ class TelegramAdapter:
             builder = builder.updater(None)
         self._app: TelegramApp = builder.build()
         self._app.add_handler(TypeHandler(Update, self._on_update))
+        self._after_answer = AfterAnswer()
         self._app.add_error_handler(self._on_error)
         self._mode = mode
         self._secret = (secret or "").encode()
@@ -136,6 +140,7 @@ class TelegramAdapter:
 
     async def stop(self) -> None:
         await self.stop_polling()
+        await self._after_answer.stop()
         if self._app.running:
             await self._app.stop()
         await self._app.shutdown()
@@ -315,26 +320,43 @@ class TelegramAdapter:
         _, reply = await inbound.run(host, invocation)
         if reply is not None:
             quote = update.message.message_id if update.message else None
-            await self._reply(invocation.conversation.channel, reply, quote=quote)
+            channel = invocation.conversation.channel
+            # Sent after the update is handled: a chat at its send limit must not hold up
+            # the next update (a button press behind it, in polling mode; Telegram's next
+            # webhook call, which waits for this one's answer).
+            self._after_answer.take(channel, lambda: self._reply(channel, reply, quote=quote))
 
     async def _on_press(self, host: Host, query: CallbackQuery) -> None:
+        """The button is answered within ``TOAST_WITHIN``: with the refusal as a toast when
+        the command is that quick, else at once (the client stops spinning) and the reply
+        follows as a message."""
         press = press_from(query)
+        work = asyncio.ensure_future(inbound.run(host, press)) if press is not None else None
         reply: inbound.Reply | None = None
         toast: str | None = None
         try:
-            if press is not None:
-                _, reply = await inbound.run(host, press)
+            if work is not None:
+                done, _ = await asyncio.wait({work}, timeout=TOAST_WITHIN)
+                if done:
+                    _, reply = work.result()
+                    toast = _toast(reply) if reply is not None and reply.refused else None
         finally:
-            if reply is not None and reply.refused:
-                toast = _toast(reply)
             # Always answered, or the person's client keeps spinning on the button.
             try:
                 await query.answer(text=toast)
             except TelegramError as error:
                 log.warning("callback query not answered", extra={"reason": error.message})
+        if work is not None and reply is None and not work.done():
+            _, reply = await work
         # A refusal that fits the toast stays between the bot and the presser.
-        if press is not None and reply is not None and (not reply.refused or toast is None):
-            await self._reply(press.conversation.channel, reply, quote=None)
+        if press is not None and reply is not None and toast is None:
+            channel = press.conversation.channel
+            answer = reply
+            self._after_answer.take(channel, lambda: self._reply(channel, answer, quote=None))
+
+    async def settled(self) -> None:
+        """Until the replies of the updates handled so far have been sent."""
+        await self._after_answer.settled()
 
     async def _reply(self, channel: str, reply: inbound.Reply, *, quote: int | None) -> None:
         try:

@@ -94,6 +94,9 @@ class Telegram:
             f"http://127.0.0.1:{self.port}{WEBHOOK_PATH}", json=update, headers=headers
         ) as response:
             await response.read()
+        adapter = self.h.app.adapters["telegram"]
+        assert isinstance(adapter, TelegramAdapter)
+        await adapter.settled()  # replies go out after the update is answered
         await self.h.app.settle()
         return response.status
 

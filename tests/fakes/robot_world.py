@@ -166,7 +166,7 @@ class World:
                 **(signed if headers is None else headers),
             },
         )
-        await self.app.settle()
+        await self.settled("dingtalk")
         return response
 
     async def feishu_event(
@@ -212,8 +212,16 @@ class World:
             data=json.dumps(body),
             headers={"Content-Type": "application/json"},
         )
-        await self.app.settle()
+        await self.settled("feishu")
         return response
+
+    async def settled(self, platform: str) -> None:
+        """Until the commands the platform's callbacks brought have run (they run after the
+        callback is answered) and what they sent is delivered."""
+        adapter = self.app.adapters.get(platform)
+        if isinstance(adapter, DingTalkAdapter | FeishuAdapter):
+            await adapter.settled()
+        await self.app.settle()
 
     async def say(self, text: str, *, platform: str, user: str, channel: str) -> Outcome:
         """A command from a person of ``platform``, its reply posted to the channel as the
