@@ -329,15 +329,14 @@ class TelegramAdapter:
     async def _on_press(self, host: Host, query: CallbackQuery) -> None:
         """The button is answered within ``TOAST_WITHIN``: with the refusal as a toast when
         the command is that quick, else at once (the client stops spinning) and the reply
-        follows as a message."""
+        follows as a message when the command has run."""
         press = press_from(query)
         work = asyncio.ensure_future(inbound.run(host, press)) if press is not None else None
-        reply: inbound.Reply | None = None
         toast: str | None = None
         try:
             if work is not None:
                 done, _ = await asyncio.wait({work}, timeout=TOAST_WITHIN)
-                if done:
+                if done and not work.cancelled() and work.exception() is None:
                     _, reply = work.result()
                     toast = _toast(reply) if reply is not None and reply.refused else None
         finally:
@@ -346,13 +345,16 @@ class TelegramAdapter:
                 await query.answer(text=toast)
             except TelegramError as error:
                 log.warning("callback query not answered", extra={"reason": error.message})
-        if work is not None and reply is None and not work.done():
+        if press is None or work is None or toast is not None:
+            return  # a refusal that fits the toast stays between the bot and the presser
+        channel = press.conversation.channel
+
+        async def reply_when_done() -> None:
             _, reply = await work
-        # A refusal that fits the toast stays between the bot and the presser.
-        if press is not None and reply is not None and toast is None:
-            channel = press.conversation.channel
-            answer = reply
-            self._after_answer.take(channel, lambda: self._reply(channel, answer, quote=None))
+            if reply is not None:
+                await self._reply(channel, reply, quote=None)
+
+        self._after_answer.take(channel, reply_when_done)
 
     async def settled(self) -> None:
         """Until the replies of the updates handled so far have been sent."""

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import sqlite3
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -36,6 +35,7 @@ from tests.fakes.adapters import RecordingAdapter
 from tests.fakes.alertmanager import alert, notification
 from tests.fakes.chat_people import chat_config
 from tests.fakes.slack_api import FakeSlack
+from tests.fakes.sqlite_lock import WriteLock
 
 HOLD_S = 5.0  # how long the other process keeps the write lock
 # What "at once" means here: generous for a loaded 2-core machine; the old behaviour (the
@@ -43,28 +43,6 @@ HOLD_S = 5.0  # how long the other process keeps the write lock
 BOUND_S = 0.1
 PROBE_EVERY_S = 0.1  # pacing between probes, so they sample the whole hold
 ALERTMANAGER_TOKEN = "am-token-for-tests"
-
-
-class WriteLock(threading.Thread):
-    """Another connection to the same file, as another process would have, holding the
-    write lock (``BEGIN IMMEDIATE``, as Shipwatch's own transactions begin) for ``hold``."""
-
-    def __init__(self, path: str, hold: float) -> None:
-        super().__init__(name="other-process", daemon=True)
-        self._path, self._hold = path, hold
-        self.taken = threading.Event()
-        self.released_at = 0.0
-
-    def run(self) -> None:
-        connection = sqlite3.connect(self._path, isolation_level=None, timeout=10)
-        try:
-            connection.execute("BEGIN IMMEDIATE")
-            self.taken.set()
-            time.sleep(self._hold)  # a slow writer elsewhere: the situation under test
-            self.released_at = time.perf_counter()
-            connection.execute("COMMIT")
-        finally:
-            connection.close()
 
 
 @pytest.fixture

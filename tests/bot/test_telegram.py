@@ -3,10 +3,12 @@ webhook route over real HTTP, polling, buttons, pages, and Telegram's flood cont
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +31,7 @@ from playbooks.messages import Button, Message, raw
 from storage.models import AuditEntry, OutboxMessage, Reminder
 from storage.unit_of_work import unit_of_work
 from tests.conftest import Harness, HarnessFactory
+from tests.fakes.sqlite_lock import WriteLock
 from tests.fakes.telegram_api import TOKEN, FakeTelegram, callback_update, message_update
 
 SECRET = "webhook-secret_for-tests"
@@ -558,3 +561,34 @@ async def test_half_a_surrogate_pair_or_a_body_that_is_not_json_is_400(tg: Teleg
         assert (await response.json())["error"].startswith("请求体不是 UTF-8 文本")
     assert tg.fake.sent() == []
     assert _audits(tg.h) == before
+
+
+async def test_a_press_is_answered_within_a_second_while_its_command_waits(
+    tg: Telegram,
+) -> None:
+    """The button stops spinning at once; the reply follows when the command has run."""
+    if tg.h.app.engine.dialect.name != "sqlite":
+        pytest.skip("another process's write lock is SQLite's situation")
+    await tg.say("/remind 10m check the dashboards")
+    token = tg.fake.sent()[-1].callback_data[0]
+    lock = WriteLock(str(tg.h.app.engine.url.database), 3.0)
+    lock.start()
+    assert lock.taken.wait(5)
+    update = callback_update(token, user_id=ALICE, chat_id=OPS, query_id="q-slow")
+    began = time.perf_counter()
+    async with tg.session.post(
+        f"http://127.0.0.1:{tg.port}{WEBHOOK_PATH}",
+        json={"update_id": tg.fake.next_update_id(), **update},
+        headers={SECRET_HEADER: SECRET},
+    ) as response:
+        assert response.status == 200
+    answered = await tg.fake.wait_for("answerCallbackQuery")
+    took = time.perf_counter() - began
+    assert answered[-1].params["callback_query_id"] == "q-slow"
+    assert took < 2.0, f"answered after {took:.2f} s"
+    assert lock.is_alive(), "answered while the command still waited on the database"
+    await asyncio.to_thread(lock.join)
+    adapter = tg.h.app.adapters["telegram"]
+    assert isinstance(adapter, TelegramAdapter)
+    await adapter.settled()
+    assert "cancel" in tg.fake.sent()[-1].params["text"].lower()

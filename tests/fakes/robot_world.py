@@ -136,6 +136,7 @@ class World:
         session: str | None = None,
         session_expires_ms: int | None = None,
         session_webhook: str | None = None,
+        settle: bool = True,
     ) -> aiohttp.ClientResponse:
         """A message to the enterprise robot, signed as DingTalk signs its callbacks (each
         with its own millisecond timestamp, so its own sign)."""
@@ -166,7 +167,8 @@ class World:
                 **(signed if headers is None else headers),
             },
         )
-        await self.settled("dingtalk")
+        if settle:
+            await self.settled("dingtalk")
         return response
 
     async def feishu_event(
@@ -179,6 +181,7 @@ class World:
         event_id: str | None = None,
         token: str | None = FEISHU_TOKEN,
         mentions: list[dict[str, Any]] | None = None,
+        settle: bool = True,
     ) -> aiohttp.ClientResponse:
         """A message to the app's bot, as Feishu's event subscription posts it (schema 2.0)."""
         self._messages += 1
@@ -204,15 +207,18 @@ class World:
             },
         }
         body = {"schema": "2.0", "header": header, "event": event}
-        return await self.post_event(body)
+        return await self.post_event(body, settle=settle)
 
-    async def post_event(self, body: dict[str, Any]) -> aiohttp.ClientResponse:
+    async def post_event(
+        self, body: dict[str, Any], *, settle: bool = True
+    ) -> aiohttp.ClientResponse:
         response = await self.client.post(
             f"{self.base_url}/feishu/events",
             data=json.dumps(body),
             headers={"Content-Type": "application/json"},
         )
-        await self.settled("feishu")
+        if settle:
+            await self.settled("feishu")
         return response
 
     async def settled(self, platform: str) -> None:
