@@ -54,11 +54,23 @@ class _Strict(BaseModel):
 
 class RuleEntry(_Strict):
     respond: DeadlineField
-    resolve: DeadlineField
+    # Start handling (seed 002's 开始处理) and resolve are each optional: a policy
+    # promises the clocks its plan names.
+    start: DeadlineField | None = None
+    resolve: DeadlineField | None = None
     update_every: Duration | None = None
     notify_management: Duration | None = None
     public_notice: Duration | None = None
     warn_at: float = Field(default=0.8, gt=0, lt=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RuleEntry:
+        # Only plain durations compare; working days depend on when the clock starts.
+        clocks = [d for d in (self.respond, self.start, self.resolve) if d is not None]
+        spans = [d.duration for d in clocks if d.duration is not None]
+        if len(spans) == len(clocks) and spans != sorted(spans):
+            raise ValueError("the clocks must run in order: respond, then start, then resolve")
+        return self
 
 
 class PolicyEntry(_Strict):
@@ -125,6 +137,7 @@ def _rule(entry: RuleEntry) -> SeverityRule:
     return SeverityRule(
         respond=entry.respond,
         resolve=entry.resolve,
+        start=entry.start,
         update_every=entry.update_every,
         notify_management=entry.notify_management,
         public_notice=entry.public_notice,

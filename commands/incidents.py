@@ -313,6 +313,8 @@ def _timer_handlers() -> dict[str, Callable[[SystemContext, Timer], None]]:
 
     return {
         lifecycle.KIND_RESPOND: respond_due,
+        lifecycle.KIND_START_WARN: with_now(lifecycle.start_warning),
+        lifecycle.KIND_START: with_now(lifecycle.start_due),
         lifecycle.KIND_RESOLVE_WARN: with_now(lifecycle.resolve_warning),
         lifecycle.KIND_RESOLVE: with_now(lifecycle.resolve_due),
         lifecycle.KIND_UPDATE: with_now(lifecycle.update_due),
@@ -360,6 +362,7 @@ SPECS = (
     ),
     _spec("note", note, args=(_ID, Arg("text", Word(metavar="TEXT"), rest=True))),
     _spec("done", done, args=(_ID, Arg("item", Choice(lifecycle.CHECKLIST)))),
+    _spec("start", _move(Move.START), args=(_ID,)),
     _spec("mitigate", _move(Move.MITIGATE), args=(_ID,)),
     _spec(
         "resolve",

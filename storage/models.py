@@ -212,6 +212,10 @@ class IncidentRow(SQLModel, table=True):
     resolve_due: datetime | None = _utc(default=None, nullable=True)
     respond_breached: bool = False
     resolve_breached: bool = False
+    # The start-handling clock (seed 002's 开始处理), between respond and resolve.
+    started_at: datetime | None = _utc(default=None, nullable=True)
+    start_due: datetime | None = _utc(default=None, nullable=True)
+    start_breached: bool = False
     checklist: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
