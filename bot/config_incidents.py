@@ -99,9 +99,23 @@ class HoursEntry(_Strict):
         return self
 
 
+class AudiencesEntry(_Strict):
+    """Who receives the communication plan's notices: channels or @people."""
+
+    management: list[str] = Field(default_factory=list)
+    public: list[str] = Field(default_factory=list)
+
+    def without_people(self) -> AudiencesEntry:
+        return AudiencesEntry(
+            management=[e for e in self.management if not e.startswith("@")],
+            public=[e for e in self.public if not e.startswith("@")],
+        )
+
+
 class SeverityFile(_Strict):
     policy: str
     tech_channel: str | None = "#tech"
+    audiences: AudiencesEntry = AudiencesEntry()
     working_hours: HoursEntry = HoursEntry()
     policies: dict[str, PolicyEntry]
 
@@ -129,7 +143,13 @@ class SeverityFile(_Strict):
             for name, entry in self.policies.items()
         }
         return IncidentSettings(
-            policy=policies[self.policy], tech_channel=self.tech_channel, policies=policies
+            policy=policies[self.policy],
+            tech_channel=self.tech_channel,
+            policies=policies,
+            audiences={
+                "management": tuple(self.audiences.management),
+                "public": tuple(self.audiences.public),
+            },
         )
 
 

@@ -125,6 +125,9 @@ class IncidentSettings:
     tech_channel: str | None = "#tech"
     policies: Mapping[str, SeverityPolicy] = field(default_factory=dict)
     alerts: AlertSettings = field(default_factory=AlertSettings)
+    # Who receives each communication step's notice (seed 001 §5.3): "#channel",
+    # "slack:C0123" or "@person", per step (management, public).
+    audiences: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def default_settings() -> IncidentSettings:

@@ -11,7 +11,7 @@ by ``/incident start``, or by mitigating or resolving) and resolve.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -20,7 +20,7 @@ from playbooks.business_time import Deadline, WorkingHours
 from playbooks.effects import ArmTimer, CancelTimer, Conversation, DirectMessage, Effect, Post
 from playbooks.errors import InvalidTransition
 from playbooks.incident_policy import SeverityPolicy
-from playbooks.messages import Button, ButtonStyle, Message, Severity, Text, t
+from playbooks.messages import Button, ButtonStyle, Message, Severity, Text, raw, t
 from playbooks.people import BOT
 
 KIND_RESPOND = "incident.respond_due"
@@ -155,7 +155,7 @@ def _cancel(i: Incident, *whats: str) -> list[Effect]:
 
 
 CLOCK_TIMERS = ("respond", "start_warn", "start", "resolve_warn", "resolve", "update")
-ALL_TIMERS = (*CLOCK_TIMERS, *CHECKLIST)
+ALL_TIMERS = (*CLOCK_TIMERS, *CHECKLIST, *(f"{item}_ahead" for item in CHECKLIST))
 
 
 def buttons(i: Incident) -> tuple[Button, ...]:
@@ -291,11 +291,19 @@ def _loudness(i: Incident) -> Severity:
 
 
 def _communication(i: Incident, *, now: datetime) -> list[Effect]:
-    """Checklist reminders for the steps this severity's plan has and nobody has done."""
-    effects: list[Effect] = _cancel(i, *CHECKLIST)
+    """For each step of this severity's plan nobody has done: a reminder ahead of its
+    deadline (at ``warn_at`` of the span, so there is time to act) and one at it."""
+    effects: list[Effect] = _cancel(i, *CHECKLIST, *(f"{item}_ahead" for item in CHECKLIST))
+    if not i.unresolved:
+        return effects
+    warn_at = i.policy.rule(i.severity).warn_at
     for item, after in checklist_steps(i).items():
-        if item not in i.checklist and i.unresolved:
-            effects.append(_arm(i, item, KIND_CHECKLIST, max(i.opened_at + after, now), item=item))
+        if item in i.checklist:
+            continue
+        ahead = i.opened_at + after * warn_at
+        if ahead > now:
+            effects.append(_arm(i, f"{item}_ahead", KIND_CHECKLIST, ahead, item=item, ahead="1"))
+        effects.append(_arm(i, item, KIND_CHECKLIST, max(i.opened_at + after, now), item=item))
     return effects
 
 
@@ -436,21 +444,68 @@ def checklist_steps(i: Incident) -> dict[str, timedelta]:
 
 
 def tick_checklist(i: Incident, item: str, *, actor: str, now: datetime) -> Result:
+    """A step of the communication plan done (told another way). A step the severity's
+    plan does not time (a P2's notice: "视情况发布公告") may still be done."""
     if not i.unresolved:
         raise InvalidTransition(
             t("incident.not_open_for_updates", id=i.id, state=t(f"incident.state.{i.state}"))
-        )
-    if item not in checklist_steps(i):
-        raise InvalidTransition(
-            t("incident.checklist_not_in_plan", id=i.id, severity=i.severity, item=item)
         )
     after = replace(i, checklist={**i.checklist, item: actor})
     text = t("incident.checklist_done", id=i.id, item=t(f"incident.checklist.{item}"), actor=actor)
     return Result(
         after,
-        effects=[CancelTimer(_key(i.id, item)), _post(after, text)],
+        effects=[*_cancel(i, item, f"{item}_ahead"), _post(after, text)],
         timeline=[TimelineEntry(now, actor, "checklist", item)],
         reply=Message.of(text),
+    )
+
+
+def send_notice(
+    i: Incident,
+    item: str,
+    *,
+    actor: str,
+    now: datetime,
+    text: str,
+    channels: Sequence[Conversation],
+    people: Sequence[str],
+) -> Result:
+    """The notice of a communication step (management, public) sent to its audience in
+    the person's own words, and the step ticked."""
+    if not i.unresolved:
+        raise InvalidTransition(
+            t("incident.not_open_for_updates", id=i.id, state=t(f"incident.state.{i.state}"))
+        )
+    notice = Message.of(
+        t(
+            f"incident.notice.{item}",
+            id=i.id,
+            severity=i.severity,
+            title=i.title,
+            actor=actor,
+            text=raw(text),
+        ),
+        severity=_loudness(i),
+    )
+    after = replace(i, checklist={**i.checklist, item: actor})
+    audience = [str(c.channel) for c in channels] + [f"@{p}" for p in people]
+    said = t(
+        "incident.notice_sent",
+        id=i.id,
+        item=t(f"incident.checklist.{item}"),
+        to=", ".join(audience),
+        actor=actor,
+    )
+    return Result(
+        after,
+        effects=[
+            *_cancel(i, item, f"{item}_ahead"),
+            *(Post(c, notice) for c in channels),
+            *(DirectMessage(p, notice) for p in people),
+            _post(after, said),
+        ],
+        timeline=[TimelineEntry(now, actor, "notice", f"{item} → {', '.join(audience)}: {text}")],
+        reply=Message.of(said),
     )
 
 
@@ -527,14 +582,20 @@ def update_due(i: Incident, *, now: datetime) -> Result:
     )
 
 
-def checklist_due(i: Incident, item: str, *, now: datetime) -> Result:
-    if item in i.checklist or not i.unresolved:
+def checklist_due(i: Incident, item: str, *, now: datetime, ahead: bool = False) -> Result:
+    """A communication step not done: ``ahead`` of its deadline (time left to act), or
+    at it (overdue)."""
+    if item in i.checklist or not i.unresolved or item not in checklist_steps(i):
         return Result(i)
+    due = i.opened_at + checklist_steps(i)[item]
     text = t(
-        "incident.checklist_reminder",
+        "incident.checklist_ahead" if ahead else "incident.checklist_reminder",
         id=i.id,
         item=t(f"incident.checklist.{item}"),
         commander=_lead(i),
+        due=due,
+        left=due - now,
+        what=item,
     )
     message = Message(
         blocks=(text,),
