@@ -297,6 +297,7 @@ def triage(ctx: CommandContext, cmd: ParsedCommand) -> Message:
                 t(
                     "incident.triage_question",
                     number=index + 1,
+                    total=len(lifecycle.TRIAGE),
                     question=t(f"incident.triage.{question}"),
                 ),
             ),

@@ -607,22 +607,27 @@ def checklist_due(i: Incident, item: str, *, now: datetime, ahead: bool = False)
 
 # ---------------------------------------------------------------- triage
 
+# Seed 000's 问题严重性分级, one question per line of it: the first "yes" decides; the
+# P2 question gathers its three lines (部分功能问题, 性能小幅下降, 影响少数用户); "no" to
+# every one leaves P3 (UI/UX, a non-critical function, a workaround exists).
 TRIAGE = (
     ("system_down", "P0"),
     ("data_loss", "P0"),
     ("security", "P0"),
     ("core_down", "P1"),
+    ("severe_performance", "P1"),
     ("most_users", "P1"),
+    ("partial", "P2"),
 )
 
 
 def triage(answers: str) -> tuple[int, str | None]:
-    """The seed's questions in order; a "yes" decides the severity, all "no" is P2.
+    """The seed's questions in order; a "yes" decides the severity, all "no" is P3.
 
     Returns the index of the next question to ask, or the proposed severity."""
     for index, answer in enumerate(answers):
         if answer == "y":
             return index, TRIAGE[index][1]
     if len(answers) >= len(TRIAGE):
-        return len(TRIAGE), "P2"
+        return len(TRIAGE), "P3"
     return len(answers), None
