@@ -30,7 +30,7 @@ def _amount(value: Any) -> float | None:
         ) from None
     if number != number:  # NaN
         raise ValueError("NaN is not a limit")
-    return number * scale
+    return round(number * scale, 12)  # 99.9% is 0.999, not 0.9990000000000001
 
 
 Amount = Annotated[float | None, BeforeValidator(_amount)]
@@ -57,9 +57,21 @@ class MetricEntry(_Strict):
     simulated: Amount = None
 
 
+SEED_002_TIERS: dict[str, float | None] = {"core": 0.999, "agent": 0.995, "support": 0.99}
+
+
+class SlaEntry(_Strict):
+    """Availability objectives by service tier (a service's ``tier`` in services.yaml)."""
+
+    metric: Name = "availability"
+    # seed 002's tiers, also for a summaries.yaml that names none
+    tiers: dict[Name, Amount] = Field(default_factory=lambda: dict(SEED_002_TIERS))
+
+
 class SummariesFile(_Strict):
     timezone: OptionalZone = None
     metrics: dict[Name, MetricEntry] = Field(default_factory=dict)
+    sla: SlaEntry = SlaEntry()
 
     def to_settings(self) -> SummarySettings:
         return SummarySettings(
@@ -76,4 +88,6 @@ class SummariesFile(_Strict):
                 for name, entry in self.metrics.items()
             ),
             timezone=self.timezone,
+            sla_metric=self.sla.metric,
+            sla_tiers={tier: value for tier, value in self.sla.tiers.items() if value is not None},
         )

@@ -140,6 +140,8 @@ def readings(ctx: SystemContext, payload: Mapping[str, Any]) -> None:
             tz=zone(req["tz"]),
             services=tuple(req["services"]),
             late_by=timedelta(seconds=req["late_by"]) if req["late_by"] is not None else None,
+            slas=_slas(ctx, tuple(req["services"])),
+            sla_metric=ctx.summaries.sla_metric,
         ),
         state,
         metrics=ctx.summaries.metrics,
@@ -156,3 +158,14 @@ def readings(ctx: SystemContext, payload: Mapping[str, Any]) -> None:
     if run is not None:
         run.outcome = "posted"
         ctx.session.add(run)
+
+
+def _slas(ctx: SystemContext, services: tuple[str, ...]) -> dict[str, tuple[str, float]]:
+    """Each reported service's availability SLA: its tier and the tier's objective."""
+    slas = {}
+    for name in services:
+        service = ctx.releases.services.get(name)
+        tier = service.tier if service else None
+        if tier is not None and tier in ctx.summaries.sla_tiers:
+            slas[name] = (tier, ctx.summaries.sla_tiers[tier])
+    return slas

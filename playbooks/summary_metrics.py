@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
 
@@ -62,6 +63,9 @@ class SummarySettings:
     timezone: str | None = None  # subscriptions' default; else SHIPWATCH_TIMEZONE
     grace: timedelta = timedelta(hours=2)
     jitter: timedelta = timedelta(0)
+    # Seed 002's availability SLAs by service tier, judged on this metric's reading.
+    sla_metric: str = "availability"
+    sla_tiers: Mapping[str, float] = field(default_factory=dict)
 
     def charted(self) -> tuple[MetricSpec, ...]:
         return tuple(m for m in self.metrics if m.chart)
@@ -99,6 +103,22 @@ def show_bound(spec: MetricSpec, bound: Bound) -> str:
 
 def label(name: str) -> Text:
     return t(f"summary.metric.{name}") if name in KNOWN_METRICS else raw(name)
+
+
+def sla_line(tier: str, objective: float, reading: Reading | None) -> Text:
+    """A service's availability SLA (seed 002) against the availability measured over the
+    report's period: met, missed, or not measured."""
+    shown = f"{objective * 100:g}%"
+    if reading is None or reading.value is None:
+        return t("summary.sla_unmeasured", mark=EMOJI[Mark.NO_DATA], tier=tier, objective=shown)
+    met = reading.value >= objective
+    return t(
+        "summary.sla_met" if met else "summary.sla_missed",
+        mark=EMOJI[Mark.OK if met else Mark.BAD],
+        tier=tier,
+        objective=shown,
+        value=f"{reading.value * 100:.2f}%",
+    )
 
 
 def line(spec: MetricSpec, reading: Reading) -> Text:

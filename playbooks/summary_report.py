@@ -4,14 +4,14 @@ evening and weekly reports (its 日报 and 周报). Pure: state and readings in,
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 
 from playbooks.guards import Reading
 from playbooks.incidents import Incident
 from playbooks.messages import Message, Severity, Text, raw, t
 from playbooks.releases import Release, ReleaseState
-from playbooks.summary_metrics import Mark, MetricSpec, judge, line
+from playbooks.summary_metrics import Mark, MetricSpec, judge, line, sla_line
 from playbooks.summary_schedule import ReportKind, period_key
 from playbooks.summary_sections import (
     MAJOR,
@@ -63,6 +63,9 @@ class ReportRequest:
     tz: tzinfo
     services: tuple[str, ...]
     late_by: timedelta | None = None
+    # service → (tier, availability objective), and the metric the objectives judge
+    slas: Mapping[str, tuple[str, float]] = field(default_factory=dict)
+    sla_metric: str = "availability"
 
 
 def compose(
@@ -124,6 +127,9 @@ def _status(
         for spec in metrics:
             reading = taken.get(spec.name) or Reading(error="the metric was not read")
             blocks.append(line(spec, reading))
+        if service in req.slas:
+            tier, objective = req.slas[service]
+            blocks.append(sla_line(tier, objective, taken.get(req.sla_metric)))
     if not req.services:
         blocks.append(t("summary.no_services"))
     return blocks

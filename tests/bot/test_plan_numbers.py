@@ -5,12 +5,14 @@ lists them."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
-from bot.config_dir import load
+from bot.config_dir import DEFAULTS, load
 from playbooks.business_time import Deadline
 from playbooks.teams import PageWhen, page_when
+from tests.bot.test_config_dir import only_problem, write
 
 M = timedelta(minutes=1)
 H = timedelta(hours=1)
@@ -107,3 +109,21 @@ def test_the_monitoring_targets_of_the_reports_are_seed_000s() -> None:
     assert (availability.target.min, availability.alert.min) == (0.995, 0.99)
     assert (latency.target.max, latency.alert.max) == (0.1, 0.2)
     assert (errors.target.max, errors.alert.max) == (0.005, 0.01)
+
+
+def test_the_availability_slas_are_seed_002s_by_tier() -> None:
+    config = load(None)
+    assert dict(config.summaries.sla_tiers) == {"core": 0.999, "agent": 0.995, "support": 0.99}
+    assert config.summaries.sla_metric == "availability"
+    services = config.releases.catalog.services
+    assert (services["web"].tier, services["miniapp"].tier) == ("core", "agent")
+
+
+def test_a_tier_without_an_objective_is_named(tmp_path: Path) -> None:
+    shipped = (DEFAULTS / "services.yaml").read_text(encoding="utf-8")
+    write(tmp_path, "services.yaml", shipped.replace("tier: core", "tier: gold"))
+    problem = only_problem(tmp_path)
+    assert (problem.field, problem.problem) == (
+        "services.web.tier",
+        "there is no SLA tier 'gold' in summaries.yaml; tiers: agent, core, support",
+    )

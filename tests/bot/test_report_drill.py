@@ -34,6 +34,7 @@ def test_the_reports_drill() -> None:
     assert report.startswith("#ops\n📋 Daily report — 2026-11-23 (Asia/Shanghai)\n")
     for line in (
         "  ❌ Error rate: 1.50% (target < 0.50%)",
+        "  ✅ SLA core 99.9%: met, 99.93% over the period",  # seed 002: web is core
         "  ⚪ Active users: no data — exporter unreachable",
         "Incidents: 1 opened (P0 0 · P1 0 · P2 0 · P3 1), 0 resolved",
         "Releases: 0 completed, 1 rolled back",
