@@ -32,7 +32,7 @@ from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.timers import TimerService
 from bot.traffic.router import TrafficRouter
-from commands import handoff, oncall, pipeline, release_watch
+from commands import handoff, oncall, pipeline, release_watch, summary_config
 from commands.admin import DEAD_LETTER
 from commands.invocations import (
     ButtonPress,
@@ -294,6 +294,13 @@ class Application:
     async def start(self) -> None:
         oncall.sync_rotations(self.engine, dict(self.config.teams), now=self.clock.now())
         handoff.sync_handoffs(self.engine, dict(self.config.teams), now=self.clock.now())
+        summary_config.sync_subscriptions(
+            self.engine,
+            self.config.summaries,
+            tz=str(self.settings.tz),
+            home_platform=_home_platform(self.adapters),
+            now=self.clock.now(),
+        )
         with unit_of_work(self.engine) as session:
             self.ticks.rebuild(release_watch.live(session))
         for adapter in self.adapters.values():

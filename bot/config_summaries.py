@@ -5,11 +5,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from bot.config_releases import Name
 from bot.config_zone import OptionalZone
-from playbooks.summary_metrics import Bound, MetricSpec, SummarySettings, Unit
+from playbooks.errors import UsageError
+from playbooks.summary_metrics import (
+    Bound,
+    ConfiguredSubscription,
+    MetricSpec,
+    SummarySettings,
+    Unit,
+)
+from playbooks.summary_schedule import DEFAULT_AT, ReportKind, parse_at
 
 
 def _amount(value: Any) -> float | None:
@@ -68,8 +76,28 @@ class SlaEntry(_Strict):
     tiers: dict[Name, Amount] = Field(default_factory=lambda: dict(SEED_002_TIERS))
 
 
+class SubscriptionEntry(_Strict):
+    report: ReportKind
+    channel: str = Field(min_length=1, max_length=200)
+    at: str | None = None
+    services: list[Name] = Field(default_factory=list)
+    timezone: OptionalZone = None
+    enabled: bool = True
+
+    @model_validator(mode="after")
+    def _time(self) -> SubscriptionEntry:
+        try:
+            parse_at(self.at or DEFAULT_AT[self.report], kind=self.report)
+        except UsageError as error:
+            raise ValueError(f"{self.at!r} is not a time for a {self.report.value} report") from (
+                error
+            )
+        return self
+
+
 class SummariesFile(_Strict):
     timezone: OptionalZone = None
+    subscriptions: list[SubscriptionEntry] = Field(default_factory=list)
     metrics: dict[Name, MetricEntry] = Field(default_factory=dict)
     sla: SlaEntry = SlaEntry()
 
@@ -90,4 +118,15 @@ class SummariesFile(_Strict):
             timezone=self.timezone,
             sla_metric=self.sla.metric,
             sla_tiers={tier: value for tier, value in self.sla.tiers.items() if value is not None},
+            subscriptions=tuple(
+                ConfiguredSubscription(
+                    report=entry.report.value,
+                    channel=entry.channel,
+                    at=entry.at or DEFAULT_AT[entry.report],
+                    services=tuple(entry.services),
+                    timezone=entry.timezone,
+                    enabled=entry.enabled,
+                )
+                for entry in self.subscriptions
+            ),
         )

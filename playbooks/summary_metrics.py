@@ -66,9 +66,28 @@ class SummarySettings:
     # Seed 002's availability SLAs by service tier, judged on this metric's reading.
     sla_metric: str = "availability"
     sla_tiers: Mapping[str, float] = field(default_factory=dict)
+    # Reports summaries.yaml subscribes a channel to, so they run with no command.
+    subscriptions: tuple[ConfiguredSubscription, ...] = ()
 
     def charted(self) -> tuple[MetricSpec, ...]:
         return tuple(m for m in self.metrics if m.chart)
+
+
+@dataclass(frozen=True, slots=True)
+class ConfiguredSubscription:
+    """A report summaries.yaml asks for: ``report`` (daily, evening, weekly) posted to
+    ``channel`` at ``at``; ``enabled: false`` turns a shipped one off."""
+
+    report: str
+    channel: str
+    at: str
+    services: tuple[str, ...] = ()
+    timezone: str | None = None  # else summaries.yaml's timezone, else SHIPWATCH_TIMEZONE
+    enabled: bool = True
+
+    @property
+    def origin(self) -> str:
+        return f"config:{self.report}:{self.channel}"
 
 
 def judge(spec: MetricSpec, reading: Reading) -> Mark:

@@ -347,7 +347,10 @@ class SummarySubscription(SQLModel, table=True):
     timezone) and for which services (empty: all of them)."""
 
     __tablename__ = "summary_subscriptions"
-    __table_args__ = (Index("ix_summary_subscriptions_conversation", "platform", "channel"),)
+    __table_args__ = (
+        Index("ix_summary_subscriptions_conversation", "platform", "channel"),
+        Index("ux_summary_subscriptions_origin", "origin", unique=True),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     platform: str = Field(max_length=40)
@@ -360,6 +363,9 @@ class SummarySubscription(SQLModel, table=True):
     created_by: str = Field(max_length=200)
     created_at: datetime = _utc()
     next_run_at: datetime | None = _utc(default=None, nullable=True)
+    # "config:evening:#ops" for one summaries.yaml asks for: created once, never again
+    # after someone unsubscribes it; None for a /summary subscribe.
+    origin: str | None = Field(default=None, max_length=250)
 
 
 class SummaryRun(SQLModel, table=True):

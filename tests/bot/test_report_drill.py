@@ -1,5 +1,6 @@
-"""The shipped reports drill: a channel subscribes, and the morning post, the evening
-report and the weekly report arrive at their virtual times, once each, with a chart."""
+"""The shipped reports drill: the shipped config subscribes #ops, and the morning post,
+the evening report and the weekly report arrive at their virtual times, once each, with
+a chart."""
 
 from __future__ import annotations
 
@@ -22,8 +23,11 @@ def test_the_reports_drill() -> None:
     first_day, morning, week, after = _segments(output)
     before, _, evening = first_day.partition("-- Simulated guards named active_users now fail")
 
-    assert "Subscription #1: the morning health post at 09:00 (Asia/Shanghai)" in before
-    assert "Next: 2026-11-24 09:00 CST." in before
+    # Subscribed by the shipped summaries.yaml, with no command.
+    assert "3 report subscription(s) here:" in before
+    assert "#1 morning health post at 09:00 (Asia/Shanghai), all services" in before
+    assert "next 2026-11-24 09:00 CST" in before
+    assert "#3 weekly report at fri 17:00 (Asia/Shanghai)" in before
     assert "☀️" not in before, "nothing is posted before its time"
     assert "📋" not in before
 
