@@ -3,11 +3,12 @@ reports, each with its query, unit, target and alarm limit."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from bot.config_releases import Name
+from bot.config_releases import Duration, Name
 from bot.config_zone import OptionalZone
 from playbooks.errors import UsageError
 from playbooks.summary_metrics import (
@@ -95,8 +96,16 @@ class SubscriptionEntry(_Strict):
         return self
 
 
+class NotesEntry(_Strict):
+    """Who is asked for the report sections only people know, and how long before."""
+
+    ask: list[str] = Field(default_factory=list)
+    before: Duration = timedelta(hours=1)
+
+
 class SummariesFile(_Strict):
     timezone: OptionalZone = None
+    notes: NotesEntry = NotesEntry()
     subscriptions: list[SubscriptionEntry] = Field(default_factory=list)
     metrics: dict[Name, MetricEntry] = Field(default_factory=dict)
     sla: SlaEntry = SlaEntry()
@@ -117,6 +126,8 @@ class SummariesFile(_Strict):
             ),
             timezone=self.timezone,
             sla_metric=self.sla.metric,
+            notes_ask=tuple(self.notes.ask),
+            notes_before=self.notes.before,
             sla_tiers={tier: value for tier, value in self.sla.tiers.items() if value is not None},
             subscriptions=tuple(
                 ConfiguredSubscription(

@@ -12,6 +12,7 @@ from sqlmodel import col, select
 
 from commands.summary_runs import view
 from playbooks import summaries as rules
+from playbooks import summary_notes
 from playbooks.effects import Conversation
 from playbooks.summary_metrics import ConfiguredSubscription, SummarySettings
 from playbooks.summary_schedule import ReportKind, parse_at
@@ -82,14 +83,16 @@ def _create_once(
             scheduled, arm = rules.arm_next(view(row), after=now, settings=settings)
             row.next_run_at = scheduled
             session.add(row)
-            timers.arm(
-                session,
-                key=arm.key,
-                kind=arm.kind,
-                due_at=arm.due_at,
-                payload=arm.payload,
-                now=now,
-            )
+            ask = summary_notes.reminder_timer(row.id or 0, kind, scheduled, settings=settings)
+            for timer in (arm, *([ask] if ask is not None and ask.due_at > now else [])):
+                timers.arm(
+                    session,
+                    key=timer.key,
+                    kind=timer.kind,
+                    due_at=timer.due_at,
+                    payload=timer.payload,
+                    now=now,
+                )
     except IntegrityError:
         return 0  # another replica created it first
     return 1

@@ -11,7 +11,14 @@ from playbooks.guards import Reading
 from playbooks.messages import Text, raw, t
 
 # Names the catalog knows how to say; any other configured metric is shown as named.
-KNOWN_METRICS = ("availability", "p95_latency", "error_rate", "active_users")
+KNOWN_METRICS = (
+    "availability",
+    "p95_latency",
+    "avg_response_time",
+    "error_rate",
+    "error_count",
+    "active_users",
+)
 
 
 class Unit(StrEnum):
@@ -68,6 +75,10 @@ class SummarySettings:
     sla_tiers: Mapping[str, float] = field(default_factory=dict)
     # Reports summaries.yaml subscribes a channel to, so they run with no command.
     subscriptions: tuple[ConfiguredSubscription, ...] = ()
+    # Who is asked, this long before the daily and weekly reports, for what only people
+    # know: "@person" (a direct message) or "#channel".
+    notes_ask: tuple[str, ...] = ()
+    notes_before: timedelta = timedelta(hours=1)
 
     def charted(self) -> tuple[MetricSpec, ...]:
         return tuple(m for m in self.metrics if m.chart)

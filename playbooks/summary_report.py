@@ -12,6 +12,8 @@ from playbooks.incidents import Incident
 from playbooks.messages import Message, Severity, Text, raw, t
 from playbooks.releases import Release, ReleaseState
 from playbooks.summary_metrics import Mark, MetricSpec, judge, line, sla_line
+from playbooks.summary_notes import Note
+from playbooks.summary_notes import blocks as note_blocks
 from playbooks.summary_schedule import ReportKind, period_key
 from playbooks.summary_sections import (
     MAJOR,
@@ -52,6 +54,7 @@ class ReportState:
     endings: Sequence[ReleaseEnding] = ()
     oncall: Sequence[OnCall] = ()
     running_since: datetime | None = None
+    notes: Sequence[Note] = ()  # what people gave for the daily or weekly report
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +228,7 @@ def _period(
         since=req.start,
     )
     blocks += found or [t("summary.no_problems")]
+    blocks += note_blocks(req.kind, state.notes)
     return blocks
 
 

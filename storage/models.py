@@ -368,6 +368,21 @@ class SummarySubscription(SQLModel, table=True):
     origin: str | None = Field(default=None, max_length=250)
 
 
+class SummaryNote(SQLModel, table=True):
+    """What only people know, given for a report before it runs (seed 000's templates:
+    user feedback, tomorrow's plan, NPS, improvements, next week's focus)."""
+
+    __tablename__ = "summary_notes"
+    __table_args__ = (Index("ix_summary_notes_report", "report", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    report: str = Field(max_length=20)  # evening | weekly
+    section: str = Field(max_length=20)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    author: str = Field(max_length=200)
+    created_at: datetime = _utc()
+
+
 class SummaryRun(SQLModel, table=True):
     """One period's run of a subscription; the unique key makes a period post once."""
 

@@ -31,6 +31,11 @@ def test_the_reports_drill() -> None:
     assert "☀️" not in before, "nothing is posted before its time"
     assert "📋" not in before
 
+    # 16:00 Monday: @alice is asked for the sections nobody gave yet.
+    assert (
+        ">>> @alice\nThe evening daily report is at 2026-11-23 09:00 UTC; "
+        "not given yet: feedback." in first_day
+    )
     # 17:00 Monday: one evening report, and only that.
     reports = [p for p in _posts(evening) if "report —" in p or "health post —" in p]
     assert len(reports) == 1
@@ -43,6 +48,10 @@ def test_the_reports_drill() -> None:
         "Incidents: 1 opened (P0 0 · P1 0 · P2 0 · P3 1), 0 resolved",
         "Releases: 0 completed, 1 rolled back",
         "Main problems:\n  1. web 2.0.0 rolled back: crash rate above 0.1%",
+        "User feedback:\n  not given",
+        "Tomorrow's plan:\n  - rebuild the search index overnight (@alice)",
+        "  • Average response time: 45 ms",
+        "  • Errors: 12",
     ):
         assert line in report
     assert re.search(r"^\[chart\] http://127\.0\.0\.1:8080/charts/[a-z0-9]+\.png$", report, re.M)
