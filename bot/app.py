@@ -35,7 +35,7 @@ from bot.replicas import GUARDS, Replica, new_instance_id
 from bot.settings import Settings
 from bot.timers import TimerService
 from bot.traffic.router import TrafficRouter
-from commands import handoff, oncall, pipeline, release_watch
+from commands import handoff, oncall, pipeline, release_watch, summary_config
 from commands.admin import DEAD_LETTER
 from commands.invocations import (
     ButtonPress,
@@ -338,6 +338,14 @@ class Application:
         teams, now = dict(self.config.teams), self.clock.now()
         await self.db.run(oncall.sync_rotations, self.engine, teams, now=now)
         await self.db.run(handoff.sync_handoffs, self.engine, teams, now=now)
+        await self.db.run(
+            summary_config.sync_subscriptions,
+            self.engine,
+            self.config.summaries,
+            tz=str(self.settings.tz),
+            home_platform=_home_platform(self.adapters),
+            now=now,
+        )
         if self.replica.duties.holds(GUARDS):  # alone; else when the lease is won
             self.ticks.rebuild(await self._live_releases())
         for adapter in self.adapters.values():

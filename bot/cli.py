@@ -24,6 +24,7 @@ from bot.config_dir import Config, ConfigError, load
 from bot.console import Console, line_reader, stdin_is_terminal
 from bot.http import serve
 from bot.settings import Settings
+from playbooks.teams import sla_warnings
 from storage import migrate
 from storage.engine import redact_url
 
@@ -117,6 +118,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
         f"Config in {where} is valid: {people} people, {len(catalog.services)} services, "
         f"{len(catalog.plans)} release plans."
     )
+    for warning in sla_warnings(config.teams, config.incidents.policy):
+        print(f"warning: teams.yaml: {warning}.")
     return 0
 
 

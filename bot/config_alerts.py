@@ -24,6 +24,7 @@ class SeverityRuleEntry(_Strict):
 class AlertsFile(_Strict):
     severity: list[SeverityRuleEntry] = Field(default_factory=list)
     default_severity: Level = "P3"
+    by_alertname: dict[str, Level] = Field(default_factory=dict)
     service_labels: list[str] = Field(default_factory=lambda: ["service", "job"])
     channel: str = Field(default="#incidents", min_length=1)
     storm_window: Duration = Field(default_factory=lambda: AlertSettings().storm_window)
@@ -46,6 +47,7 @@ class AlertsFile(_Strict):
         return AlertSettings(
             severity_rules=tuple(SeverityMatch(r.labels, r.severity) for r in self.severity),
             default_severity=self.default_severity,
+            by_alertname=dict(self.by_alertname),
             service_labels=tuple(self.service_labels),
             channel=self.channel,
             storm_window=self.storm_window,

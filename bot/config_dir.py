@@ -166,6 +166,13 @@ def load(config_dir: Path | None) -> Config:
         _check_team_people(teams, directory, sources["teams.yaml"], problems)
     if teams is not None:
         _check_team_steps(teams, sources["teams.yaml"], problems)
+    if releases is not None and summaries is not None:
+        _check_tiers(releases, summaries, sources["services.yaml"], problems)
+    if severity is not None and _shipped_severity_for_other_people(sources):
+        # the shipped audiences name the shipped example people; channels still apply
+        severity = severity.model_copy(update={"audiences": severity.audiences.without_people()})
+    if directory is not None and severity is not None:
+        _check_audiences(severity, directory, sources["severity.yaml"], problems)
     if (
         problems
         or directory is None
@@ -228,6 +235,48 @@ def _check_team_steps(teams: TeamsFile, path: Path, problems: list[ConfigProblem
                 loc = ("teams", name, "escalation", "steps", index, "notify")
                 problems.append(
                     ConfigProblem(str(path), _nearest_line(lines, loc), _field(loc), problem)
+                )
+
+
+def _check_tiers(
+    releases: ReleaseConfig, summaries: SummariesFile, path: Path, problems: list[ConfigProblem]
+) -> None:
+    """A service's SLA tier must be one summaries.yaml gives an objective for."""
+    lines = _line_map(path.read_text("utf-8"))
+    known = ", ".join(sorted(summaries.sla.tiers)) or "none"
+    for name, service in releases.catalog.services.items():
+        if service.tier is not None and service.tier not in summaries.sla.tiers:
+            loc = ("services", name, "tier")
+            problems.append(
+                ConfigProblem(
+                    str(path),
+                    _nearest_line(lines, loc),
+                    _field(loc),
+                    f"there is no SLA tier {service.tier!r} in summaries.yaml; tiers: {known}",
+                )
+            )
+
+
+def _shipped_severity_for_other_people(sources: Mapping[str, Path]) -> bool:
+    return sources["severity.yaml"].parent == DEFAULTS and sources["people.yaml"].parent != DEFAULTS
+
+
+def _check_audiences(
+    severity: SeverityFile, directory: Directory, path: Path, problems: list[ConfigProblem]
+) -> None:
+    """A notice for someone who is not in people.yaml would reach nobody."""
+    lines = _line_map(path.read_text("utf-8"))
+    for item in ("management", "public"):
+        for index, entry in enumerate(getattr(severity.audiences, item)):
+            if entry.startswith("@") and directory.get(entry[1:].lower()) is None:
+                loc = ("audiences", item, index)
+                problems.append(
+                    ConfigProblem(
+                        str(path),
+                        _nearest_line(lines, loc),
+                        _field(loc),
+                        f"{entry[1:]!r} is not in people.yaml",
+                    )
                 )
 
 
@@ -302,6 +351,7 @@ def _releases(
             metrics=entry.metrics.source,
             team=entry.team,
             incident_channel=entry.incident_channel,
+            tier=entry.tier,
         )
         settings[name] = ServiceSettings(traffic=entry.traffic, metrics=entry.metrics)
     if len(problems) > before:

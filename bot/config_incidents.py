@@ -54,11 +54,23 @@ class _Strict(BaseModel):
 
 class RuleEntry(_Strict):
     respond: DeadlineField
-    resolve: DeadlineField
+    # Start handling (seed 002's 开始处理) and resolve are each optional: a policy
+    # promises the clocks its plan names.
+    start: DeadlineField | None = None
+    resolve: DeadlineField | None = None
     update_every: Duration | None = None
     notify_management: Duration | None = None
     public_notice: Duration | None = None
     warn_at: float = Field(default=0.8, gt=0, lt=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RuleEntry:
+        # Only plain durations compare; working days depend on when the clock starts.
+        clocks = [d for d in (self.respond, self.start, self.resolve) if d is not None]
+        spans = [d.duration for d in clocks if d.duration is not None]
+        if len(spans) == len(clocks) and spans != sorted(spans):
+            raise ValueError("the clocks must run in order: respond, then start, then resolve")
+        return self
 
 
 class PolicyEntry(_Strict):
@@ -87,9 +99,23 @@ class HoursEntry(_Strict):
         return self
 
 
+class AudiencesEntry(_Strict):
+    """Who receives the communication plan's notices: channels or @people."""
+
+    management: list[str] = Field(default_factory=list)
+    public: list[str] = Field(default_factory=list)
+
+    def without_people(self) -> AudiencesEntry:
+        return AudiencesEntry(
+            management=[e for e in self.management if not e.startswith("@")],
+            public=[e for e in self.public if not e.startswith("@")],
+        )
+
+
 class SeverityFile(_Strict):
     policy: str
     tech_channel: str | None = "#tech"
+    audiences: AudiencesEntry = AudiencesEntry()
     working_hours: HoursEntry = HoursEntry()
     policies: dict[str, PolicyEntry]
 
@@ -117,7 +143,13 @@ class SeverityFile(_Strict):
             for name, entry in self.policies.items()
         }
         return IncidentSettings(
-            policy=policies[self.policy], tech_channel=self.tech_channel, policies=policies
+            policy=policies[self.policy],
+            tech_channel=self.tech_channel,
+            policies=policies,
+            audiences={
+                "management": tuple(self.audiences.management),
+                "public": tuple(self.audiences.public),
+            },
         )
 
 
@@ -125,6 +157,7 @@ def _rule(entry: RuleEntry) -> SeverityRule:
     return SeverityRule(
         respond=entry.respond,
         resolve=entry.resolve,
+        start=entry.start,
         update_every=entry.update_every,
         notify_management=entry.notify_management,
         public_notice=entry.public_notice,

@@ -242,6 +242,7 @@ class ServiceEntry(_Strict):
     release_channel: str = Field(min_length=1, max_length=200)
     team: str | None = None
     incident_channel: str | None = None
+    tier: str | None = None
     traffic: TrafficEntry = TrafficEntry()
     metrics: MetricsEntry = MetricsEntry()
 

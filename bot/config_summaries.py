@@ -3,13 +3,22 @@ reports, each with its query, unit, target and alarm limit."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from bot.config_releases import Name
+from bot.config_releases import Duration, Name
 from bot.config_zone import OptionalZone
-from playbooks.summary_metrics import Bound, MetricSpec, SummarySettings, Unit
+from playbooks.errors import UsageError
+from playbooks.summary_metrics import (
+    Bound,
+    ConfiguredSubscription,
+    MetricSpec,
+    SummarySettings,
+    Unit,
+)
+from playbooks.summary_schedule import DEFAULT_AT, ReportKind, parse_at
 
 
 def _amount(value: Any) -> float | None:
@@ -30,7 +39,7 @@ def _amount(value: Any) -> float | None:
         ) from None
     if number != number:  # NaN
         raise ValueError("NaN is not a limit")
-    return number * scale
+    return round(number * scale, 12)  # 99.9% is 0.999, not 0.9990000000000001
 
 
 Amount = Annotated[float | None, BeforeValidator(_amount)]
@@ -57,9 +66,49 @@ class MetricEntry(_Strict):
     simulated: Amount = None
 
 
+SEED_002_TIERS: dict[str, float | None] = {"core": 0.999, "agent": 0.995, "support": 0.99}
+
+
+class SlaEntry(_Strict):
+    """Availability objectives by service tier (a service's ``tier`` in services.yaml)."""
+
+    metric: Name = "availability"
+    # seed 002's tiers, also for a summaries.yaml that names none
+    tiers: dict[Name, Amount] = Field(default_factory=lambda: dict(SEED_002_TIERS))
+
+
+class SubscriptionEntry(_Strict):
+    report: ReportKind
+    channel: str = Field(min_length=1, max_length=200)
+    at: str | None = None
+    services: list[Name] = Field(default_factory=list)
+    timezone: OptionalZone = None
+    enabled: bool = True
+
+    @model_validator(mode="after")
+    def _time(self) -> SubscriptionEntry:
+        try:
+            parse_at(self.at or DEFAULT_AT[self.report], kind=self.report)
+        except UsageError as error:
+            raise ValueError(f"{self.at!r} is not a time for a {self.report.value} report") from (
+                error
+            )
+        return self
+
+
+class NotesEntry(_Strict):
+    """Who is asked for the report sections only people know, and how long before."""
+
+    ask: list[str] = Field(default_factory=list)
+    before: Duration = timedelta(hours=1)
+
+
 class SummariesFile(_Strict):
     timezone: OptionalZone = None
+    notes: NotesEntry = NotesEntry()
+    subscriptions: list[SubscriptionEntry] = Field(default_factory=list)
     metrics: dict[Name, MetricEntry] = Field(default_factory=dict)
+    sla: SlaEntry = SlaEntry()
 
     def to_settings(self) -> SummarySettings:
         return SummarySettings(
@@ -76,4 +125,19 @@ class SummariesFile(_Strict):
                 for name, entry in self.metrics.items()
             ),
             timezone=self.timezone,
+            sla_metric=self.sla.metric,
+            notes_ask=tuple(self.notes.ask),
+            notes_before=self.notes.before,
+            sla_tiers={tier: value for tier, value in self.sla.tiers.items() if value is not None},
+            subscriptions=tuple(
+                ConfiguredSubscription(
+                    report=entry.report.value,
+                    channel=entry.channel,
+                    at=entry.at or DEFAULT_AT[entry.report],
+                    services=tuple(entry.services),
+                    timezone=entry.timezone,
+                    enabled=entry.enabled,
+                )
+                for entry in self.subscriptions
+            ),
         )

@@ -28,10 +28,13 @@ def to_view(row: IncidentRow) -> Incident:
         scribe=row.scribe,
         acked_at=row.acked_at,
         resolved_at=row.resolved_at,
+        started_at=row.started_at,
         reopened_at=row.reopened_at,
         respond_due=row.respond_due,
+        start_due=row.start_due,
         resolve_due=row.resolve_due,
         respond_breached=row.respond_breached,
+        start_breached=row.start_breached,
         resolve_breached=row.resolve_breached,
         checklist=dict(row.checklist),
     )
@@ -44,6 +47,7 @@ def save(session: Session, row: IncidentRow, result: Result) -> None:
     row.acked_at, row.resolved_at, row.reopened_at = i.acked_at, i.resolved_at, i.reopened_at
     row.respond_due, row.resolve_due = i.respond_due, i.resolve_due
     row.respond_breached, row.resolve_breached = i.respond_breached, i.resolve_breached
+    row.started_at, row.start_due, row.start_breached = i.started_at, i.start_due, i.start_breached
     row.checklist = dict(i.checklist)
     session.add(row)
     session.flush()

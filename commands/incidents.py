@@ -27,6 +27,7 @@ from playbooks import incident_views as views
 from playbooks import incidents as lifecycle
 from playbooks.effects import Conversation
 from playbooks.errors import NotFound, UsageError
+from playbooks.incident_policy import SeverityPolicy
 from playbooks.incidents import Incident, Move, Result
 from playbooks.messages import Button, ButtonStyle, Message, raw, t
 from playbooks.people import Role
@@ -67,6 +68,15 @@ def open_(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     service: Service | None = None
     if cmd.flags["service"] is not None:
         service = service_named(ctx, cmd.flags["service"])
+    policy = ctx.incidents.policy
+    if cmd.flags["policy"] is not None:
+        policy = ctx.incidents.policies.get(cmd.flags["policy"].lower(), policy)
+        if policy.name != cmd.flags["policy"].lower():
+            known = ", ".join(sorted(ctx.incidents.policies))
+            raise UsageError(
+                t("incident.unknown_policy", value=cmd.flags["policy"], known=known),
+                usage=cmd.spec.usage(),
+            )
     row, result = create(
         ctx,
         title=title,
@@ -75,6 +85,7 @@ def open_(ctx: CommandContext, cmd: ParsedCommand) -> Message:
         channel=ctx.conversation,
         opened_by=ctx.actor.handle,
         platform=ctx.conversation.platform,
+        policy=policy,
     )
     return _finish(ctx, row, result, f"open {severity} {title}")
 
@@ -89,6 +100,7 @@ def create(
     opened_by: str,
     platform: str,
     commander: str | None = None,
+    policy: SeverityPolicy | None = None,
 ) -> tuple[IncidentRow, Result]:
     """A new incident row under the policy in force, opened: its clocks armed and its
     news posted to the service's incident channel (else ``channel``) and, for P0/P1,
@@ -104,7 +116,7 @@ def create(
             state=lifecycle.IncidentState.OPEN.value,
             service=service,
             channel=f"{channel.platform}:{channel.channel}",
-            policy=ctx.incidents.policy.to_json(),
+            policy=(policy or ctx.incidents.policy).to_json(),
             opened_at=ctx.now,
             opened_by=opened_by,
             commander=commander or opened_by,
@@ -208,6 +220,34 @@ def done(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     return _finish(ctx, row, result, f"done {item}")
 
 
+def notify(ctx: CommandContext, cmd: ParsedCommand) -> Message:
+    """Send a communication step's notice to its audience (severity.yaml ``audiences``)."""
+    item: str = cmd.args["item"]
+    text = _text(cmd.args["text"], limit=MAX_TEXT, cmd=cmd, what="notice")
+    row, incident = _load(ctx, cmd.args["id"])
+    audience = ctx.incidents.audiences.get(item, ())
+    if not audience:
+        raise UsageError(
+            t("incident.no_audience", id=incident.id, item=item), usage=cmd.spec.usage()
+        )
+    people = [entry[1:] for entry in audience if entry.startswith("@")]
+    channels = [
+        Conversation.parse(entry, default_platform=incident.channel.platform)
+        for entry in audience
+        if not entry.startswith("@")
+    ]
+    result = lifecycle.send_notice(
+        incident,
+        item,
+        actor=ctx.actor.handle,
+        now=ctx.now,
+        text=text,
+        channels=channels,
+        people=people,
+    )
+    return _finish(ctx, row, result, f"notice {item}")
+
+
 def show(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     _, incident = _load(ctx, cmd.args["id"])
     return views.show(incident, now=ctx.now)
@@ -257,6 +297,7 @@ def triage(ctx: CommandContext, cmd: ParsedCommand) -> Message:
                 t(
                     "incident.triage_question",
                     number=index + 1,
+                    total=len(lifecycle.TRIAGE),
                     question=t(f"incident.triage.{question}"),
                 ),
             ),
@@ -305,6 +346,10 @@ def _timer_handlers() -> dict[str, Callable[[SystemContext, Timer], None]]:
 
         return handler
 
+    def checklist_due(ctx: SystemContext, timer: Timer) -> None:
+        item, ahead = str(timer.payload["item"]), bool(timer.payload.get("ahead"))
+        _on_timer(lambda i: lifecycle.checklist_due(i, item, now=ctx.now, ahead=ahead))(ctx, timer)
+
     def respond_due(ctx: SystemContext, timer: Timer) -> None:
         with_now(lifecycle.respond_due)(ctx, timer)
         row = repo.get(ctx.session, incident_id=int(timer.payload["incident_id"]))
@@ -313,10 +358,12 @@ def _timer_handlers() -> dict[str, Callable[[SystemContext, Timer], None]]:
 
     return {
         lifecycle.KIND_RESPOND: respond_due,
+        lifecycle.KIND_START_WARN: with_now(lifecycle.start_warning),
+        lifecycle.KIND_START: with_now(lifecycle.start_due),
         lifecycle.KIND_RESOLVE_WARN: with_now(lifecycle.resolve_warning),
         lifecycle.KIND_RESOLVE: with_now(lifecycle.resolve_due),
         lifecycle.KIND_UPDATE: with_now(lifecycle.update_due),
-        lifecycle.KIND_CHECKLIST: with_now(lifecycle.checklist_due),
+        lifecycle.KIND_CHECKLIST: checklist_due,
     }
 
 
@@ -333,7 +380,11 @@ SPECS = (
         "open",
         open_,
         args=(Arg("title", Word(metavar="TITLE"), rest=True),),
-        flags=(Flag("sev", SeverityLevel()), Flag("service", Word(metavar="SERVICE"))),
+        flags=(
+            Flag("sev", SeverityLevel()),
+            Flag("service", Word(metavar="SERVICE")),
+            Flag("policy", Word(metavar="POLICY")),
+        ),
     ),
     _spec(
         "triage",
@@ -360,6 +411,16 @@ SPECS = (
     ),
     _spec("note", note, args=(_ID, Arg("text", Word(metavar="TEXT"), rest=True))),
     _spec("done", done, args=(_ID, Arg("item", Choice(lifecycle.CHECKLIST)))),
+    _spec(
+        "notify",
+        notify,
+        args=(
+            _ID,
+            Arg("item", Choice(lifecycle.CHECKLIST)),
+            Arg("text", Word(metavar="TEXT"), rest=True),
+        ),
+    ),
+    _spec("start", _move(Move.START), args=(_ID,)),
     _spec("mitigate", _move(Move.MITIGATE), args=(_ID,)),
     _spec(
         "resolve",

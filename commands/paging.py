@@ -14,9 +14,10 @@ from playbooks import paging
 from playbooks.business_time import WorkingHours
 from playbooks.effects import Conversation
 from playbooks.errors import NotFound
+from playbooks.incident_policy import SeverityPolicy
 from playbooks.messages import t
 from playbooks.paging import Page, PageState, Policy, Resolver, Result, Step, Target
-from playbooks.teams import PageWhen, Team
+from playbooks.teams import PageWhen, Team, page_when
 from storage.models import IncidentRow, PageEvent, PageRow, Timer
 from storage.repositories import incidents as incident_repo
 from storage.repositories import pages as repo
@@ -118,9 +119,11 @@ def start(
     severity: str | None = None,
     incident_id: int | None = None,
     hold: bool = False,
+    defer_by_severity: bool = True,
 ) -> tuple[PageRow, Result]:
     """A new page, its first step run at once (the first notification commits with it);
-    outside working hours, held until they open for a deferred severity or ``hold``."""
+    outside working hours, held until they open for ``hold`` or, unless an incident's
+    policy decided already, a severity the team defers."""
     row = repo.add(
         ctx.session,
         PageRow(
@@ -136,7 +139,7 @@ def start(
     )
     if (
         team is not None
-        and (hold or severity in team.defer_outside_hours)
+        and (hold or (defer_by_severity and severity in team.defer_outside_hours))
         and not in_working_hours(ctx, team)
     ):
         until = team_hours(ctx, team).next_opening(ctx.now)
@@ -162,13 +165,15 @@ def _incident_team(ctx: Context, incident: IncidentRow) -> Team | None:
 
 
 def page_for_incident(ctx: Context, incident: IncidentRow) -> PageRow | None:
-    """Page the service's team as its policy says for this severity (P0/P1 always, P2 in
-    working hours, P3 never, by default). None when it pages nobody. One for working
-    hours raised outside them is held until they open, so the day starts with it."""
+    """Page the service's team when the incident's severity policy promises a response:
+    around the clock for one in minutes or hours, in working hours for one in working
+    days (a team's ``page_incidents`` may say otherwise). None when it pages nobody. One
+    for working hours raised outside them is held until they open."""
     team = _incident_team(ctx, incident)
     if team is None:
         return None
-    when = team.page_on.get(incident.severity, PageWhen.NEVER)
+    rule = SeverityPolicy.from_json(incident.policy).rule(incident.severity)
+    when = page_when(team, incident.severity, rule)
     if when is PageWhen.NEVER:
         return None
     return _page_team(ctx, incident, team, hold=when is PageWhen.WORKING_HOURS)
@@ -218,6 +223,7 @@ def _page_team(ctx: Context, incident: IncidentRow, team: Team, *, hold: bool = 
         severity=incident.severity,
         incident_id=incident.id,
         hold=hold,
+        defer_by_severity=False,
     )
     return row
 

@@ -119,7 +119,7 @@ def subscribe(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     scheduled, timer = rules.arm_next(view(row), after=ctx.now, settings=ctx.summaries)
     row.next_run_at = scheduled
     ctx.session.add(row)
-    ctx.effects.append(timer)
+    ctx.effects += [timer, *summary_runs.notes_ask(row, scheduled, ctx=ctx)]
     ctx.audit_detail = f"subscription {row.id} {kind.value} at {row.at} {tz_name}"
     return Message(
         blocks=(

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlmodel import Session
+
 from commands import summary_state
-from commands.context import SystemContext
+from commands.context import CommandContext, SystemContext
 from playbooks import summaries as rules
-from playbooks.effects import Conversation, Post, ReadReport
+from playbooks import summary_notes
+from playbooks.effects import ArmTimer, Conversation, Post, ReadReport
 from playbooks.guards import Reading
+from playbooks.summary_notes import Note
 from playbooks.summary_report import ReportRequest, compose
 from playbooks.summary_schedule import ReportKind, jitter, parse_at, zone
 from storage.models import SummaryRun, SummarySubscription, Timer
@@ -85,7 +90,7 @@ def summary_due(ctx: SystemContext, timer: Timer) -> None:
     scheduled, next_timer = rules.arm_next(sub, after=ctx.now, settings=ctx.summaries)
     row.next_run_at = scheduled
     ctx.session.add(row)
-    ctx.effects.append(next_timer)
+    ctx.effects += [next_timer, *notes_ask(row, scheduled, ctx=ctx)]
     record = SummaryRun(
         subscription_id=sub.id,
         period=run.period,
@@ -120,6 +125,8 @@ def readings(ctx: SystemContext, payload: Mapping[str, Any]) -> None:
     only = tuple(req["only"])
     # Up to the report's time: what is still open now counts, not only the period's.
     state = summary_state.load(ctx, only=only, start=start, end=at)
+    if kind in summary_notes.SECTIONS:
+        state = replace(state, notes=tuple(notes_given(ctx.session, kind, at=at)))
     chart_id = None
     repo.prune_charts(ctx.session, before=ctx.now - CHARTS_KEPT)
     if payload.get("chart"):
@@ -140,6 +147,8 @@ def readings(ctx: SystemContext, payload: Mapping[str, Any]) -> None:
             tz=zone(req["tz"]),
             services=tuple(req["services"]),
             late_by=timedelta(seconds=req["late_by"]) if req["late_by"] is not None else None,
+            slas=_slas(ctx, tuple(req["services"])),
+            sla_metric=ctx.summaries.sla_metric,
         ),
         state,
         metrics=ctx.summaries.metrics,
@@ -156,3 +165,31 @@ def readings(ctx: SystemContext, payload: Mapping[str, Any]) -> None:
     if run is not None:
         run.outcome = "posted"
         ctx.session.add(run)
+
+
+def notes_ask(
+    row: SummarySubscription, scheduled: datetime, *, ctx: CommandContext | SystemContext
+) -> list[ArmTimer]:
+    """The ask for notes before a daily or weekly report, while it is still ahead."""
+    assert row.id is not None
+    arm = summary_notes.reminder_timer(
+        row.id, ReportKind(row.kind), scheduled, settings=ctx.summaries
+    )
+    return [arm] if arm is not None and arm.due_at > ctx.now else []
+
+
+def notes_given(session: Session, kind: ReportKind, *, at: datetime) -> list[Note]:
+    """The notes for the report of ``kind`` at ``at``: given since the one before."""
+    rows = repo.notes(session, report=kind.value, after=summary_notes.since(kind, at), until=at)
+    return [Note(r.section, r.text, r.author, r.created_at) for r in rows]
+
+
+def _slas(ctx: SystemContext, services: tuple[str, ...]) -> dict[str, tuple[str, float]]:
+    """Each reported service's availability SLA: its tier and the tier's objective."""
+    slas = {}
+    for name in services:
+        service = ctx.releases.services.get(name)
+        tier = service.tier if service else None
+        if tier is not None and tier in ctx.summaries.sla_tiers:
+            slas[name] = (tier, ctx.summaries.sla_tiers[tier])
+    return slas

@@ -23,6 +23,7 @@ from commands import (
     releases,
     reminders,
     summaries,
+    summary_notes,
 )
 from commands.pipeline import InboundHandler, ObservationHandler, TimerHandler
 from commands.registry import CommandTable
@@ -40,6 +41,7 @@ def build_table() -> CommandTable:
             *incidents.SPECS,
             *oncall.SPECS,
             *summaries.SPECS,
+            *summary_notes.SPECS,
             *me.SPECS,
             *page_commands.SPECS,
             *page_reminders.SPECS,
@@ -58,6 +60,7 @@ def timer_handlers() -> Mapping[str, TimerHandler]:
         **launch.TIMER_HANDLERS,
         **playbook_commands.TIMER_HANDLERS,
         **summaries.TIMER_HANDLERS,
+        **summary_notes.TIMER_HANDLERS,
         **handoff.TIMER_HANDLERS,
         **page_reminders.TIMER_HANDLERS,
         **page_budget.TIMER_HANDLERS,

@@ -108,6 +108,9 @@ class AlertSettings:
         SeverityMatch({"severity": "warning"}, "P2"),
     )
     default_severity: str = "P3"
+    # Seed 002 grades alerts by what they are (service down → P0, slow responses → P1,
+    # …): an alert's ``alertname`` found here decides before the label rules do.
+    by_alertname: Mapping[str, str] = field(default_factory=dict)
     service_labels: Sequence[str] = ("service", "job")
     channel: str = "#incidents"  # for alerts of services not in services.yaml
     storm_window: timedelta = timedelta(minutes=10)
@@ -121,6 +124,9 @@ class AlertSettings:
         return min(levels or [self._level(n.common_labels)])
 
     def _level(self, labels: Mapping[str, str]) -> str:
+        by_name = self.by_alertname.get(labels.get("alertname", ""))
+        if by_name is not None:
+            return by_name
         for rule in self.severity_rules:
             if rule.matches(labels):
                 return rule.severity

@@ -1,5 +1,5 @@
-"""Severity policies: how fast each severity must be answered and resolved, and how
-its communication runs. Snapshotted onto an incident when it opens."""
+"""Severity policies: how fast each severity must be answered, taken in hand and
+resolved, and how its communication runs. Snapshotted onto an incident when it opens."""
 
 from __future__ import annotations
 
@@ -16,14 +16,17 @@ from playbooks.business_time import Deadline, WorkingHours
 @dataclass(frozen=True, slots=True)
 class SeverityRule:
     respond: Deadline
-    resolve: Deadline
+    # Seed 002 promises three things: a response, the start of handling (开始处理) and
+    # recovery. A clock left out (None) is not promised by the policy and not timed.
+    resolve: Deadline | None
+    start: Deadline | None = None
     # The communication plan: for P0/P1 the tech channel hears at once, the commander is
     # reminded to tell management and to publish a public notice, and status updates are
     # asked for until resolved. None switches a step off (P2/P3: internal tracking only).
     update_every: timedelta | None = None
     notify_management: timedelta | None = None
     public_notice: timedelta | None = None
-    warn_at: float = 0.8  # share of the resolve time after which a warning is posted
+    warn_at: float = 0.8  # share of the start and resolve times after which to warn
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +40,9 @@ class SeverityPolicy:
         return self.rules[severity]
 
     def to_json(self) -> dict[str, Any]:
-        def deadline(d: Deadline) -> dict[str, Any]:
+        def deadline(d: Deadline | None) -> dict[str, Any] | None:
+            if d is None:
+                return None
             return {
                 "seconds": d.duration.total_seconds() if d.duration is not None else None,
                 "working_days": d.working_days,
@@ -59,6 +64,7 @@ class SeverityPolicy:
                 severity: {
                     "respond": deadline(rule.respond),
                     "resolve": deadline(rule.resolve),
+                    "start": deadline(rule.start),
                     "update_every": seconds(rule.update_every),
                     "notify_management": seconds(rule.notify_management),
                     "public_notice": seconds(rule.public_notice),
@@ -70,7 +76,9 @@ class SeverityPolicy:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> SeverityPolicy:
-        def deadline(d: Mapping[str, Any]) -> Deadline:
+        def deadline(d: Mapping[str, Any] | None) -> Deadline | None:
+            if d is None:
+                return None
             if d.get("working_days") is not None:
                 return Deadline(working_days=float(d["working_days"]))
             return Deadline(duration=timedelta(seconds=d["seconds"]))
@@ -90,8 +98,9 @@ class SeverityPolicy:
             ),
             rules={
                 severity: SeverityRule(
-                    respond=deadline(rule["respond"]),
+                    respond=_required(deadline(rule["respond"])),
                     resolve=deadline(rule["resolve"]),
+                    start=deadline(rule.get("start")),
                     update_every=span(rule["update_every"]),
                     notify_management=span(rule["notify_management"]),
                     public_notice=span(rule["public_notice"]),
@@ -100,6 +109,11 @@ class SeverityPolicy:
                 for severity, rule in data["rules"].items()
             },
         )
+
+
+def _required(value: Deadline | None) -> Deadline:
+    assert value is not None, "every severity promises a response"
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,20 +125,29 @@ class IncidentSettings:
     tech_channel: str | None = "#tech"
     policies: Mapping[str, SeverityPolicy] = field(default_factory=dict)
     alerts: AlertSettings = field(default_factory=AlertSettings)
+    # Who receives each communication step's notice (seed 001 §5.3): "#channel",
+    # "slack:C0123" or "@person", per step (management, public).
+    audiences: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def default_settings() -> IncidentSettings:
     """Seed 001's promises, for code paths (and tests) that load no config."""
     minute = timedelta(minutes=1)
+
+    def rule(respond: int, resolve: int, *, plan: bool = False) -> SeverityRule:
+        return SeverityRule(
+            respond=Deadline(respond * minute),
+            resolve=Deadline(resolve * minute),
+            update_every=30 * minute if plan else None,
+            notify_management=15 * minute if plan else None,
+            public_notice=60 * minute if plan else None,
+        )
+
     rules = {
-        "P0": SeverityRule(
-            Deadline(5 * minute), Deadline(60 * minute), 30 * minute, 15 * minute, 60 * minute
-        ),
-        "P1": SeverityRule(
-            Deadline(15 * minute), Deadline(240 * minute), 30 * minute, 15 * minute, 60 * minute
-        ),
-        "P2": SeverityRule(Deadline(30 * minute), Deadline(480 * minute)),
-        "P3": SeverityRule(Deadline(60 * minute), Deadline(1440 * minute)),
+        "P0": rule(5, 60, plan=True),
+        "P1": rule(15, 240, plan=True),
+        "P2": rule(30, 480),
+        "P3": rule(60, 1440),
     }
     policy = SeverityPolicy("launch-plan", rules)
     return IncidentSettings(policy=policy, policies={policy.name: policy})

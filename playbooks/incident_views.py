@@ -35,11 +35,21 @@ def show(i: Incident, *, now: datetime) -> Message:
             t("incident.field.respond", deadline=rule.respond.describe()),
             _clock(i.respond_due, i.acked_at, i.respond_breached, now),
         ),
-        MessageField(
-            t("incident.field.resolve", deadline=rule.resolve.describe()),
-            _clock(i.resolve_due, i.resolved_at, i.resolve_breached, now),
-        ),
     ]
+    if rule.start is not None:
+        fields.append(
+            MessageField(
+                t("incident.field.start", deadline=rule.start.describe()),
+                _clock(i.start_due, i.started_at, i.start_breached, now),
+            )
+        )
+    if rule.resolve is not None:
+        fields.append(
+            MessageField(
+                t("incident.field.resolve", deadline=rule.resolve.describe()),
+                _clock(i.resolve_due, i.resolved_at, i.resolve_breached, now),
+            )
+        )
     if i.comms_lead:
         fields.append(MessageField(t("incident.field.comms"), raw(f"@{i.comms_lead}")))
     if i.scribe:
@@ -119,6 +129,11 @@ def postmortem(i: Incident, entries: Sequence[TimelineEntry], *, now: datetime) 
         "## SLA",
         "",
         f"- Respond by {_iso(i.respond_due)}: " + _met(i.respond_due, i.acked_at),
+        *(
+            [f"- Start handling by {_iso(i.start_due)}: " + _met(i.start_due, i.started_at)]
+            if i.start_due is not None
+            else []
+        ),
         f"- Resolve by {_iso(i.resolve_due)}: " + _met(i.resolve_due, i.resolved_at),
         "",
         "## Timeline",

@@ -279,6 +279,7 @@ class Service:
     metrics: str = "simulated"
     team: str | None = None
     incident_channel: str | None = None
+    tier: str | None = None  # its availability SLA tier (summaries.yaml sla.tiers)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
 
@@ -10,7 +11,14 @@ from playbooks.guards import Reading
 from playbooks.messages import Text, raw, t
 
 # Names the catalog knows how to say; any other configured metric is shown as named.
-KNOWN_METRICS = ("availability", "p95_latency", "error_rate", "active_users")
+KNOWN_METRICS = (
+    "availability",
+    "p95_latency",
+    "avg_response_time",
+    "error_rate",
+    "error_count",
+    "active_users",
+)
 
 
 class Unit(StrEnum):
@@ -62,9 +70,35 @@ class SummarySettings:
     timezone: str | None = None  # subscriptions' default; else SHIPWATCH_TIMEZONE
     grace: timedelta = timedelta(hours=2)
     jitter: timedelta = timedelta(0)
+    # Seed 002's availability SLAs by service tier, judged on this metric's reading.
+    sla_metric: str = "availability"
+    sla_tiers: Mapping[str, float] = field(default_factory=dict)
+    # Reports summaries.yaml subscribes a channel to, so they run with no command.
+    subscriptions: tuple[ConfiguredSubscription, ...] = ()
+    # Who is asked, this long before the daily and weekly reports, for what only people
+    # know: "@person" (a direct message) or "#channel".
+    notes_ask: tuple[str, ...] = ()
+    notes_before: timedelta = timedelta(hours=1)
 
     def charted(self) -> tuple[MetricSpec, ...]:
         return tuple(m for m in self.metrics if m.chart)
+
+
+@dataclass(frozen=True, slots=True)
+class ConfiguredSubscription:
+    """A report summaries.yaml asks for: ``report`` (daily, evening, weekly) posted to
+    ``channel`` at ``at``; ``enabled: false`` turns a shipped one off."""
+
+    report: str
+    channel: str
+    at: str
+    services: tuple[str, ...] = ()
+    timezone: str | None = None  # else summaries.yaml's timezone, else SHIPWATCH_TIMEZONE
+    enabled: bool = True
+
+    @property
+    def origin(self) -> str:
+        return f"config:{self.report}:{self.channel}"
 
 
 def judge(spec: MetricSpec, reading: Reading) -> Mark:
@@ -99,6 +133,22 @@ def show_bound(spec: MetricSpec, bound: Bound) -> str:
 
 def label(name: str) -> Text:
     return t(f"summary.metric.{name}") if name in KNOWN_METRICS else raw(name)
+
+
+def sla_line(tier: str, objective: float, reading: Reading | None) -> Text:
+    """A service's availability SLA (seed 002) against the availability measured over the
+    report's period: met, missed, or not measured."""
+    shown = f"{objective * 100:g}%"
+    if reading is None or reading.value is None:
+        return t("summary.sla_unmeasured", mark=EMOJI[Mark.NO_DATA], tier=tier, objective=shown)
+    met = reading.value >= objective
+    return t(
+        "summary.sla_met" if met else "summary.sla_missed",
+        mark=EMOJI[Mark.OK if met else Mark.BAD],
+        tier=tier,
+        objective=shown,
+        value=f"{reading.value * 100:.2f}%",
+    )
 
 
 def line(spec: MetricSpec, reading: Reading) -> Text:

@@ -4,14 +4,16 @@ evening and weekly reports (its 日报 and 周报). Pure: state and readings in,
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 
 from playbooks.guards import Reading
 from playbooks.incidents import Incident
 from playbooks.messages import Message, Severity, Text, raw, t
 from playbooks.releases import Release, ReleaseState
-from playbooks.summary_metrics import Mark, MetricSpec, judge, line
+from playbooks.summary_metrics import Mark, MetricSpec, judge, line, sla_line
+from playbooks.summary_notes import Note
+from playbooks.summary_notes import blocks as note_blocks
 from playbooks.summary_schedule import ReportKind, period_key
 from playbooks.summary_sections import (
     MAJOR,
@@ -52,6 +54,7 @@ class ReportState:
     endings: Sequence[ReleaseEnding] = ()
     oncall: Sequence[OnCall] = ()
     running_since: datetime | None = None
+    notes: Sequence[Note] = ()  # what people gave for the daily or weekly report
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +66,9 @@ class ReportRequest:
     tz: tzinfo
     services: tuple[str, ...]
     late_by: timedelta | None = None
+    # service → (tier, availability objective), and the metric the objectives judge
+    slas: Mapping[str, tuple[str, float]] = field(default_factory=dict)
+    sla_metric: str = "availability"
 
 
 def compose(
@@ -124,6 +130,9 @@ def _status(
         for spec in metrics:
             reading = taken.get(spec.name) or Reading(error="the metric was not read")
             blocks.append(line(spec, reading))
+        if service in req.slas:
+            tier, objective = req.slas[service]
+            blocks.append(sla_line(tier, objective, taken.get(req.sla_metric)))
     if not req.services:
         blocks.append(t("summary.no_services"))
     return blocks
@@ -219,6 +228,7 @@ def _period(
         since=req.start,
     )
     blocks += found or [t("summary.no_problems")]
+    blocks += note_blocks(req.kind, state.notes)
     return blocks
 
 

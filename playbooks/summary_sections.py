@@ -46,12 +46,12 @@ def problems(
     serious = [
         i
         for i in by_severity(list(incidents))
-        if (i.severity in MAJOR or i.respond_breached or i.resolve_breached)
+        if (i.severity in MAJOR or i.respond_breached or i.start_breached or i.resolve_breached)
         and (i.unresolved or (i.resolved_at is not None and i.resolved_at >= since))
     ]
     found: list[Text] = []
     for i in serious:
-        late = i.respond_breached or i.resolve_breached
+        late = i.respond_breached or i.start_breached or i.resolve_breached
         found.append(
             t(
                 "summary.problem_incident",
@@ -88,20 +88,26 @@ def open_line(i: Incident, *, now: datetime) -> Text:
 
 
 def sla_state(i: Incident, *, now: datetime) -> Text:
-    """Where an unresolved incident stands against its clocks."""
-    if i.resolve_due is None:
+    """Where an unresolved incident stands against the clocks still running: respond
+    until acknowledged, start handling until started, resolve."""
+    running = [
+        (clock, due, breached)
+        for clock, due, breached, met in (
+            ("respond", i.respond_due, i.respond_breached, i.acked_at),
+            ("start", i.start_due, i.start_breached, i.started_at),
+            ("resolve", i.resolve_due, i.resolve_breached, None),
+        )
+        if due is not None and met is None
+    ]
+    if not running:
         return raw("-")
-    if i.resolve_breached or now > i.resolve_due:
-        resolve = t("summary.sla.resolve_over", over=now - i.resolve_due)
-    else:
-        resolve = t("summary.sla.resolve_left", left=i.resolve_due - now)
-    if i.acked_at is not None or i.respond_due is None:
-        return resolve
-    if i.respond_breached or now > i.respond_due:
-        respond = t("summary.sla.respond_over", over=now - i.respond_due)
-    else:
-        respond = t("summary.sla.respond_left", left=i.respond_due - now)
-    return t("summary.sla.both", respond=respond, resolve=resolve)
+    parts = [
+        t(f"summary.sla.{clock}_over", over=now - due)
+        if breached or now > due
+        else t(f"summary.sla.{clock}_left", left=due - now)
+        for clock, due, breached in running
+    ]
+    return t(f"incident.clocks.{len(parts)}", **{f"c{n}": p for n, p in enumerate(parts)})
 
 
 def release_line(r: Release) -> Text:

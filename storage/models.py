@@ -217,6 +217,10 @@ class IncidentRow(SQLModel, table=True):
     resolve_due: datetime | None = _utc(default=None, nullable=True)
     respond_breached: bool = False
     resolve_breached: bool = False
+    # The start-handling clock (seed 002's 开始处理), between respond and resolve.
+    started_at: datetime | None = _utc(default=None, nullable=True)
+    start_due: datetime | None = _utc(default=None, nullable=True)
+    start_breached: bool = False
     checklist: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
@@ -348,7 +352,10 @@ class SummarySubscription(SQLModel, table=True):
     timezone) and for which services (empty: all of them)."""
 
     __tablename__ = "summary_subscriptions"
-    __table_args__ = (Index("ix_summary_subscriptions_conversation", "platform", "channel"),)
+    __table_args__ = (
+        Index("ix_summary_subscriptions_conversation", "platform", "channel"),
+        Index("ux_summary_subscriptions_origin", "origin", unique=True),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     platform: str = Field(max_length=40)
@@ -361,6 +368,24 @@ class SummarySubscription(SQLModel, table=True):
     created_by: str = Field(max_length=200)
     created_at: datetime = _utc()
     next_run_at: datetime | None = _utc(default=None, nullable=True)
+    # "config:evening:#ops" for one summaries.yaml asks for: created once, never again
+    # after someone unsubscribes it; None for a /summary subscribe.
+    origin: str | None = Field(default=None, max_length=250)
+
+
+class SummaryNote(SQLModel, table=True):
+    """What only people know, given for a report before it runs (seed 000's templates:
+    user feedback, tomorrow's plan, NPS, improvements, next week's focus)."""
+
+    __tablename__ = "summary_notes"
+    __table_args__ = (Index("ix_summary_notes_report", "report", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    report: str = Field(max_length=20)  # evening | weekly
+    section: str = Field(max_length=20)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    author: str = Field(max_length=200)
+    created_at: datetime = _utc()
 
 
 class SummaryRun(SQLModel, table=True):

@@ -15,6 +15,7 @@ from storage.models import (
     IncidentRow,
     ReleaseEvent,
     ReleaseRow,
+    SummaryNote,
     SummaryRun,
     SummarySubscription,
 )
@@ -148,3 +149,18 @@ def release_endings(
 def first_record(session: Session) -> datetime | None:
     """When Shipwatch first recorded anything: the start of its running days."""
     return session.exec(select(func.min(AuditEntry.at))).one()
+
+
+def notes(session: Session, *, report: str, after: datetime, until: datetime) -> list[SummaryNote]:
+    """The notes given for a report of ``report``'s kind in (``after``, ``until``]."""
+    return list(
+        session.exec(
+            select(SummaryNote)
+            .where(
+                SummaryNote.report == report,
+                col(SummaryNote.created_at) > after,
+                col(SummaryNote.created_at) <= until,
+            )
+            .order_by(col(SummaryNote.id))
+        ).all()
+    )

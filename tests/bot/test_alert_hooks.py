@@ -100,15 +100,17 @@ def posts_to(h: Harness, channel: str) -> list[str]:
     return [s.text for s in h.adapter.sent if s.kind == "post" and s.address == channel]
 
 
-CRITICAL = alert("HighErrorRate", service="web", severity="critical", instance="web-1")
+CRITICAL = alert("CheckoutErrors", service="web", severity="critical", instance="web-1")
 
 
-async def test_firing_opens_an_incident_with_severity_from_labels(client: Client) -> None:
+async def test_firing_opens_an_incident_with_severity_from_labels_for_an_unlisted_name(
+    client: Client,
+) -> None:
     status, answer = await client.alertmanager(notification(CRITICAL))
     assert (status, answer) == (200, {"status": "ok", "action": "opened", "incident": 1})
     [row] = incidents(client.h)
     assert (row.severity, row.service, row.state) == ("P1", "web", "open")
-    assert row.title == "HighErrorRate: HighErrorRate on web"
+    assert row.title == "CheckoutErrors: CheckoutErrors on web"
     assert row.channel == "console:#incidents"
     assert row.opened_by == "alertmanager"
     [opened] = posts_to(client.h, "#incidents")
@@ -133,16 +135,24 @@ async def test_repeated_notification_changes_nothing(client: Client) -> None:
 
 async def test_group_changes_update_the_same_incident_and_resolve_it(client: Client) -> None:
     await client.alertmanager(notification(CRITICAL))
-    second = alert("HighErrorRate", service="web", severity="critical", instance="web-2")
+    second = alert("CheckoutErrors", service="web", severity="critical", instance="web-2")
     updated = await client.alertmanager(notification(CRITICAL, second))
     assert updated == (200, {"status": "ok", "action": "updated", "incident": 1})
-    assert "HighErrorRate: 2/2 firing" in timeline(client.h, 1)[-1][2]
+    assert "CheckoutErrors: 2/2 firing" in timeline(client.h, 1)[-1][2]
     resolved = notification(
         alert(
-            "HighErrorRate", status="resolved", service="web", severity="critical", instance="web-1"
+            "CheckoutErrors",
+            status="resolved",
+            service="web",
+            severity="critical",
+            instance="web-1",
         ),
         alert(
-            "HighErrorRate", status="resolved", service="web", severity="critical", instance="web-2"
+            "CheckoutErrors",
+            status="resolved",
+            service="web",
+            severity="critical",
+            instance="web-2",
         ),
     )
     done = await client.alertmanager(resolved)
@@ -165,7 +175,7 @@ async def test_a_group_firing_again_after_its_incident_resolved_opens_a_new_one(
     await client.h.say("/incident resolve 1")
     await client.h.advance(minutes=30)  # past the storm window
     again = alert(
-        "HighErrorRate",
+        "CheckoutErrors",
         service="web",
         severity="critical",
         instance="web-1",
@@ -176,7 +186,7 @@ async def test_a_group_firing_again_after_its_incident_resolved_opens_a_new_one(
 
 
 async def test_a_storm_of_groups_for_one_service_folds_into_one_incident(client: Client) -> None:
-    names = ["HighErrorRate", "HighLatency", "PodCrashLooping", "ApiTimeouts", "QueueBacklog"]
+    names = ["CheckoutErrors", "HighLatency", "PodCrashLooping", "ApiTimeouts", "QueueBacklog"]
     answers = []
     for name in names:
         answers.append((await client.alertmanager(notification(alert(name, service="web"))))[1])
@@ -188,7 +198,7 @@ async def test_a_storm_of_groups_for_one_service_folds_into_one_incident(client:
     assert len(joined) == 4
     # Another service is another incident; a quiet spell ends the storm.
     other_group = notification(
-        alert("HighErrorRate", service="miniapp"), group_by=("alertname", "service")
+        alert("CheckoutErrors", service="miniapp"), group_by=("alertname", "service")
     )
     other = await client.alertmanager(other_group)
     assert other[1]["incident"] == 2
@@ -345,9 +355,9 @@ async def test_postmortem_document_over_http(client: Client) -> None:
     await client.h.say("/incident resolve 1", user="bob")
     status, text = await client.get("/incidents/1/postmortem.md")
     assert status == 200
-    assert text.startswith("# Postmortem: #1 HighErrorRate")
+    assert text.startswith("# Postmortem: #1 CheckoutErrors")
     assert "rolled back the config" in text
-    assert "HighErrorRate: 1/1 firing" in text
+    assert "CheckoutErrors: 1/1 firing" in text
     assert (await client.get("/incidents/1/postmortem.md", token="nope"))[0] == 401
     assert (await client.get("/incidents/1/postmortem.md", token=None))[0] == 401
     status, text = await client.get("/incidents/99/postmortem.md")
@@ -356,7 +366,7 @@ async def test_postmortem_document_over_http(client: Client) -> None:
 
 
 async def test_an_overlong_service_label_and_unreadable_json(client: Client) -> None:
-    long = alert("HighErrorRate", service="s" * 150)
+    long = alert("CheckoutErrors", service="s" * 150)
     assert (await client.alertmanager(notification(long)))[0] == 200
     assert incidents(client.h)[0].service == "s" * 100
     deep = b"[" * 20000 + b"]" * 20000

@@ -24,6 +24,53 @@ def test_shipped_rules_follow_the_alert_levels() -> None:
     assert (alerts.channel, alerts.storm_window) == ("#incidents", timedelta(minutes=10))
 
 
+def named(alertname: str, **labels: str) -> Notification:
+    alert = Alert("f", "firing", {"alertname": alertname, **labels})
+    return Notification("alertmanager", "k", "firing", (alert,))
+
+
+def test_shipped_alert_names_follow_seed_002s_table_before_the_labels() -> None:
+    alerts = load(None).incidents.alerts
+    graded = {
+        name: alerts.severity_of(named(name, severity="warning"))
+        for name in (
+            "ServiceDown",
+            "DatabaseConnectionFailure",
+            "HighErrorRate",
+            "SlowResponses",
+            "HighCPUUsage",
+            "HighMemoryUsage",
+            "DiskSpaceLow",
+            "TooManyConnections",
+            "SlowQueries",
+        )
+    }
+    assert graded == {
+        "ServiceDown": "P0",
+        "DatabaseConnectionFailure": "P0",
+        "HighErrorRate": "P0",
+        "SlowResponses": "P1",
+        "HighCPUUsage": "P1",
+        "HighMemoryUsage": "P1",
+        "DiskSpaceLow": "P2",
+        "TooManyConnections": "P2",
+        "SlowQueries": "P3",  # graded by its name, not its severity=warning label
+    }
+    # A name not in the table falls back to the labels.
+    assert alerts.severity_of(named("CertificateExpiring", severity="warning")) == "P2"
+    # A group takes its most severe alert, names and labels alike.
+    group = Notification(
+        "alertmanager",
+        "k",
+        "firing",
+        (
+            Alert("a", "firing", {"alertname": "SlowQueries"}),
+            Alert("b", "firing", {"alertname": "HighCPUUsage"}),
+        ),
+    )
+    assert alerts.severity_of(group) == "P1"
+
+
 def test_a_teams_own_rules(tmp_path: Path) -> None:
     write(
         tmp_path,

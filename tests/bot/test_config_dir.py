@@ -459,7 +459,14 @@ def test_summaries_yaml_problems_are_named_by_line_and_field(tmp_path: Path) -> 
 
 def test_the_shipped_summaries_carry_seed_000s_targets() -> None:
     metrics = {m.name: m for m in load(None).summaries.metrics}
-    assert list(metrics) == ["availability", "p95_latency", "error_rate", "active_users"]
+    assert list(metrics) == [
+        "availability",
+        "p95_latency",
+        "error_rate",
+        "avg_response_time",  # seed 000's daily template: 平均响应时间
+        "error_count",  # and 错误数
+        "active_users",
+    ]
     assert (metrics["p95_latency"].target.max, metrics["p95_latency"].alert.max) == (0.1, 0.2)
     assert (metrics["availability"].target.min, metrics["availability"].alert.min) == (
         0.995,

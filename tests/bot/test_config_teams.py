@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
+from bot.cli import main
 from bot.config_dir import load
 from playbooks.paging import Target
 from tests.bot.test_config_dir import GOOD_PEOPLE, only_problem, problems_of, write
@@ -46,7 +49,7 @@ def test_a_teams_own_file(tmp_path: Path) -> None:
     assert api.policy.steps[1].target is Target.PERSON
     assert api.policy.steps[0].wait == timedelta(minutes=5)  # the default wait
     assert api.page_on["P2"] == "never"
-    assert api.page_on["P0"] == "always"
+    assert api.page_on["P0"] == "policy"  # the severity policy in force decides
 
 
 def test_own_people_without_own_teams_drop_the_example_team(tmp_path: Path) -> None:
@@ -125,3 +128,20 @@ def test_a_policy_whose_steps_all_wait_for_working_hours_is_refused(tmp_path: Pa
     assert problem.field == "teams.api.escalation.steps"
     assert "reaches nobody" in problem.problem
     assert problem.line is not None
+
+
+def test_check_warns_where_paging_cannot_meet_the_promised_response(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    own_people(tmp_path)
+    write(tmp_path, "teams.yaml", TEAM.format(manager="alice", target="'@bob'"))
+    assert main(["check", str(tmp_path)]) == 0  # a warning, not an error
+    out, _ = capsys.readouterr()
+    assert out.count("warning:") == 1
+    assert (
+        "warning: teams.yaml: team api pages P2 incidents never, but the severity policy "
+        "launch-plan promises P2 a response within 30m around the clock; "
+        "set page_incidents.P2 to policy." in out
+    )
+    assert main(["check"]) == 0  # the shipped team meets the shipped policy
+    assert "warning" not in capsys.readouterr().out

@@ -1,5 +1,6 @@
-"""The shipped P0 drill: a missed respond deadline, the release freeze, update reminders
-that stop at resolve, and a postmortem drawn from the timeline."""
+"""The shipped P0 drill: three clocks (respond, start handling, resolve), a missed respond
+deadline, management and users told ahead of their deadlines, the release freeze, update
+reminders that stop at resolve, and a postmortem drawn from the timeline."""
 
 from __future__ import annotations
 
@@ -17,9 +18,21 @@ def test_the_p0_drill() -> None:
     assert "incident #1 (P0) is open on this service: checkout returns 500" in out
     # Asked for an update at +30m once (before the update reset it), never after resolve.
     assert out.count("time for a status update") == 1
+    clocks = (
+        "Respond by 2026-11-23 01:05 UTC, start handling by 2026-11-23 01:15 UTC, "
+        "resolve by 2026-11-23 05:00 UTC."
+    )
+    assert f"checkout returns 500. {clocks}" in out
+    assert "Incident #1: 3m left to start handling it (by 2026-11-23 01:15 UTC)" in out
+    assert "“Management notified” is due by 2026-11-23 01:15 UTC, in 3m" in out
+    assert ">>> @dave\n📣 For management: incident #1 [P0] checkout returns 500." in out
+    assert ">>> #status\n📣 Service notice: Checkout fails for some users" in out
+    assert "start-handling deadline is missed" not in out
     assert "Respond (5m): late: at 2026-11-23 01:06 UTC" in out
-    assert "Resolve (1h): met at 2026-11-23 01:46 UTC" in out
+    assert "Start handling (15m): met at 2026-11-23 01:12 UTC" in out
+    assert "Resolve (4h): met at 2026-11-23 01:52 UTC" in out
     assert "Management notified: done by @alice" in out
     assert "- Respond by 2026-11-23T01:05+00:00: breached by 1m" in out
+    assert "- Start handling by 2026-11-23T01:15+00:00: met" in out
     assert "@alice update: rolled back the config, error rate falling" in out
     assert "## Root cause" in out

@@ -1,5 +1,6 @@
 """The shipped on-call drill: who is on call, a P0 pages bob at once, the escalation
-reaches carol after 5 minutes, carol acknowledges from the button and bob is told."""
+reaches carol after 5 minutes, carol acknowledges from the button and bob is told; a P2
+on Friday evening pages at once, as the launch plan's 30-minute promise says."""
 
 from __future__ import annotations
 
@@ -20,3 +21,6 @@ def test_the_oncall_drill() -> None:
     assert "Incident #1 acknowledged by @carol" in out
     assert "#1 checkout returns 500 — web, acknowledged, @carol" in out
     assert "#1 checkout returns 500 — web, resolved, @carol" in out
+    # Friday 18:30 in Shanghai: outside working hours, the P2 pages bob at once.
+    friday = out.index("-- The clock is now 2026-11-27 10:30 UTC.")
+    assert out.index(">>> @bob\n📟 Page #2 P2 (web): #2 search is slow — from @alice") > friday

@@ -92,7 +92,10 @@ async def test_prometheus_down_still_posts_incidents_releases_and_on_call(
     await h.say('/incident open "Checkout errors" --sev P2 --service web')
     await h.say("/summary now daily --service web")
     [post] = [s for s in h.adapter.sent if "☀️ Morning health post" in s.text]
-    assert post.text.count("no data — cannot reach prometheus at http://127.0.0.1:9") == 4
+    # one row per shipped metric
+    assert (
+        post.text.count("no data — cannot reach prometheus at http://127.0.0.1:9") == 6
+    )  # every shipped metric
     assert "0.00%" not in post.text
     assert "Open incidents: 1 (P0 0 · P1 0 · P2 1 · P3 0)" in post.text
     assert "  [P2] #1 Checkout errors — open; respond within 30m, resolve within 8h" in post.text

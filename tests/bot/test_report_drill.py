@@ -1,5 +1,6 @@
-"""The shipped reports drill: a channel subscribes, and the morning post, the evening
-report and the weekly report arrive at their virtual times, once each, with a chart."""
+"""The shipped reports drill: the shipped config subscribes #ops, and the morning post,
+the evening report and the weekly report arrive at their virtual times, once each, with
+a chart."""
 
 from __future__ import annotations
 
@@ -22,11 +23,19 @@ def test_the_reports_drill() -> None:
     first_day, morning, week, after = _segments(output)
     before, _, evening = first_day.partition("-- Simulated guards named active_users now fail")
 
-    assert "Subscription #1: the morning health post at 09:00 (Asia/Shanghai)" in before
-    assert "Next: 2026-11-24 09:00 CST." in before
+    # Subscribed by the shipped summaries.yaml, with no command.
+    assert "3 report subscription(s) here:" in before
+    assert "#1 morning health post at 09:00 (Asia/Shanghai), all services" in before
+    assert "next 2026-11-24 09:00 CST" in before
+    assert "#3 weekly report at fri 17:00 (Asia/Shanghai)" in before
     assert "☀️" not in before, "nothing is posted before its time"
     assert "📋" not in before
 
+    # 16:00 Monday: @alice is asked for the sections nobody gave yet.
+    assert (
+        ">>> @alice\nThe evening daily report is at 2026-11-23 09:00 UTC; "
+        "not given yet: feedback." in first_day
+    )
     # 17:00 Monday: one evening report, and only that.
     reports = [p for p in _posts(evening) if "report —" in p or "health post —" in p]
     assert len(reports) == 1
@@ -34,10 +43,15 @@ def test_the_reports_drill() -> None:
     assert report.startswith("#ops\n📋 Daily report — 2026-11-23 (Asia/Shanghai)\n")
     for line in (
         "  ❌ Error rate: 1.50% (target < 0.50%)",
+        "  ✅ SLA core 99.9%: met, 99.93% over the period",  # seed 002: web is core
         "  ⚪ Active users: no data — exporter unreachable",
         "Incidents: 1 opened (P0 0 · P1 0 · P2 0 · P3 1), 0 resolved",
         "Releases: 0 completed, 1 rolled back",
         "Main problems:\n  1. web 2.0.0 rolled back: crash rate above 0.1%",
+        "User feedback:\n  not given",
+        "Tomorrow's plan:\n  - rebuild the search index overnight (@alice)",
+        "  • Average response time: 45 ms",
+        "  • Errors: 12",
     ):
         assert line in report
     assert re.search(r"^\[chart\] http://127\.0\.0\.1:8080/charts/[a-z0-9]+\.png$", report, re.M)

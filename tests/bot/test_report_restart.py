@@ -23,9 +23,10 @@ def test_a_missed_morning_post_is_posted_once_late_then_skipped_past_the_grace(
     first = drill(
         database_url,
         "2026-11-23T08:00:00+08:00",
-        "/summary subscribe daily --at 09:00 --tz Asia/Shanghai\n",
+        "/summary list\n",  # the shipped morning post: 09:00 Shanghai, no command
     )
-    assert "Next: 2026-11-23 09:00 CST." in first
+    assert "#1 morning health post at 09:00 (Asia/Shanghai)" in first
+    assert "next 2026-11-23 09:00 CST" in first
     assert MORNING not in first
 
     # Down from 08:00 to 10:00: the 09:00 post comes once, on start, marked late.
@@ -56,7 +57,9 @@ def _left_reading(database_url: str, *, period: str, scheduled_at: datetime) -> 
     engine = make_engine(database_url)
     try:
         with unit_of_work(engine) as session:
-            [sub] = session.exec(select(SummarySubscription)).all()
+            [sub] = session.exec(
+                select(SummarySubscription).where(SummarySubscription.kind == "daily")
+            ).all()
             assert sub.id is not None
             session.add(
                 SummaryRun(
@@ -84,7 +87,7 @@ def test_a_run_left_reading_by_a_crash_is_read_again_once_on_start(database_url:
     drill(
         database_url,
         "2026-11-23T08:00:00+08:00",
-        "/summary subscribe daily --at 09:00 --tz Asia/Shanghai\n",
+        "/summary list\n",  # the shipped morning post
     )
     _left_reading(
         database_url, period="2026-11-23", scheduled_at=datetime(2026, 11, 23, 1, tzinfo=UTC)
@@ -102,7 +105,7 @@ def test_a_run_left_reading_past_the_grace_is_not_read_again(database_url: str) 
     drill(
         database_url,
         "2026-11-23T08:00:00+08:00",
-        "/summary subscribe daily --at 09:00 --tz Asia/Shanghai\n",
+        "/summary list\n",  # the shipped morning post
     )
     _left_reading(
         database_url, period="2026-11-23", scheduled_at=datetime(2026, 11, 23, 1, tzinfo=UTC)

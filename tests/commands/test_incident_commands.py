@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 from sqlmodel import col, select
 
@@ -10,6 +13,7 @@ from storage.unit_of_work import unit_of_work
 from tests.conftest import Harness, HarnessFactory
 
 pytestmark = pytest.mark.usefixtures("database_url")
+DEFAULTS = Path(__file__).resolve().parents[2] / "bot" / "defaults"
 
 
 def row(h: Harness, incident_id: int = 1) -> IncidentRow:
@@ -129,7 +133,9 @@ async def test_resolve_before_ack_is_allowed_and_recorded(make_harness: HarnessF
         ("/incident ack 1", "mallory", "denied", "responder"),
         ("/incident close 1", "bob", "denied", "incident-commander"),
         ("/incident open " + "x" * 201, "bob", "usage", "keep it to 200"),
-        ("/incident done 1 management", "bob", "refused", "no “management” step"),
+        ("/incident notify 1 public", "bob", "usage", "The text is missing."),
+        ("/incident open x --policy nope", "bob", "usage", "There is no severity policy “nope”"),
+        ("/incident start 1 now", "bob", "usage", "now"),
     ],
 )
 async def test_bad_input_gets_a_sentence_and_changes_nothing(
@@ -153,4 +159,55 @@ async def test_an_update_to_a_closed_incident_is_refused(make_harness: HarnessFa
     out = await h.say('/incident update 1 "still here?"', user="carol")
     assert out.status == "refused"
     assert "closed" in h.reply_text(out)
+    assert stored(h) == before
+
+
+async def test_notices_reach_their_audiences_ahead_of_the_deadline(
+    make_harness: HarnessFactory,
+) -> None:
+    # Seed 001 §5.3: management within 15 minutes, a notice to users within the hour.
+    h = await make_harness()
+    await h.say('/incident open "checkout returns 500" --sev P0 --service web', user="bob")
+    await h.advance(minutes=12)
+    [ahead] = [p for p in posts(h, "#incidents") if "Management notified" in p]
+    assert "is due by 2026-11-23 01:15 UTC, in 3m" in ahead
+    out = await h.say(
+        '/incident notify 1 management "checkout down since 09:00, rollback under way"',
+        user="bob",
+    )
+    assert out.status == "ok", h.reply_text(out)
+    assert "sent to @dave by @bob" in h.reply_text(out)
+    [told] = [s.text for s in h.adapter.sent if s.kind == "direct" and "For management" in s.text]
+    assert "checkout down since 09:00, rollback under way" in told
+    await h.advance(minutes=10)  # past 15m: no overdue reminder for a step done
+    assert not any("was due at" in p and "Management" in p for p in posts(h, "#incidents"))
+    assert kinds(h)[-1] == ("bob", "notice")
+
+
+async def test_a_p2_may_publish_a_notice(make_harness: HarnessFactory) -> None:
+    h = await make_harness()
+    await h.say('/incident open "search is slow" --sev P2', user="bob")
+    out = await h.say('/incident notify 1 public "Search is slower than usual."', user="bob")
+    assert out.status == "ok", h.reply_text(out)
+    assert posts(h, "#status") == ["📣 Service notice: Search is slower than usual."]
+    assert row(h).checklist == {"public": "bob"}
+
+
+async def test_a_notice_with_no_audience_is_refused_in_one_sentence(
+    make_harness: HarnessFactory, tmp_path: Path
+) -> None:
+    for source in DEFAULTS.glob("*.yaml"):
+        shutil.copy(source, tmp_path / source.name)
+    severity = (tmp_path / "severity.yaml").read_text(encoding="utf-8")
+    (tmp_path / "severity.yaml").write_text(
+        severity.replace('  public: ["#status"]\n', ""), encoding="utf-8"
+    )
+    h = await make_harness(config_dir=tmp_path)
+    await h.say('/incident open "search is slow" --sev P2', user="bob")
+    before = stored(h)
+    out = await h.say('/incident notify 1 public "Search is slow."', user="bob")
+    assert out.status == "usage"
+    assert h.reply_text(out).startswith(
+        "Nobody is set to receive the public notice: add audiences.public to severity.yaml"
+    )
     assert stored(h) == before

@@ -3,7 +3,9 @@ overrides and swaps, escalation on the virtual clock, and a restart in the middl
 
 from __future__ import annotations
 
+import shutil
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlmodel import col, select
@@ -11,6 +13,8 @@ from sqlmodel import col, select
 from storage.models import OncallChange, PageEvent, PageRow, RotationVersion
 from storage.unit_of_work import unit_of_work
 from tests.conftest import START, Harness, HarnessFactory
+
+DEFAULTS = Path(__file__).resolve().parents[2] / "bot" / "defaults"
 
 pytestmark = pytest.mark.usefixtures("database_url")
 PAGE = "📟 Page #1"
@@ -161,36 +165,52 @@ async def test_rotation_edits_are_versions(make_harness: HarnessFactory) -> None
     assert since <= datetime.fromisoformat("2026-11-23T01:00:00+00:00")
 
 
-async def test_p3_pages_nobody_and_p2_only_in_working_hours(make_harness: HarnessFactory) -> None:
-    h = await make_harness()  # Monday 09:00 Shanghai: working hours
-    await h.say('/incident open "typo on the about page" --sev P3 --service web', user="bob")
+async def test_the_launch_plan_pages_p2_and_p3_around_the_clock(
+    make_harness: HarnessFactory,
+) -> None:
+    # Seed 001 promises P2 a response in 30m and P3 in 1h, around the clock: a P2 opened
+    # Friday 18:30 Shanghai pages the primary at once, not on Monday at 09:00.
+    friday_evening = START + timedelta(days=4, hours=9, minutes=30)
+    h = await make_harness(start=friday_evening)
     await h.say('/incident open "slow search" --sev P2 --service web', user="bob")
-    with unit_of_work(h.app.engine) as session:
-        pages = session.exec(select(PageRow)).all()
-        assert [(p.incident_id, p.severity) for p in pages] == [(2, "P2")]
-    await h.advance(hours=12)  # 21:00 Shanghai
-    await h.say('/incident open "slow exports" --sev P2 --service web', user="bob")
+    await h.say('/incident open "typo on the about page" --sev P3 --service web', user="bob")
     with unit_of_work(h.app.engine) as session:
         rows = session.exec(select(PageRow).order_by(col(PageRow.id))).all()
-        # Raised after hours: a page all the same, held for the morning, paging nobody yet.
-        assert [(p.incident_id, p.paged) for p in rows][1:] == [(3, [])]
-    assert ("deferred", "", False) in events(h, 2)
+        assert [(p.incident_id, p.severity, p.paged) for p in rows] == [
+            (1, "P2", ["bob"]),
+            (2, "P3", ["bob"]),
+        ]
+    assert [kind for kind, _, _ in events(h, 2)][:1] == ["notify"]
 
 
-async def test_a_p2_raised_at_night_pages_when_the_day_starts(make_harness: HarnessFactory) -> None:
-    h = await make_harness(start=START + timedelta(hours=12))  # Monday 21:00 Shanghai
-    await h.say('/incident open "slow exports" --sev P2 --service web', user="bob")
+async def test_a_working_day_promise_pages_when_the_day_starts(
+    make_harness: HarnessFactory, tmp_path: Path
+) -> None:
+    # The operations policy (seed 002) promises P3 a response within 1 working day: one
+    # raised at 21:00 is held for the morning; its P2 (2h) pages at once.
+    h = await make_harness(start=START + timedelta(hours=12), config_dir=operations(tmp_path))
+    await h.say('/incident open "slow query report" --sev P3 --service web', user="bob")
+    await h.say('/incident open "disk at 86%" --sev P2 --service web', user="bob")
     assert [kind for kind, _, _ in events(h)] == ["deferred"]
+    assert [kind for kind, _, _ in events(h, 2)][:1] == ["notify"]
     night = len(h.adapter.sent)
     await h.advance(hours=11, minutes=59)  # Tuesday 08:59
-    assert not any(PAGE in s.text for s in h.adapter.sent[night:] if s.kind == "direct")
+    assert not any(
+        "slow query report" in s.text for s in h.adapter.sent[night:] if s.kind == "direct"
+    )
     await h.advance(minutes=1)  # 09:00: working hours open
     kinds = [kind for kind, _, _ in events(h)]
     assert kinds[0] == "deferred"
     assert "notify" in kinds
-    with unit_of_work(h.app.engine) as session:
-        [row] = session.exec(select(PageRow)).all()
-        assert row.paged
+
+
+def operations(tmp_path: Path) -> Path:
+    for source in DEFAULTS.glob("*.yaml"):
+        shutil.copy(source, tmp_path / source.name)
+    severity = (tmp_path / "severity.yaml").read_text(encoding="utf-8")
+    severity = severity.replace("policy: launch-plan", "policy: operations")
+    (tmp_path / "severity.yaml").write_text(severity, encoding="utf-8")
+    return tmp_path
 
 
 def pages(h: Harness) -> list[tuple[int | None, str, int]]:
@@ -215,6 +235,6 @@ async def test_reopening_and_raising_page_again(make_harness: HarnessFactory) ->
     await h.say("/incident reopen 1", user="bob")
     assert [state for _, state, _ in pages(h)] == ["resolved", "open"]
     await h.say('/incident open "typo" --sev P3 --service web', user="bob")
-    assert len(pages(h)) == 2  # P3 pages nobody…
+    assert pages(h)[-1][:2] == (2, "open")  # P3 pages too (1h around the clock)…
     await h.say('/incident sev 2 P0 --reason "it is the checkout button"', user="bob")
-    assert pages(h)[-1][:2] == (2, "open")  # …until it is raised to a severity that does
+    assert len(pages(h)) == 3  # …and raising it pages no second time while one is live

@@ -3,7 +3,9 @@ refused with one sentence and nothing stored, jitter, and messages that carry a 
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlmodel import select
@@ -11,10 +13,25 @@ from sqlmodel import select
 from playbooks.messages import Message, message_from_json, message_to_json, t
 from storage.models import AuditEntry, ChartImage, SummarySubscription, Timer
 from storage.unit_of_work import unit_of_work
-from tests.conftest import START, HarnessFactory
+from tests.conftest import START, Harness, HarnessFactory
 
 pytestmark = pytest.mark.usefixtures("database_url")
 SHANGHAI_NINE = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)
+DEFAULTS = Path(__file__).resolve().parents[2] / "bot" / "defaults"
+
+
+@pytest.fixture
+def quiet(tmp_path: Path) -> Path:
+    """The shipped config with its report subscriptions turned off, as a team may: these
+    tests subscribe by command."""
+    for source in DEFAULTS.glob("*.yaml"):
+        shutil.copy(source, tmp_path / source.name)
+    summaries = (tmp_path / "summaries.yaml").read_text(encoding="utf-8")
+    start = summaries.index("subscriptions:\n")
+    end = summaries.index("# sla:")
+    summaries = summaries[:start] + "subscriptions: []\n" + summaries[end:]
+    (tmp_path / "summaries.yaml").write_text(summaries, encoding="utf-8")
+    return tmp_path
 
 
 def stored(h: object) -> tuple[list[SummarySubscription], list[Timer]]:
@@ -56,9 +73,9 @@ def stored(h: object) -> tuple[list[SummarySubscription], list[Timer]]:
     ],
 )
 async def test_bad_input_is_one_sentence_and_stores_nothing(
-    make_harness: HarnessFactory, line: str, sentence: str
+    make_harness: HarnessFactory, quiet: Path, line: str, sentence: str
 ) -> None:
-    h = await make_harness()
+    h = await make_harness(config_dir=quiet)
     outcome = await h.say(line)
     assert outcome.status == "usage"
     lines = h.reply_text(outcome).splitlines()
@@ -67,8 +84,8 @@ async def test_bad_input_is_one_sentence_and_stores_nothing(
     assert stored(h) == ([], [])
 
 
-async def test_subscribe_list_and_unsubscribe(make_harness: HarnessFactory) -> None:
-    h = await make_harness()
+async def test_subscribe_list_and_unsubscribe(make_harness: HarnessFactory, quiet: Path) -> None:
+    h = await make_harness(config_dir=quiet)
     reply = h.reply_text(
         await h.say("/summary subscribe daily --at 09:00 --tz Asia/Shanghai --services web")
     )
@@ -112,8 +129,9 @@ async def test_subscribe_list_and_unsubscribe(make_harness: HarnessFactory) -> N
 
 async def test_jitter_spreads_the_send_without_calling_it_late(
     make_harness: HarnessFactory,
+    quiet: Path,
 ) -> None:
-    h = await make_harness(summary_jitter_minutes=5)
+    h = await make_harness(config_dir=quiet, summary_jitter_minutes=5)
     await h.say("/summary subscribe daily --at 09:00 --tz Asia/Shanghai")
     [_], [timer] = stored(h)
     assert SHANGHAI_NINE < timer.due_at <= SHANGHAI_NINE + timedelta(minutes=5)
@@ -122,8 +140,10 @@ async def test_jitter_spreads_the_send_without_calling_it_late(
     assert "late by" not in post.text
 
 
-async def test_an_evening_subscription_posts_at_its_time_only(make_harness: HarnessFactory) -> None:
-    h = await make_harness(start=START)  # Monday 09:00 in Shanghai
+async def test_an_evening_subscription_posts_at_its_time_only(
+    make_harness: HarnessFactory, quiet: Path
+) -> None:
+    h = await make_harness(config_dir=quiet, start=START)  # Monday 09:00 in Shanghai
     await h.say("/summary subscribe evening --at 17:00 --tz Asia/Shanghai")
     await h.advance(hours=7, minutes=59)
     assert not [s for s in h.adapter.sent if "Daily report" in s.text]
@@ -141,8 +161,10 @@ def test_a_message_carries_its_chart_and_old_rows_still_load() -> None:
     assert message_from_json(old).image is None
 
 
-async def test_charts_older_than_ninety_days_are_pruned(make_harness: HarnessFactory) -> None:
-    h = await make_harness()
+async def test_charts_older_than_ninety_days_are_pruned(
+    make_harness: HarnessFactory, quiet: Path
+) -> None:
+    h = await make_harness(config_dir=quiet)
     with unit_of_work(h.app.engine) as session:
         for name, age in (("old", 91), ("recent", 89)):
             session.add(
@@ -158,8 +180,9 @@ async def test_charts_older_than_ninety_days_are_pruned(make_harness: HarnessFac
 
 async def test_a_report_now_counts_what_happened_up_to_this_minute(
     make_harness: HarnessFactory,
+    quiet: Path,
 ) -> None:
-    h = await make_harness()
+    h = await make_harness(config_dir=quiet)
     await h.say('/incident open "Payment callbacks failing" --sev P1 --service web')
     await h.say("/summary now weekly --service web")
     [post] = [s for s in h.adapter.sent if "Weekly report" in s.text]
@@ -168,3 +191,46 @@ async def test_a_report_now_counts_what_happened_up_to_this_minute(
     assert "Main problems:\n  1. [P1] #1 Payment callbacks failing — open" in post.text
     assert "web:" in post.text
     assert "miniapp:" not in post.text
+
+
+def subscriptions(h: Harness) -> list[tuple[str | None, str, str]]:
+    with unit_of_work(h.app.engine) as session:
+        rows = session.exec(select(SummarySubscription).order_by(SummarySubscription.id)).all()
+        return [(r.origin, r.kind, r.state) for r in rows]
+
+
+async def test_the_shipped_reports_run_with_no_command_once_and_stay_off_when_stopped(
+    make_harness: HarnessFactory, tmp_path: Path
+) -> None:
+    # Seed 000: the 09:00 check, the 17:00 daily report and the Friday weekly report.
+    h = await make_harness(start=START)  # Monday 09:00 in Shanghai
+    assert subscriptions(h) == [
+        ("config:daily:#ops", "daily", "active"),
+        ("config:evening:#ops", "evening", "active"),
+        ("config:weekly:#ops", "weekly", "active"),
+    ]
+    await h.advance(hours=8)  # 17:00: the daily report, with no command
+    assert any(s.text.startswith("📋 Daily report") for s in h.adapter.sent if s.address == "#ops")
+    # A second replica starting on the same database creates none again.
+    again = await make_harness(start=START + timedelta(hours=8))
+    assert len(subscriptions(again)) == 3
+    # Stopped by a person: a restart does not bring it back.
+    out = await h.say("/summary unsubscribe 2", user="bob")
+    assert out.status == "ok", h.reply_text(out)
+    restarted = await make_harness(start=START + timedelta(hours=9))
+    assert subscriptions(restarted)[1] == ("config:evening:#ops", "evening", "cancelled")
+    # Turned off in summaries.yaml: stopped at the next start.
+    for source in DEFAULTS.glob("*.yaml"):
+        shutil.copy(source, tmp_path / source.name)
+    summaries = (tmp_path / "summaries.yaml").read_text(encoding="utf-8")
+    (tmp_path / "summaries.yaml").write_text(
+        summaries.replace('channel: "#ops", at: "09:00"', 'channel: "#ops", enabled: false'),
+        encoding="utf-8",
+    )
+    off = await make_harness(start=START + timedelta(hours=10), config_dir=tmp_path)
+    assert subscriptions(off)[0] == ("config:daily:#ops", "daily", "cancelled")
+    with unit_of_work(off.app.engine) as session:
+        pending = session.exec(
+            select(Timer).where(Timer.key == "summary:1", Timer.state == "pending")
+        ).all()
+        assert pending == []

@@ -64,7 +64,13 @@ def test_a_p0_gets_seed_001_clocks_and_its_communication_plan() -> None:
         for e in result.effects
         if isinstance(e, ArmTimer) and e.kind == lifecycle.KIND_CHECKLIST
     )
-    assert checklist == [("management", T0 + 15 * M), ("public", T0 + 60 * M)]
+    # Each step is reminded ahead of its deadline (at 80% of its span) and at it.
+    assert checklist == [
+        ("management", T0 + 12 * M),
+        ("management", T0 + 15 * M),
+        ("public", T0 + 48 * M),
+        ("public", T0 + 60 * M),
+    ]
     assert {e.conversation.channel for e in result.effects if isinstance(e, Post)} == {
         "#incidents",
         "#tech",
@@ -136,7 +142,9 @@ def test_working_days_skip_the_weekend_and_the_night() -> None:
         ("y", (0, "P0")),
         ("nny", (2, "P0")),
         ("nnny", (3, "P1")),
-        ("nnnnn", (5, "P2")),
+        ("nnnny", (4, "P1")),  # 严重性能问题
+        ("nnnnnny", (6, "P2")),
+        ("nnnnnnn", (7, "P3")),
         ("nn", (2, None)),
     ],
 )
@@ -157,11 +165,14 @@ def test_reopen_starts_fresh_clocks_without_old_breaches() -> None:
     assert raised.incident.respond_due == T0 + 2 * 60 * M + 15 * M  # from the reopening
 
 
-def test_severity_and_checklist_need_an_unresolved_incident_and_a_plan_step() -> None:
+def test_severity_and_checklist_need_an_unresolved_incident() -> None:
     done = lifecycle.move(opened().incident, Move.RESOLVE, actor="bob", now=T0 + M).incident
     with pytest.raises(InvalidTransition):
         lifecycle.change_severity(done, "P1", actor="bob", now=T0 + 2 * M, reason="late")
     with pytest.raises(InvalidTransition):
-        lifecycle.tick_checklist(opened("P3").incident, "management", actor="bob", now=T0)
+        lifecycle.tick_checklist(done, "public", actor="bob", now=T0 + 2 * M)
+    # A P3's plan times no notice, but one may be given ("视情况发布公告").
+    p3 = lifecycle.tick_checklist(opened("P3").incident, "public", actor="bob", now=T0)
+    assert p3.incident.checklist == {"public": "bob"}
     ticked = lifecycle.tick_checklist(opened("P0").incident, "management", actor="bob", now=T0)
     assert ticked.incident.checklist == {"management": "bob"}

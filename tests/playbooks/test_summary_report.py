@@ -277,3 +277,53 @@ def test_a_chart_that_could_not_be_drawn_is_said_in_a_sentence_in_each_language(
     assert "Chart: none (it could not be drawn; the log has the details)." in text(message)
     assert "图表：无（无法绘制；详情见日志）。" in text(message, "zh")
     assert "ValueError" not in text(message)
+
+
+def test_each_service_shows_its_availability_sla_against_the_measured_availability() -> None:
+    # Seed 002: core services 99.9%, agent services 99.5%.
+    slas = {"web": ("core", 0.999), "api": ("agent", 0.995)}
+    shown = text(
+        compose(
+            request(ReportKind.DAILY, slas=slas),
+            STATE,
+            metrics=METRICS,
+            readings=READINGS,
+            now=MORNING,
+        )
+    )
+    assert "✅ SLA core 99.9%: met, 99.91% over the period" in shown
+    assert "⚪ SLA agent 99.5%: availability not measured" in shown
+    low = {"web": {**READINGS["web"], "availability": Reading.of(0.997)}}
+    missed = text(
+        compose(
+            request(ReportKind.EVENING, slas=slas),
+            ReportState(),
+            metrics=METRICS,
+            readings=low,
+            now=MORNING,
+        ),
+        "zh",
+    )
+    assert "❌ SLA core 99.9%：未达成，本期 99.70%" in missed
+
+
+def test_an_open_incident_shows_each_clock_still_running() -> None:
+    opened = MORNING - 10 * timedelta(minutes=1)
+    waiting = incident(
+        8,
+        "P0",
+        opened,
+        acked_at=opened + timedelta(minutes=2),
+        start_due=opened + 15 * timedelta(minutes=1),
+        resolve_due=opened + 4 * H,
+    )
+    shown = text(
+        compose(
+            request(ReportKind.DAILY),
+            ReportState(incidents=[waiting]),
+            metrics=(),
+            readings={},
+            now=MORNING,
+        )
+    )
+    assert "start handling within 5m, resolve within 3h 50m" in shown
