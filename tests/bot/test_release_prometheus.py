@@ -112,4 +112,4 @@ async def test_a_real_rate_over_the_threshold_rolls_the_release_back(
         "release-1-a1-rollback",
     )
     posts = [s.text for s in h.adapter.sent if s.address == "#releases"]
-    assert any("Guard error_ratio read" in p and "(> 0.05)" in p for p in posts)
+    assert any("Guard error_ratio read" in p and "(> 5%)" in p for p in posts), posts
