@@ -97,6 +97,12 @@ def blockers(
     return found
 
 
+def go_blockers(session: Session, r: Release) -> list[Text]:
+    """What holds a prepared release's first traffic: its open required checks (the deploy
+    window is judged when ``/release go`` is said, where a release manager may force it)."""
+    return launch_state.go_blockers(load(session, r.id), r)
+
+
 def owners_of(directory: Directory, r: Release, owner: str) -> list[str]:
     """Who a plan's owner word means: ``owner`` (who started the release), ``@person``,
     a role (everyone holding it), a duty (devops, dba…) or a person's handle; nobody for

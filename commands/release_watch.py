@@ -76,14 +76,19 @@ def legacy_tick(ctx: SystemContext, timer: Timer) -> None:
 
 
 def live(session: Session) -> list[machine.Release]:
-    """Every release the guard schedule watches: rebuilt from these when the bot starts."""
-    return [to_view(row) for row in repo.active(session)]
+    """Every release the guard schedule watches: rebuilt from these when the bot starts.
+    A prepared release has no traffic yet, so nothing of it is read."""
+    return [r for r in (to_view(row) for row in repo.active(session)) if r.active]
 
 
 def live_marks(session: Session) -> dict[int, tuple[int, int, str]]:
-    """Each live release's (attempt, stage, state): enough to tell a schedule entry another
-    process has moved on."""
-    return repo.active_marks(session)
+    """Each watched release's (attempt, stage, state): enough to tell a schedule entry
+    another process has moved on."""
+    return {
+        release_id: mark
+        for release_id, mark in repo.active_marks(session).items()
+        if ReleaseState(mark[2]) in machine.ACTIVE
+    }
 
 
 def soak_over(ctx: SystemContext, timer: Timer) -> None:

@@ -75,7 +75,8 @@ def start(ctx: CommandContext, cmd: ParsedCommand) -> Message:
         known = ", ".join(sorted(ctx.releases.plans))
         raise NotFound(t("release.unknown_plan", value=plan_name, known=known))
     note = _reason(cmd.flags["note"], required=False, cmd=cmd)
-    forced = _window_gate(ctx, cmd, service, plan.launch.windows)
+    # A plan that prepares moves no traffic at the start: its windows are judged at go.
+    forced = "" if plan.prepares else _window_gate(ctx, cmd, service, plan.launch.windows)
     active = repo.active_for(ctx.session, service=service.name, for_update=True)
     if active is not None:
         raise machine.Refused(
@@ -108,12 +109,30 @@ def start(ctx: CommandContext, cmd: ParsedCommand) -> Message:
         ),
     )
     result = machine.start(to_view(row), now=ctx.now)
-    detail = f"start with plan {plan.name}" + (
+    detail = f"{'prepare' if plan.prepares else 'start'} with plan {plan.name}" + (
         f"; outside a window, forced: {forced}" if forced else ""
     )
     reply = _finish(ctx, row, result, detail)
     if forced:
         reply = replace(reply, blocks=(*reply.blocks, t("window.forced", reason=forced)))
+    return reply
+
+
+def go(ctx: CommandContext, cmd: ParsedCommand) -> Message:
+    """A prepared release's first traffic: once its required checks are ticked, and in a
+    deploy window (the moment traffic moves), or forced past the window as a start is."""
+    service = service_named(ctx, cmd.args["service"])
+    row, r = _active(ctx, service)
+    result = machine.go(
+        r, actor=ctx.actor.handle, now=ctx.now, gates=launch_rows.go_blockers(ctx.session, r)
+    )
+    forced = _window_gate(ctx, cmd, service, r.plan.launch.windows, what="go")
+    detail = f"go: 0% → {result.release.percent:g}%" + (
+        f"; outside a window, forced: {forced}" if forced else ""
+    )
+    reply = _finish(ctx, row, result, detail)
+    if forced:
+        reply = replace(reply, blocks=(*reply.blocks, t("window.forced_go", reason=forced)))
     return reply
 
 
@@ -125,8 +144,9 @@ def _window_gate(
     *,
     what: str = "start",
 ) -> str:
-    """Refuse a start (or a retry) outside the plan's deploy windows or on a frozen day,
-    unless a release manager forces it; the reason given when forced."""
+    """Refuse a start (or a retry, or a prepared release's go) outside the plan's deploy
+    windows or on a frozen day, unless a release manager forces it; the reason given when
+    forced."""
     force = bool(cmd.flags["force"])
     reason = _reason(cmd.flags["reason"], required=force, cmd=cmd)
     if force and not ctx.actor.has_role(Role.RELEASE_MANAGER):
@@ -144,7 +164,10 @@ def _window_gate(
 
 
 def _launch_gates(ctx: CommandContext, r: Release, *, to: str | None = None) -> list[Text]:
-    """Checklist, Go/No-Go and window reasons not to enter the next (or named) stage."""
+    """Checklist, Go/No-Go and window reasons not to enter the next (or named) stage, or,
+    for a prepared release, the first."""
+    if r.state is ReleaseState.PREPARED:
+        return launch_rows.go_blockers(ctx.session, r) + _closed_window(ctx, r)
     if r.state is not ReleaseState.IN_STAGE or (to is None and r.final_stage):
         return []
     target = machine.resolve_target(r, to)
@@ -159,6 +182,24 @@ def _launch_gates(ctx: CommandContext, r: Release, *, to: str | None = None) -> 
     )
 
 
+def _closed_window(ctx: CommandContext, r: Release) -> list[Text]:
+    """The deploy window a prepared release's go would be refused for now, if any."""
+    service = ctx.releases.services.get(r.service)
+    policy = r.plan.launch.windows
+    tz, zone = launch_rows.zone_of(policy, service, teams=ctx.teams, fallback=ctx.tz)
+    found = launch_rows.window_check(ctx.session, policy, now=ctx.now, tz=tz)
+    if found.open:
+        return []
+    return [deploy_windows.refusal(found, service=r.service, what="go", tz=tz, zone=zone)]
+
+
+def _status_gates(ctx: CommandContext, r: Release) -> list[Text]:
+    """What /release status lists as holding the release: an incident freeze holds
+    promotions, not a prepared release's go (the fix may be this very release)."""
+    frozen = freezes_for(ctx.session, r.service) if r.state is not ReleaseState.PREPARED else []
+    return frozen + _launch_gates(ctx, r)
+
+
 def status(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     name = cmd.args["service"]
     if name is not None:
@@ -167,15 +208,13 @@ def status(ctx: CommandContext, cmd: ParsedCommand) -> Message:
         if row is None:
             return Message.of(t("release.never_released", service=service.name))
         view = to_view(row)
-        gates = freezes_for(ctx.session, service.name) + _launch_gates(ctx, view)
-        return views.status(view, now=ctx.now, freezes=gates)
+        return views.status(view, now=ctx.now, freezes=_status_gates(ctx, view))
     rows = repo.active(ctx.session)
     if not rows:
         return Message.of(t("release.none_active"))
     if len(rows) == 1:
         only = to_view(rows[0])
-        gates = freezes_for(ctx.session, only.service) + _launch_gates(ctx, only)
-        return views.status(only, now=ctx.now, freezes=gates)
+        return views.status(only, now=ctx.now, freezes=_status_gates(ctx, only))
     return Message(
         blocks=(t("release.active_header", count=len(rows)),),
         fields=tuple(views.summary_line(to_view(row), now=ctx.now) for row in rows),
@@ -342,6 +381,14 @@ SPECS = (
             Flag("force"),
             _REASON,
         ),
+        role=Role.RESPONDER,
+        changes_state=True,
+    ),
+    _spec(
+        "go",
+        go,
+        args=(_SERVICE,),
+        flags=(Flag("force"), _REASON),
         role=Role.RESPONDER,
         changes_state=True,
     ),

@@ -13,7 +13,7 @@ from typing import Any
 @dataclass(frozen=True, slots=True)
 class ChecklistItem:
     """``before``: the stage the release may not enter until a required item is ticked
-    (None: the second stage, the first promotion)."""
+    (None: the first stage, so the release waits, prepared, for ``/release go``)."""
 
     text: str
     required: bool = False
@@ -267,14 +267,6 @@ def launch_problems(launch: LaunchPlan, *, stages: tuple[str, ...]) -> list[tupl
         where = f"checklist[{index}].before"
         if item.before.lower() not in lowered:
             problems.append((where, f"there is no stage {item.before!r}; stages: {stages}"))
-        elif lowered.index(item.before.lower()) == 0:
-            problems.append(
-                (
-                    where,
-                    "the checklist is made when the release starts, so it can gate the second "
-                    "stage at the earliest; name a later stage",
-                )
-            )
     names = [d.name for d in launch.gonogo.dimensions]
     for index, name in enumerate(names):
         if name in names[:index]:

@@ -53,12 +53,8 @@ def item(r: Release, number: int) -> ChecklistItem:
 
 
 def gate_stage(r: Release, entry: ChecklistItem) -> int:
-    """The stage a required item must be ticked before; the second stage by default."""
-    if entry.before is not None:
-        found = r.plan.stage_named(entry.before)
-        if found is not None:
-            return found
-    return min(1, len(r.plan.stages) - 1)
+    """The stage a required item must be ticked before; the first stage by default."""
+    return r.plan.gate_of(entry)
 
 
 def check(
@@ -102,6 +98,35 @@ def blockers(state: LaunchState, r: Release, *, target: int) -> list[Text]:
                     service=r.service,
                 )
             )
+    return found + _gonogo_blockers(state, r, target=target)
+
+
+def go_blockers(state: LaunchState, r: Release) -> list[Text]:
+    """What holds a prepared release's first traffic: one sentence naming every required
+    check still open before the first stage, and a Go/No-Go a one-stage plan still needs."""
+    found: list[Text] = []
+    still_open = [
+        (number, entry)
+        for number, entry in open_items(state, r)
+        if entry.required and gate_stage(r, entry) == 0
+    ]
+    if still_open:
+        first = r.plan.stages[0]
+        found.append(
+            t(
+                "checklist.go_refused",
+                service=r.service,
+                stage=first.name,
+                percent=first.percent,
+                count=len(still_open),
+                items=raw("; ".join(f"{n}. {entry.text}" for n, entry in still_open)),
+            )
+        )
+    return found + _gonogo_blockers(state, r, target=0)
+
+
+def _gonogo_blockers(state: LaunchState, r: Release, *, target: int) -> list[Text]:
+    found: list[Text] = []
     final = len(r.plan.stages) - 1
     if r.plan.launch.gonogo.required and target >= final and r.stage < final:
         a = state.assessment

@@ -19,7 +19,7 @@ from playbooks.effects import (
 from playbooks.guards import Verdict
 from playbooks.launch_state import LaunchState, open_items
 from playbooks.messages import Button, ButtonStyle, Message, MessageField, Severity, Text, raw, t
-from playbooks.releases import HistoryEntry, Move, Release, ReleaseState
+from playbooks.releases import ACTIVE, HistoryEntry, Move, Release, ReleaseState
 
 PROGRESS_KIND = "launch.progress"
 FOLLOWUP_KIND = "launch.followup"
@@ -55,7 +55,11 @@ def after_moves(r: Release, history: Sequence[HistoryEntry]) -> list[Effect]:
     launch = r.plan.launch
     effects: list[Effect] = []
     for entry in history:
-        if entry.move in (Move.START, Move.RETRY) and launch.progress_every is not None:
+        # Progress is reported while in gray: from the first traffic (a start, or the go
+        # of a prepared release), never while prepared.
+        in_gray = entry.to_state in ACTIVE
+        first = entry.move in (Move.START, Move.GO, Move.RETRY)
+        if first and in_gray and launch.progress_every is not None:
             effects.append(_arm_progress(r, entry.at + launch.progress_every, {}))
         if entry.move in (Move.START, Move.RETRY):
             # The runbook counts from the release's start; a retry re-arms the steps

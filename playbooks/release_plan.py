@@ -13,7 +13,7 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
-from playbooks.launch_plan import LaunchPlan, launch_problems
+from playbooks.launch_plan import ChecklistItem, LaunchPlan, launch_problems
 from playbooks.procedures import Procedure, procedure_problems
 
 
@@ -102,6 +102,21 @@ class Plan:
     rollback_reasons: tuple[tuple[str, str], ...] = ()
     # The steps a rollback starts, under its clock (seed 001 §5.1, seed 004, seed 003 §9.2).
     rollback_runbook: Procedure | None = None
+
+    def gate_of(self, item: ChecklistItem) -> int:
+        """The stage a required checklist item must be ticked before: its ``before``, else
+        the first stage (seed 003 §10.1: the pre-launch checks come before any traffic)."""
+        if item.before is not None:
+            found = self.stage_named(item.before)
+            if found is not None:
+                return found
+        return 0
+
+    @property
+    def prepares(self) -> bool:
+        """Whether a release of this plan waits, prepared, for required checks before its
+        first traffic moves (``/release go``)."""
+        return any(i.required and self.gate_of(i) == 0 for i in self.launch.checklist)
 
     def guard_named(self, name: str) -> Guard | None:
         return next((g for g in self.guards if g.name == name), None)

@@ -12,6 +12,7 @@ from playbooks.release_plan import Plan
 from playbooks.releases import HistoryEntry, Release, ReleaseState, blockers, buttons
 
 _SEVERITY = {
+    ReleaseState.PREPARED: Severity.INFO,
     ReleaseState.PENDING: Severity.INFO,
     ReleaseState.IN_STAGE: Severity.INFO,
     ReleaseState.PAUSED: Severity.WARNING,
@@ -40,7 +41,9 @@ def status(r: Release, *, now: datetime, freezes: Sequence[Text] = ()) -> Messag
         )
     if r.paused_reason:
         fields.append(MessageField(t("release.field.paused"), raw(r.paused_reason)))
-    for guard in r.plan.guards:
+    # Nothing is read while prepared: the guards start with the first traffic.
+    watched = r.plan.guards if r.state is not ReleaseState.PREPARED else ()
+    for guard in watched:
         state = r.guards.get(guard.name)
         label = t("release.field.guard", guard=guard.name, threshold=guard.threshold)
         if state is None:
@@ -55,6 +58,14 @@ def status(r: Release, *, now: datetime, freezes: Sequence[Text] = ()) -> Messag
     blocks: list[Text] = [
         t("release.status_header", service=r.service, version=r.version, plan=r.plan.name)
     ]
+    if r.state is ReleaseState.PREPARED:
+        # ``freezes`` are what holds the first traffic: open checks, a closed window.
+        first = r.plan.stages[0]
+        if freezes:
+            blocks.append(t("release.go_blocked_by", stage=first.name, percent=first.percent))
+            blocks += freezes
+        else:
+            blocks.append(t("release.go_ready", service=r.service))
     if r.state is ReleaseState.IN_STAGE and not r.final_stage:
         found = blockers(r, now=now, freezes=freezes)
         if found:

@@ -1,12 +1,16 @@
 """The release state machine: a declarative table of moves, and the transitions that
 walk a release through its plan's stages. Pure: ``now`` is always a parameter.
 
+    (start) ──► prepared ──go──► in_stage(0)     (a plan with required checks before
+       │                                          its first stage: no traffic yet)
+       └──────────────────────────► in_stage(0)   (any other plan: traffic at once)
+
     pending ──applied──► in_stage(n) ──promote──► in_stage(n+1) … ──► completed
        ▲                  │    ▲                      (pending instead, when a
        └──────promote─────┤    └─resume── paused      person applies traffic)
                           ├──pause──────► paused
                           └──rollback───► rolled_back ──retry──► in_stage(0)
-    any active state or rolled_back ──abort──► aborted
+    any open state or rolled_back ──abort──► aborted
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ SOAK_KIND = "release.soak"
 
 
 class ReleaseState(StrEnum):
+    PREPARED = "prepared"  # started, no traffic yet: waiting for its checks and /release go
     PENDING = "pending"  # traffic asked for, not yet confirmed applied by a person
     IN_STAGE = "in_stage"
     PAUSED = "paused"
@@ -49,11 +54,15 @@ class ReleaseState(StrEnum):
     ABORTED = "aborted"
 
 
+# In gray: traffic has moved, the guards watch it.
 ACTIVE = frozenset({ReleaseState.PENDING, ReleaseState.IN_STAGE, ReleaseState.PAUSED})
+# Holding the service: no other release of it may start.
+OPEN = ACTIVE | {ReleaseState.PREPARED}
 
 
 class Move(StrEnum):
     START = "start"
+    GO = "go"
     APPLIED = "applied"
     PROMOTE = "promote"
     PAUSE = "pause"
@@ -69,6 +78,8 @@ S = ReleaseState
 # Every move the machine allows, and where it leads. Entering a stage leads to
 # ``in_stage``, or to ``pending`` when a person must apply the traffic change first.
 TRANSITIONS: Mapping[tuple[ReleaseState, Move], ReleaseState] = {
+    (S.PREPARED, Move.GO): S.IN_STAGE,
+    (S.PREPARED, Move.ABORT): S.ABORTED,
     (S.PENDING, Move.APPLIED): S.IN_STAGE,
     (S.PENDING, Move.PAUSE): S.PAUSED,
     (S.PENDING, Move.ROLLBACK): S.ROLLED_BACK,
@@ -275,6 +286,11 @@ def buttons(r: Release) -> tuple[Button, ...]:
             Button(t("release.button.resume"), f"/release resume {r.service}"),
             _rollback_button(r),
         )
+    if r.state is S.PREPARED:
+        return (
+            Button(t("release.button.go"), f"/release go {r.service}", ButtonStyle.PRIMARY),
+            Button(t("checklist.button.show"), f"/release checklist {r.service}"),
+        )
     return ()
 
 
@@ -303,12 +319,31 @@ def _enter_stage(r: Release, stage: int, now: datetime) -> Release:
 
 
 def start(r: Release, *, now: datetime) -> Result:
-    """A new release (state ``pending`` at stage -1) enters its first stage at once."""
+    """A new release (state ``pending`` at stage -1) enters its first stage at once, or,
+    when its plan has required checks before the first stage, waits ``prepared`` with no
+    traffic and nothing watched until ``go``."""
+    if r.plan.prepares:
+        after = replace(r, state=S.PREPARED, stage=-1, percent=0.0)
+        first = r.plan.stages[0]
+        text = t(
+            "release.prepared",
+            service=r.service,
+            version=r.version,
+            plan=r.plan.name,
+            percent=first.percent,
+            stage=first.name,
+            owner=r.owner,
+        )
+        return Result(
+            after,
+            effects=[_announce(after, text)],
+            history=[_entry(r, after, Move.START, r.owner, now, r.note)],
+            reply=Message(blocks=(text,), buttons=buttons(after)),
+        )
     after = _enter_stage(r, 0, now)
     result = Result(after)
     result.history.append(_entry(r, after, Move.START, r.owner, now, r.note))
-    result.effects += _timers_for_stage(after)
-    result.effects.append(Watch(after, start=now))
+    result.effects += _first_traffic(after, now)
     text = t(
         "release.started",
         service=r.service,
@@ -320,6 +355,34 @@ def start(r: Release, *, now: datetime) -> Result:
     )
     result.effects.append(_announce(after, text))
     result.effects += _traffic(after)  # after the news: a manual backend's "please set" reads next
+    result.reply = Message(blocks=(text,), buttons=buttons(after))
+    return result
+
+
+def _first_traffic(after: Release, now: datetime) -> list[Effect]:
+    """The first stage's soak, and the guards watching from now."""
+    return [*_timers_for_stage(after), Watch(after, start=now)]
+
+
+def go(r: Release, *, actor: str, now: datetime, gates: Sequence[Text] = ()) -> Result:
+    """A prepared release's first traffic moves, once nothing holds it: ``gates`` are the
+    launch's reasons not to (the first is the sentence a person reads)."""
+    target_state(r.state, Move.GO, service=r.service)
+    if gates:
+        raise Refused(gates[0], details=tuple(gates[1:]))
+    after = _enter_stage(r, 0, now)
+    result = Result(after, history=[_entry(r, after, Move.GO, actor, now)])
+    result.effects += _first_traffic(after, now)
+    text = t(
+        "release.went",
+        service=r.service,
+        version=r.version,
+        percent=after.percent,
+        stage=after.stage_name,
+        actor=actor,
+    )
+    result.effects.append(_announce(after, text))
+    result.effects += _traffic(after)
     result.reply = Message(blocks=(text,), buttons=buttons(after))
     return result
 
@@ -479,6 +542,8 @@ def promote(
         raise Refused(t("release.paused_first", service=r.service, reason=r.paused_reason or "-"))
     if r.state is S.PENDING:
         raise Refused(t("release.blocker.not_applied", service=r.service, percent=r.percent))
+    if r.state is S.PREPARED:
+        raise Refused(t("release.go_first", service=r.service))
     target_state(r.state, Move.PROMOTE, service=r.service)
     target = resolve_target(r, to)
     if target > r.stage + 1 and force_reason is None:

@@ -132,7 +132,8 @@ class ChannelSetting(SQLModel, table=True):
     locale: str | None = Field(default=None, max_length=10)
 
 
-ACTIVE_RELEASE = "state IN ('pending', 'in_stage', 'paused')"
+# A release holds its service from its start (prepared, before any traffic) to its end.
+ACTIVE_RELEASE = "state IN ('prepared', 'pending', 'in_stage', 'paused')"
 
 
 class ReleaseRow(SQLModel, table=True):

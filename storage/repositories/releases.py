@@ -13,7 +13,8 @@ from sqlmodel import Session, col, select
 
 from storage.models import ReleaseEvent, ReleaseRow
 
-ACTIVE_STATES = ("pending", "in_stage", "paused")
+# Every state that holds the service (the unique index's states): prepared ones too.
+ACTIVE_STATES = ("prepared", "pending", "in_stage", "paused")
 
 
 def add(session: Session, row: ReleaseRow) -> ReleaseRow:

@@ -19,6 +19,7 @@ from storage.models import (
     SummaryRun,
     SummarySubscription,
 )
+from storage.repositories.releases import ACTIVE_STATES
 
 
 def add(session: Session, row: SummarySubscription) -> SummarySubscription:
@@ -122,7 +123,7 @@ def incidents_touching(
 
 
 def live_releases(session: Session, *, services: Sequence[str] = ()) -> Sequence[ReleaseRow]:
-    query = select(ReleaseRow).where(col(ReleaseRow.state).in_(("pending", "in_stage", "paused")))
+    query = select(ReleaseRow).where(col(ReleaseRow.state).in_(ACTIVE_STATES))
     if services:
         query = query.where(col(ReleaseRow.service).in_(list(services)))
     return session.exec(query.order_by(col(ReleaseRow.service))).all()

@@ -77,13 +77,19 @@ def test_overlapping_windows_are_named(tmp_path: Path) -> None:
     assert "overlaps windows.allowed[0]" in problem.problem
 
 
-def test_a_checklist_item_before_an_unknown_or_the_first_stage(tmp_path: Path) -> None:
-    write(tmp_path, "plans/tiny.yaml", STAGES + "checklist:\n  - {text: x, before: canary}\n")
+def test_a_checklist_item_before_an_unknown_stage(tmp_path: Path) -> None:
+    write(tmp_path, "plans/tiny.yaml", STAGES + "checklist:\n  - {text: x, before: huge}\n")
     problem = only_problem(tmp_path)
     assert problem.field == "checklist[0].before"
-    assert "second stage at the earliest" in problem.problem
-    write(tmp_path, "plans/tiny.yaml", STAGES + "checklist:\n  - {text: x, before: huge}\n")
-    assert "there is no stage 'huge'" in only_problem(tmp_path).problem
+    assert "there is no stage 'huge'" in problem.problem
+    # The first stage is a gate too: the release waits prepared for it (/release go).
+    write(
+        tmp_path,
+        "plans/tiny.yaml",
+        STAGES + "checklist:\n  - {text: x, required: true, before: canary}\n",
+    )
+    plan = load(tmp_path).releases.catalog.plans["tiny"]
+    assert plan.prepares
 
 
 def test_bad_runbook_times_days_and_weights(tmp_path: Path) -> None:

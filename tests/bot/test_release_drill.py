@@ -9,6 +9,9 @@ from tests.fakes.drill import run_drill
 
 def test_the_gray_miniprogram_drill_walks_refuses_rolls_back_and_retries() -> None:
     out = run_drill("gray-miniprogram.txt")
+    # Prepared first: the 1% moves at go, once the required pre-launch checks are ticked.
+    assert "alice prepared miniapp 2.0.0 with plan gray-miniprogram: no traffic yet." in out
+    assert "alice moved the first traffic of miniapp 2.0.0: stage internal, 1% of traffic." in out
     # An early promote is refused, with the reason.
     assert "Not promoting miniapp (at 1%):\nsoak: 1h 30m left of 2h in stage internal" in out
     # A responder may not skip the 5% stage: one sentence, nothing moves.

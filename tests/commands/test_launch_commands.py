@@ -24,12 +24,22 @@ GOOD = {
 ALL_MET = "functional=96 performance=92 stability=99.6 satisfaction=85 blockers=0"
 
 
-async def started(make_harness: HarnessFactory) -> Harness:
-    h = await make_harness(start=IN_WINDOW)
+async def prepared(make_harness: HarnessFactory, *, start: datetime = IN_WINDOW) -> Harness:
+    """miniapp 2.0.0 started: prepared, its required pre-launch checks open, no traffic."""
+    h = await make_harness(start=start)
     for name, value in GOOD.items():
         h.app.integrations.simulated_metrics.set(name, value)
     out = await h.say("/release start miniapp 2.0.0")
     assert out.status == "ok", h.reply_text(out)
+    return h
+
+
+async def started(make_harness: HarnessFactory) -> Harness:
+    """miniapp 2.0.0 in its first stage: prepared, checks 1-4 ticked, gone."""
+    h = await prepared(make_harness)
+    for said in [*(f"/release check miniapp {n}" for n in (1, 2, 3, 4)), "/release go miniapp"]:
+        out = await h.say(said)
+        assert out.status == "ok", h.reply_text(out)
     return h
 
 
@@ -48,31 +58,41 @@ def audits(h: Harness, command: str) -> list[AuditEntry]:
         return list(session.exec(select(AuditEntry).where(AuditEntry.command == command)).all())
 
 
-async def test_required_items_block_the_first_promote_until_ticked(
+async def test_required_items_hold_the_first_traffic_until_ticked(
     make_harness: HarnessFactory,
 ) -> None:
-    h = await started(make_harness)
-    await h.advance(hours=2)
-    refused = await h.say("/release promote miniapp")
+    h = await prepared(make_harness)
+    refused = await h.say("/release go miniapp")
     assert refused.status == "refused"
     text = h.reply_text(refused)
-    assert "checklist item 1 is open and required before stage small" in text
-    assert text.count("checklist item") == 4
+    assert text.startswith("Not moving miniapp's first traffic (stage internal, 1%) until its 4")
+    assert "1. Database backup tested" in text
+    assert "Change log" not in text  # optional
+    assert "Customer support staffed" not in text  # required before full, not now
     status = h.reply_text(await h.say("/release status miniapp"))
-    assert "checklist item 4 is open and required before stage small" in status
+    assert "4. Release owner and on-call engineer named" in status
     for item in (1, 2, 3):
         ok = await h.say(f"/release check miniapp {item}", user="bob")
         assert ok.status == "ok", h.reply_text(ok)
     # The fourth by its button in the checklist, pressed by carol.
     shown = await h.say("/release checklist miniapp")
     assert shown.reply is not None
+    assert "(required before internal)" in h.reply_text(shown)
     [tick4] = [b.action_id for b in shown.reply.buttons if "4" in b.command]
+    await h.advance(hours=2)
     pressed = await h.press(tick4, user="carol")
     assert pressed.status == "ok", h.reply_text(pressed)
     listing = h.reply_text(await h.say("/release checklist miniapp"))
     assert "☑ @carol at 2026-11-23 11:00 UTC" in listing
     assert "4 of 8 ticked" in listing
-    assert (await h.say("/release promote miniapp")).status == "ok"
+    # 19:00 in Shanghai now: the window is judged when the traffic moves.
+    status = h.reply_text(await h.say("/release status miniapp"))
+    assert "Not moving" not in status
+    assert "Not letting miniapp move its first traffic: it is outside the deploy windows" in status
+    late = h.reply_text(await h.say("/release go miniapp"))
+    assert "Not letting miniapp move its first traffic: it is outside the deploy windows." in late
+    forced = await h.say('/release go miniapp --force --reason "checks done, launch tonight"')
+    assert forced.status == "ok", h.reply_text(forced)
     ticks = audits(h, "release check")
     assert [(a.actor, a.outcome) for a in ticks] == [
         ("bob", "ok"),
@@ -84,7 +104,7 @@ async def test_required_items_block_the_first_promote_until_ticked(
 
 
 async def test_checklist_mistakes_change_nothing(make_harness: HarnessFactory) -> None:
-    h = await started(make_harness)
+    h = await prepared(make_harness)
     unknown = await h.say("/release check miniapp 12")
     assert unknown.status == "refused" or unknown.status == "usage"
     assert "There is no checklist item 12; the checklist has items 1 to 8" in h.reply_text(unknown)
@@ -106,8 +126,8 @@ async def test_go_no_go_scores_stores_and_gates_the_final_stage(
     make_harness: HarnessFactory,
 ) -> None:
     h = await started(make_harness)
-    for item in range(1, 9):
-        await h.say(f"/release check miniapp {item}")
+    for item in range(5, 9):
+        assert (await h.say(f"/release check miniapp {item}")).status == "ok"
     await h.advance(hours=2)
     assert (await h.say("/release promote miniapp")).status == "ok"
     await h.advance(hours=4)
@@ -159,27 +179,61 @@ async def test_go_no_go_scores_stores_and_gates_the_final_stage(
     assert "fully released (100%)" in h.reply_text(done)
 
 
-async def test_a_start_outside_the_window_is_refused_with_the_next_one_or_forced(
+async def test_the_window_is_judged_when_the_first_traffic_moves_or_forced(
     make_harness: HarnessFactory,
 ) -> None:
-    h = await make_harness()  # Monday 09:00 in Shanghai
-    out = await h.say("/release start miniapp 2.0.0")
+    # Monday 09:00 in Shanghai: preparing needs no window, the traffic does.
+    h = await prepared(make_harness, start=datetime(2026, 11, 23, 1, 0, tzinfo=UTC))
+    for n in (1, 2, 3, 4):
+        await h.say(f"/release check miniapp {n}")
+    out = await h.say("/release go miniapp")
     assert out.status == "refused"
     assert (
-        "Not letting miniapp start: it is outside the deploy windows. The next window opens "
+        "Not letting miniapp move its first traffic: it is outside the deploy windows. The next "
+        "window opens 2026-11-23 17:00 Asia/Shanghai." in h.reply_text(out)
+    )
+    assert "--force --reason" in h.reply_text(out)
+    with unit_of_work(h.app.engine) as session:
+        assert session.exec(select(ReleaseRow.state)).one() == "prepared"
+    bob = await h.say("/release go miniapp --force --reason hotfix", user="bob")
+    assert bob.status == "denied"
+    forced = await h.say('/release go miniapp --force --reason "security fix"')
+    assert forced.status == "ok", h.reply_text(forced)
+    assert "First traffic moved outside the deploy windows, forced: security fix" in h.reply_text(
+        forced
+    )
+    [entry] = [a for a in audits(h, "release go") if a.outcome == "ok"]
+    assert "outside a window, forced: security fix" in entry.detail
+    # A plan without required checks before its first stage starts as before: at once, and
+    # judged then. The standard plan has no windows: web starts at any hour.
+    started_web = await h.say("/release start web 1.4.2")
+    assert "alice started releasing web 1.4.2" in h.reply_text(started_web)
+
+
+async def test_a_start_that_moves_traffic_is_refused_outside_the_window_or_forced(
+    make_harness: HarnessFactory, tmp_path: Path
+) -> None:
+    (tmp_path / "plans").mkdir()
+    (tmp_path / "plans" / "gated.yaml").write_text(
+        GATED_PLAN.replace("gate: stages", "gate: start"), encoding="utf-8"
+    )
+    (tmp_path / "services.yaml").write_text(SHOP, encoding="utf-8")
+    h = await make_harness(config_dir=tmp_path)  # Monday 09:00 in Shanghai
+    out = await h.say("/release start shop 1.0.0")
+    assert out.status == "refused"
+    assert (
+        "Not letting shop start: it is outside the deploy windows. The next window opens "
         "2026-11-23 17:00 Asia/Shanghai." in h.reply_text(out)
     )
     with unit_of_work(h.app.engine) as session:
         assert session.exec(select(ReleaseRow)).all() == []
-    bob = await h.say("/release start miniapp 2.0.0 --force --reason hotfix", user="bob")
+    bob = await h.say("/release start shop 1.0.0 --force --reason hotfix", user="bob")
     assert bob.status == "denied"
-    forced = await h.say('/release start miniapp 2.0.0 --force --reason "security fix"')
+    forced = await h.say('/release start shop 1.0.0 --force --reason "security fix"')
     assert forced.status == "ok", h.reply_text(forced)
     assert "Started outside the deploy windows, forced: security fix" in h.reply_text(forced)
     [entry] = [a for a in audits(h, "release start") if a.outcome == "ok"]
     assert "outside a window, forced: security fix" in entry.detail
-    # The standard plan has no windows: web starts at any hour.
-    assert (await h.say("/release start web 1.4.2")).status == "ok"
 
 
 async def test_freezes_add_list_remove_and_stop_starts_on_their_day(
@@ -257,7 +311,7 @@ async def test_progress_posts_every_30_minutes_and_follow_ups_after_completion(
     assert "stage internal, 1% (1 of 4), in stage." in first
     assert "Next stage in 1h 30m at the earliest." in first
     assert "crash_rate (> 0.5%): ok: 0.005% at" in first
-    assert "Open checklist items (8)" in first
+    assert "Open checklist items (4)" in first
     h.app.integrations.simulated_metrics.set("p99_latency_ms", 450)
     await h.advance(minutes=30)
     second = [p for p in releases_posts(h) if progress in p][-1]

@@ -42,28 +42,124 @@ def releases_posts(h: Harness) -> list[str]:
     return [s.text for s in h.adapter.sent if s.address == "#releases"]
 
 
-async def test_start_enters_the_first_stage_and_tells_the_release_channel(
+# gray-miniprogram's required pre-launch checks (seed 003 §10.1): before the first 1%.
+PRE_LAUNCH = (1, 2, 3, 4)
+
+
+async def go_live(h: Harness) -> None:
+    """Start miniapp, tick its pre-launch checks and move its first traffic."""
+    checks = [f"/release check miniapp {n}" for n in PRE_LAUNCH]
+    for said in ["/release start miniapp 2.0.0", *checks, "/release go miniapp"]:
+        out = await h.say(said)
+        assert out.status == "ok", (said, h.reply_text(out))
+
+
+def release_row(h: Harness) -> ReleaseRow:
+    with unit_of_work(h.app.engine) as session:
+        return session.exec(select(ReleaseRow)).one()
+
+
+async def test_start_prepares_go_waits_for_the_checks_then_moves_the_first_stage(
     make_harness: HarnessFactory,
 ) -> None:
     h = await make_harness(start=DEPLOY_WINDOW)
     out = await h.say("/release start miniapp 2.0.0 --note 'spring release'")
     assert out.status == "ok", h.reply_text(out)
-    assert "stage internal, 1% of traffic" in h.reply_text(out)
+    assert "alice prepared miniapp 2.0.0 with plan gray-miniprogram: no traffic yet." in (
+        h.reply_text(out)
+    )
+    assert traffic(h) == []
+    assert (release_row(h).state, release_row(h).percent) == ("prepared", 0)
+    status = h.reply_text(await h.say("/release status miniapp"))
+    assert "State: prepared (no traffic yet)" in status
+    assert "Holding the first traffic (internal, 1%):" in status
+    assert "[Go]" in status
+    assert "crash_rate" not in status  # nothing is read before the first traffic
+    # It holds the service: a second start is refused.
+    again = await h.say("/release start miniapp 2.0.1", user="bob")
+    assert "miniapp is already releasing 2.0.0" in h.reply_text(again)
+    # Not watched: with no metric at all, ten minutes pause nothing (a release in gray
+    # would pause after five minutes without data).
+    await h.advance(minutes=10)
+    assert release_row(h).state == "prepared"
+    assert h.app.ticks.watching() == []
+    refused = await h.say("/release go miniapp", user="bob")
+    assert refused.status == "refused"
+    assert h.reply_text(refused) == (
+        "Not moving miniapp's first traffic (stage internal, 1%) until its 4 open required "
+        "check(s) are ticked with /release check miniapp N: 1. Database backup tested · "
+        "数据库备份已测试; 2. Rollback script ready · 回滚脚本已准备; 3. Monitoring and alerts "
+        "configured · 监控告警已配置; 4. Release owner and on-call engineer named · "
+        "发布负责人和技术值班人已安排."
+    )
+    promote = await h.say("/release promote miniapp")
+    assert "miniapp is prepared, with no traffic yet" in h.reply_text(promote)
+    for n in PRE_LAUNCH[:3]:
+        assert (await h.say(f"/release check miniapp {n}", user="bob")).status == "ok"
+    await h.say("/config locale zh")
+    zh = h.reply_text(await h.say("/release go miniapp", user="bob"))
+    assert zh == (
+        "miniapp 的首批流量（阶段 internal，1%）暂不放出：还有 1 项必需检查未勾选，请用 "
+        "/release check miniapp N 勾选：4. Release owner and on-call engineer named · "
+        "发布负责人和技术值班人已安排。"
+    )
+    await h.say("/config locale en")
+    assert (release_row(h).state, traffic(h)) == ("prepared", [])
+    assert (await h.say("/release check miniapp 4", user="bob")).status == "ok"
+    set_metrics(h, GOOD)
+    went = await h.say("/release go miniapp", user="bob")
+    assert went.status == "ok", h.reply_text(went)
+    assert "bob moved the first traffic of miniapp 2.0.0: stage internal, 1% of traffic." in (
+        h.reply_text(went)
+    )
     assert traffic(h) == [("miniapp", 1.0, "release-1-a1-s0")]
-    assert any("alice started releasing miniapp 2.0.0" in p for p in releases_posts(h))
+    assert h.app.ticks.watching() == [1]
     status = h.reply_text(await h.say("/release status miniapp"))
     assert "internal, 1% (of 4 stages)" in status
     assert "Soak: 2h left" in status
     assert "crash_rate (> 0.5%): no reading yet" in status
+    await h.advance(seconds=30)
+    status = h.reply_text(await h.say("/release status miniapp"))
+    assert "crash_rate (> 0.5%): ok: 0.005%" in status
     assert "[Promote]" in status
     assert "[Roll back]" in status
+    twice = await h.say("/release go miniapp")
+    assert "miniapp cannot go now: it is in stage." in h.reply_text(twice)
+    with unit_of_work(h.app.engine) as session:
+        moves = session.exec(select(ReleaseEvent.move, ReleaseEvent.to_state)).all()
+        assert moves == [("start", "prepared"), ("go", "in_stage")]
+        goes = session.exec(select(AuditEntry).where(AuditEntry.command == "release go")).all()
+        assert [(a.actor, a.outcome) for a in goes] == [
+            ("bob", "refused"),
+            ("bob", "refused"),
+            ("bob", "ok"),
+            ("alice", "refused"),
+        ]
+        assert goes[2].detail.endswith("go: 0% → 1%")
+
+
+async def test_a_prepared_release_may_be_aborted_and_moved_no_traffic(
+    make_harness: HarnessFactory,
+) -> None:
+    h = await make_harness(start=DEPLOY_WINDOW)
+    await h.say("/release start miniapp 2.0.0")
+    rollback = await h.say("/release rollback miniapp --reason security")
+    assert "miniapp cannot rollback now: it is prepared (no traffic yet)." in h.reply_text(rollback)
+    aborted = await h.say("/release abort miniapp --reason 'postponed a week'")
+    assert aborted.status == "ok", h.reply_text(aborted)
+    assert release_row(h).state == "aborted"
+    assert traffic(h) == []
+    # The service is free again, and the runbook's reminders stopped with the abort.
+    await h.advance(hours=2)
+    assert not [p for p in releases_posts(h) if "Runbook step" in p]
+    assert (await h.say("/release start miniapp 2.0.1")).status == "ok"
 
 
 async def test_an_early_promote_lists_every_reason_and_changes_nothing(
     make_harness: HarnessFactory,
 ) -> None:
     h = await make_harness(start=DEPLOY_WINDOW)
-    await h.say("/release start miniapp 2.0.0")
+    await go_live(h)
     # 1.5% errors: under both guards' tiers (2% stops, 5% rolls back), over the
     # first stage's own target (< 1%, seed 003 §5.1).
     set_metrics(h, {**GOOD, "error_rate": 0.015})
@@ -109,7 +205,7 @@ async def test_a_sustained_breach_rolls_back_by_itself_and_retry_starts_over(
 ) -> None:
     h = await make_harness(start=DEPLOY_WINDOW)
     set_metrics(h, GOOD)
-    await h.say("/release start miniapp 2.0.0")
+    await go_live(h)
     await h.advance(minutes=10)
     set_metrics(h, {"crash_rate": 0.02})  # first read at 10m30s; 2m of it is enough
     await h.advance(minutes=1)
@@ -143,7 +239,7 @@ async def test_a_sustained_breach_rolls_back_by_itself_and_retry_starts_over(
 async def test_missing_data_pauses_the_release_and_says_why(make_harness: HarnessFactory) -> None:
     h = await make_harness(start=DEPLOY_WINDOW)
     set_metrics(h, {k: v for k, v in GOOD.items() if k != "api_timeout_rate"})
-    await h.say("/release start miniapp 2.0.0")
+    await go_live(h)
     await h.advance(minutes=5)
     status = h.reply_text(await h.say("/release status miniapp"))
     assert "State: paused" in status
@@ -349,7 +445,7 @@ async def test_a_retry_outside_the_windows_is_refused_unless_forced(
 ) -> None:
     h = await make_harness(start=DEPLOY_WINDOW)
     set_metrics(h, GOOD)
-    await h.say("/release start miniapp 2.0.0")
+    await go_live(h)
     await h.say("/release rollback miniapp --reason bad")
     await h.advance(hours=2)  # 19:00: the window closed at 18:00
     refused = h.reply_text(await h.say("/release retry miniapp"))
@@ -404,7 +500,7 @@ async def test_a_manual_rollback_names_one_of_the_plan_s_triggers(
 ) -> None:
     h = await make_harness(start=DEPLOY_WINDOW)
     set_metrics(h, GOOD)
-    await h.say("/release start miniapp 2.0.0")
+    await go_live(h)
     bare = await h.say("/release rollback miniapp", user="bob")
     assert bare.status == "usage"
     text = h.reply_text(bare)

@@ -23,7 +23,7 @@ from playbooks.errors import InvalidTransition
 from playbooks.guards import Reading
 from playbooks.people import BOT
 from playbooks.release_plan import Guard, GuardAction, Plan, Stage, TrafficKind, plan_problems
-from playbooks.releases import ACTIVE, TRANSITIONS, Move, Refused, Release, ReleaseState
+from playbooks.releases import ACTIVE, OPEN, TRANSITIONS, Move, Refused, Release, ReleaseState
 
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 M = timedelta(minutes=1)
@@ -83,11 +83,13 @@ def feed(
 GOOD = {"error_rate": 0.01, "p99": 300.0}
 
 
-def test_the_table_only_leaves_active_states_and_rollback_is_reachable_from_all_of_them() -> None:
+def test_the_table_only_leaves_open_states_and_rollback_is_reachable_from_all_of_them() -> None:
     for (state, move), target in TRANSITIONS.items():
-        assert state in ACTIVE or state is ReleaseState.ROLLED_BACK, (state, move, target)
+        assert state in OPEN or state is ReleaseState.ROLLED_BACK, (state, move, target)
     for state in ACTIVE:
         assert TRANSITIONS[(state, Move.ROLLBACK)] is ReleaseState.ROLLED_BACK
+    # A prepared release moved no traffic: nothing to roll back, only go or abort.
+    assert {m for s, m in TRANSITIONS if s is ReleaseState.PREPARED} == {Move.GO, Move.ABORT}
 
 
 def test_start_enters_the_first_stage_at_once_with_traffic_timers_and_a_post() -> None:

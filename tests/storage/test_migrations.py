@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, inspect
-from sqlmodel import SQLModel
+from sqlalchemy import Engine, inspect, text
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, SQLModel
 
 from storage import migrate
+from storage.models import ReleaseRow
 
 
 def test_models_and_migrations_agree(engine: Engine) -> None:
@@ -22,3 +27,35 @@ def test_downgrade_to_nothing_and_back(engine: Engine) -> None:
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     migrate.upgrade(engine)
     assert "reminders" in inspect(engine).get_table_names()
+
+
+def _release(state: str, version: str) -> ReleaseRow:
+    at = datetime(2026, 11, 23, 9, tzinfo=UTC)
+    return ReleaseRow(
+        service="miniapp",
+        version=version,
+        plan={},
+        state=state,
+        owner="alice",
+        channel="console:#releases",
+        traffic="simulated",
+        metrics="simulated",
+        started_at=at,
+        updated_at=at,
+    )
+
+
+def test_a_prepared_release_holds_its_service_and_a_downgrade_gives_it_up(engine: Engine) -> None:
+    with Session(engine) as session:
+        session.add(_release("prepared", "2.1.0"))
+        session.commit()
+        session.add(_release("in_stage", "2.1.1"))
+        with pytest.raises(IntegrityError):
+            session.commit()
+    # Before 0017 no release could be prepared: going back, it is given up on (aborted).
+    migrate.downgrade(engine, revision="0016")
+    with engine.connect() as connection:
+        states = connection.execute(text("SELECT state FROM releases")).scalars().all()
+    assert states == ["aborted"]
+    migrate.upgrade(engine)
+    assert migrate.is_current(engine)
