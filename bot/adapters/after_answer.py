@@ -8,6 +8,9 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
+from bot.adapters.base import Host
+from bot.adapters.inbound import Reply, typed
+
 log = logging.getLogger("shipwatch.adapters")
 SETTLE_SECONDS = 10.0  # how long a stop waits for commands already taken on
 
@@ -26,6 +29,35 @@ class AfterAnswer:
         self._last[conversation] = task
         self._tasks.add(task)
         task.add_done_callback(lambda done: self._forget(conversation, done))
+
+    def typed(
+        self,
+        host: Host,
+        *,
+        platform: str,
+        user_id: str,
+        channel: str,
+        line: str,
+        event_id: str | None,
+        conversation: str,
+        answer: Callable[[Reply], Awaitable[None]],
+    ) -> None:
+        """A command someone typed, run after the platform is answered; its reply, if
+        any, handed to ``answer``. ``conversation``: the platform's own chat id."""
+
+        async def work() -> None:
+            reply = await typed(
+                host,
+                platform=platform,
+                user_id=user_id,
+                channel=channel,
+                line=line,
+                event_id=event_id,
+            )
+            if reply is not None:
+                await answer(reply)
+
+        self.take(conversation, work)
 
     async def _after(
         self, before: asyncio.Task[None] | None, work: Callable[[], Awaitable[None]]

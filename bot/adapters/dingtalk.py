@@ -21,7 +21,7 @@ from bot.adapters.after_answer import AfterAnswer
 from bot.adapters.base import Capabilities, Host
 from bot.adapters.dingtalk_app import DingTalkApp
 from bot.adapters.fitting import fit
-from bot.adapters.inbound import Reply, typed
+from bot.adapters.inbound import Reply
 from bot.adapters.link_buttons import COLOURS, Rendered, dingtalk_text, render, shorten
 from bot.adapters.robots import (
     SendLimit,
@@ -175,24 +175,19 @@ class DingTalkAdapter:
         if checked.line is None or self._host is None:
             return web.json_response({})
         self._sessions.remember(checked)
-        host, line = self._host, checked.line
         channel = self._by_conversation.get(checked.conversation_id, checked.conversation_id)
-
-        async def work() -> None:
-            reply = await typed(
-                host,
-                platform=PLATFORM,
-                user_id=checked.user_id,
-                channel=channel,
-                line=line,
-                event_id=checked.msg_id,
-            )
-            if reply is not None:
-                await self._answer(checked, channel, reply)
-
         # DingTalk waits a few seconds for the callback's answer: answer now, work after
         # (the reply goes through the message's session webhook either way).
-        self._after_answer.take(checked.conversation_id, work)
+        self._after_answer.typed(
+            self._host,
+            platform=PLATFORM,
+            user_id=checked.user_id,
+            channel=channel,
+            line=checked.line,
+            event_id=checked.msg_id,
+            conversation=checked.conversation_id,
+            answer=lambda reply: self._answer(checked, channel, reply),
+        )
         return web.json_response({})
 
     async def _answer(self, msg: dingtalk_callback.Callback, channel: str, reply: Reply) -> None:

@@ -20,7 +20,7 @@ from bot.adapters.after_answer import AfterAnswer
 from bot.adapters.base import Capabilities, Host
 from bot.adapters.feishu_app import FeishuApp
 from bot.adapters.fitting import fit
-from bot.adapters.inbound import Reply, typed
+from bot.adapters.inbound import Reply
 from bot.adapters.link_buttons import feishu_text, render
 from bot.adapters.robots import (
     SendLimit,
@@ -156,23 +156,18 @@ class FeishuAdapter:
             return web.json_response({"challenge": event.challenge})
         if event.line is None or self._host is None:
             return web.json_response({})
-        host, line = self._host, event.line
         channel = self._by_conversation.get(event.chat_id, event.chat_id)
-
-        async def work() -> None:
-            reply = await typed(
-                host,
-                platform=PLATFORM,
-                user_id=event.user_id,
-                channel=channel,
-                line=line,
-                event_id=event.event_id,
-            )
-            if reply is not None:
-                await self._answer(event, channel, reply)
-
         # Feishu re-sends an event it has no answer to within 3 s: answer now, work after.
-        self._after_answer.take(event.chat_id, work)
+        self._after_answer.typed(
+            self._host,
+            platform=PLATFORM,
+            user_id=event.user_id,
+            channel=channel,
+            line=event.line,
+            event_id=event.event_id,
+            conversation=event.chat_id,
+            answer=lambda reply: self._answer(event, channel, reply),
+        )
         return web.json_response({})
 
     async def _answer(self, event: feishu_events.MessageEvent, channel: str, reply: Reply) -> None:
