@@ -147,14 +147,7 @@ def step(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     mark = "done" if cmd.args["mark"] == "done" else "skipped"
     before = state.steps.get(number)
     if before is not None:
-        raise Refused(
-            t(
-                "runbook.already",
-                number=number,
-                state=t(f"runbook.state.{before.state}"),
-                actor=before.by,
-            )
-        )
+        raise Refused(before.refusal(number))
     marks = {**state.steps, number: Mark(ctx.actor.handle, ctx.now, _note(cmd), mark)}
     rows.store(ctx.session, release_id=r.id, state=replace(state, steps=marks), now=ctx.now)
     ctx.audit_detail = f"release {r.id} {r.service}: step {number} {mark}"

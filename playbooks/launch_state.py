@@ -27,6 +27,16 @@ class Mark:
     def to_json(self) -> dict[str, Any]:
         return {"by": self.by, "at": self.at.isoformat(), "note": self.note, "state": self.state}
 
+    def shown(self) -> Text:
+        """A marked runbook step's state as its listing shows it."""
+        note = raw(f" — {self.note}") if self.note else raw("")
+        return t(f"runbook.{self.state}", actor=self.by, at=self.at, note=note)
+
+    def refusal(self, number: int) -> Text:
+        """Why step ``number``, marked so already, cannot be marked again."""
+        state = t(f"runbook.state.{self.state}")
+        return t("runbook.already", number=number, state=state, actor=self.by)
+
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Mark:
         return cls(data["by"], datetime.fromisoformat(data["at"]), data["note"], data["state"])

@@ -120,12 +120,7 @@ def runbook(r: Release, state: LaunchState, *, now: datetime) -> Message:
         )
         mark = state.steps.get(number)
         if mark is not None:
-            value = t(
-                f"runbook.{mark.state}",
-                actor=mark.by,
-                at=mark.at,
-                note=raw(f" — {mark.note}") if mark.note else raw(""),
-            )
+            value = mark.shown()
         elif due < now:
             late += 1
             value = t("runbook.overdue", late=now - due)

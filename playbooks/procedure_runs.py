@@ -140,12 +140,7 @@ def view(run: Run, *, now: datetime, who: Who) -> Message:
         )
         mark = run.marks.get(number)
         if mark is not None:
-            value = t(
-                f"runbook.{mark.state}",
-                actor=mark.by,
-                at=mark.at,
-                note=raw(f" — {mark.note}") if mark.note else raw(""),
-            )
+            value = mark.shown()
         elif run.closed_at is None and due < now:
             late += 1
             value = t("runbook.overdue", late=now - due)
@@ -210,14 +205,7 @@ def mark(
         raise Refused(t("run.already_closed", id=run.id, at=run.closed_at))
     before = run.marks.get(number)
     if before is not None:
-        raise Refused(
-            t(
-                "runbook.already",
-                number=number,
-                state=t(f"runbook.state.{before.state}"),
-                actor=before.by,
-            )
-        )
+        raise Refused(before.refusal(number))
     after = replace(run, marks={**run.marks, number: Mark(by, at, note, state)})
     effects: list[Effect] = [CancelTimer(step_key(run.id, number))]
     blocks: list[Text] = [
