@@ -61,5 +61,6 @@ async def test_a_storm_on_feishu_pages_everyone_in_time_and_loses_nothing(world:
 
     assert [r.state for r in storm.outbox() if r.state != "sent"] == [], "every message sent"
     assert figures.rejected_for_size == 0
+    assert figures.throttled == 0, "Shipwatch keeps to 5/s, 100/min"
     assert len(figures.page_latency) == PAGES, "every page reached its person"
     assert figures.latency_max() <= PAGE_BOUND

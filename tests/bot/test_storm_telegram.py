@@ -113,5 +113,6 @@ async def test_a_storm_on_telegram_pages_everyone_in_time_and_loses_nothing(tg: 
     print(figures.line())
 
     assert [r.state for r in storm.outbox() if r.state != "sent"] == [], "every message sent"
+    assert figures.throttled == 0, "Shipwatch keeps each chat's limits"
     assert len(figures.page_latency) == PAGES, "every page reached its person"
     assert figures.latency_max() <= PAGE_BOUND

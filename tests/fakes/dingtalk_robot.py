@@ -27,7 +27,8 @@ def sign(secret: str, timestamp_ms: int) -> str:
 
 MAX_BODY_BYTES = 20_000  # a robot message's body, as DingTalk documents it
 # open.dingtalk.com "custom robot" (自定义机器人发送群消息): each robot sends at most 20
-# messages a minute; past that it is throttled for ten minutes (errcode 410100).
+# messages a minute; past that it is throttled for ten minutes. The message over the limit
+# is answered 130101 ("exceed 20 times per minute"), those during the ten minutes 410100.
 PER_MINUTE = 20
 BLOCK = timedelta(minutes=10)
 
@@ -106,7 +107,7 @@ class DingTalkRobots:
         minute_ago = self.now() - timedelta(minutes=1)
         if len([r for r in self.to(token) if r.at > minute_ago]) >= PER_MINUTE:
             self.blocked_until[token] = self.now() + BLOCK
-            return self._refuse(token, 410100, "send too fast, exceed 20 times per minute")
+            return self._refuse(token, 130101, "send too fast, exceed 20 times per minute")
         self.received.append(Received(token, body, self.now()))
         return web.json_response({"errcode": 0, "errmsg": "ok"})
 
