@@ -96,6 +96,7 @@ async def test_a_storm_on_telegram_pages_everyone_in_time_and_loses_nothing(tg: 
     await storm.drain()
     parts = [str(c.params["text"]) for c in tg.fake.sent()[before:] if c.params["chat_id"] == OPS]
     shown = {int(n) for n in re.findall(r"storm update (\d+)", "\n".join(parts))}
+    figures.timeline_parts = len(parts)
     assert len(parts) > 1
     assert shown == set(range(1, figures.notes + 1)) or "… and " in parts[-1], (
         "every note is in one of the parts, or the last says what was left out"
@@ -113,6 +114,9 @@ async def test_a_storm_on_telegram_pages_everyone_in_time_and_loses_nothing(tg: 
     print(figures.line())
 
     assert [r.state for r in storm.outbox() if r.state != "sent"] == [], "every message sent"
+    assert [r.attempts for r in storm.outbox() if r.attempts != 1] == [], (
+        "sent at the first attempt: no rate-limit wait counted as one"
+    )
     assert figures.throttled == 0, "Shipwatch keeps each chat's limits"
     assert len(figures.page_latency) == PAGES, "every page reached its person"
     assert figures.latency_max() <= PAGE_BOUND

@@ -103,6 +103,8 @@ class Figures:
     incidents: int = 0
     timeline_events: int = 0
     notes: int = 0  # of them, notes written by /incident note
+    timeline_parts: int = 0  # the messages its answer took
+    timeline_left_out: int = 0  # the lines its answer said it left out
     page_latency: dict[int, timedelta] = field(default_factory=dict)  # page id: first receipt
     posts: Counter[str] = field(default_factory=Counter)  # conversation: messages received
     throttled: int = 0  # the platform's "too many" answers (429, 410100, 9499…)
@@ -123,7 +125,8 @@ class Figures:
         return (
             f"STORM {self.platform}: {self.alerts} alerts in {self.hook_calls} webhook calls -> "
             f"{self.incidents} incidents; timeline {self.timeline_events} events "
-            f"({self.notes} notes); "
+            f"({self.notes} notes) answered in {self.timeline_parts} message(s), "
+            f"{self.timeline_left_out} lines left out; "
             f"pages {len(self.page_latency)}: latency max "
             f"{self.latency_max().total_seconds():.1f}s p50 "
             f"{self.latency_p50().total_seconds():.1f}s; posts {sum(self.posts.values())} "
