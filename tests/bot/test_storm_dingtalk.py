@@ -51,7 +51,9 @@ async def test_a_storm_on_dingtalk_pages_everyone_in_time_and_loses_nothing(
     await world.callback("/incident timeline 1", conversation="cid-incidents")
     await storm.drain()
     robots = world.dingtalk_robots
-    [answer] = [r for r in robots.received if r.robot == "session:s-cid-incidents"]
+    answers = [r for r in robots.received if r.robot == "session:s-cid-incidents"]
+    assert len(answers) == 1, f"the timeline was answered once; refused: {robots.refused}"
+    answer = answers[0]
     figures.timeline_parts, figures.timeline_left_out = 1, left_out(answer.text)
     assert figures.timeline_left_out > 0, "shortened, with a note of what was left out"
 
