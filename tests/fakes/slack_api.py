@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,12 +63,38 @@ def block_error(params: dict[str, Any]) -> str | None:
     return "msg_blocks_too_long" if total > MAX_BLOCK_TEXT_TOTAL else None
 
 
+# chat.postMessage's own limit (docs.slack.dev/reference/methods/chat.postMessage, "Rate
+# limits"): about one message a second to a channel, short bursts allowed. Kept here as a
+# bucket per channel of BURST messages, refilled one a second; past it, HTTP 429
+# "ratelimited" with Retry-After in whole seconds, as Slack answers.
+POSTS_PER_SECOND = 1.0
+BURST = 3
+
+
+@dataclass
+class ChannelRate:
+    """One channel's bucket of posts."""
+
+    tokens: float = BURST
+    at: float = 0.0
+
+    def take(self, now: float) -> float:
+        """Spend a post if one is left; else the seconds until one is."""
+        self.tokens = min(BURST, self.tokens + (now - self.at) * POSTS_PER_SECOND)
+        self.at = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / POSTS_PER_SECOND
+
+
 @dataclass
 class Call:
     method: str  # a Web API method, or "respond" for a response URL
     params: dict[str, Any]
     token: str = ""
     answer: dict[str, Any] = field(default_factory=dict)
+    at: float = 0.0  # when it arrived, on the fake's clock
 
 
 @dataclass
@@ -78,7 +107,13 @@ class Failure:
 
 @dataclass
 class FakeSlack:
+    """``enforce_rates``: chat.postMessage keeps Slack's per-channel rate on ``now`` (seconds;
+    a test on a virtual clock passes its own)."""
+
     calls: list[Call] = field(default_factory=list)
+    enforce_rates: bool = False
+    now: Callable[[], float] = time.monotonic
+    _rates: dict[str, ChannelRate] = field(default_factory=dict)
     failures: dict[str, list[Failure]] = field(default_factory=dict)
     base_url: str = ""
     _runner: web.AppRunner | None = None
@@ -123,6 +158,7 @@ class FakeSlack:
         return self.of(method)
 
     async def _record(self, call: Call) -> None:
+        call.at = self.now()
         async with self._changed:
             self.calls.append(call)
             self._changed.notify_all()
@@ -143,6 +179,14 @@ class FakeSlack:
             return web.json_response(
                 {"ok": False, "error": failure.error}, status=failure.status, headers=headers
             )
+        wait = self._rate_wait(method, params)
+        if wait > 0:
+            await self._record(Call(f"{method}!ratelimited", params, token))
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"},
+                status=429,
+                headers={"Retry-After": str(max(1, math.ceil(wait)))},
+            )
         rejected = block_error(params) if method in ("chat.postMessage", "chat.update") else None
         if rejected is not None:
             await self._record(Call(f"{method}!rejected", params, token))
@@ -150,6 +194,12 @@ class FakeSlack:
         answer = self._answer(method, params)
         await self._record(Call(method, params, token, answer))
         return web.json_response(answer)
+
+    def _rate_wait(self, method: str, params: dict[str, Any]) -> float:
+        if not self.enforce_rates or method != "chat.postMessage":
+            return 0.0
+        channel = channel_id(str(params.get("channel")))
+        return self._rates.setdefault(channel, ChannelRate(at=self.now())).take(self.now())
 
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":

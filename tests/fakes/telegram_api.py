@@ -7,8 +7,10 @@ import asyncio
 import contextlib
 import itertools
 import json
+import math
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +31,13 @@ BOT = {
 _JSON_FIELDS = {"reply_markup", "reply_parameters", "link_preview_options", "allowed_updates"}
 _INT_FIELDS = {"chat_id", "message_id", "offset", "timeout", "limit"}
 DATE = 1795400000
+# The Bot API's send limits (core.telegram.org/bots/faq, "My bot is hitting limits"): one
+# message a second in a chat, twenty a minute in a group, about thirty a second in all.
+# Past them it answers 429 "Too Many Requests: retry after N" with parameters.retry_after.
+SENDS = frozenset({"sendMessage", "sendPhoto", "editMessageText"})
+CHAT_INTERVAL = 1.0
+GROUP_WINDOW, GROUP_MAX = 60.0, 20
+GLOBAL_WINDOW, GLOBAL_MAX = 1.0, 30
 
 
 @dataclass
@@ -63,6 +72,12 @@ class FakeTelegram:
     token: str = TOKEN
     calls: list[Call] = field(default_factory=list)
     api_url: str = ""
+    # ``enforce_rates``: sends keep Telegram's limits on ``now`` (seconds; a test on a
+    # virtual clock passes its own); what was refused is in ``limited``.
+    enforce_rates: bool = False
+    now: Callable[[], float] = time.monotonic
+    limited: list[Call] = field(default_factory=list)
+    _delivered: deque[tuple[float, int]] = field(default_factory=deque)
     _runner: web.AppRunner | None = None
     _closing: bool = False
     _updates: list[dict[str, Any]] = field(default_factory=list)
@@ -135,8 +150,15 @@ class FakeTelegram:
             for k, v in (await request.post()).items()
         }
         params = _decode(form)
+        wait = self._rate_wait(method, params)
+        if wait > 0:
+            self.limited.append(Call(method, params, self.now()))
+            seconds = max(1, math.ceil(wait))
+            return _error(
+                429, f"Too Many Requests: retry after {seconds}", {"retry_after": seconds}
+            )
         async with self._changed:
-            self.calls.append(Call(method, params))
+            self.calls.append(Call(method, params, self.now()))
             self._changed.notify_all()
         queued = self._failures.get(method)
         if queued and queued[0].chat_id in (None, params.get("chat_id")):
@@ -150,6 +172,28 @@ class FakeTelegram:
             return _error(404, "Not Found: method not found")
         result = await answer(params)
         return web.json_response({"ok": True, "result": result})
+
+    def _rate_wait(self, method: str, params: dict[str, Any]) -> float:
+        """Seconds until this send would be within every limit (zero: it is now)."""
+        if not self.enforce_rates or method not in SENDS:
+            return 0.0
+        now, chat = self.now(), int(params.get("chat_id") or 0)
+        while self._delivered and self._delivered[0][0] <= now - GROUP_WINDOW:
+            self._delivered.popleft()
+        mine = [at for at, to in self._delivered if to == chat]
+        waits = [0.0]
+        if mine:
+            waits.append(mine[-1] + CHAT_INTERVAL - now)
+        if chat < 0 and len(mine) >= GROUP_MAX:
+            waits.append(mine[-GROUP_MAX] + GROUP_WINDOW - now)
+        second = [at for at, _ in self._delivered if at > now - GLOBAL_WINDOW]
+        if len(second) >= GLOBAL_MAX:
+            waits.append(second[-GLOBAL_MAX] + GLOBAL_WINDOW - now)
+        wait = max(waits)
+        if wait > 1e-6:  # a sender that kept the limit to the microsecond kept it
+            return wait
+        self._delivered.append((now, chat))
+        return 0.0
 
     async def _getMe(self, params: dict[str, Any]) -> Any:
         return BOT
