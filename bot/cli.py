@@ -31,6 +31,7 @@ from storage.engine import redact_url
 log = logging.getLogger("shipwatch.cli")
 DRILL_START = "2026-11-23T09:00:00+08:00"
 DRILL_YEARS = (2000, 2099)
+SWITCH_INTERVAL_S = 0.0005  # see _share_the_interpreter
 
 
 class CliError(Exception):
@@ -179,6 +180,7 @@ async def _console(
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    _share_the_interpreter()
     settings = load_settings()
     logs.configure(settings.log_level, secrets=settings.secret_values())
     config = load(settings.config_dir)
@@ -254,6 +256,18 @@ def _stop_on_signals() -> asyncio.Event:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     return stop
+
+
+def _share_the_interpreter() -> None:
+    """Hand the interpreter between threads every 0.5 ms instead of every 5 ms.
+
+    The database thread gives up the interpreter lock around every SQLite call and must
+    win it back from the event loop; with the default interval a busy loop makes it wait up
+    to 5 ms each time, which adds up over a transaction of many statements. Measured with
+    `python -m bench incidents` (an Alertmanager flood): alert-to-outbox p99 127 ms at
+    5 ms, 45 ms at 0.5 ms, 58 ms at 1 ms; request p99 46 ms and 21-23 ms.
+    """
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
 
 
 def _start_time(text: str | None) -> datetime:
