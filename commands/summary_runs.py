@@ -10,7 +10,7 @@ from typing import Any
 from commands import summary_state
 from commands.context import SystemContext
 from playbooks import summaries as rules
-from playbooks.effects import Conversation, Post, ReadReport
+from playbooks.effects import Conversation, Post, Priority, ReadReport
 from playbooks.guards import Reading
 from playbooks.summary_report import ReportRequest, compose
 from playbooks.summary_schedule import ReportKind, jitter, parse_at, zone
@@ -152,7 +152,8 @@ def readings(ctx: SystemContext, payload: Mapping[str, Any]) -> None:
         chart_note=payload.get("chart_note"),
         chart_failed=bool(payload.get("chart_failed")),
     )
-    ctx.effects.append(Post(Conversation.parse(req["conversation"]), message))
+    where = Conversation.parse(req["conversation"])
+    ctx.effects.append(Post(where, message, priority=Priority.REPORT))
     if run is not None:
         run.outcome = "posted"
         ctx.session.add(run)
