@@ -34,6 +34,7 @@ CLAIM = timedelta(seconds=15)
 RENEW_EVERY = timedelta(seconds=5)
 IDLE_SECONDS = 5.0
 ERROR_PAUSE_SECONDS = 1.0
+LANE_POLL_SECONDS = 1.0  # a busy lane looks this often for messages whose retry came due
 
 
 class DeliveryWorker:
@@ -59,7 +60,8 @@ class DeliveryWorker:
         self._engine = engine
         self._owner = owner  # this process's instance id, written on every claim
         self._db = db
-        self._claimed_at: datetime | None = None  # when all its claims were last made or renewed
+        # When each message in flight was claimed, or its claim last renewed.
+        self._claimed_at: dict[int, datetime] = {}
         self._traffic = traffic
         self._on_dead = on_dead
         self._adapters = adapters
@@ -72,35 +74,127 @@ class DeliveryWorker:
         self._rng = rng
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
+        self._nudge = asyncio.Event()
         self._stopping = False
 
     def wake(self) -> None:
         self._wake.set()
+        # Lanes already running look for newly committed messages of their platform too.
+        self._nudge.set()
+        self._nudge = asyncio.Event()
 
     async def deliver_due(self) -> int:
-        """Deliver everything due now, conversation by conversation, in order."""
+        """Deliver everything due now: one lane per platform, so one platform's wait never
+        holds up another's; each lane takes a few of its conversations at once, the most
+        urgent first (pages before reports), every conversation in order."""
         delivered = 0
         async with self._lock:
             renewing = asyncio.create_task(self._renew_claims())
+            lanes: dict[str, asyncio.Task[int]] = {}
             try:
                 while not self._stopping:
                     now = self._clock.now()
-                    batch = await self._db.run(self._claim_due, now)
-                    self._claimed_at = now
-                    if not batch:
+                    for platform in await self._db.run(self._platforms_due, now):
+                        lane = lanes.get(platform)
+                        if lane is None or lane.done():
+                            delivered += _count(lane)
+                            lanes[platform] = asyncio.create_task(
+                                self._lane(platform), name=f"delivery lane {platform}"
+                            )
+                    running = {lane for lane in lanes.values() if not lane.done()}
+                    if not running:
                         break
-                    for row, tr in batch:
-                        if await self._still_mine(row):
-                            delivered += await self._deliver(row, tr)
+                    await self._until_any(running)
+                    if any(lane.done() and lane.exception() for lane in running):
+                        break  # raised below, once the other lanes have finished
+                if lanes:
+                    await asyncio.wait(lanes.values())
+                for lane in lanes.values():
+                    if lane.exception() is not None:
+                        raise lane.exception()  # type: ignore[misc]
+                delivered += sum(_count(lane) for lane in lanes.values())
+            except asyncio.CancelledError:
+                for lane in lanes.values():
+                    lane.cancel()
+                await asyncio.gather(*lanes.values(), return_exceptions=True)
+                raise
+            except Exception:
+                # A message being sent is finished, never cut off: it would be sent again.
+                await asyncio.gather(*lanes.values(), return_exceptions=True)
+                raise
             finally:
                 renewing.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await renewing
         return delivered
 
-    def _claim_due(self, now: datetime) -> list[tuple[OutboxMessage, Translator]]:
+    async def _lane(self, platform: str) -> int:
+        """One platform's deliveries: its conversations up to the adapter's bound at once,
+        each one's head only (a conversation has one message in flight at a time)."""
+        adapter = self._adapters.get(platform)
+        at_once = max(1, adapter.capabilities.conversations_at_once) if adapter else 1
+        sending: dict[asyncio.Task[int], int] = {}
+        delivered = 0
+        try:
+            while True:
+                free = at_once - len(sending)
+                if free > 0 and not self._stopping:
+                    # Claimed only as a slot frees: a page committed meanwhile is not
+                    # stuck behind reports this process took ahead.
+                    now = self._clock.now()
+                    for row, tr in await self._db.run(self._claim_due, now, platform, free):
+                        message_id = row.id or 0
+                        self._claimed_at[message_id] = now
+                        sending[asyncio.create_task(self._deliver_claimed(row, tr))] = message_id
+                if not sending:
+                    return delivered
+                for task in await self._until_any(set(sending)):
+                    message_id = sending.pop(task)
+                    self._claimed_at.pop(message_id, None)
+                    delivered += task.result()
+        except asyncio.CancelledError:
+            for task in sending:
+                task.cancel()
+            raise
+        finally:
+            if sending:
+                await asyncio.gather(*sending, return_exceptions=True)
+                for message_id in sending.values():
+                    self._claimed_at.pop(message_id, None)
+
+    async def _until_any(self, tasks: set[asyncio.Task[int]]) -> set[asyncio.Task[int]]:
+        """Until one of ``tasks`` ends, a message is committed, or a moment has passed (a
+        retry elsewhere may have come due); those that ended."""
+        nudged = asyncio.create_task(self._nudge.wait())
+        try:
+            done, _ = await asyncio.wait(
+                {*tasks, nudged}, timeout=LANE_POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            nudged.cancel()
+        return {task for task in tasks if task in done}
+
+    async def _deliver_claimed(self, row: OutboxMessage, tr: Translator) -> int:
+        if not await self._still_mine(row):
+            return 0
+        return await self._deliver(row, tr)
+
+    def _platforms_due(self, now: datetime) -> list[str]:
         with unit_of_work(self._engine) as session:
-            rows = outbox.claim_due(session, now=now, owner=self._owner, until=now + CLAIM)
+            return outbox.platforms_due(session, now=now)
+
+    def _claim_due(
+        self, now: datetime, platform: str, limit: int
+    ) -> list[tuple[OutboxMessage, Translator]]:
+        with unit_of_work(self._engine) as session:
+            rows = outbox.claim_due(
+                session,
+                now=now,
+                owner=self._owner,
+                until=now + CLAIM,
+                platform=platform,
+                limit=limit,
+            )
             return [(row, self._translator_for(session, row)) for row in rows]
 
     async def take_back_claims(self) -> int:
@@ -116,9 +210,10 @@ class DeliveryWorker:
             return outbox.release_claims(session, except_owner=self._owner)
 
     async def _still_mine(self, row: OutboxMessage) -> bool:
-        """Renew the claim just before sending: a message whose claim lapsed while those
-        before it went out may have been taken over, and is then left to its new holder."""
-        if self._claimed_at is not None and self._clock.now() < self._claimed_at + RENEW_EVERY:
+        """Renew the claim just before sending: a message whose claim lapsed before its turn
+        came may have been taken over, and is then left to its new holder."""
+        claimed_at = self._claimed_at.get(row.id or 0)
+        if claimed_at is not None and self._clock.now() < claimed_at + RENEW_EVERY:
             return True  # claimed or renewed moments ago: no one can have taken it over yet
         return await self._db.run(self._hold, row.id or 0, self._clock.now() + CLAIM)
 
@@ -127,15 +222,17 @@ class DeliveryWorker:
             return outbox.hold(session, message_id=message_id, owner=self._owner, until=until)
 
     async def _renew_claims(self) -> None:
-        """While this worker delivers, keep its claims alive (a send may outlast one)."""
+        """While this worker delivers, keep all its claims alive, in every lane (a send may
+        outlast one)."""
         while True:
             await sleep_until(self._clock, self._clock.now() + RENEW_EVERY)
             try:
                 renewed_at = self._clock.now()
                 until = renewed_at + CLAIM
                 renewed = await self._db.run(self._renew, until)
-                if self._claimed_at is not None and renewed_at < self._claimed_at + CLAIM:
-                    self._claimed_at = renewed_at  # none had lapsed: all are still ours
+                for message_id, claimed_at in list(self._claimed_at.items()):
+                    if renewed_at < claimed_at + CLAIM:
+                        self._claimed_at[message_id] = renewed_at  # not lapsed: still ours
                 log.debug("outbox claims renewed", extra={"n": renewed, "until": until.isoformat()})
             except Exception:
                 log.exception("renewing outbox claims failed; retrying")
@@ -321,3 +418,10 @@ class DeliveryWorker:
         capped = min(exponential, self._backoff_cap)
         # "Equal jitter", between half and all of the step, keeps retries out of step.
         return max(MIN_DELAY, capped * (0.5 + self._rng.random() / 2))
+
+
+def _count(lane: asyncio.Task[int] | None) -> int:
+    """How many a finished lane delivered (a failed one is raised by its caller)."""
+    if lane is None or not lane.done() or lane.cancelled() or lane.exception() is not None:
+        return 0
+    return lane.result()

@@ -84,7 +84,9 @@ def apply(
     applied = Applied()
     for effect in effects:
         match effect:
-            case Post(conversation=conversation, message=message, edit_key=edit_key):
+            case Post(
+                conversation=conversation, message=message, edit_key=edit_key, priority=priority
+            ):
                 message = with_tokens(
                     session, message, conversation=conversation, now=now, new_token=new_token
                 )
@@ -96,9 +98,10 @@ def apply(
                     message=message_to_json(message),
                     now=now,
                     edit_key=edit_key,
+                    priority=priority,
                 )
                 applied.enqueued += 1
-            case DirectMessage(person=handle, message=message):
+            case DirectMessage(person=handle, message=message, priority=priority):
                 platform, address = _reach(directory, handle, reachable, can_reach or anyone)
                 message = with_tokens(
                     session,
@@ -114,6 +117,7 @@ def apply(
                     kind="direct",
                     message=message_to_json(message),
                     now=now,
+                    priority=priority,
                 )
                 applied.enqueued += 1
             case ArmTimer(key=key, kind=kind, due_at=due_at, payload=payload):

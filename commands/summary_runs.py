@@ -14,7 +14,7 @@ from commands import summary_state
 from commands.context import CommandContext, SystemContext
 from playbooks import summaries as rules
 from playbooks import summary_notes
-from playbooks.effects import ArmTimer, Conversation, Post, ReadReport
+from playbooks.effects import ArmTimer, Conversation, Post, Priority, ReadReport
 from playbooks.guards import Reading
 from playbooks.summary_notes import Note
 from playbooks.summary_report import ReportRequest, compose
@@ -161,7 +161,8 @@ def readings(ctx: SystemContext, payload: Mapping[str, Any]) -> None:
         chart_note=payload.get("chart_note"),
         chart_failed=bool(payload.get("chart_failed")),
     )
-    ctx.effects.append(Post(Conversation.parse(req["conversation"]), message))
+    where = Conversation.parse(req["conversation"])
+    ctx.effects.append(Post(where, message, priority=Priority.REPORT))
     if run is not None:
         run.outcome = "posted"
         ctx.session.add(run)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
 from playbooks.messages import Message
@@ -32,6 +33,16 @@ class Conversation:
         return cls(default_platform, address)
 
 
+class Priority(IntEnum):
+    """Which conversations of a platform get their turn first when its limits bite (a
+    storm): pages and acknowledgements before ordinary news before reports and progress.
+    Order within one conversation never changes."""
+
+    PAGE = 0
+    NORMAL = 1
+    REPORT = 2
+
+
 @dataclass(frozen=True, slots=True)
 class Post:
     """``edit_key`` names a message this one revises (a progress report): platforms that
@@ -40,12 +51,14 @@ class Post:
     conversation: Conversation
     message: Message
     edit_key: str | None = None
+    priority: Priority = Priority.NORMAL
 
 
 @dataclass(frozen=True, slots=True)
 class DirectMessage:
     person: str
     message: Message
+    priority: Priority = Priority.NORMAL
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from playbooks.effects import ArmTimer, Conversation, DirectMessage, Effect, Post
+from playbooks.effects import ArmTimer, Conversation, DirectMessage, Effect, Post, Priority
 from playbooks.messages import Message, Text, t, zoned
 from playbooks.oncall import Schedule
 from playbooks.teams import Team
@@ -138,5 +138,8 @@ def handoff_post(
     )
     message = Message(blocks=tuple(blocks), mentions=incoming)
     if channel is not None:
-        return [Post(channel, message)]
-    return [DirectMessage(person, message) for person in dict.fromkeys(incoming)]
+        return [Post(channel, message, priority=Priority.REPORT)]
+    return [
+        DirectMessage(person, message, priority=Priority.REPORT)
+        for person in dict.fromkeys(incoming)
+    ]

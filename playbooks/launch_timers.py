@@ -15,6 +15,7 @@ from playbooks.effects import (
     Effect,
     GuardQuery,
     Post,
+    Priority,
 )
 from playbooks.guards import Verdict
 from playbooks.launch_state import LaunchState, open_items
@@ -191,7 +192,12 @@ def progress(
     # One report per attempt, edited in place where the platform can edit.
     report = Message(blocks=tuple(blocks), fields=tuple(fields))
     return [
-        Post(r.channel, report, edit_key=f"release:{r.id}:a{r.attempt}:progress"),
+        Post(
+            r.channel,
+            report,
+            edit_key=f"release:{r.id}:a{r.attempt}:progress",
+            priority=Priority.REPORT,
+        ),
         _arm_progress(r, now + every, values),
     ]
 

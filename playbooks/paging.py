@@ -18,7 +18,15 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from playbooks.effects import ArmTimer, CancelTimer, Conversation, DirectMessage, Effect, Post
+from playbooks.effects import (
+    ArmTimer,
+    CancelTimer,
+    Conversation,
+    DirectMessage,
+    Effect,
+    Post,
+    Priority,
+)
 from playbooks.errors import InvalidTransition
 from playbooks.messages import Button, ButtonStyle, Message, Severity, t
 
@@ -208,11 +216,12 @@ def run_steps(
             result.events.append(Event(now, "nobody", text=step.describe(), late=late))
             if channel is not None:
                 text = t("page.nobody", id=p.id, target=step.describe(), team=p.team or "-")
-                result.effects.append(Post(channel, Message.of(text, severity=Severity.WARNING)))
+                nobody = Message.of(text, severity=Severity.WARNING)
+                result.effects.append(Post(channel, nobody, priority=Priority.PAGE))
             continue
         p = replace(p, paged=p.paged if person in p.paged else (*p.paged, person))
         result.events.append(Event(now, "notify", person, step.describe(), late=late))
-        result.effects.append(DirectMessage(person, page_message(p)))
+        result.effects.append(DirectMessage(person, page_message(p), priority=Priority.PAGE))
         # The next step after this one's wait (after the last: the news that nobody answered).
         result.effects.append(ArmTimer(key(p.id), KIND_STEP, now + step.wait, {"page_id": p.id}))
         result.page = p
@@ -226,7 +235,8 @@ def run_steps(
     result.effects.append(CancelTimer(key(p.id)))  # an escalation may have run ahead of it
     if channel is not None:
         text = t("page.exhausted", id=p.id, title=p.title, paged=_people(p.paged))
-        result.effects.append(Post(channel, Message.of(text, severity=Severity.DANGER)))
+        exhausted = Message.of(text, severity=Severity.DANGER)
+        result.effects.append(Post(channel, exhausted, priority=Priority.PAGE))
     return result
 
 
@@ -275,9 +285,10 @@ def acknowledge(
         result.effects.append(ArmTimer(remind_key(p.id), KIND_REMIND, now + remind_after, payload))
     for person in p.paged:
         if person != actor:
-            result.effects.append(DirectMessage(person, Message.of(text)))
+            result.effects.append(DirectMessage(person, Message.of(text), priority=Priority.PAGE))
     if channel is not None:
-        result.effects.append(Post(channel, Message.of(text, severity=Severity.SUCCESS)))
+        acked = Message.of(text, severity=Severity.SUCCESS)
+        result.effects.append(Post(channel, acked, priority=Priority.PAGE))
     return result
 
 

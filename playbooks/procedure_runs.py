@@ -8,7 +8,15 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from playbooks.effects import ArmTimer, CancelTimer, Conversation, DirectMessage, Effect, Post
+from playbooks.effects import (
+    ArmTimer,
+    CancelTimer,
+    Conversation,
+    DirectMessage,
+    Effect,
+    Post,
+    Priority,
+)
 from playbooks.errors import NotFound
 from playbooks.launch_state import Mark
 from playbooks.messages import Button, ButtonStyle, Message, MessageField, Severity, Text, raw, t
@@ -290,6 +298,6 @@ def update_due(run: Run, *, now: datetime) -> list[Effect]:
         open=len(run.open_steps),
     )
     return [
-        Post(run.channel, Message.of(text, severity=Severity.INFO)),
+        Post(run.channel, Message.of(text, severity=Severity.INFO), priority=Priority.REPORT),
         ArmTimer(updates_key(run.id), UPDATES_KIND, now + every, {"run_id": run.id}),
     ]

@@ -64,6 +64,22 @@ class OutboxMessage(SQLModel, table=True):
     # Back-off lives in next_attempt_at alone.
     claimed_by: str | None = Field(default=None, max_length=64)
     claimed_until: datetime | None = _utc(default=None, nullable=True)
+    # Among the conversations of a platform waiting for a turn, lower goes first: pages and
+    # acknowledgements (0) before ordinary posts (1) before reports and progress (2).
+    priority: int = Field(default=1, sa_column_kwargs={"server_default": sql("1")})
+    # The language a reply handed over by an adapter is read in (the person's, not the chat's).
+    locale: str | None = Field(default=None, max_length=10)
+
+
+class SendHold(SQLModel, table=True):
+    """A platform's "wait until" for one robot or chat (DingTalk's ten-minute block, a
+    Telegram RetryAfter): kept here so a restarted process or another replica waits it out."""
+
+    __tablename__ = "send_holds"
+
+    key: str = Field(primary_key=True, max_length=300)  # platform:robot-or-chat
+    until: datetime = _utc()
+    reason: str = Field(default="", max_length=300)
 
 
 class AuditEntry(SQLModel, table=True):

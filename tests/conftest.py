@@ -7,7 +7,7 @@ import os
 import shutil
 import socket
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -169,6 +169,7 @@ async def make_harness(database_url: str) -> AsyncIterator[HarnessFactory]:
         adapter: RecordingAdapter | None = None,
         start: datetime = START,
         config_dir: Path | None = None,
+        more_adapters: Sequence[RecordingAdapter] = (),
         **settings: Any,
     ) -> Harness:
         engine = make_engine(database_url)
@@ -180,7 +181,7 @@ async def make_harness(database_url: str) -> AsyncIterator[HarnessFactory]:
             config=load(config_dir),
             engine=engine,
             clock=clock,
-            adapters={adapter.platform: adapter},
+            adapters={a.platform: a for a in (adapter, *more_adapters)},
             seed=0,
         )
         await app.start()

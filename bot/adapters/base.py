@@ -20,6 +20,10 @@ class Capabilities:
     edits: bool
     ephemeral: bool
     max_length: int
+    # How many of its conversations the outbox delivers to at once: a platform whose limits
+    # are per chat (Telegram) or per channel (Slack) or per robot lets one wait while the
+    # others go; a terminal (the console) takes one at a time.
+    conversations_at_once: int = 1
 
 
 class Host(Protocol):

@@ -82,7 +82,11 @@ class Target:
 class DingTalkAdapter:
     platform = PLATFORM
     capabilities = Capabilities(
-        callback_buttons=False, edits=False, ephemeral=False, max_length=LIMITS.text_chars
+        callback_buttons=False,
+        edits=False,
+        ephemeral=False,
+        max_length=LIMITS.text_chars,
+        conversations_at_once=4,
     )
 
     def __init__(

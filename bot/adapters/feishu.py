@@ -69,7 +69,11 @@ LIMITS = FeishuLimits()
 class FeishuAdapter:
     platform = PLATFORM
     capabilities = Capabilities(
-        callback_buttons=False, edits=False, ephemeral=False, max_length=LIMITS.card_bytes
+        callback_buttons=False,
+        edits=False,
+        ephemeral=False,
+        max_length=LIMITS.card_bytes,
+        conversations_at_once=4,
     )
 
     def __init__(

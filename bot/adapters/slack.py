@@ -58,7 +58,13 @@ UNEDITABLE = frozenset({"message_not_found", "cant_update_message", "edit_window
 
 class SlackAdapter:
     platform = PLATFORM
-    capabilities = Capabilities(callback_buttons=True, edits=True, ephemeral=True, max_length=3000)
+    capabilities = Capabilities(
+        callback_buttons=True,
+        edits=True,
+        ephemeral=True,
+        max_length=3000,
+        conversations_at_once=4,
+    )
 
     def __init__(
         self,

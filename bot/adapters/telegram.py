@@ -54,7 +54,13 @@ TelegramApp = Application[Any, Any, Any, Any, Any, Any]
 
 class TelegramAdapter:
     platform = "telegram"
-    capabilities = Capabilities(callback_buttons=True, edits=True, ephemeral=False, max_length=4096)
+    capabilities = Capabilities(
+        callback_buttons=True,
+        edits=True,
+        ephemeral=False,
+        max_length=4096,
+        conversations_at_once=4,
+    )
 
     def __init__(
         self,

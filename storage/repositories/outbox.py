@@ -22,9 +22,13 @@ def enqueue(
     message: Mapping[str, Any],
     now: datetime,
     edit_key: str | None = None,
+    priority: int = 1,
+    locale: str | None = None,
 ) -> OutboxMessage:
     row = OutboxMessage(
         edit_key=edit_key,
+        priority=priority,
+        locale=locale,
         platform=platform,
         address=address,
         conversation_key=f"{platform}:{address}",
@@ -38,27 +42,48 @@ def enqueue(
     return row
 
 
-def deliverable(session: Session, *, now: datetime, limit: int = 100) -> list[OutboxMessage]:
-    """Rows due now and held by nobody, oldest first, at most one per conversation.
+def deliverable(
+    session: Session, *, now: datetime, platform: str | None = None, limit: int = 100
+) -> list[OutboxMessage]:
+    """Rows due now and held by nobody, at most one per conversation: the most urgent
+    first (pages before reports), then the oldest.
 
     A conversation whose oldest pending row is still backing off (or is being
     delivered) is skipped entirely, so a later message never overtakes an earlier one.
     """
+    query = select(OutboxMessage).where(
+        col(OutboxMessage.id).in_(_heads()),
+        col(OutboxMessage.next_attempt_at) <= now,
+        _unclaimed(now),
+    )
+    if platform is not None:
+        query = query.where(col(OutboxMessage.platform) == platform)
+    query = query.order_by(col(OutboxMessage.priority), col(OutboxMessage.id)).limit(limit)
+    return list(session.exec(query).all())
+
+
+def platforms_due(session: Session, *, now: datetime) -> list[str]:
+    """The platforms with a conversation whose turn it is now."""
     query = (
-        select(OutboxMessage)
+        select(OutboxMessage.platform)
         .where(
             col(OutboxMessage.id).in_(_heads()),
             col(OutboxMessage.next_attempt_at) <= now,
             _unclaimed(now),
         )
-        .order_by(col(OutboxMessage.id))
-        .limit(limit)
+        .distinct()
     )
-    return list(session.exec(query).all())
+    return sorted(session.exec(query).all())
 
 
 def claim_due(
-    session: Session, *, now: datetime, owner: str, until: datetime, limit: int = 100
+    session: Session,
+    *,
+    now: datetime,
+    owner: str,
+    until: datetime,
+    platform: str | None = None,
+    limit: int = 100,
 ) -> list[OutboxMessage]:
     """Take the deliverable messages for ``owner`` (an instance id) until ``until``.
 
@@ -66,7 +91,7 @@ def claim_due(
     transaction wins are returned, so no message is sent by two workers. A worker
     that dies lets its short claims lapse, and another takes the messages over.
     """
-    rows = deliverable(session, now=now, limit=limit)
+    rows = deliverable(session, now=now, platform=platform, limit=limit)
     if not rows:
         return []
     won = session.execute(

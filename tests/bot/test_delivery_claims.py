@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from bot.adapters.base import Capabilities
 from bot.delivery import CLAIM
 from bot.i18n import Translator
 from commands.effects import apply
@@ -27,8 +28,18 @@ ON_POSTGRES = [pytest.param("postgres", marks=pytest.mark.postgres)]
 
 @dataclass
 class StuckAdapter(RecordingAdapter):
-    """A platform that takes as long as the test says: a post waits until ``release``."""
+    """A platform that takes as long as the test says: a post waits until ``release``.
+    Its conversations are delivered to four at a time, as a chat platform's are."""
 
+    capabilities: Capabilities = field(
+        default_factory=lambda: Capabilities(
+            callback_buttons=True,
+            edits=False,
+            ephemeral=False,
+            max_length=4000,
+            conversations_at_once=4,
+        )
+    )
     entered: asyncio.Event = field(default_factory=asyncio.Event)
     release: asyncio.Event = field(default_factory=asyncio.Event)
 
