@@ -24,7 +24,8 @@ def report(figures: Figures) -> str:
         f"deliveries         {figures.deliveries} posts ({figures.rate_limited} answered 429)",
         f"timers fired       {figures.timers_fired} ({figures.timers_fired_late} late)",
         f"lost               {figures.lost}",
-        f"repeats            {figures.repeats} (pages {figures.page_repeats}; at most 1 per crash)",
+        f"repeats            {figures.repeats} (pages {figures.page_repeats}; "
+        "at most 1 per conversation per crash)",
         f"wait while ready   p50 {figures.wait_p50_s} s, max {figures.wait_max_s} s "
         f"(max for messages committed before a crash: {figures.wait_max_after_restart_s} s)",
     ]

@@ -44,6 +44,7 @@ class Figures:
     lost: int = 0
     repeats: int = 0
     page_repeats: int = 0
+    repeats_by_conversation: dict[str, int] = field(default_factory=dict)
     wait_p50_s: float = 0.0
     wait_max_s: float = 0.0
     wait_max_after_restart_s: float = 0.0
@@ -166,6 +167,9 @@ def _outbox(session: Session, run: Run, figures: Figures) -> None:
             figures.fail(f"a post nothing in the store accounts for: {arrival.text[:80]!r}")
         figures.repeats += 1
         figures.page_repeats += int(arrival.channel.startswith("U"))
+        figures.repeats_by_conversation[arrival.channel] = (
+            figures.repeats_by_conversation.get(arrival.channel, 0) + 1
+        )
     figures.deliveries = len(by_ts)
     figures.page_messages = sum(1 for a in by_ts.values() if a.channel.startswith("U"))
     if waits:

@@ -15,11 +15,15 @@ import aiohttp
 from sqlalchemy import create_engine, func
 from sqlmodel import Session, col, select
 
+from bot.adapters.slack import SlackAdapter
 from chaos.bot_process import BotProcess, bot_environ
 from chaos.checks import Figures, Run, check
 from chaos.platform import ChaosSlack
 from chaos.workload import Workload, client_session
 from storage.models import OutboxMessage
+
+# Slack is the harness's platform: how many of its conversations are sent to at once.
+IN_FLIGHT = SlackAdapter.capabilities.conversations_at_once
 
 # anytime: a random moment under load; request: a few ms after a notification left, so
 # mid-transaction; platform-call: Slack has a post, the bot has not heard back yet.
@@ -74,8 +78,15 @@ async def chaos_run(options: Options) -> tuple[Figures, Run]:
     ready = [(life.ready_at, life.ended_at) for life in lives]
     run = Run(database, fake.arrivals, fake.replies, workload, ready, settled_at)
     check(run, figures)
-    if figures.repeats > figures.crashes:
+    # Delivery sends one message at a time per conversation, and up to IN_FLIGHT
+    # conversations of a platform at once: a crash can repeat what was in flight, no more.
+    if figures.repeats > figures.crashes * IN_FLIGHT:
         figures.fail(f"{figures.repeats} repeated posts for {figures.crashes} crashes")
+    for conversation, repeats in figures.repeats_by_conversation.items():
+        if repeats > figures.crashes:
+            figures.fail(
+                f"{repeats} repeated posts in {conversation} for {figures.crashes} crashes"
+            )
     if options.max_wait_seconds is not None and figures.wait_max_s > options.max_wait_seconds:
         figures.fail(
             f"a message waited {figures.wait_max_s:g} s while a ready process ran "
