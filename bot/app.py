@@ -51,11 +51,12 @@ from commands.summary_runs import READINGS as REPORT_READINGS
 from commands.summary_runs import RESUME as REPORT_RESUME
 from commands.table import build_table, inbound_handlers, observation_handlers, timer_handlers
 from playbooks.effects import Conversation, Measure, ReadReport
+from playbooks.messages import Message, message_to_json
 from playbooks.releases import Release
-from storage import migrate
+from storage import migrate, notices
 from storage.engine import make_engine, normalise_url, redact_url
 from storage.models import OutboxMessage
-from storage.repositories import channels, outbox, timers
+from storage.repositories import channels, outbox, send_holds, timers
 from storage.repositories import summaries as summaries_repo
 from storage.unit_of_work import unit_of_work
 
@@ -330,6 +331,42 @@ class Application:
     async def chart_png(self, chart_id: str) -> bytes | None:
         return await self.db.run(_chart_png, self.engine, chart_id)
 
+    async def enqueue_reply(
+        self, platform: str, channel: str, message: Message, *, locale: str
+    ) -> None:
+        await self.db.run(self._enqueue_reply, platform, channel, message, locale)
+        self.delivery.wake()
+
+    def _enqueue_reply(self, platform: str, channel: str, message: Message, locale: str) -> None:
+        with unit_of_work(self.engine) as session:
+            outbox.enqueue(
+                session,
+                platform=platform,
+                address=self.channel_name(platform, channel),
+                kind="post",
+                message=message_to_json(message),
+                now=self.clock.now(),
+                locale=locale,
+            )
+            notices.notify(session, "outbox")
+
+    async def hold_sends(self, key: str, *, seconds: float, reason: str) -> None:
+        until = self.clock.now() + timedelta(seconds=seconds)
+        await self.db.run(self._hold_sends, key, until, reason)
+
+    def _hold_sends(self, key: str, until: datetime, reason: str) -> None:
+        with Session(self.engine, expire_on_commit=False) as session:
+            send_holds.record(session, key=key, until=until, reason=reason)
+
+    async def sends_held_for(self, key: str) -> float:
+        now = self.clock.now()
+        until = await self.db.run(self._held_until, key, now)
+        return (until - now).total_seconds() if until is not None else 0.0
+
+    def _held_until(self, key: str, now: datetime) -> datetime | None:
+        with unit_of_work(self.engine) as session:
+            return send_holds.held_until(session, key=key, now=now)
+
     async def start(self) -> None:
         if self.engine.dialect.name == "sqlite":
             # SQLite means one process: a claim found now is a dead predecessor's, and its
@@ -422,7 +459,9 @@ class Application:
     def _translator_for(self, session: Session, row: OutboxMessage) -> Translator:
         """A direct message speaks the person's language; a post, the channel's."""
         locale: str | None = None
-        if row.kind == "direct":
+        if row.locale is not None:  # a reply an adapter handed over: its reader's language
+            locale = row.locale
+        elif row.kind == "direct":
             person = self.config.directory.by_identity(row.platform, row.address)
             locale = person.locale if person else None
         else:

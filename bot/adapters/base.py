@@ -45,6 +45,22 @@ class Host(Protocol):
         """A report chart's PNG, for platforms that take files; None if it is gone."""
         ...
 
+    async def enqueue_reply(
+        self, platform: str, channel: str, message: Message, *, locale: str
+    ) -> None:
+        """Hand a reply the platform will not take now (its limit for the chat is reached)
+        to the outbox, in its own transaction: it is delivered, in order, when it may be."""
+        ...
+
+    async def hold_sends(self, key: str, *, seconds: float, reason: str) -> None:
+        """The platform said to leave ``key`` (a robot, a chat) alone this long: every
+        process on the database waits it out, a restarted one too."""
+        ...
+
+    async def sends_held_for(self, key: str) -> float:
+        """How many seconds ``key`` is still held (0: free to send)."""
+        ...
+
 
 @runtime_checkable
 class DirectReach(Protocol):

@@ -26,11 +26,14 @@ from bot.adapters.link_buttons import COLOURS, Rendered, dingtalk_text, render, 
 from bot.adapters.robots import (
     SendLimit,
     dingtalk_sign,
+    hand_over,
     platform_ids,
     post_json,
+    remember_hold,
     retry_after,
     take_turn,
     translator_of,
+    wait_out_hold,
 )
 from bot.clock import Clock
 from bot.config_robots import Robot
@@ -202,6 +205,8 @@ class DingTalkAdapter:
             else:
                 target = self._channel_target(channel)
             await self._send(target, reply.message, reply.tr)
+        except Throttled:
+            await hand_over(self._host, PLATFORM, channel, reply, log=log)
         except AdapterError as error:
             reason = error.text.params.get("reason")
             log.warning("reply not delivered", extra={"channel": channel, "reason": reason})
@@ -238,11 +243,16 @@ class DingTalkAdapter:
         return Target(url, robot.channel, robot.secret, recipient, limited=True)
 
     async def _send(self, target: Target, message: Message, tr: Translator) -> None:
+        robot = f"the DingTalk robot of {target.name}"
+        hold_key = f"{PLATFORM}:{target.name}"  # the robot's name: its URL holds its token
         if target.limited:
+            await wait_out_hold(self._host, hold_key, robot=robot)
+            # The minute's count stays in memory (a table written on every send would be
+            # hot); the platform's answer past it, the ten-minute block, is shared.
             limit = self._limits.setdefault(
                 target.url, SendLimit(((PER_MINUTE, timedelta(minutes=1)),))
             )
-            await take_turn(limit, self._clock, robot=f"the DingTalk robot of {target.name}")
+            await take_turn(limit, self._clock, robot=robot)
         url = target.url
         if target.secret is not None:
             stamp = int(self._clock.now().timestamp() * 1000)
@@ -250,7 +260,12 @@ class DingTalkAdapter:
             url = f"{url}{'&' if '?' in url else '?'}timestamp={stamp}&sign={sign}"
         body = self._body(message, tr, recipient=target.recipient)
         status, answer, after = await post_json(self._http, url, body)
-        _check(status, answer, after, name=target.name)
+        try:
+            _check(status, answer, after, name=target.name)
+        except Throttled as error:
+            if target.limited:
+                await remember_hold(self._host, hold_key, error)
+            raise
 
     def _body(
         self, message: Message, tr: Translator, *, recipient: str | None, at_recipient: bool = True

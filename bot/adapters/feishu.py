@@ -25,11 +25,14 @@ from bot.adapters.link_buttons import feishu_text, render
 from bot.adapters.robots import (
     SendLimit,
     feishu_sign,
+    hand_over,
     platform_ids,
     post_json,
+    remember_hold,
     retry_after,
     take_turn,
     translator_of,
+    wait_out_hold,
 )
 from bot.clock import Clock
 from bot.config_robots import Robot
@@ -182,6 +185,8 @@ class FeishuAdapter:
                 await self._app.send(event.chat_id, card, id_type="chat_id")
             else:
                 await self._send(self._robot(channel), reply.message, reply.tr, recipient=None)
+        except Throttled:
+            await hand_over(self._host, PLATFORM, channel, reply, log=log)
         except AdapterError as error:
             reason = error.text.params.get("reason")
             log.warning("reply not delivered", extra={"channel": channel, "reason": reason})
@@ -209,7 +214,10 @@ class FeishuAdapter:
             robot.webhook,
             SendLimit(((5, timedelta(seconds=1)), (100, timedelta(minutes=1)))),
         )
-        await take_turn(limit, self._clock, robot=f"the Feishu bot of {robot.channel}")
+        name = f"the Feishu bot of {robot.channel}"
+        hold_key = f"{PLATFORM}:{robot.channel}"  # the bot's name: its hook URL is a secret
+        await wait_out_hold(self._host, hold_key, robot=name)
+        await take_turn(limit, self._clock, robot=name)
         url = robot.webhook
         if not url.startswith(("http://", "https://")):
             url = f"{self._api_url}/open-apis/bot/v2/hook/{url}"
@@ -221,7 +229,11 @@ class FeishuAdapter:
             stamp = int(self._clock.now().timestamp())
             body = {"timestamp": str(stamp), "sign": feishu_sign(robot.secret, stamp), **body}
         status, answer, after = await post_json(self._http, url, body)
-        _check(status, answer, after, name=robot.channel)
+        try:
+            _check(status, answer, after, name=robot.channel)
+        except Throttled as error:
+            await remember_hold(self._host, hold_key, error)
+            raise
 
     def card(
         self, message: Message, tr: Translator, *, recipient: str | None, at_recipient: bool = True

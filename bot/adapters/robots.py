@@ -8,6 +8,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from typing import Any
 import aiohttp
 
 from bot.adapters.base import Host
+from bot.adapters.inbound import Reply
 from bot.clock import Clock
 from bot.http_client import HttpClient
 from bot.i18n import Translator
@@ -67,6 +69,33 @@ class SendLimit:
 
     def record(self, now: datetime) -> None:
         self._sent.append(now)
+
+
+async def wait_out_hold(host: Host | None, key: str, *, robot: str) -> None:
+    """Hand the message back to the outbox while the platform's own hold on this robot (a
+    DingTalk ten-minute block, say) lasts, whichever process was told of it."""
+    held = await host.sends_held_for(key) if host is not None else 0.0
+    if held > 0:
+        reason = f"{robot} is held back by the platform; free in {held:.0f}s"
+        raise Throttled(t("delivery.failed", reason=reason), retry_after=held)
+
+
+async def remember_hold(host: Host | None, key: str, error: Throttled) -> None:
+    """Write the platform's "wait" down for every process on the database."""
+    if host is not None and error.retry_after is not None:
+        reason = str(error.text.params.get("reason", ""))
+        await host.hold_sends(key, seconds=error.retry_after, reason=reason)
+
+
+async def hand_over(
+    host: Host | None, platform: str, channel: str, reply: Reply, *, log: logging.Logger
+) -> None:
+    """A reply the robot may not send now waits in the outbox for its turn."""
+    if host is None:
+        log.warning("reply not delivered", extra={"channel": channel})
+        return
+    await host.enqueue_reply(platform, channel, reply.message, locale=reply.tr.locale)
+    log.info("reply queued behind the robot's send limit", extra={"channel": channel})
 
 
 async def take_turn(limit: SendLimit, clock: Clock, *, robot: str) -> None:

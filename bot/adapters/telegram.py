@@ -7,8 +7,9 @@ import asyncio
 import hmac
 import logging
 from collections import OrderedDict
+from collections.abc import Awaitable
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal, TypeVar
 
 from aiohttp import web
 from telegram import CallbackQuery, LinkPreviewOptions, ReplyParameters, Update
@@ -21,8 +22,8 @@ from bot.adapters import inbound
 from bot.adapters.after_answer import AfterAnswer
 from bot.adapters.base import Capabilities, Host
 from bot.adapters.telegram_limits import RateLimited, SendLimiter
-from bot.adapters.telegram_render import Rendered, render
-from bot.adapters.telegram_send import bot_call, chat_id, markup
+from bot.adapters.telegram_render import Rendered, render, rest
+from bot.adapters.telegram_send import FloodControl, bot_call, chat_id, markup
 from bot.adapters.telegram_updates import command_from, press_from
 from bot.errors import StartupError
 from bot.http_input import BadBody, decode_json, error_response, read_body, request_locale
@@ -35,11 +36,12 @@ log = logging.getLogger("shipwatch.telegram")
 WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
 MAX_UPDATE_BYTES = 1024 * 1024  # an update is a few KiB; aiohttp's own default limit
-REPLY_WAIT = 5.0  # a person is waiting for a reply: wait longer for its slot than the outbox
+# A person is waiting for a reply: it waits longer for its slot than the outbox does, and
+# past that goes to the outbox, delivered in order when the chat's limit allows.
+REPLY_WAIT = 5.0
 # The rest of a long message follows its first part: each part may wait this long for its
-# slot, all of them together CONTINUATION_BUDGET, so one chat holds the outbox's worker (which
-# renews its claim meanwhile) briefly, and a part that cannot go is logged rather than the
-# whole resent.
+# slot, all of them together CONTINUATION_BUDGET, so one chat holds its delivery lane briefly;
+# parts that cannot go by then are handed to the outbox (never the whole resent).
 CONTINUATION_WAIT = 5.0
 CONTINUATION_BUDGET = 20.0
 CONTINUATION_TRIES = 2
@@ -50,6 +52,8 @@ _RECENT_UPDATES = 2048
 _UPDATES = ["message", "callback_query"]
 
 TelegramApp = Application[Any, Any, Any, Any, Any, Any]
+T = TypeVar("T")
+PartOutcome = Literal["sent", "later", "refused"]
 
 
 class TelegramAdapter:
@@ -205,7 +209,7 @@ class TelegramAdapter:
                     raise
 
         try:
-            await bot_call(channel, self._limiter, edit())
+            await self._call(channel, edit())
         except AdapterError as error:
             if error.permanent:
                 return None
@@ -229,40 +233,56 @@ class TelegramAdapter:
         ref = f"{channel} {first.message_id}"
         deadline = self._limiter.now() + CONTINUATION_BUDGET
         for index in range(1, len(rendered.chunks)):
-            if not await self._send_rest(channel, rendered, index, deadline):
-                log.warning(
-                    "telegram message cut short",
-                    extra={"chat": channel, "sent": index, "parts": len(rendered.chunks)},
-                )
-                break
+            outcome = await self._send_rest(channel, rendered, index, deadline)
+            if outcome == "sent":
+                continue
+            parts = {"chat": channel, "sent": index, "parts": len(rendered.chunks)}
+            if outcome == "later" and await self._hand_over(
+                channel, rest(rendered, index), locale="en"
+            ):
+                log.info("rest of a telegram message queued for the chat's next slots", extra=parts)
+            else:
+                log.warning("telegram message cut short", extra=parts)
+            break
         return ref
 
     async def _send_rest(
         self, channel: str, rendered: Rendered, index: int, deadline: float
-    ) -> bool:
-        """One later part, tried while the budget lasts; whether it went out."""
+    ) -> PartOutcome:
+        """One later part, tried while the budget lasts: sent, to go later (the chat's
+        limit, a network failure), or refused for good (then nothing after it goes)."""
         for _ in range(CONTINUATION_TRIES):
             left = deadline - self._limiter.now()
             if left <= 0:
-                return False
+                return "later"
             try:
                 await self._limited(channel, min(CONTINUATION_WAIT, left))
                 await self._send_part(channel, rendered, index, quote=None)
-                return True
+                return "sent"
             except AdapterError as error:
                 reason = str(error.text.params.get("reason", ""))
                 log.warning("telegram part not sent", extra={"chat": channel, "reason": reason})
                 if error.permanent:
-                    return False
-        return False
+                    return "refused"
+        return "later"
+
+    async def _hand_over(self, channel: str, message: Message, *, locale: str) -> bool:
+        """Give what cannot go now to the outbox; whether it was taken."""
+        if self._host is None:
+            return False
+        try:
+            await self._host.enqueue_reply(self.platform, channel, message, locale=locale)
+        except Exception:
+            log.exception("telegram message not handed to the outbox", extra={"chat": channel})
+            return False
+        return True
 
     async def _send_part(
         self, channel: str, rendered: Rendered, index: int, *, quote: int | None
     ) -> TelegramMessage:
         last = index == len(rendered.chunks) - 1
-        return await bot_call(
+        return await self._call(
             channel,
-            self._limiter,
             self._app.bot.send_message(
                 chat_id(channel),
                 rendered.chunks[index],
@@ -277,7 +297,24 @@ class TelegramAdapter:
             ),
         )
 
+    async def _call(self, channel: str, call: Awaitable[T]) -> T:
+        """A Bot API call; a RetryAfter is written down for every process (a restarted one,
+        another replica) to wait out, not only this one's limiter."""
+        try:
+            return await bot_call(channel, self._limiter, call)
+        except FloodControl as error:
+            if self._host is not None and error.retry_after is not None:
+                reason = str(error.text.params.get("reason", ""))
+                key = f"{self.platform}:{channel}"
+                await self._host.hold_sends(key, seconds=error.retry_after, reason=reason)
+            raise
+
     async def _limited(self, channel: str, max_wait: float | None) -> None:
+        held = await self._host.sends_held_for(f"{self.platform}:{channel}") if self._host else 0
+        if held > 0:
+            self._limiter.hold(channel, held)
+            reason = f"Telegram asked to wait for chat {channel}; free in {held:.0f}s"
+            raise Throttled(t("delivery.failed", reason=reason), retry_after=held)
         try:
             await self._limiter.acquire(channel, max_wait=max_wait)
         except RateLimited as limited:
@@ -371,6 +408,13 @@ class TelegramAdapter:
             await self._send(
                 channel, render(reply.message, reply.tr), quote=quote, first_wait=REPLY_WAIT
             )
+        except Throttled as error:
+            # The chat is at its limit: the reply waits its turn in the outbox, not dropped.
+            if await self._hand_over(channel, reply.message, locale=reply.tr.locale):
+                reason = str(error.text.params.get("reason", ""))
+                log.info("telegram reply queued", extra={"chat": channel, "reason": reason})
+            else:
+                log.warning("telegram reply not delivered", extra={"chat": channel})
         except AdapterError as error:
             log.warning(
                 "telegram reply not delivered",

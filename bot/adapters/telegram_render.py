@@ -9,11 +9,13 @@ import unicodedata
 from dataclasses import dataclass
 
 from bot.i18n import Translator
-from playbooks.messages import Message, Severity, t
+from playbooks.messages import Button, Message, Severity, Text, raw, t
 
 log = logging.getLogger("shipwatch.telegram")
 MAX_LENGTH = 4096  # Telegram's limit for one message's text
 MAX_CALLBACK_BYTES = 64  # Telegram's limit for callback_data
+# A part already rendered (the rest of a long message handed to the outbox): sent as it is.
+HTML_PART = "telegram.html"
 BUTTONS_PER_ROW = 3
 SEVERITY_PREFIX = {
     Severity.INFO: "",
@@ -39,6 +41,9 @@ def render(
 ) -> Rendered:
     lines: list[str] = []
     for block in message.blocks:
+        if block.key == HTML_PART:
+            lines.extend(str(block.params["html"]).split("\n"))
+            continue
         lines.extend(html.escape(line, quote=False) for line in tr(block).split("\n"))
     for f in message.fields:
         label = html.escape(tr(f.label), quote=False)
@@ -50,6 +55,18 @@ def render(
     if lines and not _starts_with_symbol(lines[0]):
         lines[0] = SEVERITY_PREFIX[message.severity] + lines[0]
     return Rendered(chunks=tuple(split(lines, limit=limit)), keyboard=keyboard(message, tr))
+
+
+def rest(rendered: Rendered, index: int) -> Message:
+    """The parts of ``rendered`` from ``index`` on, as a message that renders to them again
+    (its keyboard under the last)."""
+    blocks = tuple(Text(HTML_PART, {"html": chunk}) for chunk in rendered.chunks[index:])
+    buttons = tuple(
+        Button(raw(label), command="", action_id=data)
+        for row in rendered.keyboard
+        for label, data in row
+    )
+    return Message(blocks=blocks, buttons=buttons)
 
 
 def _starts_with_symbol(line: str) -> bool:

@@ -55,6 +55,10 @@ def markup(rendered: Rendered) -> InlineKeyboardMarkup | None:
     )
 
 
+class FloodControl(Throttled):
+    """Telegram itself said to wait (429 RetryAfter), not only our own pacing."""
+
+
 async def bot_call(channel: str, limiter: SendLimiter, call: Awaitable[T]) -> T:
     """One Bot API call, its failure as the outbox understands it."""
     try:
@@ -63,7 +67,7 @@ async def bot_call(channel: str, limiter: SendLimiter, call: Awaitable[T]) -> T:
         wait = _retry_after(error)
         limiter.hold(channel, wait)
         reason = f"Telegram flood control: retry after {wait:g}s"
-        raise Throttled(t("delivery.failed", reason=reason), retry_after=wait) from None
+        raise FloodControl(t("delivery.failed", reason=reason), retry_after=wait) from None
     except ChatMigrated as error:
         reason = f"the group became a supergroup; use telegram:{error.new_chat_id}"
         raise AdapterError(t("delivery.failed", reason=reason), permanent=True) from None

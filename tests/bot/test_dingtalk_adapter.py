@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, col, func, select
 
+from playbooks.errors import Throttled
 from playbooks.messages import Button, ButtonStyle, Message, MessageField, Severity, raw
-from storage.models import AuditEntry, OutboxMessage, SeenEvent
+from storage.models import AuditEntry, OutboxMessage, SeenEvent, SendHold
 from tests.fakes import dingtalk_robot
 from tests.fakes.robot_world import APP_SECRET, DIRECT, World, make_world
 
@@ -205,6 +206,50 @@ async def test_a_robot_held_back_for_ten_minutes_waits_them_out_and_then_deliver
     assert world.dingtalk_robots.to("dt-releases-token")[-1].text.endswith("held back")
     [row] = [r for r in outbox(world) if r.address == "#releases"]
     assert (row.state, row.attempts) == ("sent", 1)
+
+
+async def test_a_ten_minute_block_is_waited_out_by_a_restarted_process_too(
+    world: World, database_url: str, tmp_path: Path
+) -> None:
+    await world.callback("/remind 1m held back")
+    fires_at = world.clock.now() + timedelta(minutes=1)
+    world.dingtalk_robots.blocked_until["dt-releases-token"] = fires_at + timedelta(minutes=10)
+    await world.app.advance_to(fires_at)
+    with Session(world.app.engine) as session:
+        [hold] = session.exec(select(SendHold)).all()
+    assert (hold.key, hold.until) == ("dingtalk:#releases", fires_at + timedelta(minutes=10))
+    assert "410100" in hold.reason
+
+    # Another process on the same database (a restart, a second replica), with a robot
+    # that would take the message: it waits the block out rather than hammering.
+    other = await make_world(database_url, tmp_path / "other", platforms=("dingtalk",))
+    try:
+        other.clock.advance_to(fires_at + timedelta(minutes=3))
+        tr = other.app.translator("en")
+        with pytest.raises(Throttled) as held:
+            await other.dingtalk.post("#releases", Message.of(raw("second")), tr=tr)
+        assert held.value.retry_after == pytest.approx(7 * 60)
+        assert other.dingtalk_robots.received == []
+        other.clock.advance_to(fires_at + timedelta(minutes=10))
+        await other.dingtalk.post("#releases", Message.of(raw("second")), tr=tr)
+        assert other.dingtalk_robots.to("dt-releases-token")[-1].text.endswith("second")
+    finally:
+        await other.close()
+
+
+async def test_a_reply_the_robot_may_not_send_now_follows_through_the_outbox(
+    world: World,
+) -> None:
+    world.dingtalk_robots.blocked_until["dt-releases-token"] = world.clock.now() + timedelta(
+        minutes=10
+    )
+    await world.callback("/release status", session_expires_ms=0)  # only the robot can answer
+    assert world.dingtalk_robots.to("dt-releases-token") == []
+    [row] = [r for r in outbox(world) if r.state == "pending"]
+    assert (row.address, row.attempts, row.locale) == ("#releases", 0, "en")
+    await world.app.advance_to(world.clock.now() + timedelta(minutes=10))
+    [answer] = world.dingtalk_robots.to("dt-releases-token")
+    assert "No release is in progress" in answer.text
 
 
 async def test_a_robot_that_refuses_the_signature_is_a_dead_letter_at_once(world: World) -> None:

@@ -25,6 +25,7 @@ from bot.adapters.telegram import (
     TelegramAdapter,
 )
 from bot.adapters.telegram_limits import SendLimiter
+from bot.adapters.telegram_render import render
 from bot.clock import VirtualClock
 from bot.http import serve
 from playbooks.messages import Button, Message, raw
@@ -416,21 +417,48 @@ async def test_a_part_that_fails_once_is_sent_again_and_the_first_never_twice(
     assert ref == f"{OPS} 1"
 
 
-async def test_parts_that_cannot_go_are_logged_and_the_send_still_succeeds(
+async def test_parts_that_cannot_go_now_follow_through_the_outbox(
     tg: Telegram, caplog: pytest.LogCaptureFixture
 ) -> None:
-    # Flood control for longer than a part may wait: the rest is given up, not the whole.
+    # Flood control for longer than a part may wait: the rest waits its turn in the outbox,
+    # the first part is never sent again, nothing is lost.
     for _ in range(2):
         tg.fake.fail_next(
             "sendMessage", 429, "Too Many Requests: retry after 40", retry_after=40, after=1
         )
-    with caplog.at_level(logging.WARNING, logger="shipwatch.telegram"):
+    with caplog.at_level(logging.INFO, logger="shipwatch.telegram"):
         ref = await tg.h.adapter.post(str(OPS), long_message(), tr=tg.h.app.translator("en"))
     assert ref == f"{OPS} 1"
     assert len(tg.fake.sent()) == 2, "part 1 sent, part 2 refused, nothing retried past it"
     assert sum(tg.time.slept) <= CONTINUATION_BUDGET
-    cut = [r for r in caplog.records if r.getMessage() == "telegram message cut short"]
-    assert [(r.sent, r.parts) for r in cut] == [(1, 3)]  # type: ignore[attr-defined]
+    queued = [r for r in caplog.records if r.getMessage().startswith("rest of a telegram")]
+    assert [(r.sent, r.parts) for r in queued] == [(1, 3)]  # type: ignore[attr-defined]
+    await tg.h.advance(seconds=39)
+    assert len(tg.fake.sent()) == 2, "Telegram's wait is kept, by the outbox too"
+    await tg.h.advance(seconds=1)
+    texts = [c.params["text"] for c in tg.fake.sent()]
+    whole = [p for p in render(long_message(), tg.h.app.translator("en")).chunks]
+    assert texts[0] == whole[0]
+    assert texts[2:] == whole[1:], "the rest, once, in order"
+    assert [c.callback_data for c in tg.fake.sent()[2:]] == [[], ["tok123"]]
+
+
+async def test_a_reply_in_a_chat_at_its_limit_waits_its_turn_in_the_outbox(tg: Telegram) -> None:
+    # Mid-storm the group is at its limit: Telegram says to wait 33 s.
+    tg.fake.fail_next(
+        "sendMessage", 429, "Too Many Requests: retry after 33", retry_after=33, chat_id=OPS
+    )
+    await tg.say("/incident list")
+    assert len(tg.fake.sent()) == 1, "tried once, refused"
+    with unit_of_work(tg.h.app.engine) as session:
+        [row] = session.exec(select(OutboxMessage).where(OutboxMessage.state == "pending")).all()
+    assert (row.address, row.attempts) == (str(OPS), 0)
+    await tg.h.advance(seconds=32)
+    assert len(tg.fake.sent()) == 1, "Telegram's wait is kept"
+    await tg.h.advance(seconds=1)
+    [_, answer] = tg.fake.sent()
+    assert answer.params["chat_id"] == OPS
+    assert answer.params["text"] == tg.fake.sent()[0].params["text"], "the same reply, once"
 
 
 async def test_an_edit_to_the_same_text_keeps_the_message(tg: Telegram) -> None:
