@@ -165,7 +165,13 @@ async def test_real_alertmanager_opens_repeats_and_resolves_one_incident(wired: 
     assert count(h, SeenEvent) == 1
 
     await am.resolve(pushed)
-    await until("resolution", lambda: incidents(h)[0].state == "resolved", am)
+    # The resolution commits on the database thread; the delivery is counted once its
+    # dispatch is back on the loop, a moment later: wait for both.
+    await until(
+        "resolution",
+        lambda: incidents(h)[0].state == "resolved" and deliveries(h, "ok") == 2,
+        am,
+    )
     assert [r.id for r in incidents(h)] == [incident]
     events = timeline(h, incident)
     assert [kind for _, kind, _ in events].count("resolve") == 1
