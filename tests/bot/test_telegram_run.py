@@ -89,13 +89,15 @@ def test_run_serves_the_webhook(tmp_path: Path, api: FakeInThread) -> None:
         except urllib.error.HTTPError as error:
             return int(error.code)
 
-    assert post("wrong") == 403
-    assert post(SECRET) == 200
-    # The reply follows the webhook's answer, so Telegram's next update is not held up.
-    replies = api.call(api.fake.wait_for("sendMessage"))
-    assert [c.params["chat_id"] for c in replies] == [4242]
-    assert api.fake.sent("getUpdates") == [], "webhook mode never polls"
-    served.stop()
+    try:
+        assert post("wrong") == 403
+        assert post(SECRET) == 200
+        # The reply follows the webhook's answer, so Telegram's next update is not held up.
+        replies = api.call(api.fake.wait_for("sendMessage"))
+        assert [c.params["chat_id"] for c in replies] == [4242]
+        assert api.fake.sent("getUpdates") == [], "webhook mode never polls"
+    finally:
+        served.stop()  # also when an assertion failed: no bot left running
     assert served.process.returncode == 0
 
 
