@@ -109,13 +109,8 @@ def start(ctx: CommandContext, cmd: ParsedCommand) -> Message:
         ),
     )
     result = machine.start(to_view(row), now=ctx.now)
-    detail = f"{'prepare' if plan.prepares else 'start'} with plan {plan.name}" + (
-        f"; outside a window, forced: {forced}" if forced else ""
-    )
-    reply = _finish(ctx, row, result, detail)
-    if forced:
-        reply = replace(reply, blocks=(*reply.blocks, t("window.forced", reason=forced)))
-    return reply
+    detail = f"{'prepare' if plan.prepares else 'start'} with plan {plan.name}"
+    return _finish_gated(ctx, row, result, detail, forced=forced, said="window.forced")
 
 
 def go(ctx: CommandContext, cmd: ParsedCommand) -> Message:
@@ -127,12 +122,26 @@ def go(ctx: CommandContext, cmd: ParsedCommand) -> Message:
         r, actor=ctx.actor.handle, now=ctx.now, gates=launch_rows.go_blockers(ctx.session, r)
     )
     forced = _window_gate(ctx, cmd, service, r.plan.launch.windows, what="go")
-    detail = f"go: 0% → {result.release.percent:g}%" + (
-        f"; outside a window, forced: {forced}" if forced else ""
-    )
+    detail = f"go: 0% → {result.release.percent:g}%"
+    return _finish_gated(ctx, row, result, detail, forced=forced, said="window.forced_go")
+
+
+def _finish_gated(
+    ctx: CommandContext,
+    row: ReleaseRow,
+    result: Result,
+    detail: str,
+    *,
+    forced: str | None,
+    said: str,
+) -> Message:
+    """``_finish`` for a move that keeps to the deploy windows, or was forced past one: the
+    audit entry and the reply say so (``said``: the catalog key of the reply's line)."""
+    if forced:
+        detail += f"; outside a window, forced: {forced}"
     reply = _finish(ctx, row, result, detail)
     if forced:
-        reply = replace(reply, blocks=(*reply.blocks, t("window.forced_go", reason=forced)))
+        reply = replace(reply, blocks=(*reply.blocks, t(said, reason=forced)))
     return reply
 
 
@@ -315,13 +324,8 @@ def retry(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     # A retry deploys again, so it keeps to the same windows and freezes as a start.
     forced = _window_gate(ctx, cmd, service, r.plan.launch.windows, what="retry")
     result = machine.retry(r, actor=ctx.actor.handle, now=ctx.now)
-    detail = f"retry attempt {result.release.attempt}" + (
-        f"; outside a window, forced: {forced}" if forced else ""
-    )
-    reply = _finish(ctx, row, result, detail)
-    if forced:
-        reply = replace(reply, blocks=(*reply.blocks, t("window.forced_retry", reason=forced)))
-    return reply
+    detail = f"retry attempt {result.release.attempt}"
+    return _finish_gated(ctx, row, result, detail, forced=forced, said="window.forced_retry")
 
 
 def abort(ctx: CommandContext, cmd: ParsedCommand) -> Message:
