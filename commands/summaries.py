@@ -12,7 +12,7 @@ from commands.summary_runs import view
 from playbooks import summaries as rules
 from playbooks.effects import CancelTimer
 from playbooks.errors import NotFound, UsageError
-from playbooks.messages import Button, ButtonStyle, Message, Severity, Text, t
+from playbooks.messages import Button, ButtonStyle, Message, Severity, Text, local_time, t
 from playbooks.people import Role
 from playbooks.summary_schedule import DEFAULT_AT, ReportKind, parse_at, zone
 from storage.models import SummarySubscription
@@ -46,8 +46,7 @@ def _shown(ctx: CommandContext | SystemContext, only: tuple[str, ...]) -> tuple[
 def _local(when: datetime | None, row: SummarySubscription) -> str:
     if when is None:
         return "-"
-    local = when.astimezone(zone(row.timezone))
-    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+    return local_time(when, zone(row.timezone))
 
 
 def _kind(kind: ReportKind | str) -> Text:

@@ -7,6 +7,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 
+from playbooks import messages
 from playbooks.launch_plan import Blackout, BlackoutPeriods, WindowPolicy
 from playbooks.messages import Text, raw, t
 
@@ -159,8 +160,9 @@ def next_opening(
 
 
 def local_time(moment: datetime, *, tz: tzinfo, zone: str) -> str:
-    """``2026-11-23 17:00 Asia/Shanghai``: a window as the service's people read it."""
-    return f"{moment.astimezone(tz):%Y-%m-%d %H:%M} {zone}"
+    """``2026-11-23 17:00 UTC+8``: a window as the service's people read it, shown the
+    way every other time is."""
+    return messages.local_time(moment, tz)
 
 
 def refusal(result: WindowCheck, *, service: str, what: str, tz: tzinfo, zone: str) -> Text:

@@ -40,6 +40,23 @@ def zoned(at: datetime, tz: tzinfo) -> Text:
     return Text(ZONED, {"at": at, "zone": getattr(tz, "key", None) or str(tz)})
 
 
+def utc_offset(offset: timedelta | None) -> str:
+    """``UTC``, ``UTC+8``, ``UTC+5:30``, ``UTC-3``: a zone by its offset, never by an
+    abbreviation ("CST" is China Standard Time to one team and US Central to another)."""
+    minutes = round((offset or timedelta()).total_seconds() / 60)
+    if minutes == 0:
+        return "UTC"
+    sign = "+" if minutes > 0 else "-"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+def local_time(at: datetime, tz: tzinfo) -> str:
+    """The one way a moment is shown: ``2026-11-23 17:00 UTC+8``, in ``tz``."""
+    local = at.astimezone(tz)
+    return f"{local:%Y-%m-%d %H:%M} {utc_offset(local.utcoffset())}"
+
+
 class Severity(StrEnum):
     """How loud a message is; adapters map it to a colour or an emoji."""
 

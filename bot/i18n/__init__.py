@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from playbooks.messages import ZONED, Param, Text
+from playbooks.messages import ZONED, Param, Text, local_time
 
 LOCALES = ("en", "zh")
 FALLBACK = "en"
@@ -72,10 +72,9 @@ class Translator:
 
     def datetime(self, value: datetime, *, tz: tzinfo | None = None) -> str:
         try:
-            local = value.astimezone(tz or self.tz)
+            return local_time(value, tz or self.tz)
         except (OverflowError, ValueError):
             return value.isoformat(timespec="minutes")
-        return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
 
     def duration(self, value: timedelta) -> str:
         seconds = int(abs(value.total_seconds()))

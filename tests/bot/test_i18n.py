@@ -180,14 +180,14 @@ def test_every_reminder_state_has_a_name() -> None:
 
 def test_datetime_is_shown_in_the_readers_zone() -> None:
     text = t("console.now", now=datetime(2026, 11, 23, 1, 0, tzinfo=UTC))
-    assert Translator("en", SHANGHAI)(text) == "It is 2026-11-23 09:00 CST."
+    assert Translator("en", SHANGHAI)(text) == "It is 2026-11-23 09:00 UTC+8."
     assert Translator("en", UTC)(text) == "It is 2026-11-23 01:00 UTC."
-    assert Translator("zh", SHANGHAI)(text) == "现在是 2026-11-23 09:00 CST。"
+    assert Translator("zh", SHANGHAI)(text) == "现在是 2026-11-23 09:00 UTC+8。"
 
 
 def test_datetime_crosses_midnight_into_the_local_date() -> None:
     value = datetime(2026, 11, 23, 20, 30, tzinfo=UTC)
-    assert Translator("en", SHANGHAI).datetime(value) == "2026-11-24 04:30 CST"
+    assert Translator("en", SHANGHAI).datetime(value) == "2026-11-24 04:30 UTC+8"
 
 
 @pytest.mark.parametrize(

@@ -28,7 +28,7 @@ def test_the_launch_drill_stops_at_every_gate_and_follows_up() -> None:
     # Checked, but 16:00 is outside the window: judged at go, the next one named.
     assert (
         "Not letting miniapp move its first traffic: it is outside the deploy windows. "
-        "The next window opens 2026-11-23 17:00 Asia/Shanghai." in out
+        "The next window opens 2026-11-23 17:00 UTC+8." in out
     )
     # 17:15 (T+1:15, the gray config step): the first traffic moves, then the stages.
     assert "alice moved the first traffic of miniapp 2.1.0: stage internal, 1% of traffic." in out

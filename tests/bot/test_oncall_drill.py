@@ -9,8 +9,8 @@ from tests.fakes.drill import run_drill
 
 def test_the_oncall_drill() -> None:
     out = run_drill("oncall-p0.txt")
-    assert "Primary: @bob until 2026-11-30 09:00 CST" in out
-    assert "Secondary: @carol until 2026-11-30 09:00 CST" in out
+    assert "Primary: @bob until 2026-11-30 09:00 UTC+8" in out
+    assert "Secondary: @carol until 2026-11-30 09:00 UTC+8" in out
     page = "📟 Page #1 P0 (web): #1 checkout returns 500 — from @alice"
     # bob at once, carol after 5 minutes, nobody else: carol answered.
     assert out.index(f">>> @bob\n{page}") < out.index(f">>> @carol\n{page}")

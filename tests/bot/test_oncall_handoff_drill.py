@@ -8,8 +8,8 @@ from tests.fakes.drill import run_drill
 
 def test_the_handoff_drill() -> None:
     out = run_drill("oncall-handoff.txt")
-    first = out.index("🔁 Handoff for web at 2026-11-23 12:00 CST: who is on call now")
-    weekly = out.index("🔁 Handoff for web at 2026-11-30 09:00 CST: who is on call now")
+    first = out.index("🔁 Handoff for web at 2026-11-23 12:00 UTC+8: who is on call now")
+    weekly = out.index("🔁 Handoff for web at 2026-11-30 09:00 UTC+8: who is on call now")
     assert first < weekly
     at_noon = out[first:weekly]
     assert "  Primary: @bob (from @dave)\n  Secondary: @carol (stays on)" in at_noon

@@ -20,8 +20,8 @@ def test_the_storm_drill() -> None:
     assert "held for @bob: over the page budget, folded into one notification later" in out
     assert out.count("is acknowledged, not resolved, for 30m now") == 7
     assert "Page #7 (queue depth high 7) resolved by @bob." in out
-    assert "it waits until 2026-11-24 09:00 CST, the next working morning" in out
-    assert "2026-11-23 18:40 CST deferred to the next working morning" in out
-    assert "2026-11-24 09:00 CST notified @bob (primary)" in out
+    assert "it waits until 2026-11-24 09:00 UTC+8, the next working morning" in out
+    assert "2026-11-23 18:40 UTC+8 deferred to the next working morning" in out
+    assert "2026-11-24 09:00 UTC+8 notified @bob (primary)" in out
     # Nothing reminds after resolving: the reminders all came before the resolves.
     assert out.rindex("not resolved, for") < out.index("resolved by @bob.")

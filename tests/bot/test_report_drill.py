@@ -26,7 +26,7 @@ def test_the_reports_drill() -> None:
     # Subscribed by the shipped summaries.yaml, with no command.
     assert "3 report subscription(s) here:" in before
     assert "#1 morning health post at 09:00 (Asia/Shanghai), all services" in before
-    assert "next 2026-11-24 09:00 CST" in before
+    assert "next 2026-11-24 09:00 UTC+8" in before
     assert "#3 weekly report at fri 17:00 (Asia/Shanghai)" in before
     assert "☀️" not in before, "nothing is posted before its time"
     assert "📋" not in before
@@ -82,4 +82,4 @@ def test_the_reports_drill() -> None:
     # The weekly report comes after Friday's evening report and before Saturday's morning.
     assert week.index("📋 Daily report — 2026-11-27") < week.index("📊 Weekly report")
     assert week.index("📊 Weekly report") < week.index("☀️ Morning health post — 2026-11-28")
-    assert "last posted (2026-11-27 17:00 CST)" in after
+    assert "last posted (2026-11-27 17:00 UTC+8)" in after

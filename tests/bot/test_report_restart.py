@@ -26,7 +26,7 @@ def test_a_missed_morning_post_is_posted_once_late_then_skipped_past_the_grace(
         "/summary list\n",  # the shipped morning post: 09:00 Shanghai, no command
     )
     assert "#1 morning health post at 09:00 (Asia/Shanghai)" in first
-    assert "next 2026-11-23 09:00 CST" in first
+    assert "next 2026-11-23 09:00 UTC+8" in first
     assert MORNING not in first
 
     # Down from 08:00 to 10:00: the 09:00 post comes once, on start, marked late.
@@ -34,8 +34,8 @@ def test_a_missed_morning_post_is_posted_once_late_then_skipped_past_the_grace(
     assert second.count(MORNING) == 1
     assert f"{MORNING} — 2026-11-23 (Asia/Shanghai)\n(late by 1h:" in second
     assert "Open incidents: 0" in second
-    assert "last posted (2026-11-23 09:00 CST)" in second
-    assert "next 2026-11-24 09:00 CST" in second
+    assert "last posted (2026-11-23 09:00 UTC+8)" in second
+    assert "next 2026-11-24 09:00 UTC+8" in second
 
     third = drill(database_url, "2026-11-23T10:30:00+08:00", "/summary list\n")
     assert MORNING not in third, "never twice for the same day"
@@ -43,8 +43,8 @@ def test_a_missed_morning_post_is_posted_once_late_then_skipped_past_the_grace(
     # Down across the next 09:00 by more than the 2h grace: skipped, and said so in the list.
     fourth = drill(database_url, "2026-11-24T11:30:00+08:00", "/summary list\n")
     assert MORNING not in fourth
-    assert "last missed, the bot was down past the grace window (2026-11-24 09:00 CST)" in fourth
-    assert "next 2026-11-25 09:00 CST" in fourth
+    assert "last missed, the bot was down past the grace window (2026-11-24 09:00 UTC+8)" in fourth
+    assert "next 2026-11-25 09:00 UTC+8" in fourth
 
     # Back in time for the next one: on time, not late.
     fifth = drill(database_url, "2026-11-25T08:59:00+08:00", ":advance 1m\n")
@@ -112,5 +112,5 @@ def test_a_run_left_reading_past_the_grace_is_not_read_again(database_url: str) 
     )
     later = drill(database_url, "2026-11-23T11:30:00+08:00", "/summary list\n")
     assert MORNING not in later
-    assert "last missed, the bot was down past the grace window (2026-11-23 09:00 CST)" in later
+    assert "last missed, the bot was down past the grace window (2026-11-23 09:00 UTC+8)" in later
     assert _outcomes(database_url) == ["missed"]

@@ -76,7 +76,7 @@ async def test_a_handoff_missed_while_down_is_posted_once_late(
     await second.advance(seconds=1)
     handoffs = [p for p in posts_to_web(second) if p.startswith("🔁")]
     assert len(handoffs) == 1
-    assert "2026-11-30 09:00 CST" in handoffs[0]
+    assert "2026-11-30 09:00 UTC+8" in handoffs[0]
     timer = handoff_timer(second)
     assert (timer.state, timer.due_at) == ("pending", datetime(2026, 12, 7, 1, tzinfo=UTC))
 
@@ -92,6 +92,6 @@ async def test_a_late_post_after_several_missed_handoffs_names_the_latest(
     await second.advance(seconds=1)
     handoffs = [p for p in posts_to_web(second) if p.startswith("🔁")]
     assert len(handoffs) == 1
-    assert "2026-12-07 09:00 CST" in handoffs[0]
+    assert "2026-12-07 09:00 UTC+8" in handoffs[0]
     timer = handoff_timer(second)
     assert (timer.state, timer.due_at) == ("pending", datetime(2026, 12, 14, 1, tzinfo=UTC))

@@ -190,7 +190,7 @@ async def test_the_window_is_judged_when_the_first_traffic_moves_or_forced(
     assert out.status == "refused"
     assert (
         "Not letting miniapp move its first traffic: it is outside the deploy windows. The next "
-        "window opens 2026-11-23 17:00 Asia/Shanghai." in h.reply_text(out)
+        "window opens 2026-11-23 17:00 UTC+8." in h.reply_text(out)
     )
     assert "--force --reason" in h.reply_text(out)
     with unit_of_work(h.app.engine) as session:
@@ -223,7 +223,7 @@ async def test_a_start_that_moves_traffic_is_refused_outside_the_window_or_force
     assert out.status == "refused"
     assert (
         "Not letting shop start: it is outside the deploy windows. The next window opens "
-        "2026-11-23 17:00 Asia/Shanghai." in h.reply_text(out)
+        "2026-11-23 17:00 UTC+8." in h.reply_text(out)
     )
     with unit_of_work(h.app.engine) as session:
         assert session.exec(select(ReleaseRow)).all() == []
@@ -368,7 +368,7 @@ async def test_a_plan_may_hold_promotions_to_the_windows_too(
     assert out.status == "refused"
     assert (
         "Not letting shop move on: it is outside the deploy windows. "
-        "The next window opens 2026-11-24 17:00 Asia/Shanghai." in h.reply_text(out)
+        "The next window opens 2026-11-24 17:00 UTC+8." in h.reply_text(out)
     )
     forced = await h.say('/release promote shop --force --reason "customer waiting"')
     assert "fully released (100%)" in h.reply_text(forced)

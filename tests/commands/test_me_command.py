@@ -21,8 +21,8 @@ async def test_me_lists_identities_roles_teams_and_shifts(make_harness: HarnessF
     assert "1. console:bob (pages go here first)" in text
     assert "Roles: responder" in text
     assert "Team web: Primary, Secondary" in text
-    assert "Primary on web: now, until 2026-11-30 09:00 CST" in text
-    assert "Secondary on web: 2026-11-30 09:00 CST → 2026-12-07 09:00 CST" in text
+    assert "Primary on web: now, until 2026-11-30 09:00 UTC+8" in text
+    assert "Secondary on web: 2026-11-30 09:00 UTC+8 → 2026-12-07 09:00 UTC+8" in text
     assert text.index("Primary on web: now") < text.index("Secondary on web: 2026-11-30")
 
 

@@ -40,17 +40,17 @@ def changes(h: Harness) -> int:
 async def test_who_and_an_override(make_harness: HarnessFactory) -> None:
     h = await make_harness()
     who = h.reply_text(await h.say("/oncall who web"))
-    assert "Primary: @bob until 2026-11-30 09:00 CST" in who
+    assert "Primary: @bob until 2026-11-30 09:00 UTC+8" in who
     out = await h.say("/oncall override web @dave 2026-11-23T10:00 2026-11-23T20:00", user="carol")
     assert out.status == "ok", h.reply_text(out)
     assert "@dave is Primary on call for web" in h.reply_text(out)
     assert any("Override #1" in s.text for s in h.adapter.sent if s.address == "#web")
     await h.advance(hours=1, minutes=30)  # 10:30 Shanghai
     who = h.reply_text(await h.say("/oncall who"))
-    assert "Primary: @dave until 2026-11-23 20:00 CST (override)" in who
+    assert "Primary: @dave until 2026-11-23 20:00 UTC+8 (override)" in who
     schedule = h.reply_text(await h.say("/oncall schedule web --days 2"))
-    assert "@dave: 2026-11-23 10:30 CST → 2026-11-23 20:00 CST (override)" in schedule
-    assert "@bob: 2026-11-23 20:00 CST → 2026-11-25 10:30 CST" in schedule
+    assert "@dave: 2026-11-23 10:30 UTC+8 → 2026-11-23 20:00 UTC+8 (override)" in schedule
+    assert "@bob: 2026-11-23 20:00 UTC+8 → 2026-11-25 10:30 UTC+8" in schedule
 
 
 @pytest.mark.parametrize(
@@ -86,8 +86,8 @@ async def test_a_swap_trades_the_day(make_harness: HarnessFactory) -> None:
     assert out.status == "ok", h.reply_text(out)
     await h.advance(days=4, hours=2)  # 2026-11-27 11:00 Shanghai
     who = h.reply_text(await h.say("/oncall who web"))
-    assert "Primary: @carol until 2026-11-28 00:00 CST (swap)" in who
-    assert "Secondary: @bob until 2026-11-28 00:00 CST (swap)" in who
+    assert "Primary: @carol until 2026-11-28 00:00 UTC+8 (swap)" in who
+    assert "Secondary: @bob until 2026-11-28 00:00 UTC+8 (swap)" in who
 
 
 async def test_page_escalates_and_the_first_ack_stops_it(make_harness: HarnessFactory) -> None:

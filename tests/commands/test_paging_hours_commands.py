@@ -40,14 +40,14 @@ async def test_a_p3_at_the_weekend_waits_for_monday_morning(
 ) -> None:
     h = await make_harness(start=SATURDAY, config_dir=config(tmp_path))
     out = await h.say('/page web "cron backlog" --sev P3')
-    assert "it waits until 2026-11-30 09:00 CST" in h.reply_text(out)
+    assert "it waits until 2026-11-30 09:00 UTC+8" in h.reply_text(out)
     await h.advance(days=1)
     assert dms_to(h, "bob") == []
     await h.advance(hours=23)  # Monday 09:00 Shanghai
     assert len(dms_to(h, "carol")) == 1  # carol is primary in the second week
     timeline = h.reply_text(await h.say("/pages --id 1"))
-    assert "2026-11-28 10:00 CST deferred to the next working morning" in timeline
-    assert "2026-11-30 09:00 CST notified @carol (primary)" in timeline
+    assert "2026-11-28 10:00 UTC+8 deferred to the next working morning" in timeline
+    assert "2026-11-30 09:00 UTC+8 notified @carol (primary)" in timeline
 
 
 async def test_deferral_is_configurable_per_team(
@@ -68,6 +68,6 @@ async def test_a_working_hours_step_is_skipped_at_the_weekend(
     assert dms_to(h, "carol") == []  # secondary only in working hours
     assert len(dms_to(h, "dave")) == 1  # the manager at once instead
     timeline = h.reply_text(await h.say("/pages --id 1"))
-    assert "2026-11-28 10:05 CST skipped secondary: outside working hours" in timeline
+    assert "2026-11-28 10:05 UTC+8 skipped secondary: outside working hours" in timeline
     missing = await h.say("/pages --id 9")
     assert "There is no page #9" in h.reply_text(missing)

@@ -186,7 +186,7 @@ async def test_reminders_lists_only_this_channel(make_harness: HarnessFactory) -
 async def test_absolute_time_is_read_in_the_configured_zone(make_harness: HarnessFactory) -> None:
     h = await make_harness(timezone="Asia/Shanghai")
     outcome = await h.say("/remind 2026-11-23T09:30 coffee")
-    assert "2026-11-23 09:30 CST (in 30m)" in h.reply_text(outcome)
+    assert "2026-11-23 09:30 UTC+8 (in 30m)" in h.reply_text(outcome)
 
 
 async def test_help_is_generated_from_declarations(make_harness: HarnessFactory) -> None:

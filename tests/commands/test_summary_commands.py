@@ -91,7 +91,7 @@ async def test_subscribe_list_and_unsubscribe(make_harness: HarnessFactory, quie
     )
     assert reply.splitlines()[0] == (
         "📬 Subscription #1: the morning health post at 09:00 (Asia/Shanghai) for services web. "
-        "Next: 2026-11-24 09:00 CST."
+        "Next: 2026-11-24 09:00 UTC+8."
     )
     [subscription], [timer] = stored(h)
     assert (subscription.kind, subscription.at, subscription.services) == (

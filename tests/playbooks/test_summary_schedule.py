@@ -40,7 +40,7 @@ def test_daily_at_nine_in_shanghai_is_one_utc() -> None:
 def test_weekly_friday_evening_crosses_the_date_line_in_utc() -> None:
     friday = parse_at("fri 17:00", kind=ReportKind.WEEKLY)
     assert friday == Cadence(17, 0, 4)
-    # Monday 2026-11-23 → Friday 2026-11-27 17:00 CST = 09:00 UTC.
+    # Monday 2026-11-23 → Friday 2026-11-27 17:00 UTC+8 = 09:00 UTC.
     assert next_run(friday, after=utc(2026, 11, 23, 1), tz=SHANGHAI) == utc(2026, 11, 27, 9)
     assert next_run(friday, after=utc(2026, 11, 27, 9), tz=SHANGHAI) == utc(2026, 12, 4, 9)
     # Sunday 08:00 in Shanghai is still Saturday in UTC.
