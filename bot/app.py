@@ -9,8 +9,8 @@ import secrets
 import string
 import threading
 import uuid
-from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timedelta, tzinfo
 
 from alembic.util.exc import CommandError
 from sqlalchemy import Engine, text
@@ -53,6 +53,7 @@ from commands.table import build_table, inbound_handlers, observation_handlers, 
 from playbooks.effects import Conversation, Measure, ReadReport
 from playbooks.messages import Message, message_to_json
 from playbooks.releases import Release
+from playbooks.teams import Team
 from storage import migrate, notices
 from storage.engine import make_engine, normalise_url, redact_url
 from storage.models import OutboxMessage
@@ -169,6 +170,7 @@ class Application:
             observation_handlers=observation_handlers(),
             inbound_handlers=inbound_handlers(),
             teams=config.teams,
+            channel_zones=_channel_zones(config.teams.values()),
             home_platform=_home_platform(adapters),
             summaries=dataclasses.replace(
                 config.summaries,
@@ -319,8 +321,8 @@ class Application:
     async def fire_timer(self, key: str) -> Outcome:
         return await self.dispatch(TimerFired(key))
 
-    def translator(self, locale: str) -> Translator:
-        return Translator(locale, self.settings.tz)
+    def translator(self, locale: str, tz: tzinfo | None = None) -> Translator:
+        return Translator(locale, tz or self.settings.tz)
 
     def channel_name(self, platform: str, channel_id: str) -> str:
         return self.config.channels.to_name(platform, channel_id)
@@ -457,16 +459,19 @@ class Application:
         return await self.db.run(_live_releases, self.engine)
 
     def _translator_for(self, session: Session, row: OutboxMessage) -> Translator:
-        """A direct message speaks the person's language; a post, the channel's."""
+        """A direct message speaks the person's language and shows their timezone; a post,
+        the channel's language and its team's timezone."""
         locale: str | None = None
-        if row.locale is not None:  # a reply an adapter handed over: its reader's language
-            locale = row.locale
-        elif row.kind == "direct":
+        tz: tzinfo | None = None
+        if row.kind == "direct":
             person = self.config.directory.by_identity(row.platform, row.address)
-            locale = person.locale if person else None
+            locale, tz = (person.locale, person.tz) if person else (None, None)
         else:
             locale = channels.locale(session, platform=row.platform, channel=row.address)
-        return self.translator(locale or self.settings.locale)
+            tz = self.runtime.channel_zones.get(row.address)
+        if row.locale is not None:  # a reply an adapter handed over: its reader's language
+            locale = row.locale
+        return self.translator(locale or self.settings.locale, tz)
 
     async def ready(self) -> bool:
         """Started, and its database reachable and current: what a load balancer asks."""
@@ -476,6 +481,20 @@ class Application:
             return await self.db.run(migrate.is_current, self.engine)
         except SQLAlchemyError:
             return False
+
+
+def _channel_zones(teams: Iterable[Team]) -> dict[str, tzinfo]:
+    """A team's channel reads times in the team's timezone; a channel two teams in different
+    timezones share keeps the default."""
+    zones: dict[str, tzinfo] = {}
+    shared: set[str] = set()
+    for team in teams:
+        if team.channel is None:
+            continue
+        if team.channel in zones and zones[team.channel] != team.tz:
+            shared.add(team.channel)
+        zones.setdefault(team.channel, team.tz)
+    return {channel: tz for channel, tz in zones.items() if channel not in shared}
 
 
 def _direct_reach(adapters: Mapping[str, Adapter]) -> Callable[[str, str], bool]:

@@ -11,6 +11,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import (
@@ -38,6 +39,7 @@ from bot.config_releases import (
 from bot.config_robots import RobotsFile
 from bot.config_summaries import SummariesFile
 from bot.config_teams import TeamsFile, people_named
+from bot.config_zone import OptionalZone
 from playbooks.incident_policy import IncidentSettings, default_settings
 from playbooks.paging import StepWhen
 from playbooks.people import Directory, Person, Role
@@ -92,6 +94,8 @@ class PersonEntry(_Strict):
     name: str = Field(min_length=1, max_length=200)
     identities: dict[str, str] = Field(default_factory=dict)
     locale: str | None = None
+    # where the person's direct messages show times (else SHIPWATCH_TIMEZONE)
+    timezone: OptionalZone = None
 
     @field_validator("handle")
     @classmethod
@@ -509,6 +513,7 @@ def _directory(
                 roles=frozenset(granted.get(e.handle, set())),
                 identities=dict(e.identities),
                 locale=e.locale,
+                tz=ZoneInfo(e.timezone) if e.timezone else None,
             )
             for e in people.people
         ),

@@ -92,7 +92,9 @@ class Console:
         if outcome.reply is None or outcome.reply_to is None:
             return
         self.adapter.show(
-            outcome.reply_to.channel, outcome.reply, self.app.translator(outcome.locale)
+            outcome.reply_to.channel,
+            outcome.reply,
+            self.app.translator(outcome.locale, outcome.tz),
         )
 
     def note(self, text: Text) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from playbooks.effects import Conversation, Measure, ReadReport, Unwatch, Watch
@@ -70,6 +70,7 @@ class Outcome:
     reply: Message | None = None
     reply_to: Conversation | None = None
     locale: str = "en"
+    tz: tzinfo | None = None  # where the reply's reader reads times; None: the default
     armed: list[tuple[str, datetime]] = field(default_factory=list)
     cancelled: list[str] = field(default_factory=list)
     enqueued: int = 0

@@ -99,6 +99,16 @@ class Runtime:
     home_platform: str = "console"  # where "#incidents" is when config names no platform
     recent: RecentIds = field(default_factory=RecentIds)
     summaries: SummarySettings = field(default_factory=SummarySettings)
+    # a team's channel (by name) → the team's timezone: where its times are read and shown
+    channel_zones: Mapping[str, tzinfo] = field(default_factory=dict)
+
+    def reading_zone(self, conversation: Conversation, reader: Person | None = None) -> tzinfo:
+        """Where a person reads the times of a reply and writes bare ones: a team's
+        channel keeps the team's timezone; elsewhere the reader's own, else the default."""
+        zone = self.channel_zones.get(conversation.channel)
+        if zone is None and reader is not None:
+            zone = reader.tz
+        return zone or self.tz
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +122,7 @@ def run_command(inv: CommandInvocation, *, runtime: Runtime, now: datetime) -> O
     if request.already_seen():
         return Outcome(status="duplicate", command="-", reply_to=inv.conversation)
     try:
-        command = runtime.table.parse(inv.text, _Parse(runtime.tz))
+        command = runtime.table.parse(inv.text, _Parse(request.zone))
     except UsageError as error:
         request.record_refusal(outcome="usage", detail=error.text.key)
         return request.answer("usage", _usage_message(error))
@@ -172,7 +182,14 @@ def run_command(inv: CommandInvocation, *, runtime: Runtime, now: datetime) -> O
         return request.answer("refused", _error_message(error.text, *error.details))
     except Exception:
         return request.fail()
-    return _done(spec.name, applied, reply=reply, reply_to=inv.conversation, locale=locale)
+    return _done(
+        spec.name,
+        applied,
+        reply=reply,
+        reply_to=inv.conversation,
+        locale=locale,
+        tz=request.zone,
+    )
 
 
 @dataclass(slots=True)
@@ -184,6 +201,10 @@ class _Request:
     actor: Person
     now: datetime
     command: ParsedCommand | None = None
+
+    @property
+    def zone(self) -> tzinfo:
+        return self.runtime.reading_zone(self.inv.conversation, self.actor)
 
     def already_seen(self) -> bool:
         if not self.inv.event_id:
@@ -237,6 +258,7 @@ class _Request:
             reply=message,
             reply_to=self.inv.conversation,
             locale=locale,
+            tz=self.zone,
         )
 
     def fail(self) -> Outcome:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import tzinfo
 from enum import StrEnum
 
 BOT = "shipwatch"  # the actor of automatic moves, and the commander nobody has taken over
@@ -36,6 +37,7 @@ class Person:
     # platform → that platform's user id, in the person's preferred order
     identities: Mapping[str, str] = field(default_factory=dict)
     locale: str | None = None
+    tz: tzinfo | None = None  # where their direct messages show times; None: the default
 
     def has_role(self, needed: Role) -> bool:
         return any(needed in _IMPLIES[role] for role in self.roles)

@@ -149,7 +149,9 @@ class Harness:
         assert outcome.reply is not None
         from bot.render import plain_lines
 
-        return "\n".join(plain_lines(outcome.reply, self.app.translator(outcome.locale)))
+        return "\n".join(
+            plain_lines(outcome.reply, self.app.translator(outcome.locale, outcome.tz))
+        )
 
     async def advance(self, **delta: float) -> None:
         from datetime import timedelta

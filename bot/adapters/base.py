@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import tzinfo
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from aiohttp import web
@@ -31,7 +32,9 @@ class Host(Protocol):
 
     async def dispatch(self, invocation: Invocation) -> Outcome: ...
 
-    def translator(self, locale: str) -> Translator: ...
+    def translator(self, locale: str, tz: tzinfo | None = None) -> Translator:
+        """Renders in ``locale``, with times in ``tz`` (else the deployment's timezone)."""
+        ...
 
     def channel_name(self, platform: str, channel_id: str) -> str:
         """The name a platform's chat is known by inside Shipwatch (channels.yaml)."""

@@ -86,7 +86,7 @@ async def run(host: Host, invocation: Invocation) -> tuple[Outcome, Reply | None
         return outcome, None
     reply = Reply(
         message=outcome.reply,
-        tr=host.translator(outcome.locale),
+        tr=host.translator(outcome.locale, outcome.tz),
         refused=outcome.status in _REFUSED,
         private=outcome.status in _REFUSED or outcome.command in _PRIVATE,
     )
