@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test check lint typecheck bench chaos console drill migrate wheel-check clean
+.PHONY: run test check lint imports typecheck bench chaos console drill migrate wheel-check clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Shipwatch needs Python 3.11 or newer")'
@@ -33,11 +33,15 @@ migrate: $(STAMP)
 test: check
 	$(BIN)/pytest -q
 
-check: lint typecheck
+check: lint imports typecheck
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+## imports: the layer rules of "How it is built", as import-linter contracts (pyproject.toml)
+imports: $(STAMP)
+	$(BIN)/lint-imports --no-cache
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
