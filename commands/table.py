@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TypeVar
 
 from commands import (
     admin,
@@ -28,6 +29,24 @@ from commands import (
 from commands.pipeline import InboundHandler, ObservationHandler, TimerHandler
 from commands.registry import CommandTable
 
+_H = TypeVar("_H")
+
+
+class DuplicateHandler(Exception):
+    """Two modules handle the same timer, observation or inbound kind: one would silently
+    replace the other, so the bot refuses to start."""
+
+
+def merged(*tables: Mapping[str, _H]) -> dict[str, _H]:
+    """The handler tables of several modules as one, refusing a kind handled twice."""
+    handlers: dict[str, _H] = {}
+    for table in tables:
+        for kind, handler in table.items():
+            if kind in handlers:
+                raise DuplicateHandler(f"two handlers for {kind!r}")
+            handlers[kind] = handler
+    return handlers
+
 
 def build_table() -> CommandTable:
     return CommandTable(
@@ -51,29 +70,31 @@ def build_table() -> CommandTable:
 
 
 def timer_handlers() -> Mapping[str, TimerHandler]:
-    return {
-        **reminders.TIMER_HANDLERS,
-        **release_watch.TIMER_HANDLERS,
-        **incidents.TIMER_HANDLERS,
-        **paging.TIMER_HANDLERS,
-        **admin.TIMER_HANDLERS,
-        **launch.TIMER_HANDLERS,
-        **playbook_commands.TIMER_HANDLERS,
-        **summaries.TIMER_HANDLERS,
-        **summary_notes.TIMER_HANDLERS,
-        **handoff.TIMER_HANDLERS,
-        **page_reminders.TIMER_HANDLERS,
-        **page_budget.TIMER_HANDLERS,
-    }
+    return merged(
+        reminders.TIMER_HANDLERS,
+        release_watch.TIMER_HANDLERS,
+        incidents.TIMER_HANDLERS,
+        paging.TIMER_HANDLERS,
+        admin.TIMER_HANDLERS,
+        launch.TIMER_HANDLERS,
+        playbook_commands.TIMER_HANDLERS,
+        summaries.TIMER_HANDLERS,
+        summary_notes.TIMER_HANDLERS,
+        handoff.TIMER_HANDLERS,
+        page_reminders.TIMER_HANDLERS,
+        page_budget.TIMER_HANDLERS,
+    )
 
 
 def observation_handlers() -> Mapping[str, ObservationHandler]:
-    return {
-        **release_watch.OBSERVATION_HANDLERS,
-        **admin.OBSERVATION_HANDLERS,
-        **summaries.OBSERVATION_HANDLERS,
-    }
+    return merged(
+        release_watch.OBSERVATION_HANDLERS,
+        admin.OBSERVATION_HANDLERS,
+        summaries.OBSERVATION_HANDLERS,
+    )
 
 
 def inbound_handlers() -> Mapping[str, InboundHandler]:
-    return {**alert_intake.INBOUND_HANDLERS}
+    return merged(
+        alert_intake.INBOUND_HANDLERS,
+    )
