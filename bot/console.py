@@ -190,14 +190,15 @@ class Console:
 
     async def _press(self, argument: str) -> None:
         if not argument:
-            self.note(t("console.needs_argument", directive=":press", usage=":press ACTION_ID"))
+            self.note(t("console.needs_argument", directive=":press", usage=":press LABEL"))
             return
+        labelled = self.adapter.button_labelled(argument, person=self.user, channel=self.channel)
         outcome = await self.app.dispatch(
             ButtonPress(
                 platform=PLATFORM,
                 user_id=self.user,
                 conversation=Conversation(PLATFORM, self.channel),
-                action_id=argument,
+                action_id=labelled or argument,
             )
         )
         self.show(outcome)

@@ -36,6 +36,9 @@ def _content(text: str) -> list[str]:
     return [f" {line}" if line.startswith(_OWN_MARKS) else line for line in text.split("\n")]
 
 
+MAX_BUTTONS_KEPT = 1000  # a long rehearsal does not grow without bound
+
+
 class ConsoleAdapter:
     platform = "console"
     capabilities = Capabilities(
@@ -45,6 +48,17 @@ class ConsoleAdapter:
     def __init__(self, out: TextIO, *, public_url: str = DEFAULT_PUBLIC_URL) -> None:
         self._out = out
         self._public_url = public_url
+        # every button shown, oldest first: (where it was shown, its label, its action id)
+        self._buttons: list[tuple[str, str, str]] = []
+
+    def button_labelled(self, label: str, *, person: str, channel: str) -> str | None:
+        """The action id of the newest button labelled ``label`` (in any case), preferring
+        one shown to ``person`` or in ``channel``: ``:press Acknowledge`` as a person would
+        press it, without reading its token off the screen."""
+        wanted = label.strip().casefold()
+        matches = [(where, aid) for where, shown, aid in self._buttons if shown == wanted]
+        near = [aid for where, aid in matches if where in (f"@{person}", channel)]
+        return (near or [aid for _, aid in matches] or [None])[-1]
 
     def routes(self) -> list[web.RouteDef]:
         return []
@@ -75,6 +89,10 @@ class ConsoleAdapter:
         for line in rendered[:told]:
             lines += _content(line)
         lines += rendered[told:]
+        self._buttons += [
+            (header, tr(b.label).casefold(), b.action_id) for b in message.buttons if b.action_id
+        ]
+        del self._buttons[:-MAX_BUTTONS_KEPT]
         self._out.write("\n".join(lines) + "\n")
         self._out.flush()
 

@@ -120,3 +120,24 @@ def test_bad_command_line_is_one_sentence(args: list[str], message: str) -> None
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_button_is_pressed_by_its_label_the_newest_near_you_first() -> None:
+    script = """\
+/remind 1h "check ops"
+:in #web
+/remind 2h "check web"
+:in #ops
+:press cancel
+:press Nowhere
+/reminders
+"""
+    result = console(script, "--drill")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    # The newest Cancel is #2's in #web; in #ops the one shown here is pressed.
+    assert "Reminder #1 cancelled: check ops" in out
+    assert "Reminder #2 cancelled" not in out
+    assert "That button is not known here; run the command again." in out  # :press Nowhere
+    assert out.count("No reminders are pending here.") == 1
+    assert "Traceback" not in out + result.stderr
