@@ -58,7 +58,8 @@ class ConsoleAdapter:
         wanted = label.strip().casefold()
         matches = [(where, aid) for where, shown, aid in self._buttons if shown == wanted]
         near = [aid for where, aid in matches if where in (f"@{person}", channel)]
-        return (near or [aid for _, aid in matches] or [None])[-1]
+        chosen = near or [aid for _, aid in matches]
+        return chosen[-1] if chosen else None
 
     def routes(self) -> list[web.RouteDef]:
         return []
