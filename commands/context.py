@@ -50,6 +50,9 @@ class SystemContext:
     session: Session
     now: datetime
     directory: Directory
+    # where policies read their days and hours when no plan or team names a timezone
+    # (SHIPWATCH_TIMEZONE), as for a command: never UTC by omission
+    tz: tzinfo
     late_by: timedelta | None = None
     releases: ReleaseCatalog = field(default_factory=ReleaseCatalog)
     incidents: IncidentSettings = field(default_factory=default_settings)

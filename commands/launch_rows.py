@@ -4,7 +4,7 @@ the declared freezes, and the launch gates a promotion or a start must pass."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import Session
@@ -81,7 +81,7 @@ def blockers(
     now: datetime,
     service: Service | None = None,
     teams: Mapping[str, Team] | None = None,
-    fallback: tzinfo = UTC,
+    fallback: tzinfo,
 ) -> list[Text]:
     """Launch reasons the release may not enter ``target``: required checklist items, the
     Go/No-Go, and a deploy window when the plan holds promotions to them."""

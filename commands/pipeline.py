@@ -467,6 +467,7 @@ def _system_context(session: Session, runtime: Runtime, now: datetime) -> System
         session=session,
         now=now,
         directory=runtime.directory,
+        tz=runtime.tz,
         releases=runtime.releases,
         incidents=runtime.incidents,
         teams=runtime.teams,

@@ -113,6 +113,7 @@ def _launch_gates(ctx: SystemContext, release: machine.Release) -> list[Text]:
         now=ctx.now,
         service=ctx.releases.services.get(release.service),
         teams=ctx.teams,
+        fallback=ctx.tz,
     )
 
 

@@ -386,3 +386,21 @@ async def test_a_freeze_on_a_services_today_is_not_in_the_past_elsewhere(
     assert "Freeze #1: no release starts on 2026-11-23" in h.reply_text(added)
     past = await h.say('/release freeze add 2026-11-22 --reason "too late"')
     assert "2026-11-22 is in the past (today is 2026-11-23)" in h.reply_text(past)
+
+
+async def test_an_automatic_promotion_judges_the_window_where_a_manual_one_does(
+    make_harness: HarnessFactory, tmp_path: Path
+) -> None:
+    # No timezone in the plan, no team for the service: windows are read in
+    # SHIPWATCH_TIMEZONE, by /release promote and by the move after a soak alike.
+    (tmp_path / "plans").mkdir()
+    plan = GATED_PLAN.replace("  timezone: Asia/Shanghai\n", "")
+    (tmp_path / "plans" / "gated.yaml").write_text(plan, encoding="utf-8")
+    (tmp_path / "services.yaml").write_text(SHOP, encoding="utf-8")
+    h = await make_harness(start=IN_WINDOW, config_dir=tmp_path, timezone="Asia/Shanghai")
+    h.app.integrations.simulated_metrics.set("error_rate", 0.01)
+    assert (await h.say("/release start shop 1.0.0")).status == "ok"  # 17:00 in Shanghai
+    await h.advance(minutes=31)  # soaked at 17:30, the window open until 18:00
+    told = "\n".join(s.text for s in h.adapter.sent if s.address == "#releases")
+    assert "Nothing blocks promotion: /release promote shop." in told
+    assert "outside the deploy windows" not in told  # it was, read in UTC
