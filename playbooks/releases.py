@@ -246,9 +246,32 @@ def _stop_timers(r: Release) -> list[Effect]:
     return [CancelTimer(soak_key(r.id)), Unwatch(r.id)]
 
 
+class BrokenMove(AssertionError):
+    """A move left a release in a state ``TRANSITIONS`` does not allow: a bug in the
+    machine, never a person's mistake (those are ``InvalidTransition``, said before any
+    move is made). It fails the whole request, so nothing of the move is written."""
+
+
+def check_move(before: ReleaseState, move: Move, after: ReleaseState) -> None:
+    """Hold a move to ``TRANSITIONS``. Entering a stage may wait for a person to apply the
+    traffic (``pending``) instead of ``in_stage``; a new release (``pending`` with no
+    stage) starts into its first stage or, with checks to tick first, ``prepared``."""
+    if move is Move.START:
+        allowed = {S.IN_STAGE, S.PENDING, S.PREPARED} if before is S.PENDING else set()
+    else:
+        target = TRANSITIONS.get((before, move))
+        allowed = set() if target is None else {target}
+        if target is S.IN_STAGE:
+            allowed.add(S.PENDING)
+    if after not in allowed:
+        raise BrokenMove(f"{move.value} led from {before.value} to {after.value}")
+
+
 def _entry(
     before: Release, after: Release, move: Move, actor: str, now: datetime, reason: str = ""
 ) -> HistoryEntry:
+    """The history line of a move, once the move is held to the machine's transitions."""
+    check_move(before.state, move, after.state)
     return HistoryEntry(
         at=now,
         actor=actor,
