@@ -99,6 +99,7 @@ class Runtime:
     home_platform: str = "console"  # where "#incidents" is when config names no platform
     recent: RecentIds = field(default_factory=RecentIds)
     summaries: SummarySettings = field(default_factory=SummarySettings)
+    drill: bool = False  # a rehearsal: simulated numbers need no warning
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +140,7 @@ def run_command(inv: CommandInvocation, *, runtime: Runtime, now: datetime) -> O
                 teams=runtime.teams,
                 summaries=runtime.summaries,
                 reachable=runtime.reachable_platforms,
+                drill=runtime.drill,
             )
             reply = spec.handler(ctx, command)
             applied = _write_effects(session, ctx.effects, runtime=runtime, now=now)
@@ -450,6 +452,7 @@ def _system_context(session: Session, runtime: Runtime, now: datetime) -> System
         teams=runtime.teams,
         home_platform=runtime.home_platform,
         summaries=runtime.summaries,
+        drill=runtime.drill,
     )
 
 

@@ -242,13 +242,23 @@ def status(ctx: CommandContext, cmd: ParsedCommand) -> Message:
         if row is None:
             return Message.of(t("release.never_released", service=service.name))
         view = to_view(row)
-        return views.status(view, now=ctx.now, freezes=_status_gates(ctx, view))
+        return views.status(
+            view,
+            now=ctx.now,
+            freezes=_status_gates(ctx, view),
+            simulated=ctx.simulated(view.metrics),
+        )
     rows = repo.active(ctx.session)
     if not rows:
         return Message.of(t("release.none_active"))
     if len(rows) == 1:
         only = to_view(rows[0])
-        return views.status(only, now=ctx.now, freezes=_status_gates(ctx, only))
+        return views.status(
+            only,
+            now=ctx.now,
+            freezes=_status_gates(ctx, only),
+            simulated=ctx.simulated(only.metrics),
+        )
     return Message(
         blocks=(t("release.active_header", count=len(rows)),),
         fields=tuple(views.summary_line(to_view(row), now=ctx.now) for row in rows),
