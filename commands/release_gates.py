@@ -27,10 +27,11 @@ from storage.repositories import incidents as incident_repo
 
 @dataclass(slots=True)
 class Passed:
-    """How a move got through its gates: ``reason`` when a release manager forced it,
-    ``holds`` what it was forced past (the window is said on its own), ``notes`` lines
-    the reply carries either way."""
+    """How a move got through its gates: ``reason`` when a release manager (``actor``)
+    forced it, ``holds`` what it was forced past (the window is said on its own),
+    ``notes`` lines the reply carries either way."""
 
+    actor: str = ""
     reason: str = ""
     window_forced: bool = False
     holds: list[Hold] = field(default_factory=list)
@@ -75,6 +76,7 @@ def check(
         hint = t("window.force_hint", service=service.name)
         raise machine.Refused(first, details=(*others, hint))
     if force:
+        passed.actor = ctx.actor.handle
         passed.reason = reason
         passed.holds = holds
         passed.window_forced = window is not None
@@ -97,13 +99,11 @@ def said(result: Result, passed: Passed, *, window_line: str) -> str:
     the release channel; the words for the audit entry."""
     lines = [hold.line for hold in passed.holds]
     if lines:
-        actor = result.history[0].actor if result.history else ""
-        lines.insert(0, t("release.forced_past", actor=actor, reason=passed.reason))
+        lines.insert(0, t("release.forced_past", actor=passed.actor, reason=passed.reason))
     if passed.window_forced:
         lines.append(t(window_line, reason=passed.reason))
-    words = [hold.words for hold in passed.holds]
-    if passed.window_forced:
-        words.append("outside a window")
+    held = [hold.words for hold in passed.holds]
+    words = [*held, "outside a window"] if passed.window_forced else held
     if words and result.history:
         first = result.history[0]
         forced = f"forced past {', '.join(words)}: {passed.reason}"
@@ -120,8 +120,8 @@ def said(result: Result, passed: Passed, *, window_line: str) -> str:
         for e in result.effects
     ]
     result.reply = _with(reply, [*lines, *passed.notes])
-    audit = [w for w in words if w != "outside a window"]
-    return f"; forced past {', '.join(audit)}: {passed.reason}" if audit else ""
+    # The window has its own words in the audit entry (``_finish_passed``).
+    return f"; forced past {', '.join(held)}: {passed.reason}" if held else ""
 
 
 def _with(message: Message, lines: list[Text]) -> Message:
