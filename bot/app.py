@@ -138,8 +138,13 @@ class Application:
         clock: Clock,
         adapters: Mapping[str, Adapter],
         seed: int | None = None,
+        drill: bool | None = None,
     ) -> None:
         self.settings = settings
+        # A drill rehearses on the virtual clock (`console --drill`): its simulated numbers
+        # are the point. Anywhere else a simulated service's numbers are made up, and every
+        # report and status says so.
+        self.drill = clock.virtual if drill is None else drill
         self.config = config
         self.engine = engine
         self.clock = clock
@@ -172,6 +177,7 @@ class Application:
             teams=config.teams,
             channel_zones=_channel_zones(config.teams.values()),
             home_platform=_home_platform(adapters),
+            drill=self.drill,
             summaries=dataclasses.replace(
                 config.summaries,
                 grace=timedelta(minutes=settings.summary_grace_minutes),

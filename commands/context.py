@@ -12,7 +12,7 @@ from commands.registry import CommandTable
 from playbooks.effects import Conversation, Effect
 from playbooks.incident_policy import IncidentSettings, default_settings
 from playbooks.people import Directory, Person
-from playbooks.release_plan import ReleaseCatalog
+from playbooks.release_plan import ReleaseCatalog, made_up
 from playbooks.summary_metrics import SummarySettings
 from playbooks.teams import Team
 
@@ -40,6 +40,11 @@ class CommandContext:
     audit_detail: str = ""
     summaries: SummarySettings = field(default_factory=SummarySettings)
     reachable: frozenset[str] = frozenset({"console"})  # platforms with a running adapter
+    drill: bool = False
+
+    def simulated(self, source: str) -> bool:
+        """Are numbers read from ``source`` made up, and not in a drill? Then say so."""
+        return made_up(source, drill=self.drill)
 
 
 @dataclass(slots=True)
@@ -60,6 +65,11 @@ class SystemContext:
     effects: list[Effect] = field(default_factory=list)
     home_platform: str = "console"
     summaries: SummarySettings = field(default_factory=SummarySettings)
+    drill: bool = False
+
+    def simulated(self, source: str) -> bool:
+        """Are numbers read from ``source`` made up, and not in a drill? Then say so."""
+        return made_up(source, drill=self.drill)
 
 
 TimerContext = SystemContext

@@ -249,8 +249,9 @@ def notify(ctx: CommandContext, cmd: ParsedCommand) -> Message:
 
 
 def show(ctx: CommandContext, cmd: ParsedCommand) -> Message:
-    _, incident = _load(ctx, cmd.args["id"])
-    return views.show(incident, now=ctx.now)
+    row, incident = _load(ctx, cmd.args["id"])
+    acked_by = views.acknowledger(incident, timeline_of(ctx.session, row))
+    return views.show(incident, now=ctx.now, acked_by=acked_by)
 
 
 def timeline(ctx: CommandContext, cmd: ParsedCommand) -> Message:

@@ -170,6 +170,7 @@ def progress_due(ctx: SystemContext, timer: Timer) -> None:
             rows.load(ctx.session, r.id),
             now=ctx.now,
             before=timer.payload.get("values", {}),
+            simulated=ctx.simulated(r.metrics),
         )
 
 
@@ -187,6 +188,7 @@ def followup_due(ctx: SystemContext, timer: Timer) -> None:
             day=int(timer.payload["day"]),
             completed_at=datetime.fromisoformat(timer.payload["completed_at"]),
             before=timer.payload.get("values", {}),
+            simulated=ctx.simulated(r.metrics),
         )
 
 

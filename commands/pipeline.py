@@ -99,6 +99,7 @@ class Runtime:
     home_platform: str = "console"  # where "#incidents" is when config names no platform
     recent: RecentIds = field(default_factory=RecentIds)
     summaries: SummarySettings = field(default_factory=SummarySettings)
+    drill: bool = False  # a rehearsal: simulated numbers need no warning
     # a team's channel (by name) → the team's timezone: where its times are read and shown
     channel_zones: Mapping[str, tzinfo] = field(default_factory=dict)
 
@@ -149,6 +150,7 @@ def run_command(inv: CommandInvocation, *, runtime: Runtime, now: datetime) -> O
                 teams=runtime.teams,
                 summaries=runtime.summaries,
                 reachable=runtime.reachable_platforms,
+                drill=runtime.drill,
             )
             reply = spec.handler(ctx, command)
             applied = _write_effects(session, ctx.effects, runtime=runtime, now=now)
@@ -473,6 +475,7 @@ def _system_context(session: Session, runtime: Runtime, now: datetime) -> System
         teams=runtime.teams,
         home_platform=runtime.home_platform,
         summaries=runtime.summaries,
+        drill=runtime.drill,
     )
 
 

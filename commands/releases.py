@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 
-from commands import launch_rows, procedure_rows
+from commands import launch_rows, procedure_rows, release_gates
 from commands.context import CommandContext
 from commands.effects import without_echo
 from commands.freezes import freezes_for
@@ -75,8 +75,16 @@ def start(ctx: CommandContext, cmd: ParsedCommand) -> Message:
         known = ", ".join(sorted(ctx.releases.plans))
         raise NotFound(t("release.unknown_plan", value=plan_name, known=known))
     note = _reason(cmd.flags["note"], required=False, cmd=cmd)
+    reason = _reason(cmd.flags["reason"], required=bool(cmd.flags["force"]), cmd=cmd)
     # A plan that prepares moves no traffic at the start: its windows are judged at go.
-    forced = "" if plan.prepares else _window_gate(ctx, cmd, service, plan.launch.windows)
+    passed = release_gates.check(
+        ctx,
+        cmd,
+        service,
+        what="start",
+        windows=None if plan.prepares else plan.launch.windows,
+        reason=reason,
+    )
     active = repo.active_for(ctx.session, service=service.name, for_update=True)
     if active is not None:
         raise machine.Refused(
@@ -110,7 +118,7 @@ def start(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     )
     result = machine.start(to_view(row), now=ctx.now)
     detail = f"{'prepare' if plan.prepares else 'start'} with plan {plan.name}"
-    return _finish_gated(ctx, row, result, detail, forced=forced, said="window.forced")
+    return _finish_passed(ctx, row, result, detail, passed=passed, window_line="window.forced")
 
 
 def go(ctx: CommandContext, cmd: ParsedCommand) -> Message:
@@ -143,6 +151,23 @@ def _finish_gated(
     if forced:
         reply = replace(reply, blocks=(*reply.blocks, t(said, reason=forced)))
     return reply
+
+
+def _finish_passed(
+    ctx: CommandContext,
+    row: ReleaseRow,
+    result: Result,
+    detail: str,
+    *,
+    passed: release_gates.Passed,
+    window_line: str,
+) -> Message:
+    """``_finish`` for a start or a retry that passed its gates, or was forced past them:
+    the history, the audit entry, the reply and the release channel say so."""
+    forced_past = release_gates.said(result, passed, window_line=window_line)
+    if passed.window_forced:
+        detail += f"; outside a window, forced: {passed.reason}"
+    return _finish(ctx, row, result, detail + forced_past)
 
 
 def _window_gate(
@@ -217,13 +242,23 @@ def status(ctx: CommandContext, cmd: ParsedCommand) -> Message:
         if row is None:
             return Message.of(t("release.never_released", service=service.name))
         view = to_view(row)
-        return views.status(view, now=ctx.now, freezes=_status_gates(ctx, view))
+        return views.status(
+            view,
+            now=ctx.now,
+            freezes=_status_gates(ctx, view),
+            simulated=ctx.simulated(view.metrics),
+        )
     rows = repo.active(ctx.session)
     if not rows:
         return Message.of(t("release.none_active"))
     if len(rows) == 1:
         only = to_view(rows[0])
-        return views.status(only, now=ctx.now, freezes=_status_gates(ctx, only))
+        return views.status(
+            only,
+            now=ctx.now,
+            freezes=_status_gates(ctx, only),
+            simulated=ctx.simulated(only.metrics),
+        )
     return Message(
         blocks=(t("release.active_header", count=len(rows)),),
         fields=tuple(views.summary_line(to_view(row), now=ctx.now) for row in rows),
@@ -320,12 +355,24 @@ def _rolled_back(ctx: CommandContext, service: Service) -> tuple[ReleaseRow, Rel
 
 def retry(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     service = service_named(ctx, cmd.args["service"])
+    reason = _reason(cmd.flags["reason"], required=bool(cmd.flags["force"]), cmd=cmd)
     row, r = _rolled_back(ctx, service)
-    # A retry deploys again, so it keeps to the same windows and freezes as a start.
-    forced = _window_gate(ctx, cmd, service, r.plan.launch.windows, what="retry")
+    # A retry deploys again, so it keeps to the same gates as a start, and is not sent
+    # into a guard that still reads bad.
+    passed = release_gates.check(
+        ctx,
+        cmd,
+        service,
+        what="retry",
+        windows=r.plan.launch.windows,
+        reason=reason,
+        retrying=r,
+    )
     result = machine.retry(r, actor=ctx.actor.handle, now=ctx.now)
     detail = f"retry attempt {result.release.attempt}"
-    return _finish_gated(ctx, row, result, detail, forced=forced, said="window.forced_retry")
+    return _finish_passed(
+        ctx, row, result, detail, passed=passed, window_line="window.forced_retry"
+    )
 
 
 def abort(ctx: CommandContext, cmd: ParsedCommand) -> Message:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,6 +16,7 @@ from playbooks import summaries as rules
 from playbooks import summary_notes
 from playbooks.effects import ArmTimer, Conversation, Post, Priority, ReadReport
 from playbooks.guards import Reading
+from playbooks.releases import Release
 from playbooks.summary_notes import Note
 from playbooks.summary_report import ReportRequest, compose
 from playbooks.summary_schedule import ReportKind, jitter, parse_at, zone
@@ -149,6 +150,7 @@ def readings(ctx: SystemContext, payload: Mapping[str, Any]) -> None:
             late_by=timedelta(seconds=req["late_by"]) if req["late_by"] is not None else None,
             slas=_slas(ctx, tuple(req["services"])),
             sla_metric=ctx.summaries.sla_metric,
+            simulated=_simulated(ctx, tuple(req["services"]), state.releases),
         ),
         state,
         metrics=ctx.summaries.metrics,
@@ -183,6 +185,17 @@ def notes_given(session: Session, kind: ReportKind, *, at: datetime) -> list[Not
     """The notes for the report of ``kind`` at ``at``: given since the one before."""
     rows = repo.notes(session, report=kind.value, after=summary_notes.since(kind, at), until=at)
     return [Note(r.section, r.text, r.author, r.created_at) for r in rows]
+
+
+def _simulated(
+    ctx: SystemContext, services: tuple[str, ...], releases: Sequence[Release]
+) -> frozenset[str]:
+    """The reported services, and the live releases' services, whose numbers are made up."""
+    configured = ctx.releases.services
+    return frozenset(
+        [s for s in services if s in configured and ctx.simulated(configured[s].metrics)]
+        + [r.service for r in releases if ctx.simulated(r.metrics)]
+    )
 
 
 def _slas(ctx: SystemContext, services: tuple[str, ...]) -> dict[str, tuple[str, float]]:

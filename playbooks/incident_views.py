@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from playbooks.incidents import Incident, TimelineEntry, buttons, checklist_steps
+from playbooks.incidents import HANDLING, Incident, TimelineEntry, buttons, checklist_steps
 from playbooks.messages import Message, MessageField, Severity, Text, raw, t
 from playbooks.people import BOT
 
@@ -21,10 +21,28 @@ def _clock(due: datetime | None, done: datetime | None, breached: bool, now: dat
     return t("incident.sla.left", left=due - now, due=due)
 
 
-def show(i: Incident, *, now: datetime) -> Message:
+def acknowledger(i: Incident, timeline: Sequence[TimelineEntry]) -> str | None:
+    """Who answered: the person whose move (an ack, or starting, mitigating or resolving
+    first) set the incident's acknowledgement time."""
+    if i.acked_at is None:
+        return None
+    handling = {move.value for move in HANDLING}
+    return next(
+        (e.actor for e in timeline if e.at == i.acked_at and e.kind in handling),
+        None,
+    )
+
+
+def show(i: Incident, *, now: datetime, acked_by: str | None = None) -> Message:
     rule = i.policy.rule(i.severity)
+    acked = (
+        t("incident.acked_by", actor=acked_by or "-", at=i.acked_at)
+        if i.acked_at is not None
+        else t("incident.not_acked")
+    )
     fields = [
         MessageField(t("incident.field.state"), t(f"incident.state.{i.state}")),
+        MessageField(t("incident.field.acked"), acked),
         MessageField(t("incident.field.severity"), raw(i.severity)),
         MessageField(t("incident.field.service"), raw(i.service or "-")),
         MessageField(

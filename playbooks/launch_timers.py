@@ -145,9 +145,15 @@ def overdue_steps(r: Release, state: LaunchState, *, now: datetime) -> list[tupl
 
 
 def progress(
-    r: Release, state: LaunchState, *, now: datetime, before: Mapping[str, float | None]
+    r: Release,
+    state: LaunchState,
+    *,
+    now: datetime,
+    before: Mapping[str, float | None],
+    simulated: bool = False,
 ) -> list[Effect]:
-    """The progress report, and the next one armed, while the release is in gray."""
+    """The progress report, and the next one armed, while the release is in gray;
+    ``simulated``: its guard readings are made up, and it says so."""
     every = r.plan.launch.progress_every
     if not r.active or every is None:
         return []
@@ -169,6 +175,8 @@ def progress(
         if r.final_stage or left is None
         else t("launch.progress_soaked"),
     ]
+    if simulated:
+        blocks.append(t("release.simulated_readings"))
     fields = guard_fields(r, before)
     still_open = open_items(state, r)
     if still_open:
@@ -219,7 +227,12 @@ def followup_measure(r: Release, payload: Mapping[str, Any], *, now: datetime) -
 
 
 def followup(
-    r: Release, *, day: int, completed_at: datetime, before: Mapping[str, float | None]
+    r: Release,
+    *,
+    day: int,
+    completed_at: datetime,
+    before: Mapping[str, float | None],
+    simulated: bool = False,
 ) -> list[Effect]:
     """The day-N check after completion: its items, and the guards now against their
     readings at completion (the trend arrows)."""
@@ -231,6 +244,8 @@ def followup(
     ]
     blocks += [raw(f"☐ {item}") for item in entry.items]
     blocks.append(t("launch.followup_guards"))
+    if simulated:
+        blocks.append(t("release.simulated_readings"))
     fields = tuple(guard_fields(r, before))
     return [Post(r.channel, Message(blocks=tuple(blocks), fields=fields))]
 

@@ -297,6 +297,15 @@ class Service:
     tier: str | None = None  # its availability SLA tier (summaries.yaml sla.tiers)
 
 
+SIMULATED = "simulated"  # the metric source whose numbers are set by hand, not measured
+
+
+def made_up(source: str, *, drill: bool) -> bool:
+    """Numbers from the simulated source are made up; outside a drill, where they are the
+    point of the rehearsal, whatever shows them says so."""
+    return source == SIMULATED and not drill
+
+
 @dataclass(frozen=True, slots=True)
 class ReleaseCatalog:
     services: Mapping[str, Service] = field(default_factory=dict)

@@ -22,8 +22,11 @@ _SEVERITY = {
 }
 
 
-def status(r: Release, *, now: datetime, freezes: Sequence[Text] = ()) -> Message:
-    """Stage, percent, soak left, every guard's last reading, and what blocks promotion."""
+def status(
+    r: Release, *, now: datetime, freezes: Sequence[Text] = (), simulated: bool = False
+) -> Message:
+    """Stage, percent, soak left, every guard's last reading, and what blocks promotion;
+    ``simulated``: the readings are made up (the simulated source, outside a drill)."""
     fields = [
         MessageField(t("release.field.state"), t(f"release.state.{r.state}")),
         MessageField(
@@ -58,6 +61,8 @@ def status(r: Release, *, now: datetime, freezes: Sequence[Text] = ()) -> Messag
     blocks: list[Text] = [
         t("release.status_header", service=r.service, version=r.version, plan=r.plan.name)
     ]
+    if simulated and watched:
+        blocks.append(t("release.simulated_readings"))
     if r.state is ReleaseState.PREPARED:
         # ``freezes`` are what holds the first traffic: open checks, a closed window.
         first = r.plan.stages[0]

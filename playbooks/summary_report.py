@@ -69,6 +69,9 @@ class ReportRequest:
     # service → (tier, availability objective), and the metric the objectives judge
     slas: Mapping[str, tuple[str, float]] = field(default_factory=dict)
     sla_metric: str = "availability"
+    # Services whose numbers are made up (the simulated source, outside a drill): each is
+    # said to be simulated wherever its numbers show.
+    simulated: frozenset[str] = frozenset()
 
 
 def compose(
@@ -125,7 +128,10 @@ def _status(
     if not metrics:
         return [t("summary.no_metrics")]
     for service in req.services:
-        blocks.append(t("summary.service", service=service))
+        made_up = service in req.simulated
+        blocks.append(
+            t("summary.service_simulated" if made_up else "summary.service", service=service)
+        )
         taken = readings.get(service, {})
         for spec in metrics:
             reading = taken.get(spec.name) or Reading(error="the metric was not read")
@@ -152,7 +158,7 @@ def _morning(
     blocks += [open_line(i, now=now) for i in still_open[:MAX_LISTED]]
     blocks += more(len(still_open))
     blocks.append(t("summary.section.releases", count=len(state.releases)))
-    blocks += [release_line(r) for r in state.releases]
+    blocks += [release_line(r, simulated=r.service in req.simulated) for r in state.releases]
     if not state.releases:
         blocks.append(t("summary.none"))
     blocks.append(t("summary.section.oncall"))

@@ -110,11 +110,15 @@ def sla_state(i: Incident, *, now: datetime) -> Text:
     return t(f"incident.clocks.{len(parts)}", **{f"c{n}": p for n, p in enumerate(parts)})
 
 
-def release_line(r: Release) -> Text:
-    guards = ", ".join(
+def release_line(r: Release, *, simulated: bool = False) -> Text:
+    """A live release in the morning post; ``simulated``: its guards read made-up numbers."""
+    marks = ", ".join(
         f"{g.name} {_GUARD_MARK[r.guards[g.name].verdict] if g.name in r.guards else '…'}"
         for g in r.plan.guards
     )
+    guards: Text | str = marks or "-"
+    if simulated and marks:
+        guards = t("summary.guards_simulated", guards=marks)
     return t(
         "summary.release_line",
         service=r.service,
@@ -122,7 +126,7 @@ def release_line(r: Release) -> Text:
         stage=r.stage_name,
         percent=r.percent,
         state=t(f"release.state.{r.state}"),
-        guards=guards or "-",
+        guards=guards,
     )
 
 

@@ -172,6 +172,7 @@ async def make_harness(database_url: str) -> AsyncIterator[HarnessFactory]:
         start: datetime = START,
         config_dir: Path | None = None,
         more_adapters: Sequence[RecordingAdapter] = (),
+        drill: bool | None = None,
         **settings: Any,
     ) -> Harness:
         engine = make_engine(database_url)
@@ -185,6 +186,7 @@ async def make_harness(database_url: str) -> AsyncIterator[HarnessFactory]:
             clock=clock,
             adapters={a.platform: a for a in (adapter, *more_adapters)},
             seed=0,
+            drill=drill,
         )
         await app.start()
         harness = Harness(app, adapter, clock)

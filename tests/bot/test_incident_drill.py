@@ -15,7 +15,10 @@ def test_the_p0_drill() -> None:
     assert f">>> #incidents\n{breach}" in out
     assert f">>> @alice\n{breach}" in out
     assert ">>> @bob\nIncident #1: @bob is now scribe (set by @alice)." in out
+    assert "Not letting web start: incident #1 (P0) is open on it: checkout returns 500." in out
+    assert "Forced by @alice past what held it: the checkout fix" in out
     assert "incident #1 (P0) is open on this service: checkout returns 500" in out
+    assert "Acknowledged: by @alice at 2026-11-23 01:06 UTC" in out
     # Asked for an update at +30m once (before the update reset it), never after resolve.
     assert out.count("time for a status update") == 1
     clocks = (

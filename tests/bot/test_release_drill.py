@@ -40,8 +40,11 @@ def test_the_gray_miniprogram_drill_walks_refuses_rolls_back_and_retries() -> No
     assert "Guard crash_rate read 0.6% (> 0.5%) continuously since" in out
     assert "rollback 20% → 0% (rolled back) guard crash_rate: 0.6% > 0.5%" in out
     assert "  State: rolled back" in out
-    # A retry keeps to the deploy windows: refused past midnight, forced by a release manager.
+    # A retry is not sent into a guard still reading bad, and keeps to the deploy windows:
+    # refused past midnight with the reading, forced by a release manager.
+    assert "Not letting miniapp retry: guard crash_rate_stop still reads bad, 0.6%" in out
     assert "Not letting miniapp retry: it is outside the deploy windows." in out
+    assert "Forced by @alice past what held it: crash fix verified on staging" in out
     assert "alice retried miniapp 2.0.0 (attempt 2): back at 1%." in out
     assert "Retried outside the deploy windows, forced: crash fix verified on staging" in out
 
