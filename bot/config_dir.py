@@ -190,11 +190,19 @@ def load(config_dir: Path | None) -> Config:
         sources=sources,
         releases=releases,
         incidents=replace(severity.to_settings(), alerts=alerts.to_settings()),
-        teams={name: entry.to_team(name) for name, entry in teams.teams.items()},
+        teams=_teams(teams, severity),
         robots=robots,
         channels=ChannelNames(channels.root),
         summaries=summaries.to_settings(),
     )
+
+
+def _teams(teams: TeamsFile, severity: SeverityFile) -> dict[str, Team]:
+    hours = severity.working_hours
+    return {
+        name: entry.to_team(name, country=hours.country, everyone=hours)
+        for name, entry in teams.teams.items()
+    }
 
 
 def _optional(
