@@ -11,7 +11,7 @@ import signal
 import sys
 import tempfile
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -24,6 +24,7 @@ from bot.config_dir import Config, ConfigError, load
 from bot.console import Console, line_reader, stdin_is_terminal
 from bot.http import serve
 from bot.settings import Settings
+from bot.work_calendar import unknown_year_warning
 from playbooks.teams import sla_warnings
 from storage import migrate
 from storage.engine import redact_url
@@ -90,6 +91,9 @@ def _parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="validate a config directory")
     check.add_argument("directory", nargs="?", type=Path, help="default: SHIPWATCH_CONFIG_DIR")
+    check.add_argument(
+        "--on", metavar="DAY", help="the day to check for, like 2027-01-04 (default today)"
+    )
     check.set_defaults(func=_cmd_check)
 
     db = sub.add_parser("db", help="database maintenance")
@@ -110,6 +114,7 @@ def load_settings(**overrides: object) -> Settings:
 
 def _cmd_check(args: argparse.Namespace) -> int:
     settings = load_settings()
+    today = _check_day(args.on, settings)
     directory = args.directory or settings.config_dir
     config = load(directory)
     where = directory or "the shipped defaults"
@@ -121,7 +126,27 @@ def _cmd_check(args: argparse.Namespace) -> int:
     )
     for warning in sla_warnings(config.teams, config.incidents.policy):
         print(f"warning: teams.yaml: {warning}.")
+    _warn_of_unknown_years(config, today=today)
     return 0
+
+
+def _check_day(text: str | None, settings: Settings) -> date:
+    if text is None:
+        return datetime.now(settings.tz).date()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise CliError(f"--on {text!r} is not a day; write it like 2027-01-04.") from None
+
+
+def _warn_of_unknown_years(config: Config, *, today: date) -> None:
+    """One line when a working calendar in use does not know this year (or the next, once
+    it is close): its holidays and working weekends would be missed."""
+    calendars = [config.incidents.policy.hours.calendar]
+    calendars += [team.calendar for team in config.teams.values()]
+    warning = unknown_year_warning((c.country for c in calendars), today=today)
+    if warning:
+        print(f"warning: {warning}.")
 
 
 def _cmd_db_upgrade(args: argparse.Namespace) -> int:

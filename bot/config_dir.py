@@ -194,11 +194,19 @@ def load(config_dir: Path | None) -> Config:
         sources=sources,
         releases=releases,
         incidents=replace(severity.to_settings(), alerts=alerts.to_settings()),
-        teams={name: entry.to_team(name) for name, entry in teams.teams.items()},
+        teams=_teams(teams, severity),
         robots=robots,
         channels=ChannelNames(channels.root),
         summaries=summaries.to_settings(),
     )
+
+
+def _teams(teams: TeamsFile, severity: SeverityFile) -> dict[str, Team]:
+    hours = severity.working_hours
+    return {
+        name: entry.to_team(name, country=hours.country, everyone=hours)
+        for name, entry in teams.teams.items()
+    }
 
 
 def _optional(
@@ -399,6 +407,18 @@ class _UniqueKeyLoader(yaml.SafeLoader):
                 )
             seen.add(key)
         return super().construct_mapping(node, deep)
+
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
+        """A day that is no day (2026-02-30) stays text, for its field to name."""
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:
+            return self.construct_scalar(node)
+
+
+_UniqueKeyLoader.add_constructor(
+    "tag:yaml.org,2002:timestamp", _UniqueKeyLoader.construct_yaml_timestamp
+)
 
 
 def _source(config_dir: Path | None, name: str) -> Path:

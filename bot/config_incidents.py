@@ -12,6 +12,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 from bot.config_releases import Duration
 from bot.config_releases import _duration as read_duration
 from bot.config_zone import Zone
+from bot.work_calendar import DEFAULT_COUNTRY, CalendarDays, Country, work_calendar
 from playbooks.business_time import Deadline, WorkingHours
 from playbooks.incident_policy import IncidentSettings, SeverityPolicy, SeverityRule
 
@@ -81,7 +82,11 @@ class PolicyEntry(_Strict):
     P3: RuleEntry
 
 
-class HoursEntry(_Strict):
+class HoursEntry(_Strict, CalendarDays):
+    """Working hours, on the working days of ``country``'s official calendar with the
+    ``holidays`` and ``working_days`` added here (for every team)."""
+
+    country: Country = DEFAULT_COUNTRY
     timezone: Zone = "Asia/Shanghai"
     start: Clock = time(9, 0)
     end: Clock = time(18, 0)
@@ -132,6 +137,7 @@ class SeverityFile(_Strict):
             start=self.working_hours.start,
             end=self.working_hours.end,
             weekdays=frozenset(WEEKDAYS.index(d) for d in self.working_hours.weekdays),
+            calendar=work_calendar(self.working_hours.country, self.working_hours),
         )
         policies = {
             name: SeverityPolicy(

@@ -11,6 +11,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 
 from bot.config_releases import Duration, EnvName, _duration
 from bot.config_zone import Zone
+from bot.work_calendar import CalendarDays, Country, work_calendar
 from playbooks.oncall import LAYERS, Rotation
 from playbooks.page_budget import DEFAULT_COUNT, DEFAULT_WINDOW, Budget
 from playbooks.paging import DEFAULT_ACK_REMINDER, DEFAULT_WAIT, Policy, Step, StepWhen, Target
@@ -87,7 +88,12 @@ class EscalationEntry(_Strict):
     repeat: int = Field(default=0, ge=0, le=10)
 
 
-class TeamEntry(_Strict):
+class TeamEntry(_Strict, CalendarDays):
+    """``country`` (default: severity.yaml's working_hours.country) names the official
+    calendar of the team's working days; ``holidays`` and ``working_days`` adjust it for
+    the team, after those severity.yaml lists for everyone."""
+
+    country: Country | None = None
     timezone: Zone = "UTC"
     channel: str | None = None
     manager: str | None = None
@@ -99,7 +105,8 @@ class TeamEntry(_Strict):
     ack_reminder: Reminder = DEFAULT_ACK_REMINDER
     page_budget: BudgetEntry = BudgetEntry()
 
-    def to_team(self, name: str) -> Team:
+    def to_team(self, name: str, *, country: str, everyone: CalendarDays) -> Team:
+        """``country`` and ``everyone``: the deployment's calendar and its own days."""
         tz = ZoneInfo(self.timezone)
         return Team(
             name=name,
@@ -123,6 +130,7 @@ class TeamEntry(_Strict):
             defer_outside_hours=frozenset(self.defer_outside_working_hours),
             ack_reminder=self.ack_reminder,
             page_budget=Budget(self.page_budget.count, self.page_budget.window),
+            calendar=work_calendar(self.country or country, everyone, self),
         )
 
 

@@ -37,7 +37,10 @@ def window(ctx: CommandContext, cmd: ParsedCommand) -> Message:
             continue
         policy = plan.launch.windows
         tz, zone = rows.zone_of(policy, service, teams=ctx.teams, fallback=ctx.tz)
-        result = rows.window_check(ctx.session, policy, now=ctx.now, tz=tz)
+        days = rows.calendar_of(
+            service, teams=ctx.teams, fallback=ctx.incidents.policy.hours.calendar
+        )
+        result = rows.window_check(ctx.session, policy, now=ctx.now, tz=tz, calendar=days)
         line = _window_line(result, policy.gate, tz, zone)
         blackouts = windows.blackout_summary(policy) if policy.gate is not WindowGate.OFF else None
         if blackouts is not None:

@@ -116,7 +116,7 @@ def create(
             state=lifecycle.IncidentState.OPEN.value,
             service=service,
             channel=f"{channel.platform}:{channel.channel}",
-            policy=(policy or ctx.incidents.policy).to_json(),
+            policy=(policy or ctx.incidents.policy).for_incident(ctx.now.date()).to_json(),
             opened_at=ctx.now,
             opened_by=opened_by,
             commander=commander or opened_by,

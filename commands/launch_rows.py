@@ -9,8 +9,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import Session
 
+from commands.context import CommandContext, SystemContext
 from playbooks import deploy_windows as windows
 from playbooks import launch_state
+from playbooks.business_time import WorkCalendar
 from playbooks.launch_plan import WindowGate, WindowPolicy
 from playbooks.launch_state import LaunchState
 from playbooks.messages import Text
@@ -57,12 +59,21 @@ def zone_of(
     return tz, str(getattr(tz, "key", None) or tz)
 
 
+def calendar_of(
+    service: Service | None, *, teams: Mapping[str, Team], fallback: WorkCalendar
+) -> WorkCalendar:
+    """The working days windows keep to: the service's team's, else Shipwatch's own."""
+    team = teams.get(service.team) if service is not None and service.team else None
+    return team.calendar if team is not None else fallback
+
+
 def window_check(
     session: Session,
     policy: WindowPolicy,
     *,
     now: datetime,
     tz: tzinfo,
+    calendar: WorkCalendar | None = None,
 ) -> windows.WindowCheck:
     return windows.check(
         policy,
@@ -70,26 +81,23 @@ def window_check(
         tz=tz,
         freezes=declared_freezes(session),
         windows_apply=policy.gate is not WindowGate.OFF,
+        calendar=calendar,
     )
 
 
-def blockers(
-    session: Session,
-    r: Release,
-    *,
-    target: int,
-    now: datetime,
-    service: Service | None = None,
-    teams: Mapping[str, Team] | None = None,
-    fallback: tzinfo,
-) -> list[Text]:
+def blockers(ctx: CommandContext | SystemContext, r: Release, *, target: int) -> list[Text]:
     """Launch reasons the release may not enter ``target``: required checklist items, the
-    Go/No-Go, and a deploy window when the plan holds promotions to them."""
+    Go/No-Go, and a deploy window when the plan holds promotions to them. The one gate of
+    a promotion, asked alike by a person's /release promote and by a soaked stage moving
+    on by itself, so both read windows in the same timezone and calendar."""
+    session = ctx.session
     found = launch_state.blockers(load(session, r.id), r, target=target)
     policy = r.plan.launch.windows
     if policy.gate is WindowGate.STAGES:
-        tz, zone = zone_of(policy, service, teams=teams or {}, fallback=fallback)
-        result = window_check(session, policy, now=now, tz=tz)
+        service = ctx.releases.services.get(r.service)
+        tz, zone = zone_of(policy, service, teams=ctx.teams, fallback=ctx.tz)
+        days = calendar_of(service, teams=ctx.teams, fallback=ctx.incidents.policy.hours.calendar)
+        result = window_check(session, policy, now=ctx.now, tz=tz, calendar=days)
         if not result.open:
             found.append(
                 windows.refusal(result, service=r.service, what="promote", tz=tz, zone=zone)

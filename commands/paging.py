@@ -75,8 +75,9 @@ def _platform(ctx: Context) -> str:
 
 
 def team_hours(ctx: Context, team: Team) -> WorkingHours:
-    """severity.yaml's working hours, kept by the clock of the team's timezone."""
-    return replace(ctx.incidents.policy.hours, tz=team.tz)
+    """severity.yaml's working hours, kept by the clock of the team's timezone and on the
+    working days of the team's calendar."""
+    return replace(ctx.incidents.policy.hours, tz=team.tz, calendar=team.calendar)
 
 
 def ack_reminder(team: Team | None) -> timedelta | None:

@@ -106,15 +106,7 @@ def _launch_gates(ctx: SystemContext, release: machine.Release) -> list[Text]:
     """What holds a soaked stage from moving on by itself: the launch's gates."""
     if release.final_stage:
         return []
-    return launch_rows.blockers(
-        ctx.session,
-        release,
-        target=release.stage + 1,
-        now=ctx.now,
-        service=ctx.releases.services.get(release.service),
-        teams=ctx.teams,
-        fallback=ctx.tz,
-    )
+    return launch_rows.blockers(ctx, release, target=release.stage + 1)
 
 
 def readings(ctx: SystemContext, payload: Mapping[str, Any]) -> None:

@@ -16,6 +16,7 @@ from commands.release_rows import entry_of, save, to_view
 from playbooks import deploy_windows
 from playbooks import release_views as views
 from playbooks import releases as machine
+from playbooks.business_time import WorkCalendar
 from playbooks.effects import Conversation
 from playbooks.errors import NotFound, PermissionDenied, UsageError
 from playbooks.launch_plan import WindowPolicy
@@ -186,7 +187,9 @@ def _window_gate(
     if force and not ctx.actor.has_role(Role.RELEASE_MANAGER):
         raise PermissionDenied(command=f"/release {what} --force", role=Role.RELEASE_MANAGER.value)
     tz, zone = launch_rows.zone_of(policy, service, teams=ctx.teams, fallback=ctx.tz)
-    found = launch_rows.window_check(ctx.session, policy, now=ctx.now, tz=tz)
+    found = launch_rows.window_check(
+        ctx.session, policy, now=ctx.now, tz=tz, calendar=_calendar(ctx, service)
+    )
     if found.open:
         return ""
     if not force:
@@ -205,15 +208,13 @@ def _launch_gates(ctx: CommandContext, r: Release, *, to: str | None = None) -> 
     if r.state is not ReleaseState.IN_STAGE or (to is None and r.final_stage):
         return []
     target = machine.resolve_target(r, to)
-    return launch_rows.blockers(
-        ctx.session,
-        r,
-        target=target,
-        now=ctx.now,
-        service=ctx.releases.services.get(r.service),
-        teams=ctx.teams,
-        fallback=ctx.tz,
-    )
+    return launch_rows.blockers(ctx, r, target=target)
+
+
+def _calendar(ctx: CommandContext, service: Service | None) -> WorkCalendar:
+    """The working days the service's deploy windows keep to."""
+    fallback = ctx.incidents.policy.hours.calendar
+    return launch_rows.calendar_of(service, teams=ctx.teams, fallback=fallback)
 
 
 def _closed_window(ctx: CommandContext, r: Release) -> list[Text]:
@@ -221,7 +222,9 @@ def _closed_window(ctx: CommandContext, r: Release) -> list[Text]:
     service = ctx.releases.services.get(r.service)
     policy = r.plan.launch.windows
     tz, zone = launch_rows.zone_of(policy, service, teams=ctx.teams, fallback=ctx.tz)
-    found = launch_rows.window_check(ctx.session, policy, now=ctx.now, tz=tz)
+    found = launch_rows.window_check(
+        ctx.session, policy, now=ctx.now, tz=tz, calendar=_calendar(ctx, service)
+    )
     if found.open:
         return []
     return [deploy_windows.refusal(found, service=r.service, what="go", tz=tz, zone=zone)]

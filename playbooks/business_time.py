@@ -1,13 +1,16 @@
 """Working-time arithmetic: "1 working day" from Friday 17:00 is Monday 17:00.
 
-A working day is the span from ``start`` to ``end`` on a working weekday, in the
-policy's timezone. Adding working time walks forward through those spans only;
-a deadline that starts outside working hours starts counting at the next opening.
+A working day is the span from ``start`` to ``end`` on a working day of the calendar, in
+the policy's timezone: a working weekday that is no public holiday, or a weekend day the
+country works (China's adjusted working weekends, 调休). Adding working time walks
+forward through those spans only; a deadline that starts outside working hours starts
+counting at the next opening.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
@@ -15,6 +18,44 @@ MAX_DAYS_SCANNED = 3660  # ten years of calendar: a calendar with no working day
 
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+MONDAY_TO_FRIDAY = frozenset({0, 1, 2, 3, 4})  # Monday is 0
+
+
+@dataclass(frozen=True, slots=True)
+class WorkCalendar:
+    """A country's official working calendar as days, built outside the domain (from a
+    holiday library and the config's own days): ``days_off`` are holidays, ``days_on`` are
+    weekend days worked (调休). Any other day is a working day when it is a working
+    weekday."""
+
+    country: str = ""  # what the days are the calendar of ("CN"), for people to read
+    days_off: frozenset[date] = frozenset()
+    days_on: frozenset[date] = frozenset()
+
+    def is_working_day(self, day: date, *, weekdays: Collection[int] = MONDAY_TO_FRIDAY) -> bool:
+        if day in self.days_on:
+            return True
+        return day not in self.days_off and day.weekday() in weekdays
+
+    def adjusted(
+        self, *, days_off: Collection[date] = (), days_on: Collection[date] = ()
+    ) -> WorkCalendar:
+        """This calendar with more holidays and more working days; a day named in either
+        leaves the other (a holiday taken back is worked, a working day given off is not)."""
+        off, on = frozenset(days_off), frozenset(days_on)
+        return WorkCalendar(
+            country=self.country,
+            days_off=(self.days_off - on) | off,
+            days_on=(self.days_on - off) | on,
+        )
+
+    def between(self, first: date, last: date) -> WorkCalendar:
+        """The part of this calendar from ``first`` to ``last``, both included."""
+        return WorkCalendar(
+            country=self.country,
+            days_off=frozenset(d for d in self.days_off if first <= d <= last),
+            days_on=frozenset(d for d in self.days_on if first <= d <= last),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,15 +63,16 @@ class WorkingHours:
     tz: tzinfo = SHANGHAI
     start: time = time(9, 0)
     end: time = time(18, 0)
-    weekdays: frozenset[int] = frozenset({0, 1, 2, 3, 4})  # Monday is 0
-    holidays: frozenset[date] = frozenset()
+    weekdays: frozenset[int] = MONDAY_TO_FRIDAY
+    # The country's holidays and worked weekends (an incident's snapshot keeps a year of it).
+    calendar: WorkCalendar = field(default_factory=WorkCalendar)
 
     @property
     def day_length(self) -> timedelta:
         return datetime.combine(date.min, self.end) - datetime.combine(date.min, self.start)
 
     def is_working_day(self, day: date) -> bool:
-        return day.weekday() in self.weekdays and day not in self.holidays
+        return self.calendar.is_working_day(day, weekdays=self.weekdays)
 
     def _span(self, day: date) -> tuple[datetime, datetime]:
         opens = datetime.combine(day, self.start, tzinfo=self.tz)

@@ -1,5 +1,9 @@
 """Deploy windows and freezes: whether a release may start (or move on) now, and when the
-next window opens. Days are the service's local days; ``now`` is a parameter."""
+next window opens. Days are the service's local days; ``now`` is a parameter.
+
+A window on ``weekdays`` (Monday to Friday) opens on the working days of the team's
+calendar, a 调休 Saturday included and a public holiday not; one on ``weekends`` (Saturday
+and Sunday) opens on its days off. Windows on other days keep to those weekdays."""
 
 from __future__ import annotations
 
@@ -8,7 +12,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 
 from playbooks import messages
-from playbooks.launch_plan import Blackout, BlackoutPeriods, WindowPolicy
+from playbooks.business_time import WorkCalendar
+from playbooks.launch_plan import (
+    WEEKDAYS,
+    WEEKENDS,
+    Blackout,
+    BlackoutPeriods,
+    Window,
+    WindowPolicy,
+)
 from playbooks.messages import Text, raw, t
 
 # Far enough to cross a year-end blackout and a run of explicit freezes.
@@ -81,13 +93,23 @@ class Opening:
     closes: datetime
 
 
-def _openings_on(day: date, policy: WindowPolicy, tz: tzinfo) -> list[Opening]:
+def _opens_on(window: Window, day: date, calendar: WorkCalendar) -> bool:
+    if window.days == WEEKDAYS:
+        return calendar.is_working_day(day)
+    if window.days == WEEKENDS:
+        return not calendar.is_working_day(day)
+    return day.weekday() in window.days
+
+
+def _openings_on(
+    day: date, policy: WindowPolicy, tz: tzinfo, calendar: WorkCalendar
+) -> list[Opening]:
     found = [
         Opening(
             datetime.combine(day, w.opens, tzinfo=tz), datetime.combine(day, w.closes, tzinfo=tz)
         )
         for w in policy.windows
-        if day.weekday() in w.days
+        if _opens_on(w, day, calendar)
     ]
     return sorted(found, key=lambda o: o.opens)
 
@@ -107,9 +129,12 @@ def check(
     tz: tzinfo,
     freezes: Mapping[date, str] | None = None,
     windows_apply: bool = True,
+    calendar: WorkCalendar | None = None,
 ) -> WindowCheck:
     """Open now? ``windows_apply`` False checks only explicit freezes (a plan without
-    windows still honours a freeze someone declared)."""
+    windows still honours a freeze someone declared). ``calendar``: the working days of
+    the service's team (None: Monday to Friday)."""
+    calendar = calendar or WorkCalendar()
     local = now.astimezone(tz)
     today = local.date()
     if not windows_apply:
@@ -123,11 +148,11 @@ def check(
     current = None
     if reason is None:
         current = next(
-            (o for o in _openings_on(today, policy, tz) if o.opens <= local < o.closes), None
+            (o for o in _openings_on(today, policy, tz, calendar) if o.opens <= local < o.closes),
+            None,
         )
-    return WindowCheck(
-        current is not None, current, next_opening(policy, now=now, tz=tz, freezes=freezes), reason
-    )
+    following = next_opening(policy, now=now, tz=tz, freezes=freezes, calendar=calendar)
+    return WindowCheck(current is not None, current, following, reason)
 
 
 def _next_free_day(today: date, freezes: Mapping[date, str] | None, tz: tzinfo) -> Opening | None:
@@ -146,13 +171,14 @@ def next_opening(
     now: datetime,
     tz: tzinfo,
     freezes: Mapping[date, str] | None = None,
+    calendar: WorkCalendar | None = None,
 ) -> Opening | None:
     """The first window that opens after ``now`` on a day without a blackout."""
     local = now.astimezone(tz)
     day = local.date()
     for _ in range(SEARCH_DAYS):
         if blackout_of(day, policy, freezes=freezes) is None:
-            for opening in _openings_on(day, policy, tz):
+            for opening in _openings_on(day, policy, tz, calendar or WorkCalendar()):
                 if opening.opens > local:
                     return opening
         day += timedelta(days=1)

@@ -4,13 +4,17 @@ resolved, and how its communication runs. Snapshotted onto an incident when it o
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import time, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import date, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from playbooks.alerts import AlertSettings
-from playbooks.business_time import Deadline, WorkingHours
+from playbooks.business_time import Deadline, WorkCalendar, WorkingHours
+
+# How far from its opening an incident's snapshot keeps the holiday calendar: its clocks
+# in working days, and those of a reopening within a year.
+CALENDAR_SPAN = timedelta(days=400)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +43,12 @@ class SeverityPolicy:
     def rule(self, severity: str) -> SeverityRule:
         return self.rules[severity]
 
+    def for_incident(self, opened: date) -> SeverityPolicy:
+        """This policy with only the part of the holiday calendar an incident opened on
+        ``opened`` can reach, to keep its snapshot small."""
+        calendar = self.hours.calendar.between(opened - timedelta(days=1), opened + CALENDAR_SPAN)
+        return replace(self, hours=replace(self.hours, calendar=calendar))
+
     def to_json(self) -> dict[str, Any]:
         def deadline(d: Deadline | None) -> dict[str, Any] | None:
             if d is None:
@@ -59,6 +69,11 @@ class SeverityPolicy:
                 "start": self.hours.start.isoformat(),
                 "end": self.hours.end.isoformat(),
                 "weekdays": sorted(self.hours.weekdays),
+                "calendar": {
+                    "country": self.hours.calendar.country,
+                    "days_off": sorted(d.isoformat() for d in self.hours.calendar.days_off),
+                    "days_on": sorted(d.isoformat() for d in self.hours.calendar.days_on),
+                },
             },
             "rules": {
                 severity: {
@@ -87,6 +102,7 @@ class SeverityPolicy:
             return timedelta(seconds=value) if value is not None else None
 
         hours = data["hours"]
+        calendar = hours.get("calendar") or {}  # none in snapshots from before calendars
         return cls(
             name=data["name"],
             description=data.get("description", ""),
@@ -95,6 +111,11 @@ class SeverityPolicy:
                 start=time.fromisoformat(hours["start"]),
                 end=time.fromisoformat(hours["end"]),
                 weekdays=frozenset(hours["weekdays"]),
+                calendar=WorkCalendar(
+                    country=calendar.get("country", ""),
+                    days_off=frozenset(map(date.fromisoformat, calendar.get("days_off", ()))),
+                    days_on=frozenset(map(date.fromisoformat, calendar.get("days_on", ()))),
+                ),
             ),
             rules={
                 severity: SeverityRule(

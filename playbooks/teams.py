@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta, tzinfo
 from enum import StrEnum
 
+from playbooks.business_time import WorkCalendar
 from playbooks.incident_policy import SeverityPolicy, SeverityRule
 from playbooks.oncall import Rotation
 from playbooks.page_budget import Budget
@@ -70,3 +71,5 @@ class Team:
     defer_outside_hours: frozenset[str] = frozenset({"P3"})
     ack_reminder: timedelta | None = DEFAULT_ACK_REMINDER  # None: never
     page_budget: Budget = field(default_factory=Budget)  # per person, over all pages
+    # the working days of the team's country, with the config's own holidays and working days
+    calendar: WorkCalendar = field(default_factory=WorkCalendar)

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from playbooks.business_time import WorkCalendar
 from playbooks.deploy_windows import blackout_of, blackout_summary, check, next_opening
 from playbooks.launch_plan import Blackout, BlackoutPeriods, Window, WindowGate, WindowPolicy
 
@@ -143,3 +144,37 @@ def test_custom_windows() -> None:
     assert check(nights, now=at("2026-11-24T22:15+08:00"), tz=SHANGHAI).open  # Tuesday
     assert not check(nights, now=at("2026-11-23T22:15+08:00"), tz=SHANGHAI).open  # Monday
     assert check(nights, now=datetime(2026, 11, 24, 14, 59, tzinfo=UTC), tz=SHANGHAI).open
+
+
+# China's 2026 Spring Festival: Saturday 14 February is worked (调休), 15-23 February are off.
+SPRING_FESTIVAL = WorkCalendar(
+    country="CN",
+    days_off=frozenset(date(2026, 2, d) for d in range(15, 24)),
+    days_on=frozenset({date(2026, 2, 14), date(2026, 2, 28)}),
+)
+
+
+@pytest.mark.parametrize(
+    ("now", "is_open"),
+    [
+        ("2026-02-14T17:30+08:00", True),  # a Saturday worked: the weekday window
+        ("2026-02-14T10:30+08:00", False),  # and not the weekend one
+        ("2026-02-16T17:30+08:00", False),  # a Monday off: no weekday window
+        ("2026-02-16T10:30+08:00", True),  # but the days-off one
+        ("2026-02-24T17:30+08:00", True),  # back at work
+    ],
+)
+def test_weekday_and_weekend_windows_follow_the_working_calendar(now: str, is_open: bool) -> None:
+    assert check(POLICY, now=at(now), tz=SHANGHAI, calendar=SPRING_FESTIVAL).open is is_open
+
+
+def test_the_next_window_after_the_adjusted_saturday_is_a_days_off_morning() -> None:
+    evening = at("2026-02-14T18:30+08:00")
+    nxt = next_opening(POLICY, now=evening, tz=SHANGHAI, calendar=SPRING_FESTIVAL)
+    assert nxt is not None
+    assert nxt.opens == at("2026-02-15T10:00+08:00")
+    # Named days keep to the weekday: a Monday window opens on a Monday off.
+    on_mondays = (Window(frozenset({0}), time(9), time(10)),)
+    mondays = WindowPolicy(gate=WindowGate.START, windows=on_mondays)
+    monday = at("2026-02-16T09:30+08:00")
+    assert check(mondays, now=monday, tz=SHANGHAI, calendar=SPRING_FESTIVAL).open

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from playbooks.business_time import WorkingHours
+from playbooks.business_time import WorkCalendar, WorkingHours
 from playbooks.effects import ArmTimer, Conversation, DirectMessage, Post
 from playbooks.paging import (
     KIND_STEP,
@@ -92,7 +92,7 @@ def test_the_next_working_morning_in_the_team_timezone() -> None:
     assert hours.next_opening(early) == datetime(2026, 11, 24, 9, tzinfo=SH)
     open_now = datetime(2026, 11, 24, 11, tzinfo=SH)
     assert hours.next_opening(open_now) == open_now
-    holiday = WorkingHours(tz=SH, holidays=frozenset({date(2026, 11, 30)}))
+    holiday = WorkingHours(tz=SH, calendar=WorkCalendar(days_off=frozenset({date(2026, 11, 30)})))
     assert holiday.next_opening(SATURDAY) == datetime(2026, 12, 1, 9, tzinfo=SH)
     # The day after the spring change the morning is 09:00 CEST: 07:00 UTC.
     berlin = WorkingHours(tz=BERLIN)
