@@ -19,7 +19,17 @@ from playbooks.effects import (
 )
 from playbooks.errors import NotFound
 from playbooks.launch_state import Mark
-from playbooks.messages import Button, ButtonStyle, Message, MessageField, Severity, Text, raw, t
+from playbooks.messages import (
+    Button,
+    ButtonStyle,
+    Message,
+    MessageField,
+    Severity,
+    Text,
+    raw,
+    t,
+    text_from_str,
+)
 from playbooks.procedures import Procedure
 from playbooks.releases import Refused
 
@@ -129,7 +139,7 @@ def view(run: Run, *, now: datetime, who: Who) -> Message:
     p = run.procedure
     blocks: list[Text] = [_header(run)]
     if run.reason:
-        blocks.append(t("run.reason", reason=raw(run.reason)))
+        blocks.append(t("run.reason", reason=text_from_str(run.reason)))
     if p.trigger:
         blocks.append(t("run.trigger", trigger=raw(p.trigger)))
     if p.decision:

@@ -21,6 +21,7 @@ from yarl import URL
 
 from bot.metric_sources.base import MetricQuery, Series
 from playbooks.guards import Reading
+from playbooks.messages import Text
 
 # Prometheus' error types that mean "could not run it" rather than "the query is wrong".
 log = logging.getLogger("shipwatch.metrics")
@@ -57,8 +58,8 @@ class PrometheusSource:
         if self._secret:  # belt and braces: no library message may carry the password
             reading = Reading(
                 value=reading.value,
-                no_data=_scrub(reading.no_data, self._secret),
-                error=_scrub(reading.error, self._secret),
+                no_data=_scrub_why(reading.no_data, self._secret),
+                error=_scrub_why(reading.error, self._secret),
             )
         return reading
 
@@ -207,3 +208,8 @@ def _password(url: str) -> str | None:
 
 def _scrub(reason: str | None, secret: str) -> str | None:
     return reason.replace(secret, "***") if reason is not None else None
+
+
+def _scrub_why(reason: Text | str | None, secret: str) -> Text | str | None:
+    # Catalog text carries only what this bot wrote; a server's words may carry the secret.
+    return reason.replace(secret, "***") if isinstance(reason, str) else reason

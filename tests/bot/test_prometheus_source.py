@@ -16,9 +16,11 @@ import pytest
 from aiohttp import web
 from aiohttp.abc import AbstractResolver, ResolveResult
 
+from bot.i18n import Translator
 from bot.metric_sources.base import MetricQuery
 from bot.metric_sources.prometheus import PrometheusSource
 from playbooks.guards import Reading
+from playbooks.messages import as_text
 from tests.fakes.loopback import serve
 
 AT = datetime(2026, 11, 23, 1, 0, 30, 250000, tzinfo=UTC)
@@ -141,7 +143,7 @@ async def test_nan_and_infinity_are_no_data(
     assert reading.value is None
     assert reading.error is None
     assert reading.no_data is not None
-    assert reading.no_data.startswith("the query returned ")
+    assert Translator("en", UTC)(as_text(reading.no_data)).startswith("the query returned ")
 
 
 async def test_scalar_is_the_value(fake: FakePrometheus, session: aiohttp.ClientSession) -> None:
