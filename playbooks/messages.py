@@ -70,6 +70,16 @@ def listed(parts: Sequence[Text]) -> Text:
     return text
 
 
+def in_lines(lines: Sequence[Text]) -> Text:
+    """Texts one per line: a document (a postmortem draft) as one translatable text."""
+    if not lines:
+        return raw("")
+    text = lines[-1]
+    for line in reversed(lines[:-1]):
+        text = t("list.lines", first=line, rest=text)
+    return text
+
+
 ZONED = "time.zoned"
 
 
