@@ -167,19 +167,19 @@ ALL_TIMERS = (*CLOCK_TIMERS, *CHECKLIST, *(f"{item}_ahead" for item in CHECKLIST
 def buttons(i: Incident) -> tuple[Button, ...]:
     if i.state is S.OPEN:
         return (
-            Button(t("incident.button.ack"), f"/incident ack {i.id}", ButtonStyle.PRIMARY),
-            Button(t("incident.button.resolve"), f"/incident resolve {i.id}"),
+            Button(t("button.ack"), f"/incident ack {i.id}", ButtonStyle.PRIMARY),
+            Button(t("button.resolve"), f"/incident resolve {i.id}"),
         )
     if i.unresolved and i.started_at is None and i.start_due is not None:
         return (
             Button(t("incident.button.start"), f"/incident start {i.id}", ButtonStyle.PRIMARY),
             Button(t("incident.button.update"), f"/incident update {i.id}"),
-            Button(t("incident.button.resolve"), f"/incident resolve {i.id}"),
+            Button(t("button.resolve"), f"/incident resolve {i.id}"),
         )
     if i.unresolved:
         return (
             Button(t("incident.button.update"), f"/incident update {i.id}"),
-            Button(t("incident.button.resolve"), f"/incident resolve {i.id}", ButtonStyle.PRIMARY),
+            Button(t("button.resolve"), f"/incident resolve {i.id}", ButtonStyle.PRIMARY),
         )
     return ()
 
@@ -628,7 +628,7 @@ def checklist_due(i: Incident, item: str, *, now: datetime, ahead: bool = False)
     message = Message(
         blocks=(text,),
         severity=Severity.WARNING,
-        buttons=(Button(t("incident.button.done"), f"/incident done {i.id} {item}"),),
+        buttons=(Button(t("button.done"), f"/incident done {i.id} {item}"),),
     )
     return Result(i, effects=[Post(i.channel, message), *_direct(i, message)])
 

@@ -60,24 +60,20 @@ def text_from_str(value: str) -> Text:
     return raw(value)
 
 
-def listed(parts: Sequence[Text]) -> Text:
-    """Texts one after another, separated as the reader's language separates list items."""
+def listed(parts: Sequence[Text], *, separator: str = "list.items") -> Text:
+    """Texts one after another, separated as the reader's language separates list items
+    ("a; b" or "a；b"; ``list.commas``: "a, b" or "a、b")."""
     if not parts:
         return raw("")
     text = parts[-1]
     for part in reversed(parts[:-1]):
-        text = t("list.items", first=part, rest=text)
+        text = t(separator, first=part, rest=text)
     return text
 
 
 def in_lines(lines: Sequence[Text]) -> Text:
     """Texts one per line: a document (a postmortem draft) as one translatable text."""
-    if not lines:
-        return raw("")
-    text = lines[-1]
-    for line in reversed(lines[:-1]):
-        text = t("list.lines", first=line, rest=text)
-    return text
+    return listed(lines, separator="list.lines")
 
 
 ZONED = "time.zoned"
