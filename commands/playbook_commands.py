@@ -91,7 +91,12 @@ def list_(ctx: CommandContext, cmd: ParsedCommand) -> Message:
         )
         fields.append(
             MessageField(
-                t("playbook.run_line", label=run.label, at=run.started_at, kind=run.kind.value),
+                t(
+                    "playbook.run_line",
+                    label=run.label,
+                    at=run.started_at,
+                    kind=t(f"run.kind.{run.kind}"),
+                ),
                 state,
             )
         )

@@ -72,8 +72,13 @@ class Run:
         return [n for n in range(1, len(self.procedure.steps) + 1) if n not in self.marks]
 
     @property
-    def label(self) -> str:
-        return f"#{self.id} {self.procedure.name}" + (f" ({self.service})" if self.service else "")
+    def label(self) -> Text:
+        """``#3 severe-bug (miniapp)``; a plan's rollback runbook is named in the reader's
+        language rather than by its built-in name."""
+        name = t("run.kind.rollback") if self.kind is RunKind.ROLLBACK else raw(self.procedure.name)
+        if self.service:
+            return t("run.label_service", id=self.id, name=name, service=self.service)
+        return t("run.label", id=self.id, name=name)
 
 
 class UnknownStep(NotFound):

@@ -111,7 +111,7 @@ def target_state(state: ReleaseState, move: Move, *, service: str) -> ReleaseSta
             t(
                 "release.invalid_move",
                 service=service,
-                move=move.value,
+                move=t(f"release.move.{move}"),
                 state=t(f"release.state.{state}"),
             )
         )
