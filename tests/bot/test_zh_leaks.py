@@ -337,9 +337,11 @@ async def test_a_chinese_team_reads_chinese_through_a_release_and_an_incident(
     said = await _a_release_and_an_incident(h)
     everything = "\n".join(said)
     # The walk reached what it is here for.
-    assert "监控指标 api_timeout_rate" in everything
-    assert "回滚" in everything
-    assert "事后总结" in everything
+    assert "暂停原因: 监控指标 api_timeout_rate：无数据已持续 5分钟" in everything
+    assert "回滚 1% → 0%（已回滚） 监控指标 crash_rate：0.6% > 0.5%" in everything
+    assert "miniapp 2.0.0 ↩ 0%: crash_rate 0.6% > 0.5%" in everything  # the page's title
+    assert "# 事后总结：#1 结账返回 500" in everything
+    assert "@shipwatch SLA：响应超时" in everything
     leaks = {line: words for line in everything.splitlines() if (words := latin_words(line, NAMES))}
     assert leaks == {}
     assert not CLOCK_DURATION.search(everything)
