@@ -108,7 +108,7 @@ async def _postmortem(request: web.Request) -> web.Response:
     if document is None:
         return json_error(request, 404, t("incident.unknown", id=incident_id))
     return web.Response(
-        text=document,
+        text=app.translator(app.settings.locale)(document),
         content_type="text/markdown",
         headers={"Content-Disposition": f'inline; filename="incident-{incident_id}.md"'},
     )

@@ -20,6 +20,7 @@ from bot.traffic.unleash import UnleashTraffic
 from bot.traffic.webhook import WebhookTraffic
 from playbooks.effects import Measure
 from playbooks.guards import Reading
+from playbooks.messages import t
 from playbooks.release_plan import TrafficKind
 
 # A health check that takes longer than this is as good as down.
@@ -53,7 +54,7 @@ class Integrations:
 
         async def one(name: str, expr: str) -> tuple[str, Reading]:
             if service_source is None:
-                return name, Reading(error=f"service {m.service!r} is no longer configured")
+                return name, Reading(error=t("metrics.service_unknown", service=m.service))
             source = service_source
             if is_probe(expr) and self.probe is not None and source is not self.simulated_metrics:
                 source = self.probe

@@ -13,6 +13,7 @@ from bot import charts
 from bot.metric_sources.base import MetricQuery, MetricSource, Series, fill
 from playbooks.effects import ReadReport, ReportMetric
 from playbooks.guards import Reading
+from playbooks.messages import t
 from playbooks.summary_metrics import MetricSpec
 
 log = logging.getLogger("shipwatch.reports")
@@ -44,7 +45,11 @@ async def gather(
     async def instant(service: str, metric: ReportMetric) -> tuple[str, str, Reading]:
         source = sources.get(service)
         if source is None:
-            return service, metric.name, Reading(error=f"service {service!r} is not configured")
+            return (
+                service,
+                metric.name,
+                Reading(error=t("metrics.service_unknown", service=service)),
+            )
         return (
             service,
             metric.name,

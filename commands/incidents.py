@@ -29,7 +29,7 @@ from playbooks.effects import Conversation
 from playbooks.errors import NotFound, UsageError
 from playbooks.incident_policy import SeverityPolicy
 from playbooks.incidents import Incident, Move, Result
-from playbooks.messages import Button, ButtonStyle, Message, raw, t
+from playbooks.messages import Button, ButtonStyle, Message, Text, t
 from playbooks.people import Role
 from playbooks.release_plan import Service
 from storage.models import IncidentRow, Timer
@@ -261,8 +261,7 @@ def timeline(ctx: CommandContext, cmd: ParsedCommand) -> Message:
 
 def postmortem(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     row, incident = _load(ctx, cmd.args["id"])
-    text = views.postmortem(incident, timeline_of(ctx.session, row), now=ctx.now)
-    return Message.of(raw(text))
+    return Message.of(views.postmortem(incident, timeline_of(ctx.session, row), now=ctx.now))
 
 
 def listing(ctx: CommandContext, cmd: ParsedCommand) -> Message:
@@ -448,7 +447,7 @@ SPECS = (
 )
 
 
-def postmortem_document(engine: Engine, *, incident_id: int, now: datetime) -> str | None:
+def postmortem_document(engine: Engine, *, incident_id: int, now: datetime) -> Text | None:
     """The postmortem draft as Markdown (for ``GET /incidents/ID/postmortem.md``), or None
     when there is no such incident."""
     with unit_of_work(engine) as session:

@@ -14,10 +14,10 @@ from commands.releases import service_named
 from playbooks import procedure_runs as runs
 from playbooks.effects import Conversation, Effect
 from playbooks.errors import NotFound
-from playbooks.messages import Message, MessageField, raw, t
+from playbooks.messages import Message, MessageField, listed, raw, t
 from playbooks.people import Role
 from playbooks.procedure_runs import Run, RunKind
-from playbooks.procedures import Procedure
+from playbooks.procedures import Procedure, owner_word
 from storage.models import ProcedureRun, Timer
 from storage.repositories import procedure_runs as repo
 
@@ -50,11 +50,22 @@ def _described(p: Procedure) -> Message:
     blocks = [t("playbook.described", name=p.name, title=raw(p.title))]
     if p.trigger:
         blocks.append(t("run.trigger", trigger=raw(p.trigger)))
-    blocks.append(t("playbook.decides", who=", ".join(p.decision) or "-"))
+    deciders = [owner_word(w) for w in p.decision]
+    blocks.append(
+        t("playbook.decides", who=listed(deciders, separator="list.commas") if deciders else "-")
+    )
     blocks.append(t("playbook.notifies", who=", ".join(p.notify) or "-"))
     blocks.append(t("playbook.recovery", clock=p.clock) if p.clock else t("playbook.no_recovery"))
     fields = tuple(
-        MessageField(raw(f"{n}. T+{_span(s.due)} — {s.owner}"), raw(s.text))
+        MessageField(
+            t(
+                "playbook.step_label",
+                number=n,
+                offset=f"T+{_span(s.due)}",
+                owner=owner_word(s.owner),
+            ),
+            raw(s.text),
+        )
         for n, s in enumerate(p.steps, start=1)
     )
     blocks.append(t("playbook.run_hint", name=p.name))
@@ -80,7 +91,12 @@ def list_(ctx: CommandContext, cmd: ParsedCommand) -> Message:
         )
         fields.append(
             MessageField(
-                t("playbook.run_line", label=run.label, at=run.started_at, kind=run.kind.value),
+                t(
+                    "playbook.run_line",
+                    label=run.label,
+                    at=run.started_at,
+                    kind=t(f"run.kind.{run.kind}"),
+                ),
                 state,
             )
         )

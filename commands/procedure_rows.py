@@ -12,6 +12,7 @@ from commands.launch_rows import people_meant
 from playbooks import procedure_runs as runs
 from playbooks.effects import Conversation, Effect
 from playbooks.launch_state import Mark
+from playbooks.messages import t, text_to_str
 from playbooks.people import Directory
 from playbooks.procedure_runs import Run, RunKind, Who
 from playbooks.procedures import Procedure
@@ -102,7 +103,9 @@ def rollback_started(
             service=r.service,
             release_id=r.id,
             subject=f"{r.service} {r.version}",
-            reason=f"@{entry.actor}: {entry.reason}" if entry.reason else f"@{entry.actor}",
+            reason=text_to_str(t("run.started_by", actor=entry.actor, reason=entry.reason))
+            if entry.reason
+            else f"@{entry.actor}",
         ),
     )
     return runs.opened(run, who=who_for(directory, run))

@@ -17,7 +17,7 @@ from playbooks.effects import Post
 from playbooks.errors import PermissionDenied
 from playbooks.incidents import FREEZING
 from playbooks.launch_plan import WindowPolicy
-from playbooks.messages import Message, Text, t
+from playbooks.messages import Message, Text, listed, t
 from playbooks.people import Role
 from playbooks.release_gates import Hold
 from playbooks.release_plan import Service
@@ -103,12 +103,14 @@ def said(result: Result, passed: Passed, *, window_line: str) -> str:
     if passed.window_forced:
         lines.append(t(window_line, reason=passed.reason))
     held = [hold.words for hold in passed.holds]
-    words = [*held, "outside a window"] if passed.window_forced else held
-    if words and result.history:
+    past = [hold.line for hold in passed.holds]
+    if passed.window_forced:
+        past.append(t("release.reason.outside_window"))
+    if past and result.history:
         first = result.history[0]
-        forced = f"forced past {', '.join(words)}: {passed.reason}"
+        forced = t("release.reason.forced_past", held=listed(past), reason=passed.reason)
         result.history[0] = replace(
-            first, reason=f"{first.reason}; {forced}" if first.reason else forced
+            first, reason=listed([first.reason, forced]) if first.reason else forced
         )
     reply = result.reply
     assert reply is not None

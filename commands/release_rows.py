@@ -9,6 +9,7 @@ from sqlmodel import Session
 from playbooks import launch_timers, release_watch
 from playbooks.effects import Conversation
 from playbooks.guards import GuardState
+from playbooks.messages import text_from_str, text_to_str
 from playbooks.release_plan import Plan, TrafficKind
 from playbooks.releases import HistoryEntry, Move, Release, ReleaseState, Result
 from storage.models import ReleaseEvent, ReleaseRow
@@ -32,7 +33,7 @@ def to_view(row: ReleaseRow) -> Release:
         metrics=row.metrics,
         started_at=row.started_at,
         stage_started_at=row.stage_started_at,
-        paused_reason=row.paused_reason,
+        paused_reason=text_from_str(row.paused_reason) if row.paused_reason else None,
         note=row.note,
         guards={name: GuardState.from_json(data) for name, data in row.guards.items()},
         approvals=frozenset(row.approvals),
@@ -49,7 +50,7 @@ def save(session: Session, row: ReleaseRow, result: Result, *, now: datetime) ->
     row.percent = r.percent
     row.attempt = r.attempt
     row.stage_started_at = r.stage_started_at
-    row.paused_reason = r.paused_reason
+    row.paused_reason = text_to_str(r.paused_reason) if r.paused_reason else ""
     row.guards = {name: state.to_json() for name, state in r.guards.items()}
     row.approvals = sorted(r.approvals)
     row.updated_at = now
@@ -74,7 +75,7 @@ def event_row(release_id: int, attempt: int, entry: HistoryEntry) -> ReleaseEven
         to_percent=entry.to_percent,
         stage=entry.stage,
         attempt=attempt,
-        reason=entry.reason,
+        reason=text_to_str(entry.reason) if entry.reason else "",
     )
 
 
@@ -88,5 +89,5 @@ def entry_of(event: ReleaseEvent) -> HistoryEntry:
         from_percent=event.from_percent,
         to_percent=event.to_percent,
         stage=event.stage,
-        reason=event.reason,
+        reason=text_from_str(event.reason) if event.reason else None,
     )

@@ -18,7 +18,7 @@ from playbooks import releases as machine
 from playbooks.effects import Post
 from playbooks.errors import ShipwatchError
 from playbooks.guards import Reading
-from playbooks.messages import Message, Severity, Text, t
+from playbooks.messages import Message, Severity, Text, raw, t, text_to_str
 from playbooks.people import BOT
 from playbooks.releases import ReleaseState, Result
 from storage.models import ReleaseRow, Timer
@@ -50,24 +50,46 @@ def _save(ctx: SystemContext, row: ReleaseRow, result: Result) -> None:
             command=f"release {entry.move.value}",
             text=f"{row.service} {row.version}",
             outcome="ok",
-            detail=entry.reason,
+            detail=text_to_str(entry.reason) if entry.reason else "",
         )
         if entry.move is machine.Move.ROLLBACK and entry.actor == BOT:
             _page_team(ctx, row, entry.reason)
 
 
-def _page_team(ctx: SystemContext, row: ReleaseRow, reason: str) -> None:
-    """Shipwatch rolled a release back by itself: the service's on-call hears of it."""
+def _page_team(ctx: SystemContext, row: ReleaseRow, reason: Text | None) -> None:
+    """Shipwatch rolled a release back by itself: the service's on-call hears of it. A
+    page's title is stored once for readers of every language, so it holds names, figures
+    and signs only ("miniapp 2.0.0 ↩ 0%: crash_rate 0.6% > 0.5%")."""
     service = ctx.releases.services.get(row.service)
     team = ctx.teams.get(service.team) if service and service.team else None
     if team is not None:
         paging.start(
             ctx,
-            title=f"{row.service} {row.version} rolled back automatically: {reason}"[:200],
+            title=_neutral_title(row, reason)[:200],
             team=team,
             policy=team.policy,
             created_by=BOT,
         )
+
+
+def _neutral_title(row: ReleaseRow, reason: Text | None) -> str:
+    words = _names_and_figures(reason) if reason is not None else []
+    title = f"{row.service} {row.version} ↩ 0%"
+    return f"{title}: {' '.join(words)}" if words else title
+
+
+def _names_and_figures(text: Text) -> list[str]:
+    """The names and figures a text carries (a guard, its reading, its threshold), without
+    the words of any one language; a person's own words as written."""
+    if text.key == "raw":
+        return [str(text.params.get("text", ""))]
+    found: list[str] = []
+    for value in text.params.values():
+        if isinstance(value, Text):
+            found += _names_and_figures(value)
+        elif isinstance(value, str | int | float) and str(value):
+            found.append(str(value))
+    return found
 
 
 def legacy_tick(ctx: SystemContext, timer: Timer) -> None:
@@ -154,7 +176,7 @@ def traffic_failed(ctx: SystemContext, payload: Mapping[str, Any]) -> None:
                 to_view(row),
                 actor=BOT,
                 now=ctx.now,
-                reason=f"traffic change failed: {reason}",
+                reason=t("release.reason.traffic_failed", reason=raw(reason)),
             )
         except ShipwatchError:
             result = None

@@ -16,9 +16,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from playbooks.messages import Text, as_text, raw, t, text_from_str, text_to_str
 from playbooks.release_plan import Guard
 
 GAP_INTERVALS = 3
+NO_REASON = raw("")  # an ``ok`` reading needs no explanation
 
 
 class Verdict(StrEnum):
@@ -30,24 +32,34 @@ class Verdict(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Reading:
-    """What a metric source said: a value, no data (with why), or an error (with why)."""
+    """What a metric source said: a value, no data (with why), or an error (with why).
+
+    The why is catalog text where the bot words it; a source's own technical detail
+    (a query error from Prometheus) is kept as written."""
 
     value: float | None = None
-    no_data: str | None = None
-    error: str | None = None
+    no_data: Text | str | None = None
+    error: Text | str | None = None
 
     @classmethod
     def of(cls, value: float) -> Reading:
         if math.isnan(value) or math.isinf(value):
-            return cls(no_data=f"the query returned {value}")
+            return cls(no_data=t("guard.why.not_a_number", value=str(value)))
         return cls(value=value)
 
     def to_json(self) -> dict[str, Any]:
-        return {"value": self.value, "no_data": self.no_data, "error": self.error}
+        def why(value: Text | str | None) -> str | None:
+            return text_to_str(value) if value is not None else None
+
+        return {"value": self.value, "no_data": why(self.no_data), "error": why(self.error)}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Reading:
-        return cls(value=data.get("value"), no_data=data.get("no_data"), error=data.get("error"))
+        def why(name: str) -> Text | None:
+            value = data.get(name)
+            return text_from_str(value) if isinstance(value, str) else None
+
+        return cls(value=data.get("value"), no_data=why("no_data"), error=why("error"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +67,7 @@ class GuardState:
     last_at: datetime
     verdict: Verdict
     value: float | None = None
-    reason: str = ""
+    reason: Text = NO_REASON
     ok_since: datetime | None = None
     breach_since: datetime | None = None
     unknown_since: datetime | None = None
@@ -73,7 +85,7 @@ class GuardState:
             "last_at": self.last_at.isoformat(),
             "verdict": self.verdict.value,
             "value": self.value,
-            "reason": self.reason,
+            "reason": text_to_str(self.reason),
             "ok_since": iso(self.ok_since),
             "breach_since": iso(self.breach_since),
             "unknown_since": iso(self.unknown_since),
@@ -94,7 +106,7 @@ class GuardState:
             last_at=last_at,
             verdict=Verdict(data["verdict"]),
             value=data.get("value"),
-            reason=data.get("reason", ""),
+            reason=text_from_str(str(data.get("reason", ""))),
             ok_since=when("ok_since"),
             breach_since=when("breach_since"),
             unknown_since=when("unknown_since"),
@@ -104,14 +116,21 @@ class GuardState:
         )
 
 
-def judge(guard: Guard, reading: Reading) -> tuple[Verdict, str]:
+def judge(guard: Guard, reading: Reading) -> tuple[Verdict, Text]:
     if reading.error is not None:
-        return Verdict.ERROR, reading.error
+        return Verdict.ERROR, as_text(reading.error)
     if reading.value is None:
-        return Verdict.NO_DATA, reading.no_data or "no value"
+        return Verdict.NO_DATA, as_text(reading.no_data or t("guard.why.no_value"))
     if guard.breached_by(reading.value):
-        return Verdict.BREACH, f"{guard.show(reading.value)} {guard.threshold}"
-    return Verdict.OK, ""
+        return Verdict.BREACH, t(
+            "guard.why.breach", value=guard.show(reading.value), threshold=guard.threshold
+        )
+    return Verdict.OK, NO_REASON
+
+
+def verdict_name(verdict: Verdict) -> Text:
+    """A verdict as a reader says it ("no data", 无数据), never its enum value."""
+    return t(f"guard.verdict.{verdict.value}")
 
 
 def observe(

@@ -5,8 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from playbooks.incidents import HANDLING, Incident, TimelineEntry, buttons, checklist_steps
-from playbooks.messages import Message, MessageField, Severity, Text, raw, t
+from playbooks.incidents import HANDLING, Incident, Move, TimelineEntry, buttons, checklist_steps
+from playbooks.messages import (
+    Message,
+    MessageField,
+    Severity,
+    Text,
+    in_lines,
+    raw,
+    t,
+    text_from_str,
+)
 from playbooks.people import BOT
 
 
@@ -113,79 +122,109 @@ def timeline(i: Incident, entries: Sequence[TimelineEntry]) -> Message:
     return Message(
         blocks=(t("incident.timeline_header", id=i.id, title=i.title),),
         fields=tuple(
-            MessageField(
-                t("incident.timeline_when", at=e.at, actor=e.actor),
-                raw(f"{e.kind}: {e.text}" if e.text else e.kind),
-            )
+            MessageField(t("incident.timeline_when", at=e.at, actor=e.actor), _entry(e))
             for e in entries
         ),
     )
 
 
-def postmortem(i: Incident, entries: Sequence[TimelineEntry], *, now: datetime) -> str:
-    """A Markdown draft. Headings stay in English: it is a document teams edit and file,
-    and most postmortem templates are; the facts come from the timeline."""
+def _entry(e: TimelineEntry) -> Text:
+    kind = t(f"incident.kind.{e.kind}") if e.kind in KINDS else raw(e.kind)
+    if not e.text:
+        return kind
+    return t("incident.timeline_entry", kind=kind, text=text_from_str(e.text))
+
+
+# Every kind of timeline line the bot writes; another (from a later version) shows as stored.
+KINDS = frozenset(
+    {
+        *(m.value for m in Move),
+        "severity",
+        "update",
+        "assign",
+        "checklist",
+        "notice",
+        "sla",
+        "note",
+        "alert",
+    }
+)
+
+
+def postmortem(i: Incident, entries: Sequence[TimelineEntry], *, now: datetime) -> Text:
+    """A Markdown draft in the reader's language: the headings of the plans' own reviews
+    (事后总结, 根因分析, 改进措施), the facts from the timeline. Times are ISO 8601 in UTC,
+    as a document filed and shared across zones wants them."""
     end = i.resolved_at or now
+    commander = t("postmortem.nobody") if i.commander == BOT else raw(f"@{i.commander}")
     lines = [
-        f"# Postmortem: #{i.id} {i.title}",
-        "",
-        "## Summary",
-        "",
-        f"- Severity: {i.severity} (policy {i.policy.name})",
-        f"- Service: {i.service or '-'}",
-        f"- State: {i.state.value}",
-        f"- Opened: {_iso(i.opened_at)} by @{i.opened_by}",
-        f"- Commander: {'(nobody took command)' if i.commander == BOT else '@' + i.commander}",
-        "",
-        "## Impact",
-        "",
-        f"- Duration: {_span(end - i.opened_at)}"
-        + ("" if i.resolved_at else " (not resolved yet)"),
-        f"- Severity: {i.severity}",
-        f"- Services: {i.service or '-'}",
-        "",
-        "## SLA",
-        "",
-        f"- Respond by {_iso(i.respond_due)}: " + _met(i.respond_due, i.acked_at),
+        t("postmortem.title", id=i.id, title=i.title),
+        BLANK,
+        t("postmortem.summary"),
+        BLANK,
+        t("postmortem.severity_policy", severity=i.severity, policy=i.policy.name),
+        t("postmortem.service", service=i.service or "-"),
+        t("postmortem.state", state=t(f"incident.state.{i.state}")),
+        t("postmortem.opened", at=_iso(i.opened_at), actor=i.opened_by),
+        t("postmortem.commander", who=commander),
+        BLANK,
+        t("postmortem.impact"),
+        BLANK,
+        t(
+            "postmortem.duration",
+            duration=_minutes(end - i.opened_at),
+            open=BLANK if i.resolved_at else t("postmortem.not_resolved"),
+        ),
+        t("postmortem.severity", severity=i.severity),
+        t("postmortem.services", services=i.service or "-"),
+        BLANK,
+        t("postmortem.sla"),
+        BLANK,
+        t("postmortem.respond", due=_iso(i.respond_due), outcome=_met(i.respond_due, i.acked_at)),
         *(
-            [f"- Start handling by {_iso(i.start_due)}: " + _met(i.start_due, i.started_at)]
+            [t("postmortem.start", due=_iso(i.start_due), outcome=_met(i.start_due, i.started_at))]
             if i.start_due is not None
             else []
         ),
-        f"- Resolve by {_iso(i.resolve_due)}: " + _met(i.resolve_due, i.resolved_at),
-        "",
-        "## Timeline",
-        "",
-        *(
-            f"- {_iso(e.at)} @{e.actor} {e.kind}" + (f": {e.text}" if e.text else "")
-            for e in entries
+        t(
+            "postmortem.resolve",
+            due=_iso(i.resolve_due),
+            outcome=_met(i.resolve_due, i.resolved_at),
         ),
-        "",
-        "## Root cause",
-        "",
-        "_To be written._",
-        "",
-        "## Action items",
-        "",
-        "- [ ] _To be written._",
-        "",
+        BLANK,
+        t("postmortem.timeline"),
+        BLANK,
+        *(t("postmortem.entry", at=_iso(e.at), actor=e.actor, entry=_entry(e)) for e in entries),
+        BLANK,
+        t("postmortem.root_cause"),
+        BLANK,
+        t("postmortem.to_write"),
+        BLANK,
+        t("postmortem.actions"),
+        BLANK,
+        t("postmortem.action_todo"),
+        BLANK,
     ]
-    return "\n".join(lines)
+    return in_lines(lines)
+
+
+BLANK = raw("")
 
 
 def _iso(value: datetime | None) -> str:
     return value.isoformat(timespec="minutes") if value is not None else "-"
 
 
-def _met(due: datetime | None, done: datetime | None) -> str:
+def _met(due: datetime | None, done: datetime | None) -> Text:
     if due is None:
-        return "-"
+        return raw("-")
     if done is None:
-        return "open"
-    return "met" if done <= due else f"breached by {_span(done - due)}"
+        return t("postmortem.outcome.open")
+    if done <= due:
+        return t("postmortem.outcome.met")
+    return t("postmortem.outcome.breached", late=_minutes(done - due))
 
 
-def _span(value: timedelta) -> str:
-    minutes = int(value.total_seconds() // 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h {minutes}m" if hours else f"{minutes}m"
+def _minutes(value: timedelta) -> timedelta:
+    """A span to the minute, as the draft states it."""
+    return timedelta(minutes=int(value.total_seconds() // 60))

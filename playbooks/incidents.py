@@ -20,7 +20,7 @@ from playbooks.business_time import Deadline, WorkingHours
 from playbooks.effects import ArmTimer, CancelTimer, Conversation, DirectMessage, Effect, Post
 from playbooks.errors import InvalidTransition
 from playbooks.incident_policy import SeverityPolicy
-from playbooks.messages import Button, ButtonStyle, Message, Severity, Text, raw, t
+from playbooks.messages import Button, ButtonStyle, Message, Severity, Text, raw, t, text_to_str
 from playbooks.people import BOT
 
 KIND_RESPOND = "incident.respond_due"
@@ -134,6 +134,12 @@ class TimelineEntry:
     text: str = ""
 
 
+def _said(key: str, **params: Text | str) -> str:
+    """A timeline line the bot writes, stored as catalog text for each reader's language
+    (a person's own notes are stored as written)."""
+    return text_to_str(t(key, **params))
+
+
 @dataclass(slots=True)
 class Result:
     incident: Incident
@@ -161,19 +167,19 @@ ALL_TIMERS = (*CLOCK_TIMERS, *CHECKLIST, *(f"{item}_ahead" for item in CHECKLIST
 def buttons(i: Incident) -> tuple[Button, ...]:
     if i.state is S.OPEN:
         return (
-            Button(t("incident.button.ack"), f"/incident ack {i.id}", ButtonStyle.PRIMARY),
-            Button(t("incident.button.resolve"), f"/incident resolve {i.id}"),
+            Button(t("button.ack"), f"/incident ack {i.id}", ButtonStyle.PRIMARY),
+            Button(t("button.resolve"), f"/incident resolve {i.id}"),
         )
     if i.unresolved and i.started_at is None and i.start_due is not None:
         return (
             Button(t("incident.button.start"), f"/incident start {i.id}", ButtonStyle.PRIMARY),
             Button(t("incident.button.update"), f"/incident update {i.id}"),
-            Button(t("incident.button.resolve"), f"/incident resolve {i.id}"),
+            Button(t("button.resolve"), f"/incident resolve {i.id}"),
         )
     if i.unresolved:
         return (
             Button(t("incident.button.update"), f"/incident update {i.id}"),
-            Button(t("incident.button.resolve"), f"/incident resolve {i.id}", ButtonStyle.PRIMARY),
+            Button(t("button.resolve"), f"/incident resolve {i.id}", ButtonStyle.PRIMARY),
         )
     return ()
 
@@ -428,7 +434,17 @@ def assign(i: Incident, role: str, person: str, *, actor: str, now: datetime) ->
     text = t(
         "incident.assigned", id=i.id, role=t(f"incident.role.{role}"), person=person, actor=actor
     )
-    result = Result(after, timeline=[TimelineEntry(now, actor, "assign", f"{role} @{person}")])
+    result = Result(
+        after,
+        timeline=[
+            TimelineEntry(
+                now,
+                actor,
+                "assign",
+                _said("incident.timeline.assign", role=t(f"incident.role.{role}"), person=person),
+            )
+        ],
+    )
     result.effects.append(_post(after, text))
     if person != actor:
         result.effects.append(DirectMessage(person, Message.of(text)))
@@ -455,7 +471,7 @@ def tick_checklist(i: Incident, item: str, *, actor: str, now: datetime) -> Resu
     return Result(
         after,
         effects=[*_cancel(i, item, f"{item}_ahead"), _post(after, text)],
-        timeline=[TimelineEntry(now, actor, "checklist", item)],
+        timeline=[TimelineEntry(now, actor, "checklist", _said(f"incident.timeline.item.{item}"))],
         reply=Message.of(text),
     )
 
@@ -504,7 +520,19 @@ def send_notice(
             *(DirectMessage(p, notice) for p in people),
             _post(after, said),
         ],
-        timeline=[TimelineEntry(now, actor, "notice", f"{item} → {', '.join(audience)}: {text}")],
+        timeline=[
+            TimelineEntry(
+                now,
+                actor,
+                "notice",
+                _said(
+                    "incident.timeline.notice",
+                    item=t(f"incident.timeline.item.{item}"),
+                    to=", ".join(audience),
+                    text=raw(text),
+                ),
+            )
+        ],
         reply=Message.of(said),
     )
 
@@ -525,7 +553,7 @@ def respond_due(i: Incident, *, now: datetime) -> Result:
     return Result(
         after,
         effects=[Post(i.channel, message), *_direct(i, message)],
-        timeline=[TimelineEntry(now, BOT, "sla", "respond deadline missed")],
+        timeline=[TimelineEntry(now, BOT, "sla", _said("incident.timeline.respond_missed"))],
     )
 
 
@@ -547,7 +575,7 @@ def start_due(i: Incident, *, now: datetime) -> Result:
     return Result(
         after,
         effects=[_post(after, text, severity=Severity.DANGER), *_direct(i, Message.of(text))],
-        timeline=[TimelineEntry(now, BOT, "sla", "start-handling deadline missed")],
+        timeline=[TimelineEntry(now, BOT, "sla", _said("incident.timeline.start_missed"))],
     )
 
 
@@ -566,7 +594,7 @@ def resolve_due(i: Incident, *, now: datetime) -> Result:
     return Result(
         after,
         effects=[_post(after, text, severity=Severity.DANGER), *_direct(i, Message.of(text))],
-        timeline=[TimelineEntry(now, BOT, "sla", "resolve deadline missed")],
+        timeline=[TimelineEntry(now, BOT, "sla", _said("incident.timeline.resolve_missed"))],
     )
 
 
@@ -600,7 +628,7 @@ def checklist_due(i: Incident, item: str, *, now: datetime, ahead: bool = False)
     message = Message(
         blocks=(text,),
         severity=Severity.WARNING,
-        buttons=(Button(t("incident.button.done"), f"/incident done {i.id} {item}"),),
+        buttons=(Button(t("button.done"), f"/incident done {i.id} {item}"),),
     )
     return Result(i, effects=[Post(i.channel, message), *_direct(i, message)])
 

@@ -20,6 +20,7 @@ from playbooks.effects import (
 from playbooks.guards import Verdict
 from playbooks.launch_state import LaunchState, open_items
 from playbooks.messages import Button, ButtonStyle, Message, MessageField, Severity, Text, raw, t
+from playbooks.procedures import owner_word
 from playbooks.releases import ACTIVE, HistoryEntry, Move, Release, ReleaseState
 
 PROGRESS_KIND = "launch.progress"
@@ -263,14 +264,12 @@ def step_due(r: Release, state: LaunchState, *, number: int, owners: Sequence[st
         number=number,
         service=r.service,
         step=raw(step.text),
-        owner=step.owner,
+        owner=owner_word(step.owner),
         who=who,
     )
     buttons = (
-        Button(
-            t("launch.button.done"), f"/release step {r.service} {number} done", ButtonStyle.PRIMARY
-        ),
-        Button(t("launch.button.skip"), f"/release step {r.service} {number} skip"),
+        Button(t("button.done"), f"/release step {r.service} {number} done", ButtonStyle.PRIMARY),
+        Button(t("button.skip"), f"/release step {r.service} {number} skip"),
     )
     message = Message(blocks=(text,), buttons=buttons, severity=Severity.INFO)
     return [Post(r.channel, message), *(DirectMessage(o, message) for o in owners)]

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from playbooks.gonogo import Assessment, Verdict
 from playbooks.launch_state import LaunchState, gate_stage
 from playbooks.messages import Button, ButtonStyle, Message, MessageField, Severity, Text, raw, t
+from playbooks.procedures import owner_word
 from playbooks.releases import Release
 
 MAX_BUTTONS = 8
@@ -116,7 +117,7 @@ def runbook(r: Release, state: LaunchState, *, now: datetime) -> Message:
             offset=_offset(step.at),
             due=due,
             text=raw(step.text),
-            owner=step.owner,
+            owner=owner_word(step.owner),
         )
         mark = state.steps.get(number)
         if mark is not None:

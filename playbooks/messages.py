@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from enum import StrEnum
@@ -30,6 +31,49 @@ def t(key: str, **params: Param) -> Text:
 def raw(text: str) -> Text:
     """Text that is shown as written (a person's own words), never translated."""
     return Text("raw", {"text": text})
+
+
+def as_text(value: Text | str) -> Text:
+    """A reason given either as catalog text or as a person's own words."""
+    return value if isinstance(value, Text) else raw(value)
+
+
+def text_to_str(text: Text | str) -> str:
+    """A text as one string column holds it: a person's words as written, catalog text
+    as its JSON (so it is rendered later in each reader's language)."""
+    text = as_text(text)
+    if text.key == "raw":
+        written = str(text.params.get("text", ""))
+        if not written.startswith("{"):
+            return written
+    return json.dumps(text_to_json(text), ensure_ascii=False, separators=(",", ":"))
+
+
+def text_from_str(value: str) -> Text:
+    """The text ``text_to_str`` wrote; any other string (rows written before reasons were
+    catalog text, a person's words) is shown as written."""
+    if value.startswith('{"key":'):
+        try:
+            return text_from_json(json.loads(value))
+        except (ValueError, KeyError, TypeError):
+            pass
+    return raw(value)
+
+
+def listed(parts: Sequence[Text], *, separator: str = "list.items") -> Text:
+    """Texts one after another, separated as the reader's language separates list items
+    ("a; b" or "a；b"; ``list.commas``: "a, b" or "a、b")."""
+    if not parts:
+        return raw("")
+    text = parts[-1]
+    for part in reversed(parts[:-1]):
+        text = t(separator, first=part, rest=text)
+    return text
+
+
+def in_lines(lines: Sequence[Text]) -> Text:
+    """Texts one per line: a document (a postmortem draft) as one translatable text."""
+    return listed(lines, separator="list.lines")
 
 
 ZONED = "time.zoned"

@@ -179,7 +179,7 @@ def page_message(p: Page) -> Message:
         ),
         severity=Severity.DANGER,
         buttons=(
-            Button(t("page.button.ack"), f"/ack {p.id}", ButtonStyle.PRIMARY),
+            Button(t("button.ack"), f"/ack {p.id}", ButtonStyle.PRIMARY),
             Button(t("page.button.escalate"), f"/escalate {p.id}"),
         ),
     )
@@ -346,7 +346,7 @@ def remind(p: Page, *, now: datetime, every: timedelta) -> Result:
     message = Message(
         blocks=(text,),
         severity=Severity.WARNING,
-        buttons=(Button(t("page.button.resolve"), resolve_with),),
+        buttons=(Button(t("button.resolve"), resolve_with),),
     )
     payload = {"page_id": p.id, "every": every.total_seconds()}
     return Result(

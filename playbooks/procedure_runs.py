@@ -19,8 +19,19 @@ from playbooks.effects import (
 )
 from playbooks.errors import NotFound
 from playbooks.launch_state import Mark
-from playbooks.messages import Button, ButtonStyle, Message, MessageField, Severity, Text, raw, t
-from playbooks.procedures import Procedure
+from playbooks.messages import (
+    Button,
+    ButtonStyle,
+    Message,
+    MessageField,
+    Severity,
+    Text,
+    listed,
+    raw,
+    t,
+    text_from_str,
+)
+from playbooks.procedures import Procedure, owner_word
 from playbooks.releases import Refused
 
 STEP_KIND = "run.step"
@@ -61,8 +72,13 @@ class Run:
         return [n for n in range(1, len(self.procedure.steps) + 1) if n not in self.marks]
 
     @property
-    def label(self) -> str:
-        return f"#{self.id} {self.procedure.name}" + (f" ({self.service})" if self.service else "")
+    def label(self) -> Text:
+        """``#3 severe-bug (miniapp)``; a plan's rollback runbook is named in the reader's
+        language rather than by its built-in name."""
+        name = t("run.kind.rollback") if self.kind is RunKind.ROLLBACK else raw(self.procedure.name)
+        if self.service:
+            return t("run.label_service", id=self.id, name=name, service=self.service)
+        return t("run.label", id=self.id, name=name)
 
 
 class UnknownStep(NotFound):
@@ -73,9 +89,11 @@ class UnknownStep(NotFound):
 Who = Mapping[str, Sequence[str]]
 
 
-def _who(who: Who, word: str) -> str:
+def _who(who: Who, word: str) -> Text:
     handles = who.get(word, ())
-    return f"{word} (" + ", ".join(f"@{h}" for h in handles) + ")" if handles else word
+    if not handles:
+        return owner_word(word)
+    return t("run.who", word=owner_word(word), handles=", ".join(f"@{h}" for h in handles))
 
 
 def step_key(run_id: int, number: int) -> str:
@@ -129,11 +147,12 @@ def view(run: Run, *, now: datetime, who: Who) -> Message:
     p = run.procedure
     blocks: list[Text] = [_header(run)]
     if run.reason:
-        blocks.append(t("run.reason", reason=raw(run.reason)))
+        blocks.append(t("run.reason", reason=text_from_str(run.reason)))
     if p.trigger:
         blocks.append(t("run.trigger", trigger=raw(p.trigger)))
     if p.decision:
-        blocks.append(t("run.decision", who=", ".join(_who(who, w) for w in p.decision)))
+        deciders = [_who(who, w) for w in p.decision]
+        blocks.append(t("run.decision", who=listed(deciders, separator="list.commas")))
     fields = []
     late = 0
     for number, step in enumerate(p.steps, start=1):
@@ -273,12 +292,19 @@ def clock_over(run: Run, *, who: Who) -> list[Effect]:
     late = [n for n in run.open_steps if run.procedure.within_clock(n)]
     if not late:
         return []
-    listed = "; ".join(
-        f"{n}. {run.procedure.steps[n - 1].text} — {_who(who, run.procedure.steps[n - 1].owner)}"
-        for n in late
+    overdue = listed(
+        [
+            t(
+                "run.late_step",
+                number=n,
+                text=raw(run.procedure.steps[n - 1].text),
+                owner=_who(who, run.procedure.steps[n - 1].owner),
+            )
+            for n in late
+        ]
     )
     text = t("run.clock_breached", id=run.id, title=_what(run), clock=clock)
-    message = Message(blocks=(text, raw(listed)), buttons=_buttons(run), severity=Severity.DANGER)
+    message = Message(blocks=(text, overdue), buttons=_buttons(run), severity=Severity.DANGER)
     people: list[str] = []
     for word in ("owner", *run.procedure.decision):
         people += [h for h in who.get(word, ()) if h not in people]

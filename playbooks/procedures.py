@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from playbooks.messages import Text, raw, t
+
 
 @dataclass(frozen=True, slots=True)
 class ProcedureStep:
@@ -78,3 +80,9 @@ def procedure_problems(p: Procedure) -> list[tuple[str, str]]:
     if p.clock is not None and p.steps and p.steps[0].due > p.clock:
         problems.append(("clock", "no step is due within the clock; shorten a due or lengthen it"))
     return problems
+
+
+def owner_word(word: str) -> Text:
+    """Who a step names, as a reader says it: the word ``owner`` (the release's owner) in
+    the reader's language; a role, a duty or a handle as configured."""
+    return t("step.owner.release_owner") if word == "owner" else raw(word)

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from playbooks.business_time import Deadline
 from playbooks.guards import Verdict
-from playbooks.messages import Message, MessageField, Severity, Text, raw, t
+from playbooks.messages import Message, MessageField, Severity, Text, listed, raw, t
 from playbooks.release_plan import Plan
 from playbooks.releases import HistoryEntry, Release, ReleaseState, blockers, buttons
 
@@ -43,7 +43,7 @@ def status(
             MessageField(t("release.field.soak_left"), t("release.soak_value", left=left))
         )
     if r.paused_reason:
-        fields.append(MessageField(t("release.field.paused"), raw(r.paused_reason)))
+        fields.append(MessageField(t("release.field.paused"), r.paused_reason))
     # Nothing is read while prepared: the guards start with the first traffic.
     watched = r.plan.guards if r.state is not ReleaseState.PREPARED else ()
     for guard in watched:
@@ -113,11 +113,11 @@ def history(service: str | None, entries: Iterable[tuple[str, HistoryEntry]]) ->
                 t(
                     "release.history_line",
                     release=label,
-                    move=e.move.value,
+                    move=t(f"release.move.{e.move}"),
                     old=e.from_percent,
                     percent=e.to_percent,
                     state=t(f"release.state.{e.to_state}"),
-                    reason=raw(f" {e.reason}") if e.reason else raw(""),
+                    reason=t("release.history_reason", reason=e.reason) if e.reason else raw(""),
                 ),
             )
             for label, e in rows
@@ -131,18 +131,25 @@ def plans(catalog: Iterable[Plan]) -> Message:
         stages = " → ".join(
             f"{s.percent:g}%" + (f" ({_compact(s.soak)})" if s.soak else "") for s in plan.stages
         )
-        guard_text = "; ".join(
-            f"{g.name} {g.threshold} {_compact(g.window)} → {g.action}" for g in plan.guards
-        )
+        parts = [
+            t(
+                "release.plan_guard",
+                guard=g.name,
+                threshold=g.threshold,
+                window=_compact(g.window),
+                action=t(f"release.action.{g.action}"),
+            )
+            for g in plan.guards
+        ]
         if plan.rollback_reasons:
-            guard_text += "; " + _rollback_words(plan)
+            parts.append(raw(_rollback_words(plan)))
         fields.append(
             MessageField(
                 raw(plan.name),
                 t(
                     "release.plan_line",
                     stages=stages,
-                    guards=guard_text or "-",
+                    guards=listed(parts) if parts else raw("-"),
                     auto=t(
                         "release.promotion.auto"
                         if plan.auto_promote
@@ -156,7 +163,7 @@ def plans(catalog: Iterable[Plan]) -> Message:
 
 def _rollback_words(plan: Plan) -> str:
     """``rollback reasons: complaints, security, …``: the words /release rollback takes."""
-    return "rollback --reason " + "|".join(key for key, _ in plan.rollback_reasons)
+    return "/release rollback --reason " + "|".join(key for key, _ in plan.rollback_reasons)
 
 
 def _compact(span: timedelta) -> str:

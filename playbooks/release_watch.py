@@ -116,7 +116,7 @@ def evaluate(
                         current,
                         actor=BOT,
                         now=now,
-                        reason=f"guard {guard.name}: {state.reason}",
+                        reason=t("release.reason.guard", guard=guard.name, reason=state.reason),
                         evidence=evidence,
                     ),
                 )
@@ -129,7 +129,12 @@ def evaluate(
                         current,
                         actor=BOT,
                         now=now,
-                        reason=f"guard {guard.name}: {state.reason} for {guard.window}",
+                        reason=t(
+                            "release.reason.guard_for",
+                            guard=guard.name,
+                            reason=state.reason,
+                            window=guard.window,
+                        ),
                     ),
                 )
                 result.effects.append(
@@ -144,8 +149,13 @@ def evaluate(
             states[guard.name] = replace(state, acted=True)
             result.release = replace(result.release, guards=states)
             if result.release.state is not S.PAUSED:
-                silent = f"{state.verdict.value} for {guard.max_unknown}"
-                reason = f"guard {guard.name}: {silent} ({state.reason})"
+                reason = t(
+                    "release.reason.guard_silent",
+                    guard=guard.name,
+                    verdict=rules.verdict_name(state.verdict),
+                    window=guard.max_unknown,
+                    reason=state.reason,
+                )
                 chain(result, pause(result.release, actor=BOT, now=now, reason=reason))
                 result.effects.append(
                     Post(
@@ -155,7 +165,7 @@ def evaluate(
                                 "release.no_evidence",
                                 service=r.service,
                                 guard=guard.name,
-                                verdict=state.verdict.value,
+                                verdict=rules.verdict_name(state.verdict),
                                 reason=state.reason,
                                 since=state.unknown_since,
                             ),
@@ -170,7 +180,7 @@ def _stop(
     result: Result,
     r: Release,
     guard: str,
-    reason: str,
+    reason: Text,
     evidence: Text,
     now: datetime,
     owners: Sequence[str],
@@ -180,7 +190,9 @@ def _stop(
     if r.state is S.PAUSED:
         result.effects.append(Post(r.channel, Message.of(evidence, severity=Severity.WARNING)))
         return
-    paused = pause(r, actor=BOT, now=now, reason=f"guard {guard}: {reason}")
+    paused = pause(
+        r, actor=BOT, now=now, reason=t("release.reason.guard", guard=guard, reason=reason)
+    )
     # One post says it all: the pause's own announcement is folded into it.
     paused.effects = [e for e in paused.effects if not isinstance(e, Post)]
     chain(result, paused)
@@ -215,7 +227,15 @@ def _maybe_move_on(result: Result, *, now: datetime, freezes: Sequence[Text] = (
         return chain(result, complete(r, now=now))
     if r.plan.auto_promote:
         return chain(
-            result, advance(r, r.stage + 1, actor=BOT, now=now, forced=[], reason="auto_promote")
+            result,
+            advance(
+                r,
+                r.stage + 1,
+                actor=BOT,
+                now=now,
+                forced=[],
+                reason=t("release.reason.auto_promote"),
+            ),
         )
     return result
 

@@ -34,7 +34,7 @@ from playbooks.effects import (
 )
 from playbooks.errors import InvalidTransition, ShipwatchError
 from playbooks.guards import GuardState
-from playbooks.messages import Button, ButtonStyle, Message, Severity, Text, t
+from playbooks.messages import Button, ButtonStyle, Message, Severity, Text, as_text, t, text_to_str
 from playbooks.people import BOT
 from playbooks.release_plan import Evidence, Plan, TrafficKind
 
@@ -111,7 +111,7 @@ def target_state(state: ReleaseState, move: Move, *, service: str) -> ReleaseSta
             t(
                 "release.invalid_move",
                 service=service,
-                move=move.value,
+                move=t(f"release.move.{move}"),
                 state=t(f"release.state.{state}"),
             )
         )
@@ -134,7 +134,7 @@ class Release:
     metrics: str
     started_at: datetime
     stage_started_at: datetime | None = None  # None until traffic is applied
-    paused_reason: str = ""
+    paused_reason: Text | None = None
     note: str = ""
     guards: Mapping[str, GuardState] = field(default_factory=dict)
     approvals: frozenset[str] = frozenset()
@@ -168,7 +168,15 @@ class HistoryEntry:
     from_percent: float
     to_percent: float
     stage: str
-    reason: str = ""
+    reason: Text | None = None
+
+
+# A reason is catalog text (a guard's finding) or a person's own words ("" for none).
+Reason = Text | str
+
+
+def _reason(value: Reason | None) -> Text | None:
+    return as_text(value) if value else None
 
 
 @dataclass(slots=True)
@@ -194,7 +202,7 @@ def soak_key(release_id: int) -> str:
     return f"release:{release_id}:soak"
 
 
-def _traffic(r: Release, *, rollback: bool = False, reason: str = "") -> list[Effect]:
+def _traffic(r: Release, *, rollback: bool = False, reason: Reason = "") -> list[Effect]:
     """Tell the backend the release's traffic (or, for a manual backend, a person)."""
     if r.traffic is TrafficKind.MANUAL:
         key = "release.manual_rollback" if rollback else "release.manual_apply"
@@ -222,7 +230,7 @@ def _traffic(r: Release, *, rollback: bool = False, reason: str = "") -> list[Ef
             stage="rollback" if rollback else r.stage_name,
             key=f"release-{r.id}-a{r.attempt}-{action}",
             rollback=rollback,
-            reason=reason,
+            reason=text_to_str(reason),
         )
     ]
 
@@ -268,7 +276,7 @@ def check_move(before: ReleaseState, move: Move, after: ReleaseState) -> None:
 
 
 def _entry(
-    before: Release, after: Release, move: Move, actor: str, now: datetime, reason: str = ""
+    before: Release, after: Release, move: Move, actor: str, now: datetime, reason: Reason = ""
 ) -> HistoryEntry:
     """The history line of a move, once the move is held to the machine's transitions."""
     check_move(before.state, move, after.state)
@@ -281,7 +289,7 @@ def _entry(
         from_percent=before.percent,
         to_percent=after.percent,
         stage=after.stage_name,
-        reason=reason,
+        reason=_reason(reason),
     )
 
 
@@ -337,7 +345,7 @@ def _enter_stage(r: Release, stage: int, now: datetime) -> Release:
         state=S.PENDING if manual else S.IN_STAGE,
         stage_started_at=None if manual else now,
         approvals=frozenset(),
-        paused_reason="",
+        paused_reason=None,
     )
 
 
@@ -505,7 +513,7 @@ def _guard_blocker(name: str, state: GuardState | None, since: datetime) -> Text
     if state.verdict is rules.Verdict.OK:
         return t("release.blocker.guard_recent", guard=name, ok_since=state.ok_since, since=since)
     return t(
-        f"release.blocker.guard_{state.verdict.value}",
+        f"release.blocker.guard_{state.verdict}",
         guard=name,
         reason=state.reason,
         since=state.breach_since or state.unknown_since,
@@ -558,7 +566,7 @@ def promote(
     actor: str,
     now: datetime,
     to: str | None = None,
-    force_reason: str | None = None,
+    force_reason: Reason | None = None,
     freezes: Sequence[Text] = (),
 ) -> Result:
     if r.state is S.PAUSED:
@@ -594,11 +602,11 @@ def promote(
 
 
 def advance(
-    r: Release, target: int, *, actor: str, now: datetime, forced: list[Text], reason: str
+    r: Release, target: int, *, actor: str, now: datetime, forced: list[Text], reason: Reason
 ) -> Result:
     after = _enter_stage(r, target, now)
     result = Result(after)
-    history_reason = f"forced: {reason}" if forced else reason
+    history_reason = t("release.reason.forced", reason=as_text(reason)) if forced else reason
     result.history.append(_entry(r, after, Move.PROMOTE, actor, now, history_reason))
     key = "release.promoted_forced" if forced else "release.promoted"
     text = t(
@@ -609,7 +617,7 @@ def advance(
         percent=after.percent,
         stage=after.stage_name,
         actor=actor,
-        reason=reason,
+        reason=as_text(reason),
     )
     if after.final_stage and after.plan.stages[target].soak is None and after.state is S.IN_STAGE:
         done = replace(after, state=S.COMPLETED)
@@ -659,13 +667,13 @@ def approve(r: Release, *, actor: str, now: datetime) -> Result:
 # ---------------------------------------------------------------- brakes
 
 
-def pause(r: Release, *, actor: str, now: datetime, reason: str) -> Result:
+def pause(r: Release, *, actor: str, now: datetime, reason: Reason) -> Result:
     target_state(r.state, Move.PAUSE, service=r.service)
-    after = replace(r, state=S.PAUSED, paused_reason=reason)
+    after = replace(r, state=S.PAUSED, paused_reason=_reason(reason))
     result = Result(after, history=[_entry(r, after, Move.PAUSE, actor, now, reason)])
     result.effects.append(CancelTimer(soak_key(r.id)))
     text = t(
-        "release.paused", service=r.service, percent=r.percent, actor=actor, reason=reason or "-"
+        "release.paused", service=r.service, percent=r.percent, actor=actor, reason=_reason(reason)
     )
     result.effects.append(_announce(after, text, severity=Severity.WARNING))
     result.reply = Message(blocks=(text,), buttons=buttons(after), severity=Severity.WARNING)
@@ -676,7 +684,7 @@ def resume(r: Release, *, actor: str, now: datetime) -> Result:
     """Back into the stage; its soak starts again, since the evidence before the pause
     is what made someone stop."""
     target_state(r.state, Move.RESUME, service=r.service)
-    after = replace(r, state=S.IN_STAGE, paused_reason="", stage_started_at=now)
+    after = replace(r, state=S.IN_STAGE, paused_reason=None, stage_started_at=now)
     if r.stage_started_at is None:  # paused while waiting for a person to apply traffic
         after = replace(after, state=S.PENDING, stage_started_at=None)
     result = Result(after, history=[_entry(r, after, Move.RESUME, actor, now)])
@@ -700,10 +708,10 @@ def resume(r: Release, *, actor: str, now: datetime) -> Result:
 
 
 def rollback(
-    r: Release, *, actor: str, now: datetime, reason: str, evidence: Text | None = None
+    r: Release, *, actor: str, now: datetime, reason: Reason, evidence: Text | None = None
 ) -> Result:
     target_state(r.state, Move.ROLLBACK, service=r.service)
-    after = replace(r, state=S.ROLLED_BACK, percent=0.0, paused_reason="")
+    after = replace(r, state=S.ROLLED_BACK, percent=0.0, paused_reason=None)
     result = Result(after, history=[_entry(r, after, Move.ROLLBACK, actor, now, reason)])
     result.effects += _traffic(after, rollback=True, reason=reason)
     result.effects += _stop_timers(after)
@@ -720,7 +728,7 @@ def rollback(
             version=r.version,
             old=r.percent,
             actor=actor,
-            reason=reason,
+            reason=_reason(reason),
         )
         message = Message.of(
             text, t("release.retry_hint", service=r.service), severity=Severity.DANGER
@@ -751,14 +759,16 @@ def retry(r: Release, *, actor: str, now: datetime) -> Result:
     return result
 
 
-def abort(r: Release, *, actor: str, now: datetime, reason: str) -> Result:
+def abort(r: Release, *, actor: str, now: datetime, reason: Reason) -> Result:
     target_state(r.state, Move.ABORT, service=r.service)
     after = replace(r, state=S.ABORTED, percent=0.0)
     result = Result(after, history=[_entry(r, after, Move.ABORT, actor, now, reason)])
     if r.percent > 0:
         result.effects += _traffic(after, rollback=True, reason=reason)
     result.effects += _stop_timers(after)
-    text = t("release.aborted", service=r.service, version=r.version, actor=actor, reason=reason)
+    text = t(
+        "release.aborted", service=r.service, version=r.version, actor=actor, reason=_reason(reason)
+    )
     result.effects.append(Post(r.channel, Message.of(text, severity=Severity.WARNING)))
     result.reply = Message.of(text, severity=Severity.WARNING)
     return result

@@ -134,7 +134,7 @@ def _status(
         )
         taken = readings.get(service, {})
         for spec in metrics:
-            reading = taken.get(spec.name) or Reading(error="the metric was not read")
+            reading = taken.get(spec.name) or Reading(error=t("guard.why.not_read"))
             blocks.append(line(spec, reading))
         if service in req.slas:
             tier, objective = req.slas[service]

@@ -16,6 +16,7 @@ from yarl import URL
 
 from bot.metric_sources.base import MetricQuery, Series
 from playbooks.guards import Reading
+from playbooks.messages import t
 
 PREFIX = "probe:"
 UP, DOWN = 0.0, 1.0
@@ -44,9 +45,9 @@ class ProbeSource:
         try:
             parsed = URL(url)
         except ValueError:
-            return Reading(error=f"the probe URL {url!r} is not a URL")
+            return Reading(error=t("metrics.probe_not_a_url", url=url))
         if parsed.scheme not in ("http", "https") or not parsed.host:
-            return Reading(error=f"the probe URL {_shown(parsed)} is not an http(s) URL")
+            return Reading(error=t("metrics.probe_not_http", url=_shown(parsed)))
         session = await self._session()
         try:
             async with session.get(

@@ -19,13 +19,17 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
+from bot.i18n import Translator
 from bot.metric_sources.base import MetricQuery, Series
 from playbooks.guards import Reading
+from playbooks.messages import Text, raw, t
 
 # Prometheus' error types that mean "could not run it" rather than "the query is wrong".
 log = logging.getLogger("shipwatch.metrics")
 # What a report or release reads; the parser's own message goes to the log only.
-UNREADABLE = "prometheus sent an answer this bot cannot read"
+UNREADABLE = t("metrics.unreadable")
+# A chart's note is read by operators, in English like the rest of its labels.
+_CHART_NOTE = Translator("en", UTC)
 _SERVER_TROUBLE = {"timeout", "canceled", "internal", "unavailable"}
 
 
@@ -46,7 +50,7 @@ class PrometheusSource:
 
     async def query(self, query: MetricQuery, at: datetime) -> Reading:
         answer = await self._fetch(self._endpoint, {"query": query.expr, "time": _ts(at)})
-        if isinstance(answer, str):
+        if isinstance(answer, Text):
             reading = Reading(error=answer)
         else:
             try:
@@ -57,8 +61,8 @@ class PrometheusSource:
         if self._secret:  # belt and braces: no library message may carry the password
             reading = Reading(
                 value=reading.value,
-                no_data=_scrub(reading.no_data, self._secret),
-                error=_scrub(reading.error, self._secret),
+                no_data=_scrub_why(reading.no_data, self._secret),
+                error=_scrub_why(reading.error, self._secret),
             )
         return reading
 
@@ -73,14 +77,14 @@ class PrometheusSource:
             "step": f"{max(step.total_seconds(), 1):g}",
         }
         answer = await self._fetch(self._range_endpoint, params)
-        if isinstance(answer, str):
-            series = Series(error=answer)
+        if isinstance(answer, Text):
+            series = Series(error=_CHART_NOTE(answer))
         else:
             try:
                 series = _series(answer)
             except (KeyError, IndexError, TypeError, ValueError) as error:
                 log.warning("unreadable prometheus answer", extra={"error": repr(error)})
-                series = Series(error=UNREADABLE)
+                series = Series(error=_CHART_NOTE(UNREADABLE))
         if self._secret:
             series = Series(
                 points=series.points,
@@ -89,8 +93,9 @@ class PrometheusSource:
             )
         return series
 
-    async def _fetch(self, endpoint: str, params: dict[str, str]) -> dict[str, Any] | str:
-        """The ``data`` of a successful answer, or why there is none."""
+    async def _fetch(self, endpoint: str, params: dict[str, str]) -> dict[str, Any] | Text:
+        """The ``data`` of a successful answer, or why there is none (an exception's own
+        text stays in the log)."""
         seconds = self._timeout.total_seconds()
         session = await self._session()
         try:
@@ -100,13 +105,15 @@ class PrometheusSource:
                 status = f"HTTP {response.status} {response.reason or ''}".rstrip()
                 body = await response.read()
         except TimeoutError:
-            return f"no answer from prometheus at {self._shown} within {seconds:g}s"
+            return t("metrics.timeout", url=self._shown, seconds=f"{seconds:g}")
         except aiohttp.ClientConnectorError as error:
-            return f"cannot reach prometheus at {self._shown}: {_why(error)}"
+            log.warning("prometheus unreachable", extra={"error": repr(error)})
+            return t("metrics.unreachable", url=self._shown, why=_why(error))
         except (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError):
-            return f"the prometheus url {self._shown} is not a valid http(s) URL"
+            return t("metrics.bad_url", url=self._shown)
         except aiohttp.ClientError as error:
-            return f"lost the connection to prometheus at {self._shown}: {error}"
+            log.warning("prometheus connection lost", extra={"error": repr(error)})
+            return t("metrics.lost", url=self._shown)
 
         try:
             answer = json.loads(body)
@@ -116,20 +123,22 @@ class PrometheusSource:
             return self._not_prometheus(response.status, status)
         if answer["status"] != "success":
             kind = str(answer.get("errorType") or status)
-            verb = "failed to run" if kind in _SERVER_TROUBLE else "rejected"
-            return f"prometheus {verb} the query: {kind}: {answer.get('error')}"
+            key = "metrics.query_failed" if kind in _SERVER_TROUBLE else "metrics.query_rejected"
+            # Prometheus' own words about the query: what the person fixing it needs.
+            return t(key, kind=kind, error=raw(str(answer.get("error"))))
         data = answer.get("data")
         if not isinstance(data, dict):
-            return "prometheus sent an answer this bot cannot read (no data)"
+            return t("metrics.unreadable_no_data")
         return data
 
-    def _not_prometheus(self, code: int, status: str) -> str:
-        said = f"{self._shown} answered {status} with a body that is not Prometheus JSON"
+    def _not_prometheus(self, code: int, status: str) -> Text:
         if code in (401, 403):
-            return f"{said}; check the credentials for prometheus"
-        if code < 300 or code == 404:
-            return f"{said}; check that the url points at the Prometheus server"
-        return said
+            hint: Text = t("metrics.hint.credentials")
+        elif code < 300 or code == 404:
+            hint = t("metrics.hint.url")
+        else:
+            hint = raw("")
+        return t("metrics.not_prometheus", url=self._shown, status=status, hint=hint)
 
 
 def _reading(data: dict[str, Any]) -> Reading:
@@ -139,19 +148,13 @@ def _reading(data: dict[str, Any]) -> Reading:
         return Reading.of(float(result[1]))
     if kind == "vector":
         if not result:
-            return Reading(no_data="the query returned no series")
+            return Reading(no_data=t("metrics.no_series"))
         if len(result) > 1:
-            return Reading(
-                error=f"the query returned {len(result)} series but a guard needs one number; "
-                "aggregate them, e.g. wrap the query in sum(...) or max(...)"
-            )
+            return Reading(error=t("metrics.many_series", count=len(result)))
         return Reading.of(float(result[0]["value"][1]))
     if kind == "matrix":
-        return Reading(
-            error="the query returned a range vector; a guard needs an instant value: "
-            "drop the [range] or wrap it in a function such as rate(...)"
-        )
-    return Reading(error=f"the query returned a {kind}, not a number")
+        return Reading(error=t("metrics.range_vector"))
+    return Reading(error=t("metrics.not_a_number", kind=str(kind)))
 
 
 def _series(data: dict[str, Any]) -> Series:
@@ -177,13 +180,13 @@ def _ts(at: datetime) -> str:
     return repr(at.timestamp())
 
 
-def _why(error: aiohttp.ClientConnectorError) -> str:
+def _why(error: aiohttp.ClientConnectorError) -> Text:
     cause = error.os_error
     if isinstance(cause, socket.gaierror):
-        return f"cannot resolve host {error.host!r} ({cause.strerror or cause})"
+        return t("metrics.why.unresolved", host=error.host)
     if isinstance(cause, ConnectionRefusedError):
-        return f"connection refused on {error.host}:{error.port}"
-    return cause.strerror or str(cause) or type(cause).__name__
+        return t("metrics.why.refused", host=error.host, port=error.port)
+    return t("metrics.why.network")
 
 
 def _redact(url: str) -> str:
@@ -207,3 +210,16 @@ def _password(url: str) -> str | None:
 
 def _scrub(reason: str | None, secret: str) -> str | None:
     return reason.replace(secret, "***") if reason is not None else None
+
+
+def _scrub_why(reason: Text | str | None, secret: str) -> Text | str | None:
+    """The reason with the secret starred out of every word in it, a server's included."""
+    if isinstance(reason, str):
+        return reason.replace(secret, "***")
+    if reason is None:
+        return None
+    params = {
+        name: _scrub_why(value, secret) if isinstance(value, Text | str) else value
+        for name, value in reason.params.items()
+    }
+    return Text(reason.key, params)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
+from bot.i18n import Translator
 from bot.metric_sources.base import MetricQuery, Series
 from playbooks.guards import Reading
+from playbooks.messages import Text, as_text, t
 
 # A chart of a constant is a flat line; a gentle daily wave shows the axes work and stays
 # the same from run to run (it depends on the time only).
@@ -40,7 +42,7 @@ class SimulatedSource:
             return found
         if query.simulated is not None:
             return Reading.of(query.simulated)
-        return Reading(no_data="no value set (use :metric)")
+        return Reading(no_data=t("guard.why.not_set"))
 
     async def query(self, query: MetricQuery, at: datetime) -> Reading:
         return self._reading(query)
@@ -50,7 +52,7 @@ class SimulatedSource:
     ) -> Series:
         reading = self._reading(query)
         if reading.value is None:
-            return Series(no_data=reading.no_data, error=reading.error)
+            return Series(no_data=_english(reading.no_data), error=_english(reading.error))
         points = []
         when = start
         while when <= end:
@@ -61,3 +63,8 @@ class SimulatedSource:
             points.append((when, value))
             when += step
         return Series(points=tuple(points))
+
+
+def _english(why: Text | str | None) -> str | None:
+    """A chart's note is read by operators, in English like the rest of its labels."""
+    return Translator("en", UTC)(as_text(why)) if why is not None else None

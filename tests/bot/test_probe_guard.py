@@ -15,6 +15,7 @@ from aiohttp import web
 from bot.config_dir import load
 from bot.config_releases import MetricsEntry, ReleaseConfig, ServiceSettings, TrafficEntry
 from bot.http_client import HttpClient
+from bot.i18n import Translator
 from bot.integrations import build
 from bot.metric_sources.base import MetricQuery
 from bot.metric_sources.probe import ProbeSource
@@ -25,6 +26,8 @@ from playbooks.guards import Reading
 from playbooks.release_plan import Plan, ReleaseCatalog, TrafficKind
 from playbooks.releases import Release, ReleaseState
 from tests.fakes.loopback import serve
+
+ENGLISH = Translator("en", UTC)  # reasons are catalog text: read them as an English reader does
 
 AT = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 
@@ -157,4 +160,4 @@ def test_a_failing_probe_rolls_back_after_its_for(tmp_path: Path) -> None:
     assert r.state is ReleaseState.IN_STAGE
     result = watch.evaluate(r, {"core_function": Reading.of(1)}, at=at, now=at)
     assert result.release.state is ReleaseState.ROLLED_BACK
-    assert result.history[-1].reason == "guard core_function: 1 > 0"
+    assert ENGLISH(result.history[-1].reason) == "guard core_function: 1 > 0"

@@ -12,9 +12,11 @@ from datetime import UTC, datetime, timedelta
 import aiohttp
 import pytest
 
+from bot.i18n import Translator
 from bot.metric_sources.base import MetricQuery, fill
 from bot.metric_sources.prometheus import PrometheusSource
 from playbooks.guards import Reading
+from playbooks.messages import Text, as_text
 from tests.fakes.prometheus_server import Exporter, PrometheusServer
 
 pytestmark = pytest.mark.prometheus
@@ -41,7 +43,13 @@ def guard(template: str, *, service: str, version: str = "1.4.2") -> MetricQuery
 
 
 async def read(source: PrometheusSource, query: MetricQuery) -> Reading:
-    return await source.query(query, datetime.now(UTC))
+    """The reading, its reasons as an English reader reads them (they are catalog text)."""
+    reading = await source.query(query, datetime.now(UTC))
+
+    def said(why: Text | str | None) -> str | None:
+        return Translator("en", UTC)(as_text(why)) if why is not None else None
+
+    return Reading(value=reading.value, no_data=said(reading.no_data), error=said(reading.error))
 
 
 async def test_error_ratio_from_real_counters(

@@ -16,9 +16,11 @@ import pytest
 from aiohttp import web
 from aiohttp.abc import AbstractResolver, ResolveResult
 
+from bot.i18n import Translator
 from bot.metric_sources.base import MetricQuery
 from bot.metric_sources.prometheus import PrometheusSource
 from playbooks.guards import Reading
+from playbooks.messages import Text, as_text
 from tests.fakes.loopback import serve
 
 AT = datetime(2026, 11, 23, 1, 0, 30, 250000, tzinfo=UTC)
@@ -89,7 +91,16 @@ def source(url: str, client: aiohttp.ClientSession, *, timeout: float = 5.0) -> 
 
 
 async def read(fake: FakePrometheus, session: aiohttp.ClientSession, **kw: Any) -> Reading:
-    return await source(fake.url, session, **kw).query(QUERY, AT)
+    return english(await source(fake.url, session, **kw).query(QUERY, AT))
+
+
+def english(reading: Reading) -> Reading:
+    """The reading's reasons as an English reader reads them (they are catalog text)."""
+
+    def said(why: Text | str | None) -> str | None:
+        return Translator("en", UTC)(as_text(why)) if why is not None else None
+
+    return Reading(value=reading.value, no_data=said(reading.no_data), error=said(reading.error))
 
 
 # --- answers -------------------------------------------------------------------------------
@@ -111,7 +122,7 @@ async def test_base_url_with_a_path_prefix_and_trailing_slash(
     fake: FakePrometheus, session: aiohttp.ClientSession
 ) -> None:
     fake.answer(success("vector", [sample("3")]))
-    reading = await source(f"{fake.url}/prom/", session).query(QUERY, AT)
+    reading = english(await source(f"{fake.url}/prom/", session).query(QUERY, AT))
     assert reading == Reading(value=3.0)
     assert fake.requests[0][0] == "/prom/api/v1/query"
 
@@ -270,7 +281,7 @@ def refused_port() -> Iterator[int]:
 
 async def test_connection_refused(refused_port: int, session: aiohttp.ClientSession) -> None:
     url = f"http://127.0.0.1:{refused_port}"
-    reading = await source(url, session).query(QUERY, AT)
+    reading = english(await source(url, session).query(QUERY, AT))
     assert reading == Reading(
         error=f"cannot reach prometheus at {url}: connection refused on 127.0.0.1:{refused_port}"
     )
@@ -288,16 +299,19 @@ class NoSuchHost(AbstractResolver):
 
 async def test_unknown_host() -> None:
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(resolver=NoSuchHost())) as s:
-        reading = await source("http://prometheus.example.invalid:9090", s).query(QUERY, AT)
+        reading = english(
+            await source("http://prometheus.example.invalid:9090", s).query(QUERY, AT)
+        )
+    # The resolver's own words stay in the log.
     assert reading == Reading(
         error="cannot reach prometheus at http://prometheus.example.invalid:9090: "
-        "cannot resolve host 'prometheus.example.invalid' (Name or service not known)"
+        "cannot resolve host 'prometheus.example.invalid'"
     )
 
 
 @pytest.mark.parametrize("url", ["prometheus:9090", "ftp://prometheus:9090"])
 async def test_not_an_http_url(session: aiohttp.ClientSession, url: str) -> None:
-    reading = await source(url, session).query(QUERY, AT)
+    reading = english(await source(url, session).query(QUERY, AT))
     assert reading == Reading(error=f"the prometheus url {url} is not a valid http(s) URL")
 
 
@@ -309,7 +323,7 @@ async def test_credentials_are_sent_but_never_shown(
 ) -> None:
     fake.answer_text("<html>bad gateway</html>", status=502)
     with_secret = fake.url.replace("http://", "http://admin:s3cr%2Ft@")
-    reading = await source(with_secret, session).query(QUERY, AT)
+    reading = english(await source(with_secret, session).query(QUERY, AT))
     [(_, _, authorization)] = fake.requests
     assert authorization == "Basic " + base64.b64encode(b"admin:s3cr/t").decode()
     assert reading.error is not None
@@ -322,7 +336,7 @@ async def test_credentials_are_not_shown_when_unreachable(
     refused_port: int, session: aiohttp.ClientSession
 ) -> None:
     url = f"http://admin:s3cret@127.0.0.1:{refused_port}/prom"
-    reading = await source(url, session).query(QUERY, AT)
+    reading = english(await source(url, session).query(QUERY, AT))
     assert reading.error is not None
     assert "s3cret" not in reading.error
     assert f"http://***@127.0.0.1:{refused_port}/prom" in reading.error
@@ -333,7 +347,7 @@ async def test_credentials_are_not_shown_on_timeout(
 ) -> None:
     fake.hold = asyncio.Event()
     url = fake.url.replace("http://", "http://admin:s3cret@")
-    reading = await source(url, session, timeout=0.2).query(QUERY, AT)
+    reading = english(await source(url, session, timeout=0.2).query(QUERY, AT))
     fake.hold.set()
     assert reading.error is not None
     assert "s3cret" not in reading.error

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 
 from sqlmodel import select
 
+from bot.i18n import Translator
+from playbooks.messages import text_from_str
 from storage.models import AuditEntry, ProcedureRun
 from storage.unit_of_work import unit_of_work
 from tests.conftest import Harness, HarnessFactory
@@ -93,7 +95,9 @@ async def test_an_automatic_rollback_starts_it_too_and_in_time_says_so(
     await h.advance(minutes=6)
     [row] = runs(h)
     assert row.started_by == "alice"  # the release's owner owns its rollback runbook
-    assert row.reason.startswith("@shipwatch: guard error_rate")
+    assert Translator("en", UTC)(text_from_str(row.reason)).startswith(
+        "@shipwatch: guard error_rate"
+    )
     assert sent(h, "🔁 Rollback runbook #1 of web 2.0.0") == ["#releases"]
     for number in range(1, 6):
         out = await h.say(f"/release step web {number} done")

@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 from sqlmodel import col, select
 
+from bot.i18n import Translator
 from commands import pipeline
 from commands.invocations import CommandInvocation
 from playbooks.effects import Conversation
+from playbooks.messages import text_from_str
 from storage.models import AuditEntry, OutboxMessage, ReleaseEvent, ReleaseRow, Timer
 from storage.unit_of_work import unit_of_work
 from tests.conftest import Harness, HarnessFactory
@@ -248,7 +250,7 @@ async def test_missing_data_pauses_the_release_and_says_why(make_harness: Harnes
     assert "api_timeout_rate (> 10%): no data at" in status
     assert "no value set (use :metric)" in status
     assert any(
-        "paused miniapp: guard api_timeout_rate has had no_data" in p for p in releases_posts(h)
+        "paused miniapp: guard api_timeout_rate has had no data" in p for p in releases_posts(h)
     )
 
 
@@ -312,7 +314,8 @@ async def test_force_is_audited_with_its_reason(make_harness: HarnessFactory) ->
         assert "forced: hotfix, metrics dashboard down" in entry.detail
         event = session.exec(select(ReleaseEvent).where(ReleaseEvent.move == "promote")).one()
         assert event.actor == "alice"
-        assert event.reason.startswith("forced:")
+        # Stored as catalog text: each reader sees it in their language.
+        assert Translator("en", UTC)(text_from_str(event.reason)).startswith("forced:")
 
 
 async def test_buttons_on_the_status_message_pause_and_roll_back(

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.i18n import Translator
 from playbooks import release_watch as watch
 from playbooks import releases as machine
 from playbooks.effects import (
@@ -21,9 +22,12 @@ from playbooks.effects import (
 )
 from playbooks.errors import InvalidTransition
 from playbooks.guards import Reading
+from playbooks.messages import t, text_to_str
 from playbooks.people import BOT
 from playbooks.release_plan import Guard, GuardAction, Plan, Stage, TrafficKind, plan_problems
 from playbooks.releases import ACTIVE, OPEN, TRANSITIONS, Move, Refused, Release, ReleaseState
+
+ENGLISH = Translator("en", UTC)  # reasons are catalog text: read them as an English reader does
 
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 M = timedelta(minutes=1)
@@ -144,7 +148,7 @@ def test_a_blip_in_the_soak_blocks_promotion_until_forced() -> None:
     assert [d.key for d in refused.value.details] == ["release.blocker.guard_recent"]
     forced = machine.promote(r, actor="alice", now=T0 + 30 * M, force_reason="known blip")
     assert forced.release.percent == 30
-    assert forced.history[0].reason == "forced: known blip"
+    assert ENGLISH(forced.history[0].reason) == "forced: known blip"
 
 
 def test_promote_to_a_lower_percent_says_use_rollback_and_past_the_end_is_refused() -> None:
@@ -183,7 +187,13 @@ def test_a_sustained_breach_rolls_back_pages_the_owner_and_stops_watching() -> N
             "rollback",
             "release-7-a1-rollback",
             rollback=True,
-            reason="guard error_rate: 0.08 > 0.05",
+            reason=text_to_str(
+                t(
+                    "release.reason.guard",
+                    guard="error_rate",
+                    reason=t("guard.why.breach", value="0.08", threshold="> 0.05"),
+                )
+            ),
         )
     ]
     assert any(isinstance(e, DirectMessage) and e.person == "alice" for e in result.effects)
@@ -196,7 +206,7 @@ def test_a_pause_guard_pauses_and_resume_restarts_the_soak() -> None:
     slow = {"error_rate": 0.01, "p99": 2000.0}
     result = feed(started(), slow, start=T0, until=T0 + 5 * M)
     assert result.release.state is ReleaseState.PAUSED
-    assert "p99" in result.release.paused_reason
+    assert "p99" in ENGLISH(result.release.paused_reason)
     resumed = machine.resume(result.release, actor="alice", now=T0 + 20 * M)
     assert resumed.release.state is ReleaseState.IN_STAGE
     assert resumed.release.stage_started_at == T0 + 20 * M

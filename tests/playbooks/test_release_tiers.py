@@ -9,12 +9,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.i18n import Translator
 from playbooks import release_watch as watch
 from playbooks import releases as machine
 from playbooks.effects import Conversation, DirectMessage, Post
 from playbooks.guards import Reading
 from playbooks.release_plan import Guard, GuardAction, Plan, Stage, TrafficKind
 from playbooks.releases import Refused, Release, ReleaseState
+
+ENGLISH = Translator("en", UTC)  # reasons are catalog text: read them as an English reader does
 
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 M = timedelta(minutes=1)
@@ -84,7 +87,7 @@ def test_0_3_percent_crashes_stop_at_once_and_call_the_decision_owners() -> None
     stop = feed(r, 0.003, start=T0 + 10 * M + S30, until=T0 + 11 * M, owners=("bob", "alice"))
     after = stop.release
     assert after.state is ReleaseState.PAUSED
-    assert after.paused_reason == "guard crash_stop: 0.3% > 0.1%"
+    assert ENGLISH(after.paused_reason) == "guard crash_stop: 0.3% > 0.1%"
     posts = [e for e in stop.effects if isinstance(e, Post)]
     assert len(posts) == 1  # one post: the pause is told in it, not twice
     keys = [b.key for b in posts[0].message.blocks]
@@ -103,7 +106,7 @@ def test_0_6_percent_for_two_minutes_rolls_back_even_while_stopped() -> None:
     assert result.release.state is ReleaseState.PAUSED
     result = feed(result.release, 0.006, start=T0 + 12 * M + S30, until=T0 + 12 * M + S30)
     assert result.release.state is ReleaseState.ROLLED_BACK
-    assert result.history[-1].reason == "guard crash: 0.6% > 0.5%"
+    assert ENGLISH(result.history[-1].reason) == "guard crash: 0.6% > 0.5%"
 
 
 def test_a_stage_target_not_held_refuses_promotion_with_one_sentence() -> None:
@@ -143,7 +146,7 @@ def test_skipping_a_stage_needs_a_forced_promotion() -> None:
     assert refused.value.text.params["stage"] == "small"
     forced = machine.promote(r, actor="alice", now=T0 + 120 * M, to="large", force_reason="hotfix")
     assert (forced.release.stage, forced.release.percent) == (2, 20)
-    assert forced.history[-1].reason == "forced: hotfix"
+    assert ENGLISH(forced.history[-1].reason) == "forced: hotfix"
 
 
 def test_the_plan_keeps_tiers_targets_and_decision_through_its_snapshot() -> None:
