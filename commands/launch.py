@@ -170,6 +170,7 @@ def progress_due(ctx: SystemContext, timer: Timer) -> None:
             rows.load(ctx.session, r.id),
             now=ctx.now,
             before=timer.payload.get("values", {}),
+            said=timer.payload.get("said"),
         )
 
 
