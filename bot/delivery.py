@@ -303,6 +303,9 @@ class DeliveryWorker:
                 edited = await adapter.update(earlier, message, tr=tr)
                 if edited is not None:
                     return edited
+        if row.kind == outbox.REVISION:
+            # Nothing new to say: where the earlier message cannot be edited, say nothing.
+            return None
         return await adapter.post(address, message, tr=tr)
 
     async def _deliver(self, row: OutboxMessage, tr: Translator) -> int:
@@ -320,6 +323,8 @@ class DeliveryWorker:
             await self._after_failure(row, f"{type(error).__name__} (log ref {error_ref})", None)
             return 0
         await self._db.run(self._mark_sent, row, ref, self._clock.now())
+        if row.kind == outbox.REVISION and ref is None:
+            return 0  # a revision nowhere to be edited: nothing was sent
         self._metrics.deliveries.labels(row.platform).inc()
         return 1
 

@@ -85,7 +85,11 @@ def apply(
     for effect in effects:
         match effect:
             case Post(
-                conversation=conversation, message=message, edit_key=edit_key, priority=priority
+                conversation=conversation,
+                message=message,
+                edit_key=edit_key,
+                priority=priority,
+                revision_only=revision_only,
             ):
                 message = with_tokens(
                     session, message, conversation=conversation, now=now, new_token=new_token
@@ -94,7 +98,7 @@ def apply(
                     session,
                     platform=conversation.platform,
                     address=conversation.channel,
-                    kind="post",
+                    kind=outbox.REVISION if revision_only and edit_key else "post",
                     message=message_to_json(message),
                     now=now,
                     edit_key=edit_key,

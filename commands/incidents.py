@@ -346,6 +346,10 @@ def _timer_handlers() -> dict[str, Callable[[SystemContext, Timer], None]]:
 
         return handler
 
+    def update_due(ctx: SystemContext, timer: Timer) -> None:
+        said = timer.payload.get("said")
+        _on_timer(lambda i: lifecycle.update_due(i, now=ctx.now, said=said))(ctx, timer)
+
     def checklist_due(ctx: SystemContext, timer: Timer) -> None:
         item, ahead = str(timer.payload["item"]), bool(timer.payload.get("ahead"))
         _on_timer(lambda i: lifecycle.checklist_due(i, item, now=ctx.now, ahead=ahead))(ctx, timer)
@@ -362,7 +366,7 @@ def _timer_handlers() -> dict[str, Callable[[SystemContext, Timer], None]]:
         lifecycle.KIND_START: with_now(lifecycle.start_due),
         lifecycle.KIND_RESOLVE_WARN: with_now(lifecycle.resolve_warning),
         lifecycle.KIND_RESOLVE: with_now(lifecycle.resolve_due),
-        lifecycle.KIND_UPDATE: with_now(lifecycle.update_due),
+        lifecycle.KIND_UPDATE: update_due,
         lifecycle.KIND_CHECKLIST: checklist_due,
     }
 

@@ -171,6 +171,7 @@ def progress_due(ctx: SystemContext, timer: Timer) -> None:
             now=ctx.now,
             before=timer.payload.get("values", {}),
             simulated=ctx.simulated(r.metrics),
+            said=timer.payload.get("said"),
         )
 
 

@@ -14,6 +14,8 @@ from storage.repositories import pages as page_repo
 
 Context = CommandContext | SystemContext
 NOTIFY_KEY = "page.notify"
+# What spends a person's page budget: the pages themselves and the ack reminders.
+BUDGETED = frozenset({NOTIFY_KEY, "page.remind"})
 
 
 def _spent(row: PageBudgetRow | None) -> Spent | None:
@@ -29,14 +31,15 @@ def _store(ctx: Context, row: PageBudgetRow | None, person: str, spent: Spent) -
 
 
 def throttle(ctx: Context, team: Team | None, result: Result) -> Result:
-    """Hold the page notifications of anyone over budget (they are folded later)."""
+    """Hold the page notifications and ack reminders of anyone over budget (they are
+    folded later)."""
     budget = team.page_budget if team is not None else Budget()
     kept: list[Effect] = []
     for effect in result.effects:
         if not (
             isinstance(effect, DirectMessage)
             and effect.message.blocks
-            and effect.message.blocks[0].key == NOTIFY_KEY
+            and effect.message.blocks[0].key in BUDGETED
         ):
             kept.append(effect)
             continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from commands import page_budget
 from commands.context import CommandContext, SystemContext
 from commands.grammar import Integer
 from commands.paging import channel_of, save, team_of, to_view
@@ -34,7 +35,9 @@ def on_remind(ctx: SystemContext, timer: Timer) -> None:
         incident = incident_repo.get(ctx.session, incident_id=row.incident_id)
         if incident is not None and incident.state in RESOLVED:
             return
-    result = paging.remind(to_view(row), now=ctx.now, every=every)
+    result = paging.remind(to_view(row), now=ctx.now, every=every, said=timer.payload.get("said"))
+    # A reminder spends the person's page budget like a page: past it, it waits for the fold.
+    result = page_budget.throttle(ctx, team_of(ctx, row.team), result)
     save(ctx.session, row, result)
     ctx.effects += result.effects
 

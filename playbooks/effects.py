@@ -46,12 +46,15 @@ class Priority(IntEnum):
 @dataclass(frozen=True, slots=True)
 class Post:
     """``edit_key`` names a message this one revises (a progress report): platforms that
-    can edit change the last one of that key in place, the others post anew."""
+    can edit change the last one of that key in place, the others post anew.
+    ``revision_only``: a revision that says nothing new (fresher readings of an unchanged
+    report) is an edit where the platform edits and nothing elsewhere."""
 
     conversation: Conversation
     message: Message
     edit_key: str | None = None
     priority: Priority = Priority.NORMAL
+    revision_only: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
+from playbooks import repeats
 from playbooks.business_time import Deadline, WorkingHours
 from playbooks.effects import ArmTimer, CancelTimer, Conversation, DirectMessage, Effect, Post
 from playbooks.errors import InvalidTransition
@@ -598,16 +600,24 @@ def resolve_due(i: Incident, *, now: datetime) -> Result:
     )
 
 
-def update_due(i: Incident, *, now: datetime) -> Result:
-    """Ask for a status update, and ask again after the same interval until resolved."""
+def update_due(i: Incident, *, now: datetime, said: Mapping[str, Any] | None = None) -> Result:
+    """Ask for a status update when none came in ``update_every``; asked again, backed off
+    (repeats.turn), while none comes. A status update starts the count over."""
     rule = i.policy.rule(i.severity)
     if not i.unresolved or rule.update_every is None:
         return Result(i)
-    text = t("incident.update_reminder", id=i.id, commander=_lead(i), every=rule.update_every)
-    return Result(
-        i,
-        effects=[_post(i, text), _arm(i, "update", KIND_UPDATE, now + rule.update_every)],
+    turn = repeats.turn(
+        repeats.Said.from_json(said),
+        substance=f"{i.state}|{i.severity}|{_lead(i)}",
+        now=now,
+        every=rule.update_every,
     )
+    payload = {"incident_id": i.id, "said": turn.said.to_json()}
+    again = ArmTimer(_key(i.id, "update"), KIND_UPDATE, turn.next_at, payload)
+    if not turn.speak:
+        return Result(i, effects=[again])
+    text = t("incident.update_reminder", id=i.id, commander=_lead(i), next=turn.next_at)
+    return Result(i, effects=[_post(i, text), again])
 
 
 def checklist_due(i: Incident, item: str, *, now: datetime, ahead: bool = False) -> Result:

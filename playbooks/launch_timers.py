@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from playbooks import release_watch
+from playbooks import release_watch, repeats
 from playbooks.effects import (
     ArmTimer,
     CancelTimer,
@@ -43,13 +43,16 @@ def step_key(release_id: int, number: int) -> str:
     return f"launch:{release_id}:step:{number}"
 
 
-def _arm_progress(r: Release, at: datetime, values: Mapping[str, float | None]) -> ArmTimer:
-    return ArmTimer(
-        progress_key(r.id),
-        PROGRESS_KIND,
-        at,
-        {"release_id": r.id, "values": dict(values)},
-    )
+def _arm_progress(
+    r: Release,
+    at: datetime,
+    values: Mapping[str, float | None],
+    said: repeats.Said | None = None,
+) -> ArmTimer:
+    payload: dict[str, Any] = {"release_id": r.id, "values": dict(values)}
+    if said is not None:
+        payload["said"] = said.to_json()
+    return ArmTimer(progress_key(r.id), PROGRESS_KIND, at, payload)
 
 
 def after_moves(r: Release, history: Sequence[HistoryEntry]) -> list[Effect]:
@@ -145,6 +148,25 @@ def overdue_steps(r: Release, state: LaunchState, *, now: datetime) -> list[tupl
     ]
 
 
+def _substance(r: Release, state: LaunchState, *, now: datetime) -> str:
+    """What a progress report says, without its clock: the stage and state, whether the
+    stage is still watched, each guard's verdict, the open items and the late steps. The
+    readings themselves and the time left are left out (they change at every report)."""
+    left = r.soak_left(now)
+    watch = "final" if r.final_stage else "none" if left is None else "on" if left else "over"
+    verdicts = [f"{name}={guard.verdict}" for name, guard in sorted(r.guards.items())]
+    late = [n for n, _ in overdue_steps(r, state, now=now)]
+    items = [n for n, _ in open_items(state, r)]
+    return f"{r.attempt}|{r.stage}|{r.state}|{watch}|{verdicts}|{items}|{late}"
+
+
+def _waits_on_a_person(r: Release, *, now: datetime) -> bool:
+    """Parked: paused, or its stage's watch over (or the last stage): nothing moves until
+    someone does something."""
+    left = r.soak_left(now)
+    return r.state is not ReleaseState.IN_STAGE or r.final_stage or not left
+
+
 def progress(
     r: Release,
     state: LaunchState,
@@ -152,12 +174,22 @@ def progress(
     now: datetime,
     before: Mapping[str, float | None],
     simulated: bool = False,
+    said: Mapping[str, Any] | None = None,
 ) -> list[Effect]:
-    """The progress report, and the next one armed, while the release is in gray;
+    """The progress report while the release is in gray, checked every ``progress``: said
+    when it changes, else backed off (repeats.turn); in between, an unchanged report is
+    only refreshed in place where the platform edits. The next check is armed.
     ``simulated``: its guard readings are made up, and it says so."""
     every = r.plan.launch.progress_every
     if not r.active or every is None:
         return []
+    turn = repeats.turn(
+        repeats.Said.from_json(said),
+        substance=_substance(r, state, now=now),
+        now=now,
+        every=every,
+        waiting=_waits_on_a_person(r, now=now),
+    )
     left = r.soak_left(now)
     blocks: list[Text] = [
         t(
@@ -197,6 +229,7 @@ def progress(
                 raw(", ".join(f"{n}" for n, _ in late)),
             )
         )
+    blocks.append(t("launch.progress_next_update", at=turn.next_at))
     values = {name: guard.value for name, guard in r.guards.items()}
     # One report per attempt, edited in place where the platform can edit.
     report = Message(blocks=tuple(blocks), fields=tuple(fields))
@@ -206,8 +239,9 @@ def progress(
             report,
             edit_key=f"release:{r.id}:a{r.attempt}:progress",
             priority=Priority.REPORT,
+            revision_only=not turn.speak,
         ),
-        _arm_progress(r, now + every, values),
+        _arm_progress(r, now + every, values, turn.said),
     ]
 
 

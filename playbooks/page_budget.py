@@ -1,8 +1,9 @@
-"""A per-person page budget: at most ``count`` page notifications per ``window``. Pure.
+"""A per-person page budget: at most ``count`` page notifications and ack reminders per
+``window``. Pure.
 
 Past the budget a notification is held, never dropped: when the window ends every held
-page is folded into one notification with a count and the list, which opens the next
-window as its first notification.
+page still unresolved is folded into one notification with a count and the list, which
+opens the next window as its first notification.
 """
 
 from __future__ import annotations
@@ -76,7 +77,10 @@ class HeldPage:
 def fold(
     held: Sequence[HeldPage], *, budget: Budget, now: datetime
 ) -> tuple[Spent, Message | None]:
-    """The one notification for everything held; the next window opens with it."""
+    """The one notification for everything held and still unresolved (a page resolved
+    meanwhile, or an ack reminder of one, asks nothing more); the next window opens
+    with it."""
+    held = [p for p in held if p.state != "resolved"]
     if not held:
         return Spent(now, 0), None
     lines: list[Text] = [

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from playbooks import repeats
 from playbooks.effects import (
     ArmTimer,
     CancelTimer,
@@ -331,10 +332,21 @@ def resolve_page(p: Page, *, actor: str, now: datetime) -> Result:
     )
 
 
-def remind(p: Page, *, now: datetime, every: timedelta) -> Result:
-    """Acknowledged and still not resolved: remind whoever acknowledged, and again later."""
+def remind(
+    p: Page, *, now: datetime, every: timedelta, said: Mapping[str, Any] | None = None
+) -> Result:
+    """Acknowledged and still not resolved: remind whoever acknowledged, backed off
+    (repeats.turn: after ``every``, then twice that, … up to a day), each reminder naming
+    the next."""
     if p.state is not PageState.ACKNOWLEDGED or p.acked_by is None:
         return Result(p)
+    turn = repeats.turn(
+        repeats.Said.from_json(said), substance=f"{p.acked_by}", now=now, every=every
+    )
+    payload = {"page_id": p.id, "every": every.total_seconds(), "said": turn.said.to_json()}
+    again = ArmTimer(remind_key(p.id), KIND_REMIND, turn.next_at, payload)
+    if not turn.speak:
+        return Result(p, effects=[again])
     resolve_with = f"/incident resolve {p.incident_id}" if p.incident_id else f"/resolve {p.id}"
     text = t(
         "page.remind",
@@ -342,19 +354,16 @@ def remind(p: Page, *, now: datetime, every: timedelta) -> Result:
         title=p.title,
         since=now - (p.acked_at or now),
         command=resolve_with,
+        next=turn.next_at,
     )
     message = Message(
         blocks=(text,),
         severity=Severity.WARNING,
         buttons=(Button(t("button.resolve"), resolve_with),),
     )
-    payload = {"page_id": p.id, "every": every.total_seconds()}
     return Result(
         p,
-        effects=[
-            DirectMessage(p.acked_by, message),
-            ArmTimer(remind_key(p.id), KIND_REMIND, now + every, payload),
-        ],
+        effects=[DirectMessage(p.acked_by, message), again],
         events=[Event(now, "remind", p.acked_by)],
     )
 

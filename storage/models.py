@@ -47,7 +47,7 @@ class OutboxMessage(SQLModel, table=True):
     platform: str = Field(max_length=40)
     address: str = Field(max_length=200)
     conversation_key: str = Field(max_length=250)
-    kind: str = Field(default="post", max_length=20)  # post | direct
+    kind: str = Field(default="post", max_length=20)  # post | revise | direct | traffic
     message: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     state: str = Field(default="pending", max_length=20)  # pending | sent | dead
     attempts: int = 0

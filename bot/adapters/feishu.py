@@ -73,7 +73,7 @@ class FeishuAdapter:
     platform = PLATFORM
     capabilities = Capabilities(
         callback_buttons=False,
-        edits=False,
+        edits=True,  # the app's own messages (PATCH); a custom bot's have no reference
         ephemeral=False,
         max_length=LIMITS.card_bytes,
         conversations_at_once=4,
@@ -133,7 +133,11 @@ class FeishuAdapter:
         return None
 
     async def update(self, ref: str, message: Message, *, tr: Translator) -> str | None:
-        return None  # robots cannot edit what they sent: revisions are posted anew
+        # Only what the app sent has a reference, and only that can be edited: a custom
+        # bot's posts come back with none, so their revisions are posted anew.
+        if self._app is None:
+            return None
+        return await self._app.update(ref, self.card(message, tr, recipient=None))
 
     async def direct_message(self, user_id: str, message: Message, *, tr: Translator) -> str | None:
         if f"@{user_id}" not in self._robots and self._app is not None:
@@ -282,7 +286,9 @@ class FeishuAdapter:
             ]
             elements.append({"tag": "action", "actions": buttons})
         card = {
-            "config": {"wide_screen_mode": True},
+            # A shared card: the app may edit it later for everyone in the chat (a
+            # progress report refreshed in place).
+            "config": {"wide_screen_mode": True, "update_multi": True},
             "header": {
                 "title": {"tag": "plain_text", "content": rendered.title},
                 "template": TEMPLATES[message.severity],

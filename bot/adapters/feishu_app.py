@@ -60,9 +60,34 @@ class FeishuApp:
         message_id = data.get("message_id") if isinstance(data, dict) else None
         return str(message_id) if message_id else None
 
-    async def _post(self, url: str, body: dict[str, Any], token: str) -> tuple[int, Any, str]:
+    async def update(self, message_id: str, card: dict[str, Any]) -> str | None:
+        """Replace the card of a message the app sent (PATCH im/v1/messages/:message_id);
+        None when Feishu will not edit it any more (too old, withdrawn, not a shared card):
+        then the revision is posted anew, or not at all if it says nothing new."""
+        url = f"{self._api_url}/open-apis/im/v1/messages/{message_id}"
+        body = {"content": json.dumps(card, ensure_ascii=False)}
+        token = await self.token.get()
+        status, answer, after = await self._post(url, body, token, method="PATCH")
+        if isinstance(answer, dict) and answer.get("code") in TOKEN_REFUSED:
+            self.token.forget(token)
+            status, answer, after = await self._post(
+                url, body, await self.token.get(), method="PATCH"
+            )
+        try:
+            _check(status, answer, after, to=message_id)
+        except Throttled:
+            raise
+        except AdapterError as error:
+            if error.permanent:
+                return None
+            raise
+        return message_id
+
+    async def _post(
+        self, url: str, body: dict[str, Any], token: str, *, method: str = "POST"
+    ) -> tuple[int, Any, str]:
         headers = {"Authorization": f"Bearer {token}"}
-        return await post_json(self._http, url, body, headers=headers, what="Feishu")
+        return await post_json(self._http, url, body, headers=headers, what="Feishu", method=method)
 
     async def _fetch_token(self) -> tuple[str, float]:
         url = f"{self._api_url}/open-apis/auth/v3/tenant_access_token/internal"

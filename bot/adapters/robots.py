@@ -118,17 +118,18 @@ async def post_json(
     *,
     headers: Mapping[str, str] | None = None,
     what: str = "the robot",
+    method: str = "POST",
 ) -> tuple[int, Any, str]:
-    """POST the body; the status, the JSON answer (or None) and how long the platform asks
-    us to wait (``Retry-After``, or Feishu's ``x-ogw-ratelimit-reset``)."""
+    """POST (or ``method``) the body; the status, the JSON answer (or None) and how long the
+    platform asks us to wait (``Retry-After``, or Feishu's ``x-ogw-ratelimit-reset``)."""
     session = await http.session()
     # UTF-8 as it is, not \u escapes: Chinese text then costs 3 bytes a character, not 6,
     # and the size the renderers fit to is the size sent.
     payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
     sent_headers = {"Content-Type": "application/json; charset=utf-8", **(headers or {})}
     try:
-        async with session.post(
-            url, data=payload, headers=sent_headers, timeout=TIMEOUT
+        async with session.request(
+            method, url, data=payload, headers=sent_headers, timeout=TIMEOUT
         ) as response:
             try:
                 answer = await response.json(content_type=None)

@@ -12,6 +12,10 @@ from sqlmodel import Session, col, select
 from storage.models import OutboxMessage
 from storage.types import UTCDateTime
 
+# A post that only refreshes an earlier one of its edit_key: edited in place where the
+# platform edits, and not sent at all elsewhere.
+REVISION = "revise"
+
 
 def enqueue(
     session: Session,

@@ -204,3 +204,43 @@ def test_an_action_card_becomes_the_app_template_that_holds_its_buttons() -> Non
     assert param["text"].endswith("[b6](https://x/6)"), "the sixth as a link in the text"
     markdown = {"msgtype": "markdown", "markdown": {"title": "T", "text": "body"}}
     assert template(markdown) == ("sampleMarkdown", {"title": "T", "text": "body"})
+
+
+async def test_the_feishu_app_edits_a_revised_post_in_place(feishu: World) -> None:
+    from commands.effects import apply
+    from playbooks.effects import Conversation, Post
+    from playbooks.messages import Message, raw
+    from storage.unit_of_work import unit_of_work
+
+    async def write(text: str, *, only: bool = False) -> None:
+        post = Post(
+            Conversation("feishu", "oc_releases"),
+            Message.of(raw(text)),
+            edit_key="release:1:progress",
+            revision_only=only,
+        )
+        runtime = feishu.app.runtime
+        with unit_of_work(feishu.app.engine) as session:
+            apply(
+                session,
+                [post],
+                now=feishu.clock.now(),
+                directory=runtime.directory,
+                new_token=runtime.new_token,
+                reachable=runtime.reachable_platforms,
+            )
+        await feishu.app.settle()
+
+    api = feishu.feishu_api
+    await write("10% for 30m")
+    [first] = api.to("oc_releases")
+    await write("10% for 1h", only=True)
+    assert [message_id for message_id, _ in api.edits] == ["om_1"]
+    assert "10% for 1h" in first.text  # the one card, edited for everyone in the chat
+    assert len(api.to("oc_releases")) == 1
+    api.gone.add("om_1")  # withdrawn: Feishu edits it no more
+    await write("10% for 2h", only=True)
+    assert len(api.to("oc_releases")) == 1  # nothing new to say: not posted anew
+    await write("20% now")
+    assert "20% now" in api.to("oc_releases")[-1].text
+    assert api.refused == [230011, 230011]

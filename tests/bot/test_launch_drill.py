@@ -40,17 +40,20 @@ def test_the_launch_drill_stops_at_every_gate_and_follows_up() -> None:
     assert "Not promoting miniapp (at 20%):\nGo/No-Go is NO-GO (55% by @alice" in out
     assert "100% → GO" in out
     assert "miniapp 2.1.0 is fully released (100%). Done by alice." in out
-    # Progress every 30 virtual minutes while in gray (from the go at 17:15 in Shanghai,
-    # 30 hours), never while prepared.
+    # Progress while in gray (from the go at 17:15 in Shanghai, 30 hours), never while
+    # prepared: looked at every 30 virtual minutes, said when it changed (a step falling
+    # overdue, a stage, a guard's verdict), else backed off (30m, 1h, 2h, …).
     assert "📊 Progress" not in out.split("moved the first traffic")[0]
     before_done = out.split("is fully released")[0]
     times = re.findall(
-        r"📊 Progress of miniapp 2\.1\.0.*?\n.*?\n  crash_rate_stop \(> 0\.1%\): ok: [^ ]+ "
+        r"📊 Progress of miniapp 2\.1\.0.*?\n.*?\nNext update when.*?\n"
+        r"  crash_rate_stop \(> 0\.1%\): ok: [^ ]+ "
         r"(?:. )?at 2026-11-2\d (\d\d:\d\d) UTC",
         before_done,
     )
-    assert len(times) == 60
-    assert times[:12] == [f"{9 + m // 60:02d}:{m % 60:02d}" for m in range(45, 376, 30)]
+    assert times[:6] == [f"{9 + m // 60:02d}:{m % 60:02d}" for m in range(45, 196, 30)]
+    later = ["13:15", "15:15", "15:45", "16:15", "17:15", "19:15", "23:15", "07:15", "15:15"]
+    assert times[6:] == later
     assert "📊 Progress" not in out.split("is fully released")[1]
     # The runbook counts from the start (T): a reminder, marks, and overdue steps called out.
     assert "⏱ Runbook step 3 of miniapp is due: Database migrations run" in out

@@ -440,6 +440,37 @@ async def test_a_revised_post_edits_the_earlier_message_in_place(rig: Rig) -> No
     assert first.params["channel"] == "releases"
 
 
+async def test_a_revision_with_nothing_new_is_an_edit_or_nothing(rig: Rig) -> None:
+    def progress(text: str, *, only: bool, key: str = "release:1:progress") -> Post:
+        message = Message.of(raw(text))
+        return Post(Conversation("slack", "#releases"), message, edit_key=key, revision_only=only)
+
+    async def write(*posts: Post) -> None:
+        runtime = rig.app.runtime
+        with unit_of_work(rig.app.engine) as session:
+            apply(
+                session,
+                posts,
+                now=rig.clock.now(),
+                directory=runtime.directory,
+                new_token=runtime.new_token,
+                reachable=runtime.reachable_platforms,
+            )
+        await rig.app.settle()
+
+    await write(progress("refreshed before anything was said", only=True))
+    assert rig.fake.of("chat.postMessage") == []  # nothing to edit: nothing said
+    await write(progress("10% for 30m", only=False))
+    [first] = rig.fake.of("chat.postMessage")
+    await write(progress("10% for 1h", only=True))
+    [update] = rig.fake.of("chat.update")
+    assert update.params["ts"] == first.answer["ts"]
+    assert "10% for 1h" in texts(blocks_of(update.params))
+    rig.fake.fail("chat.update", Failure(error="message_not_found"))
+    await write(progress("10% for 1h 30m", only=True))
+    assert len(rig.fake.of("chat.postMessage")) == 1  # gone: not posted anew
+
+
 async def test_a_refused_request_logs_one_line_without_its_body(
     rig: Rig, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -1,6 +1,7 @@
 """Ack reminders through the pipeline, on SQLite and PostgreSQL: whoever acknowledged is
-reminded every ack_reminder until the page (or its incident) is resolved; never turns
-them off; /resolve ends a page of no incident."""
+reminded after ack_reminder, then ever less often (twice the wait each time, up to a
+day), until the page (or its incident) is resolved; each names the next; they spend the
+page budget; never turns them off; /resolve ends a page of no incident."""
 
 from __future__ import annotations
 
@@ -35,8 +36,14 @@ async def test_the_acknowledger_is_reminded_until_the_page_is_resolved(
     await h.advance(minutes=1)
     assert len(reminders(h)) == 1
     assert "for 30m now. When it is over: /resolve 1." in reminders(h)[0]
+    assert "Next reminder at 2026-11-23 02:00" in reminders(h)[0]
     await h.advance(minutes=30)
     assert len(reminders(h)) == 2
+    assert "Next reminder at 2026-11-23 03:00" in reminders(h)[1]
+    await h.advance(minutes=59)
+    assert len(reminders(h)) == 2  # backed off: an hour this time
+    await h.advance(minutes=1)
+    assert len(reminders(h)) == 3
     refused = await h.say("/resolve 1", user="mallory")  # neither paged nor a responder
     assert refused.status == "denied"
     out = await h.say("/resolve 1", user="bob")
@@ -44,9 +51,23 @@ async def test_the_acknowledger_is_reminded_until_the_page_is_resolved(
     told = [s.text for s in h.adapter.sent if s.kind == "post" and s.address == "#web"]
     assert "Page #1 (cron backlog) resolved by @bob." in told
     await h.advance(hours=3)
-    assert len(reminders(h)) == 2
+    assert len(reminders(h)) == 3
     again = await h.say("/resolve 1", user="bob")
     assert "Page #1 is resolved already." in h.reply_text(again)
+
+
+async def test_a_reminder_spends_the_page_budget(make_harness: HarnessFactory) -> None:
+    h = await make_harness()
+    await h.say('/page web "cron backlog"')
+    await h.say("/ack 1", user="bob")
+    await h.advance(minutes=25)
+    for n in range(2, 7):  # five pages for bob: his budget (5 per 10m) is spent
+        await h.say(f'/page @bob "disk {n}"')
+    await h.advance(minutes=5)
+    assert reminders(h) == []  # held
+    await h.advance(minutes=5)
+    [folded] = [s.text for s in h.adapter.sent if s.address == "bob" and "more page(s)" in s.text]
+    assert "#1 (web): cron backlog — acknowledged" in folded
 
 
 async def test_an_incident_page_reminds_until_the_incident_is_resolved(

@@ -67,11 +67,14 @@ class FeishuOpenApi:
     sent: list[AppMessage] = field(default_factory=list)
     refused: list[int] = field(default_factory=list)
     throttle_next: int = 0
+    edits: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    gone: set[str] = field(default_factory=set)  # message ids Feishu no longer edits
 
     def routes(self) -> list[web.RouteDef]:
         return [
             web.post("/open-apis/auth/v3/tenant_access_token/internal", self._token),
             web.post("/open-apis/im/v1/messages", self._message),
+            web.patch("/open-apis/im/v1/messages/{message_id}", self._update),
         ]
 
     def to(self, receive_id: str) -> list[AppMessage]:
@@ -117,6 +120,23 @@ class FeishuOpenApi:
         self.sent.append(AppMessage(receive_id, id_type, card, self.now()))
         message_id = f"om_{len(self.sent)}"
         return web.json_response({"code": 0, "msg": "success", "data": {"message_id": message_id}})
+
+    async def _update(self, request: web.Request) -> web.Response:
+        """PATCH a card the app sent: only a shared card (config.update_multi), only one
+        that still exists."""
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme != "Bearer" or token not in self.tokens or self.tokens[token] <= self.now():
+            return self._refuse(400, 99991663, "Invalid access token for authorization")
+        message_id = request.match_info["message_id"]
+        number = int(message_id.removeprefix("om_")) if message_id.startswith("om_") else 0
+        if not 1 <= number <= len(self.sent) or message_id in self.gone:
+            return self._refuse(400, 230011, "The message was withdrawn.")
+        if not self.sent[number - 1].card.get("config", {}).get("update_multi"):
+            return self._refuse(400, 230099, "Only shared cards can be updated.")
+        card = json.loads((await request.json())["content"])
+        self.sent[number - 1].card = card
+        self.edits.append((message_id, card))
+        return web.json_response({"code": 0, "msg": "success", "data": {}})
 
     def _refuse(self, status: int, code: int, message: str, reset: str = "") -> web.Response:
         self.refused.append(code)

@@ -104,10 +104,22 @@ def test_a_missed_respond_deadline_posts_and_tells_the_commander() -> None:
     assert lifecycle.respond_due(acked, now=T0 + 5 * M).effects == []
 
 
-def test_update_reminders_repeat_until_resolved() -> None:
+def test_update_reminders_back_off_until_resolved() -> None:
     i = opened().incident
     again = lifecycle.update_due(i, now=T0 + 30 * M)
     assert armed(again) == {lifecycle.KIND_UPDATE: T0 + 60 * M}
+    [asked] = [e for e in again.effects if isinstance(e, Post)]
+    assert asked.message.blocks[0].params["next"] == T0 + 60 * M
+    # Asked again and again with no update: 30 minutes, then an hour, then two.
+    said = next(e for e in again.effects if isinstance(e, ArmTimer)).payload["said"]
+    second = lifecycle.update_due(i, now=T0 + 60 * M, said=said)
+    assert armed(second) == {lifecycle.KIND_UPDATE: T0 + 120 * M}
+    said = next(e for e in second.effects if isinstance(e, ArmTimer)).payload["said"]
+    third = lifecycle.update_due(i, now=T0 + 120 * M, said=said)
+    assert armed(third) == {lifecycle.KIND_UPDATE: T0 + 240 * M}
+    # An update starts the count over.
+    updated = lifecycle.status_update(i, actor="bob", now=T0 + 130 * M, text="rolling back")
+    assert armed(updated) == {lifecycle.KIND_UPDATE: T0 + 160 * M}
     done = lifecycle.move(i, Move.RESOLVE, actor="bob", now=T0 + 31 * M).incident
     assert lifecycle.update_due(done, now=T0 + 60 * M).effects == []
 
