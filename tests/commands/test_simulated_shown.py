@@ -67,4 +67,4 @@ async def test_release_status_and_progress_posts_say_the_guards_are_simulated(
     assert SIMULATED in progress
     await h.say("/config locale zh", channel="#releases")
     zh = h.reply_text(await h.say("/release status miniapp", channel="#releases"))
-    assert "⚠️ 模拟数据：这些守护指标读取的是模拟数据源" in zh
+    assert "⚠️ 模拟数据：这些监控指标读取的是模拟数据源" in zh
