@@ -55,9 +55,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"shipwatch: {error}", file=sys.stderr)
         return 1
     except ConfigError as error:
-        print("shipwatch: the configuration has problems:", file=sys.stderr)
+        count = len(error.problems)
+        print(
+            f"shipwatch: the configuration has {count} problem{'s' if count != 1 else ''}:",
+            file=sys.stderr,
+        )
         for problem in error.problems:
             print(f"  {problem}", file=sys.stderr)
+        for warning in error.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
@@ -119,6 +125,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
         f"Config in {where} is valid: {people} people, {len(catalog.services)} services, "
         f"{len(catalog.plans)} release plans."
     )
+    # A warning is worth reading but does not fail the check.
+    for found in config.warnings:
+        print(f"warning: {found}")
     for warning in sla_warnings(config.teams, config.incidents.policy):
         print(f"warning: teams.yaml: {warning}.")
     return 0

@@ -6,6 +6,7 @@ The package ships defaults for every file; a file of the same name in
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -25,7 +26,8 @@ from pydantic import (
 from bot.config_alerts import AlertsFile
 from bot.config_channels import ChannelNames, ChannelsFile
 from bot.config_incidents import SeverityFile
-from bot.config_procedures import PlaybooksFile
+from bot.config_procedures import NOTIFY, OWNER, PLAYBOOK_NAME, PlaybooksFile
+from bot.config_refs import References, reference_problems
 from bot.config_releases import (
     PlanFile,
     ReleaseConfig,
@@ -76,11 +78,17 @@ class ConfigProblem:
 
 
 class ConfigError(Exception):
-    """The config directory has problems; each names file, line and field."""
+    """The config directory has problems; each names file, line and field.
 
-    def __init__(self, problems: list[ConfigProblem]) -> None:
+    ``warnings`` are what is worth knowing but does not stop Shipwatch from starting.
+    """
+
+    def __init__(
+        self, problems: list[ConfigProblem], warnings: tuple[ConfigProblem, ...] = ()
+    ) -> None:
         super().__init__("\n".join(str(p) for p in problems))
         self.problems = problems
+        self.warnings = warnings
 
 
 class _Strict(BaseModel):
@@ -136,20 +144,39 @@ class Config:
     robots: RobotsFile = field(default_factory=RobotsFile)
     channels: ChannelNames = field(default_factory=lambda: ChannelNames({}))
     summaries: SummarySettings = field(default_factory=SummarySettings)
+    # Worth knowing, not worth refusing to start over (shown by `shipwatch check`).
+    warnings: tuple[ConfigProblem, ...] = ()
 
 
 def load(config_dir: Path | None) -> Config:
-    """Read and validate every file, raising one ``ConfigError`` that lists all problems."""
+    """Read and validate every file, raising one ``ConfigError`` that lists all problems.
+
+    Every file is read and every check runs even when an earlier one found problems, so
+    one run names them all: a file with problems still gives what it can to the checks of
+    the references between files.
+    """
     problems: list[ConfigProblem] = []
+    warnings: list[ConfigProblem] = []
     if config_dir is not None and not config_dir.is_dir():
         raise ConfigError([ConfigProblem(str(config_dir), None, "", "is not a directory")])
     sources = {name: _source(config_dir, name) for name in FILES}
     people = _parse(sources["people.yaml"], PeopleFile, problems)
     roles = _parse(sources["roles.yaml"], RolesFile, problems)
-    directory = None
-    if people is not None and roles is not None:
-        directory = _directory(people, roles, sources, problems)
-    releases = _releases(config_dir, sources["services.yaml"], problems)
+    if roles is not None and config_dir is not None and _shipped_roles_for_other_people(sources):
+        # the shipped roles name the shipped example people, not these
+        roles = RolesFile(roles={})
+        warnings.append(
+            ConfigProblem(
+                str(config_dir / "roles.yaml"),
+                None,
+                "",
+                "is not there, and the shipped example names its own example people, so "
+                "nobody holds a role or a duty yet; add roles.yaml (like roles: {admin: [you]})",
+            )
+        )
+    handles = _raw_names(sources["people.yaml"], "people", key="handle")
+    directory = _directory(people, roles, sources, handles, problems)
+    releases, plan_names = _releases(config_dir, sources["services.yaml"], problems)
     playbooks = _playbooks(sources["playbooks.yaml"], problems)
     if releases is not None and playbooks is not None:
         catalog = replace(releases.catalog, playbooks=playbooks)
@@ -160,19 +187,33 @@ def load(config_dir: Path | None) -> Config:
     robots = _optional(config_dir, "robots.yaml", RobotsFile, problems)
     channels = _optional(config_dir, "channels.yaml", ChannelsFile, problems)
     summaries = _parse(sources["summaries.yaml"], SummariesFile, problems)
+    team_names = _raw_names(sources["teams.yaml"], "teams")
     if teams is not None and _example_teams_for_other_people(sources):
         teams = TeamsFile()  # the shipped example team names the shipped example people
-    if directory is not None and teams is not None:
-        _check_team_people(teams, directory, sources["teams.yaml"], problems)
+        team_names = set()
+    elif team_names is None and teams is not None:
+        team_names = set(teams.teams)
     if teams is not None:
+        _check_team_people(teams, handles, sources["teams.yaml"], problems)
         _check_team_steps(teams, sources["teams.yaml"], problems)
     if releases is not None and summaries is not None:
         _check_tiers(releases, summaries, sources["services.yaml"], problems)
     if severity is not None and _shipped_severity_for_other_people(sources):
         # the shipped audiences name the shipped example people; channels still apply
         severity = severity.model_copy(update={"audiences": severity.audiences.without_people()})
-    if directory is not None and severity is not None:
-        _check_audiences(severity, directory, sources["severity.yaml"], problems)
+    if severity is not None:
+        _check_audiences(severity, handles, sources["severity.yaml"], problems)
+    references = References(
+        handles=handles,
+        roles=frozenset(role.value for role in Role),
+        duties=_raw_names(sources["roles.yaml"], "duties"),
+        teams=team_names,
+        plans=plan_names,
+        services=_raw_names(sources["services.yaml"], "services"),
+        shipped=DEFAULTS,
+    )
+    for path, loc, problem in reference_problems(config_dir, sources, references):
+        problems.append(_at(path, loc, problem))
     if (
         problems
         or directory is None
@@ -184,7 +225,7 @@ def load(config_dir: Path | None) -> Config:
         or channels is None
         or summaries is None
     ):
-        raise ConfigError(problems)
+        raise ConfigError(problems, tuple(warnings))
     return Config(
         directory=directory,
         sources=sources,
@@ -194,7 +235,18 @@ def load(config_dir: Path | None) -> Config:
         robots=robots,
         channels=ChannelNames(channels.root),
         summaries=summaries.to_settings(),
+        warnings=tuple(warnings),
     )
+
+
+def _at(path: Path, loc: tuple[Any, ...], problem: str) -> ConfigProblem:
+    """A problem at ``loc`` of ``path``, with the line it is on."""
+    lines = _line_map(path.read_text("utf-8"))
+    return ConfigProblem(str(path), _nearest_line(lines, loc), _field(loc), problem)
+
+
+def _shipped_roles_for_other_people(sources: Mapping[str, Path]) -> bool:
+    return sources["roles.yaml"].parent == DEFAULTS and sources["people.yaml"].parent != DEFAULTS
 
 
 def _optional(
@@ -262,13 +314,15 @@ def _shipped_severity_for_other_people(sources: Mapping[str, Path]) -> bool:
 
 
 def _check_audiences(
-    severity: SeverityFile, directory: Directory, path: Path, problems: list[ConfigProblem]
+    severity: SeverityFile, handles: set[str] | None, path: Path, problems: list[ConfigProblem]
 ) -> None:
     """A notice for someone who is not in people.yaml would reach nobody."""
+    if handles is None:
+        return
     lines = _line_map(path.read_text("utf-8"))
     for item in ("management", "public"):
         for index, entry in enumerate(getattr(severity.audiences, item)):
-            if entry.startswith("@") and directory.get(entry[1:].lower()) is None:
+            if entry.startswith("@") and entry[1:].lower() not in handles:
                 loc = ("audiences", item, index)
                 problems.append(
                     ConfigProblem(
@@ -281,12 +335,14 @@ def _check_audiences(
 
 
 def _check_team_people(
-    teams: TeamsFile, directory: Directory, path: Path, problems: list[ConfigProblem]
+    teams: TeamsFile, handles: set[str] | None, path: Path, problems: list[ConfigProblem]
 ) -> None:
+    if handles is None:
+        return
     lines = _line_map(path.read_text("utf-8"))
     for name, entry in teams.teams.items():
         for where, handle in people_named(entry):
-            if directory.get(handle) is None:
+            if handle not in handles:
                 loc = ("teams", name, *where)
                 problems.append(
                     ConfigProblem(
@@ -300,16 +356,23 @@ def _check_team_people(
 
 def _releases(
     config_dir: Path | None, services_path: Path, problems: list[ConfigProblem]
-) -> ReleaseConfig | None:
+) -> tuple[ReleaseConfig | None, set[str]]:
+    """The services and plans, and the name of every plan file (even one with problems)."""
     before = len(problems)
     plans = {}
+    names: set[str] = set()
     for path in plan_files(config_dir, DEFAULTS).values():
-        plan = _parse(path, PlanFile, problems)
+        data = _read(path, [])
+        names.add(str(data.get("name", path.stem)) if isinstance(data, dict) else path.stem)
+        pruned: set[str] = set()
+        plan = _parse(path, PlanFile, problems, pruned=pruned)
         if plan is None:
             continue
         lines = _line_map(path.read_text("utf-8"))
         for where, problem in check_plan(plan):
             loc = _loc(where)
+            if _follows_from(loc, pruned):
+                continue
             problems.append(ConfigProblem(str(path), _nearest_line(lines, loc), where, problem))
         if plan.name in plans:
             problems.append(
@@ -323,14 +386,14 @@ def _releases(
         plans[plan.name] = plan.to_plan()
     services = _parse(services_path, ServicesFile, problems)
     if services is None:
-        return None
+        return None, names
     lines = _line_map(services_path.read_text("utf-8"))
     catalog: dict[str, Service] = {}
     settings: dict[str, ServiceSettings] = {}
     for name, entry in services.services.items():
-        if entry.plan not in plans:
+        if entry.plan not in names:
             loc = ("services", name, "plan")
-            known = ", ".join(sorted(plans)) or "none"
+            known = ", ".join(sorted(names)) or "none"
             problems.append(
                 ConfigProblem(
                     str(services_path),
@@ -355,8 +418,16 @@ def _releases(
         )
         settings[name] = ServiceSettings(traffic=entry.traffic, metrics=entry.metrics)
     if len(problems) > before:
-        return None
-    return ReleaseConfig(ReleaseCatalog(services=catalog, plans=plans), settings)
+        return None, names
+    return ReleaseConfig(ReleaseCatalog(services=catalog, plans=plans), settings), names
+
+
+def _follows_from(loc: tuple[Any, ...], pruned: set[str]) -> bool:
+    """Whether a plan's problem may only be the echo of a section left out for its own
+    problems: a stage target names a guard that was left out, say."""
+    if not loc or not pruned:
+        return False
+    return loc[0] in pruned or ("guards" in pruned and "targets" in loc)
 
 
 def _playbooks(path: Path, problems: list[ConfigProblem]) -> dict[str, Procedure] | None:
@@ -383,16 +454,21 @@ def _loc(where: str) -> tuple[Any, ...]:
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
-    """YAML keeps the last of two equal keys silently; a config file must not."""
+    """YAML keeps the last of two equal keys silently; a config file must not.
+
+    Each repeated key is noted (with its line) and reading goes on, so one run names them all.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.repeated: list[tuple[Any, int]] = []
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
             if isinstance(key, str | int | float | bool) and key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"{key!r} is written twice", key_node.start_mark
-                )
+                self.repeated.append((key, key_node.start_mark.line + 1))
             seen.add(key)
         return super().construct_mapping(node, deep)
 
@@ -403,7 +479,39 @@ def _source(config_dir: Path | None, name: str) -> Path:
     return DEFAULTS / name
 
 
-def _parse(path: Path, model: type[M], problems: list[ConfigProblem]) -> M | None:
+def _parse(
+    path: Path, model: type[M], problems: list[ConfigProblem], *, pruned: set[str] | None = None
+) -> M | None:
+    """The file as ``model``, every problem of it added to ``problems``.
+
+    A file with problems still yields what it can, so the checks that follow (references
+    between files, a plan's stages) run in the same pass: the entries of a named collection
+    that have problems (a service, a team) are left out, as is any other section with
+    problems; the top-level sections so affected are added to ``pruned``.
+    """
+    data = _read(path, problems)
+    if data is None:
+        return None
+    lines = _line_map(path.read_text("utf-8"))
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        for item in error.errors():
+            loc = tuple(item["loc"])
+            problems.append(
+                ConfigProblem(str(path), _nearest_line(lines, loc), _field(loc), _explain(item))
+            )
+        salvage = _without_problems(data, error.errors(), pruned)
+        if salvage is None:
+            return None
+        try:
+            return model.model_validate(salvage)
+        except ValidationError:
+            return None
+
+
+def _read(path: Path, problems: list[ConfigProblem]) -> Any:
+    """The YAML data of ``path`` (``{}`` when empty), or ``None`` when it cannot be read."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
@@ -414,93 +522,205 @@ def _parse(path: Path, model: type[M], problems: list[ConfigProblem]) -> M | Non
             ConfigProblem(str(path), None, "", "is not UTF-8 text; save it as UTF-8 (not GBK)")
         )
         return None
+    loader = _UniqueKeyLoader(text)
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+        data = loader.get_single_data()
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         reason = getattr(error, "problem", None) or "is not valid YAML"
         problems.append(ConfigProblem(str(path), line, "", f"not valid YAML: {reason}"))
         return None
-    lines = _line_map(text)
-    try:
-        return model.model_validate(data if data is not None else {})
-    except ValidationError as error:
-        for item in error.errors():
-            loc = tuple(item["loc"])
-            message = item["msg"].removeprefix("Value error, ")
-            if item["type"] == "missing":
-                message = f"{loc[-1]} is missing; add it"
-            elif item["type"] == "extra_forbidden":
-                message = f"{loc[-1]} is not a setting here; check its spelling and indentation"
-            problems.append(
-                ConfigProblem(str(path), _nearest_line(lines, loc), _field(loc), message)
+    finally:
+        loader.dispose()
+    for key, line in loader.repeated:
+        problems.append(
+            ConfigProblem(
+                str(path),
+                line,
+                "",
+                f"{key!r} is written twice; keep one (YAML would keep the last)",
             )
+        )
+    return data if data is not None else {}
+
+
+def _without_problems(
+    data: Any, errors: list[Any], pruned: set[str] | None
+) -> dict[str, Any] | None:
+    """``data`` less the named entries and sections that have problems, or ``None``."""
+    if not isinstance(data, dict):
         return None
+    kept = dict(data)
+    for item in errors:
+        loc = tuple(item["loc"])
+        if not loc or loc[0] not in kept:
+            return None
+        section = kept[loc[0]]
+        if len(loc) > 1 and isinstance(section, dict) and loc[1] in section:
+            kept[loc[0]] = {k: v for k, v in section.items() if k != loc[1]}
+        else:
+            kept.pop(loc[0])
+        if pruned is not None:
+            pruned.add(str(loc[0]))
+    return kept
+
+
+# What a platform's ids look like, for the sentence that asks for one quoted.
+EXAMPLE_IDS = {
+    "console": "alice",
+    "slack": "U012345",
+    "telegram": "123456789",
+    "dingtalk": "manager4821",
+    "feishu": "ou_7d8a6e6df7621556ce0d21922b676706",
+}
+# The patterns of the config models, as a person would say them.
+PATTERN_HINTS = {
+    OWNER: "write owner, a role, a duty of roles.yaml or @person",
+    NOTIFY: 'write a channel ("#ops" or "slack:C0123"), owner, a role, a duty or @person',
+    PLAYBOOK_NAME: "use lowercase letters, digits and '-', starting with a letter (like db-down)",
+    DUTY: "use lowercase letters, digits and '-', starting with a letter (like devops)",
+    r"^[a-z][a-z0-9_]{0,30}$": "use lowercase letters, digits and '_' (like test_pass_rate)",
+    r"^\s*(>=|<=|>|<|=)\s*-?\d+(\.\d+)?\s*%?\s*$": "write a comparison and a number, like >= 95%",
+    r"^[^\s#][^\s]*$": "write the platform's own id, like C0123ABCD or -1001234567890",
+}
+
+
+def _explain(item: Mapping[str, Any]) -> str:
+    """pydantic's complaint as a sentence about the file, not about Python types."""
+    loc = [part for part in item["loc"] if part != "[key]"]
+    kind, value = item["type"], item.get("input")
+    name = next((str(p) for p in reversed(loc) if isinstance(p, str)), "this")
+    what = name if not loc or isinstance(loc[-1], str) else f"each entry of {name}"
+    written = _as_written(value)
+    ctx = item.get("ctx") or {}
+    if kind == "missing":
+        return f"{name} is missing; add it"
+    if kind == "extra_forbidden":
+        return f"{name} is not a setting here; check its spelling and indentation"
+    if kind == "string_type":
+        if value is None:
+            return f"{what} is empty; give it a value"
+        if isinstance(value, dict | list):
+            return f"{what} must be text, not a {_shape(value)}"
+        if len(loc) == 4 and loc[0] == "people" and loc[2] == "identities":
+            example = EXAMPLE_IDS.get(name, "U012345")
+            return f'{name} id {written} must be quoted text, like {name}: "{example}"'
+        return f'{what} {written} must be quoted text, like {name}: "{written}"'
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return f"{what} must be a whole number, like 3; {written} is not one"
+    if kind in ("float_type", "float_parsing"):
+        return f"{what} must be a number, like 0.5; {written} is not one"
+    if kind in ("bool_type", "bool_parsing"):
+        return f"{what} must be true or false; {written} is neither"
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return (
+            f"{what} must be a mapping (name: value lines indented under it), not {_shape(value)}"
+        )
+    if kind in ("list_type", "tuple_type", "set_type", "frozen_set_type"):
+        return f"{what} must be a list, like [a, b], not {_shape(value)}"
+    if kind in ("literal_error", "enum"):
+        return f"{written} is not an option for {name}; use {ctx.get('expected', '')}"
+    if kind == "too_short":
+        return f"{what} needs at least {ctx.get('min_length', 1)}; add one"
+    if kind == "string_too_short":
+        return f"{what} is empty; give it a value"
+    if kind == "string_too_long":
+        return f"{what} is longer than the {ctx.get('max_length')} characters it may be"
+    if kind == "string_pattern_mismatch":
+        hint = PATTERN_HINTS.get(str(ctx.get("pattern")), "check how it is written")
+        return f"{written} is not a {name} Shipwatch understands; {hint}"
+    message = str(item["msg"]).removeprefix("Value error, ")
+    if message.startswith("Input should be"):
+        return f"{what} must be{message.removeprefix('Input should be')}; it is {written}"
+    return message
+
+
+def _as_written(value: Any) -> str:
+    """A YAML scalar as the person typed it (or close): true, 12345, empty."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "empty"
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, dict | list):
+        return f"a {_shape(value)}"
+    return str(value)
+
+
+def _shape(value: Any) -> str:
+    if isinstance(value, dict):
+        return "mapping"
+    if isinstance(value, list):
+        return "list"
+    return f"single value ({_as_written(value)})" if value is not None else "nothing"
+
+
+def _raw_names(path: Path, section: str, *, key: str | None = None) -> set[str] | None:
+    """The names a file gives, whether or not their entries are valid: a reference to an
+    entry with problems is not a second problem. ``None`` when the file is past reading
+    (its own problem): then nothing is checked against it."""
+    data = _read(path, [])
+    if not isinstance(data, dict):
+        return None
+    entries = data.get(section)
+    if entries is None:
+        return set()
+    if key is None:
+        return {str(k) for k in entries} if isinstance(entries, dict) else None
+    if not isinstance(entries, list):
+        return None
+    return {str(e[key]).lower() for e in entries if isinstance(e, dict) and key in e}
 
 
 def _directory(
-    people: PeopleFile,
-    roles: RolesFile,
+    people: PeopleFile | None,
+    roles: RolesFile | None,
     sources: Mapping[str, Path],
+    handles: set[str] | None,
     problems: list[ConfigProblem],
 ) -> Directory | None:
+    """Who is who; the roles and duties of roles.yaml are checked against ``handles`` (every
+    handle people.yaml gives) even when people.yaml itself has problems."""
+    if roles is not None and handles is not None:
+        roles_path = sources["roles.yaml"]
+        named: list[tuple[tuple[Any, ...], str]] = [
+            (("roles", role.value, i), h)
+            for role, hs in roles.roles.items()
+            for i, h in enumerate(hs)
+        ]
+        named += [
+            (("duties", duty, i), h) for duty, hs in roles.duties.items() for i, h in enumerate(hs)
+        ]
+        for named_at, handle in named:
+            if handle not in handles:
+                problems.append(_at(roles_path, named_at, f"{handle!r} is not in people.yaml"))
+    if people is None or roles is None:
+        return None
     seen: set[str] = set()
-    people_lines = _line_map(sources["people.yaml"].read_text("utf-8"))
-    roles_lines = _line_map(sources["roles.yaml"].read_text("utf-8"))
+    people_path = sources["people.yaml"]
     identities: dict[tuple[str, str], str] = {}
     for index, entry in enumerate(people.people):
-        loc: tuple[Any, ...] = ("people", index, "handle")
         if entry.handle in seen:
-            problems.append(
-                ConfigProblem(
-                    str(sources["people.yaml"]),
-                    _nearest_line(people_lines, loc),
-                    _field(loc),
-                    f"{entry.handle} is listed twice",
-                )
-            )
+            at: tuple[Any, ...] = ("people", index, "handle")
+            problems.append(_at(people_path, at, f"{entry.handle} is listed twice"))
         seen.add(entry.handle)
         for platform, user_id in entry.identities.items():
             owner = identities.setdefault((platform, user_id), entry.handle)
             if owner != entry.handle:
-                where: tuple[Any, ...] = ("people", index, "identities", platform)
+                at = ("people", index, "identities", platform)
                 problems.append(
-                    ConfigProblem(
-                        str(sources["people.yaml"]),
-                        _nearest_line(people_lines, where),
-                        _field(where),
+                    _at(
+                        people_path,
+                        at,
                         f"{platform} identity {user_id!r} also belongs to {owner}",
                     )
                 )
     granted: dict[str, set[Role]] = {}
-    for role, handles in roles.roles.items():
-        for index, handle in enumerate(handles):
-            if handle not in seen:
-                where = ("roles", role.value, index)
-                problems.append(
-                    ConfigProblem(
-                        str(sources["roles.yaml"]),
-                        _nearest_line(roles_lines, where),
-                        _field(where),
-                        f"{handle!r} is not in people.yaml",
-                    )
-                )
+    for role, role_handles in roles.roles.items():
+        for handle in role_handles:
             granted.setdefault(handle, set()).add(role)
-    for duty, handles in roles.duties.items():
-        for index, handle in enumerate(handles):
-            if handle not in seen:
-                where = ("duties", duty, index)
-                problems.append(
-                    ConfigProblem(
-                        str(sources["roles.yaml"]),
-                        _nearest_line(roles_lines, where),
-                        _field(where),
-                        f"{handle!r} is not in people.yaml",
-                    )
-                )
-    if problems:
-        return None
     return Directory.of(
         (
             Person(
@@ -512,10 +732,11 @@ def _directory(
             )
             for e in people.people
         ),
-        {duty: tuple(handles) for duty, handles in roles.duties.items()},
+        {duty: tuple(duty_handles) for duty, duty_handles in roles.duties.items()},
     )
 
 
+@functools.lru_cache(maxsize=64)
 def _line_map(text: str) -> dict[tuple[Any, ...], int]:
     node = yaml.compose(text)
     return dict(_lines(node, ())) if node is not None else {}

@@ -1,0 +1,275 @@
+"""The references between config files: a service's team, a step's owner, a channel.
+
+Each file on its own may be well formed and still name a team, a person or a platform
+that does not exist; such a name pages nobody or posts nowhere. These checks read what
+the files say (their YAML, valid or not) so they run whatever else is wrong, and leave
+values of the wrong type to the file's own validation.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.config_releases import plan_files
+
+PLATFORMS = ("console", "slack", "telegram", "dingtalk", "feishu")
+Found = tuple[Path, tuple[Any, ...], str]
+
+
+@dataclass(frozen=True, slots=True)
+class References:
+    """The names the files give, each a thing another file may name; ``None`` where the
+    file that gives them is past reading, so nothing is checked against it."""
+
+    handles: set[str] | None
+    roles: frozenset[str]
+    duties: set[str] | None
+    teams: set[str] | None
+    plans: set[str]
+    services: set[str] | None
+    shipped: Path  # the folder of the shipped files
+
+
+def reference_problems(
+    config_dir: Path | None, sources: Mapping[str, Path], refs: References
+) -> list[Found]:
+    """Every name in the config that names nothing, as (file, location, sentence)."""
+    found: list[Found] = []
+    for name, check in (
+        ("people.yaml", _people),
+        ("services.yaml", _services),
+        ("teams.yaml", _teams),
+        ("severity.yaml", _severity),
+        ("alerts.yaml", _alerts),
+        ("summaries.yaml", _summaries),
+        ("playbooks.yaml", _playbooks),
+    ):
+        path = sources[name]
+        data = _data(path)
+        if isinstance(data, dict):
+            found += [(path, loc, problem) for loc, problem in check(data, path, refs)]
+    return found + plan_references(list(plan_files(config_dir, refs.shipped).values()), refs)
+
+
+def plan_references(paths: list[Path], refs: References) -> list[Found]:
+    """The owners a plan's runbook, rollback runbook and decision name."""
+    found: list[Found] = []
+    for path in paths:
+        data = _data(path)
+        if not isinstance(data, dict) or _shipped(path, refs):
+            continue
+        items: list[tuple[tuple[Any, ...], Any]] = [
+            (("decision", i), w) for i, w in _items(data.get("decision"))
+        ]
+        items += [
+            (("runbook", i, "owner"), step.get("owner"))
+            for i, step in _items(data.get("runbook"))
+            if isinstance(step, dict)
+        ]
+        rollback = data.get("rollback_runbook")
+        if isinstance(rollback, dict):
+            items += [
+                (("rollback_runbook", "steps", i, "owner"), step.get("owner"))
+                for i, step in _items(rollback.get("steps"))
+                if isinstance(step, dict)
+            ]
+        found += [(path, loc, p) for loc, word in items for p in _owner(word, refs)]
+    return found
+
+
+def _data(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None  # already reported by the file's own reading
+
+
+def _items(value: Any) -> Iterator[tuple[int, Any]]:
+    return enumerate(value) if isinstance(value, list) else iter(())
+
+
+def _entries(value: Any) -> Iterator[tuple[str, dict[str, Any]]]:
+    if isinstance(value, dict):
+        for name, entry in value.items():
+            if isinstance(entry, dict):
+                yield str(name), entry
+
+
+def _shipped(path: Path, refs: References) -> bool:
+    """The shipped files name each other's examples (and a shipped plan's duty need not be
+    one of your roles.yaml); they are checked against each other by the tests."""
+    return path.is_relative_to(refs.shipped)
+
+
+def _suggest(word: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, sorted(known), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]}?" if close else ""
+
+
+def _people(data: dict[str, Any], path: Path, refs: References) -> Iterator[tuple[Any, str]]:
+    for index, person in _items(data.get("people")):
+        if not isinstance(person, dict) or not isinstance(person.get("identities"), dict):
+            continue
+        for platform in person["identities"]:
+            if str(platform) not in PLATFORMS:
+                yield (
+                    ("people", index, "identities", str(platform)),
+                    f"{platform!r} is not a platform Shipwatch knows "
+                    f"({', '.join(PLATFORMS)}){_suggest(str(platform), PLATFORMS)}",
+                )
+
+
+def _services(data: dict[str, Any], path: Path, refs: References) -> Iterator[tuple[Any, str]]:
+    for name, service in _entries(data.get("services")):
+        team = service.get("team")
+        shipped = _shipped(path, refs)
+        if (
+            refs.teams is not None
+            and isinstance(team, str)
+            and team not in refs.teams
+            and not shipped
+        ):
+            known = ", ".join(sorted(refs.teams)) or "none"
+            yield (
+                ("services", name, "team"),
+                f"there is no team {team!r} in teams.yaml, so its incidents would page "
+                f"nobody; teams: {known}{_suggest(team, refs.teams)}",
+            )
+        for key in ("release_channel", "incident_channel"):
+            yield from _channel(service, key, ("services", name, key), path)
+
+
+def _teams(data: dict[str, Any], path: Path, refs: References) -> Iterator[tuple[Any, str]]:
+    for name, team in _entries(data.get("teams")):
+        yield from _channel(team, "channel", ("teams", name, "channel"), path)
+
+
+def _severity(data: dict[str, Any], path: Path, refs: References) -> Iterator[tuple[Any, str]]:
+    yield from _channel(data, "tech_channel", ("tech_channel",), path)
+    audiences = data.get("audiences")
+    if isinstance(audiences, dict):
+        for item in ("management", "public"):
+            for index, entry in _items(audiences.get(item)):
+                if isinstance(entry, str) and not entry.startswith("@"):
+                    yield from _address(entry, ("audiences", item, index))
+
+
+def _alerts(data: dict[str, Any], path: Path, refs: References) -> Iterator[tuple[Any, str]]:
+    yield from _channel(data, "channel", ("channel",), path)
+
+
+def _summaries(data: dict[str, Any], path: Path, refs: References) -> Iterator[tuple[Any, str]]:
+    for index, entry in _items(data.get("subscriptions")):
+        if not isinstance(entry, dict):
+            continue
+        yield from _channel(entry, "channel", ("subscriptions", index, "channel"), path)
+        for i, service in _items(entry.get("services")):
+            if refs.services is None:
+                break
+            if isinstance(service, str) and service not in refs.services:
+                known = ", ".join(sorted(refs.services)) or "none"
+                yield (
+                    ("subscriptions", index, "services", i),
+                    f"there is no service {service!r} in services.yaml; services: {known}",
+                )
+    notes = data.get("notes")
+    if isinstance(notes, dict) and not _shipped(path, refs):
+        for index, who in _items(notes.get("ask")):
+            if isinstance(who, str) and who.startswith("@"):
+                yield from _person(who[1:], ("notes", "ask", index), refs)
+            elif isinstance(who, str):
+                yield from _address(who, ("notes", "ask", index))
+
+
+def _playbooks(data: dict[str, Any], path: Path, refs: References) -> Iterator[tuple[Any, str]]:
+    if _shipped(path, refs):
+        return
+    for name, book in _entries(data.get("playbooks")):
+        where = ("playbooks", name)
+        for index, word in _items(book.get("decision")):
+            for problem in _owner(word, refs):
+                yield (*where, "decision", index), problem
+        for index, step in _items(book.get("steps")):
+            if isinstance(step, dict):
+                for problem in _owner(step.get("owner"), refs):
+                    yield (*where, "steps", index, "owner"), problem
+        for index, word in _items(book.get("notify")):
+            if isinstance(word, str) and (word.startswith("#") or ":" in word):
+                yield from _address(word, (*where, "notify", index))
+            else:
+                for problem in _owner(word, refs):
+                    yield (*where, "notify", index), problem
+
+
+def _owner(word: Any, refs: References) -> list[str]:
+    """``owner``, a role, a duty, ``@person`` or a person's handle."""
+    if not isinstance(word, str) or word == "owner":
+        return []
+    if word.startswith("@"):
+        return [p for _, p in _person(word[1:], (), refs)]
+    if refs.duties is None or refs.handles is None:
+        return []
+    if word in refs.roles or word in refs.duties or word in refs.handles:
+        return []
+    known = refs.roles | refs.duties | refs.handles
+    return [
+        f"{word!r} is nobody Shipwatch knows: not a role, a duty of roles.yaml or a person "
+        f"of people.yaml{_suggest(word, known)}"
+    ]
+
+
+def _person(handle: str, loc: tuple[Any, ...], refs: References) -> Iterator[tuple[Any, str]]:
+    if refs.handles is not None and handle.lower() not in refs.handles:
+        yield loc, f"{handle!r} is not in people.yaml{_suggest(handle.lower(), refs.handles)}"
+
+
+def _channel(
+    entry: dict[str, Any], key: str, loc: tuple[Any, ...], path: Path
+) -> Iterator[tuple[Any, str]]:
+    if key not in entry:
+        return
+    value = entry[key]
+    if value is None and _comment_after(path, key):
+        yield (
+            loc,
+            f"the # starts a YAML comment, so {key} is empty; quote the channel, "
+            f'like {key}: "#releases"',
+        )
+    elif isinstance(value, str):
+        yield from _address(value, loc)
+
+
+def _address(value: str, loc: tuple[Any, ...]) -> Iterator[tuple[Any, str]]:
+    """``#name`` on whichever platform, or ``platform:id`` on one."""
+    if re.fullmatch(r"#\S+", value):
+        return
+    platform, sep, rest = value.partition(":")
+    if sep and platform in PLATFORMS and rest:
+        return
+    if sep and platform and not platform.startswith("#"):
+        yield (
+            loc,
+            f"{platform!r} is not a platform Shipwatch knows ({', '.join(PLATFORMS)})"
+            f"{_suggest(platform, PLATFORMS)}",
+        )
+        return
+    yield (
+        loc,
+        f'{value!r} is not a channel; write it like "#releases" (quoted) or "slack:C0123"',
+    )
+
+
+def _comment_after(path: Path, key: str) -> bool:
+    """Whether ``key: #…`` is written, an unquoted channel YAML reads as a comment."""
+    try:
+        text = path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    return re.search(rf"^\s*(-\s+)?{re.escape(key)}:\s+#", text, re.MULTILINE) is not None
