@@ -122,7 +122,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
     people = len(config.directory.people)
     catalog = config.releases.catalog
     print(
-        f"Config in {where} is valid: {people} people, {len(catalog.services)} services, "
+        f"Config in {where} is valid: {people} {'person' if people == 1 else 'people'}, "
+        f"{len(catalog.services)} services, "
         f"{len(catalog.plans)} release plans."
     )
     # A warning is worth reading but does not fail the check.

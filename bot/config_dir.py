@@ -214,6 +214,7 @@ def load(config_dir: Path | None) -> Config:
     )
     for path, loc, problem in reference_problems(config_dir, sources, references):
         problems.append(_at(path, loc, problem))
+    problems.sort(key=lambda p: (p.file, p.line or 0))
     if (
         problems
         or directory is None
@@ -358,7 +359,6 @@ def _releases(
     config_dir: Path | None, services_path: Path, problems: list[ConfigProblem]
 ) -> tuple[ReleaseConfig | None, set[str]]:
     """The services and plans, and the name of every plan file (even one with problems)."""
-    before = len(problems)
     plans = {}
     names: set[str] = set()
     for path in plan_files(config_dir, DEFAULTS).values():
@@ -417,8 +417,6 @@ def _releases(
             tier=entry.tier,
         )
         settings[name] = ServiceSettings(traffic=entry.traffic, metrics=entry.metrics)
-    if len(problems) > before:
-        return None, names
     return ReleaseConfig(ReleaseCatalog(services=catalog, plans=plans), settings), names
 
 
@@ -554,6 +552,8 @@ def _without_problems(
     kept = dict(data)
     for item in errors:
         loc = tuple(item["loc"])
+        if loc and pruned is not None and str(loc[0]) in pruned and loc[0] not in kept:
+            continue  # its section is already left out
         if not loc or loc[0] not in kept:
             return None
         section = kept[loc[0]]

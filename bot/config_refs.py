@@ -236,11 +236,12 @@ def _channel(
     if key not in entry:
         return
     value = entry[key]
-    if value is None and _comment_after(path, key):
+    written = _comment_after(path, key) if value is None else None
+    if written:
         yield (
             loc,
             f"the # starts a YAML comment, so {key} is empty; quote the channel, "
-            f'like {key}: "#releases"',
+            f'like {key}: "{written}"',
         )
     elif isinstance(value, str):
         yield from _address(value, loc)
@@ -266,10 +267,11 @@ def _address(value: str, loc: tuple[Any, ...]) -> Iterator[tuple[Any, str]]:
     )
 
 
-def _comment_after(path: Path, key: str) -> bool:
-    """Whether ``key: #…`` is written, an unquoted channel YAML reads as a comment."""
+def _comment_after(path: Path, key: str) -> str | None:
+    """The ``#channel`` of ``key: #channel``, an unquoted channel YAML reads as a comment."""
     try:
         text = path.read_text("utf-8")
     except (OSError, UnicodeDecodeError):
-        return False
-    return re.search(rf"^\s*(-\s+)?{re.escape(key)}:\s+#", text, re.MULTILINE) is not None
+        return None
+    found = re.search(rf"^\s*(?:-\s+)?{re.escape(key)}:\s+(#\S+)", text, re.MULTILINE)
+    return found.group(1) if found else None
