@@ -162,19 +162,9 @@ def load(config_dir: Path | None) -> Config:
     sources = {name: _source(config_dir, name) for name in FILES}
     people = _parse(sources["people.yaml"], PeopleFile, problems)
     roles = _parse(sources["roles.yaml"], RolesFile, problems)
-    if roles is not None and config_dir is not None and _shipped_roles_for_other_people(sources):
-        # the shipped roles name the shipped example people, not these
-        roles = RolesFile(roles={})
-        warnings.append(
-            ConfigProblem(
-                str(config_dir / "roles.yaml"),
-                None,
-                "",
-                "is not there, and the shipped example names its own example people, so "
-                "nobody holds a role or a duty yet; add roles.yaml (like roles: {admin: [you]})",
-            )
-        )
     handles = _raw_names(sources["people.yaml"], "people", key="handle")
+    if roles is not None and config_dir is not None and _shipped_roles_for_other_people(sources):
+        roles = _example_roles_for(roles, handles or set(), config_dir, warnings)
     directory = _directory(people, roles, sources, handles, problems)
     releases, plan_names = _releases(config_dir, sources["services.yaml"], problems)
     playbooks = _playbooks(sources["playbooks.yaml"], problems)
@@ -248,6 +238,34 @@ def _at(path: Path, loc: tuple[Any, ...], problem: str) -> ConfigProblem:
 
 def _shipped_roles_for_other_people(sources: Mapping[str, Path]) -> bool:
     return sources["roles.yaml"].parent == DEFAULTS and sources["people.yaml"].parent != DEFAULTS
+
+
+def _example_roles_for(
+    roles: RolesFile, handles: set[str], config_dir: Path, warnings: list[ConfigProblem]
+) -> RolesFile:
+    """The shipped roles.yaml beside a people.yaml of one's own: its roles and duties go
+    to those of its example people who are in that people.yaml, and the rest are left out
+    (not blamed on the shipped file, which nobody here wrote)."""
+    kept = roles.model_copy(
+        update={
+            "roles": {r: [h for h in hs if h in handles] for r, hs in roles.roles.items()},
+            "duties": {d: [h for h in hs if h in handles] for d, hs in roles.duties.items()},
+        }
+    )
+    named = {h for hs in (*roles.roles.values(), *roles.duties.values()) for h in hs}
+    if named - handles:
+        held = "nobody holds a role" if not named & handles else "they hold no role"
+        warnings.append(
+            ConfigProblem(
+                str(config_dir / "roles.yaml"),
+                None,
+                "",
+                "is not there, so the shipped example applies, and its people "
+                f"{', '.join(sorted(named - handles))} are not in your people.yaml: {held}; "
+                "add roles.yaml (like roles: {admin: [you]})",
+            )
+        )
+    return kept
 
 
 def _optional(
@@ -537,7 +555,7 @@ def _read(path: Path, problems: list[ConfigProblem]) -> Any:
                 str(path),
                 line,
                 "",
-                f"{key!r} is written twice; keep one (YAML would keep the last)",
+                f"{key!r} is written twice; keep one (YAML keeps the last)",
             )
         )
     return data if data is not None else {}
@@ -622,7 +640,12 @@ def _explain(item: Mapping[str, Any]) -> str:
     if kind in ("literal_error", "enum"):
         return f"{written} is not an option for {name}; use {ctx.get('expected', '')}"
     if kind == "too_short":
-        return f"{what} needs at least {ctx.get('min_length', 1)}; add one"
+        least = int(ctx.get("min_length", 1))
+        has = len(value) if isinstance(value, list | dict) else 0
+        return (
+            f"{what} needs at least {least} {'entry' if least == 1 else 'entries'}; "
+            f"it has {has or 'none'}"
+        )
     if kind == "string_too_short":
         return f"{what} is empty; give it a value"
     if kind == "string_too_long":
