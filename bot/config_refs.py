@@ -55,7 +55,21 @@ def reference_problems(
         data = _data(path)
         if isinstance(data, dict):
             found += [(path, loc, problem) for loc, problem in check(data, path, refs)]
+    if config_dir is not None and (config_dir / "channels.yaml").is_file():
+        path = config_dir / "channels.yaml"
+        data = _data(path)
+        if isinstance(data, dict):
+            found += [(path, (str(p),), problem) for p in data for problem in _platform(str(p))]
     return found + plan_references(list(plan_files(config_dir, refs.shipped).values()), refs)
+
+
+def _platform(name: str) -> list[str]:
+    if name in PLATFORMS:
+        return []
+    return [
+        f"{name!r} is not a platform Shipwatch knows ({', '.join(PLATFORMS)})"
+        f"{_suggest(name, PLATFORMS)}"
+    ]
 
 
 def plan_references(paths: list[Path], refs: References) -> list[Found]:
@@ -118,12 +132,8 @@ def _people(data: dict[str, Any], path: Path, refs: References) -> Iterator[tupl
         if not isinstance(person, dict) or not isinstance(person.get("identities"), dict):
             continue
         for platform in person["identities"]:
-            if str(platform) not in PLATFORMS:
-                yield (
-                    ("people", index, "identities", str(platform)),
-                    f"{platform!r} is not a platform Shipwatch knows "
-                    f"({', '.join(PLATFORMS)}){_suggest(str(platform), PLATFORMS)}",
-                )
+            for problem in _platform(str(platform)):
+                yield ("people", index, "identities", str(platform)), problem
 
 
 def _services(data: dict[str, Any], path: Path, refs: References) -> Iterator[tuple[Any, str]]:
@@ -255,16 +265,13 @@ def _address(value: str, loc: tuple[Any, ...]) -> Iterator[tuple[Any, str]]:
     if sep and platform in PLATFORMS and rest:
         return
     if sep and platform and not platform.startswith("#"):
-        yield (
-            loc,
-            f"{platform!r} is not a platform Shipwatch knows ({', '.join(PLATFORMS)})"
-            f"{_suggest(platform, PLATFORMS)}",
-        )
+        yield from ((loc, problem) for problem in _platform(platform) or _no_channel(value))
         return
-    yield (
-        loc,
-        f'{value!r} is not a channel; write it like "#releases" (quoted) or "slack:C0123"',
-    )
+    yield from ((loc, problem) for problem in _no_channel(value))
+
+
+def _no_channel(value: str) -> list[str]:
+    return [f'{value!r} is not a channel; write it like "#releases" (quoted) or "slack:C0123"']
 
 
 def _comment_after(path: Path, key: str) -> str | None:

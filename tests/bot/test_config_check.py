@@ -400,3 +400,19 @@ def test_run_refuses_the_same_problems_check_names(tmp_path: Path) -> None:
     assert f"{services}:2: services.web.team: there is no team 'ghostteam'" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "run.db").exists()
+
+
+def test_channels_yaml_names_known_platforms(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    channels = write(
+        tmp_path,
+        "channels.yaml",
+        'telegram: {"#releases": "-100123"}\ntelegarm: {"#ops": "-100456"}\n',
+    )
+    code, _, err = check(tmp_path, capsys)
+    assert code == 2
+    assert problem_lines(err) == [
+        f"{channels}:2: telegarm: 'telegarm' is not a platform Shipwatch knows "
+        "(console, slack, telegram, dingtalk, feishu); did you mean telegram?"
+    ]
