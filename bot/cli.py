@@ -11,7 +11,7 @@ import signal
 import sys
 import tempfile
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -23,7 +23,9 @@ from bot.clock import Clock, VirtualClock, WallClock
 from bot.config_dir import Config, ConfigError, load
 from bot.console import Console, line_reader, stdin_is_terminal
 from bot.http import serve
+from bot.i18n import FALLBACK, Translator
 from bot.settings import Settings
+from playbooks.messages import t
 from playbooks.teams import sla_warnings
 from storage import migrate
 from storage.engine import redact_url
@@ -55,15 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"shipwatch: {error}", file=sys.stderr)
         return 1
     except ConfigError as error:
-        count = len(error.problems)
-        print(
-            f"shipwatch: the configuration has {count} problem{'s' if count != 1 else ''}:",
-            file=sys.stderr,
-        )
-        for problem in error.problems:
-            print(f"  {problem}", file=sys.stderr)
-        for warning in error.warnings:
-            print(f"warning: {warning}", file=sys.stderr)
+        _print_problems(error, Translator(FALLBACK, UTC))
         return 2
     except KeyboardInterrupt:
         return 130
@@ -96,6 +90,9 @@ def _parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="validate a config directory")
     check.add_argument("directory", nargs="?", type=Path, help="default: SHIPWATCH_CONFIG_DIR")
+    check.add_argument(
+        "--locale", choices=("en", "zh"), help="language of the report (default SHIPWATCH_LOCALE)"
+    )
     check.set_defaults(func=_cmd_check)
 
     db = sub.add_parser("db", help="database maintenance")
@@ -116,22 +113,42 @@ def load_settings(**overrides: object) -> Settings:
 
 def _cmd_check(args: argparse.Namespace) -> int:
     settings = load_settings()
+    tr = Translator(args.locale or settings.locale, UTC)
     directory = args.directory or settings.config_dir
-    config = load(directory)
-    where = directory or "the shipped defaults"
+    try:
+        config = load(directory)
+    except ConfigError as error:
+        _print_problems(error, tr)
+        return 2
     people = len(config.directory.people)
     catalog = config.releases.catalog
-    print(
-        f"Config in {where} is valid: {people} {'person' if people == 1 else 'people'}, "
-        f"{len(catalog.services)} services, "
-        f"{len(catalog.plans)} release plans."
+    said = t(
+        "config.check.valid",
+        where=str(directory) if directory else t("config.check.shipped"),
+        people=t("config.check.people.one")
+        if people == 1
+        else t("config.check.people", count=people),
+        services=len(catalog.services),
+        plans=len(catalog.plans),
     )
+    print(tr(said))
     # A warning is worth reading but does not fail the check.
     for found in config.warnings:
-        print(f"warning: {found}")
+        print(tr(t("config.check.warning", text=found.said(tr))))
     for warning in sla_warnings(config.teams, config.incidents.policy):
-        print(f"warning: teams.yaml: {warning}.")
+        print(tr(t("config.check.warning", text=f"teams.yaml: {warning}.")))
     return 0
+
+
+def _print_problems(error: ConfigError, tr: Translator) -> None:
+    """Every problem, then every warning, on stderr."""
+    count = len(error.problems)
+    said = t("config.check.problems.one") if count == 1 else t("config.check.problems", count=count)
+    print(f"shipwatch: {tr(said)}", file=sys.stderr)
+    for problem in error.problems:
+        print(f"  {problem.said(tr)}", file=sys.stderr)
+    for warning in error.warnings:
+        print(tr(t("config.check.warning", text=warning.said(tr))), file=sys.stderr)
 
 
 def _cmd_db_upgrade(args: argparse.Namespace) -> int:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import UTC
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -40,7 +41,9 @@ from bot.config_releases import (
 from bot.config_robots import RobotsFile
 from bot.config_summaries import SummariesFile
 from bot.config_teams import TeamsFile, people_named
+from bot.i18n import FALLBACK, Translator
 from playbooks.incident_policy import IncidentSettings, default_settings
+from playbooks.messages import Text, raw, t
 from playbooks.paging import StepWhen
 from playbooks.people import Directory, Person, Role
 from playbooks.procedures import Procedure, procedure_problems
@@ -49,6 +52,7 @@ from playbooks.summary_metrics import SummarySettings
 from playbooks.teams import Team
 
 DEFAULTS = Path(__file__).with_name("defaults")
+_ENGLISH = Translator(FALLBACK, UTC)
 FILES = (
     "people.yaml",
     "roles.yaml",
@@ -68,13 +72,20 @@ class ConfigProblem:
     file: str
     line: int | None
     field: str
-    problem: str
+    problem: str  # in English
+    text: Text | None = None  # the same, for a reader of another language
 
     def __str__(self) -> str:
+        return self.said(_ENGLISH)
+
+    def said(self, translate: Callable[[Text], str]) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
-        return (
-            f"{where}: {self.field}: {self.problem}" if self.field else f"{where}: {self.problem}"
-        )
+        problem = translate(self.text) if self.text is not None else self.problem
+        return f"{where}: {self.field}: {problem}" if self.field else f"{where}: {problem}"
+
+
+def _problem(file: str, line: int | None, field: str, text: Text) -> ConfigProblem:
+    return ConfigProblem(file, line, field, _ENGLISH(text), text)
 
 
 class ConfigError(Exception):
@@ -230,10 +241,11 @@ def load(config_dir: Path | None) -> Config:
     )
 
 
-def _at(path: Path, loc: tuple[Any, ...], problem: str) -> ConfigProblem:
+def _at(path: Path, loc: tuple[Any, ...], problem: str | Text) -> ConfigProblem:
     """A problem at ``loc`` of ``path``, with the line it is on."""
     lines = _line_map(path.read_text("utf-8"))
-    return ConfigProblem(str(path), _nearest_line(lines, loc), _field(loc), problem)
+    text = problem if isinstance(problem, Text) else raw(problem)
+    return _problem(str(path), _nearest_line(lines, loc), _field(loc), text)
 
 
 def _shipped_roles_for_other_people(sources: Mapping[str, Path]) -> bool:
@@ -254,17 +266,13 @@ def _example_roles_for(
     )
     named = {h for hs in (*roles.roles.values(), *roles.duties.values()) for h in hs}
     if named - handles:
-        held = "nobody holds a role" if not named & handles else "they hold no role"
-        warnings.append(
-            ConfigProblem(
-                str(config_dir / "roles.yaml"),
-                None,
-                "",
-                "is not there, so the shipped example applies, and its people "
-                f"{', '.join(sorted(named - handles))} are not in your people.yaml: {held}; "
-                "add roles.yaml (like roles: {admin: [you]})",
-            )
+        held = "nobody" if not named & handles else "others"
+        said = t(
+            "config.roles_example",
+            people=", ".join(sorted(named - handles)),
+            held=t(f"config.roles_example.{held}"),
         )
+        warnings.append(_problem(str(config_dir / "roles.yaml"), None, "", said))
     return kept
 
 
@@ -515,7 +523,7 @@ def _parse(
         for item in error.errors():
             loc = tuple(item["loc"])
             problems.append(
-                ConfigProblem(str(path), _nearest_line(lines, loc), _field(loc), _explain(item))
+                _problem(str(path), _nearest_line(lines, loc), _field(loc), _explain(item))
             )
         salvage = _without_problems(data, error.errors(), pruned)
         if salvage is None:
@@ -550,14 +558,7 @@ def _read(path: Path, problems: list[ConfigProblem]) -> Any:
     finally:
         loader.dispose()
     for key, line in loader.repeated:
-        problems.append(
-            ConfigProblem(
-                str(path),
-                line,
-                "",
-                f"{key!r} is written twice; keep one (YAML keeps the last)",
-            )
-        )
+        problems.append(_problem(str(path), line, "", t("config.repeated_key", setting=repr(key))))
     return data if data is not None else {}
 
 
@@ -604,27 +605,41 @@ PATTERN_HINTS = {
 }
 
 
-def _explain(item: Mapping[str, Any]) -> str:
+def _explain(item: Mapping[str, Any]) -> Text:
     """pydantic's complaint as a sentence about the file, not about Python types."""
+    return raw(_said(item)) if (said := _catalogued(item)) is None else said
+
+
+def _catalogued(item: Mapping[str, Any]) -> Text | None:
+    """The complaints the catalog has sentences for, in both languages."""
+    loc = [part for part in item["loc"] if part != "[key]"]
+    kind, value = item["type"], item.get("input")
+    name = next((str(p) for p in reversed(loc) if isinstance(p, str)), "this")
+    what = name if not loc or isinstance(loc[-1], str) else f"each entry of {name}"
+    if kind == "missing":
+        return t("config.missing", name=name)
+    if kind == "extra_forbidden":
+        return t("config.not_a_setting", name=name)
+    if kind == "string_type" and not isinstance(value, dict | list) and value is not None:
+        if len(loc) == 4 and loc[0] == "people" and loc[2] == "identities":
+            example = EXAMPLE_IDS.get(name, "U012345")
+            return t("config.quoted_id", platform=name, value=_as_written(value), example=example)
+        return t("config.quoted_text", what=what, value=_as_written(value), name=name)
+    return None
+
+
+def _said(item: Mapping[str, Any]) -> str:
+    """The other complaints, in English (a validator's own sentence among them)."""
     loc = [part for part in item["loc"] if part != "[key]"]
     kind, value = item["type"], item.get("input")
     name = next((str(p) for p in reversed(loc) if isinstance(p, str)), "this")
     what = name if not loc or isinstance(loc[-1], str) else f"each entry of {name}"
     written = _as_written(value)
     ctx = item.get("ctx") or {}
-    if kind == "missing":
-        return f"{name} is missing; add it"
-    if kind == "extra_forbidden":
-        return f"{name} is not a setting here; check its spelling and indentation"
+    if kind == "string_type" and value is None:
+        return f"{what} is empty; give it a value"
     if kind == "string_type":
-        if value is None:
-            return f"{what} is empty; give it a value"
-        if isinstance(value, dict | list):
-            return f"{what} must be text, not a {_shape(value)}"
-        if len(loc) == 4 and loc[0] == "people" and loc[2] == "identities":
-            example = EXAMPLE_IDS.get(name, "U012345")
-            return f'{name} id {written} must be quoted text, like {name}: "{example}"'
-        return f'{what} {written} must be quoted text, like {name}: "{written}"'
+        return f"{what} must be text, not a {_shape(value)}"
     if kind in ("int_type", "int_parsing", "int_from_float"):
         return f"{what} must be a whole number, like 3; {written} is not one"
     if kind in ("float_type", "float_parsing"):

@@ -18,9 +18,10 @@ from typing import Any
 import yaml
 
 from bot.config_releases import plan_files
+from playbooks.messages import Text, raw, t
 
 PLATFORMS = ("console", "slack", "telegram", "dingtalk", "feishu")
-Found = tuple[Path, tuple[Any, ...], str]
+Found = tuple[Path, tuple[Any, ...], Text]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,12 +64,16 @@ def reference_problems(
     return found + plan_references(list(plan_files(config_dir, refs.shipped).values()), refs)
 
 
-def _platform(name: str) -> list[str]:
+def _platform(name: str) -> list[Text]:
     if name in PLATFORMS:
         return []
     return [
-        f"{name!r} is not a platform Shipwatch knows ({', '.join(PLATFORMS)})"
-        f"{_suggest(name, PLATFORMS)}"
+        t(
+            "config.unknown_platform",
+            platform=repr(name),
+            known=", ".join(PLATFORMS),
+            hint=_suggest(name, PLATFORMS),
+        )
     ]
 
 
@@ -122,12 +127,12 @@ def _shipped(path: Path, refs: References) -> bool:
     return path.is_relative_to(refs.shipped)
 
 
-def _suggest(word: str, known: Iterable[str]) -> str:
+def _suggest(word: str, known: Iterable[str]) -> Text:
     close = difflib.get_close_matches(word, sorted(known), n=1, cutoff=0.6)
-    return f"; did you mean {close[0]}?" if close else ""
+    return t("config.did_you_mean", name=close[0]) if close else raw("")
 
 
-def _people(data: dict[str, Any], path: Path, refs: References) -> Iterator[tuple[Any, str]]:
+def _people(data: dict[str, Any], path: Path, refs: References) -> Iterator[tuple[Any, Text]]:
     for index, person in _items(data.get("people")):
         if not isinstance(person, dict) or not isinstance(person.get("identities"), dict):
             continue
@@ -136,7 +141,7 @@ def _people(data: dict[str, Any], path: Path, refs: References) -> Iterator[tupl
                 yield ("people", index, "identities", str(platform)), problem
 
 
-def _services(data: dict[str, Any], path: Path, refs: References) -> Iterator[tuple[Any, str]]:
+def _services(data: dict[str, Any], path: Path, refs: References) -> Iterator[tuple[Any, Text]]:
     for name, service in _entries(data.get("services")):
         team = service.get("team")
         shipped = _shipped(path, refs)
@@ -146,22 +151,21 @@ def _services(data: dict[str, Any], path: Path, refs: References) -> Iterator[tu
             and team not in refs.teams
             and not shipped
         ):
-            known = ", ".join(sorted(refs.teams)) or "none"
+            known = ", ".join(sorted(refs.teams)) or t("config.none")
             yield (
                 ("services", name, "team"),
-                f"there is no team {team!r} in teams.yaml, so its incidents would page "
-                f"nobody; teams: {known}{_suggest(team, refs.teams)}",
+                t("config.no_team", team=repr(team), known=known, hint=_suggest(team, refs.teams)),
             )
         for key in ("release_channel", "incident_channel"):
             yield from _channel(service, key, ("services", name, key), path)
 
 
-def _teams(data: dict[str, Any], path: Path, refs: References) -> Iterator[tuple[Any, str]]:
+def _teams(data: dict[str, Any], path: Path, refs: References) -> Iterator[tuple[Any, Text]]:
     for name, team in _entries(data.get("teams")):
         yield from _channel(team, "channel", ("teams", name, "channel"), path)
 
 
-def _severity(data: dict[str, Any], path: Path, refs: References) -> Iterator[tuple[Any, str]]:
+def _severity(data: dict[str, Any], path: Path, refs: References) -> Iterator[tuple[Any, Text]]:
     yield from _channel(data, "tech_channel", ("tech_channel",), path)
     audiences = data.get("audiences")
     if isinstance(audiences, dict):
@@ -171,11 +175,11 @@ def _severity(data: dict[str, Any], path: Path, refs: References) -> Iterator[tu
                     yield from _address(entry, ("audiences", item, index))
 
 
-def _alerts(data: dict[str, Any], path: Path, refs: References) -> Iterator[tuple[Any, str]]:
+def _alerts(data: dict[str, Any], path: Path, refs: References) -> Iterator[tuple[Any, Text]]:
     yield from _channel(data, "channel", ("channel",), path)
 
 
-def _summaries(data: dict[str, Any], path: Path, refs: References) -> Iterator[tuple[Any, str]]:
+def _summaries(data: dict[str, Any], path: Path, refs: References) -> Iterator[tuple[Any, Text]]:
     for index, entry in _items(data.get("subscriptions")):
         if not isinstance(entry, dict):
             continue
@@ -184,10 +188,10 @@ def _summaries(data: dict[str, Any], path: Path, refs: References) -> Iterator[t
             if refs.services is None:
                 break
             if isinstance(service, str) and service not in refs.services:
-                known = ", ".join(sorted(refs.services)) or "none"
+                known = ", ".join(sorted(refs.services)) or t("config.none")
                 yield (
                     ("subscriptions", index, "services", i),
-                    f"there is no service {service!r} in services.yaml; services: {known}",
+                    t("config.no_service", service=repr(service), known=known),
                 )
     notes = data.get("notes")
     if isinstance(notes, dict) and not _shipped(path, refs):
@@ -198,7 +202,7 @@ def _summaries(data: dict[str, Any], path: Path, refs: References) -> Iterator[t
                 yield from _address(who, ("notes", "ask", index))
 
 
-def _playbooks(data: dict[str, Any], path: Path, refs: References) -> Iterator[tuple[Any, str]]:
+def _playbooks(data: dict[str, Any], path: Path, refs: References) -> Iterator[tuple[Any, Text]]:
     if _shipped(path, refs):
         return
     for name, book in _entries(data.get("playbooks")):
@@ -218,7 +222,7 @@ def _playbooks(data: dict[str, Any], path: Path, refs: References) -> Iterator[t
                     yield (*where, "notify", index), problem
 
 
-def _owner(word: Any, refs: References) -> list[str]:
+def _owner(word: Any, refs: References) -> list[Text]:
     """``owner``, a role, a duty, ``@person`` or a person's handle."""
     if not isinstance(word, str) or word == "owner":
         return []
@@ -229,35 +233,29 @@ def _owner(word: Any, refs: References) -> list[str]:
     if word in refs.roles or word in refs.duties or word in refs.handles:
         return []
     known = refs.roles | refs.duties | refs.handles
-    return [
-        f"{word!r} is nobody Shipwatch knows: not a role, a duty of roles.yaml or a person "
-        f"of people.yaml{_suggest(word, known)}"
-    ]
+    return [t("config.nobody", word=repr(word), hint=_suggest(word, known))]
 
 
-def _person(handle: str, loc: tuple[Any, ...], refs: References) -> Iterator[tuple[Any, str]]:
+def _person(handle: str, loc: tuple[Any, ...], refs: References) -> Iterator[tuple[Any, Text]]:
     if refs.handles is not None and handle.lower() not in refs.handles:
-        yield loc, f"{handle!r} is not in people.yaml{_suggest(handle.lower(), refs.handles)}"
+        hint = _suggest(handle.lower(), refs.handles)
+        yield loc, t("config.not_in_people", handle=repr(handle), hint=hint)
 
 
 def _channel(
     entry: dict[str, Any], key: str, loc: tuple[Any, ...], path: Path
-) -> Iterator[tuple[Any, str]]:
+) -> Iterator[tuple[Any, Text]]:
     if key not in entry:
         return
     value = entry[key]
     written = _comment_after(path, key) if value is None else None
     if written:
-        yield (
-            loc,
-            f"the # starts a YAML comment, so {key} is empty; quote the channel, "
-            f'like {key}: "{written}"',
-        )
+        yield loc, t("config.channel_comment", setting=key, channel=written)
     elif isinstance(value, str):
         yield from _address(value, loc)
 
 
-def _address(value: str, loc: tuple[Any, ...]) -> Iterator[tuple[Any, str]]:
+def _address(value: str, loc: tuple[Any, ...]) -> Iterator[tuple[Any, Text]]:
     """``#name`` on whichever platform, or ``platform:id`` on one."""
     if re.fullmatch(r"#\S+", value):
         return
@@ -270,8 +268,8 @@ def _address(value: str, loc: tuple[Any, ...]) -> Iterator[tuple[Any, str]]:
     yield from ((loc, problem) for problem in _no_channel(value))
 
 
-def _no_channel(value: str) -> list[str]:
-    return [f'{value!r} is not a channel; write it like "#releases" (quoted) or "slack:C0123"']
+def _no_channel(value: str) -> list[Text]:
+    return [t("config.not_a_channel", value=repr(value))]
 
 
 def _comment_after(path: Path, key: str) -> str | None:

@@ -416,3 +416,27 @@ def test_channels_yaml_names_known_platforms(
         f"{channels}:2: telegarm: 'telegarm' is not a platform Shipwatch knows "
         "(console, slack, telegram, dingtalk, feishu); did you mean telegram?"
     ]
+
+
+def test_check_speaks_the_configured_language(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    services = write(
+        tmp_path,
+        "services.yaml",
+        """
+        services:
+          web: {plan: standard, team: ghostteam, release_channel: "#releases"}
+        """,
+    )
+    monkeypatch.setenv("SHIPWATCH_LOCALE", "zh")
+    code, _, err = check(tmp_path, capsys)
+    assert code == 2
+    assert err.splitlines() == [
+        "shipwatch: 配置有 1 个问题：",
+        f"  {services}:2: services.web.team: teams.yaml 里没有团队 'ghostteam'，它的故障将呼叫"
+        "不到任何人；现有团队：web",
+    ]
+    # --locale wins over the setting, as in the console
+    assert main(["check", str(tmp_path), "--locale", "en"]) == 2
+    assert "the configuration has 1 problem:" in capsys.readouterr().err
