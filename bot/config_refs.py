@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from bot.config_procedures import NOTIFY, OWNER
 from bot.config_releases import plan_files
 from playbooks.messages import Text, raw, t
 
@@ -215,7 +216,9 @@ def _playbooks(data: dict[str, Any], path: Path, refs: References) -> Iterator[t
                 for problem in _owner(step.get("owner"), refs):
                     yield (*where, "steps", index, "owner"), problem
         for index, word in _items(book.get("notify")):
-            if isinstance(word, str) and (word.startswith("#") or ":" in word):
+            if not isinstance(word, str) or not re.fullmatch(NOTIFY, word):
+                continue  # named by the file's own check
+            if word.startswith("#") or ":" in word:
                 yield from _address(word, (*where, "notify", index))
             else:
                 for problem in _owner(word, refs):
@@ -224,8 +227,8 @@ def _playbooks(data: dict[str, Any], path: Path, refs: References) -> Iterator[t
 
 def _owner(word: Any, refs: References) -> list[Text]:
     """``owner``, a role, a duty, ``@person`` or a person's handle."""
-    if not isinstance(word, str) or word == "owner":
-        return []
+    if not isinstance(word, str) or word == "owner" or not re.fullmatch(OWNER, word):
+        return []  # the file's own check names a word that is not written as an owner
     if word.startswith("@"):
         return [p for _, p in _person(word[1:], (), refs)]
     if refs.duties is None or refs.handles is None:

@@ -440,3 +440,31 @@ def test_check_speaks_the_configured_language(
     # --locale wins over the setting, as in the console
     assert main(["check", str(tmp_path), "--locale", "en"]) == 2
     assert "the configuration has 1 problem:" in capsys.readouterr().err
+
+
+def test_wrong_types_read_as_what_to_write(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan = write(
+        tmp_path,
+        "plans/fast.yaml",
+        """
+        name: fast
+        auto_promote: maybe
+        stages:
+          - {name: full, percent: 100%, approvals: two}
+        decision: ["Release Manager"]
+        gonogo: [required]
+        """,
+    )
+    code, _, err = check(tmp_path, capsys)
+    assert code == 2
+    assert problem_lines(err) == [
+        f"{plan}:2: auto_promote: auto_promote must be true or false; 'maybe' is neither",
+        f"{plan}:4: stages[0].approvals: approvals must be a whole number, like 3; 'two' is "
+        "not one",
+        f"{plan}:5: decision[0]: 'Release Manager' is not a decision Shipwatch understands; "
+        "write owner, a role, a duty of roles.yaml or @person",
+        f"{plan}:6: gonogo: gonogo must be a mapping (name: value lines indented under it), "
+        "not list",
+    ]
