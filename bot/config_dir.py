@@ -172,10 +172,15 @@ def load(config_dir: Path | None) -> Config:
     people = _parse(sources["people.yaml"], PeopleFile, problems)
     roles = _parse(sources["roles.yaml"], RolesFile, problems)
     handles = _raw_names(sources["people.yaml"], "people", key="handle")
-    if roles is not None and config_dir is not None and _shipped_roles_for_other_people(sources):
-        roles = _example_roles_for(roles, handles or set(), config_dir, warnings)
+    if (
+        roles is not None
+        and handles is not None
+        and config_dir is not None
+        and _shipped_roles_for_other_people(sources)
+    ):
+        roles = _example_roles_for(roles, handles, config_dir, warnings)
     directory = _directory(people, roles, sources, handles, problems)
-    releases, plan_names = _releases(config_dir, sources["services.yaml"], problems)
+    releases = _releases(config_dir, sources["services.yaml"], problems)
     playbooks = _playbooks(sources["playbooks.yaml"], problems)
     if releases is not None and playbooks is not None:
         catalog = replace(releases.catalog, playbooks=playbooks)
@@ -207,7 +212,6 @@ def load(config_dir: Path | None) -> Config:
         roles=frozenset(role.value for role in Role),
         duties=_raw_names(sources["roles.yaml"], "duties"),
         teams=team_names,
-        plans=plan_names,
         services=_raw_names(sources["services.yaml"], "services"),
         shipped=DEFAULTS,
     )
@@ -381,8 +385,9 @@ def _check_team_people(
 
 def _releases(
     config_dir: Path | None, services_path: Path, problems: list[ConfigProblem]
-) -> tuple[ReleaseConfig | None, set[str]]:
-    """The services and plans, and the name of every plan file (even one with problems)."""
+) -> ReleaseConfig | None:
+    """The services and plans; a service may name a plan whose file has problems of its own
+    (those are named once, in that file)."""
     plans = {}
     names: set[str] = set()
     for path in plan_files(config_dir, DEFAULTS).values():
@@ -410,7 +415,7 @@ def _releases(
         plans[plan.name] = plan.to_plan()
     services = _parse(services_path, ServicesFile, problems)
     if services is None:
-        return None, names
+        return None
     lines = _line_map(services_path.read_text("utf-8"))
     catalog: dict[str, Service] = {}
     settings: dict[str, ServiceSettings] = {}
@@ -441,7 +446,7 @@ def _releases(
             tier=entry.tier,
         )
         settings[name] = ServiceSettings(traffic=entry.traffic, metrics=entry.metrics)
-    return ReleaseConfig(ReleaseCatalog(services=catalog, plans=plans), settings), names
+    return ReleaseConfig(ReleaseCatalog(services=catalog, plans=plans), settings)
 
 
 def _follows_from(loc: tuple[Any, ...], pruned: set[str]) -> bool:

@@ -34,7 +34,6 @@ class References:
     roles: frozenset[str]
     duties: set[str] | None
     teams: set[str] | None
-    plans: set[str]
     services: set[str] | None
     shipped: Path  # the folder of the shipped files
 

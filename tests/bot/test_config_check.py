@@ -468,3 +468,21 @@ def test_wrong_types_read_as_what_to_write(
         f"{plan}:6: gonogo: gonogo must be a mapping (name: value lines indented under it), "
         "not list",
     ]
+
+
+def test_a_service_is_not_blamed_for_its_plan_files_own_problem(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan = write(tmp_path, "plans/fast.yaml", "name: fast\nstages: [\n")
+    write(
+        tmp_path,
+        "services.yaml",
+        """
+        services:
+          web: {plan: fast, release_channel: "#releases"}
+        """,
+    )
+    code, _, err = check(tmp_path, capsys)
+    assert code == 2
+    [line] = problem_lines(err)
+    assert line.startswith(f"{plan}:3: not valid YAML")
