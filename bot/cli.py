@@ -11,7 +11,7 @@ import signal
 import sys
 import tempfile
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -23,8 +23,10 @@ from bot.clock import Clock, VirtualClock, WallClock
 from bot.config_dir import Config, ConfigError, load
 from bot.console import Console, line_reader, stdin_is_terminal
 from bot.http import serve
+from bot.i18n import FALLBACK, Translator
 from bot.settings import Settings
 from bot.work_calendar import unknown_year_warning
+from playbooks.messages import t
 from playbooks.teams import sla_warnings
 from storage import migrate
 from storage.engine import redact_url
@@ -56,9 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"shipwatch: {error}", file=sys.stderr)
         return 1
     except ConfigError as error:
-        print("shipwatch: the configuration has problems:", file=sys.stderr)
-        for problem in error.problems:
-            print(f"  {problem}", file=sys.stderr)
+        _print_problems(error, Translator(FALLBACK, UTC))
         return 2
     except KeyboardInterrupt:
         return 130
@@ -94,6 +94,9 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--on", metavar="DAY", help="the day to check for, like 2027-01-04 (default today)"
     )
+    check.add_argument(
+        "--locale", choices=("en", "zh"), help="language of the report (default SHIPWATCH_LOCALE)"
+    )
     check.set_defaults(func=_cmd_check)
 
     db = sub.add_parser("db", help="database maintenance")
@@ -115,19 +118,43 @@ def load_settings(**overrides: object) -> Settings:
 def _cmd_check(args: argparse.Namespace) -> int:
     settings = load_settings()
     today = _check_day(args.on, settings)
+    tr = Translator(args.locale or settings.locale, UTC)
     directory = args.directory or settings.config_dir
-    config = load(directory)
-    where = directory or "the shipped defaults"
+    try:
+        config = load(directory)
+    except ConfigError as error:
+        _print_problems(error, tr)
+        return 2
     people = len(config.directory.people)
     catalog = config.releases.catalog
-    print(
-        f"Config in {where} is valid: {people} people, {len(catalog.services)} services, "
-        f"{len(catalog.plans)} release plans."
+    said = t(
+        "config.check.valid",
+        where=str(directory) if directory else t("config.check.shipped"),
+        people=t("config.check.people.one")
+        if people == 1
+        else t("config.check.people", count=people),
+        services=len(catalog.services),
+        plans=len(catalog.plans),
     )
+    print(tr(said))
+    # A warning is worth reading but does not fail the check.
+    for found in config.warnings:
+        print(tr(t("config.check.warning", text=found.said(tr))))
     for warning in sla_warnings(config.teams, config.incidents.policy):
-        print(f"warning: teams.yaml: {warning}.")
-    _warn_of_unknown_years(config, today=today)
+        print(tr(t("config.check.warning", text=f"teams.yaml: {warning}.")))
+    _warn_of_unknown_years(config, today=today, tr=tr)
     return 0
+
+
+def _print_problems(error: ConfigError, tr: Translator) -> None:
+    """Every problem, then every warning, on stderr."""
+    count = len(error.problems)
+    said = t("config.check.problems.one") if count == 1 else t("config.check.problems", count=count)
+    print(f"shipwatch: {tr(said)}", file=sys.stderr)
+    for problem in error.problems:
+        print(f"  {problem.said(tr)}", file=sys.stderr)
+    for warning in error.warnings:
+        print(tr(t("config.check.warning", text=warning.said(tr))), file=sys.stderr)
 
 
 def _check_day(text: str | None, settings: Settings) -> date:
@@ -139,14 +166,14 @@ def _check_day(text: str | None, settings: Settings) -> date:
         raise CliError(f"--on {text!r} is not a day; write it like 2027-01-04.") from None
 
 
-def _warn_of_unknown_years(config: Config, *, today: date) -> None:
+def _warn_of_unknown_years(config: Config, *, today: date, tr: Translator) -> None:
     """One line when a working calendar in use does not know this year (or the next, once
     it is close): its holidays and working weekends would be missed."""
     calendars = [config.incidents.policy.hours.calendar]
     calendars += [team.calendar for team in config.teams.values()]
     warning = unknown_year_warning((c.country for c in calendars), today=today)
     if warning:
-        print(f"warning: {warning}.")
+        print(tr(t("config.check.warning", text=f"{warning}.")))
 
 
 def _cmd_db_upgrade(args: argparse.Namespace) -> int:

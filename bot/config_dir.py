@@ -6,9 +6,11 @@ The package ships defaults for every file; a file of the same name in
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import UTC
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -25,8 +27,10 @@ from pydantic import (
 
 from bot.config_alerts import AlertsFile
 from bot.config_channels import ChannelNames, ChannelsFile
+from bot.config_explain import explain
 from bot.config_incidents import SeverityFile
-from bot.config_procedures import PlaybooksFile
+from bot.config_procedures import DUTY, PlaybooksFile
+from bot.config_refs import References, reference_problems
 from bot.config_releases import (
     PlanFile,
     ReleaseConfig,
@@ -40,7 +44,9 @@ from bot.config_robots import RobotsFile
 from bot.config_summaries import SummariesFile
 from bot.config_teams import TeamsFile, people_named
 from bot.config_zone import OptionalZone
+from bot.i18n import FALLBACK, Translator
 from playbooks.incident_policy import IncidentSettings, default_settings
+from playbooks.messages import Text, raw, t
 from playbooks.paging import StepWhen
 from playbooks.people import Directory, Person, Role
 from playbooks.procedures import Procedure, procedure_problems
@@ -49,6 +55,7 @@ from playbooks.summary_metrics import SummarySettings
 from playbooks.teams import Team
 
 DEFAULTS = Path(__file__).with_name("defaults")
+_ENGLISH = Translator(FALLBACK, UTC)
 FILES = (
     "people.yaml",
     "roles.yaml",
@@ -68,21 +75,34 @@ class ConfigProblem:
     file: str
     line: int | None
     field: str
-    problem: str
+    problem: str  # in English
+    text: Text | None = None  # the same, for a reader of another language
 
     def __str__(self) -> str:
+        return self.said(_ENGLISH)
+
+    def said(self, translate: Callable[[Text], str]) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
-        return (
-            f"{where}: {self.field}: {self.problem}" if self.field else f"{where}: {self.problem}"
-        )
+        problem = translate(self.text) if self.text is not None else self.problem
+        return f"{where}: {self.field}: {problem}" if self.field else f"{where}: {problem}"
+
+
+def _problem(file: str, line: int | None, field: str, text: Text) -> ConfigProblem:
+    return ConfigProblem(file, line, field, _ENGLISH(text), text)
 
 
 class ConfigError(Exception):
-    """The config directory has problems; each names file, line and field."""
+    """The config directory has problems; each names file, line and field.
 
-    def __init__(self, problems: list[ConfigProblem]) -> None:
+    ``warnings`` are what is worth knowing but does not stop Shipwatch from starting.
+    """
+
+    def __init__(
+        self, problems: list[ConfigProblem], warnings: tuple[ConfigProblem, ...] = ()
+    ) -> None:
         super().__init__("\n".join(str(p) for p in problems))
         self.problems = problems
+        self.warnings = warnings
 
 
 class _Strict(BaseModel):
@@ -119,9 +139,6 @@ class PeopleFile(_Strict):
     people: list[PersonEntry]
 
 
-DUTY = r"^[a-z][a-z0-9-]{0,30}$"
-
-
 class RolesFile(_Strict):
     roles: dict[Role, list[str]]
     # Named duties of the plans (seed 001: DevOps, DBA, QA, PM): who owns a step.
@@ -140,19 +157,33 @@ class Config:
     robots: RobotsFile = field(default_factory=RobotsFile)
     channels: ChannelNames = field(default_factory=lambda: ChannelNames({}))
     summaries: SummarySettings = field(default_factory=SummarySettings)
+    # Worth knowing, not worth refusing to start over (shown by `shipwatch check`).
+    warnings: tuple[ConfigProblem, ...] = ()
 
 
 def load(config_dir: Path | None) -> Config:
-    """Read and validate every file, raising one ``ConfigError`` that lists all problems."""
+    """Read and validate every file, raising one ``ConfigError`` that lists all problems.
+
+    Every file is read and every check runs even when an earlier one found problems, so
+    one run names them all: a file with problems still gives what it can to the checks of
+    the references between files.
+    """
     problems: list[ConfigProblem] = []
+    warnings: list[ConfigProblem] = []
     if config_dir is not None and not config_dir.is_dir():
         raise ConfigError([ConfigProblem(str(config_dir), None, "", "is not a directory")])
     sources = {name: _source(config_dir, name) for name in FILES}
     people = _parse(sources["people.yaml"], PeopleFile, problems)
     roles = _parse(sources["roles.yaml"], RolesFile, problems)
-    directory = None
-    if people is not None and roles is not None:
-        directory = _directory(people, roles, sources, problems)
+    handles = _raw_names(sources["people.yaml"], "people", key="handle")
+    if (
+        roles is not None
+        and handles is not None
+        and config_dir is not None
+        and _shipped_roles_for_other_people(sources)
+    ):
+        roles = _example_roles_for(roles, handles, config_dir, warnings)
+    directory = _directory(people, roles, sources, handles, problems)
     releases = _releases(config_dir, sources["services.yaml"], problems)
     playbooks = _playbooks(sources["playbooks.yaml"], problems)
     if releases is not None and playbooks is not None:
@@ -164,19 +195,33 @@ def load(config_dir: Path | None) -> Config:
     robots = _optional(config_dir, "robots.yaml", RobotsFile, problems)
     channels = _optional(config_dir, "channels.yaml", ChannelsFile, problems)
     summaries = _parse(sources["summaries.yaml"], SummariesFile, problems)
+    team_names = _raw_names(sources["teams.yaml"], "teams")
     if teams is not None and _example_teams_for_other_people(sources):
         teams = TeamsFile()  # the shipped example team names the shipped example people
-    if directory is not None and teams is not None:
-        _check_team_people(teams, directory, sources["teams.yaml"], problems)
+        team_names = set()
+    elif team_names is None and teams is not None:
+        team_names = set(teams.teams)
     if teams is not None:
+        _check_team_people(teams, handles, sources["teams.yaml"], problems)
         _check_team_steps(teams, sources["teams.yaml"], problems)
     if releases is not None and summaries is not None:
         _check_tiers(releases, summaries, sources["services.yaml"], problems)
     if severity is not None and _shipped_severity_for_other_people(sources):
         # the shipped audiences name the shipped example people; channels still apply
         severity = severity.model_copy(update={"audiences": severity.audiences.without_people()})
-    if directory is not None and severity is not None:
-        _check_audiences(severity, directory, sources["severity.yaml"], problems)
+    if severity is not None:
+        _check_audiences(severity, handles, sources["severity.yaml"], problems)
+    references = References(
+        handles=handles,
+        roles=frozenset(role.value for role in Role),
+        duties=_raw_names(sources["roles.yaml"], "duties"),
+        teams=team_names,
+        services=_raw_names(sources["services.yaml"], "services"),
+        shipped=DEFAULTS,
+    )
+    for path, loc, problem in reference_problems(config_dir, sources, references):
+        problems.append(_at(path, loc, problem))
+    problems.sort(key=lambda p: (p.file, p.line or 0))
     if (
         problems
         or directory is None
@@ -188,7 +233,7 @@ def load(config_dir: Path | None) -> Config:
         or channels is None
         or summaries is None
     ):
-        raise ConfigError(problems)
+        raise ConfigError(problems, tuple(warnings))
     return Config(
         directory=directory,
         sources=sources,
@@ -198,6 +243,7 @@ def load(config_dir: Path | None) -> Config:
         robots=robots,
         channels=ChannelNames(channels.root),
         summaries=summaries.to_settings(),
+        warnings=tuple(warnings),
     )
 
 
@@ -207,6 +253,41 @@ def _teams(teams: TeamsFile, severity: SeverityFile) -> dict[str, Team]:
         name: entry.to_team(name, country=hours.country, everyone=hours)
         for name, entry in teams.teams.items()
     }
+
+
+def _at(path: Path, loc: tuple[Any, ...], problem: str | Text) -> ConfigProblem:
+    """A problem at ``loc`` of ``path``, with the line it is on."""
+    lines = _line_map(path.read_text("utf-8"))
+    text = problem if isinstance(problem, Text) else raw(problem)
+    return _problem(str(path), _nearest_line(lines, loc), _field(loc), text)
+
+
+def _shipped_roles_for_other_people(sources: Mapping[str, Path]) -> bool:
+    return sources["roles.yaml"].parent == DEFAULTS and sources["people.yaml"].parent != DEFAULTS
+
+
+def _example_roles_for(
+    roles: RolesFile, handles: set[str], config_dir: Path, warnings: list[ConfigProblem]
+) -> RolesFile:
+    """The shipped roles.yaml beside a people.yaml of one's own: its roles and duties go
+    to those of its example people who are in that people.yaml, and the rest are left out
+    (not blamed on the shipped file, which nobody here wrote)."""
+    kept = roles.model_copy(
+        update={
+            "roles": {r: [h for h in hs if h in handles] for r, hs in roles.roles.items()},
+            "duties": {d: [h for h in hs if h in handles] for d, hs in roles.duties.items()},
+        }
+    )
+    named = {h for hs in (*roles.roles.values(), *roles.duties.values()) for h in hs}
+    if named - handles:
+        held = "nobody" if not named & handles else "others"
+        said = t(
+            "config.roles_example",
+            people=", ".join(sorted(named - handles)),
+            held=t(f"config.roles_example.{held}"),
+        )
+        warnings.append(_problem(str(config_dir / "roles.yaml"), None, "", said))
+    return kept
 
 
 def _optional(
@@ -274,13 +355,15 @@ def _shipped_severity_for_other_people(sources: Mapping[str, Path]) -> bool:
 
 
 def _check_audiences(
-    severity: SeverityFile, directory: Directory, path: Path, problems: list[ConfigProblem]
+    severity: SeverityFile, handles: set[str] | None, path: Path, problems: list[ConfigProblem]
 ) -> None:
     """A notice for someone who is not in people.yaml would reach nobody."""
+    if handles is None:
+        return
     lines = _line_map(path.read_text("utf-8"))
     for item in ("management", "public"):
         for index, entry in enumerate(getattr(severity.audiences, item)):
-            if entry.startswith("@") and directory.get(entry[1:].lower()) is None:
+            if entry.startswith("@") and entry[1:].lower() not in handles:
                 loc = ("audiences", item, index)
                 problems.append(
                     ConfigProblem(
@@ -293,12 +376,14 @@ def _check_audiences(
 
 
 def _check_team_people(
-    teams: TeamsFile, directory: Directory, path: Path, problems: list[ConfigProblem]
+    teams: TeamsFile, handles: set[str] | None, path: Path, problems: list[ConfigProblem]
 ) -> None:
+    if handles is None:
+        return
     lines = _line_map(path.read_text("utf-8"))
     for name, entry in teams.teams.items():
         for where, handle in people_named(entry):
-            if directory.get(handle) is None:
+            if handle not in handles:
                 loc = ("teams", name, *where)
                 problems.append(
                     ConfigProblem(
@@ -313,15 +398,22 @@ def _check_team_people(
 def _releases(
     config_dir: Path | None, services_path: Path, problems: list[ConfigProblem]
 ) -> ReleaseConfig | None:
-    before = len(problems)
+    """The services and plans; a service may name a plan whose file has problems of its own
+    (those are named once, in that file)."""
     plans = {}
+    names: set[str] = set()
     for path in plan_files(config_dir, DEFAULTS).values():
-        plan = _parse(path, PlanFile, problems)
+        data = _read(path, [])
+        names.add(str(data.get("name", path.stem)) if isinstance(data, dict) else path.stem)
+        pruned: set[str] = set()
+        plan = _parse(path, PlanFile, problems, pruned=pruned)
         if plan is None:
             continue
         lines = _line_map(path.read_text("utf-8"))
         for where, problem in check_plan(plan):
             loc = _loc(where)
+            if _follows_from(loc, pruned):
+                continue
             problems.append(ConfigProblem(str(path), _nearest_line(lines, loc), where, problem))
         if plan.name in plans:
             problems.append(
@@ -340,9 +432,9 @@ def _releases(
     catalog: dict[str, Service] = {}
     settings: dict[str, ServiceSettings] = {}
     for name, entry in services.services.items():
-        if entry.plan not in plans:
+        if entry.plan not in names:
             loc = ("services", name, "plan")
-            known = ", ".join(sorted(plans)) or "none"
+            known = ", ".join(sorted(names)) or "none"
             problems.append(
                 ConfigProblem(
                     str(services_path),
@@ -366,9 +458,15 @@ def _releases(
             tier=entry.tier,
         )
         settings[name] = ServiceSettings(traffic=entry.traffic, metrics=entry.metrics)
-    if len(problems) > before:
-        return None
     return ReleaseConfig(ReleaseCatalog(services=catalog, plans=plans), settings)
+
+
+def _follows_from(loc: tuple[Any, ...], pruned: set[str]) -> bool:
+    """Whether a plan's problem may only be the echo of a section left out for its own
+    problems: a stage target names a guard that was left out, say."""
+    if not loc or not pruned:
+        return False
+    return loc[0] in pruned or ("guards" in pruned and "targets" in loc)
 
 
 def _playbooks(path: Path, problems: list[ConfigProblem]) -> dict[str, Procedure] | None:
@@ -395,16 +493,21 @@ def _loc(where: str) -> tuple[Any, ...]:
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
-    """YAML keeps the last of two equal keys silently; a config file must not."""
+    """YAML keeps the last of two equal keys silently; a config file must not.
+
+    Each repeated key is noted (with its line) and reading goes on, so one run names them all.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.repeated: list[tuple[Any, int]] = []
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
             if isinstance(key, str | int | float | bool) and key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"{key!r} is written twice", key_node.start_mark
-                )
+                self.repeated.append((key, key_node.start_mark.line + 1))
             seen.add(key)
         return super().construct_mapping(node, deep)
 
@@ -427,7 +530,39 @@ def _source(config_dir: Path | None, name: str) -> Path:
     return DEFAULTS / name
 
 
-def _parse(path: Path, model: type[M], problems: list[ConfigProblem]) -> M | None:
+def _parse(
+    path: Path, model: type[M], problems: list[ConfigProblem], *, pruned: set[str] | None = None
+) -> M | None:
+    """The file as ``model``, every problem of it added to ``problems``.
+
+    A file with problems still yields what it can, so the checks that follow (references
+    between files, a plan's stages) run in the same pass: the entries of a named collection
+    that have problems (a service, a team) are left out, as is any other section with
+    problems; the top-level sections so affected are added to ``pruned``.
+    """
+    data = _read(path, problems)
+    if data is None:
+        return None
+    lines = _line_map(path.read_text("utf-8"))
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        for item in error.errors():
+            loc = tuple(item["loc"])
+            problems.append(
+                _problem(str(path), _nearest_line(lines, loc), _field(loc), explain(item))
+            )
+        salvage = _without_problems(data, error.errors(), pruned)
+        if salvage is None:
+            return None
+        try:
+            return model.model_validate(salvage)
+        except ValidationError:
+            return None
+
+
+def _read(path: Path, problems: list[ConfigProblem]) -> Any:
+    """The YAML data of ``path`` (``{}`` when empty), or ``None`` when it cannot be read."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
@@ -438,93 +573,109 @@ def _parse(path: Path, model: type[M], problems: list[ConfigProblem]) -> M | Non
             ConfigProblem(str(path), None, "", "is not UTF-8 text; save it as UTF-8 (not GBK)")
         )
         return None
+    loader = _UniqueKeyLoader(text)
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+        data = loader.get_single_data()
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         reason = getattr(error, "problem", None) or "is not valid YAML"
         problems.append(ConfigProblem(str(path), line, "", f"not valid YAML: {reason}"))
         return None
-    lines = _line_map(text)
-    try:
-        return model.model_validate(data if data is not None else {})
-    except ValidationError as error:
-        for item in error.errors():
-            loc = tuple(item["loc"])
-            message = item["msg"].removeprefix("Value error, ")
-            if item["type"] == "missing":
-                message = f"{loc[-1]} is missing; add it"
-            elif item["type"] == "extra_forbidden":
-                message = f"{loc[-1]} is not a setting here; check its spelling and indentation"
-            problems.append(
-                ConfigProblem(str(path), _nearest_line(lines, loc), _field(loc), message)
-            )
+    finally:
+        loader.dispose()
+    for key, line in loader.repeated:
+        problems.append(_problem(str(path), line, "", t("config.repeated_key", setting=repr(key))))
+    return data if data is not None else {}
+
+
+def _without_problems(
+    data: Any, errors: list[Any], pruned: set[str] | None
+) -> dict[str, Any] | None:
+    """``data`` less the named entries and sections that have problems, or ``None``."""
+    if not isinstance(data, dict):
         return None
+    kept = dict(data)
+    for item in errors:
+        loc = tuple(item["loc"])
+        if loc and pruned is not None and str(loc[0]) in pruned and loc[0] not in kept:
+            continue  # its section is already left out
+        if not loc or loc[0] not in kept:
+            return None
+        section = kept[loc[0]]
+        if len(loc) > 1 and isinstance(section, dict) and loc[1] in section:
+            kept[loc[0]] = {k: v for k, v in section.items() if k != loc[1]}
+        else:
+            kept.pop(loc[0])
+        if pruned is not None:
+            pruned.add(str(loc[0]))
+    return kept
+
+
+def _raw_names(path: Path, section: str, *, key: str | None = None) -> set[str] | None:
+    """The names a file gives, whether or not their entries are valid: a reference to an
+    entry with problems is not a second problem. ``None`` when the file is past reading
+    (its own problem): then nothing is checked against it."""
+    data = _read(path, [])
+    if not isinstance(data, dict):
+        return None
+    entries = data.get(section)
+    if entries is None:
+        return set()
+    if key is None:
+        return {str(k) for k in entries} if isinstance(entries, dict) else None
+    if not isinstance(entries, list):
+        return None
+    return {str(e[key]).lower() for e in entries if isinstance(e, dict) and key in e}
 
 
 def _directory(
-    people: PeopleFile,
-    roles: RolesFile,
+    people: PeopleFile | None,
+    roles: RolesFile | None,
     sources: Mapping[str, Path],
+    handles: set[str] | None,
     problems: list[ConfigProblem],
 ) -> Directory | None:
+    """Who is who; the roles and duties of roles.yaml are checked against ``handles`` (every
+    handle people.yaml gives) even when people.yaml itself has problems."""
+    if roles is not None and handles is not None:
+        roles_path = sources["roles.yaml"]
+        named: list[tuple[tuple[Any, ...], str]] = [
+            (("roles", role.value, i), h)
+            for role, hs in roles.roles.items()
+            for i, h in enumerate(hs)
+        ]
+        named += [
+            (("duties", duty, i), h) for duty, hs in roles.duties.items() for i, h in enumerate(hs)
+        ]
+        for named_at, handle in named:
+            if handle not in handles:
+                problems.append(_at(roles_path, named_at, f"{handle!r} is not in people.yaml"))
+    if people is None or roles is None:
+        return None
     seen: set[str] = set()
-    people_lines = _line_map(sources["people.yaml"].read_text("utf-8"))
-    roles_lines = _line_map(sources["roles.yaml"].read_text("utf-8"))
+    people_path = sources["people.yaml"]
     identities: dict[tuple[str, str], str] = {}
     for index, entry in enumerate(people.people):
-        loc: tuple[Any, ...] = ("people", index, "handle")
         if entry.handle in seen:
-            problems.append(
-                ConfigProblem(
-                    str(sources["people.yaml"]),
-                    _nearest_line(people_lines, loc),
-                    _field(loc),
-                    f"{entry.handle} is listed twice",
-                )
-            )
+            at: tuple[Any, ...] = ("people", index, "handle")
+            problems.append(_at(people_path, at, f"{entry.handle} is listed twice"))
         seen.add(entry.handle)
         for platform, user_id in entry.identities.items():
             owner = identities.setdefault((platform, user_id), entry.handle)
             if owner != entry.handle:
-                where: tuple[Any, ...] = ("people", index, "identities", platform)
+                at = ("people", index, "identities", platform)
                 problems.append(
-                    ConfigProblem(
-                        str(sources["people.yaml"]),
-                        _nearest_line(people_lines, where),
-                        _field(where),
+                    _at(
+                        people_path,
+                        at,
                         f"{platform} identity {user_id!r} also belongs to {owner}",
                     )
                 )
     granted: dict[str, set[Role]] = {}
-    for role, handles in roles.roles.items():
-        for index, handle in enumerate(handles):
-            if handle not in seen:
-                where = ("roles", role.value, index)
-                problems.append(
-                    ConfigProblem(
-                        str(sources["roles.yaml"]),
-                        _nearest_line(roles_lines, where),
-                        _field(where),
-                        f"{handle!r} is not in people.yaml",
-                    )
-                )
+    for role, role_handles in roles.roles.items():
+        for handle in role_handles:
             granted.setdefault(handle, set()).add(role)
-    for duty, handles in roles.duties.items():
-        for index, handle in enumerate(handles):
-            if handle not in seen:
-                where = ("duties", duty, index)
-                problems.append(
-                    ConfigProblem(
-                        str(sources["roles.yaml"]),
-                        _nearest_line(roles_lines, where),
-                        _field(where),
-                        f"{handle!r} is not in people.yaml",
-                    )
-                )
-    if problems:
-        return None
     return Directory.of(
         (
             Person(
@@ -537,10 +688,11 @@ def _directory(
             )
             for e in people.people
         ),
-        {duty: tuple(handles) for duty, handles in roles.duties.items()},
+        {duty: tuple(duty_handles) for duty, duty_handles in roles.duties.items()},
     )
 
 
+@functools.lru_cache(maxsize=64)
 def _line_map(text: str) -> dict[tuple[Any, ...], int]:
     node = yaml.compose(text)
     return dict(_lines(node, ())) if node is not None else {}

@@ -13,6 +13,8 @@ from playbooks.procedures import Procedure, ProcedureStep
 
 OWNER = r"^(owner|@?[a-z0-9][a-z0-9._-]{0,63})$"
 PLAYBOOK_NAME = r"^[a-z][a-z0-9-]{0,40}$"
+# A named duty of the plans (seed 001: DevOps, DBA, QA, PM), given in roles.yaml.
+DUTY = r"^[a-z][a-z0-9-]{0,30}$"
 # Where a playbook's start is also posted: a conversation (``#ops``, ``slack:C0123``), or
 # who hears it directly: ``owner`` (who started it), a role, a duty or ``@person``.
 NOTIFY = r"^(#[\w.-]{1,80}|[a-z]+:[\w#.-]{1,80}|owner|@?[a-z0-9][a-z0-9._-]{0,63})$"

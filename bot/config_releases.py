@@ -7,6 +7,7 @@ the names of the environment variables holding secrets stay here, with the runti
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -68,8 +69,13 @@ def _threshold(value: Any) -> float | None:
         number = float(text.removesuffix("%"))
     except ValueError:
         raise ValueError(f"{value!r} is not a number; write it like 0.005 or 0.5%") from None
-    if number != number:  # NaN
-        raise ValueError("NaN is not a threshold")
+    if not math.isfinite(number):  # NaN, inf, or past what a float holds (1e309)
+        raise ValueError(f"{value!r} is not a number a reading can cross; give a finite limit")
+    if text.endswith("%") and not 0 <= number <= 100:
+        raise ValueError(
+            f"{value!r} is out of range; a limit in percent is between 0% and 100%, "
+            "or a reading could never cross it"
+        )
     return number / 100 if text.endswith("%") else number
 
 

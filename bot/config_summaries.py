@@ -3,6 +3,7 @@ reports, each with its query, unit, target and alarm limit."""
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -37,8 +38,8 @@ def _amount(value: Any) -> float | None:
         raise ValueError(
             f"{value!r} is not a number; write it like 0.005, 0.5%, 100ms or 2s"
         ) from None
-    if number != number:  # NaN
-        raise ValueError("NaN is not a limit")
+    if not math.isfinite(number):  # NaN, inf, or past what a float holds (1e309)
+        raise ValueError(f"{value!r} is not a number a reading can cross; give a finite limit")
     return round(number * scale, 12)  # 99.9% is 0.999, not 0.9990000000000001
 
 

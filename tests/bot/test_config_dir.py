@@ -451,7 +451,7 @@ def test_summaries_yaml_problems_are_named_by_line_and_field(tmp_path: Path) -> 
         "summaries.yaml:1: timezone: 'Mars/Base' is not a timezone; use an IANA name like "
         "Asia/Shanghai or UTC",
         "summaries.yaml:5: metrics.availability.unit: "
-        "Input should be 'ratio', 'seconds' or 'count'",
+        "'percent' is not an option for unit; use 'ratio', 'seconds' or 'count'",
         "summaries.yaml:6: metrics.availability.target.min: 'lots' is not a number; "
         "write it like 0.005, 0.5%, 100ms or 2s",
     ]

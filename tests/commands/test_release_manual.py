@@ -16,7 +16,6 @@ SERVICES = """
 services:
   legacy:
     plan: small
-    team: legacy
     release_channel: "#releases"
     traffic:
       backend: manual
