@@ -106,8 +106,9 @@ def plan_references(paths: list[Path], refs: References) -> list[Found]:
 def _data(path: Path) -> Any:
     try:
         return yaml.safe_load(path.read_text("utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return None  # already reported by the file's own reading
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError):
+        # already reported by the file's own reading (ValueError: a day that is no day)
+        return None
 
 
 def _items(value: Any) -> Iterator[tuple[int, Any]]:

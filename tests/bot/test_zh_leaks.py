@@ -39,10 +39,10 @@ EN = Translator("en", UTC)
 # protocols, the fields of payloads the bot reads, and the words commands take.
 TECHNICAL = _words(
     # units, acronyms and the plans' own terms
-    "ms SLA NPS P95 ID UI UX HTTP JSON UTF URL API IANA UTC CST Markdown "
+    "ms SLA NPS P95 ID UI UX HTTP JSON UTF URL API IANA UTC CST Markdown YAML "
     "P0 P1 P2 P3 Go No GO NO REVIEW BUG Bug "
     # products and the words of their payloads and settings
-    "Shipwatch Slack Alertmanager webhook Bearer Authorization token Token "
+    "Shipwatch Slack slack C0123 roles admin Alertmanager webhook Bearer Authorization token Token "
     "Prometheus data sum max rate range http https "
     "Verification Encrypt Key AppSecret timestamp sign msgId groupKey alerts "
     "alertname title version header url_verification firing resolved "
