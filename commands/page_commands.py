@@ -17,6 +17,7 @@ from commands.registry import Arg, CommandSpec, Flag, ParsedCommand
 from playbooks import incidents as lifecycle
 from playbooks import paging as rules
 from playbooks.errors import InvalidTransition, NotFound, PermissionDenied
+from playbooks.lists import mentioned
 from playbooks.messages import Message, MessageField, raw, t, zoned
 from playbooks.paging import PageState
 from playbooks.people import Role
@@ -67,10 +68,10 @@ def page(ctx: CommandContext, cmd: ParsedCommand) -> Message:
             t("page.deferred", id=row.id, target=whom, title=title, severity=severity, at=until)
         )
     held = [e.person for e in result.events if e.kind == "held"]
-    notified = ", ".join(f"@{p}" for p in result.page.paged if p not in held) or "-"
+    notified = mentioned(p for p in result.page.paged if p not in held)
     started = t("page.started", id=row.id, target=whom, title=title, notified=notified)
     if held:
-        return Message.of(started, t("page.held", people=", ".join(f"@{p}" for p in held)))
+        return Message.of(started, t("page.held", people=mentioned(held)))
     return Message.of(started)
 
 
@@ -157,7 +158,7 @@ def listing(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     fields = []
     for row in rows:
         p = engine.to_view(row)
-        who = f"@{p.acked_by}" if p.acked_by else ", ".join(f"@{h}" for h in p.paged) or "-"
+        who = raw(f"@{p.acked_by}") if p.acked_by else mentioned(p.paged)
         fields.append(
             MessageField(
                 raw(f"#{p.id} {p.severity or ''}".strip()),

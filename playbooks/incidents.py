@@ -20,6 +20,7 @@ from playbooks.business_time import Deadline, WorkingHours
 from playbooks.effects import ArmTimer, CancelTimer, Conversation, DirectMessage, Effect, Post
 from playbooks.errors import InvalidTransition
 from playbooks.incident_policy import SeverityPolicy
+from playbooks.lists import listed, listed_plain
 from playbooks.messages import Button, ButtonStyle, Message, Severity, Text, raw, t
 from playbooks.people import BOT
 
@@ -493,7 +494,7 @@ def send_notice(
         "incident.notice_sent",
         id=i.id,
         item=t(f"incident.checklist.{item}"),
-        to=", ".join(audience),
+        to=listed(audience),
         actor=actor,
     )
     return Result(
@@ -504,7 +505,9 @@ def send_notice(
             *(DirectMessage(p, notice) for p in people),
             _post(after, said),
         ],
-        timeline=[TimelineEntry(now, actor, "notice", f"{item} → {', '.join(audience)}: {text}")],
+        timeline=[
+            TimelineEntry(now, actor, "notice", f"{item} → {listed_plain(audience)}: {text}")
+        ],
         reply=Message.of(said),
     )
 

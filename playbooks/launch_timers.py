@@ -19,6 +19,7 @@ from playbooks.effects import (
 )
 from playbooks.guards import Verdict
 from playbooks.launch_state import LaunchState, open_items
+from playbooks.lists import mentioned
 from playbooks.messages import Button, ButtonStyle, Message, MessageField, Severity, Text, raw, t
 from playbooks.releases import ACTIVE, HistoryEntry, Move, Release, ReleaseState
 
@@ -242,7 +243,7 @@ def step_due(r: Release, state: LaunchState, *, number: int, owners: Sequence[st
     if not 1 <= number <= len(steps) or number in state.steps or stopped:
         return []
     step = steps[number - 1]
-    who = ", ".join(f"@{o}" for o in owners) or "-"
+    who = mentioned(owners)
     text = t(
         "launch.step_due",
         number=number,

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from playbooks.effects import ArmTimer
+from playbooks.lists import capped
 from playbooks.messages import Button, ButtonStyle, Message, Severity, Text, t
 
 KIND = "page.budget"
@@ -76,9 +77,12 @@ class HeldPage:
 def fold(
     held: Sequence[HeldPage], *, budget: Budget, now: datetime
 ) -> tuple[Spent, Message | None]:
-    """The one notification for everything held; the next window opens with it."""
+    """The one notification for the held pages still open (one acknowledged or resolved
+    meanwhile is no longer news); the next window opens with it."""
+    held = [p for p in held if p.state == "open"]
     if not held:
         return Spent(now, 0), None
+    shown, rest = capped(held)
     lines: list[Text] = [
         t("budget.folded", count=len(held), limit=budget.count, window=budget.window)
     ]
@@ -91,12 +95,12 @@ def fold(
             team=p.team or "-",
             state=t(f"page.state.{p.state}"),
         )
-        for p in held
+        for p in shown
     ]
+    if rest is not None:
+        lines.append(rest)
     buttons = tuple(
-        Button(t("budget.ack", id=p.id), f"/ack {p.id}", ButtonStyle.PRIMARY)
-        for p in held
-        if p.state == "open"
+        Button(t("budget.ack", id=p.id), f"/ack {p.id}", ButtonStyle.PRIMARY) for p in shown
     )[:MAX_BUTTONS]
     message = Message(blocks=tuple(lines), buttons=buttons, severity=Severity.DANGER)
     return Spent(now, 1), message

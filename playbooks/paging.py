@@ -28,7 +28,8 @@ from playbooks.effects import (
     Priority,
 )
 from playbooks.errors import InvalidTransition
-from playbooks.messages import Button, ButtonStyle, Message, Severity, t
+from playbooks.lists import mentioned
+from playbooks.messages import Button, ButtonStyle, Message, Severity, Text, t
 
 KIND_STEP = "page.step"
 KIND_REMIND = "page.remind"
@@ -253,8 +254,8 @@ def _wait_for_hours(
     return result
 
 
-def _people(handles: Sequence[str]) -> str:
-    return ", ".join(f"@{h}" for h in handles) or "-"
+def _people(handles: Sequence[str]) -> Text:
+    return mentioned(handles)
 
 
 def acknowledge(

@@ -19,6 +19,7 @@ from playbooks.effects import (
 )
 from playbooks.errors import NotFound
 from playbooks.launch_state import Mark
+from playbooks.lists import listed_plain
 from playbooks.messages import Button, ButtonStyle, Message, MessageField, Severity, Text, raw, t
 from playbooks.procedures import Procedure
 from playbooks.releases import Refused
@@ -75,7 +76,7 @@ Who = Mapping[str, Sequence[str]]
 
 def _who(who: Who, word: str) -> str:
     handles = who.get(word, ())
-    return f"{word} (" + ", ".join(f"@{h}" for h in handles) + ")" if handles else word
+    return f"{word} ({listed_plain(f'@{h}' for h in handles)})" if handles else word
 
 
 def step_key(run_id: int, number: int) -> str:

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from playbooks import guards as rules
 from playbooks.effects import DirectMessage, Effect, GuardQuery, Measure, Post, Watch
 from playbooks.guards import Reading
+from playbooks.lists import mentioned
 from playbooks.messages import Message, Severity, Text, t
 from playbooks.people import BOT
 from playbooks.release_plan import GuardAction
@@ -146,20 +147,25 @@ def evaluate(
             if result.release.state is not S.PAUSED:
                 silent = f"{state.verdict.value} for {guard.max_unknown}"
                 reason = f"guard {guard.name}: {silent} ({state.reason})"
-                chain(result, pause(result.release, actor=BOT, now=now, reason=reason))
+                paused = pause(result.release, actor=BOT, now=now, reason=reason)
+                # Said once: this post is the pause's announcement, with its buttons.
+                paused.effects = [e for e in paused.effects if not isinstance(e, Post)]
+                chain(result, paused)
+                said = t(
+                    "release.no_evidence",
+                    service=r.service,
+                    guard=guard.name,
+                    verdict=state.verdict.value,
+                    reason=state.reason,
+                    since=state.unknown_since,
+                )
                 result.effects.append(
                     Post(
                         r.channel,
-                        Message.of(
-                            t(
-                                "release.no_evidence",
-                                service=r.service,
-                                guard=guard.name,
-                                verdict=state.verdict.value,
-                                reason=state.reason,
-                                since=state.unknown_since,
-                            ),
+                        Message(
+                            blocks=(said,),
                             severity=Severity.WARNING,
+                            buttons=buttons(result.release),
                         ),
                     )
                 )
@@ -189,7 +195,7 @@ def _stop(
         "release.stop_meeting",
         service=r.service,
         by=now + MEETING,
-        owners=", ".join(f"@{o}" for o in owners) or "-",
+        owners=mentioned(owners),
     )
     message = Message(
         blocks=(stopped, evidence, meeting),

@@ -245,9 +245,9 @@ async def test_missing_data_pauses_the_release_and_says_why(make_harness: Harnes
     assert "State: paused" in status
     assert "api_timeout_rate (> 10%): no data at" in status
     assert "no value set (use :metric)" in status
-    assert any(
-        "paused miniapp: guard api_timeout_rate has had no_data" in p for p in releases_posts(h)
-    )
+    paused = [p for p in releases_posts(h) if "paused miniapp" in p]
+    assert len(paused) == 1  # said once, not once by the pause and again with the reason
+    assert "Shipwatch paused miniapp: guard api_timeout_rate has had no_data" in paused[0]
 
 
 @pytest.mark.parametrize(
