@@ -23,7 +23,7 @@ from pydantic import (
 )
 
 from bot.config_alerts import AlertsFile
-from bot.config_channels import ChannelNames, ChannelsFile
+from bot.config_channels import ChannelName, ChannelNames, ChannelsFile
 from bot.config_incidents import SeverityFile
 from bot.config_procedures import PlaybooksFile
 from bot.config_releases import (
@@ -92,6 +92,9 @@ class PersonEntry(_Strict):
     name: str = Field(min_length=1, max_length=200)
     identities: dict[str, str] = Field(default_factory=dict)
     locale: str | None = None
+    # The channels this person is in, for platforms that cannot say (the console, robots):
+    # news posted there is not sent to them again directly.
+    channels: list[ChannelName] = Field(default_factory=list)
 
     @field_validator("handle")
     @classmethod
@@ -509,6 +512,7 @@ def _directory(
                 roles=frozenset(granted.get(e.handle, set())),
                 identities=dict(e.identities),
                 locale=e.locale,
+                channels=frozenset(e.channels),
             )
             for e in people.people
         ),

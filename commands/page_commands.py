@@ -7,7 +7,6 @@ from datetime import datetime
 from commands import page_budget
 from commands import paging as engine
 from commands.context import CommandContext
-from commands.effects import without_echo
 from commands.grammar import Integer, Mention, SeverityLevel, Word, free_text
 from commands.incident_rows import save as save_incident
 from commands.incident_rows import to_view as incident_view
@@ -16,6 +15,7 @@ from commands.people import person_named
 from commands.registry import Arg, CommandSpec, Flag, ParsedCommand
 from playbooks import incidents as lifecycle
 from playbooks import paging as rules
+from playbooks.effects import Post
 from playbooks.errors import InvalidTransition, NotFound, PermissionDenied
 from playbooks.lists import mentioned
 from playbooks.messages import Message, MessageField, raw, t, zoned
@@ -91,8 +91,14 @@ def ack(ctx: CommandContext, cmd: ParsedCommand) -> Message:
         result.events[0] = rules.Event(ctx.now, "ack", ctx.actor.handle, "not paged")
     engine.save(ctx.session, row, result)
     assert result.reply is not None
-    # Acknowledged in the team channel itself: said once there, not twice.
-    ctx.effects += without_echo(result.effects, here=ctx.conversation, reply=result.reply)
+    # Acknowledged in the team channel itself: the channel's news is the answer, said once.
+    here = next(
+        (e for e in result.effects if isinstance(e, Post) and e.conversation == ctx.conversation),
+        None,
+    )
+    if here is not None:
+        result.reply = here.message
+    ctx.effects += [e for e in result.effects if e is not here]
     if p.state is PageState.OPEN and p.incident_id is not None:
         _ack_incident(ctx, p.incident_id)
     ctx.audit_detail = f"page {p.id}"

@@ -284,7 +284,9 @@ def _lead(i: Incident) -> str:
 
 def _direct(i: Incident, message: Message) -> list[Effect]:
     """A word to the commander, when a person has taken command."""
-    return [] if i.commander == BOT else [DirectMessage(i.commander, message)]
+    return (
+        [] if i.commander == BOT else [DirectMessage(i.commander, message, unless_in=(i.channel,))]
+    )
 
 
 def _loudness(i: Incident) -> Severity:
@@ -432,7 +434,7 @@ def assign(i: Incident, role: str, person: str, *, actor: str, now: datetime) ->
     result = Result(after, timeline=[TimelineEntry(now, actor, "assign", f"{role} @{person}")])
     result.effects.append(_post(after, text))
     if person != actor:
-        result.effects.append(DirectMessage(person, Message.of(text)))
+        result.effects.append(DirectMessage(person, Message.of(text), unless_in=(i.channel,)))
     result.reply = Message.of(text)
     return result
 
@@ -502,7 +504,7 @@ def send_notice(
         effects=[
             *_cancel(i, item, f"{item}_ahead"),
             *(Post(c, notice) for c in channels),
-            *(DirectMessage(p, notice) for p in people),
+            *(DirectMessage(p, notice, unless_in=tuple(channels)) for p in people),
             _post(after, said),
         ],
         timeline=[

@@ -4,6 +4,7 @@ day-1/3/7 follow-ups after completion. Pure: times come from the release's histo
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -258,5 +259,12 @@ def step_due(r: Release, state: LaunchState, *, number: int, owners: Sequence[st
         ),
         Button(t("launch.button.skip"), f"/release step {r.service} {number} skip"),
     )
-    message = Message(blocks=(text,), buttons=buttons, severity=Severity.INFO)
-    return [Post(r.channel, message), *(DirectMessage(o, message) for o in owners)]
+    # One post mentions every owner; only an owner who is not in the channel gets a copy.
+    message = Message(
+        blocks=(text,), buttons=buttons, severity=Severity.INFO, mentions=tuple(owners)
+    )
+    direct = replace(message, mentions=())
+    return [
+        Post(r.channel, message),
+        *(DirectMessage(o, direct, unless_in=(r.channel,)) for o in owners),
+    ]

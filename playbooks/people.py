@@ -36,6 +36,8 @@ class Person:
     # platform → that platform's user id, in the person's preferred order
     identities: Mapping[str, str] = field(default_factory=dict)
     locale: str | None = None
+    # Channels (by name) people.yaml says they are in: where a platform cannot tell.
+    channels: frozenset[str] = frozenset()
 
     def has_role(self, needed: Role) -> bool:
         return any(needed in _IMPLIES[role] for role in self.roles)

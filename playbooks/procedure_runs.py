@@ -176,7 +176,8 @@ def opened(
     message = view(run, now=run.started_at, who=who)
     effects: list[Effect] = [Post(run.channel, message)]
     effects += [Post(c, message) for c in notify if c != run.channel]
-    effects += [DirectMessage(h, message) for h in people]
+    told = (run.channel, *notify)
+    effects += [DirectMessage(h, message, unless_in=told) for h in people]
     clock = run.procedure.clock
     for number, step in enumerate(run.procedure.steps, start=1):
         if clock is not None and step.due == clock:
@@ -262,7 +263,10 @@ def step_overdue(run: Run, number: int, *, now: datetime, who: Who) -> list[Effe
         due=run.due(number),
     )
     message = Message(blocks=(text,), buttons=_buttons(run, number), severity=Severity.WARNING)
-    return [Post(run.channel, message), *(DirectMessage(h, message) for h in owners)]
+    return [
+        Post(run.channel, message),
+        *(DirectMessage(h, message, unless_in=(run.channel,)) for h in owners),
+    ]
 
 
 def clock_over(run: Run, *, who: Who) -> list[Effect]:
@@ -283,7 +287,10 @@ def clock_over(run: Run, *, who: Who) -> list[Effect]:
     people: list[str] = []
     for word in ("owner", *run.procedure.decision):
         people += [h for h in who.get(word, ()) if h not in people]
-    return [Post(run.channel, message), *(DirectMessage(h, message) for h in people)]
+    return [
+        Post(run.channel, message),
+        *(DirectMessage(h, message, unless_in=(run.channel,)) for h in people),
+    ]
 
 
 def update_due(run: Run, *, now: datetime) -> list[Effect]:

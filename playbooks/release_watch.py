@@ -203,7 +203,7 @@ def _stop(
         buttons=buttons(result.release),
     )
     result.effects.append(Post(r.channel, message))
-    result.effects += [DirectMessage(owner, message) for owner in owners]
+    result.effects += [DirectMessage(owner, message, unless_in=(r.channel,)) for owner in owners]
 
 
 # Seed 003 §8.2: the core team meets within 15 minutes of a stop.

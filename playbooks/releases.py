@@ -689,7 +689,7 @@ def rollback(
         blocks: tuple[Text, ...] = (text, evidence, t("release.retry_hint", service=r.service))
         message = Message(blocks=blocks, severity=Severity.DANGER)
         result.effects.append(Post(r.channel, message))
-        result.effects.append(DirectMessage(r.owner, message))
+        result.effects.append(DirectMessage(r.owner, message, unless_in=(r.channel,)))
     else:
         text = t(
             "release.rolled_back",

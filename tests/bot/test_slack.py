@@ -265,7 +265,7 @@ async def test_an_incident_pages_over_slack_and_the_button_acknowledges_it(rig: 
     assert set(labels) >= {"Acknowledge", "Escalate"}
     await rig.press(labels["Acknowledge"], user="U0BOB", channel="D0BOB")
     replies = await rig.fake.wait_for("respond", count=2)
-    assert "acknowledged by @bob" in texts(blocks_of(replies[-1].params)), texts(
+    assert "You acknowledged page #1" in texts(blocks_of(replies[-1].params)), texts(
         blocks_of(replies[-1].params)
     )
     with unit_of_work(rig.app.engine) as session:
