@@ -129,6 +129,13 @@ def run(ctx: CommandContext, cmd: ParsedCommand) -> Message:
         people += [h for h in who.get(word, ()) if h not in people and h != ctx.actor.handle]
     effects: list[Effect] = runs.opened(started, who=who, notify=notify, people=people)
     reply = runs.view(started, now=ctx.now, who=who)
+    if ctx.conversation not in (started.channel, *notify):
+        # Told in full where it is followed (and to whom it notifies), pointed to here:
+        # not a third copy with a third set of buttons.
+        where = str(started.channel.channel)
+        reply = Message.of(
+            t("run.started_elsewhere", id=started.id, title=raw(procedure.title), channel=where)
+        )
     ctx.effects += without_echo(effects, here=ctx.conversation, reply=reply)
     ctx.audit_detail = f"run {started.id} {procedure.name}" + (
         f" for {service.name}" if service else ""
