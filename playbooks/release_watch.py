@@ -202,7 +202,8 @@ def _stop(
         severity=Severity.DANGER,
         buttons=buttons(result.release),
     )
-    result.effects.append(Post(r.channel, message))
+    # The post calls the decision owners by name; only those not in the channel get a copy.
+    result.effects.append(Post(r.channel, replace(message, mentions=tuple(owners))))
     result.effects += [DirectMessage(owner, message, unless_in=(r.channel,)) for owner in owners]
 
 
