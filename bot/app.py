@@ -203,6 +203,7 @@ class Application:
             traffic=TrafficRouter(self.integrations.traffic).deliver,
             on_dead=self._dead_letter,
             channel_id=config.channels.to_id,
+            member_by_config=self._member_by_config,
         )
         self.ticks = GuardTicks(
             clock=clock, measure=self._measure, on_duty=lambda: self.replica.duties.holds(GUARDS)
@@ -290,6 +291,14 @@ class Application:
             new_chart_id=self._chart_id,
         )
         await self.dispatch(Observation(REPORT_READINGS, payload))
+
+    def _member_by_config(self, handle: str, channel: str) -> bool | None:
+        """people.yaml's word on who is in a channel, where the platform gives none: a
+        person with no channels listed is not known to be anywhere."""
+        person = self.config.directory.get(handle)
+        if person is None or not person.channels:
+            return None
+        return channel in person.channels
 
     async def _dead_letter(self, row: OutboxMessage) -> None:
         """A traffic change given up on must not pass silently; nor, where an admin channel

@@ -26,7 +26,7 @@ from pydantic import (
 )
 
 from bot.config_alerts import AlertsFile
-from bot.config_channels import ChannelNames, ChannelsFile
+from bot.config_channels import ChannelName, ChannelNames, ChannelsFile
 from bot.config_explain import explain
 from bot.config_incidents import SeverityFile
 from bot.config_procedures import DUTY, PlaybooksFile
@@ -116,6 +116,9 @@ class PersonEntry(_Strict):
     locale: str | None = None
     # where the person's direct messages show times (else SHIPWATCH_TIMEZONE)
     timezone: OptionalZone = None
+    # The channels this person is in, for platforms that cannot say (the console, robots):
+    # news posted there is not sent to them again directly.
+    channels: list[ChannelName] = Field(default_factory=list)
 
     @field_validator("handle")
     @classmethod
@@ -685,6 +688,7 @@ def _directory(
                 identities=dict(e.identities),
                 locale=e.locale,
                 tz=ZoneInfo(e.timezone) if e.timezone else None,
+                channels=frozenset(e.channels),
             )
             for e in people.people
         ),

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.adapters.base import Adapter
+from bot.adapters.base import Adapter, Membership
 from bot.clock import Clock, sleep_until
 from bot.db_executor import DbExecutor
 from bot.i18n import Translator
@@ -55,8 +55,10 @@ class DeliveryWorker:
         traffic: Callable[[Mapping[str, Any]], Awaitable[None]] | None = None,
         on_dead: Callable[[OutboxMessage], Awaitable[object]] | None = None,
         channel_id: Callable[[str, str], str] = lambda platform, address: address,
+        member_by_config: Callable[[str, str], bool | None] = lambda person, channel: None,
     ) -> None:
         self._channel_id = channel_id
+        self._member_by_config = member_by_config
         self._engine = engine
         self._owner = owner  # this process's instance id, written on every claim
         self._db = db
@@ -308,7 +310,41 @@ class DeliveryWorker:
             return None
         return await adapter.post(address, message, tr=tr)
 
+    async def _member_where(self, unless: Mapping[str, Any]) -> str | None:
+        """The conversation, of those a direct message's news was posted in, that its
+        reader is a member of: as the platform says, else as people.yaml says."""
+        person = str(unless.get("person", ""))
+        for platform, channel, user_id in unless.get("in", ()):
+            adapter = self._adapters.get(platform)
+            if adapter is None:
+                continue  # not running here: that post reaches nobody either
+            member: bool | None = None
+            if user_id and isinstance(adapter, Membership):
+                try:
+                    member = await adapter.is_member(self._channel_id(platform, channel), user_id)
+                except Exception as error:  # its text may hold a URL: the type says enough
+                    log.warning("membership query failed: %s", type(error).__name__)
+            if member is None:
+                member = self._member_by_config(person, channel)
+            if member:
+                return f"{platform}:{channel}"
+        return None
+
+    def _mark_covered(self, row: OutboxMessage, where: str, now: datetime) -> None:
+        with unit_of_work(self._engine) as session:
+            stored = outbox.get(session, message_id=row.id or 0)
+            if stored is not None:
+                stored.state, stored.sent_at = "covered", now
+                stored.claimed_by, stored.claimed_until = None, None
+                session.add(stored)
+        log.info("direct message not sent: its reader has it in %s", where)
+
     async def _deliver(self, row: OutboxMessage, tr: Translator) -> int:
+        if row.kind == "direct" and row.unless_member_of:
+            where = await self._member_where(row.unless_member_of)
+            if where is not None:
+                await self._db.run(self._mark_covered, row, where, self._clock.now())
+                return 0
         try:
             ref = await self._send(row, tr)
         except AdapterError as error:

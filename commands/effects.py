@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session
 
@@ -82,7 +84,7 @@ def apply(
     can_reach: Callable[[str, str], bool] | None = None,
 ) -> Applied:
     applied = Applied()
-    for effect in effects:
+    for effect in said_once(effects):
         match effect:
             case Post(
                 conversation=conversation,
@@ -105,7 +107,9 @@ def apply(
                     priority=priority,
                 )
                 applied.enqueued += 1
-            case DirectMessage(person=handle, message=message, priority=priority):
+            case DirectMessage(
+                person=handle, message=message, priority=priority, unless_in=unless_in
+            ):
                 platform, address = _reach(directory, handle, reachable, can_reach or anyone)
                 message = with_tokens(
                     session,
@@ -122,6 +126,7 @@ def apply(
                     message=message_to_json(message),
                     now=now,
                     priority=priority,
+                    unless_member_of=_unless_member_of(directory, handle, unless_in),
                 )
                 applied.enqueued += 1
             case ArmTimer(key=key, kind=kind, due_at=due_at, payload=payload):
@@ -154,6 +159,20 @@ def apply(
     return applied
 
 
+def _unless_member_of(
+    directory: Directory, handle: str, unless_in: tuple[Conversation, ...]
+) -> dict[str, Any] | None:
+    """Where the news is posted, with the person's own id on each platform: whether they
+    are a member is asked when the message is sent (membership changes; the platform
+    knows it, the configuration only where the platform cannot tell)."""
+    if not unless_in:
+        return None
+    person = directory.get(handle)
+    identities = person.identities if person else {}
+    where = [[c.platform, c.channel, identities.get(c.platform)] for c in dict.fromkeys(unless_in)]
+    return {"person": handle, "in": where}
+
+
 def _tell_other_replicas(session: Session, applied: Applied) -> None:
     """Sent with the commit: other replicas arm these timers, deliver these messages and
     follow these releases' guards within a moment, not at their next sweep."""
@@ -163,6 +182,22 @@ def _tell_other_replicas(session: Session, applied: Applied) -> None:
         notices.notify(session, "outbox")
     if applied.watch:
         notices.notify(session, "guards")
+
+
+def said_once(effects: Iterable[Effect]) -> list[Effect]:
+    """The same message to the same conversation or person twice in one transaction (a P0
+    whose incident channel is also the tech channel, say) is said once."""
+    seen: set[tuple[str, str]] = set()
+    kept: list[Effect] = []
+    for effect in effects:
+        if isinstance(effect, Post | DirectMessage):
+            to = str(effect.conversation) if isinstance(effect, Post) else f"@{effect.person}"
+            said = (to, json.dumps(message_to_json(effect.message), sort_keys=True, default=str))
+            if said in seen:
+                continue
+            seen.add(said)
+        kept.append(effect)
+    return kept
 
 
 def anyone(platform: str, user_id: str) -> bool:

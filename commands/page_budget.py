@@ -71,10 +71,12 @@ def on_fold(ctx: SystemContext, timer: Timer) -> None:
     for page_id in row.held:
         page = page_repo.get(ctx.session, page_id=page_id)
         if page is not None:
-            held.append(HeldPage(page_id, page.title, page.team, page.state, page.severity))
+            held.append(
+                HeldPage(page_id, page.title, page.team, page.state, page.severity, page.acked_by)
+            )
     team = ctx.teams.get(held[0].team or "") if held else None
     budget = team.page_budget if team is not None else Budget()
-    spent, message = page_budget.fold(held, budget=budget, now=ctx.now)
+    spent, message = page_budget.fold(held, person=person, budget=budget, now=ctx.now)
     _store(ctx, row, person, spent)
     if message is not None:
         ctx.effects.append(DirectMessage(person, message))

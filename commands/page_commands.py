@@ -7,7 +7,6 @@ from datetime import datetime
 from commands import page_budget
 from commands import paging as engine
 from commands.context import CommandContext
-from commands.effects import without_echo
 from commands.grammar import Integer, Mention, SeverityLevel, Word, free_text
 from commands.incident_rows import save as save_incident
 from commands.incident_rows import to_view as incident_view
@@ -16,7 +15,9 @@ from commands.people import person_named
 from commands.registry import Arg, CommandSpec, Flag, ParsedCommand
 from playbooks import incidents as lifecycle
 from playbooks import paging as rules
+from playbooks.effects import Post
 from playbooks.errors import InvalidTransition, NotFound, PermissionDenied
+from playbooks.lists import mentioned
 from playbooks.messages import Message, MessageField, raw, t, zoned
 from playbooks.paging import PageState
 from playbooks.people import Role
@@ -67,10 +68,10 @@ def page(ctx: CommandContext, cmd: ParsedCommand) -> Message:
             t("page.deferred", id=row.id, target=whom, title=title, severity=severity, at=until)
         )
     held = [e.person for e in result.events if e.kind == "held"]
-    notified = ", ".join(f"@{p}" for p in result.page.paged if p not in held) or "-"
+    notified = mentioned(p for p in result.page.paged if p not in held)
     started = t("page.started", id=row.id, target=whom, title=title, notified=notified)
     if held:
-        return Message.of(started, t("page.held", people=", ".join(f"@{p}" for p in held)))
+        return Message.of(started, t("page.held", people=mentioned(held)))
     return Message.of(started)
 
 
@@ -90,8 +91,14 @@ def ack(ctx: CommandContext, cmd: ParsedCommand) -> Message:
         result.events[0] = rules.Event(ctx.now, "ack", ctx.actor.handle, "not paged")
     engine.save(ctx.session, row, result)
     assert result.reply is not None
-    # Acknowledged in the team channel itself: said once there, not twice.
-    ctx.effects += without_echo(result.effects, here=ctx.conversation, reply=result.reply)
+    # Acknowledged in the team channel itself: the channel's news is the answer, said once.
+    here = next(
+        (e for e in result.effects if isinstance(e, Post) and e.conversation == ctx.conversation),
+        None,
+    )
+    if here is not None:
+        result.reply = here.message
+    ctx.effects += [e for e in result.effects if e is not here]
     if p.state is PageState.OPEN and p.incident_id is not None:
         _ack_incident(ctx, p.incident_id)
     ctx.audit_detail = f"page {p.id}"
@@ -157,7 +164,7 @@ def listing(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     fields = []
     for row in rows:
         p = engine.to_view(row)
-        who = f"@{p.acked_by}" if p.acked_by else ", ".join(f"@{h}" for h in p.paged) or "-"
+        who = raw(f"@{p.acked_by}") if p.acked_by else mentioned(p.paged)
         fields.append(
             MessageField(
                 raw(f"#{p.id} {p.severity or ''}".strip()),

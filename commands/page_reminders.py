@@ -59,10 +59,13 @@ def resolve(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     save(ctx.session, row, result)
     text = t("page.resolved", id=p.id, title=p.title, actor=ctx.actor.handle)
     ctx.effects += result.effects
-    ctx.effects += [
-        DirectMessage(person, Message.of(text)) for person in p.paged if person != ctx.actor.handle
-    ]
     channel = channel_of(ctx, team_of(ctx, p.team))
+    told = (ctx.conversation, *([channel] if channel is not None else []))
+    ctx.effects += [
+        DirectMessage(person, Message.of(text), unless_in=told)
+        for person in dict.fromkeys(p.paged)
+        if person != ctx.actor.handle
+    ]
     if channel is not None and channel != ctx.conversation:
         ctx.effects.append(Post(channel, Message.of(text, severity=Severity.SUCCESS)))
     ctx.audit_detail = f"page {p.id}"

@@ -14,7 +14,7 @@ from commands.releases import service_named
 from playbooks import procedure_runs as runs
 from playbooks.effects import Conversation, Effect
 from playbooks.errors import NotFound
-from playbooks.messages import Message, MessageField, listed, raw, t
+from playbooks.messages import Message, MessageField, joined, raw, t
 from playbooks.people import Role
 from playbooks.procedure_runs import Run, RunKind
 from playbooks.procedures import Procedure, owner_word
@@ -52,7 +52,7 @@ def _described(p: Procedure) -> Message:
         blocks.append(t("run.trigger", trigger=raw(p.trigger)))
     deciders = [owner_word(w) for w in p.decision]
     blocks.append(
-        t("playbook.decides", who=listed(deciders, separator="list.commas") if deciders else "-")
+        t("playbook.decides", who=joined(deciders, separator="list.commas") if deciders else "-")
     )
     blocks.append(t("playbook.notifies", who=", ".join(p.notify) or "-"))
     blocks.append(t("playbook.recovery", clock=p.clock) if p.clock else t("playbook.no_recovery"))
@@ -145,6 +145,13 @@ def run(ctx: CommandContext, cmd: ParsedCommand) -> Message:
         people += [h for h in who.get(word, ()) if h not in people and h != ctx.actor.handle]
     effects: list[Effect] = runs.opened(started, who=who, notify=notify, people=people)
     reply = runs.view(started, now=ctx.now, who=who)
+    if ctx.conversation not in (started.channel, *notify):
+        # Told in full where it is followed (and to whom it notifies), pointed to here:
+        # not a third copy with a third set of buttons.
+        where = str(started.channel.channel)
+        reply = Message.of(
+            t("run.started_elsewhere", id=started.id, title=raw(procedure.title), channel=where)
+        )
     ctx.effects += without_echo(effects, here=ctx.conversation, reply=reply)
     ctx.audit_detail = f"run {started.id} {procedure.name}" + (
         f" for {service.name}" if service else ""

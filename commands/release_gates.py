@@ -17,7 +17,7 @@ from playbooks.effects import Post
 from playbooks.errors import PermissionDenied
 from playbooks.incidents import FREEZING
 from playbooks.launch_plan import WindowPolicy
-from playbooks.messages import Message, Text, listed, t
+from playbooks.messages import Message, Text, joined, t
 from playbooks.people import Role
 from playbooks.release_gates import Hold
 from playbooks.release_plan import Service
@@ -108,9 +108,9 @@ def said(result: Result, passed: Passed, *, window_line: str) -> str:
         past.append(t("release.reason.outside_window"))
     if past and result.history:
         first = result.history[0]
-        forced = t("release.reason.forced_past", held=listed(past), reason=passed.reason)
+        forced = t("release.reason.forced_past", held=joined(past), reason=passed.reason)
         result.history[0] = replace(
-            first, reason=listed([first.reason, forced]) if first.reason else forced
+            first, reason=joined([first.reason, forced]) if first.reason else forced
         )
     reply = result.reply
     assert reply is not None

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
+
+from playbooks.lists import listed_plain
 
 if TYPE_CHECKING:  # incident_policy holds AlertSettings; incidents imports incident_policy
     from playbooks.incidents import Incident
@@ -151,10 +154,15 @@ def title_of(n: Notification) -> str:
     return " ".join(title.split())[:MAX_TITLE]
 
 
+def _natural(name: str) -> tuple[tuple[int, int | str], ...]:
+    """A2 before A10: runs of digits compare as numbers."""
+    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in re.split(r"(\d+)", name) if p)
+
+
 def describe(n: Notification) -> str:
     """One timeline line: which alerts, how many firing, from which group."""
-    names = sorted({a.labels.get("alertname", "?") for a in n.alerts})
-    text = f"{', '.join(names) or '?'}: {n.firing}/{len(n.alerts)} firing"
+    names = sorted({a.labels.get("alertname", "?") for a in n.alerts}, key=_natural)
+    text = f"{listed_plain(names, empty='?')}: {n.firing}/{len(n.alerts)} firing"
     if n.truncated:
         text += f" (+{n.truncated} not sent)"
     return f"{text} [{n.source} {n.group_key[:120]}]"

@@ -59,9 +59,13 @@ class Post:
 
 @dataclass(frozen=True, slots=True)
 class DirectMessage:
+    """``unless_in`` names conversations the same news is posted in: someone who is a
+    member of one of them is not sent this copy (one message per person per event)."""
+
     person: str
     message: Message
     priority: Priority = Priority.NORMAL
+    unless_in: tuple[Conversation, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from playbooks.business_time import Deadline, WorkingHours
 from playbooks.effects import ArmTimer, CancelTimer, Conversation, DirectMessage, Effect, Post
 from playbooks.errors import InvalidTransition
 from playbooks.incident_policy import SeverityPolicy
+from playbooks.lists import listed
 from playbooks.messages import Button, ButtonStyle, Message, Severity, Text, raw, t, text_to_str
 from playbooks.people import BOT
 
@@ -291,7 +292,9 @@ def _lead(i: Incident) -> str:
 
 def _direct(i: Incident, message: Message) -> list[Effect]:
     """A word to the commander, when a person has taken command."""
-    return [] if i.commander == BOT else [DirectMessage(i.commander, message)]
+    return (
+        [] if i.commander == BOT else [DirectMessage(i.commander, message, unless_in=(i.channel,))]
+    )
 
 
 def _loudness(i: Incident) -> Severity:
@@ -449,7 +452,7 @@ def assign(i: Incident, role: str, person: str, *, actor: str, now: datetime) ->
     )
     result.effects.append(_post(after, text))
     if person != actor:
-        result.effects.append(DirectMessage(person, Message.of(text)))
+        result.effects.append(DirectMessage(person, Message.of(text), unless_in=(i.channel,)))
     result.reply = Message.of(text)
     return result
 
@@ -511,7 +514,7 @@ def send_notice(
         "incident.notice_sent",
         id=i.id,
         item=t(f"incident.checklist.{item}"),
-        to=", ".join(audience),
+        to=listed(audience),
         actor=actor,
     )
     return Result(
@@ -519,7 +522,7 @@ def send_notice(
         effects=[
             *_cancel(i, item, f"{item}_ahead"),
             *(Post(c, notice) for c in channels),
-            *(DirectMessage(p, notice) for p in people),
+            *(DirectMessage(p, notice, unless_in=tuple(channels)) for p in people),
             _post(after, said),
         ],
         timeline=[
@@ -530,7 +533,7 @@ def send_notice(
                 _said(
                     "incident.timeline.notice",
                     item=t(f"incident.timeline.item.{item}"),
-                    to=", ".join(audience),
+                    to=listed(audience),
                     text=raw(text),
                 ),
             )

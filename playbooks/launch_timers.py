@@ -4,6 +4,7 @@ day-1/3/7 follow-ups after completion. Pure: times come from the release's histo
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,6 +20,7 @@ from playbooks.effects import (
 )
 from playbooks.guards import Verdict
 from playbooks.launch_state import LaunchState, open_items
+from playbooks.lists import mentioned
 from playbooks.messages import Button, ButtonStyle, Message, MessageField, Severity, Text, raw, t
 from playbooks.procedures import owner_word
 from playbooks.releases import ACTIVE, HistoryEntry, Move, Release, ReleaseState
@@ -292,7 +294,7 @@ def step_due(r: Release, state: LaunchState, *, number: int, owners: Sequence[st
     if not 1 <= number <= len(steps) or number in state.steps or stopped:
         return []
     step = steps[number - 1]
-    who = ", ".join(f"@{o}" for o in owners) or "-"
+    who = mentioned(owners)
     text = t(
         "launch.step_due",
         number=number,
@@ -305,5 +307,12 @@ def step_due(r: Release, state: LaunchState, *, number: int, owners: Sequence[st
         Button(t("button.done"), f"/release step {r.service} {number} done", ButtonStyle.PRIMARY),
         Button(t("button.skip"), f"/release step {r.service} {number} skip"),
     )
-    message = Message(blocks=(text,), buttons=buttons, severity=Severity.INFO)
-    return [Post(r.channel, message), *(DirectMessage(o, message) for o in owners)]
+    # One post mentions every owner; only an owner who is not in the channel gets a copy.
+    message = Message(
+        blocks=(text,), buttons=buttons, severity=Severity.INFO, mentions=tuple(owners)
+    )
+    direct = replace(message, mentions=())
+    return [
+        Post(r.channel, message),
+        *(DirectMessage(o, direct, unless_in=(r.channel,)) for o in owners),
+    ]

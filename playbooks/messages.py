@@ -60,7 +60,7 @@ def text_from_str(value: str) -> Text:
     return raw(value)
 
 
-def listed(parts: Sequence[Text], *, separator: str = "list.items") -> Text:
+def joined(parts: Sequence[Text], *, separator: str = "list.items") -> Text:
     """Texts one after another, separated as the reader's language separates list items
     ("a; b" or "a；b"; ``list.commas``: "a, b" or "a、b")."""
     if not parts:
@@ -73,7 +73,7 @@ def listed(parts: Sequence[Text], *, separator: str = "list.items") -> Text:
 
 def in_lines(lines: Sequence[Text]) -> Text:
     """Texts one per line: a document (a postmortem draft) as one translatable text."""
-    return listed(lines, separator="list.lines")
+    return joined(lines, separator="list.lines")
 
 
 ZONED = "time.zoned"

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from playbooks.effects import ArmTimer
+from playbooks.lists import capped
 from playbooks.messages import Button, ButtonStyle, Message, Severity, Text, t
 
 KIND = "page.budget"
@@ -72,17 +73,22 @@ class HeldPage:
     team: str | None
     state: str
     severity: str | None = None
+    acked_by: str | None = None
 
 
 def fold(
-    held: Sequence[HeldPage], *, budget: Budget, now: datetime
+    held: Sequence[HeldPage], *, person: str, budget: Budget, now: datetime
 ) -> tuple[Spent, Message | None]:
-    """The one notification for everything held and still unresolved (a page resolved
-    meanwhile, or an ack reminder of one, asks nothing more); the next window opens
-    with it."""
-    held = [p for p in held if p.state != "resolved"]
+    """The one notification for what is held and still news to ``person``: pages still
+    open, and the pages they acknowledged themselves whose ack reminders were held (a page
+    resolved meanwhile, or one someone else acknowledged, asks nothing more of them); the
+    next window opens with it."""
+    held = [
+        p for p in held if p.state == "open" or (p.state == "acknowledged" and p.acked_by == person)
+    ]
     if not held:
         return Spent(now, 0), None
+    shown, rest = capped(held)
     lines: list[Text] = [
         t("budget.folded", count=len(held), limit=budget.count, window=budget.window)
     ]
@@ -95,12 +101,12 @@ def fold(
             team=p.team or "-",
             state=t(f"page.state.{p.state}"),
         )
-        for p in held
+        for p in shown
     ]
+    if rest is not None:
+        lines.append(rest)
     buttons = tuple(
-        Button(t("budget.ack", id=p.id), f"/ack {p.id}", ButtonStyle.PRIMARY)
-        for p in held
-        if p.state == "open"
+        Button(t("budget.ack", id=p.id), f"/ack {p.id}", ButtonStyle.PRIMARY) for p in shown
     )[:MAX_BUTTONS]
     message = Message(blocks=tuple(lines), buttons=buttons, severity=Severity.DANGER)
     return Spent(now, 1), message

@@ -29,7 +29,8 @@ from playbooks.effects import (
     Priority,
 )
 from playbooks.errors import InvalidTransition
-from playbooks.messages import Button, ButtonStyle, Message, Severity, t
+from playbooks.lists import mentioned
+from playbooks.messages import Button, ButtonStyle, Message, Severity, Text, t
 
 KIND_STEP = "page.step"
 KIND_REMIND = "page.remind"
@@ -254,8 +255,8 @@ def _wait_for_hours(
     return result
 
 
-def _people(handles: Sequence[str]) -> str:
-    return ", ".join(f"@{h}" for h in handles) or "-"
+def _people(handles: Sequence[str]) -> Text:
+    return mentioned(handles)
 
 
 def acknowledge(
@@ -279,14 +280,19 @@ def acknowledge(
         )
     after = replace(p, state=PageState.ACKNOWLEDGED, acked_by=actor, acked_at=now)
     text = t("page.acked", id=p.id, title=p.title, actor=actor)
-    result = Result(after, events=[Event(now, "ack", actor)], reply=Message.of(text))
+    # Whoever acknowledged is answered in their own terms, never told of their own ack.
+    answer = Message.of(t("page.acked_you", id=p.id, title=p.title), severity=Severity.SUCCESS)
+    result = Result(after, events=[Event(now, "ack", actor)], reply=answer)
     result.effects.append(CancelTimer(key(p.id)))
     if remind_after is not None:
         payload = {"page_id": p.id, "every": remind_after.total_seconds()}
         result.effects.append(ArmTimer(remind_key(p.id), KIND_REMIND, now + remind_after, payload))
-    for person in p.paged:
+    told = (channel,) if channel is not None else ()
+    for person in dict.fromkeys(p.paged):
         if person != actor:
-            result.effects.append(DirectMessage(person, Message.of(text), priority=Priority.PAGE))
+            result.effects.append(
+                DirectMessage(person, Message.of(text), priority=Priority.PAGE, unless_in=told)
+            )
     if channel is not None:
         acked = Message.of(text, severity=Severity.SUCCESS)
         result.effects.append(Post(channel, acked, priority=Priority.PAGE))

@@ -38,6 +38,8 @@ class Person:
     identities: Mapping[str, str] = field(default_factory=dict)
     locale: str | None = None
     tz: tzinfo | None = None  # where their direct messages show times; None: the default
+    # Channels (by name) people.yaml says they are in: where a platform cannot tell.
+    channels: frozenset[str] = frozenset()
 
     def has_role(self, needed: Role) -> bool:
         return any(needed in _IMPLIES[role] for role in self.roles)

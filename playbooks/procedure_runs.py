@@ -19,6 +19,7 @@ from playbooks.effects import (
 )
 from playbooks.errors import NotFound
 from playbooks.launch_state import Mark
+from playbooks.lists import mentioned
 from playbooks.messages import (
     Button,
     ButtonStyle,
@@ -26,7 +27,7 @@ from playbooks.messages import (
     MessageField,
     Severity,
     Text,
-    listed,
+    joined,
     raw,
     t,
     text_from_str,
@@ -93,7 +94,7 @@ def _who(who: Who, word: str) -> Text:
     handles = who.get(word, ())
     if not handles:
         return owner_word(word)
-    return t("run.who", word=owner_word(word), handles=", ".join(f"@{h}" for h in handles))
+    return t("run.who", word=owner_word(word), handles=mentioned(handles))
 
 
 def step_key(run_id: int, number: int) -> str:
@@ -152,7 +153,7 @@ def view(run: Run, *, now: datetime, who: Who) -> Message:
         blocks.append(t("run.trigger", trigger=raw(p.trigger)))
     if p.decision:
         deciders = [_who(who, w) for w in p.decision]
-        blocks.append(t("run.decision", who=listed(deciders, separator="list.commas")))
+        blocks.append(t("run.decision", who=joined(deciders, separator="list.commas")))
     fields = []
     late = 0
     for number, step in enumerate(p.steps, start=1):
@@ -194,7 +195,8 @@ def opened(
     message = view(run, now=run.started_at, who=who)
     effects: list[Effect] = [Post(run.channel, message)]
     effects += [Post(c, message) for c in notify if c != run.channel]
-    effects += [DirectMessage(h, message) for h in people]
+    told = (run.channel, *notify)
+    effects += [DirectMessage(h, message, unless_in=told) for h in people]
     clock = run.procedure.clock
     for number, step in enumerate(run.procedure.steps, start=1):
         if clock is not None and step.due == clock:
@@ -280,7 +282,10 @@ def step_overdue(run: Run, number: int, *, now: datetime, who: Who) -> list[Effe
         due=run.due(number),
     )
     message = Message(blocks=(text,), buttons=_buttons(run, number), severity=Severity.WARNING)
-    return [Post(run.channel, message), *(DirectMessage(h, message) for h in owners)]
+    return [
+        Post(run.channel, message),
+        *(DirectMessage(h, message, unless_in=(run.channel,)) for h in owners),
+    ]
 
 
 def clock_over(run: Run, *, who: Who) -> list[Effect]:
@@ -292,7 +297,7 @@ def clock_over(run: Run, *, who: Who) -> list[Effect]:
     late = [n for n in run.open_steps if run.procedure.within_clock(n)]
     if not late:
         return []
-    overdue = listed(
+    overdue = joined(
         [
             t(
                 "run.late_step",
@@ -308,7 +313,10 @@ def clock_over(run: Run, *, who: Who) -> list[Effect]:
     people: list[str] = []
     for word in ("owner", *run.procedure.decision):
         people += [h for h in who.get(word, ()) if h not in people]
-    return [Post(run.channel, message), *(DirectMessage(h, message) for h in people)]
+    return [
+        Post(run.channel, message),
+        *(DirectMessage(h, message, unless_in=(run.channel,)) for h in people),
+    ]
 
 
 def update_due(run: Run, *, now: datetime) -> list[Effect]:

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from playbooks.business_time import Deadline
 from playbooks.guards import Verdict
-from playbooks.messages import Message, MessageField, Severity, Text, listed, raw, t
+from playbooks.messages import Message, MessageField, Severity, Text, joined, raw, t
 from playbooks.release_plan import Plan
 from playbooks.releases import HistoryEntry, Release, ReleaseState, blockers, buttons
 
@@ -149,7 +149,7 @@ def plans(catalog: Iterable[Plan]) -> Message:
                 t(
                     "release.plan_line",
                     stages=stages,
-                    guards=listed(parts) if parts else raw("-"),
+                    guards=joined(parts) if parts else raw("-"),
                     auto=t(
                         "release.promotion.auto"
                         if plan.auto_promote

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from playbooks import guards as rules
 from playbooks.effects import DirectMessage, Effect, GuardQuery, Measure, Post, Watch
 from playbooks.guards import Reading
+from playbooks.lists import mentioned
 from playbooks.messages import Message, Severity, Text, t
 from playbooks.people import BOT
 from playbooks.release_plan import GuardAction
@@ -156,20 +157,25 @@ def evaluate(
                     window=guard.max_unknown,
                     reason=state.reason,
                 )
-                chain(result, pause(result.release, actor=BOT, now=now, reason=reason))
+                paused = pause(result.release, actor=BOT, now=now, reason=reason)
+                # Said once: this post is the pause's announcement, with its buttons.
+                paused.effects = [e for e in paused.effects if not isinstance(e, Post)]
+                chain(result, paused)
+                said = t(
+                    "release.no_evidence",
+                    service=r.service,
+                    guard=guard.name,
+                    verdict=rules.verdict_name(state.verdict),
+                    reason=state.reason,
+                    since=state.unknown_since,
+                )
                 result.effects.append(
                     Post(
                         r.channel,
-                        Message.of(
-                            t(
-                                "release.no_evidence",
-                                service=r.service,
-                                guard=guard.name,
-                                verdict=rules.verdict_name(state.verdict),
-                                reason=state.reason,
-                                since=state.unknown_since,
-                            ),
+                        Message(
+                            blocks=(said,),
                             severity=Severity.WARNING,
+                            buttons=buttons(result.release),
                         ),
                     )
                 )
@@ -201,15 +207,16 @@ def _stop(
         "release.stop_meeting",
         service=r.service,
         by=now + MEETING,
-        owners=", ".join(f"@{o}" for o in owners) or "-",
+        owners=mentioned(owners),
     )
     message = Message(
         blocks=(stopped, evidence, meeting),
         severity=Severity.DANGER,
         buttons=buttons(result.release),
     )
-    result.effects.append(Post(r.channel, message))
-    result.effects += [DirectMessage(owner, message) for owner in owners]
+    # The post calls the decision owners by name; only those not in the channel get a copy.
+    result.effects.append(Post(r.channel, replace(message, mentions=tuple(owners))))
+    result.effects += [DirectMessage(owner, message, unless_in=(r.channel,)) for owner in owners]
 
 
 # Seed 003 §8.2: the core team meets within 15 minutes of a stop.

@@ -719,8 +719,8 @@ def rollback(
         text = t("release.auto_rolled_back", service=r.service, version=r.version, old=r.percent)
         blocks: tuple[Text, ...] = (text, evidence, t("release.retry_hint", service=r.service))
         message = Message(blocks=blocks, severity=Severity.DANGER)
-        result.effects.append(Post(r.channel, message))
-        result.effects.append(DirectMessage(r.owner, message))
+        result.effects.append(Post(r.channel, replace(message, mentions=(r.owner,))))
+        result.effects.append(DirectMessage(r.owner, message, unless_in=(r.channel,)))
     else:
         text = t(
             "release.rolled_back",

@@ -49,7 +49,8 @@ class OutboxMessage(SQLModel, table=True):
     conversation_key: str = Field(max_length=250)
     kind: str = Field(default="post", max_length=20)  # post | revise | direct | traffic
     message: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
-    state: str = Field(default="pending", max_length=20)  # pending | sent | dead
+    # pending | sent | dead | covered (a direct message its reader had in a channel already)
+    state: str = Field(default="pending", max_length=20)
     attempts: int = 0
     next_attempt_at: datetime = _utc()
     last_error: str | None = Field(default=None, max_length=500)
@@ -69,6 +70,10 @@ class OutboxMessage(SQLModel, table=True):
     priority: int = Field(default=1, sa_column_kwargs={"server_default": sql("1")})
     # The language a reply handed over by an adapter is read in (the person's, not the chat's).
     locale: str | None = Field(default=None, max_length=10)
+    # A direct message whose news is also posted in conversations: {"person": handle,
+    # "in": [[platform, channel, the person's user id there or null], …]}. A member of one
+    # of them (as the platform says when it is sent, else people.yaml) gets no copy.
+    unless_member_of: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
 
 
 class SendHold(SQLModel, table=True):

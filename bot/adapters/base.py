@@ -74,6 +74,19 @@ class DirectReach(Protocol):
 
 
 @runtime_checkable
+class Membership(Protocol):
+    """An adapter whose platform can say who is in a chat (Slack conversations.members,
+    Telegram getChatMember, Feishu chat members). Asked before a direct message whose news
+    was posted in a chat is sent: a member gets no copy. Answers are cached by the adapter,
+    so a storm of messages costs the platform a few calls, not one per message."""
+
+    async def is_member(self, channel_id: str, user_id: str) -> bool | None:
+        """Whether ``user_id`` is in ``channel_id``; None when the platform cannot tell
+        (no permission, an error): the message is then sent."""
+        ...
+
+
+@runtime_checkable
 class SolePoller(Protocol):
     """An adapter that takes updates by polling its platform where only one process at a
     time may poll (Telegram's getUpdates): the running Shipwatch starts its polling on the

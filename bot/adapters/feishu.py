@@ -22,6 +22,7 @@ from bot.adapters.feishu_app import FeishuApp
 from bot.adapters.fitting import fit
 from bot.adapters.inbound import Reply
 from bot.adapters.link_buttons import feishu_text, render
+from bot.adapters.members import Remembered
 from bot.adapters.robots import (
     SendLimit,
     feishu_sign,
@@ -109,6 +110,7 @@ class FeishuAdapter:
         self._signer = signer
         self._directory = directory
         self._limits: dict[str, SendLimit] = {}
+        self._members: Remembered[frozenset[str]] = Remembered()
 
     def routes(self) -> list[web.RouteDef]:
         return [web.post("/feishu/events", self._events)]
@@ -145,6 +147,17 @@ class FeishuAdapter:
             return await self._app.send(user_id, card, id_type="open_id")
         await self._send(self._robot(f"@{user_id}"), message, tr, recipient=user_id)
         return None
+
+    async def is_member(self, channel_id: str, user_id: str) -> bool | None:
+        """Through the app, for a chat named by its chat_id or by a robot that names its
+        chat (robots.yaml conversation:); robots alone cannot say (people.yaml answers)."""
+        robot = self._robots.get(channel_id)
+        chat = robot.conversation if robot is not None else channel_id
+        if self._app is None or not chat or chat[:1] in "#@":
+            return None
+        app = self._app
+        members = await self._members.get(chat, lambda: app.chat_members(chat))
+        return None if members is None else user_id in members
 
     def reaches(self, user_id: str) -> bool:
         """Whether a direct message to ``user_id`` has a way to go: their own bot, or the app."""

@@ -7,8 +7,10 @@ import json
 from datetime import timedelta
 from typing import Any
 
+import aiohttp
+
 from bot.adapters.app_tokens import AppToken
-from bot.adapters.robots import SendLimit, post_json, retry_after, take_turn
+from bot.adapters.robots import TIMEOUT, SendLimit, post_json, retry_after, take_turn
 from bot.clock import Clock
 from bot.http_client import HttpClient
 from playbooks.errors import AdapterError, Throttled
@@ -18,6 +20,7 @@ from playbooks.messages import t
 TOKEN_REFUSED = frozenset({99991661, 99991663, 99991668, 99991677})
 THROTTLED = frozenset({99991400, 230020})
 THROTTLED_WAIT = 1.0
+MEMBER_PAGES = 50  # of 100 members each: past that, a chat is not listed
 HINTS = {
     99991672: "grant the app the permission to send messages as the bot (im:message:send_as_bot)",
     230002: "add the app's bot to that chat",
@@ -82,6 +85,45 @@ class FeishuApp:
                 return None
             raise
         return message_id
+
+    async def chat_members(self, chat_id: str) -> frozenset[str] | None:
+        """The open_ids in a chat (GET /open-apis/im/v1/chats/:chat_id/members, a page of
+        100 at a time); None when Feishu will not say (no permission, not in the chat)."""
+        members: set[str] = set()
+        page_token = ""
+        for _ in range(MEMBER_PAGES):
+            query = {"member_id_type": "open_id", "page_size": "100"}
+            if page_token:
+                query["page_token"] = page_token
+            url = f"{self._api_url}/open-apis/im/v1/chats/{chat_id}/members"
+            answer = await self._get(url, query)
+            data = answer.get("data") if isinstance(answer, dict) else None
+            if (
+                not isinstance(answer, dict)
+                or answer.get("code") != 0
+                or not isinstance(data, dict)
+            ):
+                return None
+            members.update(
+                str(item["member_id"])
+                for item in data.get("items") or ()
+                if isinstance(item, dict) and item.get("member_id")
+            )
+            page_token = str(data.get("page_token") or "")
+            if not data.get("has_more") or not page_token:
+                return frozenset(members)
+        return None
+
+    async def _get(self, url: str, query: dict[str, str]) -> Any:
+        token = await self.token.get()
+        session = await self._http.session()
+        try:
+            async with session.get(
+                url, params=query, headers={"Authorization": f"Bearer {token}"}, timeout=TIMEOUT
+            ) as response:
+                return await response.json(content_type=None)
+        except (aiohttp.ClientError, TimeoutError, ValueError):
+            return None
 
     async def _post(
         self, url: str, body: dict[str, Any], token: str, *, method: str = "POST"

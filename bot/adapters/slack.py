@@ -18,6 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.adapters import slack_blocks
 from bot.adapters.base import Capabilities, Host
 from bot.adapters.inbound import command_line, mentioned_line, run, typed
+from bot.adapters.members import Remembered
 from bot.adapters.slack_inbound import bolt_request
 from bot.errors import StartupError
 from bot.http_input import request_locale
@@ -51,6 +52,8 @@ PERMANENT = frozenset(
         "restricted_action",
     }
 )
+
+MEMBER_PAGES = 20  # of 1,000 members each: past that, a channel is not listed
 
 # A message that can no longer be edited is posted anew instead.
 UNEDITABLE = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
@@ -92,6 +95,7 @@ class SlackAdapter:
         self._bolt.event("app_mention")(self._on_mention)
         self._host: Host | None = None
         self._socket: Any = None
+        self._members: Remembered[frozenset[str]] = Remembered()
 
     @classmethod
     def from_settings(cls, settings: Settings, *, directory: Directory) -> SlackAdapter:
@@ -236,6 +240,34 @@ class SlackAdapter:
     async def direct_message(self, user_id: str, message: Message, *, tr: Translator) -> str | None:
         # A user id as the channel posts to the app's direct conversation with them.
         return await self._send(user_id, message, tr)
+
+    async def is_member(self, channel_id: str, user_id: str) -> bool | None:
+        """By conversations.members (channels:read, groups:read), remembered a while."""
+        members = await self._members.get(channel_id, lambda: self._channel_members(channel_id))
+        return None if members is None else user_id in members
+
+    async def _channel_members(self, channel_id: str) -> frozenset[str] | None:
+        members: set[str] = set()
+        cursor = ""
+        try:
+            for _ in range(MEMBER_PAGES):
+                response = await self._client.conversations_members(
+                    channel=channel_id.lstrip("#"), cursor=cursor or None, limit=1000
+                )
+                page = response.get("members")
+                if not isinstance(page, list):
+                    return None
+                members.update(str(m) for m in page)
+                cursor = str((response.get("response_metadata") or {}).get("next_cursor") or "")
+                if not cursor:
+                    return frozenset(members)
+        except SlackApiError as error:
+            data = error.response.data
+            code = data.get("error") if isinstance(data, dict) else None
+            log.info("cannot list a channel's members", extra={"reason": f"slack: {code}"})
+        except (ClientError, TimeoutError) as error:
+            log.info("cannot list a channel's members", extra={"reason": type(error).__name__})
+        return None  # too many to list, or not allowed: the direct message is sent
 
     async def update(self, ref: str, message: Message, *, tr: Translator) -> str | None:
         channel, _, ts = ref.partition(" ")

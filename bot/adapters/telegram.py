@@ -14,13 +14,14 @@ from typing import Any, Literal, TypeVar
 from aiohttp import web
 from telegram import CallbackQuery, LinkPreviewOptions, ReplyParameters, Update
 from telegram import Message as TelegramMessage
-from telegram.constants import ParseMode
+from telegram.constants import ChatMemberStatus, ParseMode
 from telegram.error import BadRequest, InvalidToken, TelegramError
 from telegram.ext import Application, ApplicationBuilder, CallbackContext, TypeHandler
 
 from bot.adapters import inbound
 from bot.adapters.after_answer import AfterAnswer
 from bot.adapters.base import Capabilities, Host
+from bot.adapters.members import Remembered
 from bot.adapters.telegram_limits import RateLimited, SendLimiter
 from bot.adapters.telegram_render import Rendered, render, rest
 from bot.adapters.telegram_send import FloodControl, bot_call, chat_id, markup
@@ -99,6 +100,7 @@ class TelegramAdapter:
         self._host: Host | None = None
         self._username = ""
         self._recent: OrderedDict[int, None] = OrderedDict()
+        self._members: Remembered[bool] = Remembered()
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -183,6 +185,29 @@ class TelegramAdapter:
             await self._app.bot.send_photo(chat_id(channel), photo=png, caption=tr(t("chart.link")))
         except Exception as error:  # whatever went wrong, the message must not be sent twice
             log.warning("chart photo failed", extra={"reason": f"{type(error).__name__}"})
+
+    async def is_member(self, channel_id: str, user_id: str) -> bool | None:
+        """By getChatMember, remembered a while per chat and person."""
+        key = f"{channel_id} {user_id}"
+        return await self._members.get(key, lambda: self._chat_member(channel_id, user_id))
+
+    async def _chat_member(self, channel_id: str, user_id: str) -> bool | None:
+        if not user_id.isdigit():
+            return None
+        try:
+            chat = chat_id(channel_id)
+            member = await self._app.bot.get_chat_member(chat_id=chat, user_id=int(user_id))
+        except BadRequest as error:
+            # Telegram's answer for someone who never joined the chat.
+            return False if "not found" in error.message.lower() else None
+        except (TelegramError, AdapterError) as error:
+            log.info("cannot ask who is in a chat", extra={"reason": type(error).__name__})
+            return None
+        if member.status in (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR):
+            return True
+        if member.status == ChatMemberStatus.RESTRICTED:
+            return bool(getattr(member, "is_member", False))
+        return member.status == ChatMemberStatus.MEMBER
 
     async def update(self, ref: str, message: Message, *, tr: Translator) -> str | None:
         """Edit a message sent earlier in place (its first part, if it was split); None

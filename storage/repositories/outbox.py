@@ -28,8 +28,10 @@ def enqueue(
     edit_key: str | None = None,
     priority: int = 1,
     locale: str | None = None,
+    unless_member_of: Mapping[str, Any] | None = None,
 ) -> OutboxMessage:
     row = OutboxMessage(
+        unless_member_of=dict(unless_member_of) if unless_member_of else None,
         edit_key=edit_key,
         priority=priority,
         locale=locale,

@@ -373,3 +373,23 @@ async def test_an_overlong_service_label_and_unreadable_json(client: Client) -> 
     status, answer = await client.alertmanager(deep)
     assert status == 400
     assert "nests too deep" in answer["error"]
+
+
+async def test_a_group_of_a_thousand_alerts_is_named_by_ten_and_a_count(
+    make_harness: HarnessFactory,
+) -> None:
+    h = await make_harness(alertmanager_token=TOKEN, hook_max_bytes=4 * 1024 * 1024)
+    runner, port = await serve(h.app, host="127.0.0.1", port=0)
+    try:
+        async with aiohttp.ClientSession() as session:
+            client = Client(h, port, session)
+            await client.alertmanager(notification(alert("CheckoutErrors", service="web")))
+            storm = [alert(f"A{n}", service="web", job="queue") for n in range(1000)]
+            answer = await client.alertmanager(notification(*storm, group_by=("job",)))
+    finally:
+        await runner.cleanup()
+    assert answer[1]["action"] == "joined"
+    [joined] = [p for p in posts_to(h, "#incidents") if "joined" in p]
+    assert "A0, A1, A2, A3, A4, A5, A6, A7, A8, A9 and 990 more: 1000/1000 firing" in joined
+    assert len(joined) < 400
+    assert "A0, A1, A2, A3, A4, A5, A6, A7, A8, A9 and 990 more" in timeline(h, 1)[-1][2]

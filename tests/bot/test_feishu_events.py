@@ -157,3 +157,16 @@ async def test_half_a_surrogate_pair_in_an_event_or_its_content_is_400(world: Wo
     assert "“challenge”" in (await response.json())["error"]
     assert (count(world, AuditEntry), count(world, SeenEvent)) == (0, 0)
     assert world.feishu_api.sent == []
+
+
+async def test_news_said_in_a_chat_is_not_sent_again_to_its_members(world: World) -> None:
+    world.feishu_api.members["oc_ops"] = ["ou_alice", "ou_bob"]  # carol is not in it
+    await world.feishu_event('@_user_1 /incident open "checkout slow" --sev P3', chat="oc_ops")
+    await world.feishu_event("@_user_1 /incident assign 1 scribe @bob", chat="oc_ops")
+    await world.feishu_event("@_user_1 /incident assign 1 comms @carol", chat="oc_ops")
+    await world.app.settle()
+    assert any("@bob is now scribe" in m.text for m in world.feishu_api.to("oc_ops"))
+    assert world.feishu_api.to("ou_bob") == []
+    [carol] = world.feishu_api.to("ou_carol")
+    assert "is now communications lead" in carol.text
+    assert world.feishu_api.member_queries == 1  # asked once, then remembered

@@ -13,10 +13,18 @@ def test_the_p0_drill() -> None:
     assert ">>> #tech\n🚨 Incident #1 [P0] opened by @alice: checkout returns 500." in out
     breach = "⏰ Nobody acknowledged incident #1 [P0] checkout returns 500 by 2026-11-23 01:05 UTC"
     assert f">>> #incidents\n{breach}" in out
-    assert f">>> @alice\n{breach}" in out
-    assert ">>> @bob\nIncident #1: @bob is now scribe (set by @alice)." in out
     assert "Not letting web start: incident #1 (P0) is open on it: checkout returns 500." in out
     assert "Forced by @alice past what held it: the checkout fix" in out
+    # alice and bob are in #incidents (people.yaml): the news there is not sent them again.
+    assert f">>> @alice\n{breach}" not in out
+    assert ">>> #incidents\nIncident #1: @bob is now scribe (set by @alice)." in out
+    assert ">>> @bob\nIncident #1: @bob is now scribe" not in out
+    # The automatic pause is said once, with why.
+    assert out.count("paused web") == 1
+    assert "Shipwatch paused web: guard error_rate_stop has had no data since" in out
+    # A runbook step is one post in #releases; its owner (carol, there) gets no copy.
+    step = "⏱ Runbook step 2 of web is due: Database backed up · 数据库备份 — @carol (dba)."
+    assert out.count(step) == 1
     assert "incident #1 (P0) is open on this service: checkout returns 500" in out
     assert "Acknowledged: by @alice at 2026-11-23 01:06 UTC" in out
     # Asked for an update at +30m once (before the update reset it), never after resolve.

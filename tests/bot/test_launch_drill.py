@@ -65,6 +65,14 @@ def test_the_launch_drill_stops_at_every_gate_and_follows_up() -> None:
     assert "✅ done by @alice at 2026-11-23 09:15 UTC — first batch: 1%" in out
     assert "  8. T+48:00 (2026-11-25 08:00 UTC) Full release, if the tests passed" in out
     assert "Runbook step 1 of miniapp is due" not in out  # before T: listed, not announced
+    # A step is one post mentioning its owners, with one set of buttons; only an owner who
+    # is not in #releases (dave, by people.yaml) gets a copy of his own.
+    dba = "⏱ Runbook step 3 of miniapp is due: Database migrations run · 数据库迁移 — @carol (dba)."
+    assert out.count(dba) == 1
+    assert f">>> #releases\n{dba}\n[Done]" in out
+    devops = "⏱ Runbook step 4 of miniapp is due: Code deployed, services restarted"
+    assert out.count(devops) == 2
+    assert f">>> @dave\n{devops}" in out
     # After completion: day 1, day 3 and day 7, in order, with their items.
     after = out.split("is fully released")[1]
     days = re.findall(r"🗓 Day-(\d) check of miniapp 2\.1\.0", after)

@@ -17,7 +17,12 @@ def test_the_oncall_drill() -> None:
     assert out.index("-- The clock is now 2026-11-23 01:05 UTC.") > out.index(f">>> @carol\n{page}")
     assert f">>> @dave\n{page}" not in out
     assert out.count(page) == 2
-    assert ">>> @bob\nPage #1 (#1 checkout returns 500) acknowledged by @carol." in out
+    # carol pressed Acknowledge: she is answered, not told her own news; bob is in #web,
+    # where it is said, so he gets no copy.
+    acked = "Page #1 (#1 checkout returns 500) acknowledged by @carol."
+    assert ">>> @carol\nYou acknowledged page #1 (#1 checkout returns 500)" in out
+    assert out.count(acked) == 1
+    assert f">>> #web\n{acked}" in out
     assert "Incident #1 acknowledged by @carol" in out
     assert "#1 checkout returns 500 — web, acknowledged, @carol" in out
     assert "#1 checkout returns 500 — web, resolved, @carol" in out

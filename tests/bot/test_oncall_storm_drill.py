@@ -17,6 +17,13 @@ def test_the_storm_drill() -> None:
         "  #6 (web): queue depth high 6 — open\n  #7 (web): queue depth high 7 — open"
     )
     assert fold < out.index("-- The clock is now 2026-11-23 01:10 UTC.")
+    # carol's pages were held too, and bob acknowledged them all before her window ended:
+    # no fold for her listing pages that are no longer open.
+    assert ">>> @carol\n📟 2 more page(s)" not in out
+    assert "— acknowledged\n" not in out
+    # bob acknowledged in #web, where carol and dave are: said once there, no copies.
+    assert out.count("Page #1 (queue depth high 1) acknowledged by @bob.") == 1
+    assert ">>> @carol\nPage #1 (queue depth high 1) resolved by @bob." not in out
     assert "Held for @bob: over the page budget" in out
     assert "held for @bob: over the page budget, folded into one notification later" in out
     # Ack reminders spend the page budget too: five of the seven, the other two held, and

@@ -265,7 +265,7 @@ async def test_an_incident_pages_over_slack_and_the_button_acknowledges_it(rig: 
     assert set(labels) >= {"Acknowledge", "Escalate"}
     await rig.press(labels["Acknowledge"], user="U0BOB", channel="D0BOB")
     replies = await rig.fake.wait_for("respond", count=2)
-    assert "acknowledged by @bob" in texts(blocks_of(replies[-1].params)), texts(
+    assert "You acknowledged page #1" in texts(blocks_of(replies[-1].params)), texts(
         blocks_of(replies[-1].params)
     )
     with unit_of_work(rig.app.engine) as session:
@@ -530,3 +530,25 @@ async def test_bodies_bolt_could_not_read_are_400_and_run_nothing(rig: Rig) -> N
         assert "error" in await response.json()
     assert rig.fake.of("respond") == []
     assert audit_count(rig.app) == before
+
+
+async def test_news_posted_in_a_channel_is_not_sent_again_to_its_members(rig: Rig) -> None:
+    # Slack says who is in #ops (over two pages of conversations.members); carol is not.
+    rig.fake.members["C0OPS"] = [*(f"U{n:05d}" for n in range(1500)), "U0ALICE", "U0BOB"]
+    await rig.command("/incident", 'open "checkout slow" --sev P3')
+    await rig.fake.wait_for("respond")
+    await rig.command("/incident", "assign 1 scribe @bob")
+    await rig.command("/incident", "assign 1 comms @carol")
+    replies = await rig.fake.wait_for("respond", count=3)
+    await rig.app.settle()
+    # Said in #ops, where it was typed (the answer, in the channel).
+    assert "<@U0BOB> is now scribe" in texts(blocks_of(replies[1].params))
+    posts = rig.fake.of("chat.postMessage")
+    assert [c for c in posts if c.params["channel"] == "U0BOB"] == []  # in #ops: no copy
+    [carol] = [c for c in posts if c.params["channel"] == "U0CAROL"]
+    assert "<@U0CAROL> is now communications lead" in texts(blocks_of(carol.params))
+    # Asked once for the channel (two pages), then remembered.
+    assert len(rig.fake.of("conversations.members")) == 2
+    with unit_of_work(rig.app.engine) as session:
+        states = {r.address: r.state for r in session.exec(select(OutboxMessage)).all()}
+    assert states["U0BOB"] == "covered"

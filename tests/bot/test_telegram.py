@@ -620,3 +620,16 @@ async def test_a_press_is_answered_within_a_second_while_its_command_waits(
     assert isinstance(adapter, TelegramAdapter)
     await adapter.settled()
     assert "cancel" in tg.fake.sent()[-1].params["text"].lower()
+
+
+async def test_news_posted_in_a_chat_is_not_sent_again_to_its_members(tg: Telegram) -> None:
+    tg.fake.members[OPS] = {ALICE, BOB}  # as getChatMember answers; carol is not in it
+    await tg.say('/incident open "checkout slow" --sev P3')
+    await tg.say("/incident assign 1 scribe @bob")
+    await tg.say("/incident assign 1 comms @carol")
+    await tg.say("/incident assign 1 commander @bob")
+    assert [c for c in tg.fake.sent() if c.params["chat_id"] == BOB] == []
+    _find([c for c in tg.fake.sent() if c.params["chat_id"] == CAROL], "communications lead")
+    # Asked once for bob in this chat and once for carol, then remembered.
+    asked = [(c.params["chat_id"], int(c.params["user_id"])) for c in tg.fake.sent("getChatMember")]
+    assert sorted(asked) == [(OPS, BOB), (OPS, CAROL)]

@@ -211,3 +211,16 @@ async def test_a_notice_with_no_audience_is_refused_in_one_sentence(
         "Nobody is set to receive the public notice: add audiences.public to severity.yaml"
     )
     assert stored(h) == before
+
+
+@pytest.mark.parametrize("typed_in", ["#incidents", "#tech", "#web"])
+async def test_a_p0_is_said_once_in_each_conversation(
+    make_harness: HarnessFactory, typed_in: str
+) -> None:
+    h = await make_harness()
+    out = await h.say('/incident open "checkout down" --sev P0 --service web', channel=typed_in)
+    news = "🚨 Incident #1 [P0] opened by @alice: checkout down."
+    assert h.reply_text(out).startswith(news)  # said where it was typed
+    for channel in ("#incidents", "#tech"):
+        posts = [s for s in h.adapter.sent if s.address == channel and news in s.text]
+        assert len(posts) == (0 if channel == typed_in else 1), channel

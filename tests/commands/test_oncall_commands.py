@@ -104,7 +104,12 @@ async def test_page_escalates_and_the_first_ack_stops_it(make_harness: HarnessFa
     ack = next(line.split()[-1] for line in carol.splitlines() if line.startswith("[Acknowledge]"))
     pressed = await h.press(ack, user="carol")
     assert pressed.status == "ok", h.reply_text(pressed)
-    assert dms_to(h, "bob")[-1] == "Page #1 (payment callbacks failing) acknowledged by @carol."
+    # bob is in #web, where the ack is said: no copy for him.
+    acked = "Page #1 (payment callbacks failing) acknowledged by @carol."
+    assert [s.address for s in h.adapter.sent if s.text == acked] == ["#web"]
+    # carol is answered in her own terms, and never told the news of her own ack.
+    assert h.reply_text(pressed).startswith("You acknowledged page #1 (payment callbacks failing)")
+    assert not [m for m in dms_to(h, "carol") if "acknowledged by @carol" in m]
     await h.advance(hours=2)
     assert dms_to(h, "dave") == []  # the manager was never reached
     # A later ack is recorded, not refused; a page that does not exist is a sentence.
@@ -239,3 +244,13 @@ async def test_reopening_and_raising_page_again(make_harness: HarnessFactory) ->
     assert pages(h)[-1][:2] == (2, "open")  # P3 pages too (1h around the clock)…
     await h.say('/incident sev 2 P0 --reason "it is the checkout button"', user="bob")
     assert len(pages(h)) == 3  # …and raising it pages no second time while one is live
+
+
+async def test_an_ack_typed_in_the_team_channel_is_said_there_once(
+    make_harness: HarnessFactory,
+) -> None:
+    h = await make_harness()
+    await h.say('/page web "payment callbacks failing" --sev P1', user="alice")
+    out = await h.say("/ack 1", user="bob", channel="#web")
+    assert h.reply_text(out) == "Page #1 (payment callbacks failing) acknowledged by @bob."
+    assert not [s for s in h.adapter.sent if "acknowledged by @bob" in s.text]

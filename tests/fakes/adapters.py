@@ -83,3 +83,17 @@ class FailingAdapter(RecordingAdapter):
                 permanent=self.permanent,
             )
         return await super().post(channel, message, tr=tr)
+
+
+@dataclass
+class MemberAdapter(RecordingAdapter):
+    """Records like its parent, and says who is in a channel as a platform does (None for
+    a channel it cannot see)."""
+
+    members: dict[str, set[str]] = field(default_factory=dict)
+    asked: list[tuple[str, str]] = field(default_factory=list)
+
+    async def is_member(self, channel_id: str, user_id: str) -> bool | None:
+        self.asked.append((channel_id, user_id))
+        inside = self.members.get(channel_id)
+        return None if inside is None else user_id in inside

@@ -69,12 +69,16 @@ class FeishuOpenApi:
     throttle_next: int = 0
     edits: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     gone: set[str] = field(default_factory=set)  # message ids Feishu no longer edits
+    # GET …/chats/:chat_id/members: chat_id → the open_ids in it (any of self.chats).
+    members: dict[str, list[str]] = field(default_factory=dict)
+    member_queries: int = 0
 
     def routes(self) -> list[web.RouteDef]:
         return [
             web.post("/open-apis/auth/v3/tenant_access_token/internal", self._token),
             web.post("/open-apis/im/v1/messages", self._message),
             web.patch("/open-apis/im/v1/messages/{message_id}", self._update),
+            web.get("/open-apis/im/v1/chats/{chat_id}/members", self._members),
         ]
 
     def to(self, receive_id: str) -> list[AppMessage]:
@@ -137,6 +141,25 @@ class FeishuOpenApi:
         self.sent[number - 1].card = card
         self.edits.append((message_id, card))
         return web.json_response({"code": 0, "msg": "success", "data": {}})
+
+    async def _members(self, request: web.Request) -> web.Response:
+        """A page of a chat's members, as Feishu pages them (page_size, page_token)."""
+        self.member_queries += 1
+        _, _, token = request.headers.get("Authorization", "").partition(" ")
+        if token not in self.tokens or self.tokens[token] <= self.now():
+            return self._refuse(400, 99991663, "Invalid access token for authorization")
+        chat_id = request.match_info["chat_id"]
+        if chat_id not in self.chats:
+            return self._refuse(400, 232011, "Operator and chat can NOT be in different tenants.")
+        everyone = self.members.get(chat_id, [])
+        start = int(request.query.get("page_token") or 0)
+        end = start + int(request.query.get("page_size") or 20)
+        page = [
+            {"member_id_type": "open_id", "member_id": m, "name": m} for m in everyone[start:end]
+        ]
+        more = end < len(everyone)
+        data = {"items": page, "has_more": more, "page_token": str(end) if more else ""}
+        return web.json_response({"code": 0, "msg": "success", "data": data})
 
     def _refuse(self, status: int, code: int, message: str, reset: str = "") -> web.Response:
         self.refused.append(code)

@@ -121,12 +121,16 @@ class FakeSlack:
     _socket: web.WebSocketResponse | None = None
     _socket_open: asyncio.Event = field(default_factory=asyncio.Event)
     acks: list[dict[str, Any]] = field(default_factory=list)
+    # conversations.members: channel id → its members' user ids (a channel not listed is
+    # answered channel_not_found, as Slack answers a bot that cannot see it).
+    members: dict[str, list[str]] = field(default_factory=dict)
 
     async def start(self) -> str:
         app = web.Application()
         app.add_routes(
             [
                 web.post("/api/{method}", self._api),
+                web.get("/api/{method}", self._api),  # conversations.members is a GET
                 web.post("/respond/{id}", self._respond),
                 web.post("/upload/{id}", self._upload),
                 web.get("/socket", self._websocket),
@@ -165,7 +169,9 @@ class FakeSlack:
 
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
-        if request.content_type == "application/json":
+        if request.method == "GET":
+            params: dict[str, Any] = dict(request.query)
+        elif request.content_type == "application/json":
             params = {**request.query, **await request.json()}
         else:
             params = {**request.query, **await request.post()}
@@ -218,9 +224,25 @@ class FakeSlack:
             files = params.get("files")
             listed = json.loads(files) if isinstance(files, str) else files
             return {"ok": True, "files": listed}
+        if method == "conversations.members":
+            return self._members(params)
         if method == "apps.connections.open":
             return {"ok": True, "url": self.base_url.replace("http", "ws") + "/socket"}
         return {"ok": True}
+
+    def _members(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A page of a channel's members, ``limit`` at a time, with Slack's cursor."""
+        everyone = self.members.get(channel_id(str(params.get("channel"))))
+        if everyone is None:
+            return {"ok": False, "error": "channel_not_found"}
+        start = int(params.get("cursor") or 0)
+        end = start + int(params.get("limit") or 100)
+        cursor = str(end) if end < len(everyone) else ""
+        return {
+            "ok": True,
+            "members": everyone[start:end],
+            "response_metadata": {"next_cursor": cursor},
+        }
 
     async def _upload(self, request: web.Request) -> web.Response:
         """The upload URL files.getUploadURLExternal hands out: the file's bytes."""

@@ -85,6 +85,8 @@ class FakeTelegram:
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
     _message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    # getChatMember: chat id → the user ids in it (a chat not listed: "chat not found").
+    members: dict[int, set[int]] = field(default_factory=dict)
 
     @classmethod
     async def start(cls, token: str = TOKEN) -> FakeTelegram:
@@ -170,7 +172,10 @@ class FakeTelegram:
         answer = getattr(self, f"_{method}", None)
         if answer is None:
             return _error(404, "Not Found: method not found")
-        result = await answer(params)
+        try:
+            result = await answer(params)
+        except _Refused as refused:
+            return _error(refused.status, refused.description)
         return web.json_response({"ok": True, "result": result})
 
     def _rate_wait(self, method: str, params: dict[str, Any]) -> float:
@@ -207,6 +212,13 @@ class FakeTelegram:
     async def _answerCallbackQuery(self, params: dict[str, Any]) -> Any:
         return True
 
+    async def _getChatMember(self, params: dict[str, Any]) -> Any:
+        chat_id, user_id = int(params["chat_id"]), int(params["user_id"])
+        if chat_id not in self.members:
+            raise _Refused(400, "Bad Request: chat not found")
+        status = "member" if user_id in self.members[chat_id] else "left"
+        return {"status": status, "user": user(user_id)}
+
     async def _sendMessage(self, params: dict[str, Any]) -> Any:
         return self._message(params, next(self._message_ids))
 
@@ -242,6 +254,14 @@ class FakeTelegram:
             "from": BOT,
             "text": params.get("text", ""),
         }
+
+
+class _Refused(Exception):
+    """A method's answer that is an error, as Telegram gives it."""
+
+    def __init__(self, status: int, description: str) -> None:
+        super().__init__(description)
+        self.status, self.description = status, description
 
 
 def _decode(form: dict[str, Any]) -> dict[str, Any]:

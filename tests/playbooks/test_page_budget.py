@@ -55,16 +55,50 @@ def test_while_pages_are_held_the_next_waits_for_the_fold_too() -> None:
     assert late.arm is None  # the fold already armed takes it
 
 
-def test_the_fold_is_one_notification_with_the_count_and_every_page() -> None:
+def test_the_fold_is_one_notification_with_the_count_and_every_page_still_open() -> None:
     held = [
         HeldPage(4, "db down", "web", "open", "P1"),
         HeldPage(5, "disk full", "web", "acknowledged"),
+        HeldPage(6, "queue deep", "web", "open"),
     ]
-    spent, message = fold(held, budget=BUDGET, now=T0 + 10 * M)
+    spent, message = fold(held, person="carol", budget=BUDGET, now=T0 + 10 * M)
     assert spent == Spent(T0 + 10 * M, 1)  # the fold is the next window's first
     assert message is not None
     assert message.blocks[0].key == "budget.folded"
+    # #5 was acknowledged while held: no longer news, neither counted nor listed.
     assert message.blocks[0].params["count"] == 2
-    assert [b.params["id"] for b in message.blocks[1:]] == [4, 5]
-    assert [b.command for b in message.buttons] == ["/ack 4"]  # only the open one
-    assert fold([], budget=BUDGET, now=T0)[1] is None
+    assert [b.params["id"] for b in message.blocks[1:]] == [4, 6]
+    assert [b.command for b in message.buttons] == ["/ack 4", "/ack 6"]
+    assert fold([], person="carol", budget=BUDGET, now=T0)[1] is None
+
+
+def test_a_fold_of_pages_all_acknowledged_meanwhile_says_nothing() -> None:
+    held = [
+        HeldPage(4, "db down", "web", "acknowledged", acked_by="bob"),
+        HeldPage(5, "x", "web", "resolved"),
+    ]
+    spent, message = fold(held, person="carol", budget=BUDGET, now=T0 + 10 * M)
+    assert message is None
+    assert spent == Spent(T0 + 10 * M, 0)  # nothing sent: the new window is untouched
+
+
+def test_a_fold_keeps_the_ack_reminders_of_ones_own_pages() -> None:
+    # carol's reminder of page #4, which she acknowledged, was held with the budget spent.
+    held = [
+        HeldPage(4, "db down", "web", "acknowledged", acked_by="carol"),
+        HeldPage(5, "disk full", "web", "acknowledged", acked_by="bob"),
+    ]
+    _, message = fold(held, person="carol", budget=BUDGET, now=T0 + 10 * M)
+    assert message is not None
+    assert [b.params["id"] for b in message.blocks[1:]] == [4]
+
+
+def test_a_long_fold_lists_ten_pages_and_counts_the_rest() -> None:
+    held = [HeldPage(n, f"queue {n}", "web", "open") for n in range(1, 1001)]
+    _, message = fold(held, person="carol", budget=BUDGET, now=T0 + 10 * M)
+    assert message is not None
+    assert message.blocks[0].params["count"] == 1000
+    assert [b.params.get("id") for b in message.blocks[1:11]] == list(range(1, 11))
+    assert message.blocks[11].key == "list.more_lines"
+    assert message.blocks[11].params["more"] == 990
+    assert len(message.blocks) == 12

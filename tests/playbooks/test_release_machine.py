@@ -224,10 +224,12 @@ def test_no_data_for_max_unknown_pauses_and_never_promotes() -> None:
         )
         at += timedelta(seconds=30)
     assert silent.release.state is ReleaseState.PAUSED
-    assert any(
-        isinstance(e, Post) and e.message.blocks[0].key == "release.no_evidence"
-        for e in silent.effects
-    )
+    # The automatic pause is said once: the post that says why, with the pause's buttons.
+    posts = [e for e in silent.effects if isinstance(e, Post)]
+    pauses = ("release.no_evidence", "release.paused")
+    [said] = [p for p in posts if p.message.blocks[0].key in pauses]
+    assert said.message.blocks[0].key == "release.no_evidence"
+    assert [b.command for b in said.message.buttons][:1] == ["/release resume web"]
 
 
 def test_errors_never_promote_even_with_auto_promote() -> None:

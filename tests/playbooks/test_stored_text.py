@@ -8,7 +8,7 @@ from datetime import UTC, timedelta
 import pytest
 
 from bot.i18n import Translator
-from playbooks.messages import Text, in_lines, listed, raw, t, text_from_str, text_to_str
+from playbooks.messages import Text, in_lines, joined, raw, t, text_from_str, text_to_str
 
 REASON = t(
     "release.reason.guard_for",
@@ -46,8 +46,8 @@ def test_a_stored_reason_reads_in_each_language_with_its_duration() -> None:
 
 def test_lists_and_lines_are_joined_as_each_language_joins_them() -> None:
     parts = [raw("a"), raw("b"), raw("c")]
-    assert Translator("en", UTC)(listed(parts)) == "a; b; c"
-    assert Translator("zh", UTC)(listed(parts)) == "a；b；c"
-    assert Translator("zh", UTC)(listed(parts, separator="list.commas")) == "a、b、c"
+    assert Translator("en", UTC)(joined(parts)) == "a; b; c"
+    assert Translator("zh", UTC)(joined(parts)) == "a；b；c"
+    assert Translator("zh", UTC)(joined(parts, separator="list.commas")) == "a、b、c"
     assert Translator("en", UTC)(in_lines(parts)) == "a\nb\nc"
-    assert Translator("en", UTC)(listed([])) == ""
+    assert Translator("en", UTC)(joined([])) == ""
