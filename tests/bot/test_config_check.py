@@ -14,6 +14,7 @@ import pytest
 from bot.cli import main
 from bot.config_dir import DEFAULTS, load
 from playbooks.people import Role
+from tests.bot.test_config_dir import GOOD_PEOPLE as PEOPLE
 
 
 def write(folder: Path, name: str, text: str) -> Path:
@@ -33,17 +34,6 @@ def problem_lines(err: str) -> list[str]:
     return [line.strip() for line in err.splitlines() if line.startswith("  ")]
 
 
-PEOPLE = """
-    people:
-      - handle: alice
-        name: Alice Chen
-        identities:
-          console: alice
-      - handle: bob
-        name: Bob Li
-        identities:
-          console: bob
-"""
 ROLES = "roles:\n  admin: [alice]\n  responder: [bob]\n"
 
 

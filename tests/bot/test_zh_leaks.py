@@ -217,7 +217,7 @@ ENUM_KEYS = [
     *(f"release.action.{a}" for a in GuardAction),
     *(f"guard.verdict.{v}" for v in guards.Verdict),
     *(f"incident.state.{s}" for s in IncidentState),
-    *(f"incident.kind.{k}" for k in KINDS),
+    *(f"incident.kind.{k}" for k in sorted(KINDS)),
 ]
 
 

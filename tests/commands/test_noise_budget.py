@@ -14,33 +14,17 @@ import pytest
 from bot.alert_payloads import ALERTMANAGER, from_alertmanager
 from commands.alert_intake import KIND
 from commands.invocations import Inbound
+from tests.commands.test_launch_commands import GOOD, IN_WINDOW
 from tests.conftest import Harness, HarnessFactory
 from tests.fakes.adapters import Sent
 from tests.fakes.alertmanager import alert, notification
+from tests.fakes.storm import ALERT_NAMES, SERVICES
 
 # Monday 17:00 in Shanghai: miniapp's deploy window is open.
-MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-GOOD = {
-    "crash_rate": 0.00005,
-    "error_rate": 0.0005,
-    "api_error_rate": 0.01,
-    "api_timeout_rate": 0.02,
-    "p99_latency_ms": 400,
-}
+MONDAY = IN_WINDOW
 # 4 services x 10 alert names x 5 instances: 200 alerts, each group sent once, resolved later.
-STORM_SERVICES = ("checkout", "payments", "search", "inventory")
-STORM_NAMES = (
-    "HighLatency",
-    "ErrorBudgetBurn",
-    "PodRestarts",
-    "QueueBacklog",
-    "DiskPressure",
-    "CertExpiring",
-    "ReplicaLag",
-    "CacheMisses",
-    "ConnPoolExhausted",
-    "GCPauses",
-)
+STORM_SERVICES = SERVICES
+STORM_NAMES = ALERT_NAMES
 INSTANCES = 5
 
 # The noise budget for this week (README, "The noise budget"), against 1,189 messages
