@@ -17,13 +17,13 @@ from commands.incidents import create, tech_channel
 from playbooks import alerts
 from playbooks import incidents as lifecycle
 from playbooks.alerts import Action, Notification
-from playbooks.effects import Conversation, Post
+from playbooks.effects import ArmTimer, Conversation, Post
 from playbooks.incidents import Incident, Result, TimelineEntry
-from playbooks.messages import Message, t
 from playbooks.people import BOT
-from storage.models import AlertGroup, IncidentRow
+from storage.models import AlertGroup, IncidentRow, Timer
 from storage.repositories import alert_groups as groups
 from storage.repositories import incidents as repo
+from storage.repositories import timers
 
 KIND = "alert"
 
@@ -110,8 +110,7 @@ def _onto(
             resolved.timeline[:0] = result.timeline
             paging.stop_for_incident(ctx, incident.id, actor=n.source)
             return resolved
-        text = t("alert.group_resolved", id=incident.id, alerts=line, firing=len(others))
-        result.effects.append(Post(incident.channel, Message.of(text)))
+        result.effects.append(_gather(ctx, incident, resolved=line))
         return result
     severity = ctx.incidents.alerts.severity_of(n)
     if alerts.more_severe(severity, incident.severity):
@@ -126,9 +125,48 @@ def _onto(
         raised.timeline[:0] = result.timeline
         result = raised
     if action is Action.JOIN:
-        text = t("alert.group_joined", id=incident.id, title=incident.title, alerts=line)
-        result.effects.append(Post(incident.channel, Message.of(text)))
+        result.effects.append(_gather(ctx, incident, joined=line))
     return result
+
+
+def _gather(
+    ctx: SystemContext, incident: Incident, *, joined: str = "", resolved: str = ""
+) -> ArmTimer:
+    """Add a group's news to the incident's digest, said in one post when the digest's
+    time is up (the first news arms it; the incident's row lock orders the rest)."""
+    assert incident.id is not None
+    key = alerts.digest_key(incident.id)
+    pending = timers.get(ctx.session, key=key)
+    if pending is None or pending.state != "pending":
+        pending = None
+    payload = alerts.gathered(
+        pending.payload if pending else None,
+        incident_id=incident.id,
+        joined=joined,
+        resolved=resolved,
+    )
+    due = pending.due_at if pending else ctx.now + alerts.DIGEST_AFTER
+    return ArmTimer(key, alerts.DIGEST_KIND, due, payload)
+
+
+def on_digest(ctx: SystemContext, timer: Timer) -> None:
+    """The digest's time is up: one post for the groups that joined or resolved meanwhile,
+    unless the incident has been resolved since (that says all)."""
+    incident_id = int(timer.payload["incident"])
+    row = repo.get(ctx.session, incident_id=incident_id)
+    if row is None or not _unresolved(row):
+        return
+    firing = [
+        g
+        for g in groups.of_incident(ctx.session, incident_id=incident_id)
+        if g.status == alerts.FIRING
+    ]
+    incident = to_view(row)
+    message = alerts.digest(
+        timer.payload, incident_id=incident_id, title=incident.title, still_firing=len(firing)
+    )
+    if message is not None:
+        ctx.effects.append(Post(incident.channel, message))
 
 
 def _record_group(
@@ -160,3 +198,4 @@ def _record_group(
 
 
 INBOUND_HANDLERS = {KIND: on_notification}
+TIMER_HANDLERS = {alerts.DIGEST_KIND: on_digest}

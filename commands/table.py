@@ -83,6 +83,7 @@ def timer_handlers() -> Mapping[str, TimerHandler]:
         handoff.TIMER_HANDLERS,
         page_reminders.TIMER_HANDLERS,
         page_budget.TIMER_HANDLERS,
+        alert_intake.TIMER_HANDLERS,
     )
 
 

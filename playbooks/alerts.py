@@ -20,6 +20,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from playbooks.lists import listed_plain
+from playbooks.messages import Message, Text, raw, t
 
 if TYPE_CHECKING:  # incident_policy holds AlertSettings; incidents imports incident_policy
     from playbooks.incidents import Incident
@@ -208,3 +209,89 @@ def decide(
 
 def storm_since(settings: AlertSettings, now: datetime) -> datetime:
     return now - settings.storm_window
+
+
+# ------------------------------------------------------------------ the storm's digest
+
+# The alerts of one storm arrive over minutes, one notification per group: what they do
+# to an incident that exists already (groups joining it, groups resolving) is gathered
+# for this long and said in one post, not one post per group.
+DIGEST_AFTER = timedelta(minutes=2)
+DIGEST_KIND = "alert.digest"
+DIGEST_KEPT = 10  # lines kept per kind; the rest are counted
+
+
+def digest_key(incident_id: int) -> str:
+    return f"incident:{incident_id}:alert-digest"
+
+
+def gathered(
+    payload: Mapping[str, object] | None, *, incident_id: int, joined: str = "", resolved: str = ""
+) -> dict[str, object]:
+    """The digest so far (``payload`` of its pending timer, None for a new one) with one
+    more group's line: ``joined`` when it joined the incident, ``resolved`` when it
+    resolved without ending it."""
+    found: dict[str, object] = {
+        "incident": incident_id,
+        "joined": [],
+        "joined_more": 0,
+        "resolved": [],
+        "resolved_more": 0,
+        **(payload or {}),
+    }
+    for kind, line in (("joined", joined), ("resolved", resolved)):
+        if not line:
+            continue
+        kept = found[kind]
+        lines = [str(x) for x in kept] if isinstance(kept, list) else []
+        if line in lines:
+            continue
+        if len(lines) < DIGEST_KEPT:
+            found[kind] = [*lines, line]
+        else:
+            found[f"{kind}_more"] = int(str(found[f"{kind}_more"])) + 1
+    return found
+
+
+def _lines_of(payload: Mapping[str, object], kind: str) -> tuple[list[str], int]:
+    lines = payload.get(kind)
+    more = payload.get(f"{kind}_more")
+    return (
+        [str(x) for x in lines] if isinstance(lines, list) else [],
+        int(more) if isinstance(more, int) else 0,
+    )
+
+
+def digest(
+    payload: Mapping[str, object], *, incident_id: int, title: str, still_firing: int
+) -> Message | None:
+    """The one post for what a storm's groups did to an incident while the digest
+    gathered them; None when nothing is left to say."""
+    blocks: list[Text] = []
+    joined, joined_more = _lines_of(payload, "joined")
+    if joined:
+        blocks.append(
+            t(
+                "alert.group_joined",
+                id=incident_id,
+                title=title,
+                alerts=_listed(joined, joined_more),
+            )
+        )
+    resolved, resolved_more = _lines_of(payload, "resolved")
+    if resolved:
+        blocks.append(
+            t(
+                "alert.group_resolved",
+                id=incident_id,
+                alerts=_listed(resolved, resolved_more),
+                firing=still_firing,
+            )
+        )
+    return Message(blocks=tuple(blocks)) if blocks else None
+
+
+def _listed(lines: Sequence[str], more: int) -> Text:
+    if not more:
+        return raw("; ".join(lines))
+    return t("list.and_more", items="; ".join(lines), more=more)

@@ -28,11 +28,12 @@ STORM_NAMES = ALERT_NAMES
 INSTANCES = 5
 
 # The noise budget for this week (README, "The noise budget"), against 1,189 messages
-# before repeats backed off: everything, the busiest conversations, and any one person.
-BUDGET_TOTAL = 220
-BUDGET_CONVERSATION = {"#incidents": 120, "#releases": 30, "#ops": 20}
+# before repeats backed off and a storm's groups were digested: everything, the busiest
+# conversations, and any one person; 120 measured, about 10% headroom.
+BUDGET_TOTAL = 132
+BUDGET_CONVERSATION = {"#incidents": 45, "#releases": 30, "#ops": 20}
 BUDGET_OTHER_CONVERSATION = 12
-BUDGET_PERSON = {"bob": 30, "alice": 20}
+BUDGET_PERSON = {"bob": 27, "alice": 10}
 BUDGET_OTHER_PERSON = 5
 # Bob's working day with three pages open: 48 direct messages before (46 ack reminders
 # and 2 pages), 12 measured after (10 reminders and the 2 pages).
