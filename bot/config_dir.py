@@ -237,17 +237,37 @@ def load(config_dir: Path | None) -> Config:
         or summaries is None
     ):
         raise ConfigError(problems, tuple(warnings))
+    built_teams = _teams(teams, severity)
     return Config(
-        directory=directory,
+        directory=_team_zones(directory, built_teams),
         sources=sources,
         releases=releases,
         incidents=replace(severity.to_settings(), alerts=alerts.to_settings()),
-        teams=_teams(teams, severity),
+        teams=built_teams,
         robots=robots,
         channels=ChannelNames(channels.root),
         summaries=summaries.to_settings(),
         warnings=tuple(warnings),
     )
+
+
+def _team_zones(directory: Directory, teams: Mapping[str, Team]) -> Directory:
+    """Someone with no ``timezone`` of their own reads their direct messages in their
+    team's (the teams whose rotations they are in, when those agree), as on-call people
+    live where their team does."""
+    zones: dict[str, set[str]] = {}
+    for team in teams.values():
+        for rotation in team.rotations.values():
+            for handle in rotation.participants:
+                zones.setdefault(handle, set()).add(str(team.tz))
+    by_zone = {str(team.tz): team.tz for team in teams.values()}
+    people = {
+        handle: replace(person, tz=by_zone[next(iter(zones[handle]))])
+        if person.tz is None and len(zones.get(handle, ())) == 1
+        else person
+        for handle, person in directory.people.items()
+    }
+    return replace(directory, people=people)
 
 
 def _teams(teams: TeamsFile, severity: SeverityFile) -> dict[str, Team]:
