@@ -36,10 +36,11 @@ async def test_the_acknowledger_is_reminded_until_the_page_is_resolved(
     await h.advance(minutes=1)
     assert len(reminders(h)) == 1
     assert "for 30m now. When it is over: /resolve 1." in reminders(h)[0]
-    assert "Next reminder at 2026-11-23 02:00" in reminders(h)[0]
+    # bob has no timezone of his own: he reads his team's (web, Shanghai).
+    assert "Next reminder at 2026-11-23 10:00 UTC+8" in reminders(h)[0]
     await h.advance(minutes=30)
     assert len(reminders(h)) == 2
-    assert "Next reminder at 2026-11-23 03:00" in reminders(h)[1]
+    assert "Next reminder at 2026-11-23 11:00 UTC+8" in reminders(h)[1]
     await h.advance(minutes=59)
     assert len(reminders(h)) == 2  # backed off: an hour this time
     await h.advance(minutes=1)

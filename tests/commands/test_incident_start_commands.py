@@ -49,8 +49,9 @@ async def test_a_p0_left_alone_misses_the_start_clock_not_the_resolve_clock(
     h = await make_harness(config_dir=under(tmp_path, "operations"))
     out = await h.say('/incident open "checkout down" --sev P0 --service web', user="bob")
     text = h.reply_text(out)
-    assert "Respond by 2026-11-23 01:05 UTC, start handling by 2026-11-23 01:15 UTC" in text
-    assert "resolve by 2026-11-23 05:00 UTC" in text
+    # bob reads his reply in his team's timezone (web: Shanghai).
+    assert "Respond by 2026-11-23 09:05 UTC+8, start handling by 2026-11-23 09:15 UTC+8" in text
+    assert "resolve by 2026-11-23 13:00 UTC+8" in text
     await h.say("/incident ack 1", user="carol")
     await h.advance(minutes=12)
     assert any("3m left to start handling it" in p for p in posts(h, "#incidents"))

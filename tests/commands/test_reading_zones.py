@@ -41,11 +41,15 @@ async def test_a_person_reads_replies_and_direct_messages_in_their_own_timezone(
     make_harness: HarnessFactory, tmp_path: Path
 ) -> None:
     h = await make_harness(config_dir=config_with_zones(tmp_path))
-    # carol lives in Berlin; bob has no timezone of his own.
+    # carol lives in Berlin, though she is on web's rotation: her own timezone wins.
     out = await h.say("/remind 2026-11-23T18:00 standup", user="carol", channel="#ops")
     assert "set for 2026-11-23 18:00 UTC+1 (in 16h)" in h.reply_text(out)
+    # bob has no timezone of his own: he reads his team's (web, Shanghai).
     bob = await h.say("/remind 2026-11-23T18:00 standup", user="bob", channel="#ops")
-    assert "set for 2026-11-23 18:00 UTC (in 17h)" in h.reply_text(bob)
+    assert "set for 2026-11-23 18:00 UTC+8 (in 9h)" in h.reply_text(bob)
+    # dave has neither (a manager, on no rotation): SHIPWATCH_TIMEZONE.
+    dave = await h.say("/remind 2026-11-23T18:00 standup", user="dave", channel="#ops")
+    assert "set for 2026-11-23 18:00 UTC (in 17h)" in h.reply_text(dave)
     # A direct message: alice is asked for the evening report's notes an hour before it.
     await h.advance(hours=7)
     [ask] = [s.text for s in h.adapter.sent if s.kind == "direct" and s.address == "alice"]
