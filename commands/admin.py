@@ -40,7 +40,15 @@ def show_audit(ctx: CommandContext, cmd: ParsedCommand) -> Message:
 def show_outbox(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     depth = outbox.depth(ctx.session)
     dead = outbox.dead(ctx.session)
-    blocks = [t("outbox.depth", pending=depth["pending"], sent=depth["sent"], dead=depth["dead"])]
+    blocks = [
+        t(
+            "outbox.depth",
+            pending=depth["pending"],
+            sent=depth["sent"],
+            dead=depth["dead"],
+            covered=depth["covered"],
+        )
+    ]
     if not dead:
         blocks.append(t("outbox.no_dead"))
     return Message(

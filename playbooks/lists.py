@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TypeVar
 
-from playbooks.messages import Text, raw, t
+from playbooks.messages import Text, joined, raw, t
 
 SHOWN = 10  # names a list shows before "and N more"
 T = TypeVar("T")
@@ -17,13 +17,13 @@ def _split(items: Iterable[str], limit: int) -> tuple[list[str], int]:
 
 
 def listed(items: Iterable[str], *, limit: int = SHOWN, empty: str = "-") -> Text:
-    """``a, b, c`` — or the first ``limit`` and "and 990 more" in the reader's language."""
+    """``a, b, c`` (``a、b、c`` in Chinese) — or the first ``limit`` and "and 990 more",
+    in the reader's language."""
     shown, more = _split(items, limit)
     if not shown:
         return raw(empty)
-    if not more:
-        return raw(", ".join(shown))
-    return t("list.and_more", items=", ".join(shown), more=more)
+    names = joined([raw(name) for name in shown], separator="list.commas")
+    return t("list.and_more", items=names, more=more) if more else names
 
 
 def listed_plain(items: Iterable[str], *, limit: int = SHOWN, empty: str = "-") -> str:

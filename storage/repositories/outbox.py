@@ -206,7 +206,7 @@ def depth(session: Session) -> dict[str, int]:
     rows = session.exec(
         select(OutboxMessage.state, func.count()).group_by(col(OutboxMessage.state))
     ).all()
-    counts = {"pending": 0, "sent": 0, "dead": 0}
+    counts = {"pending": 0, "sent": 0, "dead": 0, "covered": 0}
     counts.update({state: n for state, n in rows})
     return counts
 

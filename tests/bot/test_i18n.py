@@ -224,8 +224,11 @@ def test_raw_text_is_shown_as_written() -> None:
 
 
 def test_other_params() -> None:
-    text = t("outbox.depth", pending=0, sent=2.5, dead=None)
-    assert Translator("en", UTC)(text) == "Outbox: 0 waiting, 2.5 delivered, - undeliverable."
+    text = t("outbox.depth", pending=0, sent=2.5, dead=None, covered=1)
+    assert Translator("en", UTC)(text) == (
+        "Outbox: 0 waiting, 2.5 delivered, - undeliverable, "
+        "1 not sent to people who had the news in a channel they are in."
+    )
 
 
 def test_unknown_key_falls_back_to_the_key(caplog: pytest.LogCaptureFixture) -> None:

@@ -36,6 +36,8 @@ async def test_people_yaml_answers_where_the_platform_cannot(
     assert dms(h, "alice") == []
     assert dms(h, "dave") == ["Incident #1: @dave is now communications lead (set by @carol)."]
     assert states(h) == {"alice": "covered", "dave": "sent"}
+    outbox = h.reply_text(await h.say("/admin outbox", user="alice"))
+    assert "1 not sent to people who had the news in a channel they are in" in outbox
 
 
 async def test_the_platforms_word_comes_first_and_is_asked_when_it_is_sent(

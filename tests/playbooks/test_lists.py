@@ -8,9 +8,11 @@ from bot.i18n import Translator
 from playbooks.lists import capped, listed, listed_plain, mentioned
 
 
-def test_a_short_list_is_shown_whole() -> None:
-    assert listed(["a", "b"]).params["text"] == "a, b"
-    assert listed([]).params["text"] == "-"
+def test_a_short_list_is_shown_whole_separated_as_the_reader_separates() -> None:
+    en, zh = Translator("en", UTC), Translator("zh", UTC)
+    assert en(listed(["a", "b", "c"])) == "a, b, c"
+    assert zh(listed(["a", "b", "c"])) == "a、b、c"
+    assert en(listed([])) == "-"
     assert listed_plain(["a", "b"]) == "a, b"
 
 
@@ -20,7 +22,7 @@ def test_past_ten_the_rest_is_counted_in_the_readers_language() -> None:
     en, zh = Translator("en", UTC), Translator("zh", UTC)
     shown = "A0, A1, A2, A3, A4, A5, A6, A7, A8, A9"
     assert en(text) == f"{shown} and 990 more"
-    assert zh(text) == f"{shown} 等另外 990 个"
+    assert zh(text) == f"{shown.replace(', ', '、')} 等另外 990 个"
     assert listed_plain(names) == f"{shown} and 990 more"
     assert en(mentioned(f"p{n}" for n in range(12))).endswith("@p9 and 2 more")
 
