@@ -136,7 +136,10 @@ def _gather(
     time is up (the first news arms it; the incident's row lock orders the rest)."""
     assert incident.id is not None
     key = alerts.digest_key(incident.id)
-    pending = timers.get(ctx.session, key=key)
+    # Locked: a digest being fired right now is waited for and then seen as fired, so its
+    # lines are not added to again and said twice; the digest's handler reads the incident
+    # without locking it, so the two never wait on each other.
+    pending = timers.get(ctx.session, key=key, for_update=True)
     if pending is None or pending.state != "pending":
         pending = None
     payload = alerts.gathered(

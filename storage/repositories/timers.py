@@ -86,8 +86,11 @@ def count_pending(session: Session) -> int:
     ).one()
 
 
-def get(session: Session, *, key: str) -> Timer | None:
-    return session.exec(select(Timer).where(Timer.key == key)).first()
+def get(session: Session, *, key: str, for_update: bool = False) -> Timer | None:
+    """The row of ``key``; ``for_update`` locks it until commit (PostgreSQL), so a firing
+    that claims it and a change of its payload come one after the other."""
+    query = select(Timer).where(Timer.key == key)
+    return session.exec(query.with_for_update() if for_update else query).first()
 
 
 def mark_failed(session: Session, *, key: str, now: datetime) -> None:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import Engine
 
+from storage import migrate
+from storage.engine import make_engine
+from storage.models import Timer
 from storage.repositories import timers
 from storage.unit_of_work import unit_of_work
 
@@ -71,3 +76,37 @@ def test_rollback_leaves_nothing(engine: Engine) -> None:
         pass
     with unit_of_work(engine) as session:
         assert timers.count_pending(session) == 0
+
+
+@pytest.mark.postgres
+def test_a_claim_waits_for_a_payload_being_added_to(postgres_url: str) -> None:
+    """Two replicas: one adds to a pending timer's payload (an incident's alert digest)
+    while the other fires it. The locked read makes them take turns, so the firing reads
+    every line and none is said again by a digest re-armed in the past."""
+    engine = make_engine(postgres_url)
+    migrate.upgrade(engine)
+    try:
+        with unit_of_work(engine) as session:
+            timers.arm(session, key="d", kind="x", due_at=NOW, payload={"lines": ["A"]}, now=NOW)
+        claimed: list[Timer | None] = []
+
+        def fire() -> None:
+            with unit_of_work(engine) as session:
+                claimed.append(timers.claim(session, key="d", now=NOW, late=False))
+
+        with unit_of_work(engine) as session:
+            row = timers.get(session, key="d", for_update=True)
+            assert row is not None
+            firing = threading.Thread(target=fire)
+            firing.start()
+            firing.join(timeout=0.5)
+            assert firing.is_alive(), "the claim did not wait for the locked row"
+            timers.arm(
+                session, key="d", kind="x", due_at=NOW, payload={"lines": ["A", "B"]}, now=NOW
+            )
+        firing.join(timeout=10)
+        [fired] = claimed
+        assert fired is not None
+        assert fired.payload == {"lines": ["A", "B"]}
+    finally:
+        engine.dispose()
