@@ -166,19 +166,22 @@ def _header(p: Page) -> tuple[str, str]:
     return (f"{p.severity} " if p.severity else "", p.team or "-")
 
 
-def page_message(p: Page) -> Message:
+def page_message(p: Page, *, again: bool = False) -> Message:
+    """The page as its person reads it; ``again`` when the chain has come round to them a
+    second time, which it says, with the round, rather than repeating itself."""
     severity, team = _header(p)
+    page = t(
+        "page.notify",
+        id=p.id,
+        severity=severity,
+        team=team,
+        title=p.title,
+        actor=p.created_by,
+    )
+    steps = max(1, len(p.policy.steps))
+    round_of = t("page.again", round=(p.position - 1) // steps + 1, rounds=p.policy.repeat + 1)
     return Message(
-        blocks=(
-            t(
-                "page.notify",
-                id=p.id,
-                severity=severity,
-                team=team,
-                title=p.title,
-                actor=p.created_by,
-            ),
-        ),
+        blocks=(page, round_of) if again else (page,),
         severity=Severity.DANGER,
         buttons=(
             Button(t("button.ack"), f"/ack {p.id}", ButtonStyle.PRIMARY),
@@ -221,9 +224,11 @@ def run_steps(
                 nobody = Message.of(text, severity=Severity.WARNING)
                 result.effects.append(Post(channel, nobody, priority=Priority.PAGE))
             continue
-        p = replace(p, paged=p.paged if person in p.paged else (*p.paged, person))
+        again = person in p.paged
+        p = replace(p, paged=p.paged if again else (*p.paged, person))
         result.events.append(Event(now, "notify", person, step.describe(), late=late))
-        result.effects.append(DirectMessage(person, page_message(p), priority=Priority.PAGE))
+        message = page_message(p, again=again)
+        result.effects.append(DirectMessage(person, message, priority=Priority.PAGE))
         # The next step after this one's wait (after the last: the news that nobody answered).
         result.effects.append(ArmTimer(key(p.id), KIND_STEP, now + step.wait, {"page_id": p.id}))
         result.page = p

@@ -61,6 +61,21 @@ def test_steps_run_in_order_each_after_its_wait_around_the_chain() -> None:
     assert [type(e) for e in done.effects] == [CancelTimer, Post]
 
 
+def test_a_page_that_comes_round_again_says_which_round_it_is() -> None:
+    p, now, said = new_page(), T0, []
+    for _ in range(POLICY.length):
+        result = run_steps(p, now=now, resolve=resolve, channel=TEAM)
+        [dm] = [e for e in result.effects if isinstance(e, DirectMessage)]
+        said.append((dm.person, [b.key for b in dm.message.blocks], dm.message.blocks[-1].params))
+        [arm] = [e for e in result.effects if isinstance(e, ArmTimer)]
+        now, p = arm.due_at, result.page
+    assert said[0] == ("bob", ["page.notify"], said[0][2])  # the first round: the page alone
+    assert said[3][:2] == ("bob", ["page.notify", "page.again"])
+    assert said[3][2] == {"round": 2, "rounds": 3}
+    assert said[8][:2] == ("dave", ["page.notify", "page.again"])
+    assert said[8][2] == {"round": 3, "rounds": 3}
+
+
 def test_a_step_with_nobody_to_reach_says_so_and_goes_straight_on() -> None:
     result = run_steps(
         new_page(),
