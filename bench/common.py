@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from bot.adapters.console import ConsoleAdapter
 from bot.app import Application, open_database
 from bot.clock import Clock
-from bot.config_dir import load
+from bot.config.directory import load
 from bot.settings import Settings
 
 

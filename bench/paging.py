@@ -26,10 +26,10 @@ from bench.common import not_ok, percentile, run_as_script
 from bot.adapters.console import ConsoleAdapter
 from bot.app import Application, open_database
 from bot.clock import WallClock
-from bot.config_dir import DEFAULTS, load
+from bot.config.directory import DEFAULTS, load
 from bot.http import serve
 from bot.settings import Settings
-from commands.invocations import CommandInvocation
+from commands.core.invocations import CommandInvocation
 from playbooks.effects import Conversation
 from storage.models import OutboxMessage, PageEvent, PageRow
 

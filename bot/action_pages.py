@@ -14,7 +14,7 @@ from bot.action_links import event_id, signer_from
 from bot.hooks import APP_KEY
 from bot.http_input import request_locale
 from bot.i18n import Translator
-from commands.invocations import ButtonPress
+from commands.core.invocations import ButtonPress
 from playbooks.effects import Conversation
 from playbooks.messages import Message, Text, t
 from storage.models import ActionToken

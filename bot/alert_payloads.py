@@ -8,8 +8,8 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from commands.untrusted import shown
-from playbooks.alerts import FIRING, RESOLVED, SEVERITIES, Alert, Notification
+from commands.core.untrusted import shown
+from playbooks.incidents.alerts import FIRING, RESOLVED, SEVERITIES, Alert, Notification
 from playbooks.messages import Text, t
 
 ALERTMANAGER = "alertmanager"

@@ -22,7 +22,7 @@ from bot import render, report_reads
 from bot.adapters.base import Adapter, DirectReach
 from bot.charts import chart_ids
 from bot.clock import Clock, VirtualClock
-from bot.config_dir import Config
+from bot.config.directory import Config
 from bot.db_executor import DbExecutor
 from bot.delivery import DeliveryWorker
 from bot.errors import StartupError
@@ -35,9 +35,8 @@ from bot.replicas import GUARDS, Replica, new_instance_id
 from bot.settings import Settings
 from bot.timers import TimerService
 from bot.traffic.router import TrafficRouter
-from commands import handoff, oncall, pipeline, release_watch, summary_config
-from commands.admin import DEAD_LETTER
-from commands.invocations import (
+from commands.core import pipeline
+from commands.core.invocations import (
     ButtonPress,
     CommandInvocation,
     Inbound,
@@ -46,14 +45,19 @@ from commands.invocations import (
     Outcome,
     TimerFired,
 )
-from commands.release_watch import READINGS, TRAFFIC_FAILED
-from commands.summary_runs import READINGS as REPORT_READINGS
-from commands.summary_runs import RESUME as REPORT_RESUME
-from commands.table import build_table, inbound_handlers, observation_handlers, timer_handlers
+from commands.core.table import build_table, inbound_handlers, observation_handlers, timer_handlers
+from commands.general.admin import DEAD_LETTER
+from commands.oncall import handoff
+from commands.oncall import rotations as oncall
+from commands.releases import watch as release_watch
+from commands.releases.watch import READINGS, TRAFFIC_FAILED
+from commands.reports import configured as summary_config
+from commands.reports.runs import READINGS as REPORT_READINGS
+from commands.reports.runs import RESUME as REPORT_RESUME
 from playbooks.effects import Conversation, Measure, ReadReport
 from playbooks.messages import Message, message_to_json
-from playbooks.releases import Release
-from playbooks.teams import Team
+from playbooks.oncall.teams import Team
+from playbooks.releases.machine import Release
 from storage import migrate, notices
 from storage.engine import make_engine, normalise_url, redact_url
 from storage.models import OutboxMessage

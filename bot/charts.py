@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from playbooks.summary_metrics import Bound, MetricSpec, Unit
+from playbooks.reports.metrics import Bound, MetricSpec, Unit
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

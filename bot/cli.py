@@ -20,14 +20,14 @@ from bot import adapters, logs, service_notify
 from bot.adapters.console import ConsoleAdapter
 from bot.app import Application, StartupError, open_database
 from bot.clock import Clock, VirtualClock, WallClock
-from bot.config_dir import Config, ConfigError, load
+from bot.config.directory import Config, ConfigError, load
 from bot.console import Console, line_reader, stdin_is_terminal
 from bot.http import serve
 from bot.i18n import FALLBACK, Translator
 from bot.settings import Settings
 from bot.work_calendar import unknown_year_warning
 from playbooks.messages import t
-from playbooks.teams import sla_warnings
+from playbooks.oncall.teams import sla_warnings
 from storage import migrate
 from storage.engine import redact_url
 

@@ -19,9 +19,9 @@ from typing import TextIO
 
 from bot.adapters.console import ConsoleAdapter
 from bot.app import Application
-from commands.grammar import parse_duration
-from commands.invocations import ButtonPress, CommandInvocation, Outcome
-from commands.untrusted import shown
+from commands.core.grammar import parse_duration
+from commands.core.invocations import ButtonPress, CommandInvocation, Outcome
+from commands.core.untrusted import shown
 from playbooks.effects import Conversation
 from playbooks.errors import UsageError
 from playbooks.messages import Text, t

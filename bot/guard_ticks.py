@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.clock import Clock
-from playbooks import release_watch as watch
 from playbooks.effects import Measure, Unwatch, Watch
-from playbooks.releases import Release
+from playbooks.releases import watch
+from playbooks.releases.machine import Release
 
 log = logging.getLogger("shipwatch.guard_ticks")
 

@@ -21,10 +21,10 @@ from bot.http_input import (
     request_locale,
     same_secret,
 )
-from commands.alert_intake import KIND
-from commands.incidents import postmortem_document
-from commands.invocations import Inbound
-from playbooks.alerts import Notification
+from commands.core.invocations import Inbound
+from commands.incidents.alerts import KIND
+from commands.incidents.incident import postmortem_document
+from playbooks.incidents.alerts import Notification
 from playbooks.messages import Text, t
 
 APP_KEY = web.AppKey("shipwatch", Application)

@@ -13,7 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.i18n import Translator
-from commands.untrusted import shown
+from commands.core.untrusted import shown
 from playbooks.messages import Text, t
 
 CHUNK = 64 * 1024

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from bot.config_releases import ReleaseConfig, ServiceSettings
+from bot.config.releases import ReleaseConfig, ServiceSettings
 from bot.http_client import HttpClient
 from bot.metric_sources.base import MetricQuery, MetricSource, fill
 from bot.metric_sources.probe import ProbeSource, is_probe
@@ -19,9 +19,9 @@ from bot.traffic.simulated import SimulatedTraffic
 from bot.traffic.unleash import UnleashTraffic
 from bot.traffic.webhook import WebhookTraffic
 from playbooks.effects import Measure
-from playbooks.guards import Reading
 from playbooks.messages import t
-from playbooks.release_plan import TrafficKind
+from playbooks.releases.guards import Reading
+from playbooks.releases.plan import TrafficKind
 
 # A health check that takes longer than this is as good as down.
 PROBE_TIMEOUT = timedelta(seconds=5)

@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp.http_exceptions import HttpProcessingError
 
-from commands.untrusted import shown
+from commands.core.untrusted import shown
 
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 _SECRETISH = re.compile(r"(?i)(token|secret|password|passwd|authorization|signature|^sign$)")

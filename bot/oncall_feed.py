@@ -13,7 +13,7 @@ from aiohttp import web
 from bot.hooks import APP_KEY, json_error
 from bot.http_input import request_locale, same_secret
 from bot.ical import CalendarEvent, calendar
-from commands.oncall import coming_shifts
+from commands.oncall.rotations import coming_shifts
 from playbooks.messages import t
 
 AHEAD = timedelta(weeks=8)

@@ -15,7 +15,7 @@ from bot.duties import Duty, DutyKeeper
 from bot.guard_ticks import GuardTicks
 from bot.metrics import Metrics
 from bot.notice_listener import NoticeListener
-from playbooks.releases import Release
+from playbooks.releases.machine import Release
 
 GUARDS = "guard-ticks"
 

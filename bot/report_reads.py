@@ -12,9 +12,9 @@ from typing import Any
 from bot import charts
 from bot.metric_sources.base import MetricQuery, MetricSource, Series, fill
 from playbooks.effects import ReadReport, ReportMetric
-from playbooks.guards import Reading
 from playbooks.messages import t
-from playbooks.summary_metrics import MetricSpec
+from playbooks.releases.guards import Reading
+from playbooks.reports.metrics import MetricSpec
 
 log = logging.getLogger("shipwatch.reports")
 

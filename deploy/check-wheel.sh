@@ -64,7 +64,7 @@ esac
 step "shipwatch check"
 "$venv/shipwatch" check >check.out 2>&1 || fail "shipwatch check exited $?" check.out
 cat check.out
-plans="$(find "$root/bot/defaults/plans" -name '*.yaml' | wc -l)"
+plans="$(find "$root/bot/config/defaults/plans" -name '*.yaml' | wc -l)"
 grep -q "is valid: .* $plans release plans\.$" check.out \
   || fail "shipwatch check does not see the $plans shipped release plans" check.out
 

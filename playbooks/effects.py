@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from playbooks.messages import Message
 
 if TYPE_CHECKING:
-    from playbooks.releases import Release
+    from playbooks.releases.machine import Release
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,9 +18,9 @@ from sqlalchemy.engine import make_url
 
 from bot.app import Application
 from bot.clock import VirtualClock
-from bot.config_dir import load
+from bot.config.directory import load
 from bot.settings import Settings
-from commands.invocations import ButtonPress, CommandInvocation, Outcome
+from commands.core.invocations import ButtonPress, CommandInvocation, Outcome
 from playbooks.effects import Conversation
 from storage import migrate
 from storage.engine import make_engine, normalise_url

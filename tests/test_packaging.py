@@ -77,7 +77,7 @@ def test_the_wheel_carries_every_file_of_the_checkouts_packages(tmp_path: Path) 
     expected = package_files(source)
     # The walk sees the data the code reads at run time (plans are one folder down).
     assert {
-        "bot/defaults/plans/standard.yaml",
+        "bot/config/defaults/plans/standard.yaml",
         "bot/i18n/en.yaml",
         "storage/migrations/script.py.mako",
         "storage/migrations/versions/0001_initial_schema.py",
@@ -94,7 +94,7 @@ def test_a_new_folder_under_defaults_ships_and_an_unlisted_data_folder_is_caught
 ) -> None:
     source = copy_checkout(tmp_path / "source")
     added = {
-        "bot/defaults/runbooks/launch.yaml": "steps: []\n",
+        "bot/config/defaults/runbooks/launch.yaml": "steps: []\n",
         "storage/migrations/versions/README": "one file per revision\n",
         "bot/templates/incident.html": "<p>{{ title }}</p>\n",
     }

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from bot.adapters.base import Adapter
-from bot.config_dir import Config
+from bot.config.directory import Config
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ def _robot_platforms(settings: Settings, config: Config) -> dict[str, Adapter]:
         return {}
     from bot.action_links import signer_from
     from bot.clock import WallClock
-    from bot.config_robots import MissingRobotSecret, robots
+    from bot.config.robots import MissingRobotSecret, robots
     from bot.errors import StartupError
     from bot.http_client import HttpClient
 

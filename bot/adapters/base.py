@@ -12,7 +12,7 @@ from bot.i18n import Translator
 from playbooks.messages import Message
 
 if TYPE_CHECKING:
-    from commands.invocations import Invocation, Outcome
+    from commands.core.invocations import Invocation, Outcome
 
 
 @dataclass(frozen=True, slots=True)

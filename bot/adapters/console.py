@@ -13,7 +13,7 @@ from aiohttp import web
 from bot.adapters.base import Capabilities, Host
 from bot.i18n import Translator
 from bot.render import DEFAULT_PUBLIC_URL, plain_lines
-from commands.untrusted import escape_controls
+from commands.core.untrusted import escape_controls
 from playbooks.messages import Message, Param
 
 _OWN_MARKS = (">>>", "[", "--")

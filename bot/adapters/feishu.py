@@ -36,7 +36,7 @@ from bot.adapters.robots import (
     wait_out_hold,
 )
 from bot.clock import Clock
-from bot.config_robots import Robot
+from bot.config.robots import Robot
 from bot.http_client import HttpClient
 from bot.i18n import Translator
 from playbooks.errors import AdapterError, Throttled

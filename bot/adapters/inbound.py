@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from bot.adapters.base import Host
 from bot.i18n import Translator
-from commands.invocations import ButtonPress, CommandInvocation, Invocation, Outcome
+from commands.core.invocations import ButtonPress, CommandInvocation, Invocation, Outcome
 from playbooks.effects import Conversation
 from playbooks.messages import Message
 

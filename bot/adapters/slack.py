@@ -24,7 +24,7 @@ from bot.errors import StartupError
 from bot.http_input import request_locale
 from bot.i18n import Translator
 from bot.settings import Settings
-from commands.invocations import ButtonPress, CommandInvocation
+from commands.core.invocations import ButtonPress, CommandInvocation
 from playbooks.effects import Conversation
 from playbooks.errors import AdapterError, Throttled
 from playbooks.messages import Message, t

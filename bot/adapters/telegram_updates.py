@@ -9,7 +9,7 @@ from telegram import CallbackQuery, Message, Update
 from telegram.constants import ChatType
 
 from bot.adapters.inbound import command_line, mentioned_line
-from commands.invocations import ButtonPress, CommandInvocation
+from commands.core.invocations import ButtonPress, CommandInvocation
 from playbooks.effects import Conversation
 
 PLATFORM = "telegram"

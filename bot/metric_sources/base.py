@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from playbooks.guards import Reading
+from playbooks.releases.guards import Reading
 
 
 @dataclass(frozen=True, slots=True)

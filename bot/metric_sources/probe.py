@@ -15,8 +15,8 @@ import aiohttp
 from yarl import URL
 
 from bot.metric_sources.base import MetricQuery, Series
-from playbooks.guards import Reading
 from playbooks.messages import t
+from playbooks.releases.guards import Reading
 
 PREFIX = "probe:"
 UP, DOWN = 0.0, 1.0

@@ -21,8 +21,8 @@ from yarl import URL
 
 from bot.i18n import Translator
 from bot.metric_sources.base import MetricQuery, Series
-from playbooks.guards import Reading
 from playbooks.messages import Text, raw, t
+from playbooks.releases.guards import Reading
 
 # Prometheus' error types that mean "could not run it" rather than "the query is wrong".
 log = logging.getLogger("shipwatch.metrics")

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from bot.i18n import Translator
 from bot.metric_sources.base import MetricQuery, Series
-from playbooks.guards import Reading
 from playbooks.messages import Text, as_text, t
+from playbooks.releases.guards import Reading
 
 # A chart of a constant is a flat line; a gentle daily wave shows the axes work and stays
 # the same from run to run (it depends on the time only).

@@ -207,7 +207,7 @@ def test_an_action_card_becomes_the_app_template_that_holds_its_buttons() -> Non
 
 
 async def test_the_feishu_app_edits_a_revised_post_in_place(feishu: World) -> None:
-    from commands.effects import apply
+    from commands.core.effects import apply
     from playbooks.effects import Conversation, Post
     from playbooks.messages import Message, raw
     from storage.unit_of_work import unit_of_work

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from bot.config_dir import load
-from playbooks.alerts import Alert, Notification
+from bot.config.directory import load
+from playbooks.incidents.alerts import Alert, Notification
 from tests.bot.test_config_dir import only_problem, write
 
 

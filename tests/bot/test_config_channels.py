@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config_channels import ChannelNames
-from bot.config_dir import ConfigError, load
+from bot.config.channels import ChannelNames
+from bot.config.directory import ConfigError, load
 
 
 def test_names_and_ids_both_ways_and_unlisted_ones_pass_through() -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.config_dir import DEFAULTS, load
+from bot.config.directory import DEFAULTS, load
 from playbooks.people import Role
 from tests.bot.test_config_dir import GOOD_PEOPLE as PEOPLE
 

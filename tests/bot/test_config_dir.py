@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from bot.cli import main
-from bot.config_dir import DEFAULTS, ConfigError, ConfigProblem, load
+from bot.config.directory import DEFAULTS, ConfigError, ConfigProblem, load
 from bot.settings import Settings
 from playbooks.people import Role
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.config_dir import DEFAULTS, load
+from bot.config.directory import DEFAULTS, load
 from tests.bot.test_config_dir import GOOD_PEOPLE, only_problem, write
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import time, timedelta
 from pathlib import Path
 
-from bot.config_dir import load
-from playbooks.launch_plan import WindowGate
+from bot.config.directory import load
+from playbooks.launch.plan import WindowGate
 from tests.bot.test_config_releases import only_problem, where, write
 
 STAGES = (

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from bot.config_dir import load
+from bot.config.directory import load
 from tests.bot.test_config_releases import only_problem, where, write
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config_dir import DEFAULTS, ConfigError, ConfigProblem, load
+from bot.config.directory import DEFAULTS, ConfigError, ConfigProblem, load
 
 
 def write(folder: Path, name: str, text: str) -> Path:

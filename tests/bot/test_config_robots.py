@@ -12,7 +12,7 @@ from bot import adapters
 from bot.adapters.base import DirectReach
 from bot.app import StartupError
 from bot.cli import main
-from bot.config_dir import ConfigError, load
+from bot.config.directory import ConfigError, load
 from bot.settings import Settings
 
 GOOD = """

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.config_dir import load
-from playbooks.paging import Target
+from bot.config.directory import load
+from playbooks.oncall.paging import Target
 from tests.bot.test_config_dir import GOOD_PEOPLE, only_problem, problems_of, write
 
 TEAM = """

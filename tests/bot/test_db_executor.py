@@ -21,7 +21,7 @@ from sqlmodel import select
 from bot import adapters
 from bot.app import Application
 from bot.clock import VirtualClock
-from bot.config_dir import load
+from bot.config.directory import load
 from bot.db_executor import DbExecutor, threads_for
 from bot.http import serve
 from bot.settings import Settings

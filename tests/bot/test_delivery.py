@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from bot.i18n import Translator
-from commands.invocations import CommandInvocation
+from commands.core.invocations import CommandInvocation
 from playbooks.effects import Conversation
 from playbooks.messages import Message
 from storage.models import OutboxMessage
@@ -182,7 +182,7 @@ class SignallingAdapter(RecordingAdapter):
 async def test_message_to_a_platform_without_adapter_is_dead_lettered(
     make_harness: HarnessFactory,
 ) -> None:
-    from commands.effects import apply
+    from commands.core.effects import apply
     from playbooks.effects import Conversation, Post
     from playbooks.messages import Message, raw
     from storage.unit_of_work import unit_of_work

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from bot.adapters.base import Capabilities
 from bot.delivery import CLAIM
 from bot.i18n import Translator
-from commands.effects import apply
+from commands.core.effects import apply
 from playbooks.effects import Conversation, Post
 from playbooks.messages import Message, raw
 from storage.models import OutboxMessage

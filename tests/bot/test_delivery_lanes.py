@@ -15,7 +15,7 @@ from bot.adapters.base import Capabilities
 from bot.adapters.telegram import TelegramAdapter
 from bot.adapters.telegram_limits import SendLimiter
 from bot.i18n import Translator
-from commands.effects import apply
+from commands.core.effects import apply
 from playbooks.effects import Conversation, DirectMessage, Effect, Post, Priority
 from playbooks.messages import Message, raw
 from storage.models import OutboxMessage

@@ -328,7 +328,7 @@ async def test_a_report_chart_is_shown_on_dingtalk_and_linked_on_feishu(
     database_url: str, tmp_path: Path
 ) -> None:
     from bot import charts
-    from commands.effects import apply
+    from commands.core.effects import apply
     from playbooks.effects import Conversation, Post
     from playbooks.messages import Message, raw
     from storage.repositories import summaries

@@ -11,12 +11,12 @@ from sqlmodel import Session, select
 from bot.adapters.dingtalk import DingTalkAdapter
 from bot.app import Application
 from bot.clock import VirtualClock
-from bot.config_dir import load
-from bot.config_robots import robots
+from bot.config.directory import load
+from bot.config.robots import robots
 from bot.http_client import HttpClient
 from bot.settings import Settings
-from commands.effects import apply
-from commands.invocations import CommandInvocation
+from commands.core.effects import apply
+from commands.core.invocations import CommandInvocation
 from playbooks.effects import Conversation, DirectMessage
 from playbooks.messages import Message, raw
 from playbooks.people import Directory, Person

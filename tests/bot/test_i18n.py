@@ -135,7 +135,7 @@ SOURCE_KEYS, SOURCE_PREFIXES = scan_source()
 
 def test_the_scan_finds_keys_of_every_kind() -> None:
     # Guards the scanner itself: if it found nothing, the tests below would pass vacuously.
-    assert "grammar.unclosed_quote" in SOURCE_KEYS  # t(...) in commands/grammar.py
+    assert "grammar.unclosed_quote" in SOURCE_KEYS  # t(...) in commands/core/grammar.py
     assert "whoami.guest" in SOURCE_KEYS  # t("a" if x else "b")
     assert "help.remind.summary" in SOURCE_KEYS  # CommandSpec(summary=...)
     assert "raw" in SOURCE_KEYS  # Text("raw", ...)
@@ -161,7 +161,7 @@ def test_every_fstring_key_prefix_names_at_least_one_key() -> None:
 
 
 def test_every_command_summary_is_in_the_catalog() -> None:
-    from commands.table import build_table
+    from commands.core.table import build_table
 
     en = catalog("en")
     summaries = {spec.name: spec.summary for spec in build_table().specs()}

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.config_dir import DEFAULTS, load
+from bot.config.directory import DEFAULTS, load
 from playbooks.business_time import Deadline
-from playbooks.teams import PageWhen, page_when
+from playbooks.oncall.teams import PageWhen, page_when
 from tests.bot.test_config_dir import only_problem, write
 
 M = timedelta(minutes=1)

@@ -12,19 +12,18 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.config_dir import load
-from bot.config_releases import MetricsEntry, ReleaseConfig, ServiceSettings, TrafficEntry
+from bot.config.directory import load
+from bot.config.releases import MetricsEntry, ReleaseConfig, ServiceSettings, TrafficEntry
 from bot.http_client import HttpClient
 from bot.i18n import Translator
 from bot.integrations import build
 from bot.metric_sources.base import MetricQuery
 from bot.metric_sources.probe import ProbeSource
-from playbooks import release_watch as watch
-from playbooks import releases as machine
 from playbooks.effects import Conversation, GuardQuery, Measure
-from playbooks.guards import Reading
-from playbooks.release_plan import Plan, ReleaseCatalog, TrafficKind
-from playbooks.releases import Release, ReleaseState
+from playbooks.releases import machine, watch
+from playbooks.releases.guards import Reading
+from playbooks.releases.machine import Release, ReleaseState
+from playbooks.releases.plan import Plan, ReleaseCatalog, TrafficKind
 from tests.fakes.loopback import serve
 
 ENGLISH = Translator("en", UTC)  # reasons are catalog text: read them as an English reader does

@@ -15,8 +15,8 @@ import pytest
 from bot.i18n import Translator
 from bot.metric_sources.base import MetricQuery, fill
 from bot.metric_sources.prometheus import PrometheusSource
-from playbooks.guards import Reading
 from playbooks.messages import Text, as_text
+from playbooks.releases.guards import Reading
 from tests.fakes.prometheus_server import Exporter, PrometheusServer
 
 pytestmark = pytest.mark.prometheus

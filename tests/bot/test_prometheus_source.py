@@ -19,8 +19,8 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from bot.i18n import Translator
 from bot.metric_sources.base import MetricQuery
 from bot.metric_sources.prometheus import PrometheusSource
-from playbooks.guards import Reading
 from playbooks.messages import Text, as_text
+from playbooks.releases.guards import Reading
 from tests.fakes.loopback import serve
 
 AT = datetime(2026, 11, 23, 1, 0, 30, 250000, tzinfo=UTC)

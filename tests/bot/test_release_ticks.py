@@ -8,11 +8,11 @@ from sqlmodel import col, select
 
 from bot.clock import VirtualClock
 from bot.guard_ticks import GuardTicks
-from commands import pipeline
-from commands.invocations import CommandInvocation
-from playbooks import releases as machine
+from commands.core import pipeline
+from commands.core.invocations import CommandInvocation
 from playbooks.effects import Conversation, Measure, Unwatch
-from playbooks.guards import GuardState
+from playbooks.releases import machine
+from playbooks.releases.guards import GuardState
 from storage.models import ReleaseRow, Timer
 from storage.repositories import timers
 from storage.unit_of_work import unit_of_work

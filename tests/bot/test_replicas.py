@@ -20,10 +20,10 @@ from sqlmodel import select
 
 from bot.app import Application
 from bot.clock import WallClock
-from bot.config_dir import load
+from bot.config.directory import load
 from bot.duties import RENEW
 from bot.settings import Settings
-from commands.invocations import CommandInvocation
+from commands.core.invocations import CommandInvocation
 from playbooks.effects import Conversation
 from storage.engine import make_engine
 from storage.models import Timer

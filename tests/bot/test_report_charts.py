@@ -14,7 +14,7 @@ import pytest
 
 from bot import charts
 from bot.http import serve
-from playbooks.summary_metrics import Bound, MetricSpec, Unit
+from playbooks.reports.metrics import Bound, MetricSpec, Unit
 from tests.conftest import HarnessFactory
 
 pytestmark = pytest.mark.usefixtures("database_url")

@@ -21,10 +21,10 @@ from sqlmodel import select
 from bot import adapters
 from bot.app import Application
 from bot.clock import VirtualClock
-from bot.config_dir import load
+from bot.config.directory import load
 from bot.http import serve
 from bot.settings import Settings
-from commands.effects import apply
+from commands.core.effects import apply
 from playbooks.effects import Conversation, Post
 from playbooks.messages import Message, raw
 from storage import migrate

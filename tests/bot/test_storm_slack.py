@@ -16,7 +16,7 @@ import pytest
 from bot import adapters
 from bot.app import Application
 from bot.clock import VirtualClock
-from bot.config_dir import load
+from bot.config.directory import load
 from bot.http import serve
 from bot.settings import Settings
 from storage import migrate

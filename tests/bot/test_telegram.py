@@ -27,6 +27,7 @@ from bot.adapters.telegram import (
 from bot.adapters.telegram_limits import SendLimiter
 from bot.adapters.telegram_render import render
 from bot.clock import VirtualClock
+from bot.config.directory import DEFAULTS
 from bot.http import serve
 from playbooks.messages import Button, Message, raw
 from storage.models import AuditEntry, OutboxMessage, Reminder
@@ -36,7 +37,6 @@ from tests.fakes.sqlite_lock import WriteLock
 from tests.fakes.telegram_api import TOKEN, FakeTelegram, callback_update, message_update
 
 SECRET = "webhook-secret_for-tests"
-DEFAULTS = Path(__file__).parents[2] / "bot" / "defaults"
 ALICE, BOB, CAROL, MALLORY = 1001, 1002, 1003, 1005
 OPS = -100500  # a group everyone is in
 INCIDENTS, TECH, WEB = -100600, -100700, -100800
@@ -349,7 +349,7 @@ async def test_polling_receives_updates_from_get_updates(
 
 def test_webhook_mode_needs_the_secret() -> None:
     from bot.adapters import build
-    from bot.config_dir import load
+    from bot.config.directory import load
     from bot.errors import StartupError
     from bot.settings import Settings
 
@@ -550,7 +550,7 @@ async def test_a_channel_known_by_name_is_reached_at_its_chat_id(
 
 async def test_a_report_chart_is_linked_and_sent_as_a_photo(tg: Telegram) -> None:
     from bot import charts
-    from commands.effects import apply
+    from commands.core.effects import apply
     from playbooks.effects import Conversation, Post
     from storage.repositories import summaries
 

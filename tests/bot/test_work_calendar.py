@@ -11,12 +11,11 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.config_dir import load
+from bot.config.directory import DEFAULTS, load
 from bot.work_calendar import unknown_year_warning, work_calendar
 from tests.bot.test_config_dir import only_problem, write
 from tests.bot.test_config_teams import TEAM, own_people
 
-DEFAULTS = Path(__file__).resolve().parents[2] / "bot" / "defaults"
 HOURS = "  weekdays: [mon, tue, wed, thu, fri]\n"
 
 

@@ -16,14 +16,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.config_dir import Config, load
+from bot.config.directory import Config, load
 from bot.i18n import Translator, catalog
-from playbooks import guards
-from playbooks.incident_views import KINDS
-from playbooks.incidents import IncidentState
+from playbooks.incidents.machine import IncidentState
+from playbooks.incidents.views import KINDS
 from playbooks.messages import Param, Text, t
-from playbooks.release_plan import GuardAction
-from playbooks.releases import Move, ReleaseState
+from playbooks.releases import guards
+from playbooks.releases.machine import Move, ReleaseState
+from playbooks.releases.plan import GuardAction
 from tests.conftest import Harness, HarnessFactory
 
 ZH = Translator("zh", UTC)

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.config.directory import DEFAULTS
 from tests.conftest import Harness, HarnessFactory
 
 pytestmark = pytest.mark.usefixtures("database_url")
-DEFAULTS = Path(__file__).resolve().parents[2] / "bot" / "defaults"
 REMINDER = "⏳ Page #1"
 
 

@@ -10,9 +10,9 @@ import pytest
 from sqlmodel import func, select
 
 from bot.alert_payloads import from_alertmanager
-from commands import pipeline
-from commands.alert_intake import KIND
-from commands.invocations import Inbound, Outcome
+from commands.core import pipeline
+from commands.core.invocations import Inbound, Outcome
+from commands.incidents.alerts import KIND
 from storage.models import IncidentRow
 from storage.unit_of_work import unit_of_work
 from tests.conftest import HarnessFactory

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from commands.effects import apply
+from commands.core.effects import apply
 from playbooks.effects import ArmTimer, CancelTimer, Conversation, DirectMessage, Post
 from playbooks.messages import Message, raw
 from playbooks.people import Directory, Person

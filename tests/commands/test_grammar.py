@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from commands.grammar import (
+from commands.core.grammar import (
     MAX_DURATION,
     Mention,
     Percent,
@@ -24,8 +24,8 @@ from commands.grammar import (
     parse_time,
     tokenize,
 )
-from commands.registry import MAX_LINE, CommandTable, ParsedCommand
-from commands.table import build_table
+from commands.core.registry import MAX_LINE, CommandTable, ParsedCommand
+from commands.core.table import build_table
 from playbooks.errors import UsageError
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

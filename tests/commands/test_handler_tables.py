@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from commands.table import (
+from commands.core.table import (
     DuplicateHandler,
     inbound_handlers,
     merged,

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from sqlmodel import col, select
 
+from bot.config.directory import DEFAULTS
 from storage.models import AuditEntry, IncidentEvent, IncidentRow, OutboxMessage
 from storage.unit_of_work import unit_of_work
 from tests.conftest import Harness, HarnessFactory
 
 pytestmark = pytest.mark.usefixtures("database_url")
-DEFAULTS = Path(__file__).resolve().parents[2] / "bot" / "defaults"
 
 
 def row(h: Harness, incident_id: int = 1) -> IncidentRow:

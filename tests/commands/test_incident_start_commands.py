@@ -9,13 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.config_dir import ConfigError, load
+from bot.config.directory import DEFAULTS, ConfigError, load
 from storage.models import IncidentRow
 from storage.unit_of_work import unit_of_work
 from tests.conftest import Harness, HarnessFactory
 
 pytestmark = pytest.mark.usefixtures("database_url")
-DEFAULTS = Path(__file__).resolve().parents[2] / "bot" / "defaults"
 
 
 def under(tmp_path: Path, policy: str, *, rule: str | None = None) -> Path:

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.config.directory import DEFAULTS
 from tests.conftest import HarnessFactory
 
 pytestmark = pytest.mark.usefixtures("database_url")
-DEFAULTS = Path(__file__).resolve().parents[2] / "bot" / "defaults"
 
 
 async def test_me_lists_identities_roles_teams_and_shifts(make_harness: HarnessFactory) -> None:

@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.alert_payloads import ALERTMANAGER, from_alertmanager
-from commands.alert_intake import KIND
-from commands.invocations import Inbound
+from commands.core.invocations import Inbound
+from commands.incidents.alerts import KIND
 from tests.commands.test_launch_commands import GOOD, IN_WINDOW
 from tests.conftest import Harness, HarnessFactory
 from tests.fakes.adapters import Sent

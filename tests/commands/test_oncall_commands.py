@@ -10,11 +10,10 @@ from pathlib import Path
 import pytest
 from sqlmodel import col, select
 
+from bot.config.directory import DEFAULTS
 from storage.models import OncallChange, PageEvent, PageRow, RotationVersion
 from storage.unit_of_work import unit_of_work
 from tests.conftest import START, Harness, HarnessFactory
-
-DEFAULTS = Path(__file__).resolve().parents[2] / "bot" / "defaults"
 
 pytestmark = pytest.mark.usefixtures("database_url")
 PAGE = "📟 Page #1"

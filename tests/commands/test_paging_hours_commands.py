@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.config.directory import DEFAULTS
 from tests.conftest import Harness, HarnessFactory
 
 pytestmark = pytest.mark.usefixtures("database_url")
-DEFAULTS = Path(__file__).resolve().parents[2] / "bot" / "defaults"
 SATURDAY = datetime(2026, 11, 28, 10, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 

@@ -207,8 +207,8 @@ async def test_a_crashing_handler_rolls_back_and_answers_with_a_reference(
 ) -> None:
     import dataclasses
 
-    from commands.context import CommandContext
-    from commands.registry import CommandSpec, CommandTable, ParsedCommand
+    from commands.core.context import CommandContext
+    from commands.core.registry import CommandSpec, CommandTable, ParsedCommand
     from playbooks.effects import ArmTimer
     from playbooks.messages import Message
     from playbooks.people import Role
@@ -301,7 +301,7 @@ async def test_timer_of_unknown_kind_is_left_for_a_version_that_knows_it(
 async def test_a_failing_timer_handler_sets_the_timer_aside(make_harness: HarnessFactory) -> None:
     import dataclasses
 
-    from commands.context import TimerContext
+    from commands.core.context import TimerContext
     from storage.repositories import timers
     from storage.unit_of_work import unit_of_work
 

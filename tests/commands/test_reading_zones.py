@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.config.directory import DEFAULTS
 from tests.conftest import HarnessFactory
 
 pytestmark = pytest.mark.usefixtures("database_url")
-DEFAULTS = Path(__file__).resolve().parents[2] / "bot" / "defaults"
 
 
 def config_with_zones(tmp_path: Path) -> Path:
@@ -57,7 +57,7 @@ async def test_a_person_reads_replies_and_direct_messages_in_their_own_timezone(
 
 
 async def test_a_bad_timezone_in_people_yaml_is_named(tmp_path: Path) -> None:
-    from bot.config_dir import ConfigError, load
+    from bot.config.directory import ConfigError, load
 
     config = config_with_zones(tmp_path)
     people = (config / "people.yaml").read_text(encoding="utf-8")

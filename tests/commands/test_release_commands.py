@@ -11,8 +11,8 @@ import pytest
 from sqlmodel import col, select
 
 from bot.i18n import Translator
-from commands import pipeline
-from commands.invocations import CommandInvocation
+from commands.core import pipeline
+from commands.core.invocations import CommandInvocation
 from playbooks.effects import Conversation
 from playbooks.messages import text_from_str
 from storage.models import AuditEntry, OutboxMessage, ReleaseEvent, ReleaseRow, Timer

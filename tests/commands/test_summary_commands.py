@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from bot.config.directory import DEFAULTS
 from playbooks.messages import Message, message_from_json, message_to_json, t
 from storage.models import AuditEntry, ChartImage, SummarySubscription, Timer
 from storage.unit_of_work import unit_of_work
@@ -17,7 +18,6 @@ from tests.conftest import START, Harness, HarnessFactory
 
 pytestmark = pytest.mark.usefixtures("database_url")
 SHANGHAI_NINE = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)
-DEFAULTS = Path(__file__).resolve().parents[2] / "bot" / "defaults"
 
 
 @pytest.fixture

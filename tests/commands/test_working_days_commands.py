@@ -13,12 +13,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
+from bot.config.directory import DEFAULTS
 from storage.models import IncidentRow
 from storage.unit_of_work import unit_of_work
 from tests.conftest import Harness, HarnessFactory
 
 pytestmark = pytest.mark.usefixtures("database_url")
-DEFAULTS = Path(__file__).resolve().parents[2] / "bot" / "defaults"
 SH = ZoneInfo("Asia/Shanghai")
 WORKED_SATURDAY = datetime(2026, 2, 14, 10, tzinfo=SH)
 FESTIVAL_MONDAY = datetime(2026, 2, 16, 10, tzinfo=SH)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from bot.config_dir import DEFAULTS
+from bot.config.directory import DEFAULTS
 
 # Slack user ids, Telegram numeric ids, DingTalk staff ids and Feishu open ids of the
 # shipped example people; each is reached first on the platform named first.

@@ -21,12 +21,12 @@ from bot.adapters.feishu import FeishuAdapter
 from bot.adapters.feishu_app import FeishuApp
 from bot.app import Application
 from bot.clock import VirtualClock
-from bot.config_dir import load
-from bot.config_robots import robots
+from bot.config.directory import load
+from bot.config.robots import robots
 from bot.http import make_web_app
 from bot.http_client import HttpClient
 from bot.settings import Settings
-from commands.invocations import CommandInvocation, Outcome
+from commands.core.invocations import CommandInvocation, Outcome
 from playbooks.effects import Conversation
 from storage import migrate
 from storage.engine import make_engine

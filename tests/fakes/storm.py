@@ -14,7 +14,7 @@ import aiohttp
 from sqlmodel import select
 
 from bot.app import Application
-from commands.invocations import CommandInvocation
+from commands.core.invocations import CommandInvocation
 from playbooks.effects import Conversation
 from storage.models import IncidentEvent, OutboxMessage, PageRow
 from storage.unit_of_work import unit_of_work

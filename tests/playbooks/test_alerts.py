@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from playbooks.alerts import (
+from playbooks.effects import Conversation
+from playbooks.incidents.alerts import (
     Action,
     Alert,
     AlertSettings,
@@ -15,9 +16,8 @@ from playbooks.alerts import (
     describe,
     title_of,
 )
-from playbooks.effects import Conversation
-from playbooks.incident_policy import default_settings
-from playbooks.incidents import Incident, IncidentState
+from playbooks.incidents.machine import Incident, IncidentState
+from playbooks.incidents.policy import default_settings
 
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 

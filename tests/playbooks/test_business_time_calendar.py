@@ -8,7 +8,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from playbooks.business_time import Deadline, WorkCalendar, WorkingHours
-from playbooks.incident_policy import SeverityPolicy, default_settings
+from playbooks.incidents.policy import SeverityPolicy, default_settings
 
 SH = ZoneInfo("Asia/Shanghai")
 # China's 2026 Spring Festival: Saturday 14 February is worked, 15-23 February are off.

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from playbooks.business_time import WorkCalendar
-from playbooks.deploy_windows import blackout_of, blackout_summary, check, next_opening
-from playbooks.launch_plan import Blackout, BlackoutPeriods, Window, WindowGate, WindowPolicy
+from playbooks.launch.plan import Blackout, BlackoutPeriods, Window, WindowGate, WindowPolicy
+from playbooks.launch.windows import blackout_of, blackout_summary, check, next_opening
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NEW_YORK = ZoneInfo("America/New_York")

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from playbooks.errors import UsageError
-from playbooks.gonogo import Verdict, assess, parse_values, verdict_for
-from playbooks.launch_plan import DEFAULT_DIMENSIONS, GoNoGoPolicy, LaunchPlan, launch_problems
+from playbooks.launch.gonogo import Verdict, assess, parse_values, verdict_for
+from playbooks.launch.plan import DEFAULT_DIMENSIONS, GoNoGoPolicy, LaunchPlan, launch_problems
 
 AT = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 POLICY = GoNoGoPolicy()

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from playbooks.guards import (
+from playbooks.releases.guards import (
     GuardState,
     Reading,
     Verdict,
@@ -15,7 +15,7 @@ from playbooks.guards import (
     sustained_breach,
     sustained_silence,
 )
-from playbooks.release_plan import Guard, GuardAction
+from playbooks.releases.plan import Guard, GuardAction
 
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 EVERY = timedelta(seconds=30)

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from playbooks import handoff
 from playbooks.effects import Conversation, DirectMessage, Post
-from playbooks.oncall import Change, ChangeKind, Rotation, Schedule, Version
-from playbooks.teams import Team
+from playbooks.oncall import handoff
+from playbooks.oncall.rotations import Change, ChangeKind, Rotation, Schedule, Version
+from playbooks.oncall.teams import Team
 
 SH = ZoneInfo("Asia/Shanghai")
 BERLIN = ZoneInfo("Europe/Berlin")

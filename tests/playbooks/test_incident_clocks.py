@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.config_dir import load
+from bot.config.directory import load
 from bot.i18n import Translator
-from playbooks import incidents as lifecycle
 from playbooks.effects import ArmTimer, CancelTimer, Conversation, DirectMessage, Post
 from playbooks.errors import InvalidTransition
-from playbooks.incident_policy import SeverityPolicy
-from playbooks.incidents import Incident, IncidentState, Move
+from playbooks.incidents import machine as lifecycle
+from playbooks.incidents.machine import Incident, IncidentState, Move
+from playbooks.incidents.policy import SeverityPolicy
 from playbooks.messages import text_from_str
 
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # Monday 09:00 in Shanghai

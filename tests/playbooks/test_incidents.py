@@ -8,12 +8,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from playbooks import incidents as lifecycle
 from playbooks.business_time import Deadline, WorkingHours
 from playbooks.effects import ArmTimer, CancelTimer, Conversation, DirectMessage, Post
 from playbooks.errors import InvalidTransition
-from playbooks.incident_policy import default_settings
-from playbooks.incidents import Incident, IncidentState, Move
+from playbooks.incidents import machine as lifecycle
+from playbooks.incidents.machine import Incident, IncidentState, Move
+from playbooks.incidents.policy import default_settings
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # Monday 09:00 in Shanghai

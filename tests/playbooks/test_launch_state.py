@@ -7,13 +7,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from playbooks import launch_state, launch_timers
 from playbooks.effects import ArmTimer, CancelTimer, Conversation, Post
-from playbooks.gonogo import assess, parse_values
-from playbooks.launch_plan import ChecklistItem, FollowUp, GoNoGoPolicy, LaunchPlan, RunbookStep
-from playbooks.launch_state import LaunchState, Unknown
-from playbooks.release_plan import Plan, Stage, TrafficKind
-from playbooks.releases import HistoryEntry, Move, Refused, Release, ReleaseState
+from playbooks.launch import state as launch_state
+from playbooks.launch import timers as launch_timers
+from playbooks.launch.gonogo import assess, parse_values
+from playbooks.launch.plan import ChecklistItem, FollowUp, GoNoGoPolicy, LaunchPlan, RunbookStep
+from playbooks.launch.state import LaunchState, Unknown
+from playbooks.releases.machine import HistoryEntry, Move, Refused, Release, ReleaseState
+from playbooks.releases.plan import Plan, Stage, TrafficKind
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 LAUNCH = LaunchPlan(

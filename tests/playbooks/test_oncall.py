@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from playbooks.oncall import Change, ChangeKind, Rotation, Schedule, Version
+from playbooks.oncall.rotations import Change, ChangeKind, Rotation, Schedule, Version
 
 SH = ZoneInfo("Asia/Shanghai")
 NY = ZoneInfo("America/New_York")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from playbooks.effects import ArmTimer
-from playbooks.page_budget import KIND, Budget, HeldPage, Spent, admit, fold, key
+from playbooks.oncall.budget import KIND, Budget, HeldPage, Spent, admit, fold, key
 
 T0 = datetime(2026, 11, 23, 1, tzinfo=UTC)
 M = timedelta(minutes=1)

@@ -9,7 +9,7 @@ import pytest
 
 from playbooks.effects import ArmTimer, CancelTimer, Conversation, DirectMessage, Post
 from playbooks.errors import InvalidTransition
-from playbooks.paging import (
+from playbooks.oncall.paging import (
     Page,
     PageState,
     Policy,

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from playbooks.business_time import WorkCalendar, WorkingHours
 from playbooks.effects import ArmTimer, Conversation, DirectMessage, Post
-from playbooks.paging import (
+from playbooks.oncall.paging import (
     KIND_STEP,
     Page,
     PageState,
@@ -102,7 +102,7 @@ def test_the_next_working_morning_in_the_team_timezone() -> None:
 
 def test_an_ack_arms_a_reminder_and_resolving_cancels_it() -> None:
     from playbooks.effects import CancelTimer
-    from playbooks.paging import KIND_REMIND, acknowledge, remind, remind_key, resolve_page
+    from playbooks.oncall.paging import KIND_REMIND, acknowledge, remind, remind_key, resolve_page
 
     first = run_steps(page(), now=SATURDAY, resolve=resolve, channel=None)
     acked = acknowledge(first.page, actor="bob", now=SATURDAY, channel=None, remind_after=30 * M)

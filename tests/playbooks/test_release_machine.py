@@ -8,8 +8,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.i18n import Translator
-from playbooks import release_watch as watch
-from playbooks import releases as machine
 from playbooks.effects import (
     ArmTimer,
     Conversation,
@@ -21,11 +19,20 @@ from playbooks.effects import (
     Watch,
 )
 from playbooks.errors import InvalidTransition
-from playbooks.guards import Reading
 from playbooks.messages import t, text_to_str
 from playbooks.people import BOT
-from playbooks.release_plan import Guard, GuardAction, Plan, Stage, TrafficKind, plan_problems
-from playbooks.releases import ACTIVE, OPEN, TRANSITIONS, Move, Refused, Release, ReleaseState
+from playbooks.releases import machine, watch
+from playbooks.releases.guards import Reading
+from playbooks.releases.machine import (
+    ACTIVE,
+    OPEN,
+    TRANSITIONS,
+    Move,
+    Refused,
+    Release,
+    ReleaseState,
+)
+from playbooks.releases.plan import Guard, GuardAction, Plan, Stage, TrafficKind, plan_problems
 
 ENGLISH = Translator("en", UTC)  # reasons are catalog text: read them as an English reader does
 

@@ -9,15 +9,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from playbooks import launch_state, launch_timers, release_watch
-from playbooks import releases as machine
 from playbooks.effects import ArmTimer, Conversation, Post, SetTraffic, Watch
 from playbooks.errors import InvalidTransition
-from playbooks.launch_plan import ChecklistItem, LaunchPlan, RunbookStep, launch_problems
-from playbooks.launch_state import LaunchState
+from playbooks.launch import state as launch_state
+from playbooks.launch import timers as launch_timers
+from playbooks.launch.plan import ChecklistItem, LaunchPlan, RunbookStep, launch_problems
+from playbooks.launch.state import LaunchState
 from playbooks.messages import t
-from playbooks.release_plan import Plan, Stage, TrafficKind
-from playbooks.releases import Move, Refused, Release, ReleaseState
+from playbooks.releases import machine
+from playbooks.releases import watch as release_watch
+from playbooks.releases.machine import Move, Refused, Release, ReleaseState
+from playbooks.releases.plan import Plan, Stage, TrafficKind
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 H = timedelta(hours=1)

@@ -10,12 +10,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.i18n import Translator
-from playbooks import release_watch as watch
-from playbooks import releases as machine
 from playbooks.effects import Conversation, DirectMessage, Post
-from playbooks.guards import Reading
-from playbooks.release_plan import Guard, GuardAction, Plan, Stage, TrafficKind
-from playbooks.releases import Refused, Release, ReleaseState
+from playbooks.releases import machine, watch
+from playbooks.releases.guards import Reading
+from playbooks.releases.machine import Refused, Release, ReleaseState
+from playbooks.releases.plan import Guard, GuardAction, Plan, Stage, TrafficKind
 
 ENGLISH = Translator("en", UTC)  # reasons are catalog text: read them as an English reader does
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from playbooks.releases import TRANSITIONS, BrokenMove, Move, ReleaseState, check_move
+from playbooks.releases.machine import TRANSITIONS, BrokenMove, Move, ReleaseState, check_move
 
 S = ReleaseState
 

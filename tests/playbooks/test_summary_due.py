@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from playbooks.effects import Conversation
-from playbooks.summaries import Subscription, arm_next, due_run
-from playbooks.summary_metrics import SummarySettings
-from playbooks.summary_schedule import Cadence, ReportKind, jitter
+from playbooks.reports.metrics import SummarySettings
+from playbooks.reports.schedule import Cadence, ReportKind, jitter
+from playbooks.reports.subscriptions import Subscription, arm_next, due_run
 
 M = timedelta(minutes=1)
 SETTINGS = SummarySettings(grace=10 * M, jitter=10 * M)

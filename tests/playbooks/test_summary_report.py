@@ -10,15 +10,15 @@ from zoneinfo import ZoneInfo
 from bot.i18n import Translator
 from bot.render import plain_lines
 from playbooks.effects import Conversation
-from playbooks.guards import GuardState, Reading, Verdict
-from playbooks.incident_policy import default_settings
-from playbooks.incidents import Incident, IncidentState
+from playbooks.incidents.machine import Incident, IncidentState
+from playbooks.incidents.policy import default_settings
 from playbooks.messages import Message, Severity
-from playbooks.release_plan import Guard, GuardAction, Plan, Stage, TrafficKind
-from playbooks.releases import Release, ReleaseState
-from playbooks.summary_metrics import Bound, MetricSpec, Unit
-from playbooks.summary_report import OnCall, ReleaseEnding, ReportRequest, ReportState, compose
-from playbooks.summary_schedule import ReportKind, period
+from playbooks.releases.guards import GuardState, Reading, Verdict
+from playbooks.releases.machine import Release, ReleaseState
+from playbooks.releases.plan import Guard, GuardAction, Plan, Stage, TrafficKind
+from playbooks.reports.metrics import Bound, MetricSpec, Unit
+from playbooks.reports.report import OnCall, ReleaseEnding, ReportRequest, ReportState, compose
+from playbooks.reports.schedule import ReportKind, period
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MORNING = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)  # Tuesday 09:00 in Shanghai

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from playbooks.errors import UsageError
-from playbooks.summary_schedule import (
+from playbooks.reports.schedule import (
     Cadence,
     ReportKind,
     jitter,

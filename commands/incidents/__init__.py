@@ -1,0 +1,1 @@
+"""/incident, and alerts from monitoring opening, joining and resolving incidents."""

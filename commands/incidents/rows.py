@@ -1,0 +1,69 @@
+"""Between stored incident rows and the domain's ``Incident``."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from playbooks.effects import Conversation
+from playbooks.incidents.machine import Incident, IncidentState, Result, TimelineEntry
+from playbooks.incidents.policy import SeverityPolicy
+from storage.models import IncidentEvent, IncidentRow
+from storage.repositories import incidents as repo
+
+
+def to_view(row: IncidentRow) -> Incident:
+    assert row.id is not None
+    return Incident(
+        id=row.id,
+        title=row.title,
+        severity=row.severity,
+        state=IncidentState(row.state),
+        service=row.service,
+        channel=Conversation.parse(row.channel),
+        opened_at=row.opened_at,
+        opened_by=row.opened_by,
+        policy=SeverityPolicy.from_json(row.policy),
+        commander=row.commander,
+        comms_lead=row.comms_lead,
+        scribe=row.scribe,
+        acked_at=row.acked_at,
+        resolved_at=row.resolved_at,
+        started_at=row.started_at,
+        reopened_at=row.reopened_at,
+        respond_due=row.respond_due,
+        start_due=row.start_due,
+        resolve_due=row.resolve_due,
+        respond_breached=row.respond_breached,
+        start_breached=row.start_breached,
+        resolve_breached=row.resolve_breached,
+        checklist=dict(row.checklist),
+    )
+
+
+def save(session: Session, row: IncidentRow, result: Result) -> None:
+    i = result.incident
+    row.severity, row.state = i.severity, i.state.value
+    row.commander, row.comms_lead, row.scribe = i.commander, i.comms_lead, i.scribe
+    row.acked_at, row.resolved_at, row.reopened_at = i.acked_at, i.resolved_at, i.reopened_at
+    row.respond_due, row.resolve_due = i.respond_due, i.resolve_due
+    row.respond_breached, row.resolve_breached = i.respond_breached, i.resolve_breached
+    row.started_at, row.start_due, row.start_breached = i.started_at, i.start_due, i.start_breached
+    row.checklist = dict(i.checklist)
+    session.add(row)
+    session.flush()
+    assert row.id is not None
+    for entry in result.timeline:
+        repo.add_event(
+            session,
+            IncidentEvent(
+                incident_id=row.id, at=entry.at, actor=entry.actor, kind=entry.kind, text=entry.text
+            ),
+        )
+
+
+def timeline_of(session: Session, row: IncidentRow) -> list[TimelineEntry]:
+    assert row.id is not None
+    return [
+        TimelineEntry(e.at, e.actor, e.kind, e.text)
+        for e in repo.events(session, incident_id=row.id)
+    ]

@@ -1,0 +1,291 @@
+"""Pages: starting one, the escalation step timer, pages for incidents, locking in order."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from sqlmodel import Session
+
+from commands.core.context import CommandContext, SystemContext
+from commands.oncall import budget as page_budget
+from commands.oncall.rotations import schedule_of
+from playbooks.business_time import WorkingHours
+from playbooks.effects import Conversation
+from playbooks.errors import NotFound
+from playbooks.incidents.policy import SeverityPolicy
+from playbooks.messages import t
+from playbooks.oncall import paging
+from playbooks.oncall.paging import Page, PageState, Policy, Resolver, Result, Step, Target
+from playbooks.oncall.teams import PageWhen, Team, page_when
+from storage.models import IncidentRow, PageEvent, PageRow, Timer
+from storage.repositories import incidents as incident_repo
+from storage.repositories import pages as repo
+
+Context = CommandContext | SystemContext
+
+
+def to_view(row: PageRow) -> Page:
+    assert row.id is not None
+    return Page(
+        id=row.id,
+        title=row.title,
+        state=PageState(row.state),
+        policy=Policy.from_json(row.policy),
+        created_at=row.created_at,
+        created_by=row.created_by,
+        team=row.team,
+        severity=row.severity,
+        incident_id=row.incident_id,
+        position=row.position,
+        paged=tuple(row.paged),
+        acked_by=row.acked_by,
+        acked_at=row.acked_at,
+    )
+
+
+def save(session: Session, row: PageRow, result: Result) -> None:
+    p = result.page
+    row.state, row.position, row.paged = p.state.value, p.position, list(p.paged)
+    row.acked_by, row.acked_at = p.acked_by, p.acked_at
+    session.add(row)
+    session.flush()
+    assert row.id is not None
+    for e in result.events:
+        repo.add_event(
+            session,
+            PageEvent(
+                page_id=row.id, at=e.at, kind=e.kind, person=e.person, text=e.text, late=e.late
+            ),
+        )
+
+
+def team_of(ctx: Context, name: str | None) -> Team | None:
+    return ctx.teams.get(name) if name else None
+
+
+def channel_of(ctx: Context, team: Team | None) -> Conversation | None:
+    if team is None or not team.channel:
+        return None
+    return Conversation.parse(team.channel, default_platform=_platform(ctx))
+
+
+def _platform(ctx: Context) -> str:
+    return ctx.conversation.platform if isinstance(ctx, CommandContext) else ctx.home_platform
+
+
+def team_hours(ctx: Context, team: Team) -> WorkingHours:
+    """severity.yaml's working hours, kept by the clock of the team's timezone and on the
+    working days of the team's calendar."""
+    return replace(ctx.incidents.policy.hours, tz=team.tz, calendar=team.calendar)
+
+
+def ack_reminder(team: Team | None) -> timedelta | None:
+    """How often whoever acknowledged is reminded until resolved (None: never)."""
+    return team.ack_reminder if team is not None else paging.DEFAULT_ACK_REMINDER
+
+
+def in_working_hours(ctx: Context, team: Team | None) -> bool:
+    return team is None or team_hours(ctx, team).is_open(ctx.now)
+
+
+def opens_at(ctx: Context, team: Team | None) -> datetime | None:
+    """The team's next working opening when it is outside working hours now."""
+    if team is None or in_working_hours(ctx, team):
+        return None
+    return team_hours(ctx, team).next_opening(ctx.now)
+
+
+def resolver(ctx: Context, team: Team | None) -> Resolver:
+    """Who a step reaches at ``ctx.now``: the layer's holder, the manager, the person."""
+    schedule = schedule_of(ctx.session, team, now=ctx.now) if team else None
+
+    def resolve(step: Step) -> str | None:
+        if step.target is Target.PERSON:
+            return step.value
+        if step.target is Target.MANAGER:
+            return team.manager if team else None
+        return schedule.who(step.value, ctx.now)[0] if schedule else None
+
+    return resolve
+
+
+def start(
+    ctx: Context,
+    *,
+    title: str,
+    team: Team | None,
+    policy: Policy,
+    created_by: str,
+    severity: str | None = None,
+    incident_id: int | None = None,
+    hold: bool = False,
+    defer_by_severity: bool = True,
+) -> tuple[PageRow, Result]:
+    """A new page, its first step run at once (the first notification commits with it);
+    outside working hours, held until they open for ``hold`` or, unless an incident's
+    policy decided already, a severity the team defers."""
+    row = repo.add(
+        ctx.session,
+        PageRow(
+            title=title,
+            state=PageState.OPEN.value,
+            team=team.name if team else None,
+            severity=severity,
+            incident_id=incident_id,
+            policy=policy.to_json(),
+            created_at=ctx.now,
+            created_by=created_by,
+        ),
+    )
+    if (
+        team is not None
+        and (hold or (defer_by_severity and severity in team.defer_outside_hours))
+        and not in_working_hours(ctx, team)
+    ):
+        until = team_hours(ctx, team).next_opening(ctx.now)
+        result = paging.defer(to_view(row), until=until, now=ctx.now)
+    else:
+        result = paging.run_steps(
+            to_view(row),
+            now=ctx.now,
+            resolve=resolver(ctx, team),
+            channel=channel_of(ctx, team),
+            working_hours=in_working_hours(ctx, team),
+            opens_at=opens_at(ctx, team),
+        )
+        result = page_budget.throttle(ctx, team, result)
+    save(ctx.session, row, result)
+    ctx.effects += result.effects
+    return row, result
+
+
+def _incident_team(ctx: Context, incident: IncidentRow) -> Team | None:
+    service = ctx.releases.services.get(incident.service or "")
+    return ctx.teams.get(service.team) if service and service.team else None
+
+
+def page_for_incident(ctx: Context, incident: IncidentRow) -> PageRow | None:
+    """Page the service's team when the incident's severity policy promises a response:
+    around the clock for one in minutes or hours, in working hours for one in working
+    days (a team's ``page_incidents`` may say otherwise). None when it pages nobody. One
+    for working hours raised outside them is held until they open."""
+    team = _incident_team(ctx, incident)
+    if team is None:
+        return None
+    rule = SeverityPolicy.from_json(incident.policy).rule(incident.severity)
+    when = page_when(team, incident.severity, rule)
+    if when is PageWhen.NEVER:
+        return None
+    return _page_team(ctx, incident, team, hold=when is PageWhen.WORKING_HOURS)
+
+
+def page_if_none(ctx: Context, incident: IncidentRow) -> PageRow | None:
+    """Page for the incident as its team's rule says, unless a page for it is under way
+    already (a missed respond deadline, a raised severity, a reopening)."""
+    if incident.id is None:
+        return None
+    live = (PageState.OPEN.value, PageState.ACKNOWLEDGED.value)
+    if any(p.state in live for p in repo.for_incident(ctx.session, incident_id=incident.id)):
+        return None
+    return page_for_incident(ctx, incident)
+
+
+def respond_missed(ctx: Context, incident: IncidentRow) -> None:
+    """The respond deadline passed unanswered: page if nothing is under way; a page still
+    held for working hours says in the team channel that it waits, and how to page now."""
+    assert incident.id is not None
+    held = [
+        row
+        for row in repo.for_incident(ctx.session, incident_id=incident.id)
+        if row.state == PageState.OPEN.value and not row.paged
+    ]
+    if not held:
+        page_if_none(ctx, incident)
+        return
+    team = _incident_team(ctx, incident)
+    channel = channel_of(ctx, team)
+    for row in held:
+        result = paging.respond_missed(
+            to_view(row), now=ctx.now, until=opens_at(ctx, team), channel=channel
+        )
+        save(ctx.session, row, result)
+        ctx.effects += result.effects
+
+
+def _page_team(ctx: Context, incident: IncidentRow, team: Team, *, hold: bool = False) -> PageRow:
+    assert incident.id is not None
+    row, _ = start(
+        ctx,
+        title=f"#{incident.id} {incident.title}",
+        team=team,
+        policy=team.policy,
+        created_by=incident.opened_by,
+        severity=incident.severity,
+        incident_id=incident.id,
+        hold=hold,
+        defer_by_severity=False,
+    )
+    return row
+
+
+def stop_for_incident(ctx: Context, incident_id: int, *, actor: str) -> None:
+    """The incident is resolved: its pages stop escalating."""
+    for row in repo.for_incident(ctx.session, incident_id=incident_id):
+        result = paging.resolve_page(to_view(row), actor=actor, now=ctx.now)
+        save(ctx.session, row, result)
+        ctx.effects += result.effects
+
+
+def ack_for_incident(ctx: Context, incident_id: int, *, actor: str) -> None:
+    """The incident was acknowledged: its open pages are answered too."""
+    for row in repo.for_incident(ctx.session, incident_id=incident_id):
+        p = to_view(row)
+        if p.state is PageState.OPEN:
+            team = team_of(ctx, p.team)
+            result = paging.acknowledge(
+                p,
+                actor=actor,
+                now=ctx.now,
+                channel=channel_of(ctx, team),
+                remind_after=ack_reminder(team),
+            )
+            save(ctx.session, row, result)
+            ctx.effects += result.effects
+
+
+def load_locked(ctx: Context, page_id: int) -> tuple[PageRow, Page]:
+    """The page, locked in the one order: its incident, its timers, then the page."""
+    peek = repo.get(ctx.session, page_id=page_id)
+    if peek is not None and peek.incident_id is not None:
+        incident_repo.get(ctx.session, incident_id=peek.incident_id, for_update=True)
+    row = repo.get(ctx.session, page_id=page_id, for_update=True)
+    if row is None:
+        raise NotFound(t("page.unknown", id=page_id))
+    return row, to_view(row)
+
+
+# ---------------------------------------------------------------- the step timer
+
+
+def on_step(ctx: SystemContext, timer: Timer) -> None:
+    row = repo.get(ctx.session, page_id=int(timer.payload["page_id"]), for_update=True)
+    if row is None:
+        return
+    p = to_view(row)
+    team = team_of(ctx, p.team)
+    result = paging.run_steps(
+        p,
+        now=ctx.now,
+        resolve=resolver(ctx, team),
+        channel=channel_of(ctx, team),
+        late=ctx.late_by is not None,
+        working_hours=in_working_hours(ctx, team),
+        opens_at=opens_at(ctx, team),
+    )
+    result = page_budget.throttle(ctx, team, result)
+    save(ctx.session, row, result)
+    ctx.effects += result.effects
+
+
+TIMER_HANDLERS = {paging.KIND_STEP: on_step}

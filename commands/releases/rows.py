@@ -1,0 +1,94 @@
+"""Between stored release rows and the domain's ``Release``: load, and save a result."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session
+
+from playbooks.effects import Conversation
+from playbooks.launch import timers as launch_timers
+from playbooks.messages import text_from_str, text_to_str
+from playbooks.releases import watch as release_watch
+from playbooks.releases.guards import GuardState
+from playbooks.releases.machine import HistoryEntry, Move, Release, ReleaseState, Result
+from playbooks.releases.plan import Plan, TrafficKind
+from storage.models import ReleaseEvent, ReleaseRow
+from storage.repositories import releases as repo
+
+
+def to_view(row: ReleaseRow) -> Release:
+    assert row.id is not None
+    return Release(
+        id=row.id,
+        service=row.service,
+        version=row.version,
+        plan=Plan.from_json(row.plan),
+        state=ReleaseState(row.state),
+        stage=row.stage,
+        percent=row.percent,
+        owner=row.owner,
+        attempt=row.attempt,
+        channel=Conversation.parse(row.channel),
+        traffic=TrafficKind(row.traffic),
+        metrics=row.metrics,
+        started_at=row.started_at,
+        stage_started_at=row.stage_started_at,
+        paused_reason=text_from_str(row.paused_reason) if row.paused_reason else None,
+        note=row.note,
+        guards={name: GuardState.from_json(data) for name, data in row.guards.items()},
+        approvals=frozenset(row.approvals),
+    )
+
+
+def save(session: Session, row: ReleaseRow, result: Result, *, now: datetime) -> None:
+    """Copy the result's release onto the row and append its history, in the caller's
+    transaction; the launch timers its moves arm or stop, and the release as the guard
+    schedule should now read it, join the result's effects."""
+    r = result.release
+    row.state = r.state.value
+    row.stage = r.stage
+    row.percent = r.percent
+    row.attempt = r.attempt
+    row.stage_started_at = r.stage_started_at
+    row.paused_reason = text_to_str(r.paused_reason) if r.paused_reason else ""
+    row.guards = {name: state.to_json() for name, state in r.guards.items()}
+    row.approvals = sorted(r.approvals)
+    row.updated_at = now
+    session.add(row)
+    session.flush()
+    assert row.id is not None
+    for entry in result.history:
+        repo.add_event(session, event_row(row.id, r.attempt, entry))
+    result.effects += launch_timers.after_moves(r, result.history)
+    result.effects += release_watch.watching(r)
+
+
+def event_row(release_id: int, attempt: int, entry: HistoryEntry) -> ReleaseEvent:
+    return ReleaseEvent(
+        release_id=release_id,
+        at=entry.at,
+        actor=entry.actor,
+        move=entry.move.value,
+        from_state=entry.from_state.value if entry.from_state else None,
+        to_state=entry.to_state.value,
+        from_percent=entry.from_percent,
+        to_percent=entry.to_percent,
+        stage=entry.stage,
+        attempt=attempt,
+        reason=text_to_str(entry.reason) if entry.reason else "",
+    )
+
+
+def entry_of(event: ReleaseEvent) -> HistoryEntry:
+    return HistoryEntry(
+        at=event.at,
+        actor=event.actor,
+        move=Move(event.move),
+        from_state=ReleaseState(event.from_state) if event.from_state else None,
+        to_state=ReleaseState(event.to_state),
+        from_percent=event.from_percent,
+        to_percent=event.to_percent,
+        stage=event.stage,
+        reason=text_from_str(event.reason) if event.reason else None,
+    )

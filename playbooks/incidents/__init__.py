@@ -1,0 +1,3 @@
+"""Incidents: the lifecycle, severity policies and SLA clocks, how they read, and alerts turned
+into incidents.
+"""

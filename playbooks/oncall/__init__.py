@@ -1,0 +1,1 @@
+"""On call: rotations, teams, pages and their escalation, page budgets and handoffs."""

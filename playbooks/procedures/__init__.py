@@ -1,0 +1,1 @@
+"""Procedures run step by step under a clock: rollback runbooks and emergency playbooks."""

@@ -1,0 +1,3 @@
+"""Releases: the state machine, the plans' stages and guards, watching a live release, what
+holds one back.
+"""
