@@ -45,7 +45,6 @@ from commands.core.invocations import (
     Outcome,
     TimerFired,
 )
-from commands.core.table import build_table, inbound_handlers, observation_handlers, timer_handlers
 from commands.general.admin import DEAD_LETTER
 from commands.oncall import handoff
 from commands.oncall import rotations as oncall
@@ -54,6 +53,7 @@ from commands.releases.watch import READINGS, TRAFFIC_FAILED
 from commands.reports import configured as summary_config
 from commands.reports.runs import READINGS as REPORT_READINGS
 from commands.reports.runs import RESUME as REPORT_RESUME
+from commands.table import build_table, inbound_handlers, observation_handlers, timer_handlers
 from playbooks.effects import Conversation, Measure, ReadReport
 from playbooks.messages import Message, message_to_json
 from playbooks.oncall.teams import Team

@@ -1,3 +1,3 @@
 """The pipeline every request travels and what every command shares: context, grammar,
-registry, effects, the table of command families.
+registry, effects. It imports no command room; ``commands.table`` assembles them.
 """

@@ -161,7 +161,7 @@ def test_every_fstring_key_prefix_names_at_least_one_key() -> None:
 
 
 def test_every_command_summary_is_in_the_catalog() -> None:
-    from commands.core.table import build_table
+    from commands.table import build_table
 
     en = catalog("en")
     summaries = {spec.name: spec.summary for spec in build_table().specs()}

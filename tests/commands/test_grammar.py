@@ -25,7 +25,7 @@ from commands.core.grammar import (
     tokenize,
 )
 from commands.core.registry import MAX_LINE, CommandTable, ParsedCommand
-from commands.core.table import build_table
+from commands.table import build_table
 from playbooks.errors import UsageError
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from commands.core.table import (
+from commands.table import (
     DuplicateHandler,
     inbound_handlers,
     merged,
