@@ -620,14 +620,9 @@ def advance(
         reason=as_text(reason),
     )
     if after.final_stage and after.plan.stages[target].soak is None and after.state is S.IN_STAGE:
-        done = replace(after, state=S.COMPLETED)
-        result.release = done
-        result.history.append(_entry(after, done, Move.COMPLETE, actor, now))
-        result.effects += _stop_timers(done)
-        text = t("release.completed", service=r.service, version=r.version, actor=actor)
-        result.effects.append(_announce(done, text, severity=Severity.SUCCESS))
+        # A last stage with nothing to watch: the release is done as it reaches it.
+        result = chain(result, complete(after, now=now, actor=actor))
         result.effects += _traffic(after)
-        result.reply = Message.of(text, severity=Severity.SUCCESS)
         return result
     result.effects += _timers_for_stage(after)
     result.effects.append(_announce(after, text))
