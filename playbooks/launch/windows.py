@@ -151,8 +151,21 @@ def check(
             (o for o in _openings_on(today, policy, tz, calendar) if o.opens <= local < o.closes),
             None,
         )
+    if current is None and reason is None:
+        reason = _day_off(today, policy, calendar)
     following = next_opening(policy, now=now, tz=tz, freezes=freezes, calendar=calendar)
     return WindowCheck(current is not None, current, following, reason)
+
+
+def _day_off(day: date, policy: WindowPolicy, calendar: WorkCalendar) -> Text | None:
+    """A weekday the working calendar gives off, where a weekday window would open: said,
+    so a refusal on a holiday does not read as a clock misread."""
+    weekday_windows = any(w.days == WEEKDAYS for w in policy.windows)
+    if not weekday_windows or day.weekday() >= 5 or day not in calendar.days_off:
+        return None
+    if calendar.country:
+        return t("window.day_off_in", day=day.isoformat(), country=calendar.country)
+    return t("window.day_off", day=day.isoformat())
 
 
 def _next_free_day(today: date, freezes: Mapping[date, str] | None, tz: tzinfo) -> Opening | None:

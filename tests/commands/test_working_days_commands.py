@@ -113,7 +113,7 @@ async def test_deploy_windows_keep_to_the_working_calendar(
     refused = await h.say("/release go miniapp")
     assert refused.status == "refused"
     text = h.reply_text(refused)
-    assert "it is outside the deploy windows" in text
+    assert "2026-02-16 is a holiday in the CN working calendar" in text  # Spring Festival
     assert "The next window opens 2026-02-17 10:00" in text  # a day off: the weekend window
 
 
