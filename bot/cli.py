@@ -138,12 +138,26 @@ def _cmd_check(args: argparse.Namespace) -> int:
     )
     print(tr(said))
     # A warning is worth reading but does not fail the check.
-    for found in config.warnings:
-        print(tr(t("config.check.warning", text=found.said(tr))))
-    for warning in sla_warnings(config.teams, config.incidents.policy):
-        print(tr(t("config.check.warning", text=f"teams.yaml: {warning}.")))
-    _warn_of_unknown_years(config, today=today, tr=tr)
+    for warning in config_warnings(config, today=today, tr=tr):
+        print(tr(t("config.check.warning", text=warning)))
     return 0
+
+
+def config_warnings(config: Config, *, today: date, tr: Translator) -> list[str]:
+    """What is worth an operator's reading in a valid config: said by ``shipwatch check``
+    and logged by ``shipwatch run`` as it starts."""
+    warnings = [found.said(tr) for found in config.warnings]
+    warnings += [
+        f"teams.yaml: {warning}." for warning in sla_warnings(config.teams, config.incidents.policy)
+    ]
+    # A working calendar in use that does not know this year (or the next, once it is
+    # close) would miss its holidays and working weekends.
+    calendars = [config.incidents.policy.hours.calendar]
+    calendars += [team.calendar for team in config.teams.values()]
+    unknown = unknown_year_warning((c.country for c in calendars), today=today)
+    if unknown:
+        warnings.append(f"{unknown}.")
+    return warnings
 
 
 def _print_problems(error: ConfigError, tr: Translator) -> None:
@@ -164,16 +178,6 @@ def _check_day(text: str | None, settings: Settings) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise CliError(f"--on {text!r} is not a day; write it like 2027-01-04.") from None
-
-
-def _warn_of_unknown_years(config: Config, *, today: date, tr: Translator) -> None:
-    """One line when a working calendar in use does not know this year (or the next, once
-    it is close): its holidays and working weekends would be missed."""
-    calendars = [config.incidents.policy.hours.calendar]
-    calendars += [team.calendar for team in config.teams.values()]
-    warning = unknown_year_warning((c.country for c in calendars), today=today)
-    if warning:
-        print(tr(t("config.check.warning", text=f"{warning}.")))
 
 
 def _cmd_db_upgrade(args: argparse.Namespace) -> int:
@@ -236,6 +240,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     settings = load_settings()
     logs.configure(settings.log_level, secrets=settings.secret_values())
     config = load(settings.config_dir)
+    tr = Translator(settings.locale, settings.tz)
+    for warning in config_warnings(config, today=datetime.now(settings.tz).date(), tr=tr):
+        log.warning("config warning", extra={"warning": warning})
     asyncio.run(_run(settings, config))
     return 0
 

@@ -274,3 +274,31 @@ def test_sigterm_does_not_wait_for_a_client_that_stalls_its_body(tmp_path: Path)
     assert b"shutting down" in answer
     assert '"event": "request body given up at shutdown"' in err
     assert '"level": "error"' not in err
+
+
+def test_config_warnings_are_logged_as_it_starts(tmp_path: Path) -> None:
+    """What ``shipwatch check`` warns of reaches the log of ``shipwatch run`` too: an operator
+    who never ran the check still reads that a team's paging cannot meet its promise."""
+    from tests.bot.test_config_teams import TEAM, own_people, write
+
+    folder = tmp_path / "config"
+    folder.mkdir()
+    own_people(folder)
+    write(folder, "teams.yaml", TEAM.format(manager="alice", target="'@bob'"))
+    served = Served(
+        {
+            "SHIPWATCH_DATABASE_URL": f"sqlite:///{tmp_path}/run.db",
+            "SHIPWATCH_CONFIG_DIR": str(folder),
+        }
+    )
+    served.ready()
+    _out, err = served.stop()
+    warnings = [
+        json.loads(line)
+        for line in err.splitlines()
+        if line.startswith("{") and '"event": "config warning"' in line
+    ]
+    assert any(
+        "team api pages P2 incidents never" in w["warning"] and w["level"] == "warning"
+        for w in warnings
+    ), err
