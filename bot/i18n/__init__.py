@@ -36,7 +36,7 @@ class Translator:
     def __call__(self, text: Text) -> str:
         if text.key == ZONED:
             return self._zoned(text)
-        template = catalog(self.locale).get(text.key) or catalog(FALLBACK).get(text.key)
+        template = self._template(text)
         if template is None:
             log.error("missing catalog key", extra={"key": text.key})
             return text.key
@@ -46,6 +46,14 @@ class Translator:
         except (ValueError, IndexError):
             log.error("bad catalog template", extra={"key": text.key, "locale": self.locale})
             return template
+
+    def _template(self, text: Text) -> str | None:
+        """The key's sentence in this language. A count of one reads ``KEY.one`` where the
+        language has it (English: "1 page", not "1 pages"); Chinese needs no such form."""
+        own = catalog(self.locale)
+        if text.params.get("count") == 1 and (one := own.get(f"{text.key}.one")) is not None:
+            return one
+        return own.get(text.key) or catalog(FALLBACK).get(text.key)
 
     def param(self, value: Param) -> str:
         if isinstance(value, Text):

@@ -22,7 +22,7 @@ def test_the_launch_drill_stops_at_every_gate_and_follows_up() -> None:
     # A go with required checks open: one sentence naming them, nothing moves.
     refused = out.split(">>> #releases\nNot moving miniapp's first traffic", 1)[1]
     refused = refused.split(">>>", 1)[0]
-    assert refused.startswith(" (stage internal, 1%) until its 4 open required check(s)")
+    assert refused.startswith(" (stage internal, 1%) until its 4 open required checks")
     assert refused.count(" · ") == 4
     assert "☑ Item 1 ticked by @alice: Database backup tested" in out
     # Checked, but 16:00 is outside the window: judged at go, the next one named.
@@ -57,7 +57,7 @@ def test_the_launch_drill_stops_at_every_gate_and_follows_up() -> None:
     assert "📊 Progress" not in out.split("is fully released")[1]
     # The runbook counts from the start (T): a reminder, marks, and overdue steps called out.
     assert "⏱ Runbook step 3 of miniapp is due: Database migrations run" in out
-    assert "2 step(s) overdue." in out
+    assert "2 steps overdue." in out
     # Seed 004's timeline in its order: backups before T, gray config at T+1:15 (the go),
     # 100% at T+48h.
     assert "  1. T-1:00 (2026-11-23 07:00 UTC) Backups taken, everyone told" in out

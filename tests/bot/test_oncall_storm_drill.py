@@ -12,14 +12,14 @@ def test_the_storm_drill() -> None:
     bob_pages = [block for block in out.split(">>> ")[1:] if block.startswith("@bob\n📟 Page #")]
     assert len(bob_pages) >= 5
     fold = out.index(
-        ">>> @bob\n📟 2 more page(s) for you while over your page budget (5 per 10m), "
+        ">>> @bob\n📟 2 more pages for you while over your page budget (5 per 10m), "
         "held until now:\n"
         "  #6 (web): queue depth high 6 — open\n  #7 (web): queue depth high 7 — open"
     )
     assert fold < out.index("-- The clock is now 2026-11-23 01:10 UTC.")
     # carol's pages were held too, and bob acknowledged them all before her window ended:
     # no fold for her listing pages that are no longer open.
-    assert ">>> @carol\n📟 2 more page(s)" not in out
+    assert ">>> @carol\n📟 2 more pages" not in out
     assert "— acknowledged\n" not in out
     # bob acknowledged in #web, where carol and dave are: said once there, no copies.
     assert out.count("Page #1 (queue depth high 1) acknowledged by @bob.") == 1
@@ -29,7 +29,7 @@ def test_the_storm_drill() -> None:
     # Ack reminders spend the page budget too: five of the seven, the other two held, and
     # resolved before their fold, so nothing more is said of them.
     assert out.count("is acknowledged, not resolved, for 30m now") == 5
-    assert out.count(">>> @bob\n📟 2 more page(s) for you while over your page budget") == 1
+    assert out.count(">>> @bob\n📟 2 more pages for you while over your page budget") == 1
     assert "Page #7 (queue depth high 7) resolved by @bob." in out
     assert "it waits until 2026-11-24 09:00 UTC+8, the next working morning" in out
     assert "2026-11-23 18:40 UTC+8 deferred to the next working morning" in out

@@ -24,7 +24,7 @@ def test_the_reports_drill() -> None:
     before, _, evening = first_day.partition("-- Simulated guards named active_users now fail")
 
     # Subscribed by the shipped summaries.yaml, with no command.
-    assert "3 report subscription(s) here:" in before
+    assert "3 report subscriptions here:" in before
     assert "#1 morning health post at 09:00 (Asia/Shanghai), all services" in before
     assert "next 2026-11-24 09:00 UTC+8" in before
     assert "#3 weekly report at fri 17:00 (Asia/Shanghai)" in before

@@ -67,7 +67,7 @@ async def test_a_reminder_spends_the_page_budget(make_harness: HarnessFactory) -
     await h.advance(minutes=5)
     assert reminders(h) == []  # held
     await h.advance(minutes=5)
-    [folded] = [s.text for s in h.adapter.sent if s.address == "bob" and "more page(s)" in s.text]
+    [folded] = [s.text for s in h.adapter.sent if s.address == "bob" and "more pages" in s.text]
     assert "#1 (web): cron backlog — acknowledged" in folded
 
 

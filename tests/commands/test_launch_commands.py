@@ -295,7 +295,7 @@ async def test_the_runbook_reminds_owners_tracks_marks_and_calls_out_overdue_ste
     assert "6. T+1:30" in book
     assert "due in 10m" in book
     assert "8. T+48:00 (2026-11-25 09:00 UTC) Full release" in book
-    assert "4 step(s) overdue." in book
+    assert "4 steps overdue." in book
     skipped = await h.say('/release step miniapp 2 skip --note "nothing to change"')
     assert "Step 2 of miniapp skipped (@alice)" in h.reply_text(skipped)
     again = await h.say("/release step miniapp 2 done")

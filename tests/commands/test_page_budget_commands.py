@@ -30,7 +30,7 @@ async def test_a_storm_is_folded_into_one_notification_and_none_is_dropped(
     await h.advance(minutes=1)
     folded = dms_to(h, "bob")[5:]
     assert len(folded) == 1
-    assert "3 more page(s) for you while over your page budget (5 per 10m)" in folded[0]
+    assert "3 more pages for you while over your page budget (5 per 10m)" in folded[0]
     for i in (6, 7, 8):
         assert f"#{i} (web): storm {i} — open" in folded[0]
     with unit_of_work(h.app.engine) as session:

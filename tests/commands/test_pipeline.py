@@ -258,7 +258,7 @@ async def test_long_reminder_lists_show_the_soonest(make_harness: HarnessFactory
     for minutes in range(25, 0, -1):
         await h.say(f"/remind {minutes}m item {minutes}")
     listing = h.reply_text(await h.say("/reminders"))
-    assert listing.startswith("25 reminder(s) pending here:\nShowing the soonest 20 of 25.")
+    assert listing.startswith("25 reminders pending here:\nShowing the soonest 20 of 25.")
     assert "item 1 (@alice)" in listing
     assert "item 20 (@alice)" in listing
     assert "item 21 (@alice)" not in listing

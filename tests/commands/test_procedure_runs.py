@@ -111,7 +111,7 @@ async def test_a_playbook_runs_from_chat_tracked_like_a_runbook(
 ) -> None:
     h = await make_harness(start=START)
     listing = h.reply_text(await h.say("/playbook list"))
-    assert "3 emergency playbook(s)" in listing
+    assert "3 emergency playbooks" in listing
     assert "• third-party-down — 第三方服务故障 · a third-party service down" in listing
     shown = h.reply_text(await h.say("/playbook show database-down"))
     assert "Decides: ops-lead" in shown

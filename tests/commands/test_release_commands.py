@@ -89,7 +89,7 @@ async def test_start_prepares_go_waits_for_the_checks_then_moves_the_first_stage
     assert refused.status == "refused"
     assert h.reply_text(refused) == (
         "Not moving miniapp's first traffic (stage internal, 1%) until its 4 open required "
-        "check(s) are ticked with /release check miniapp N: 1. Database backup tested · "
+        "checks are ticked with /release check miniapp N: 1. Database backup tested · "
         "数据库备份已测试; 2. Rollback script ready · 回滚脚本已准备; 3. Monitoring and alerts "
         "configured · 监控告警已配置; 4. Release owner and on-call engineer named · "
         "发布负责人和技术值班人已安排."
