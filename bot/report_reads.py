@@ -75,7 +75,7 @@ async def gather(
     readings: dict[str, dict[str, Reading]] = {s: {} for s in read.services}
     for service, name, reading in instants:
         readings[service][name] = reading
-    read_back = ReportReadings(request=dict(read.request), readings=readings)
+    read_back = ReportReadings(request=read.request, readings=readings)
     by_name = {spec.name: spec for spec in specs}
     panels = [
         _panel(by_name[m.name], [(s, found) for s, name, found in ranges if name == m.name])

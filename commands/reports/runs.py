@@ -6,7 +6,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from sqlmodel import Session
 
@@ -21,6 +21,7 @@ from playbooks.reports import subscriptions as rules
 from playbooks.reports.notes import Note
 from playbooks.reports.report import ReportRequest, compose
 from playbooks.reports.schedule import ReportKind, jitter, parse_at, zone
+from playbooks.reports.subscriptions import ReportAsk
 from storage.models import SummaryRun, SummarySubscription, Timer
 from storage.repositories import summaries as repo
 
@@ -33,12 +34,12 @@ CHARTS_KEPT = timedelta(days=90)  # links in old messages break after this
 
 @dataclass(frozen=True, slots=True)
 class ReportReadings:
-    """A report's metrics as read: ``request`` as the report asked for them
-    (``ReadReport.request``), each service's readings by metric name, and the chart drawn
-    (its PNG and the token it is stored under), or why there is none."""
+    """A report's metrics as read: the report they were read for (``ReadReport.request``),
+    each service's readings by metric name, and the chart drawn (its PNG and the token it
+    is stored under), or why there is none."""
 
     kind: ClassVar[str] = READINGS
-    request: Mapping[str, Any]
+    request: ReportAsk
     readings: Mapping[str, Mapping[str, Reading]]
     chart: bytes | None = None
     chart_token: str | None = None
@@ -137,20 +138,17 @@ def summary_due(ctx: SystemContext, timer: Timer) -> None:
 def readings(ctx: SystemContext, payload: ReportReadings) -> None:
     """The metrics are read (or failed to be): compose the report from the database as it
     is now and post it, the chart stored with it."""
-    req = payload.request
+    ask = payload.request
     run = None
-    if req["run_id"] is not None:
-        run = repo.run(ctx.session, run_id=int(req["run_id"]), for_update=True)
+    if ask.run_id is not None:
+        run = repo.run(ctx.session, run_id=ask.run_id, for_update=True)
         if run is None or run.outcome not in ("reading", REREADING):
             return  # posted already (a read issued twice comes back twice)
-    kind = ReportKind(req["kind"])
-    start, end = datetime.fromisoformat(req["start"]), datetime.fromisoformat(req["end"])
-    at = datetime.fromisoformat(req["at"])
-    only = tuple(req["only"])
+    kind = ask.kind
     # Up to the report's time: what is still open now counts, not only the period's.
-    state = summary_state.load(ctx, only=only, start=start, end=at)
+    state = summary_state.load(ctx, only=ask.only, start=ask.start, end=ask.at)
     if kind in summary_notes.SECTIONS:
-        state = replace(state, notes=tuple(notes_given(ctx.session, kind, at=at)))
+        state = replace(state, notes=tuple(notes_given(ctx.session, kind, at=ask.at)))
     chart_id = None
     repo.prune_charts(ctx.session, before=ctx.now - CHARTS_KEPT)
     if payload.chart and payload.chart_token is not None:
@@ -164,15 +162,15 @@ def readings(ctx: SystemContext, payload: ReportReadings) -> None:
     message = compose(
         ReportRequest(
             kind=kind,
-            start=start,
-            end=end,
-            at=at,
-            tz=zone(req["tz"]),
-            services=tuple(req["services"]),
-            late_by=timedelta(seconds=req["late_by"]) if req["late_by"] is not None else None,
-            slas=_slas(ctx, tuple(req["services"])),
+            start=ask.start,
+            end=ask.end,
+            at=ask.at,
+            tz=ask.tz,
+            services=ask.services,
+            late_by=ask.late_by,
+            slas=_slas(ctx, ask.services),
             sla_metric=ctx.summaries.sla_metric,
-            simulated=_simulated(ctx, tuple(req["services"]), state.releases),
+            simulated=_simulated(ctx, ask.services, state.releases),
         ),
         state,
         metrics=ctx.summaries.metrics,
@@ -182,8 +180,7 @@ def readings(ctx: SystemContext, payload: ReportReadings) -> None:
         chart_note=payload.chart_note,
         chart_failed=payload.chart_failed,
     )
-    where = Conversation.parse(req["conversation"])
-    ctx.effects.append(Post(where, message, priority=Priority.REPORT))
+    ctx.effects.append(Post(ask.conversation, message, priority=Priority.REPORT))
     if run is not None:
         run.outcome = "posted"
         ctx.session.add(run)
