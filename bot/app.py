@@ -45,14 +45,13 @@ from commands.core.invocations import (
     Outcome,
     TimerFired,
 )
-from commands.general.admin import DEAD_LETTER
+from commands.general.admin import DeadLetter
 from commands.oncall import handoff
 from commands.oncall import rotations as oncall
 from commands.releases import watch as release_watch
-from commands.releases.watch import READINGS, TRAFFIC_FAILED
+from commands.releases.watch import GuardReadings, TrafficFailed
 from commands.reports import configured as summary_config
-from commands.reports.runs import READINGS as REPORT_READINGS
-from commands.reports.runs import RESUME as REPORT_RESUME
+from commands.reports.runs import ResumeReports
 from commands.table import build_table, inbound_handlers, observation_handlers, timer_handlers
 from playbooks.effects import Conversation, Measure, ReadReport
 from playbooks.messages import Message, message_to_json
@@ -276,14 +275,10 @@ class Application:
         """Read a release's guards (network I/O, outside any transaction), then hand the
         readings back through the pipeline to be judged."""
         readings = await self.integrations.measure(m)
-        payload = {
-            "release_id": m.release_id,
-            "attempt": m.attempt,
-            "stage": m.stage,
-            "at": m.at.isoformat(),
-            "readings": {name: reading.to_json() for name, reading in readings.items()},
-        }
-        await self.dispatch(Observation(READINGS, payload))
+        payload = GuardReadings(
+            release_id=m.release_id, attempt=m.attempt, stage=m.stage, at=m.at, readings=readings
+        )
+        await self.dispatch(Observation(payload))
 
     async def _read_report(self, read: ReadReport) -> None:
         """Read a report's metrics and draw its chart (outside any transaction), then hand
@@ -294,7 +289,7 @@ class Application:
             specs=self.config.summaries.metrics,
             new_chart_id=self._chart_id,
         )
-        await self.dispatch(Observation(REPORT_READINGS, payload))
+        await self.dispatch(Observation(payload))
 
     def _member_by_config(self, handle: str, channel: str) -> bool | None:
         """people.yaml's word on who is in a channel, where the platform gives none: a
@@ -307,22 +302,30 @@ class Application:
     async def _dead_letter(self, row: OutboxMessage) -> None:
         """A traffic change given up on must not pass silently; nor, where an admin channel
         is set, a message nobody will receive."""
+        assert row.id is not None
         if row.kind == "traffic":
-            payload = {"change": row.message, "reason": row.last_error or "", "outbox_id": row.id}
-            await self.dispatch(Observation(TRAFFIC_FAILED, payload))
+            change = row.message
+            failed = TrafficFailed(
+                service=str(change["service"]),
+                percent=float(change["percent"]),
+                key=str(change["key"]),
+                reason=row.last_error or "",
+                outbox_id=row.id,
+            )
+            await self.dispatch(Observation(failed))
             return
         admin = self.settings.admin_channel
         conversation = f"{row.platform}:{row.address}"
         if admin and Conversation.parse(admin, default_platform=self.runtime.home_platform) != (
             Conversation(row.platform, row.address)
         ):
-            payload = {
-                "outbox_id": row.id,
-                "conversation": conversation,
-                "reason": row.last_error or "",
-                "admin_channel": admin,
-            }
-            await self.dispatch(Observation(DEAD_LETTER, payload))
+            dead = DeadLetter(
+                outbox_id=row.id,
+                conversation=conversation,
+                reason=row.last_error or "",
+                admin_channel=admin,
+            )
+            await self.dispatch(Observation(dead))
 
     def _run(self, invocation: Invocation, now: datetime) -> Outcome:
         match invocation:
@@ -409,7 +412,7 @@ class Application:
         for adapter in self.adapters.values():
             await adapter.start(self)
         # Reports whose readings never came back before the last stop are read again.
-        await self.dispatch(Observation(REPORT_RESUME, {}))
+        await self.dispatch(Observation(ResumeReports()))
         await self.timers.start()
         await self.replica.start()  # guard ticks, polling: here or on another replica
         self.started = True

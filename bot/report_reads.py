@@ -6,11 +6,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import timedelta
-from typing import Any
 
 from bot import charts
 from bot.metric_sources.base import MetricQuery, MetricSource, Series, fill
+from commands.reports.runs import ReportReadings
 from playbooks.effects import ReadReport, ReportMetric
 from playbooks.messages import t
 from playbooks.releases.guards import Reading
@@ -38,7 +39,7 @@ async def gather(
     sources: Mapping[str, MetricSource],
     specs: Sequence[MetricSpec],
     new_chart_id: Callable[[], str],
-) -> dict[str, Any]:
+) -> ReportReadings:
     """The observation payload: readings by service and metric, and the chart (or why
     there is none)."""
 
@@ -71,10 +72,10 @@ async def gather(
         asyncio.gather(*(instant(s, m) for s in read.services for m in read.metrics)),
         asyncio.gather(*(series(s, m) for s in read.services for m in charted)),
     )
-    readings: dict[str, dict[str, Any]] = {s: {} for s in read.services}
+    readings: dict[str, dict[str, Reading]] = {s: {} for s in read.services}
     for service, name, reading in instants:
-        readings[service][name] = reading.to_json()
-    payload: dict[str, Any] = {"request": dict(read.request), "readings": readings}
+        readings[service][name] = reading
+    read_back = ReportReadings(request=read.request, readings=readings)
     by_name = {spec.name: spec for spec in specs}
     panels = [
         _panel(by_name[m.name], [(s, found) for s, name, found in ranges if name == m.name])
@@ -83,17 +84,15 @@ async def gather(
     ]
     if not any(points for panel in panels for points in panel.lines.values()):
         reasons = {found.error or found.no_data or "" for _, _, found in ranges} - {""}
-        payload["chart_note"] = "; ".join(sorted(reasons)) or "no metric is charted"
-        return payload
+        return replace(read_back, chart_note="; ".join(sorted(reasons)) or "no metric is charted")
     span = f"{read.chart_start:%Y-%m-%d %H:%M} – {read.at:%Y-%m-%d %H:%M} UTC"
     title = f"{', '.join(read.services)} · {span}"
     try:
-        payload["chart"] = await asyncio.to_thread(charts.render, title, panels)
-        payload["chart_token"] = new_chart_id()
+        png = await asyncio.to_thread(charts.render, title, panels)
+        return replace(read_back, chart=png, chart_token=new_chart_id())
     except Exception:  # a drawing bug must not cost the report its text
         log.exception("chart could not be drawn")  # the details stay in the log
-        payload["chart_failed"] = True
-    return payload
+        return replace(read_back, chart_failed=True)
 
 
 def _panel(spec: MetricSpec, found: Sequence[tuple[str, Series]]) -> charts.Panel:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TypeVar
 
-from commands.core.pipeline import InboundHandler, ObservationHandler, TimerHandler
+from commands.core.observations import ObservationHandler
+from commands.core.pipeline import InboundHandler, TimerHandler
 from commands.core.registry import CommandTable
 from commands.general import admin, me, reminders
 from commands.general import help as general

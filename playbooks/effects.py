@@ -12,6 +12,7 @@ from playbooks.messages import Message
 
 if TYPE_CHECKING:
     from playbooks.releases.machine import Release
+    from playbooks.reports.subscriptions import ReportAsk
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +163,7 @@ class ReadReport:
     report lost to a crash is not posted twice.
     """
 
-    request: Mapping[str, Any]
+    request: ReportAsk
     services: tuple[str, ...]
     metrics: tuple[ReportMetric, ...]
     at: datetime

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import Any, ClassVar, Protocol
 
 from playbooks.effects import Conversation, Measure, ReadReport, Unwatch, Watch
 from playbooks.messages import Message
@@ -37,13 +37,31 @@ class TimerFired:
     key: str
 
 
+class Observed(Protocol):
+    """What an observation carries: a frozen dataclass defined by the room that reads it
+    (``commands.releases.watch.GuardReadings`` ...), built by the bot. Its ``kind``
+    names the handler that reads it."""
+
+    kind: ClassVar[str]
+
+
 @dataclass(frozen=True, slots=True)
 class Observation:
     """Something the bot saw rather than was told: guard readings, a traffic backend's
     final answer. Handled like a command, without a person and without a reply."""
 
-    kind: str
-    payload: Mapping[str, Any]
+    payload: Observed
+
+    def __post_init__(self) -> None:
+        if not isinstance(getattr(type(self.payload), "kind", None), str):
+            raise TypeError(
+                f"an observation carries a payload type with a kind, not "
+                f"{type(self.payload).__name__}"
+            )
+
+    @property
+    def kind(self) -> str:
+        return self.payload.kind
 
 
 @dataclass(frozen=True, slots=True)

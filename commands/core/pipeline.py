@@ -26,6 +26,7 @@ from commands.core.invocations import (
     Outcome,
     TimerFired,
 )
+from commands.core.observations import ObservationHandler
 from commands.core.registry import CommandTable, ParsedCommand
 from playbooks.effects import Conversation, Effect
 from playbooks.errors import PermissionDenied, ShipwatchError, UsageError
@@ -47,7 +48,6 @@ _T = TypeVar("_T")
 _LOST_RACE = (IntegrityError, OperationalError)
 
 TimerHandler = Callable[[SystemContext, Timer], None]
-ObservationHandler = Callable[[SystemContext, Mapping[str, Any]], None]
 InboundHandler = Callable[[SystemContext, Any], Mapping[str, Any]]
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from commands.core.context import CommandContext, SystemContext
 from commands.core.grammar import Choice, Integer
+from commands.core.observations import Reads, observing
 from commands.core.registry import Arg, CommandSpec, Flag, ParsedCommand
 from playbooks.effects import ArmTimer, Conversation, Post
 from playbooks.errors import InvalidTransition, NotFound
@@ -19,6 +21,18 @@ LOCALES = ("en", "zh")
 DEAD_LETTER = "delivery.dead"
 QUIET_KIND = "delivery.quiet"
 QUIET_FOR = timedelta(hours=1)  # one report per conversation per hour, however many fail
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A message the outbox gave up on, to be told to the admin channel: its row, where
+    it was going (``platform:address``), why, and the admin channel as configured."""
+
+    kind: ClassVar[str] = DEAD_LETTER
+    outbox_id: int
+    conversation: str
+    reason: str
+    admin_channel: str
 
 
 def show_audit(ctx: CommandContext, cmd: ParsedCommand) -> Message:
@@ -94,21 +108,21 @@ def set_locale(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     return Message.of(t("config.locale_set", locale=locale), severity=Severity.SUCCESS)
 
 
-def dead_letter(ctx: SystemContext, payload: Any) -> None:
+def dead_letter(ctx: SystemContext, payload: DeadLetter) -> None:
     """A message nobody will receive is told to the admin channel, once per conversation
     an hour: a channel that is gone would otherwise report every message sent to it."""
-    conversation = str(payload["conversation"])
+    conversation = payload.conversation
     quiet = f"delivery:quiet:{conversation}"
     pending = timers.get(ctx.session, key=quiet)
     if pending is not None and pending.state == "pending" and pending.due_at > ctx.now:
         return
     ctx.effects.append(ArmTimer(quiet, QUIET_KIND, ctx.now + QUIET_FOR, {}))
-    admin = Conversation.parse(str(payload["admin_channel"]), default_platform=ctx.home_platform)
+    admin = Conversation.parse(payload.admin_channel, default_platform=ctx.home_platform)
     report = t(
         "outbox.dead_report",
-        id=int(payload["outbox_id"]),
+        id=payload.outbox_id,
         conversation=conversation,
-        reason=str(payload["reason"]),
+        reason=payload.reason,
     )
     ctx.effects.append(Post(admin, Message.of(report, severity=Severity.WARNING)))
 
@@ -117,7 +131,7 @@ def _quiet_over(ctx: SystemContext, timer: Any) -> None:
     """The hour of quiet is over; the next failure is reported again."""
 
 
-OBSERVATION_HANDLERS = {DEAD_LETTER: dead_letter}
+OBSERVATION_HANDLERS = observing(Reads(DeadLetter, dead_letter))
 TIMER_HANDLERS = {QUIET_KIND: _quiet_over}
 
 SPECS = (

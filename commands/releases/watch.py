@@ -4,12 +4,14 @@ traffic change that could not be delivered."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlmodel import Session
 
 from commands.core.context import SystemContext
+from commands.core.observations import Reads, observing
 from commands.oncall import paging
 from commands.procedures import rows as procedure_rows
 from commands.releases import launch_rows
@@ -28,6 +30,32 @@ from storage.repositories import releases as repo
 
 READINGS = "release.readings"
 TRAFFIC_FAILED = "release.traffic_failed"
+
+
+@dataclass(frozen=True, slots=True)
+class GuardReadings:
+    """A release's guards as read at ``at``, for the attempt and stage they were read for:
+    each guard's reading by the guard's name."""
+
+    kind: ClassVar[str] = READINGS
+    release_id: int
+    attempt: int
+    stage: int
+    at: datetime
+    readings: Mapping[str, Reading]
+
+
+@dataclass(frozen=True, slots=True)
+class TrafficFailed:
+    """A traffic change the outbox gave up on: the service, the share it was to move to,
+    the change's key (``release-<id>-a<attempt>-...``), why, and its outbox row."""
+
+    kind: ClassVar[str] = TRAFFIC_FAILED
+    service: str
+    percent: float
+    key: str
+    reason: str
+    outbox_id: int
 
 
 def _load(ctx: SystemContext, release_id: Any) -> ReleaseRow | None:
@@ -132,11 +160,10 @@ def _launch_gates(ctx: SystemContext, release: machine.Release) -> list[Text]:
     return launch_rows.blockers(ctx, release, target=release.stage + 1)
 
 
-def readings(ctx: SystemContext, payload: Mapping[str, Any]) -> None:
-    row = _load(ctx, payload["release_id"])
-    if row is None or row.attempt != payload["attempt"]:
+def readings(ctx: SystemContext, payload: GuardReadings) -> None:
+    row = _load(ctx, payload.release_id)
+    if row is None or row.attempt != payload.attempt:
         return  # a reading for an earlier attempt says nothing about this one
-    taken: Mapping[str, Any] = payload["readings"]
     release = to_view(row)
     # Freezes matter only where the release could move on by itself: a soaked stage.
     could_move_on = release.state is ReleaseState.IN_STAGE and release.soak_left(
@@ -144,8 +171,8 @@ def readings(ctx: SystemContext, payload: Mapping[str, Any]) -> None:
     ) == timedelta(0)
     result = watch.evaluate(
         release,
-        {name: Reading.from_json(data) for name, data in taken.items()},
-        at=datetime.fromisoformat(payload["at"]),
+        payload.readings,
+        at=payload.at,
         now=ctx.now,
         freezes=(
             freezes_for(ctx.session, row.service) + _launch_gates(ctx, release)
@@ -157,20 +184,20 @@ def readings(ctx: SystemContext, payload: Mapping[str, Any]) -> None:
     _save(ctx, row, result)
 
 
-def traffic_failed(ctx: SystemContext, payload: Mapping[str, Any]) -> None:
+def traffic_failed(ctx: SystemContext, payload: TrafficFailed) -> None:
     """A traffic change was given up on: say so loudly, and stop the release from moving
     on traffic that may not be where Shipwatch thinks it is."""
-    change, reason = payload["change"], payload["reason"]
-    row = repo.active_for(ctx.session, service=change["service"], for_update=True)
-    latest = row or repo.latest_for(ctx.session, service=change["service"])
+    reason = payload.reason
+    row = repo.active_for(ctx.session, service=payload.service, for_update=True)
+    latest = row or repo.latest_for(ctx.session, service=payload.service)
     text = t(
         "release.traffic_failed",
-        service=change["service"],
-        percent=float(change["percent"]),
+        service=payload.service,
+        percent=payload.percent,
         reason=reason,
-        outbox_id=payload["outbox_id"],
+        outbox_id=payload.outbox_id,
     )
-    ours = row is not None and str(change["key"]).startswith(f"release-{row.id}-a{row.attempt}-")
+    ours = row is not None and payload.key.startswith(f"release-{row.id}-a{row.attempt}-")
     if row is not None and ours and row.state != ReleaseState.PAUSED.value:
         try:
             result = machine.pause(
@@ -190,4 +217,6 @@ def traffic_failed(ctx: SystemContext, payload: Mapping[str, Any]) -> None:
 
 
 TIMER_HANDLERS = {machine.TICK_KIND: legacy_tick, machine.SOAK_KIND: soak_over}
-OBSERVATION_HANDLERS = {READINGS: readings, TRAFFIC_FAILED: traffic_failed}
+OBSERVATION_HANDLERS = observing(
+    Reads(GuardReadings, readings), Reads(TrafficFailed, traffic_failed)
+)

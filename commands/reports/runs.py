@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import ClassVar
 
 from sqlmodel import Session
 
 from commands.core.context import CommandContext, SystemContext
+from commands.core.observations import Reads, observing
 from commands.reports import state as summary_state
 from playbooks.effects import ArmTimer, Conversation, Post, Priority, ReadReport
 from playbooks.releases.guards import Reading
@@ -20,6 +21,7 @@ from playbooks.reports import subscriptions as rules
 from playbooks.reports.notes import Note
 from playbooks.reports.report import ReportRequest, compose
 from playbooks.reports.schedule import ReportKind, jitter, parse_at, zone
+from playbooks.reports.subscriptions import ReportAsk
 from storage.models import SummaryRun, SummarySubscription, Timer
 from storage.repositories import summaries as repo
 
@@ -28,6 +30,28 @@ READINGS = "summary.readings"
 RESUME = "summary.resume"
 REREADING = "rereading"  # re-issued once at start-up; never again
 CHARTS_KEPT = timedelta(days=90)  # links in old messages break after this
+
+
+@dataclass(frozen=True, slots=True)
+class ReportReadings:
+    """A report's metrics as read: the report they were read for (``ReadReport.request``),
+    each service's readings by metric name, and the chart drawn (its PNG and the token it
+    is stored under), or why there is none."""
+
+    kind: ClassVar[str] = READINGS
+    request: ReportAsk
+    readings: Mapping[str, Mapping[str, Reading]]
+    chart: bytes | None = None
+    chart_token: str | None = None
+    chart_note: str | None = None  # no metric had points to draw: why
+    chart_failed: bool = False  # drawing failed (the details are in the log)
+
+
+@dataclass(frozen=True, slots=True)
+class ResumeReports:
+    """The bot has started: reports whose readings never came back are read again."""
+
+    kind: ClassVar[str] = RESUME
 
 
 def view(row: SummarySubscription) -> rules.Subscription:
@@ -43,7 +67,7 @@ def view(row: SummarySubscription) -> rules.Subscription:
     )
 
 
-def resume(ctx: SystemContext, payload: Mapping[str, Any]) -> None:
+def resume(ctx: SystemContext, payload: ResumeReports) -> None:
     """At start-up: a run left ``reading`` (a crash or restart before its readings came
     back) is read again, once, while still within its grace window; its run key would
     otherwise keep that period from ever posting."""
@@ -111,60 +135,52 @@ def summary_due(ctx: SystemContext, timer: Timer) -> None:
     ctx.effects.append(_read(ctx, sub, record, late_by=run.late_by))
 
 
-def readings(ctx: SystemContext, payload: Mapping[str, Any]) -> None:
+def readings(ctx: SystemContext, payload: ReportReadings) -> None:
     """The metrics are read (or failed to be): compose the report from the database as it
     is now and post it, the chart stored with it."""
-    req: Mapping[str, Any] = payload["request"]
+    ask = payload.request
     run = None
-    if req["run_id"] is not None:
-        run = repo.run(ctx.session, run_id=int(req["run_id"]), for_update=True)
+    if ask.run_id is not None:
+        run = repo.run(ctx.session, run_id=ask.run_id, for_update=True)
         if run is None or run.outcome not in ("reading", REREADING):
             return  # posted already (a read issued twice comes back twice)
-    kind = ReportKind(req["kind"])
-    start, end = datetime.fromisoformat(req["start"]), datetime.fromisoformat(req["end"])
-    at = datetime.fromisoformat(req["at"])
-    only = tuple(req["only"])
+    kind = ask.kind
     # Up to the report's time: what is still open now counts, not only the period's.
-    state = summary_state.load(ctx, only=only, start=start, end=at)
+    state = summary_state.load(ctx, only=ask.only, start=ask.start, end=ask.at)
     if kind in summary_notes.SECTIONS:
-        state = replace(state, notes=tuple(notes_given(ctx.session, kind, at=at)))
+        state = replace(state, notes=tuple(notes_given(ctx.session, kind, at=ask.at)))
     chart_id = None
     repo.prune_charts(ctx.session, before=ctx.now - CHARTS_KEPT)
-    if payload.get("chart"):
+    if payload.chart and payload.chart_token is not None:
         chart_id = repo.store_chart(
             ctx.session,
-            token=payload["chart_token"],
-            png=payload["chart"],
+            token=payload.chart_token,
+            png=payload.chart,
             kind=kind.value,
             now=ctx.now,
         )
-    taken: Mapping[str, Mapping[str, Any]] = payload["readings"]
     message = compose(
         ReportRequest(
             kind=kind,
-            start=start,
-            end=end,
-            at=at,
-            tz=zone(req["tz"]),
-            services=tuple(req["services"]),
-            late_by=timedelta(seconds=req["late_by"]) if req["late_by"] is not None else None,
-            slas=_slas(ctx, tuple(req["services"])),
+            start=ask.start,
+            end=ask.end,
+            at=ask.at,
+            tz=ask.tz,
+            services=ask.services,
+            late_by=ask.late_by,
+            slas=_slas(ctx, ask.services),
             sla_metric=ctx.summaries.sla_metric,
-            simulated=_simulated(ctx, tuple(req["services"]), state.releases),
+            simulated=_simulated(ctx, ask.services, state.releases),
         ),
         state,
         metrics=ctx.summaries.metrics,
-        readings={
-            service: {name: Reading.from_json(data) for name, data in values.items()}
-            for service, values in taken.items()
-        },
+        readings=payload.readings,
         now=ctx.now,
         chart=chart_id,
-        chart_note=payload.get("chart_note"),
-        chart_failed=bool(payload.get("chart_failed")),
+        chart_note=payload.chart_note,
+        chart_failed=payload.chart_failed,
     )
-    where = Conversation.parse(req["conversation"])
-    ctx.effects.append(Post(where, message, priority=Priority.REPORT))
+    ctx.effects.append(Post(ask.conversation, message, priority=Priority.REPORT))
     if run is not None:
         run.outcome = "posted"
         ctx.session.add(run)
@@ -207,3 +223,6 @@ def _slas(ctx: SystemContext, services: tuple[str, ...]) -> dict[str, tuple[str,
         if tier is not None and tier in ctx.summaries.sla_tiers:
             slas[name] = (tier, ctx.summaries.sla_tiers[tier])
     return slas
+
+
+OBSERVATION_HANDLERS = observing(Reads(ReportReadings, readings), Reads(ResumeReports, resume))

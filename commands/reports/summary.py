@@ -223,7 +223,4 @@ SPECS = (
 )
 
 TIMER_HANDLERS = {rules.TIMER_KIND: summary_runs.summary_due}
-OBSERVATION_HANDLERS = {
-    summary_runs.READINGS: summary_runs.readings,
-    summary_runs.RESUME: summary_runs.resume,
-}
+OBSERVATION_HANDLERS = summary_runs.OBSERVATION_HANDLERS

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
-from typing import Any
 
 from playbooks.effects import ArmTimer, Conversation, ReadReport, ReportMetric
 from playbooks.reports.metrics import SummarySettings
@@ -86,6 +85,25 @@ def due_run(sub: Subscription, *, now: datetime, settings: SummarySettings) -> D
     )
 
 
+@dataclass(frozen=True, slots=True)
+class ReportAsk:
+    """The report a ``ReadReport`` reads for, handed back with its readings: its kind, where
+    it is posted, whose metrics are read (``services``) and whose incidents and releases it
+    counts (``only``; all when empty), its period (``start`` to ``end``) and time (``at``),
+    the timezone it is read in, how late it is, and its run (None for ``/summary now``)."""
+
+    kind: ReportKind
+    conversation: Conversation
+    services: tuple[str, ...]
+    only: tuple[str, ...]
+    start: datetime
+    end: datetime
+    at: datetime
+    tz: tzinfo
+    late_by: timedelta | None = None
+    run_id: int | None = None
+
+
 def read_report(
     *,
     kind: ReportKind,
@@ -103,18 +121,18 @@ def read_report(
     get metric rows; incidents and releases are those of ``only`` (all when empty)."""
     start, stop = period(kind, end, tz)
     span, step = CHART_SPAN[kind]
-    request: Mapping[str, Any] = {
-        "kind": kind.value,
-        "conversation": str(conversation),
-        "services": list(services),
-        "only": list(only),
-        "start": start.isoformat(),
-        "end": stop.isoformat(),
-        "at": end.isoformat(),
-        "tz": str(tz),
-        "late_by": late_by.total_seconds() if late_by is not None else None,
-        "run_id": run_id,
-    }
+    request = ReportAsk(
+        kind=kind,
+        conversation=conversation,
+        services=tuple(services),
+        only=tuple(only),
+        start=start,
+        end=stop,
+        at=end,
+        tz=tz,
+        late_by=late_by,
+        run_id=run_id,
+    )
     return ReadReport(
         request=request,
         services=tuple(services),
