@@ -12,6 +12,7 @@ from commands.general import help as general
 from commands.incidents import actions as incident_actions
 from commands.incidents import alerts as alert_intake
 from commands.incidents import incident as incidents
+from commands.incidents import stats as incident_stats
 from commands.oncall import ack_reminders as page_reminders
 from commands.oncall import budget as page_budget
 from commands.oncall import handoff, paging
@@ -55,6 +56,7 @@ def build_table() -> CommandTable:
             *deploy_windows.SPECS,
             *incidents.SPECS,
             *incident_actions.SPECS,
+            *incident_stats.SPECS,
             *oncall.SPECS,
             *summaries.SPECS,
             *summary_notes.SPECS,

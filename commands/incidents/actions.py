@@ -4,7 +4,7 @@ their owners when they fall due."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, tzinfo
+from datetime import date, datetime, tzinfo
 
 from sqlmodel import Session
 
@@ -51,6 +51,19 @@ def of_incident(session: Session, incident_id: int) -> list[Action]:
 
 def of_owner(session: Session, owner: str) -> list[Action]:
     return [to_action(r) for r in repo.search(session, owner=owner, open_only=True)]
+
+
+def week_for_report(
+    ctx: SystemContext,
+    *,
+    start: datetime,
+    end: datetime,
+    today: date,
+    services: Sequence[str] = (),
+) -> rules.WeekOfActions:
+    """The actions a weekly report over (start, end] speaks of, of ``services``' incidents."""
+    found = [to_action(r) for r in repo.for_report(ctx.session, start=start, services=services)]
+    return rules.week_of(found, start=start, end=end, today=today)
 
 
 def _zone_of(ctx: CommandContext | SystemContext, handle: str) -> tzinfo:

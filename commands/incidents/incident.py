@@ -31,6 +31,7 @@ from playbooks.incidents import machine as lifecycle
 from playbooks.incidents import views
 from playbooks.incidents.machine import Incident, Move, Result
 from playbooks.incidents.policy import SeverityPolicy
+from playbooks.lists import listed
 from playbooks.messages import Button, ButtonStyle, Message, Text, t
 from playbooks.people import Role
 from playbooks.releases.plan import Service
@@ -170,7 +171,12 @@ def _open_actions_allow_closing(
     numbers = action_rules.numbers(blocking)
     if not forced:
         raise InvalidTransition(
-            t("action.close_blocked", id=incident.id, count=len(blocking), numbers=numbers)
+            t(
+                "action.close_blocked",
+                id=incident.id,
+                count=len(blocking),
+                numbers=listed(f"#{a.id}" for a in blocking),
+            )
         )
     result.timeline.append(
         lifecycle.TimelineEntry(ctx.now, ctx.actor.handle, "forced", f"close: {numbers}")

@@ -11,6 +11,8 @@ from typing import Any
 from sqlmodel import Session
 
 from commands.core.context import CommandContext, SystemContext
+from commands.incidents import actions as incident_actions
+from commands.incidents import stats as incident_stats
 from commands.reports import state as summary_state
 from playbooks.effects import ArmTimer, Conversation, Post, Priority, ReadReport
 from playbooks.releases.guards import Reading
@@ -128,6 +130,18 @@ def readings(ctx: SystemContext, payload: Mapping[str, Any]) -> None:
     state = summary_state.load(ctx, only=only, start=start, end=at)
     if kind in summary_notes.SECTIONS:
         state = replace(state, notes=tuple(notes_given(ctx.session, kind, at=at)))
+    if kind is ReportKind.WEEKLY:
+        state = replace(
+            state,
+            actions=incident_actions.week_for_report(
+                ctx,
+                start=start,
+                end=at,
+                today=at.astimezone(zone(req["tz"])).date(),
+                services=only,
+            ),
+            figures=incident_stats.figures(ctx, since=start, until=at, services=only),
+        )
     chart_id = None
     repo.prune_charts(ctx.session, before=ctx.now - CHARTS_KEPT)
     if payload.get("chart"):

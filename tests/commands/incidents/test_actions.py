@@ -52,9 +52,11 @@ async def test_an_action_reaches_its_owner_and_shows_everywhere(
     assert out.status == "ok", h.reply_text(out)
     assert "Action #1 on incident #1 for @bob (P1, due 2026-11-30):" in h.reply_text(out)
     told = directs(h, "bob", "@carol gave you action #1")
-    assert len(told) == 1 and "add a canary for checkout" in told[0]
+    assert len(told) == 1
+    assert "add a canary for checkout" in told[0]
     show = h.reply_text(await h.say("/incident show 1"))
-    assert "Action #1 (P1)" in show and "@bob: add a canary for checkout (due 2026-11-30)" in show
+    assert "Action #1 (P1)" in show
+    assert "@bob: add a canary for checkout (due 2026-11-30)" in show
     draft = h.reply_text(await h.say("/incident postmortem 1"))
     assert "- [ ] #1 P1 @bob: add a canary for checkout (due 2026-11-30)" in draft
     assert "- [ ] _To be written._" not in draft
@@ -70,9 +72,7 @@ async def test_an_action_reaches_its_owner_and_shows_everywhere(
     done = await h.say('/incident action done 1 --note "canary live"', user="bob")
     assert "Action #1 on incident #1 done by @bob" in h.reply_text(done)
     assert "- [x] #1 P1 @bob" in h.reply_text(await h.say("/incident postmortem 1"))
-    assert "No follow-up actions here." in h.reply_text(
-        await h.say("/incident action list --open")
-    )
+    assert "No follow-up actions here." in h.reply_text(await h.say("/incident action list --open"))
     timeline = h.reply_text(await h.say("/incident timeline 1"))
     assert "action: #1 @bob: add a canary for checkout" in timeline
     assert "action: #1 done: add a canary for checkout (canary live)" in timeline
