@@ -4,6 +4,8 @@ the day before, on the day and weekly until done, and keeps its incident from cl
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlmodel import select
 
@@ -191,3 +193,17 @@ async def test_only_responders_change_actions(make_harness: HarnessFactory) -> N
     assert out.status == "denied" or "responder" in h.reply_text(out)
     listed = await h.say("/incident action list", user="mallory")
     assert listed.status == "ok"
+
+
+async def test_a_reminder_is_sent_once_with_two_replicas(make_harness: HarnessFactory) -> None:
+    h = await opened(make_harness)
+    await h.say("/incident action add 1 write the runbook --owner @bob --due 2026-11-25")
+    other = await make_harness(start=h.clock.now())  # a second replica on the same database
+    # Both reach Tuesday 09:00 in Shanghai (the day-before reminder) at the same time.
+    await asyncio.gather(h.advance(hours=24), other.advance(hours=24))
+    told = directs(h, "bob", REMINDER) + directs(other, "bob", REMINDER)
+    assert len(told) == 1
+    with unit_of_work(h.app.engine) as session:
+        [timer] = session.exec(select(Timer).where(Timer.key == "incident-action:1")).all()
+        assert timer.state == "pending"  # moved on to the day itself, armed once
+        assert timer.due_at.isoformat() == "2026-11-25T01:00:00+00:00"
