@@ -24,6 +24,13 @@ from storage.repositories import incident_actions as repo
 from storage.repositories import incidents as incident_repo
 
 SUBCOMMANDS = ("add", "list", "done", "drop")
+# the options each takes; another one given is refused, not silently ignored
+OPTIONS = {
+    "add": ("owner", "due", "priority"),
+    "list": ("mine", "open"),
+    "done": ("note",),
+    "drop": ("reason",),
+}
 MAX_NOTE = 2000
 
 
@@ -115,6 +122,12 @@ def _record(ctx: CommandContext, row: IncidentAction, outcome: rules.Outcome) ->
 
 def action(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     sub: str = cmd.args["sub"]
+    stray = [f"--{name}" for name, value in cmd.flags.items() if value and name not in OPTIONS[sub]]
+    if stray:
+        known = ", ".join(f"--{name}" for name in OPTIONS[sub])
+        raise UsageError(
+            t("grammar.unknown_flag", value=stray[0], known=known), usage=cmd.spec.usage()
+        )
     if sub == "list":
         return _list(ctx, cmd)
     if not ctx.actor.has_role(Role.RESPONDER):
@@ -159,6 +172,7 @@ def _add(ctx: CommandContext, cmd: ParsedCommand) -> Message:
         tz=_zone_of(ctx, owner.handle),
         now=ctx.now,
         here_is_owner=owner.handle == ctx.actor.handle,
+        here=ctx.conversation,
     )
     _record(ctx, row, outcome)
     ctx.audit_detail = f"incident {incident_id}: action #{row.id} @{owner.handle}"

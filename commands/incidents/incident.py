@@ -179,7 +179,7 @@ def _open_actions_allow_closing(
             )
         )
     result.timeline.append(
-        lifecycle.TimelineEntry(ctx.now, ctx.actor.handle, "forced", f"close: {numbers}")
+        lifecycle.TimelineEntry(ctx.now, ctx.actor.handle, action_rules.FORCED_KIND, numbers)
     )
 
 

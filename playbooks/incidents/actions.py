@@ -17,13 +17,14 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 
-from playbooks.effects import ArmTimer, CancelTimer, DirectMessage, Effect
+from playbooks.effects import ArmTimer, CancelTimer, Conversation, DirectMessage, Effect
 from playbooks.errors import InvalidTransition, UsageError
 from playbooks.incidents.machine import TimelineEntry
 from playbooks.messages import Message, MessageField, Severity, Text, raw, t
 
 TIMER_KIND = "incident.action_due"
-TIMELINE_KIND = "action"
+TIMELINE_KIND = "action"  # added; closed ones are "action_done" and "action_dropped"
+FORCED_KIND = "forced"  # closed with open P0/P1 actions
 MAX_TEXT = 500
 MAX_AHEAD = timedelta(days=366)
 REMIND_AT = time(9, 0)  # in the owner's timezone
@@ -138,10 +139,16 @@ def _due_text(action: Action, today: date) -> Text:
 
 
 def add(
-    action: Action, *, incident_title: str, tz: tzinfo, now: datetime, here_is_owner: bool
+    action: Action,
+    *,
+    incident_title: str,
+    tz: tzinfo,
+    now: datetime,
+    here_is_owner: bool,
+    here: Conversation | None = None,
 ) -> Outcome:
-    """An action just stored: its owner told (unless they asked for it themselves) and
-    its first reminder armed."""
+    """An action just stored: its owner told (unless they asked for it themselves, or
+    are in ``here``, where the reply says it) and its first reminder armed."""
     today = now.astimezone(tz).date()
     due = _due_text(action, today)
     reply = Message(
@@ -177,6 +184,7 @@ def add(
                         raw(action.text),
                     )
                 ),
+                unless_in=(here,) if here is not None else (),
             )
         )
     effects += _arm(action, tz=tz, now=now)
@@ -195,12 +203,12 @@ def _close(
         )
     after = replace(action, state=state, closed_at=now, closed_by=actor, note=note)
     reply = Message.of(t(key, n=action.id, id=action.incident_id, actor=actor, text=action.text))
-    line = f"#{action.id} {state.value}: {action.text}" + (f" ({note})" if note else "")
+    line = f"#{action.id} {action.text}" + (f" ({note})" if note else "")
     return Outcome(
         after,
         reply,
         [CancelTimer(timer_key(action.id))],
-        [TimelineEntry(now, actor, TIMELINE_KIND, line)],
+        [TimelineEntry(now, actor, f"{TIMELINE_KIND}_{state.value}", line)],
     )
 
 

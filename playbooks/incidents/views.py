@@ -166,6 +166,8 @@ KINDS = frozenset(
         "note",
         "alert",
         "action",
+        "action_done",
+        "action_dropped",
         "forced",
     }
 )

@@ -77,7 +77,7 @@ async def test_an_action_reaches_its_owner_and_shows_everywhere(
     assert "No follow-up actions here." in h.reply_text(await h.say("/incident action list --open"))
     timeline = h.reply_text(await h.say("/incident timeline 1"))
     assert "action: #1 @bob: add a canary for checkout" in timeline
-    assert "action: #1 done: add a canary for checkout (canary live)" in timeline
+    assert "action done: #1 add a canary for checkout (canary live)" in timeline
     again = await h.say("/incident action done 1", user="bob")
     assert "Action #1 is done already." in h.reply_text(again)
 
@@ -134,7 +134,7 @@ async def test_open_p0_p1_actions_keep_the_incident_open_unless_forced(
     assert "Incident #1 still has 1 open P0/P1 follow-up actions (#1)" in h.reply_text(refused)
     forced = await h.say("/incident close 1 --force", user="carol")
     assert forced.status == "ok", h.reply_text(forced)
-    assert "forced: close: #1" in h.reply_text(await h.say("/incident timeline 1"))
+    assert "closed with open actions: #1" in h.reply_text(await h.say("/incident timeline 1"))
 
 
 async def test_a_p2_incidents_actions_do_not_block_closing(make_harness: HarnessFactory) -> None:
@@ -166,6 +166,10 @@ async def test_a_p2_incidents_actions_do_not_block_closing(make_harness: Harness
         ("/incident action done 7", "There is no action #7"),
         ('/incident action drop 7 --reason "no"', "There is no action #7"),
         ("/incident action done", "Say which action, by its number"),
+        (
+            "/incident action done 1 --owner @bob",
+            "There is no option --owner here. Options: --note.",
+        ),
     ],
 )
 async def test_bad_input_gets_one_sentence_and_writes_nothing(
@@ -207,3 +211,12 @@ async def test_a_reminder_is_sent_once_with_two_replicas(make_harness: HarnessFa
         [timer] = session.exec(select(Timer).where(Timer.key == "incident-action:1")).all()
         assert timer.state == "pending"  # moved on to the day itself, armed once
         assert timer.due_at.isoformat() == "2026-11-25T01:00:00+00:00"
+
+
+async def test_an_owner_in_the_channel_where_it_is_added_reads_it_there_only(
+    make_harness: HarnessFactory,
+) -> None:
+    h = await opened(make_harness)
+    out = await h.say("/incident action add 1 fix the cache --owner @bob", channel="#web")
+    assert "Action #1 on incident #1 for @bob" in h.reply_text(out)
+    assert directs(h, "bob", "@alice gave you action #1") == []
