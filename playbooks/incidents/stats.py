@@ -157,7 +157,10 @@ def _attainment_line(key: str, value: Attainment) -> Text:
 
 
 def blocks(figures: Figures) -> list[Text]:
-    """The figures as lines, for /incident stats and the weekly report alike."""
+    """The figures as lines, for /incident stats and the weekly report alike; one line
+    when there is nothing to measure."""
+    if not figures.total:
+        return [t("stats.none")]
     levels = " · ".join(f"{level} {n}" for level, n in figures.by_severity.items())
     lines: list[Text] = [
         t("stats.count", total=figures.total, levels=levels),
@@ -196,6 +199,4 @@ def message(figures: Figures) -> Message:
         if figures.service
         else t("stats.header", since=figures.since)
     )
-    if not figures.total:
-        return Message(blocks=(header, t("stats.none")))
     return Message(blocks=(header, *blocks(figures)))

@@ -108,8 +108,12 @@ def test_an_empty_window_says_so() -> None:
     figures = stats.compute([], paged=[], groups=[], since=T0, until=NOW)
     message = stats.message(figures)
     assert [b.key for b in message.blocks] == ["stats.header", "stats.none"]
-    lines = stats.blocks(figures)
-    assert [line.key for line in lines] == [
+    assert [line.key for line in stats.blocks(figures)] == ["stats.none"]
+
+
+def test_nothing_acknowledged_or_resolved_yet_says_so_line_by_line() -> None:
+    figures = stats.compute([incident(1, at=NOW - M)], paged=[], groups=[], since=T0, until=NOW)
+    assert [line.key for line in stats.blocks(figures)] == [
         "stats.count",
         "stats.mtta_none",
         "stats.mttr_none",
