@@ -10,8 +10,10 @@ from commands.core.pipeline import InboundHandler, TimerHandler
 from commands.core.registry import CommandTable
 from commands.general import admin, me, reminders
 from commands.general import help as general
+from commands.incidents import actions as incident_actions
 from commands.incidents import alerts as alert_intake
 from commands.incidents import incident as incidents
+from commands.incidents import stats as incident_stats
 from commands.oncall import ack_reminders as page_reminders
 from commands.oncall import budget as page_budget
 from commands.oncall import handoff, paging
@@ -54,6 +56,8 @@ def build_table() -> CommandTable:
             *playbook_commands.SPECS,
             *deploy_windows.SPECS,
             *incidents.SPECS,
+            *incident_actions.SPECS,
+            *incident_stats.SPECS,
             *oncall.SPECS,
             *summaries.SPECS,
             *summary_notes.SPECS,
@@ -70,6 +74,7 @@ def timer_handlers() -> Mapping[str, TimerHandler]:
         reminders.TIMER_HANDLERS,
         release_watch.TIMER_HANDLERS,
         incidents.TIMER_HANDLERS,
+        incident_actions.TIMER_HANDLERS,
         paging.TIMER_HANDLERS,
         admin.TIMER_HANDLERS,
         launch.TIMER_HANDLERS,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
@@ -258,6 +258,29 @@ class IncidentEvent(SQLModel, table=True):
     actor: str = Field(max_length=200)
     kind: str = Field(max_length=20)
     text: str = Field(default="", sa_column=Column(Text, nullable=False))
+
+
+class IncidentAction(SQLModel, table=True):
+    """A follow-up action of an incident: what was promised, by whom, by when."""
+
+    __tablename__ = "incident_actions"
+    __table_args__ = (
+        Index("ix_incident_actions_incident", "incident_id", "id"),
+        Index("ix_incident_actions_owner", "owner", "state"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incidents.id")
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    owner: str = Field(max_length=200)
+    priority: str = Field(max_length=2)
+    due: date | None = Field(default=None)
+    state: str = Field(default="open", max_length=20)  # open | done | dropped
+    created_at: datetime = _utc()
+    created_by: str = Field(max_length=200)
+    closed_at: datetime | None = _utc(default=None, nullable=True)
+    closed_by: str | None = Field(default=None, max_length=200)
+    note: str = Field(default="", sa_column=Column(Text, nullable=False))
 
 
 class AlertGroup(SQLModel, table=True):

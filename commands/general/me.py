@@ -6,7 +6,9 @@ from datetime import timedelta
 
 from commands.core.context import CommandContext
 from commands.core.registry import CommandSpec, ParsedCommand
+from commands.incidents import actions as incident_actions
 from commands.oncall.rotations import schedule_of
+from playbooks.incidents import actions as action_rules
 from playbooks.messages import Message, Text, t, zoned
 from playbooks.oncall.handoff import layers_of
 from playbooks.oncall.rotations import Shift
@@ -14,6 +16,7 @@ from playbooks.oncall.teams import Team
 
 AHEAD = timedelta(days=28)  # how far ahead shifts are looked for
 MAX_SHIFTS = 8
+MAX_ACTIONS = 10
 
 
 def me(ctx: CommandContext, cmd: ParsedCommand) -> Message:
@@ -67,7 +70,24 @@ def me(ctx: CommandContext, cmd: ParsedCommand) -> Message:
                 end=zoned(shift.end, team.tz),
             )
         )
+    blocks += _actions(ctx)
     return Message(blocks=tuple(blocks))
+
+
+def _actions(ctx: CommandContext) -> list[Text]:
+    """The open follow-up actions the person owns, due soonest first."""
+    mine = sorted(
+        incident_actions.of_owner(ctx.session, ctx.actor.handle),
+        key=lambda a: (a.due is None, a.due, a.id),
+    )
+    if not mine:
+        return []
+    today = incident_actions.today_for(ctx, ctx.actor.handle)
+    return [
+        t("me.actions", count=len(mine)),
+        *(action_rules.line(a, today=today, with_incident=True) for a in mine[:MAX_ACTIONS]),
+        *([t("list.more_lines", more=len(mine) - MAX_ACTIONS)] if len(mine) > MAX_ACTIONS else []),
+    ]
 
 
 def _parts(team: Team, handle: str) -> Text:

@@ -20,15 +20,18 @@ from commands.core.grammar import (
 )
 from commands.core.named import person_named
 from commands.core.registry import Arg, Flag, Handler, ParsedCommand, verb_of
+from commands.incidents import actions as incident_actions
 from commands.incidents.rows import save, timeline_of, to_view
 from commands.oncall import paging
 from commands.releases.lifecycle import service_named
 from playbooks.effects import Conversation
-from playbooks.errors import NotFound, UsageError
+from playbooks.errors import InvalidTransition, NotFound, UsageError
+from playbooks.incidents import actions as action_rules
 from playbooks.incidents import machine as lifecycle
 from playbooks.incidents import views
 from playbooks.incidents.machine import Incident, Move, Result
 from playbooks.incidents.policy import SeverityPolicy
+from playbooks.lists import listed
 from playbooks.messages import Button, ButtonStyle, Message, Text, t
 from playbooks.people import Role
 from playbooks.releases.plan import Service
@@ -141,6 +144,8 @@ def _move(the_move: Move, *, note_flag: bool = False) -> Handler:
         result = lifecycle.move(
             incident, the_move, actor=ctx.actor.handle, now=ctx.now, note=note[:MAX_TEXT]
         )
+        if the_move is Move.CLOSE:
+            _open_actions_allow_closing(ctx, incident, result, forced=bool(cmd.flags["force"]))
         after = result.incident
         if not after.unresolved:
             paging.stop_for_incident(ctx, incident.id, actor=ctx.actor.handle)
@@ -153,6 +158,29 @@ def _move(the_move: Move, *, note_flag: bool = False) -> Handler:
         return reply
 
     return handler
+
+
+def _open_actions_allow_closing(
+    ctx: CommandContext, incident: Incident, result: Result, *, forced: bool
+) -> None:
+    """Open P0/P1 follow-up actions keep an incident from closing; ``--force`` closes it
+    anyway, and its timeline says which actions were left open."""
+    blocking = action_rules.blocking(incident_actions.of_incident(ctx.session, incident.id))
+    if not blocking:
+        return
+    numbers = action_rules.numbers(blocking)
+    if not forced:
+        raise InvalidTransition(
+            t(
+                "action.close_blocked",
+                id=incident.id,
+                count=len(blocking),
+                numbers=listed(f"#{a.id}" for a in blocking),
+            )
+        )
+    result.timeline.append(
+        lifecycle.TimelineEntry(ctx.now, ctx.actor.handle, action_rules.FORCED_KIND, numbers)
+    )
 
 
 def severity(ctx: CommandContext, cmd: ParsedCommand) -> Message:
@@ -251,7 +279,13 @@ def notify(ctx: CommandContext, cmd: ParsedCommand) -> Message:
 def show(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     row, incident = _load(ctx, cmd.args["id"])
     acked_by = views.acknowledger(incident, timeline_of(ctx.session, row))
-    return views.show(incident, now=ctx.now, acked_by=acked_by)
+    return views.show(
+        incident,
+        now=ctx.now,
+        acked_by=acked_by,
+        actions=incident_actions.of_incident(ctx.session, incident.id),
+        today=incident_actions.today_for(ctx, ctx.actor.handle),
+    )
 
 
 def timeline(ctx: CommandContext, cmd: ParsedCommand) -> Message:
@@ -261,7 +295,14 @@ def timeline(ctx: CommandContext, cmd: ParsedCommand) -> Message:
 
 def postmortem(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     row, incident = _load(ctx, cmd.args["id"])
-    return Message.of(views.postmortem(incident, timeline_of(ctx.session, row), now=ctx.now))
+    return Message.of(
+        views.postmortem(
+            incident,
+            timeline_of(ctx.session, row),
+            now=ctx.now,
+            actions=incident_actions.of_incident(ctx.session, incident.id),
+        )
+    )
 
 
 def listing(ctx: CommandContext, cmd: ParsedCommand) -> Message:
@@ -433,7 +474,13 @@ SPECS = (
         flags=(Flag("note", Word(metavar="TEXT")),),
     ),
     _spec("reopen", _move(Move.REOPEN), args=(_ID,)),
-    _spec("close", _move(Move.CLOSE), args=(_ID,), role=Role.INCIDENT_COMMANDER),
+    _spec(
+        "close",
+        _move(Move.CLOSE),
+        args=(_ID,),
+        flags=(Flag("force"),),
+        role=Role.INCIDENT_COMMANDER,
+    ),
     _spec(
         "list",
         listing,
@@ -458,4 +505,9 @@ def postmortem_document(engine: Engine, *, incident_id: int, now: datetime) -> T
         row = repo.get(session, incident_id=incident_id)
         if row is None:
             return None
-        return views.postmortem(to_view(row), timeline_of(session, row), now=now)
+        return views.postmortem(
+            to_view(row),
+            timeline_of(session, row),
+            now=now,
+            actions=incident_actions.of_incident(session, incident_id),
+        )

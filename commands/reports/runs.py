@@ -12,6 +12,8 @@ from sqlmodel import Session
 
 from commands.core.context import CommandContext, SystemContext
 from commands.core.observations import Reads, observing
+from commands.incidents import actions as incident_actions
+from commands.incidents import stats as incident_stats
 from commands.reports import state as summary_state
 from playbooks.effects import ArmTimer, Conversation, Post, Priority, ReadReport
 from playbooks.releases.guards import Reading
@@ -149,6 +151,18 @@ def readings(ctx: SystemContext, payload: ReportReadings) -> None:
     state = summary_state.load(ctx, only=ask.only, start=ask.start, end=ask.at)
     if kind in summary_notes.SECTIONS:
         state = replace(state, notes=tuple(notes_given(ctx.session, kind, at=ask.at)))
+    if kind is ReportKind.WEEKLY:
+        state = replace(
+            state,
+            actions=incident_actions.week_for_report(
+                ctx,
+                start=ask.start,
+                end=ask.at,
+                today=ask.at.astimezone(ask.tz).date(),
+                services=ask.only,
+            ),
+            figures=incident_stats.figures(ctx, since=ask.start, until=ask.at, services=ask.only),
+        )
     chart_id = None
     repo.prune_charts(ctx.session, before=ctx.now - CHARTS_KEPT)
     if payload.chart and payload.chart_token is not None:

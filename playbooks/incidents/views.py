@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
+from playbooks.incidents.actions import Action
+from playbooks.incidents.actions import fields as action_fields
+from playbooks.incidents.actions import line as action_line
 from playbooks.incidents.machine import (
     HANDLING,
     Incident,
@@ -49,7 +52,14 @@ def acknowledger(i: Incident, timeline: Sequence[TimelineEntry]) -> str | None:
     )
 
 
-def show(i: Incident, *, now: datetime, acked_by: str | None = None) -> Message:
+def show(
+    i: Incident,
+    *,
+    now: datetime,
+    acked_by: str | None = None,
+    actions: Sequence[Action] = (),
+    today: date | None = None,
+) -> Message:
     rule = i.policy.rule(i.severity)
     acked = (
         t("incident.acked_by", actor=acked_by or "-", at=i.acked_at)
@@ -96,6 +106,7 @@ def show(i: Incident, *, now: datetime, acked_by: str | None = None) -> Message:
             else t("incident.checklist.open", due=i.opened_at + after, id=i.id, item=item)
         )
         fields.append(MessageField(t(f"incident.checklist.{item}"), value))
+    fields += action_fields(actions, today=today or now.date())
     return Message(
         blocks=(t("incident.header", id=i.id, severity=i.severity, title=i.title),),
         fields=tuple(fields),
@@ -154,11 +165,21 @@ KINDS = frozenset(
         "sla",
         "note",
         "alert",
+        "action",
+        "action_done",
+        "action_dropped",
+        "forced",
     }
 )
 
 
-def postmortem(i: Incident, entries: Sequence[TimelineEntry], *, now: datetime) -> Text:
+def postmortem(
+    i: Incident,
+    entries: Sequence[TimelineEntry],
+    *,
+    now: datetime,
+    actions: Sequence[Action] = (),
+) -> Text:
     """A Markdown draft in the reader's language: the headings of the plans' own reviews
     (事后总结, 根因分析, 改进措施), the facts from the timeline. Times are ISO 8601 in UTC,
     as a document filed and shared across zones wants them."""
@@ -209,7 +230,17 @@ def postmortem(i: Incident, entries: Sequence[TimelineEntry], *, now: datetime) 
         BLANK,
         t("postmortem.actions"),
         BLANK,
-        t("postmortem.action_todo"),
+        *(
+            [
+                t(
+                    "postmortem.action",
+                    mark=" " if a.is_open else "x",
+                    line=action_line(a, today=now.date()),
+                )
+                for a in actions
+            ]
+            or [t("postmortem.action_todo")]
+        ),
         BLANK,
     ]
     return in_lines(lines)

@@ -7,7 +7,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 
+from playbooks.incidents.actions import WeekOfActions
+from playbooks.incidents.actions import report_blocks as action_blocks
 from playbooks.incidents.machine import Incident
+from playbooks.incidents.stats import Figures
+from playbooks.incidents.stats import blocks as figure_blocks
 from playbooks.messages import Message, Severity, Text, raw, t
 from playbooks.releases.guards import Reading
 from playbooks.releases.machine import Release, ReleaseState
@@ -55,6 +59,9 @@ class ReportState:
     oncall: Sequence[OnCall] = ()
     running_since: datetime | None = None
     notes: Sequence[Note] = ()  # what people gave for the daily or weekly report
+    # the weekly report's follow-up actions and response figures
+    actions: WeekOfActions | None = None
+    figures: Figures | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +241,11 @@ def _period(
         since=req.start,
     )
     blocks += found or [t("summary.no_problems")]
+    if state.actions is not None:
+        blocks += action_blocks(state.actions, today=req.at.astimezone(req.tz).date())
+    if state.figures is not None:
+        blocks.append(t("summary.section.figures"))
+        blocks += figure_blocks(state.figures)
     blocks += note_blocks(req.kind, state.notes)
     return blocks
 
