@@ -36,7 +36,6 @@ def on_remind(ctx: SystemContext, timer: Timer) -> None:
         if incident is not None and incident.state in RESOLVED:
             return
     result = paging.remind(to_view(row), now=ctx.now, every=every, said=timer.payload.get("said"))
-    # A reminder spends the person's page budget like a page: past it, it waits for the fold.
     result = page_budget.throttle(ctx, team_of(ctx, row.team), result)
     save(ctx.session, row, result)
     ctx.effects += result.effects
