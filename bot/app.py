@@ -47,8 +47,7 @@ from commands.core.invocations import (
 )
 from commands.core.table import build_table, inbound_handlers, observation_handlers, timer_handlers
 from commands.general.admin import DEAD_LETTER
-from commands.oncall import handoff
-from commands.oncall import rotations as oncall
+from commands.oncall import handoff, rotations
 from commands.releases import watch as release_watch
 from commands.releases.watch import READINGS, TRAFFIC_FAILED
 from commands.reports import configured as summary_config
@@ -394,7 +393,7 @@ class Application:
             # messages go at once instead of waiting out the claim.
             await self.delivery.take_back_claims()
         teams, now = dict(self.config.teams), self.clock.now()
-        await self.db.run(oncall.sync_rotations, self.engine, teams, now=now)
+        await self.db.run(rotations.sync_rotations, self.engine, teams, now=now)
         await self.db.run(handoff.sync_handoffs, self.engine, teams, now=now)
         await self.db.run(
             summary_config.sync_subscriptions,
