@@ -18,11 +18,10 @@ from commands.core.grammar import (
     Word,
     free_text,
 )
-from commands.core.named import person_named
+from commands.core.named import person_named, service_named
 from commands.core.registry import Arg, Flag, Handler, ParsedCommand, verb_of
 from commands.incidents.rows import save, timeline_of, to_view
 from commands.oncall import paging
-from commands.releases.lifecycle import service_named
 from playbooks.effects import Conversation
 from playbooks.errors import NotFound, UsageError
 from playbooks.incidents import machine as lifecycle
