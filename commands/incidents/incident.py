@@ -26,7 +26,7 @@ from playbooks.effects import Conversation
 from playbooks.errors import NotFound, UsageError
 from playbooks.incidents import machine as lifecycle
 from playbooks.incidents import views
-from playbooks.incidents.machine import Incident, Move, Result
+from playbooks.incidents.machine import Incident, Move, PagesFollow, Result
 from playbooks.incidents.policy import SeverityPolicy
 from playbooks.messages import Button, ButtonStyle, Message, Text, t
 from playbooks.people import Role
@@ -140,14 +140,13 @@ def _move(the_move: Move, *, note_flag: bool = False) -> Handler:
         result = lifecycle.move(
             incident, the_move, actor=ctx.actor.handle, now=ctx.now, note=note[:MAX_TEXT]
         )
-        after = result.incident
-        if not after.unresolved:
+        pages = lifecycle.pages_follow(incident, result.incident, the_move)
+        if pages is PagesFollow.STOP:
             paging.stop_for_incident(ctx, incident.id, actor=ctx.actor.handle)
-        elif incident.state is lifecycle.IncidentState.OPEN and after.state is not incident.state:
-            # Acknowledged or mitigated: someone is on it, the escalation can stop.
+        elif pages is PagesFollow.ANSWER:
             paging.ack_for_incident(ctx, incident.id, actor=ctx.actor.handle)
         reply = _finish(ctx, row, result, the_move.value)
-        if the_move is Move.REOPEN:
+        if pages is PagesFollow.PAGE:  # with the incident saved open again
             paging.page_if_none(ctx, row)
         return reply
 
