@@ -46,8 +46,7 @@ from commands.core.invocations import (
     TimerFired,
 )
 from commands.general.admin import DeadLetter
-from commands.oncall import handoff
-from commands.oncall import rotations as oncall
+from commands.oncall import handoff, rotations
 from commands.releases import watch as release_watch
 from commands.releases.watch import GuardReadings, TrafficFailed
 from commands.reports import configured as summary_config
@@ -397,7 +396,7 @@ class Application:
             # messages go at once instead of waiting out the claim.
             await self.delivery.take_back_claims()
         teams, now = dict(self.config.teams), self.clock.now()
-        await self.db.run(oncall.sync_rotations, self.engine, teams, now=now)
+        await self.db.run(rotations.sync_rotations, self.engine, teams, now=now)
         await self.db.run(handoff.sync_handoffs, self.engine, teams, now=now)
         await self.db.run(
             summary_config.sync_subscriptions,

@@ -5,27 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TypeVar
 
-from commands.core.observations import ObservationHandler
-from commands.core.pipeline import InboundHandler, TimerHandler
+from commands.core.pipeline import InboundHandler, ObservationHandler, TimerHandler
 from commands.core.registry import CommandTable
 from commands.general import admin, me, reminders
 from commands.general import help as general
-from commands.incidents import actions as incident_actions
-from commands.incidents import alerts as alert_intake
-from commands.incidents import incident as incidents
-from commands.incidents import stats as incident_stats
-from commands.oncall import ack_reminders as page_reminders
+from commands.incidents import actions, alerts, incident, stats
+from commands.oncall import ack_reminders, handoff, pages, paging, rotations
 from commands.oncall import budget as page_budget
-from commands.oncall import handoff, paging
-from commands.oncall import pages as page_commands
-from commands.oncall import rotations as oncall
-from commands.procedures import playbook as playbook_commands
-from commands.releases import launch
-from commands.releases import lifecycle as releases
-from commands.releases import watch as release_watch
-from commands.releases import windows as deploy_windows
-from commands.reports import notes as summary_notes
-from commands.reports import summary as summaries
+from commands.procedures import playbook
+from commands.releases import launch, lifecycle, watch, windows
+from commands.reports import notes, summary
 
 _H = TypeVar("_H")
 
@@ -51,19 +40,18 @@ def build_table() -> CommandTable:
         (
             *general.SPECS,
             *reminders.SPECS,
-            *releases.SPECS,
+            *lifecycle.SPECS,
             *launch.SPECS,
-            *playbook_commands.SPECS,
-            *deploy_windows.SPECS,
-            *incidents.SPECS,
-            *incident_actions.SPECS,
-            *incident_stats.SPECS,
-            *oncall.SPECS,
-            *summaries.SPECS,
-            *summary_notes.SPECS,
+            *playbook.SPECS,
+            *windows.SPECS,
+            *incident.SPECS,
+            *actions.SPECS,
+            *stats.SPECS,
+            *rotations.SPECS,
+            *summary.SPECS,
+            *notes.SPECS,
             *me.SPECS,
-            *page_commands.SPECS,
-            *page_reminders.SPECS,
+            *pages.SPECS,
             *admin.SPECS,
         )
     )
@@ -72,31 +60,31 @@ def build_table() -> CommandTable:
 def timer_handlers() -> Mapping[str, TimerHandler]:
     return merged(
         reminders.TIMER_HANDLERS,
-        release_watch.TIMER_HANDLERS,
-        incidents.TIMER_HANDLERS,
-        incident_actions.TIMER_HANDLERS,
+        watch.TIMER_HANDLERS,
+        incident.TIMER_HANDLERS,
+        actions.TIMER_HANDLERS,
         paging.TIMER_HANDLERS,
         admin.TIMER_HANDLERS,
         launch.TIMER_HANDLERS,
-        playbook_commands.TIMER_HANDLERS,
-        summaries.TIMER_HANDLERS,
-        summary_notes.TIMER_HANDLERS,
+        playbook.TIMER_HANDLERS,
+        summary.TIMER_HANDLERS,
+        notes.TIMER_HANDLERS,
         handoff.TIMER_HANDLERS,
-        page_reminders.TIMER_HANDLERS,
+        ack_reminders.TIMER_HANDLERS,
         page_budget.TIMER_HANDLERS,
-        alert_intake.TIMER_HANDLERS,
+        alerts.TIMER_HANDLERS,
     )
 
 
 def observation_handlers() -> Mapping[str, ObservationHandler]:
     return merged(
-        release_watch.OBSERVATION_HANDLERS,
+        watch.OBSERVATION_HANDLERS,
         admin.OBSERVATION_HANDLERS,
-        summaries.OBSERVATION_HANDLERS,
+        summary.OBSERVATION_HANDLERS,
     )
 
 
 def inbound_handlers() -> Mapping[str, InboundHandler]:
     return merged(
-        alert_intake.INBOUND_HANDLERS,
+        alerts.INBOUND_HANDLERS,
     )

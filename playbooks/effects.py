@@ -61,12 +61,15 @@ class Post:
 @dataclass(frozen=True, slots=True)
 class DirectMessage:
     """``unless_in`` names conversations the same news is posted in: someone who is a
-    member of one of them is not sent this copy (one message per person per event)."""
+    member of one of them is not sent this copy (one message per person per event).
+    ``spends_page_budget``: a page's notification or an ack reminder, counted against the
+    person's page budget and held past it (``playbooks.oncall.budget``)."""
 
     person: str
     message: Message
     priority: Priority = Priority.NORMAL
     unless_in: tuple[Conversation, ...] = ()
+    spends_page_budget: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""The person a command names: ``@alice``, or a platform's own user id."""
+"""What a command names: a person (``@alice``, or a platform's own user id), a service."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from commands.core.grammar import PersonRef
 from playbooks.errors import NotFound
 from playbooks.messages import t
 from playbooks.people import Person
+from playbooks.releases.plan import Service
 
 
 def person_named(ctx: CommandContext, ref: PersonRef) -> Person:
@@ -20,3 +21,12 @@ def person_named(ctx: CommandContext, ref: PersonRef) -> Person:
         known = ", ".join(sorted(ctx.directory.people))
         raise NotFound(t("incident.unknown_person", value=ref.value, known=known))
     return person
+
+
+def service_named(ctx: CommandContext, name: str) -> Service:
+    """The service of that name, or the sentence listing the known ones."""
+    service = ctx.releases.services.get(name.lower())
+    if service is None:
+        known = ", ".join(sorted(ctx.releases.services)) or "-"
+        raise NotFound(t("release.unknown_service", value=name, known=known))
+    return service

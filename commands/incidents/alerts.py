@@ -17,7 +17,7 @@ from commands.oncall import paging
 from playbooks.effects import ArmTimer, Conversation, Post
 from playbooks.incidents import alerts
 from playbooks.incidents import machine as lifecycle
-from playbooks.incidents.alerts import Action, Notification
+from playbooks.incidents.alerts import Action, Digested, Notification
 from playbooks.incidents.machine import Incident, Result, TimelineEntry
 from playbooks.people import BOT
 from storage.models import AlertGroup, IncidentRow, Timer
@@ -73,7 +73,7 @@ def on_notification(ctx: SystemContext, n: Notification) -> Mapping[str, Any]:
         result = _onto(ctx, to_view(row), n, decision.action, line, group)
     save(ctx.session, row, result)
     ctx.effects += result.effects
-    if decision.action in (Action.JOIN, Action.UPDATE):
+    if alerts.may_page(decision.action):
         paging.page_if_none(ctx, row)  # its severity may have risen to one that pages
     assert row.id is not None
     _record_group(ctx, n, group, row.id, service, decision.action)
@@ -92,31 +92,35 @@ def _onto(
     line: str,
     group: AlertGroup | None,
 ) -> Result:
-    """What a notification does to an incident that exists already."""
+    """Apply what ``alerts.onto`` decides a notification does to an incident that exists
+    already."""
     settings = ctx.incidents.alerts
-    result = Result(incident, timeline=[TimelineEntry(ctx.now, n.source, "alert", line)])
+    others_firing = 0
     if action is Action.RESOLVE:
-        others = [
-            g
+        others_firing = sum(
+            1
             for g in groups.of_incident(ctx.session, incident_id=incident.id)
             if g.status == alerts.FIRING and (group is None or g.id != group.id)
-        ]
-        if not incident.unresolved:
-            return result
-        if not others and settings.resolve_when_resolved:
-            resolved = lifecycle.move(
-                incident, lifecycle.Move.RESOLVE, actor=n.source, now=ctx.now, note=line
-            )
-            resolved.timeline[:0] = result.timeline
-            paging.stop_for_incident(ctx, incident.id, actor=n.source)
-            return resolved
-        result.effects.append(_gather(ctx, incident, resolved=line))
-        return result
-    severity = ctx.incidents.alerts.severity_of(n)
-    if alerts.more_severe(severity, incident.severity):
+        )
+    decided = alerts.onto(
+        action,
+        incident=incident,
+        severity=settings.severity_of(n),
+        others_firing=others_firing,
+        resolve_when_resolved=settings.resolve_when_resolved,
+    )
+    result = Result(incident, timeline=[TimelineEntry(ctx.now, n.source, "alert", line)])
+    if decided.resolves:
+        resolved = lifecycle.move(
+            incident, lifecycle.Move.RESOLVE, actor=n.source, now=ctx.now, note=line
+        )
+        resolved.timeline[:0] = result.timeline
+        paging.stop_for_incident(ctx, incident.id, actor=n.source)
+        return resolved
+    if decided.raised_to is not None:
         raised = lifecycle.change_severity(
             incident,
-            severity,
+            decided.raised_to,
             actor=n.source,
             now=ctx.now,
             reason=line,
@@ -124,8 +128,10 @@ def _onto(
         )
         raised.timeline[:0] = result.timeline
         result = raised
-    if action is Action.JOIN:
+    if decided.digested is Digested.JOINED:
         result.effects.append(_gather(ctx, incident, joined=line))
+    elif decided.digested is Digested.RESOLVED:
+        result.effects.append(_gather(ctx, incident, resolved=line))
     return result
 
 

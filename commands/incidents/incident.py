@@ -18,18 +18,17 @@ from commands.core.grammar import (
     Word,
     free_text,
 )
-from commands.core.named import person_named
+from commands.core.named import person_named, service_named
 from commands.core.registry import Arg, Flag, Handler, ParsedCommand, verb_of
 from commands.incidents import actions as incident_actions
 from commands.incidents.rows import save, timeline_of, to_view
 from commands.oncall import paging
-from commands.releases.lifecycle import service_named
 from playbooks.effects import Conversation
 from playbooks.errors import InvalidTransition, NotFound, UsageError
 from playbooks.incidents import actions as action_rules
 from playbooks.incidents import machine as lifecycle
 from playbooks.incidents import views
-from playbooks.incidents.machine import Incident, Move, Result
+from playbooks.incidents.machine import Incident, Move, PagesFollow, Result
 from playbooks.incidents.policy import SeverityPolicy
 from playbooks.lists import listed
 from playbooks.messages import Button, ButtonStyle, Message, Text, t
@@ -146,14 +145,13 @@ def _move(the_move: Move, *, note_flag: bool = False) -> Handler:
         )
         if the_move is Move.CLOSE:
             _open_actions_allow_closing(ctx, incident, result, forced=bool(cmd.flags["force"]))
-        after = result.incident
-        if not after.unresolved:
+        pages = lifecycle.pages_follow(incident, result.incident, the_move)
+        if pages is PagesFollow.STOP:
             paging.stop_for_incident(ctx, incident.id, actor=ctx.actor.handle)
-        elif incident.state is lifecycle.IncidentState.OPEN and after.state is not incident.state:
-            # Acknowledged or mitigated: someone is on it, the escalation can stop.
+        elif pages is PagesFollow.ANSWER:
             paging.ack_for_incident(ctx, incident.id, actor=ctx.actor.handle)
         reply = _finish(ctx, row, result, the_move.value)
-        if the_move is Move.REOPEN:
+        if pages is PagesFollow.PAGE:  # with the incident saved open again
             paging.page_if_none(ctx, row)
         return reply
 

@@ -13,9 +13,6 @@ from storage.repositories import page_budgets as repo
 from storage.repositories import pages as page_repo
 
 Context = CommandContext | SystemContext
-NOTIFY_KEY = "page.notify"
-# What spends a person's page budget: the pages themselves and the ack reminders.
-BUDGETED = frozenset({NOTIFY_KEY, "page.remind"})
 
 
 def _spent(row: PageBudgetRow | None) -> Spent | None:
@@ -31,16 +28,13 @@ def _store(ctx: Context, row: PageBudgetRow | None, person: str, spent: Spent) -
 
 
 def throttle(ctx: Context, team: Team | None, result: Result) -> Result:
-    """Hold the page notifications and ack reminders of anyone over budget (they are
-    folded later)."""
+    """Hold the direct messages that spend the page budget (a page's notifications, its
+    ack reminders: ``DirectMessage.spends_page_budget``) of anyone over budget; they are
+    folded later."""
     budget = team.page_budget if team is not None else Budget()
     kept: list[Effect] = []
     for effect in result.effects:
-        if not (
-            isinstance(effect, DirectMessage)
-            and effect.message.blocks
-            and effect.message.blocks[0].key in BUDGETED
-        ):
+        if not (isinstance(effect, DirectMessage) and effect.spends_page_budget):
             kept.append(effect)
             continue
         row, created = repo.lock(ctx.session, person=effect.person, now=ctx.now)

@@ -1,4 +1,6 @@
-"""/page, /ack, /escalate and /pages: paging from chat (the engine is commands.paging)."""
+"""/page, /ack, /escalate, /resolve and /pages: paging from chat. Starting, loading and
+saving pages is ``commands.oncall.paging``; what each move does, ``playbooks.oncall.paging``
+(here ``rules``)."""
 
 from __future__ import annotations
 
@@ -11,13 +13,13 @@ from commands.core.registry import Arg, CommandSpec, Flag, ParsedCommand
 from commands.incidents.rows import save as save_incident
 from commands.incidents.rows import to_view as incident_view
 from commands.oncall import budget as page_budget
-from commands.oncall import paging as engine
+from commands.oncall import paging
 from commands.oncall.rotations import team_named
-from playbooks.effects import Post
+from playbooks.effects import DirectMessage, Post
 from playbooks.errors import InvalidTransition, NotFound, PermissionDenied
 from playbooks.incidents import machine as lifecycle
 from playbooks.lists import mentioned
-from playbooks.messages import Message, MessageField, raw, t, zoned
+from playbooks.messages import Message, MessageField, Severity, raw, t, zoned
 from playbooks.oncall import paging as rules
 from playbooks.oncall.paging import PageState
 from playbooks.oncall.teams import Team
@@ -40,7 +42,7 @@ def page(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     team: Team | None = None
     if target.startswith("@") or target.startswith("<@"):
         person = person_named(ctx, Mention().parse(target, ctx))
-        row, result = engine.start(
+        row, result = paging.start(
             ctx,
             title=title,
             team=None,
@@ -51,7 +53,7 @@ def page(ctx: CommandContext, cmd: ParsedCommand) -> Message:
         whom = f"@{person.handle}"
     else:
         team = team_named(ctx, target)
-        row, result = engine.start(
+        row, result = paging.start(
             ctx,
             title=title,
             team=team,
@@ -76,20 +78,20 @@ def page(ctx: CommandContext, cmd: ParsedCommand) -> Message:
 
 
 def ack(ctx: CommandContext, cmd: ParsedCommand) -> Message:
-    row, p = engine.load_locked(ctx, cmd.args["id"])
+    row, p = paging.load_locked(ctx, cmd.args["id"])
     if ctx.actor.handle not in p.paged and not ctx.actor.has_role(Role.RESPONDER):
         raise PermissionDenied(command="/ack", role=Role.RESPONDER.value)
-    team = engine.team_of(ctx, p.team)
+    team = paging.team_of(ctx, p.team)
     result = rules.acknowledge(
         p,
         actor=ctx.actor.handle,
         now=ctx.now,
-        channel=engine.channel_of(ctx, team),
-        remind_after=engine.ack_reminder(team),
+        channel=paging.channel_of(ctx, team),
+        remind_after=paging.ack_reminder(team),
     )
     if ctx.actor.handle not in p.paged and p.state is PageState.OPEN:
         result.events[0] = rules.Event(ctx.now, "ack", ctx.actor.handle, "not paged")
-    engine.save(ctx.session, row, result)
+    paging.save(ctx.session, row, result)
     assert result.reply is not None
     # Acknowledged in the team channel itself: the channel's news is the answer, said once.
     here = next(
@@ -121,23 +123,53 @@ def _ack_incident(ctx: CommandContext, incident_id: int) -> None:
 
 
 def escalate(ctx: CommandContext, cmd: ParsedCommand) -> Message:
-    row, p = engine.load_locked(ctx, cmd.args["id"])
-    team = engine.team_of(ctx, p.team)
+    row, p = paging.load_locked(ctx, cmd.args["id"])
+    team = paging.team_of(ctx, p.team)
     result = rules.escalate(
         p,
         actor=ctx.actor.handle,
         now=ctx.now,
-        resolve=engine.resolver(ctx, team),
-        channel=engine.channel_of(ctx, team),
-        working_hours=engine.in_working_hours(ctx, team),
-        opens_at=engine.opens_at(ctx, team),
+        resolve=paging.resolver(ctx, team),
+        channel=paging.channel_of(ctx, team),
+        working_hours=paging.in_working_hours(ctx, team),
+        opens_at=paging.opens_at(ctx, team),
     )
     result = page_budget.throttle(ctx, team, result)
-    engine.save(ctx.session, row, result)
+    paging.save(ctx.session, row, result)
     ctx.effects += result.effects
     ctx.audit_detail = f"page {p.id}"
     assert result.reply is not None
     return result.reply
+
+
+def resolve(ctx: CommandContext, cmd: ParsedCommand) -> Message:
+    """A page of no incident is resolved by hand; an incident's pages resolve with it."""
+    page_id: int = cmd.args["id"]
+    row = repo.get(ctx.session, page_id=page_id, for_update=True)
+    if row is None:
+        raise NotFound(t("page.unknown", id=page_id))
+    p = paging.to_view(row)
+    if p.incident_id is not None:
+        raise InvalidTransition(t("page.resolve_incident", id=p.id, incident=p.incident_id))
+    if p.state is PageState.RESOLVED:
+        raise InvalidTransition(t("page.resolved_already", id=p.id))
+    if ctx.actor.handle not in p.paged and not ctx.actor.has_role(Role.RESPONDER):
+        raise PermissionDenied(command="/resolve", role=Role.RESPONDER.value)
+    result = rules.resolve_page(p, actor=ctx.actor.handle, now=ctx.now)
+    paging.save(ctx.session, row, result)
+    text = t("page.resolved", id=p.id, title=p.title, actor=ctx.actor.handle)
+    ctx.effects += result.effects
+    channel = paging.channel_of(ctx, paging.team_of(ctx, p.team))
+    told = (ctx.conversation, *([channel] if channel is not None else []))
+    ctx.effects += [
+        DirectMessage(person, Message.of(text), unless_in=told)
+        for person in dict.fromkeys(p.paged)
+        if person != ctx.actor.handle
+    ]
+    if channel is not None and channel != ctx.conversation:
+        ctx.effects.append(Post(channel, Message.of(text, severity=Severity.SUCCESS)))
+    ctx.audit_detail = f"page {p.id}"
+    return Message.of(text)
 
 
 def timeline(ctx: CommandContext, page_id: int) -> Message:
@@ -145,7 +177,7 @@ def timeline(ctx: CommandContext, page_id: int) -> Message:
     row = repo.get(ctx.session, page_id=page_id)
     if row is None:
         raise NotFound(t("page.unknown", id=page_id))
-    team = engine.team_of(ctx, row.team)
+    team = paging.team_of(ctx, row.team)
     tz = team.tz if team else ctx.tz
     state = t(f"page.state.{row.state}")
     blocks = [t("page.timeline_header", id=page_id, title=row.title, state=state)]
@@ -163,7 +195,7 @@ def listing(ctx: CommandContext, cmd: ParsedCommand) -> Message:
         return Message.of(t("page.none"))
     fields = []
     for row in rows:
-        p = engine.to_view(row)
+        p = paging.to_view(row)
         who = raw(f"@{p.acked_by}") if p.acked_by else mentioned(p.paged)
         fields.append(
             MessageField(
@@ -213,6 +245,15 @@ SPECS = (
         summary="help.escalate.summary",
         args=(_ID,),
         role=Role.RESPONDER,
+        changes_state=True,
+    ),
+    # Anyone paged may resolve; anyone else needs the responder role (checked inside).
+    CommandSpec(
+        family="resolve",
+        verb=None,
+        handler=resolve,
+        summary="help.resolve.summary",
+        args=(_ID,),
         changes_state=True,
     ),
     CommandSpec(

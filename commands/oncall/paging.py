@@ -1,4 +1,5 @@
-"""Pages: starting one, the escalation step timer, pages for incidents, locking in order."""
+"""Pages: starting one (now, or held for working hours as ``paging.held_until`` decides),
+the escalation when its step is due, pages for incidents, locking in order."""
 
 from __future__ import annotations
 
@@ -138,15 +139,17 @@ def start(
             created_by=created_by,
         ),
     )
-    if (
-        team is not None
-        and (hold or (defer_by_severity and severity in team.defer_outside_hours))
-        and not in_working_hours(ctx, team)
-    ):
-        until = team_hours(ctx, team).next_opening(ctx.now)
+    until = paging.held_until(
+        now=ctx.now,
+        hours=team_hours(ctx, team) if team is not None else None,
+        severity=severity,
+        defer_outside_hours=team.defer_outside_hours if team and defer_by_severity else (),
+        hold=hold,
+    )
+    if until is not None:
         result = paging.defer(to_view(row), until=until, now=ctx.now)
     else:
-        result = paging.run_steps(
+        result = paging.escalate_due(
             to_view(row),
             now=ctx.now,
             resolve=resolver(ctx, team),
@@ -268,13 +271,14 @@ def load_locked(ctx: Context, page_id: int) -> tuple[PageRow, Page]:
 # ---------------------------------------------------------------- the step timer
 
 
-def on_step(ctx: SystemContext, timer: Timer) -> None:
+def on_escalation_due(ctx: SystemContext, timer: Timer) -> None:
+    """A step's wait is up: the page escalates to its next step."""
     row = repo.get(ctx.session, page_id=int(timer.payload["page_id"]), for_update=True)
     if row is None:
         return
     p = to_view(row)
     team = team_of(ctx, p.team)
-    result = paging.run_steps(
+    result = paging.escalate_due(
         p,
         now=ctx.now,
         resolve=resolver(ctx, team),
@@ -288,4 +292,4 @@ def on_step(ctx: SystemContext, timer: Timer) -> None:
     ctx.effects += result.effects
 
 
-TIMER_HANDLERS = {paging.KIND_STEP: on_step}
+TIMER_HANDLERS = {paging.KIND_STEP: on_escalation_due}

@@ -8,9 +8,9 @@ from datetime import timedelta
 from commands.core.context import CommandContext, SystemContext
 from commands.core.effects import without_echo
 from commands.core.grammar import Choice, Integer, Word, free_text
+from commands.core.named import service_named
 from commands.core.registry import Arg, Flag, ParsedCommand, verb_of
 from commands.procedures import rows
-from commands.releases.lifecycle import service_named
 from playbooks.effects import Conversation, Effect
 from playbooks.errors import NotFound
 from playbooks.messages import Message, MessageField, joined, raw, t

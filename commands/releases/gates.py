@@ -13,7 +13,6 @@ from commands.releases import launch_rows
 from playbooks.effects import Post
 from playbooks.errors import PermissionDenied
 from playbooks.incidents.machine import FREEZING
-from playbooks.launch import windows as deploy_windows
 from playbooks.launch.plan import WindowPolicy
 from playbooks.messages import Message, Text, joined, t
 from playbooks.people import Role
@@ -64,7 +63,11 @@ def check(
         unread = gates.unread(retrying, now=ctx.now)
         if unread:
             passed.notes.append(t("release.retry_unread", guards=", ".join(unread)))
-    window = _closed_window(ctx, service, windows, what=what) if windows is not None else None
+    window = (
+        launch_rows.closed_window(ctx, windows, service=service.name, what=what)
+        if windows is not None
+        else None
+    )
     if (holds or window is not None) and not force:
         # The first hold in a sentence, the others named after it, the window in its own.
         first = holds[0].refusal if holds else window
@@ -80,17 +83,6 @@ def check(
         passed.holds = holds
         passed.window_forced = window is not None
     return passed
-
-
-def _closed_window(
-    ctx: CommandContext, service: Service, policy: WindowPolicy, *, what: str
-) -> Text | None:
-    """The refusal for a move outside the deploy windows or on a frozen day, if it is."""
-    tz, zone = launch_rows.zone_of(policy, service, teams=ctx.teams, fallback=ctx.tz)
-    found = launch_rows.window_check(ctx.session, policy, now=ctx.now, tz=tz)
-    if found.open:
-        return None
-    return deploy_windows.refusal(found, service=service.name, what=what, tz=tz, zone=zone)
 
 
 def said(result: Result, passed: Passed, *, window_line: str) -> str:

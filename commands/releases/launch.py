@@ -1,5 +1,6 @@
-"""/release checklist, check, gonogo, window, freeze, runbook and step: the coordination
-around a release's stages, and the timers that post progress, runbook steps and follow-ups."""
+"""/release checklist, check, uncheck, gonogo, runbook and step: the coordination around a
+release's stages, and the timers that post progress, runbook steps and follow-ups (the
+deploy windows and freezes are ``commands.releases.windows``)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ from datetime import datetime
 
 from commands.core.context import CommandContext, SystemContext
 from commands.core.grammar import Choice, Integer, Word, free_text
+from commands.core.named import service_named
 from commands.core.registry import Arg, Flag, ParsedCommand, verb_of
 from commands.procedures import playbook as playbook_commands
 from commands.procedures import rows as procedure_rows
-from commands.releases import launch_rows as rows
-from commands.releases.lifecycle import service_named
+from commands.releases import launch_rows
 from commands.releases.rows import to_view
 from playbooks.errors import NotFound, PermissionDenied, UsageError
 from playbooks.launch import gonogo as matrix
@@ -49,21 +50,21 @@ def _note(cmd: ParsedCommand) -> str:
 
 def checklist(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     _, r = _latest(ctx, cmd.args["service"])
-    return launch_views.checklist(r, rows.load(ctx.session, r.id))
+    return launch_views.checklist(r, launch_rows.load(ctx.session, r.id))
 
 
 def check(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     _, r = _latest(ctx, cmd.args["service"])
     number = int(cmd.args["item"])
     state = launch_state.check(
-        rows.load(ctx.session, r.id),
+        launch_rows.load(ctx.session, r.id),
         r,
         number=number,
         by=ctx.actor.handle,
         at=ctx.now,
         note=_note(cmd),
     )
-    rows.store(ctx.session, release_id=r.id, state=state, now=ctx.now)
+    launch_rows.store(ctx.session, release_id=r.id, state=state, now=ctx.now)
     entry = launch_state.item(r, number)
     ctx.audit_detail = f"release {r.id} {r.service}: ticked item {number}: {entry.text}"
     text = t("checklist.ticked_reply", number=number, text=raw(entry.text), actor=ctx.actor.handle)
@@ -76,8 +77,8 @@ def check(ctx: CommandContext, cmd: ParsedCommand) -> Message:
 def uncheck(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     _, r = _latest(ctx, cmd.args["service"])
     number = int(cmd.args["item"])
-    state = launch_state.uncheck(rows.load(ctx.session, r.id), r, number=number)
-    rows.store(ctx.session, release_id=r.id, state=state, now=ctx.now)
+    state = launch_state.uncheck(launch_rows.load(ctx.session, r.id), r, number=number)
+    launch_rows.store(ctx.session, release_id=r.id, state=state, now=ctx.now)
     entry = launch_state.item(r, number)
     ctx.audit_detail = f"release {r.id} {r.service}: unticked item {number}: {entry.text}"
     return Message.of(
@@ -87,7 +88,7 @@ def uncheck(ctx: CommandContext, cmd: ParsedCommand) -> Message:
 
 def gonogo(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     _, r = _latest(ctx, cmd.args["service"])
-    state = rows.load(ctx.session, r.id)
+    state = launch_rows.load(ctx.session, r.id)
     words = str(cmd.args["scores"] or "").split()
     if cmd.flags["approve"]:
         if words:
@@ -102,7 +103,7 @@ def gonogo(ctx: CommandContext, cmd: ParsedCommand) -> Message:
         if a is None or a.verdict is not matrix.Verdict.REVIEW:
             raise Refused(t("gonogo.nothing_to_approve", service=r.service))
         approved = replace(a, approved_by=ctx.actor.handle)
-        rows.store(
+        launch_rows.store(
             ctx.session, release_id=r.id, state=replace(state, assessment=approved), now=ctx.now
         )
         ctx.audit_detail = f"release {r.id} {r.service}: REVIEW {a.score:g}% approved"
@@ -112,7 +113,7 @@ def gonogo(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     policy = r.plan.launch.gonogo
     values = matrix.parse_values(words, policy)
     a = matrix.assess(values, policy, by=ctx.actor.handle, at=ctx.now)
-    rows.store(ctx.session, release_id=r.id, state=replace(state, assessment=a), now=ctx.now)
+    launch_rows.store(ctx.session, release_id=r.id, state=replace(state, assessment=a), now=ctx.now)
     ctx.audit_detail = f"release {r.id} {r.service}: {a.verdict.value} {a.score:g}%"
     return launch_views.gonogo(r, a)
 
@@ -131,7 +132,7 @@ def runbook(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     if rolled_back is not None:
         run = rolled_back[1]
         return procedure_runs.view(run, now=ctx.now, who=procedure_rows.who_for(ctx.directory, run))
-    return launch_views.runbook(r, rows.load(ctx.session, r.id), now=ctx.now)
+    return launch_views.runbook(r, launch_rows.load(ctx.session, r.id), now=ctx.now)
 
 
 def step(ctx: CommandContext, cmd: ParsedCommand) -> Message:
@@ -147,13 +148,13 @@ def step(ctx: CommandContext, cmd: ParsedCommand) -> Message:
         raise launch_state.Unknown(t("runbook.none", service=r.service, plan=r.plan.name))
     if not 1 <= number <= len(steps):
         raise launch_state.Unknown(t("runbook.no_such_step", number=number, count=len(steps)))
-    state = rows.load(ctx.session, r.id)
+    state = launch_rows.load(ctx.session, r.id)
     mark = "done" if cmd.args["mark"] == "done" else "skipped"
     before = state.steps.get(number)
     if before is not None:
         raise Refused(before.refusal(number))
     marks = {**state.steps, number: Mark(ctx.actor.handle, ctx.now, _note(cmd), mark)}
-    rows.store(ctx.session, release_id=r.id, state=replace(state, steps=marks), now=ctx.now)
+    launch_rows.store(ctx.session, release_id=r.id, state=replace(state, steps=marks), now=ctx.now)
     ctx.audit_detail = f"release {r.id} {r.service}: step {number} {mark}"
     return launch_views.marked(r, number, state=mark, actor=ctx.actor.handle)
 
@@ -171,7 +172,7 @@ def progress_due(ctx: SystemContext, timer: Timer) -> None:
     if r is not None:
         ctx.effects += launch_timers.progress(
             r,
-            rows.load(ctx.session, r.id),
+            launch_rows.load(ctx.session, r.id),
             now=ctx.now,
             before=timer.payload.get("values", {}),
             simulated=ctx.simulated(r.metrics),
@@ -207,9 +208,9 @@ def step_due(ctx: SystemContext, timer: Timer) -> None:
     owner = r.plan.launch.runbook[number - 1].owner
     ctx.effects += launch_timers.step_due(
         r,
-        rows.load(ctx.session, r.id),
+        launch_rows.load(ctx.session, r.id),
         number=number,
-        owners=rows.owners_of(ctx.directory, r, owner),
+        owners=launch_rows.owners_of(ctx.directory, r, owner),
     )
 
 

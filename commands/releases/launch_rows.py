@@ -1,5 +1,6 @@
 """Between stored launch records and the domain: load and save a release's launch state,
-the declared freezes, and the launch gates a promotion or a start must pass."""
+the declared freezes, the deploy window gate (``closed_window``) and the launch gates a
+promotion must pass."""
 
 from __future__ import annotations
 
@@ -85,23 +86,32 @@ def window_check(
     )
 
 
+def closed_window(
+    ctx: CommandContext | SystemContext, policy: WindowPolicy, *, service: str, what: str
+) -> Text | None:
+    """The refusal for ``what`` (start, retry, go, promote) of ``service`` now, outside the
+    deploy windows or on a frozen day, if it is: the one window gate, read in the same
+    timezone and on the same working days wherever it is asked."""
+    found_service = ctx.releases.services.get(service)
+    tz, zone = zone_of(policy, found_service, teams=ctx.teams, fallback=ctx.tz)
+    days = calendar_of(found_service, teams=ctx.teams, fallback=ctx.incidents.policy.hours.calendar)
+    found = window_check(ctx.session, policy, now=ctx.now, tz=tz, calendar=days)
+    if found.open:
+        return None
+    return windows.refusal(found, service=service, what=what, tz=tz, zone=zone)
+
+
 def blockers(ctx: CommandContext | SystemContext, r: Release, *, target: int) -> list[Text]:
     """Launch reasons the release may not enter ``target``: required checklist items, the
     Go/No-Go, and a deploy window when the plan holds promotions to them. The one gate of
     a promotion, asked alike by a person's /release promote and by a soaked stage moving
-    on by itself, so both read windows in the same timezone and calendar."""
-    session = ctx.session
-    found = launch_state.blockers(load(session, r.id), r, target=target)
+    on by itself."""
+    found = launch_state.blockers(load(ctx.session, r.id), r, target=target)
     policy = r.plan.launch.windows
     if policy.gate is WindowGate.STAGES:
-        service = ctx.releases.services.get(r.service)
-        tz, zone = zone_of(policy, service, teams=ctx.teams, fallback=ctx.tz)
-        days = calendar_of(service, teams=ctx.teams, fallback=ctx.incidents.policy.hours.calendar)
-        result = window_check(session, policy, now=ctx.now, tz=tz, calendar=days)
-        if not result.open:
-            found.append(
-                windows.refusal(result, service=r.service, what="promote", tz=tz, zone=zone)
-            )
+        closed = closed_window(ctx, policy, service=r.service, what="promote")
+        if closed is not None:
+            found.append(closed)
     return found
 
 

@@ -1,4 +1,6 @@
-"""/release: start a release and walk it through its plan's stages from chat."""
+"""/release start, go, status, promote, pause, resume, applied, approve, rollback, retry,
+abort, history and plans: start a release and walk it through its plan's stages from chat
+(the gates a start or a retry passes are ``commands.releases.gates``)."""
 
 from __future__ import annotations
 
@@ -9,37 +11,28 @@ from dataclasses import replace
 from commands.core.context import CommandContext
 from commands.core.effects import without_echo
 from commands.core.grammar import Word, free_text
+from commands.core.named import service_named
 from commands.core.registry import Arg, Flag, ParsedCommand, verb_of
 from commands.procedures import rows as procedure_rows
 from commands.releases import gates as release_gates
 from commands.releases import launch_rows
 from commands.releases.freezes import freezes_for
 from commands.releases.rows import entry_of, save, to_view
-from playbooks.business_time import WorkCalendar
 from playbooks.effects import Conversation
 from playbooks.errors import NotFound, PermissionDenied, UsageError
-from playbooks.launch import windows as deploy_windows
 from playbooks.launch.plan import WindowPolicy
 from playbooks.messages import Message, Text, t
 from playbooks.people import Role
 from playbooks.releases import machine, views
 from playbooks.releases.machine import Release, ReleaseState, Result
 from playbooks.releases.plan import Service
+from playbooks.releases.settled import settled
 from storage.models import ReleaseRow
 from storage.repositories import releases as repo
 
 VERSION = re.compile(r"^v?\d+(\.\d+){0,3}([-+][0-9A-Za-z][0-9A-Za-z.-]*)?$")
 MAX_REASON = 500
 MAX_HISTORY = 30
-
-
-def service_named(ctx: CommandContext, name: str) -> Service:
-    """The service of that name, or the sentence listing the known ones."""
-    service = ctx.releases.services.get(name.lower())
-    if service is None:
-        known = ", ".join(sorted(ctx.releases.services)) or "-"
-        raise NotFound(t("release.unknown_service", value=name, known=known))
-    return service
 
 
 def _active(ctx: CommandContext, service: Service) -> tuple[ReleaseRow, Release]:
@@ -55,6 +48,7 @@ def _reason(value: str | None, *, required: bool, cmd: ParsedCommand) -> str:
 
 
 def _finish(ctx: CommandContext, row: ReleaseRow, result: Result, detail: str) -> Message:
+    result = settled(result)
     save(ctx.session, row, result, now=ctx.now)
     reply = result.reply
     assert reply is not None
@@ -178,26 +172,20 @@ def _window_gate(
     service: Service,
     policy: WindowPolicy,
     *,
-    what: str = "start",
+    what: str = "go",
 ) -> str:
-    """Refuse a start (or a retry, or a prepared release's go) outside the plan's deploy
-    windows or on a frozen day, unless a release manager forces it; the reason given when
-    forced."""
+    """Refuse a prepared release's go outside the plan's deploy windows or on a frozen
+    day, unless a release manager forces it; the reason given when forced (a start or a
+    retry passes the same window gate with the others in ``gates.check``)."""
     force = bool(cmd.flags["force"])
     reason = _reason(cmd.flags["reason"], required=force, cmd=cmd)
     if force and not ctx.actor.has_role(Role.RELEASE_MANAGER):
         raise PermissionDenied(command=f"/release {what} --force", role=Role.RELEASE_MANAGER.value)
-    tz, zone = launch_rows.zone_of(policy, service, teams=ctx.teams, fallback=ctx.tz)
-    found = launch_rows.window_check(
-        ctx.session, policy, now=ctx.now, tz=tz, calendar=_calendar(ctx, service)
-    )
-    if found.open:
+    closed = launch_rows.closed_window(ctx, policy, service=service.name, what=what)
+    if closed is None:
         return ""
     if not force:
-        raise machine.Refused(
-            deploy_windows.refusal(found, service=service.name, what=what, tz=tz, zone=zone),
-            details=(t("window.force_hint", service=service.name),),
-        )
+        raise machine.Refused(closed, details=(t("window.force_hint", service=service.name),))
     return reason
 
 
@@ -212,23 +200,10 @@ def _launch_gates(ctx: CommandContext, r: Release, *, to: str | None = None) -> 
     return launch_rows.blockers(ctx, r, target=target)
 
 
-def _calendar(ctx: CommandContext, service: Service | None) -> WorkCalendar:
-    """The working days the service's deploy windows keep to."""
-    fallback = ctx.incidents.policy.hours.calendar
-    return launch_rows.calendar_of(service, teams=ctx.teams, fallback=fallback)
-
-
 def _closed_window(ctx: CommandContext, r: Release) -> list[Text]:
     """The deploy window a prepared release's go would be refused for now, if any."""
-    service = ctx.releases.services.get(r.service)
-    policy = r.plan.launch.windows
-    tz, zone = launch_rows.zone_of(policy, service, teams=ctx.teams, fallback=ctx.tz)
-    found = launch_rows.window_check(
-        ctx.session, policy, now=ctx.now, tz=tz, calendar=_calendar(ctx, service)
-    )
-    if found.open:
-        return []
-    return [deploy_windows.refusal(found, service=r.service, what="go", tz=tz, zone=zone)]
+    closed = launch_rows.closed_window(ctx, r.plan.launch.windows, service=r.service, what="go")
+    return [closed] if closed is not None else []
 
 
 def _status_gates(ctx: CommandContext, r: Release) -> list[Text]:

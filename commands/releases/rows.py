@@ -7,9 +7,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from playbooks.effects import Conversation
-from playbooks.launch import timers as launch_timers
 from playbooks.messages import text_from_str, text_to_str
-from playbooks.releases import watch as release_watch
 from playbooks.releases.guards import GuardState
 from playbooks.releases.machine import HistoryEntry, Move, Release, ReleaseState, Result
 from playbooks.releases.plan import Plan, TrafficKind
@@ -43,8 +41,7 @@ def to_view(row: ReleaseRow) -> Release:
 
 def save(session: Session, row: ReleaseRow, result: Result, *, now: datetime) -> None:
     """Copy the result's release onto the row and append its history, in the caller's
-    transaction; the launch timers its moves arm or stop, and the release as the guard
-    schedule should now read it, join the result's effects."""
+    transaction."""
     r = result.release
     row.state = r.state.value
     row.stage = r.stage
@@ -60,8 +57,6 @@ def save(session: Session, row: ReleaseRow, result: Result, *, now: datetime) ->
     assert row.id is not None
     for entry in result.history:
         repo.add_event(session, event_row(row.id, r.attempt, entry))
-    result.effects += launch_timers.after_moves(r, result.history)
-    result.effects += release_watch.watching(r)
 
 
 def event_row(release_id: int, attempt: int, entry: HistoryEntry) -> ReleaseEvent:

@@ -24,6 +24,7 @@ from playbooks.people import BOT
 from playbooks.releases import machine, watch
 from playbooks.releases.guards import Reading
 from playbooks.releases.machine import ReleaseState, Result
+from playbooks.releases.settled import settled
 from storage.models import ReleaseRow, Timer
 from storage.repositories import audit
 from storage.repositories import releases as repo
@@ -63,6 +64,7 @@ def _load(ctx: SystemContext, release_id: Any) -> ReleaseRow | None:
 
 
 def _save(ctx: SystemContext, row: ReleaseRow, result: Result) -> None:
+    result = settled(result)
     save(ctx.session, row, result, now=ctx.now)
     ctx.effects += result.effects
     ctx.effects += procedure_rows.rollback_started(

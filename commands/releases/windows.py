@@ -7,9 +7,9 @@ from datetime import date, tzinfo
 
 from commands.core.context import CommandContext
 from commands.core.grammar import Choice, Word, free_text
+from commands.core.named import service_named
 from commands.core.registry import Arg, Flag, ParsedCommand, verb_of
-from commands.releases import launch_rows as rows
-from commands.releases.lifecycle import service_named
+from commands.releases import launch_rows
 from playbooks.errors import NotFound, PermissionDenied, UsageError
 from playbooks.launch import windows
 from playbooks.launch.plan import WindowGate
@@ -36,11 +36,11 @@ def window(ctx: CommandContext, cmd: ParsedCommand) -> Message:
         if plan is None:
             continue
         policy = plan.launch.windows
-        tz, zone = rows.zone_of(policy, service, teams=ctx.teams, fallback=ctx.tz)
-        days = rows.calendar_of(
+        tz, zone = launch_rows.zone_of(policy, service, teams=ctx.teams, fallback=ctx.tz)
+        days = launch_rows.calendar_of(
             service, teams=ctx.teams, fallback=ctx.incidents.policy.hours.calendar
         )
-        result = rows.window_check(ctx.session, policy, now=ctx.now, tz=tz, calendar=days)
+        result = launch_rows.window_check(ctx.session, policy, now=ctx.now, tz=tz, calendar=days)
         line = _window_line(result, policy.gate, tz, zone)
         blackouts = windows.blackout_summary(policy) if policy.gate is not WindowGate.OFF else None
         if blackouts is not None:
@@ -135,7 +135,9 @@ def _earliest_today(ctx: CommandContext) -> date:
     for service in ctx.releases.services.values():
         plan = ctx.releases.plans.get(service.plan)
         if plan is not None:
-            tz, _ = rows.zone_of(plan.launch.windows, service, teams=ctx.teams, fallback=ctx.tz)
+            tz, _ = launch_rows.zone_of(
+                plan.launch.windows, service, teams=ctx.teams, fallback=ctx.tz
+            )
             zones.append(tz)
     return min(ctx.now.astimezone(tz).date() for tz in zones or [ctx.tz])
 

@@ -207,6 +207,57 @@ def decide(
     return Decision(Action.OPEN)
 
 
+class Digested(StrEnum):
+    """The line a notification adds to its incident's digest."""
+
+    JOINED = "joined"  # a group joined the incident
+    RESOLVED = "resolved"  # a group resolved while others still fire
+
+
+@dataclass(frozen=True, slots=True)
+class Onto:
+    """What a notification does to an incident that exists already: it resolves it, or
+    raises its severity to ``raised_to``, and adds a line to its digest (``digested``).
+    Every notification is said on the incident's timeline either way."""
+
+    resolves: bool = False
+    raised_to: str | None = None
+    digested: Digested | None = None
+
+
+def onto(
+    action: Action,
+    *,
+    incident: Incident,
+    severity: str,
+    others_firing: int,
+    resolve_when_resolved: bool,
+) -> Onto:
+    """What a notification ``decide`` sent to ``incident`` does to it. ``severity`` is
+    what the notification's alerts map to; ``others_firing`` counts the other groups
+    feeding the incident that still fire.
+
+    A resolved group resolves an unresolved incident once no other group fires (if the
+    settings say so), else it is gathered into the digest; a firing group raises the
+    incident to a more severe level, and one that joins it is gathered too."""
+    if action is Action.RESOLVE:
+        if not incident.unresolved:
+            return Onto()
+        if not others_firing and resolve_when_resolved:
+            return Onto(resolves=True)
+        return Onto(digested=Digested.RESOLVED)
+    return Onto(
+        raised_to=severity if more_severe(severity, incident.severity) else None,
+        digested=Digested.JOINED if action is Action.JOIN else None,
+    )
+
+
+def may_page(action: Action) -> bool:
+    """Whether the incident a notification went to may now need a page: one that joined
+    or updated it may have raised its severity to one that pages."""
+    return action in (Action.JOIN, Action.UPDATE)
+
+
 def storm_since(settings: AlertSettings, now: datetime) -> datetime:
     return now - settings.storm_window
 

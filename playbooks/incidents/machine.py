@@ -297,6 +297,25 @@ def _direct(i: Incident, message: Message) -> list[Effect]:
     )
 
 
+class PagesFollow(StrEnum):
+    """What an incident's move does to its pages."""
+
+    STOP = "stop"  # resolved: its pages stop escalating
+    ANSWER = "answer"  # acknowledged or mitigated: someone is on it, open pages are answered
+    PAGE = "page"  # reopened: paged again as its team's rule says, unless a page is under way
+
+
+def pages_follow(before: Incident, after: Incident, the_move: Move) -> PagesFollow | None:
+    """How ``the_move``, taking ``before`` to ``after``, reaches the incident's pages."""
+    if not after.unresolved:
+        return PagesFollow.STOP
+    if before.state is S.OPEN and after.state is not before.state:
+        return PagesFollow.ANSWER
+    if the_move is Move.REOPEN:
+        return PagesFollow.PAGE
+    return None
+
+
 def _loudness(i: Incident) -> Severity:
     return Severity.DANGER if i.severity in FREEZING else Severity.WARNING
 

@@ -12,13 +12,14 @@ says so in the team channel and goes straight on, so a page never falls into the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from playbooks import repeats
+from playbooks.business_time import WorkingHours
 from playbooks.effects import (
     ArmTimer,
     CancelTimer,
@@ -154,6 +155,25 @@ class Result:
 Resolver = Callable[[Step], str | None]  # who a step reaches now, if anyone
 
 
+def held_until(
+    *,
+    now: datetime,
+    hours: WorkingHours | None,
+    severity: str | None,
+    defer_outside_hours: Collection[str] = frozenset(),
+    hold: bool = False,
+) -> datetime | None:
+    """When a new page's first step runs if not at once: outside the team's working
+    ``hours`` (None: a page of no team, never held), the next opening of them, for a page
+    asked to ``hold`` (an incident whose policy pages in working hours) or of a severity
+    the team defers (``defer_outside_hours``). None: page now."""
+    if hours is None or hours.is_open(now):
+        return None
+    if not hold and severity not in defer_outside_hours:
+        return None
+    return hours.next_opening(now)
+
+
 def key(page_id: int) -> str:
     return f"page:{page_id}:step"
 
@@ -190,7 +210,7 @@ def page_message(p: Page, *, again: bool = False) -> Message:
     )
 
 
-def run_steps(
+def escalate_due(
     p: Page,
     *,
     now: datetime,
@@ -200,7 +220,9 @@ def run_steps(
     working_hours: bool = True,
     opens_at: datetime | None = None,
 ) -> Result:
-    """Run the step at ``position``; one that reaches nobody is said in the team channel
+    """Escalate an open page to its next step now that it is due (its first when it
+    starts, the next when a step's wait is up or someone escalates by hand): notify the
+    step at ``position``; one that reaches nobody is said in the team channel
     and the next runs at once, as does one limited to working hours outside them (said on
     the page's timeline). Arms the step after, or says the chain is exhausted. A page that
     paged nobody because every step waits for working hours waits for ``opens_at``
@@ -228,7 +250,9 @@ def run_steps(
         p = replace(p, paged=p.paged if again else (*p.paged, person))
         result.events.append(Event(now, "notify", person, step.describe(), late=late))
         message = page_message(p, again=again)
-        result.effects.append(DirectMessage(person, message, priority=Priority.PAGE))
+        result.effects.append(
+            DirectMessage(person, message, priority=Priority.PAGE, spends_page_budget=True)
+        )
         # The next step after this one's wait (after the last: the news that nobody answered).
         result.effects.append(ArmTimer(key(p.id), KIND_STEP, now + step.wait, {"page_id": p.id}))
         result.page = p
@@ -319,7 +343,7 @@ def escalate(
         raise InvalidTransition(t("page.not_open", id=p.id, state=t(f"page.state.{p.state}")))
     if p.position >= p.policy.length:
         raise InvalidTransition(t("page.nothing_left", id=p.id))
-    result = run_steps(
+    result = escalate_due(
         p,
         now=now,
         resolve=resolve,
@@ -374,7 +398,9 @@ def remind(
     )
     return Result(
         p,
-        effects=[DirectMessage(p.acked_by, message), again],
+        # A reminder spends the person's page budget like a page: past it, it waits for
+        # the fold.
+        effects=[DirectMessage(p.acked_by, message, spends_page_budget=True), again],
         events=[Event(now, "remind", p.acked_by)],
     )
 

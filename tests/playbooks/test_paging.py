@@ -17,7 +17,7 @@ from playbooks.oncall.paging import (
     Target,
     acknowledge,
     escalate,
-    run_steps,
+    escalate_due,
 )
 
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
@@ -49,14 +49,14 @@ def dms(effects: list[object]) -> list[str]:
 def test_steps_run_in_order_each_after_its_wait_around_the_chain() -> None:
     p, now, reached = new_page(), T0, []
     for _ in range(POLICY.length):
-        result = run_steps(p, now=now, resolve=resolve, channel=TEAM)
+        result = escalate_due(p, now=now, resolve=resolve, channel=TEAM)
         reached += dms(result.effects)
         [arm] = [e for e in result.effects if isinstance(e, ArmTimer)]
         now, p = arm.due_at, result.page
     assert reached == ["bob", "carol", "dave"] * 3
     assert p.paged == ("bob", "carol", "dave")
     # After the last wait: nobody answered, said in the team channel, nothing re-armed.
-    done = run_steps(p, now=now, resolve=resolve, channel=TEAM)
+    done = escalate_due(p, now=now, resolve=resolve, channel=TEAM)
     assert [e.kind for e in done.events] == ["exhausted"]
     assert [type(e) for e in done.effects] == [CancelTimer, Post]
 
@@ -64,7 +64,7 @@ def test_steps_run_in_order_each_after_its_wait_around_the_chain() -> None:
 def test_a_page_that_comes_round_again_says_which_round_it_is() -> None:
     p, now, said = new_page(), T0, []
     for _ in range(POLICY.length):
-        result = run_steps(p, now=now, resolve=resolve, channel=TEAM)
+        result = escalate_due(p, now=now, resolve=resolve, channel=TEAM)
         [dm] = [e for e in result.effects if isinstance(e, DirectMessage)]
         said.append((dm.person, [b.key for b in dm.message.blocks], dm.message.blocks[-1].params))
         [arm] = [e for e in result.effects if isinstance(e, ArmTimer)]
@@ -77,7 +77,7 @@ def test_a_page_that_comes_round_again_says_which_round_it_is() -> None:
 
 
 def test_a_step_with_nobody_to_reach_says_so_and_goes_straight_on() -> None:
-    result = run_steps(
+    result = escalate_due(
         new_page(),
         now=T0,
         resolve=lambda s: None if s.value == "primary" else "carol",
@@ -90,8 +90,8 @@ def test_a_step_with_nobody_to_reach_says_so_and_goes_straight_on() -> None:
 
 
 def test_the_first_ack_stops_it_and_tells_everyone_paged() -> None:
-    p = run_steps(new_page(), now=T0, resolve=resolve, channel=TEAM).page
-    p = run_steps(p, now=T0 + 5 * M, resolve=resolve, channel=TEAM).page
+    p = escalate_due(new_page(), now=T0, resolve=resolve, channel=TEAM).page
+    p = escalate_due(p, now=T0 + 5 * M, resolve=resolve, channel=TEAM).page
     result = acknowledge(p, actor="carol", now=T0 + 6 * M, channel=TEAM)
     assert result.page.state is PageState.ACKNOWLEDGED
     assert dms(result.effects) == ["bob"]
@@ -110,7 +110,7 @@ def _resolved() -> Page:
 
 
 def test_escalate_runs_the_next_step_now() -> None:
-    p = run_steps(new_page(), now=T0, resolve=resolve, channel=TEAM).page
+    p = escalate_due(new_page(), now=T0, resolve=resolve, channel=TEAM).page
     result = escalate(p, actor="bob", now=T0 + M, resolve=resolve, channel=TEAM)
     assert dms(result.effects) == ["carol"]
     assert result.events[0].kind == "escalate"
@@ -120,7 +120,7 @@ def test_escalate_runs_the_next_step_now() -> None:
 
 def test_an_escalation_that_runs_out_cancels_the_pending_step() -> None:
     policy = Policy((Step(Target.LAYER, "primary", 5 * M), Step(Target.MANAGER, "", 5 * M)))
-    p = run_steps(new_page(policy), now=T0, resolve=resolve, channel=TEAM).page
+    p = escalate_due(new_page(policy), now=T0, resolve=resolve, channel=TEAM).page
     nobody = escalate(p, actor="bob", now=T0 + M, resolve=lambda s: None, channel=TEAM)
     assert CancelTimer("page:1:step") in nobody.effects
     assert [e.kind for e in nobody.events] == ["escalate", "nobody", "exhausted"]

@@ -18,9 +18,9 @@ from playbooks.oncall.paging import (
     StepWhen,
     Target,
     defer,
+    escalate_due,
     key,
     respond_missed,
-    run_steps,
 )
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -46,10 +46,10 @@ def page() -> Page:
 
 
 def test_a_working_hours_step_is_skipped_outside_them_and_said_on_the_timeline() -> None:
-    first = run_steps(page(), now=SATURDAY, resolve=resolve, channel=None, working_hours=False)
+    first = escalate_due(page(), now=SATURDAY, resolve=resolve, channel=None, working_hours=False)
     assert [e.person for e in first.effects if isinstance(e, DirectMessage)] == ["bob"]
     later = SATURDAY + 5 * M
-    second = run_steps(first.page, now=later, resolve=resolve, channel=None, working_hours=False)
+    second = escalate_due(first.page, now=later, resolve=resolve, channel=None, working_hours=False)
     assert [(e.kind, e.person, e.text) for e in second.events] == [
         ("skipped", "", "secondary"),
         ("notify", "dave", "manager"),
@@ -61,8 +61,8 @@ def test_a_working_hours_step_is_skipped_outside_them_and_said_on_the_timeline()
 
 def test_in_working_hours_the_step_runs() -> None:
     monday = datetime(2026, 11, 30, 10, tzinfo=SH)
-    first = run_steps(page(), now=monday, resolve=resolve, channel=None, working_hours=True)
-    second = run_steps(first.page, now=monday + 5 * M, resolve=resolve, channel=None)
+    first = escalate_due(page(), now=monday, resolve=resolve, channel=None, working_hours=True)
+    second = escalate_due(first.page, now=monday + 5 * M, resolve=resolve, channel=None)
     assert [(e.kind, e.person) for e in second.events] == [("notify", "carol")]
 
 
@@ -104,7 +104,7 @@ def test_an_ack_arms_a_reminder_and_resolving_cancels_it() -> None:
     from playbooks.effects import CancelTimer
     from playbooks.oncall.paging import KIND_REMIND, acknowledge, remind, remind_key, resolve_page
 
-    first = run_steps(page(), now=SATURDAY, resolve=resolve, channel=None)
+    first = escalate_due(page(), now=SATURDAY, resolve=resolve, channel=None)
     acked = acknowledge(first.page, actor="bob", now=SATURDAY, channel=None, remind_after=30 * M)
     arm = next(e for e in acked.effects if isinstance(e, ArmTimer) and e.kind == KIND_REMIND)
     assert arm.due_at == SATURDAY + 30 * M
@@ -130,7 +130,7 @@ def test_a_page_whose_every_step_waits_for_hours_waits_for_the_opening() -> None
     monday = datetime(2026, 11, 30, 9, tzinfo=SH)
     held = Page(1, "db down", PageState.OPEN, only_hours, SATURDAY, "alice", team="web")
     channel = Conversation("console", "#web")
-    result = run_steps(
+    result = escalate_due(
         held, now=SATURDAY, resolve=resolve, channel=channel, working_hours=False, opens_at=monday
     )
     assert "exhausted" not in [e.kind for e in result.events]
@@ -140,7 +140,7 @@ def test_a_page_whose_every_step_waits_for_hours_waits_for_the_opening() -> None
     [post] = [e for e in result.effects if isinstance(e, Post)]
     assert post.conversation == channel
     # When the day opens the chain starts over and reaches the primary.
-    morning = run_steps(result.page, now=monday, resolve=resolve, channel=channel)
+    morning = escalate_due(result.page, now=monday, resolve=resolve, channel=channel)
     assert [e.person for e in morning.effects if isinstance(e, DirectMessage)] == ["bob"]
 
 
