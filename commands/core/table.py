@@ -10,6 +10,7 @@ from commands.core.registry import CommandTable
 from commands.general import admin, me, reminders
 from commands.general import help as general
 from commands.incidents import alerts as alert_intake
+from commands.incidents import heartbeats, maintenance
 from commands.incidents import incident as incidents
 from commands.oncall import ack_reminders as page_reminders
 from commands.oncall import budget as page_budget
@@ -53,6 +54,8 @@ def build_table() -> CommandTable:
             *playbook_commands.SPECS,
             *deploy_windows.SPECS,
             *incidents.SPECS,
+            *heartbeats.SPECS,
+            *maintenance.SPECS,
             *oncall.SPECS,
             *summaries.SPECS,
             *summary_notes.SPECS,
@@ -79,6 +82,8 @@ def timer_handlers() -> Mapping[str, TimerHandler]:
         page_reminders.TIMER_HANDLERS,
         page_budget.TIMER_HANDLERS,
         alert_intake.TIMER_HANDLERS,
+        heartbeats.TIMER_HANDLERS,
+        maintenance.TIMER_HANDLERS,
     )
 
 
@@ -93,4 +98,5 @@ def observation_handlers() -> Mapping[str, ObservationHandler]:
 def inbound_handlers() -> Mapping[str, InboundHandler]:
     return merged(
         alert_intake.INBOUND_HANDLERS,
+        heartbeats.INBOUND_HANDLERS,
     )
