@@ -28,6 +28,7 @@ from storage.repositories import incidents as incident_repo
 from storage.repositories import maintenance as repo
 
 MAX_REASON = 500
+LOOK_AGAIN = timedelta(seconds=1)  # after a window, when its service's heartbeats are checked
 
 
 def start(ctx: CommandContext, cmd: ParsedCommand) -> Message:
@@ -119,9 +120,10 @@ def _close(ctx: CommandContext | SystemContext, row: MaintenanceWindow) -> Messa
     ctx.effects.append(Post(Conversation.parse(row.channel), message))
     for heartbeat in ctx.incidents.heartbeats.values():
         if heartbeat.service == row.service:
-            # its timer fires now and decides from the beats as stored
+            # its timer fires in a moment and decides from the beats as stored
             key = beats.timer_key(heartbeat.name)
-            ctx.effects.append(ArmTimer(key, beats.KIND, ctx.now, {"name": heartbeat.name}))
+            due = ctx.now + LOOK_AGAIN
+            ctx.effects.append(ArmTimer(key, beats.KIND, due, {"name": heartbeat.name}))
     return message
 
 
