@@ -517,3 +517,8 @@ class MaintenanceWindow(SQLModel, table=True):
     end_posted: bool = False
     arrived: int = 0
     arrivals: list[Any] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # The last notification of each alert group held (by group hash): those still firing
+    # when the window ends go to the intake then, as if they had just arrived.
+    held_groups: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )

@@ -10,7 +10,7 @@ from commands.core.registry import CommandTable
 from commands.general import admin, me, reminders
 from commands.general import help as general
 from commands.incidents import alerts as alert_intake
-from commands.incidents import heartbeats, maintenance
+from commands.incidents import heartbeats, maintenance, maintenance_after
 from commands.incidents import incident as incidents
 from commands.oncall import ack_reminders as page_reminders
 from commands.oncall import budget as page_budget
@@ -84,6 +84,7 @@ def timer_handlers() -> Mapping[str, TimerHandler]:
         alert_intake.TIMER_HANDLERS,
         heartbeats.TIMER_HANDLERS,
         maintenance.TIMER_HANDLERS,
+        maintenance_after.TIMER_HANDLERS,
     )
 
 

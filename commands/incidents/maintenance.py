@@ -118,6 +118,12 @@ def _close(ctx: CommandContext | SystemContext, row: MaintenanceWindow) -> Messa
     row.end_posted = True
     ctx.session.add(row)
     ctx.effects.append(Post(Conversation.parse(row.channel), message))
+    if rules.still_firing(row.held_groups):
+        # In a moment, once the end is said: the groups still firing go to the intake.
+        due = ctx.now + LOOK_AGAIN
+        ctx.effects.append(
+            ArmTimer(rules.after_key(row.id), rules.AFTER_KIND, due, {"window": row.id})
+        )
     for heartbeat in ctx.incidents.heartbeats.values():
         if heartbeat.service == row.service:
             # its timer fires in a moment and decides from the beats as stored
@@ -142,6 +148,9 @@ def held(ctx: SystemContext, n: Notification, service: str | None) -> Mapping[st
     if incident is not None and incident.state not in incident_repo.UNRESOLVED:
         incident = None
     if n.status == alerts.RESOLVED and incident is not None:
+        if n.group_hash() in window.held_groups:  # not to be handed on as firing
+            window.held_groups = rules.held(window.held_groups, n)
+            ctx.session.add(window)
         return None
     if incident is None:
         open_ = incident_repo.search(ctx.session, unresolved_only=True, service=service, limit=1)
@@ -163,6 +172,8 @@ def held(ctx: SystemContext, n: Notification, service: str | None) -> Mapping[st
     arrivals = rules.Arrivals(tuple(str(x) for x in window.arrivals), window.arrived)
     arrivals = arrivals.with_line(rules.arrival(ctx.now, line))
     window.arrivals, window.arrived = list(arrivals.lines), arrivals.count
+    if n.source != beats.SOURCE:  # a heartbeat is looked at again by its own timer
+        window.held_groups = rules.held(window.held_groups, n)
     ctx.session.add(window)
     return {"action": "held", "maintenance": window.id, "summary": line}
 

@@ -4,22 +4,82 @@ arrived, and what its end says."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from playbooks.errors import UsageError
+from playbooks.incidents.alerts import FIRING, Alert, Notification
 from playbooks.messages import Message, MessageField, Text, raw, t
 
 KIND = "maintenance.end"  # the timer that ends a window when its time is up
 MAX_LENGTH = timedelta(days=7)  # longer is a silence nobody will remember to lift
 MAX_AHEAD = timedelta(days=90)  # how far ahead one may be planned
 KEPT = 10  # lines of what arrived kept to say at the end; the rest are counted
+HELD_GROUPS = 200  # alert groups remembered to go to the intake at the end
+AFTER_KIND = "maintenance.after"  # the timer that hands held groups still firing on
 MAX_LINE = 300
 
 
 def timer_key(window_id: int) -> str:
     return f"maintenance:{window_id}:end"
+
+
+def after_key(window_id: int) -> str:
+    return f"maintenance:{window_id}:after"
+
+
+def held(groups: Mapping[str, Any], n: Notification) -> dict[str, Any]:
+    """The window's held groups with ``n`` as its group's latest news. Alertmanager
+    repeats an unchanged group as the same event, which the ledger drops: a group still
+    firing when the window ends would never page unless it is handed on then."""
+    found = dict(groups)
+    key = n.group_hash()
+    if key in found or len(found) < HELD_GROUPS:
+        found[key] = _to_json(n)
+    return found
+
+
+def still_firing(groups: Mapping[str, Any]) -> list[Notification]:
+    """The held groups whose latest news was firing, in the order they were first held."""
+    return [_from_json(data) for data in groups.values() if data.get("status") == FIRING]
+
+
+def _to_json(n: Notification) -> dict[str, Any]:
+    return {
+        "source": n.source,
+        "group_key": n.group_key,
+        "status": n.status,
+        "alerts": [
+            {
+                "fingerprint": a.fingerprint,
+                "status": a.status,
+                "labels": dict(a.labels),
+                "annotations": dict(a.annotations),
+                "starts_at": a.starts_at,
+                "ends_at": a.ends_at,
+            }
+            for a in n.alerts
+        ],
+        "common_labels": dict(n.common_labels),
+        "common_annotations": dict(n.common_annotations),
+        "truncated": n.truncated,
+        "severity": n.severity,
+    }
+
+
+def _from_json(data: Mapping[str, Any]) -> Notification:
+    return Notification(
+        source=data["source"],
+        group_key=data["group_key"],
+        status=data["status"],
+        alerts=tuple(Alert(**a) for a in data["alerts"]),
+        common_labels=data["common_labels"],
+        common_annotations=data["common_annotations"],
+        truncated=data["truncated"],
+        severity=data["severity"],
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,7 @@ def upgrade() -> None:
         sa.Column("end_posted", sa.Boolean(), nullable=False),
         sa.Column("arrived", sa.Integer(), nullable=False),
         sa.Column("arrivals", sa.JSON(), nullable=False),
+        sa.Column("held_groups", sa.JSON(), nullable=False),
     )
     op.create_index("ix_maintenance_service", "maintenance_windows", ["service", "ends_at"])
 

@@ -22,7 +22,9 @@ from tests.fakes.alertmanager import alert, notification
 pytestmark = pytest.mark.usefixtures("database_url")
 
 
-async def alertmanager(h: Harness, name: str, *, status: str = "firing") -> dict[str, object]:
+async def alertmanager(
+    h: Harness, name: str, *, status: str = "firing", expect: str = "ok"
+) -> dict[str, object]:
     body = notification(
         alert(
             name,
@@ -35,7 +37,7 @@ async def alertmanager(h: Harness, name: str, *, status: str = "firing") -> dict
     )
     n = from_alertmanager(body)
     outcome = await h.app.dispatch(Inbound(ALERTMANAGER, KIND, n, n.event_id()))
-    assert outcome.status == "ok", outcome
+    assert outcome.status == expect, outcome
     await h.app.settle()
     return dict(outcome.data)
 
@@ -86,8 +88,7 @@ async def test_alerts_during_a_window_page_nobody_and_its_end_says_what_came(
     assert "HighLatency: 1/1 firing" in ended
     await h.advance(hours=2)
     assert len([p for p in posts(h) if "is over" in p]) == 1
-    # After the window the service's alerts page again.
-    await alertmanager(h, "DiskFull")
+    # The two groups still firing then go to the intake: one incident (a storm), one page.
     assert count(h, IncidentRow) == 1
     assert count(h, PageRow) == 1
 
@@ -268,3 +269,23 @@ async def test_maintenance_speaks_chinese(make_harness: HarnessFactory) -> None:
     assert "维护 #1（web）" in reply
     bad = await h.say('/maintenance start web 30d --reason "x"')
     assert "太长" in h.reply_text(bad)
+
+
+async def test_an_alert_still_firing_when_the_window_ends_pages_then(
+    make_harness: HarnessFactory,
+) -> None:
+    h = await make_harness()
+    await ok(h, '/maintenance start web 1h --reason "database upgrade"')
+    await alertmanager(h, "CheckoutErrors")  # still firing at the end
+    await alertmanager(h, "HighLatency")
+    await alertmanager(h, "HighLatency", status="resolved")  # over before the end
+    assert count(h, IncidentRow) == 0
+    await h.advance(hours=1, seconds=1)
+    with unit_of_work(h.app.engine) as session:
+        [row] = session.exec(select(IncidentRow)).all()
+    assert row.title.startswith("CheckoutErrors")
+    assert count(h, PageRow) == 1
+    # Alertmanager repeats the unchanged group: the same event, changing nothing.
+    await alertmanager(h, "CheckoutErrors", expect="duplicate")
+    assert count(h, IncidentRow) == 1
+    assert count(h, PageRow) == 1
