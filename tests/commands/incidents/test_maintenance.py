@@ -218,6 +218,17 @@ async def test_freeze_holds_the_services_releases_until_the_window_ends(
     assert started.status == "ok", h.reply_text(started)
 
 
+async def test_freeze_holds_a_release_under_way_from_moving_on(
+    make_harness: HarnessFactory,
+) -> None:
+    h = await make_harness()
+    assert (await h.say("/release start web 2.0.0", user="alice")).status == "ok"
+    await ok(h, '/maintenance start web 1h --reason "db upgrade" --freeze')
+    refused = await h.say("/release promote web", user="alice")
+    assert refused.status == "refused"
+    assert "maintenance #1 holds releases until" in h.reply_text(refused)
+
+
 async def test_without_freeze_releases_go_on(make_harness: HarnessFactory) -> None:
     h = await make_harness()
     await ok(h, '/maintenance start miniapp 1h --reason "db upgrade"')
