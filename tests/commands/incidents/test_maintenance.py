@@ -5,6 +5,7 @@ bad input gets one sentence and stores nothing."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -300,3 +301,19 @@ async def test_an_alert_still_firing_when_the_window_ends_pages_then(
     await alertmanager(h, "CheckoutErrors", expect="duplicate")
     assert count(h, IncidentRow) == 1
     assert count(h, PageRow) == 1
+
+
+@pytest.mark.parametrize(
+    "database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+async def test_two_replicas_post_a_windows_end_once(make_harness: HarnessFactory) -> None:
+    one = await make_harness()
+    two = await make_harness()
+    await ok(one, '/maintenance start web 1h --reason "db upgrade"')
+    await alertmanager(two, "CheckoutErrors")
+    await asyncio.gather(one.advance(hours=1, seconds=5), two.advance(hours=1, seconds=5))
+    await asyncio.gather(one.app.settle(), two.app.settle())
+    ended = [p for h in (one, two) for p in posts(h) if "is over" in p]
+    assert len(ended) == 1
+    assert count(one, IncidentRow) == 1  # the group still firing, handed on once
+    assert count(one, PageRow) == 1
