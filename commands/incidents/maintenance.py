@@ -147,7 +147,7 @@ def held(ctx: SystemContext, n: Notification, service: str | None) -> Mapping[st
     incident = incident_repo.get(ctx.session, incident_id=group.incident_id) if group else None
     if incident is not None and incident.state not in incident_repo.UNRESOLVED:
         incident = None
-    if n.status == alerts.RESOLVED and incident is not None:
+    if rules.passes(n, its_incident_open=incident is not None):
         if n.group_hash() in window.held_groups:  # not to be handed on as firing
             window.held_groups = rules.held(window.held_groups, n)
             ctx.session.add(window)

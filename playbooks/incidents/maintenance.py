@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from playbooks.errors import UsageError
-from playbooks.incidents.alerts import FIRING, Alert, Notification
+from playbooks.incidents.alerts import FIRING, RESOLVED, Alert, Notification
 from playbooks.messages import Message, MessageField, Text, raw, t
 
 KIND = "maintenance.end"  # the timer that ends a window when its time is up
@@ -28,6 +28,13 @@ def timer_key(window_id: int) -> str:
 
 def after_key(window_id: int) -> str:
     return f"maintenance:{window_id}:after"
+
+
+def passes(n: Notification, *, its_incident_open: bool) -> bool:
+    """Does a notification go on to the intake despite a window? Only a group resolving
+    the incident it fed before the window: a resolution pages nobody, and the incident
+    should not stay open for want of it. Everything else is held."""
+    return n.status == RESOLVED and its_incident_open
 
 
 def held(groups: Mapping[str, Any], n: Notification) -> dict[str, Any]:

@@ -61,3 +61,17 @@ def test_what_arrived_is_counted_and_the_list_kept_short() -> None:
     assert message.blocks[2].params["more"] == 3
     quiet = rules.ended(window_id=3, service="web", arrivals=rules.Arrivals(), ended_by="carol")
     assert [b.key for b in quiet.blocks] == ["maintenance.ended_by", "maintenance.nothing_arrived"]
+
+
+def test_only_a_group_resolving_its_open_incident_passes_a_window() -> None:
+    from playbooks.incidents.alerts import Alert, Notification
+
+    def n(status: str) -> Notification:
+        return Notification("alertmanager", "k", status, (Alert("f", status, {"a": "b"}),))
+
+    assert rules.passes(n("resolved"), its_incident_open=True)
+    assert not rules.passes(n("resolved"), its_incident_open=False)
+    assert not rules.passes(n("firing"), its_incident_open=True)
+    held = rules.held({}, n("firing"))
+    assert [x.status for x in rules.still_firing(held)] == ["firing"]
+    assert rules.still_firing(rules.held(held, n("resolved"))) == []
