@@ -1,5 +1,6 @@
-"""Read what monitoring sends: Alertmanager's webhook JSON (version 4) and the generic
-incident hook's JSON, into the domain's ``Notification``. Anything else is refused with
+"""Read what monitoring sends: Alertmanager's webhook JSON (version 4), Grafana alerting's
+webhook contact point JSON (version 1) and the generic incident hook's JSON, into the
+domain's ``Notification``. Anything else is refused with
 a sentence that says what is wrong (``BadPayload``), before anything is stored."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from playbooks.incidents.alerts import FIRING, RESOLVED, SEVERITIES, Alert, Noti
 from playbooks.messages import Text, t
 
 ALERTMANAGER = "alertmanager"
+GRAFANA = "grafana"
 HOOK = "hook"
 MAX_TEXT = 2000
 
@@ -44,6 +46,36 @@ def from_alertmanager(data: Any) -> Notification:
         alerts=tuple(_alert(item, index) for index, item in enumerate(raw_alerts)),
         common_labels=_strings(body.get("commonLabels", {}), "commonLabels"),
         common_annotations=_strings(body.get("commonAnnotations", {}), "commonAnnotations"),
+        truncated=_count(body.get("truncatedAlerts", 0)),
+    )
+
+
+def from_grafana(data: Any) -> Notification:
+    """https://grafana.com/docs/grafana/latest/alerting/configure-notifications/manage-contact-points/integrations/webhook-notifier/
+
+    Grafana's notifier is an Alertmanager inside Grafana and sends nearly the same body:
+    version ``1``, with ``orgId``, ``title``, ``state`` (alerting | ok) and ``message``
+    added, and each alert's ``values`` as numbers. The alerts, labels, annotations,
+    ``groupKey`` and ``status`` are read as Alertmanager's are."""
+    body = _object(data)
+    if "alerts" not in body:
+        raise BadPayload(t("hook.grafana_no_alerts"))
+    version = body.get("version")
+    if version is not None and str(version) != "1":
+        raise BadPayload(t("hook.grafana_bad_version", version=shown(version)))
+    raw_alerts = body["alerts"]
+    if not isinstance(raw_alerts, list) or not raw_alerts:
+        raise BadPayload(t("hook.alerts_not_list"))
+    group_key = body.get("groupKey")
+    if not isinstance(group_key, str) or not group_key.strip():
+        raise BadPayload(t("hook.grafana_no_group_key"))
+    return Notification(
+        source=GRAFANA,
+        group_key=group_key,
+        status=_status(body.get("status"), "status"),
+        alerts=tuple(_alert(item, index) for index, item in enumerate(raw_alerts)),
+        common_labels=_strings(body.get("commonLabels") or {}, "commonLabels"),
+        common_annotations=_strings(body.get("commonAnnotations") or {}, "commonAnnotations"),
         truncated=_count(body.get("truncatedAlerts", 0)),
     )
 

@@ -1,7 +1,7 @@
-"""Inbound HTTP from other systems: Alertmanager and the generic incident hook, and the
-postmortem document. Each route checks its bearer token first, reads at most
-``SHIPWATCH_HOOK_MAX_BYTES``, and answers bad input with one sentence in the caller's
-language (``Accept-Language``), having stored nothing."""
+"""Inbound HTTP from other systems: Alertmanager, Grafana alerting, heartbeats and the
+generic incident hook, and the postmortem document. Each route checks its bearer token
+first, reads at most ``SHIPWATCH_HOOK_MAX_BYTES``, and answers bad input with one
+sentence in the caller's language (``Accept-Language``), having stored nothing."""
 
 from __future__ import annotations
 
@@ -11,7 +11,15 @@ from typing import Any
 from aiohttp import web
 from pydantic import SecretStr
 
-from bot.alert_payloads import ALERTMANAGER, HOOK, BadPayload, from_alertmanager, from_generic
+from bot.alert_payloads import (
+    ALERTMANAGER,
+    GRAFANA,
+    HOOK,
+    BadPayload,
+    from_alertmanager,
+    from_generic,
+    from_grafana,
+)
 from bot.app import Application
 from bot.http_input import (
     BadBody,
@@ -22,6 +30,8 @@ from bot.http_input import (
     same_secret,
 )
 from commands.core.invocations import Inbound
+from commands.core.untrusted import shown
+from commands.incidents import heartbeats
 from commands.incidents.alerts import KIND
 from commands.incidents.incident import postmortem_document
 from playbooks.incidents.alerts import Notification
@@ -34,6 +44,8 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 def routes() -> list[web.RouteDef]:
     return [
         web.post("/hooks/alertmanager", _alertmanager),
+        web.post("/hooks/grafana", _grafana),
+        web.post("/hooks/heartbeat/{name}", _heartbeat),
         web.post("/hooks/incident", _incident),
         web.get(r"/incidents/{id:\d{1,12}}/postmortem.md", _postmortem),
     ]
@@ -48,6 +60,39 @@ async def _alertmanager(request: web.Request) -> web.Response:
         source=ALERTMANAGER,
         read=from_alertmanager,
     )
+
+
+async def _grafana(request: web.Request) -> web.Response:
+    app = request.app[APP_KEY]
+    return await _ingest(
+        request,
+        token=app.settings.grafana_token,
+        setting="SHIPWATCH_GRAFANA_TOKEN",
+        source=GRAFANA,
+        read=from_grafana,
+    )
+
+
+async def _heartbeat(request: web.Request) -> web.Response:
+    """A beat of a heartbeat of heartbeats.yaml; the body, if any, is not read."""
+    app = request.app[APP_KEY]
+    refusal = _authorize(request, app.settings.heartbeat_token, "SHIPWATCH_HEARTBEAT_TOKEN")
+    if refusal is not None:
+        return refusal
+    name = request.match_info["name"]
+    known = app.runtime.incidents.heartbeats
+    if name not in known:
+        listed = ", ".join(sorted(known)) or "-"
+        return json_error(
+            request, 404, t("heartbeat.unknown", name=shown(name[:100]), known=listed)
+        )
+    event_id = request.headers.get(IDEMPOTENCY_HEADER, "").strip()[:200] or None
+    outcome = await app.dispatch(
+        Inbound(source=heartbeats.KIND, kind=heartbeats.KIND, payload=name, event_id=event_id)
+    )
+    if outcome.status in ("ok", "duplicate"):
+        return web.json_response(dict(outcome.data))
+    return json_error(request, 500, t("hook.failed"))
 
 
 async def _incident(request: web.Request) -> web.Response:

@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     # Inbound hooks: each route is closed until its token is set.
     alertmanager_token: SecretStr | None = None
     incident_hook_token: SecretStr | None = None
+    grafana_token: SecretStr | None = None
+    heartbeat_token: SecretStr | None = None
     api_token: SecretStr | None = None  # reading documents over HTTP (postmortems)
     hook_max_bytes: int = Field(default=1024 * 1024, ge=1024)
     # Where Shipwatch reports messages it could not deliver (a channel gone, the bot

@@ -9,7 +9,15 @@ from commands.core.pipeline import InboundHandler, ObservationHandler, TimerHand
 from commands.core.registry import CommandTable
 from commands.general import admin, me, reminders
 from commands.general import help as general
-from commands.incidents import actions, alerts, incident, stats
+from commands.incidents import (
+    actions,
+    alerts,
+    heartbeats,
+    incident,
+    maintenance,
+    maintenance_after,
+    stats,
+)
 from commands.oncall import ack_reminders, handoff, pages, paging, rotations
 from commands.oncall import budget as page_budget
 from commands.procedures import playbook
@@ -47,6 +55,8 @@ def build_table() -> CommandTable:
             *incident.SPECS,
             *actions.SPECS,
             *stats.SPECS,
+            *heartbeats.SPECS,
+            *maintenance.SPECS,
             *rotations.SPECS,
             *summary.SPECS,
             *notes.SPECS,
@@ -73,6 +83,9 @@ def timer_handlers() -> Mapping[str, TimerHandler]:
         ack_reminders.TIMER_HANDLERS,
         page_budget.TIMER_HANDLERS,
         alerts.TIMER_HANDLERS,
+        heartbeats.TIMER_HANDLERS,
+        maintenance.TIMER_HANDLERS,
+        maintenance_after.TIMER_HANDLERS,
     )
 
 
@@ -87,4 +100,5 @@ def observation_handlers() -> Mapping[str, ObservationHandler]:
 def inbound_handlers() -> Mapping[str, InboundHandler]:
     return merged(
         alerts.INBOUND_HANDLERS,
+        heartbeats.INBOUND_HANDLERS,
     )

@@ -505,3 +505,43 @@ class ProcedureRun(SQLModel, table=True):
     started_by: str = Field(max_length=200)
     closed_at: datetime | None = _utc(default=None, nullable=True)
     updated_at: datetime = _utc()
+
+
+class HeartbeatRow(SQLModel, table=True):
+    """The last beat of a heartbeat of ``heartbeats.yaml``, and since when it is missing
+    (None while it beats on time). A heartbeat has a row from its first beat on."""
+
+    __tablename__ = "heartbeats"
+
+    name: str = Field(primary_key=True, max_length=100)
+    last_beat_at: datetime = _utc()
+    beats: int = 0
+    missing_since: datetime | None = _utc(default=None, nullable=True)
+
+
+class MaintenanceWindow(SQLModel, table=True):
+    """A time when a service's alerts and missed heartbeats page nobody. What arrived
+    meanwhile, with no incident open to note it on, is kept here (``arrivals``, the
+    first few lines, and ``arrived``, how many in all) and said when the window ends."""
+
+    __tablename__ = "maintenance_windows"
+    __table_args__ = (Index("ix_maintenance_service", "service", "ends_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    service: str = Field(max_length=100)
+    starts_at: datetime = _utc()
+    ends_at: datetime = _utc()  # brought forward by /maintenance end
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    freeze: bool = False  # releases of the service are held while it lasts
+    channel: str = Field(max_length=250)  # where it was declared; its end is posted there
+    created_by: str = Field(max_length=200)
+    created_at: datetime = _utc()
+    ended_by: str | None = Field(default=None, max_length=200)  # who ended it early
+    end_posted: bool = False
+    arrived: int = 0
+    arrivals: list[Any] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # The last notification of each alert group held (by group hash): those still firing
+    # when the window ends go to the intake then, as if they had just arrived.
+    held_groups: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )

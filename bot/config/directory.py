@@ -28,6 +28,7 @@ from pydantic import (
 from bot.config.alerts import AlertsFile
 from bot.config.channels import ChannelName, ChannelNames, ChannelsFile
 from bot.config.explain import explain
+from bot.config.heartbeats import HeartbeatsFile
 from bot.config.incidents import SeverityFile
 from bot.config.procedures import DUTY, PlaybooksFile
 from bot.config.refs import References, reference_problems
@@ -65,6 +66,7 @@ FILES = (
     "teams.yaml",
     "summaries.yaml",
     "playbooks.yaml",
+    "heartbeats.yaml",
 )
 HANDLE = r"^[a-z0-9][a-z0-9._-]{0,63}$"
 M = TypeVar("M", bound=BaseModel)
@@ -194,6 +196,7 @@ def load(config_dir: Path | None) -> Config:
         releases = replace(releases, catalog=catalog)
     severity = _parse(sources["severity.yaml"], SeverityFile, problems)
     alerts = _parse(sources["alerts.yaml"], AlertsFile, problems)
+    heartbeats = _parse(sources["heartbeats.yaml"], HeartbeatsFile, problems)
     teams = _parse(sources["teams.yaml"], TeamsFile, problems)
     robots = _optional(config_dir, "robots.yaml", RobotsFile, problems)
     channels = _optional(config_dir, "channels.yaml", ChannelsFile, problems)
@@ -231,6 +234,7 @@ def load(config_dir: Path | None) -> Config:
         or releases is None
         or severity is None
         or alerts is None
+        or heartbeats is None
         or teams is None
         or robots is None
         or channels is None
@@ -242,7 +246,11 @@ def load(config_dir: Path | None) -> Config:
         directory=_team_zones(directory, built_teams),
         sources=sources,
         releases=releases,
-        incidents=replace(severity.to_settings(), alerts=alerts.to_settings()),
+        incidents=replace(
+            severity.to_settings(),
+            alerts=alerts.to_settings(),
+            heartbeats=heartbeats.to_settings(),
+        ),
         teams=built_teams,
         robots=robots,
         channels=ChannelNames(channels.root),

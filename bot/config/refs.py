@@ -51,6 +51,7 @@ def reference_problems(
         ("alerts.yaml", _alerts),
         ("summaries.yaml", _summaries),
         ("playbooks.yaml", _playbooks),
+        ("heartbeats.yaml", _heartbeats),
     ):
         path = sources[name]
         data = _data(path)
@@ -201,6 +202,19 @@ def _summaries(data: dict[str, Any], path: Path, refs: References) -> Iterator[t
                 yield from _person(who[1:], ("notes", "ask", index), refs)
             elif isinstance(who, str):
                 yield from _address(who, ("notes", "ask", index))
+
+
+def _heartbeats(data: dict[str, Any], path: Path, refs: References) -> Iterator[tuple[Any, Text]]:
+    for index, entry in _items(data.get("heartbeats")):
+        service = entry.get("service") if isinstance(entry, dict) else None
+        if refs.services is None:
+            break
+        if isinstance(service, str) and service not in refs.services:
+            known = ", ".join(sorted(refs.services)) or t("config.none")
+            yield (
+                ("heartbeats", index, "service"),
+                t("config.no_service", service=repr(service), known=known),
+            )
 
 
 def _playbooks(data: dict[str, Any], path: Path, refs: References) -> Iterator[tuple[Any, Text]]:

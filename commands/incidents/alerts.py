@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from commands.core.context import SystemContext
+from commands.incidents import maintenance
 from commands.incidents.incident import create, tech_channel
 from commands.incidents.rows import save, to_view
 from commands.oncall import paging
@@ -31,6 +32,9 @@ KIND = "alert"
 def on_notification(ctx: SystemContext, n: Notification) -> Mapping[str, Any]:
     settings = ctx.incidents.alerts
     service = settings.service_of(n)
+    held = maintenance.held(ctx, n, service)  # a window: noted, paging nobody
+    if held is not None:
+        return held
     if service:
         # First, before anything is read: whether a new group opens an incident or folds
         # into a storm is decided one notification of the service at a time, on any replica.

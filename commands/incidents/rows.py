@@ -6,8 +6,9 @@ from sqlmodel import Session
 
 from playbooks.effects import Conversation
 from playbooks.incidents.machine import Incident, IncidentState, Result, TimelineEntry
+from playbooks.incidents.maintenance import WindowView
 from playbooks.incidents.policy import SeverityPolicy
-from storage.models import IncidentEvent, IncidentRow
+from storage.models import IncidentEvent, IncidentRow, MaintenanceWindow
 from storage.repositories import incidents as repo
 
 
@@ -67,3 +68,17 @@ def timeline_of(session: Session, row: IncidentRow) -> list[TimelineEntry]:
         TimelineEntry(e.at, e.actor, e.kind, e.text)
         for e in repo.events(session, incident_id=row.id)
     ]
+
+
+def window_view(row: MaintenanceWindow) -> WindowView:
+    assert row.id is not None
+    return WindowView(
+        id=row.id,
+        service=row.service,
+        starts_at=row.starts_at,
+        ends_at=row.ends_at,
+        reason=row.reason,
+        freeze=row.freeze,
+        created_by=row.created_by,
+        arrived=row.arrived,
+    )

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from commands.core.context import CommandContext
 from commands.core.registry import ParsedCommand
 from commands.incidents.rows import to_view as incident_view
+from commands.incidents.rows import window_view
 from commands.releases import launch_rows
 from playbooks.effects import Post
 from playbooks.errors import PermissionDenied
@@ -21,6 +22,7 @@ from playbooks.releases.gates import Hold
 from playbooks.releases.machine import Release, Result
 from playbooks.releases.plan import Service
 from storage.repositories import incidents as incident_repo
+from storage.repositories import maintenance as maintenance_repo
 
 
 @dataclass(slots=True)
@@ -57,6 +59,8 @@ def check(
     )
     oldest_first = [incident_view(row) for row in reversed(rows)]
     holds = gates.incident_holds(service.name, oldest_first, what=what)
+    frozen = maintenance_repo.freezing(ctx.session, service=service.name, now=ctx.now)
+    holds += gates.maintenance_holds(service.name, [window_view(w) for w in frozen], what=what)
     passed = Passed()
     if retrying is not None:
         holds += gates.guard_holds(retrying, now=ctx.now)

@@ -209,7 +209,11 @@ def _closed_window(ctx: CommandContext, r: Release) -> list[Text]:
 def _status_gates(ctx: CommandContext, r: Release) -> list[Text]:
     """What /release status lists as holding the release: an incident freeze holds
     promotions, not a prepared release's go (the fix may be this very release)."""
-    frozen = freezes_for(ctx.session, r.service) if r.state is not ReleaseState.PREPARED else []
+    frozen = (
+        freezes_for(ctx.session, r.service, now=ctx.now)
+        if r.state is not ReleaseState.PREPARED
+        else []
+    )
     return frozen + _launch_gates(ctx, r)
 
 
@@ -256,7 +260,8 @@ def promote(ctx: CommandContext, cmd: ParsedCommand) -> Message:
         now=ctx.now,
         to=cmd.flags["to"],
         force_reason=reason if force else None,
-        freezes=freezes_for(ctx.session, r.service) + _launch_gates(ctx, r, to=cmd.flags["to"]),
+        freezes=freezes_for(ctx.session, r.service, now=ctx.now)
+        + _launch_gates(ctx, r, to=cmd.flags["to"]),
     )
     detail = f"{r.percent:g}% → {result.release.percent:g}%" + (
         f" forced: {reason}" if force else ""

@@ -151,7 +151,7 @@ def soak_over(ctx: SystemContext, timer: Timer) -> None:
     if row.attempt != timer.payload["attempt"] or row.stage != timer.payload["stage"]:
         return  # the release has moved on since this soak was armed
     release = to_view(row)
-    freezes = freezes_for(ctx.session, row.service) + _launch_gates(ctx, release)
+    freezes = freezes_for(ctx.session, row.service, now=ctx.now) + _launch_gates(ctx, release)
     _save(ctx, row, watch.soak_over(release, now=ctx.now, freezes=freezes))
 
 
@@ -177,7 +177,7 @@ def readings(ctx: SystemContext, payload: GuardReadings) -> None:
         at=payload.at,
         now=ctx.now,
         freezes=(
-            freezes_for(ctx.session, row.service) + _launch_gates(ctx, release)
+            freezes_for(ctx.session, row.service, now=ctx.now) + _launch_gates(ctx, release)
             if could_move_on
             else ()
         ),

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from playbooks.business_time import Deadline, WorkCalendar, WorkingHours
 from playbooks.incidents.alerts import AlertSettings
+from playbooks.incidents.heartbeats import Heartbeat
 
 # How far from its opening an incident's snapshot keeps the holiday calendar: its clocks
 # in working days, and those of a reopening within a year.
@@ -149,6 +150,8 @@ class IncidentSettings:
     # Who receives each communication step's notice (seed 001 §5.3): "#channel",
     # "slack:C0123" or "@person", per step (management, public).
     audiences: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # What must call in on time (heartbeats.yaml), by name.
+    heartbeats: Mapping[str, Heartbeat] = field(default_factory=dict)
 
 
 def default_settings() -> IncidentSettings:

@@ -1,5 +1,6 @@
 """What holds a release from deploying again: an open P0/P1 incident on its service, a
-guard of a rolled-back attempt still reading bad. Pure: ``now`` is a parameter."""
+maintenance window declared with --freeze, a guard of a rolled-back attempt still
+reading bad. Pure: ``now`` is a parameter."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from playbooks.incidents.machine import Incident
+from playbooks.incidents.maintenance import WindowView
 from playbooks.messages import Text, t
 from playbooks.releases.guards import GAP_INTERVALS, GuardState, Verdict
 from playbooks.releases.machine import Release
@@ -42,6 +44,27 @@ def incident_holds(service: str, incidents: Sequence[Incident], *, what: str) ->
         )
         for i in incidents
         if i.freezes_releases
+    ]
+
+
+def maintenance_holds(service: str, windows: Sequence[WindowView], *, what: str) -> list[Hold]:
+    """Each maintenance window in force on the service with ``--freeze`` holds a start or
+    a retry until it ends."""
+    return [
+        Hold(
+            refusal=t(
+                "release.maintenance_refused",
+                service=service,
+                what=t(f"window.what.{what}"),
+                id=w.id,
+                ends=w.ends_at,
+                reason=w.reason,
+            ),
+            line=t("release.blocker.maintenance", id=w.id, ends=w.ends_at, reason=w.reason),
+            words=f"maintenance #{w.id} (--freeze) until {w.ends_at.isoformat()}",
+        )
+        for w in windows
+        if w.freeze
     ]
 
 

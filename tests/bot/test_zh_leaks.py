@@ -43,7 +43,7 @@ TECHNICAL = _words(
     "P0 P1 P2 P3 Go No GO NO REVIEW BUG Bug "
     # products and the words of their payloads and settings
     "Shipwatch Slack slack C0123 roles admin Alertmanager webhook Bearer Authorization token Token "
-    "Prometheus data sum max rate range http https "
+    "Prometheus Grafana data sum max rate range http https "
     "Verification Encrypt Key AppSecret timestamp sign msgId groupKey alerts "
     "alertname title version header url_verification firing resolved "
     "ud800 udfff ical_token_env audiences approve_review gonogo "
