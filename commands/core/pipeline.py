@@ -27,6 +27,7 @@ from commands.core.invocations import (
     TimerFired,
 )
 from commands.core.registry import CommandTable, ParsedCommand
+from commands.incidents import rooms as incident_rooms
 from playbooks.effects import Conversation, Effect
 from playbooks.errors import PermissionDenied, ShipwatchError, UsageError
 from playbooks.incidents.policy import IncidentSettings, default_settings
@@ -122,8 +123,12 @@ def run_command(inv: CommandInvocation, *, runtime: Runtime, now: datetime) -> O
     request = _Request(runtime, inv, _actor(runtime.directory, inv.platform, inv.user_id), now)
     if request.already_seen():
         return Outcome(status="duplicate", command="-", reply_to=inv.conversation)
+    # In an incident's room, its commands need no id.
+    text = incident_rooms.with_room_incident(
+        runtime.engine, inv.text, conversation=inv.conversation, table=runtime.table
+    )
     try:
-        command = runtime.table.parse(inv.text, _Parse(request.zone))
+        command = runtime.table.parse(text, _Parse(request.zone))
     except UsageError as error:
         request.record_refusal(outcome="usage", detail=error.text.key)
         return request.answer("usage", _usage_message(error))
@@ -141,7 +146,7 @@ def run_command(inv: CommandInvocation, *, runtime: Runtime, now: datetime) -> O
                 session=session,
                 now=now,
                 actor=request.actor,
-                conversation=inv.conversation,
+                conversation=incident_rooms.addressed(session, inv.conversation),
                 directory=runtime.directory,
                 table=runtime.table,
                 tz=runtime.tz,

@@ -11,6 +11,7 @@ from commands.general import admin, me, reminders
 from commands.general import help as general
 from commands.incidents import alerts as alert_intake
 from commands.incidents import incident as incidents
+from commands.incidents import rooms as incident_rooms
 from commands.oncall import ack_reminders as page_reminders
 from commands.oncall import budget as page_budget
 from commands.oncall import handoff, paging
@@ -79,6 +80,7 @@ def timer_handlers() -> Mapping[str, TimerHandler]:
         page_reminders.TIMER_HANDLERS,
         page_budget.TIMER_HANDLERS,
         alert_intake.TIMER_HANDLERS,
+        incident_rooms.TIMER_HANDLERS,
     )
 
 

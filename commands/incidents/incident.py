@@ -20,6 +20,7 @@ from commands.core.grammar import (
 )
 from commands.core.named import person_named
 from commands.core.registry import Arg, Flag, Handler, ParsedCommand, verb_of
+from commands.incidents import rooms as incident_rooms
 from commands.incidents.rows import save, timeline_of, to_view
 from commands.oncall import paging
 from commands.releases.lifecycle import service_named
@@ -122,10 +123,14 @@ def create(
             commander=commander or opened_by,
         ),
     )
+    in_room = incident_rooms.give_room(ctx, row, shared=channel)
     result = lifecycle.open_incident(
         to_view(row), now=ctx.now, tech_channel=tech_channel(ctx, platform)
     )
-    paging.page_for_incident(ctx, row)
+    page = paging.page_for_incident(ctx, row)
+    if in_room:
+        paged = list(page.paged) if page else []
+        result = incident_rooms.opened(ctx, row, result, shared=channel, paged=paged)
     return row, result
 
 
@@ -148,6 +153,7 @@ def _move(the_move: Move, *, note_flag: bool = False) -> Handler:
             # Acknowledged or mitigated: someone is on it, the escalation can stop.
             paging.ack_for_incident(ctx, incident.id, actor=ctx.actor.handle)
         reply = _finish(ctx, row, result, the_move.value)
+        incident_rooms.after_move(ctx, incident, after)
         if the_move is Move.REOPEN:
             paging.page_if_none(ctx, row)
         return reply
