@@ -424,6 +424,10 @@ class DeliveryWorker:
                     )
                 except Exception as error:  # its text may hold a URL: the type says enough
                     log.warning("membership query failed: %s", type(error).__name__)
+            if member is None and incident_rooms.incident_of(channel) is not None:
+                # An incident's room: whom Shipwatch asked in is there.
+                room = await self._db.run(self._room, platform, channel)
+                member = room is not None and room.state == rooms.OPEN and person in room.invited
             if member is None:
                 member = self._member_by_config(person, channel)
             if member:

@@ -264,6 +264,9 @@ class IncidentRoom(SQLModel, table=True):
     platform_id: str | None = Field(default=None, max_length=200)
     reason: str | None = Field(default=None, max_length=500)  # why it was refused
     close_after_seconds: int = 3600  # the grace between closing the incident and the room
+    # Everyone asked in so far (handles): each is invited once, and counts as a member for
+    # direct messages whose news is posted in the room.
+    invited: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     created_at: datetime = _utc()
 
 

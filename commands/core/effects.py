@@ -195,9 +195,14 @@ def _room_work(
         }
     elif isinstance(effect, InviteToRoom):
         kind = outbox.ROOM_INVITE
-        people = [directory.get(handle) for handle in effect.people]
+        handles = rooms.newly_invited(
+            session, platform=room.platform, address=room.channel, people=list(effect.people)
+        )
+        if not handles:
+            return  # everyone named is asked in already
+        people = [directory.get(handle) for handle in handles]
         payload = {
-            "people": list(effect.people),
+            "people": handles,
             # Those with no identity on the room's platform cannot be brought in.
             "users": [
                 p.identities[room.platform] for p in people if p and room.platform in p.identities

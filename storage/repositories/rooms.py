@@ -62,6 +62,18 @@ def where_typed(session: Session, *, platform: str, channel: str) -> IncidentRoo
     ).first()
 
 
+def newly_invited(session: Session, *, platform: str, address: str, people: list[str]) -> list[str]:
+    """Those of ``people`` not asked into the room before, now recorded as asked."""
+    room = at(session, platform=platform, address=address)
+    if room is None:
+        return []
+    new = [p for p in dict.fromkeys(people) if p not in room.invited]
+    if new:
+        room.invited = [*room.invited, *new]
+        session.add(room)
+    return new
+
+
 def opened(session: Session, *, platform: str, address: str, platform_id: str) -> None:
     room = at(session, platform=platform, address=address)
     if room is not None and room.state == PENDING:

@@ -122,6 +122,7 @@ async def test_a_p1_gets_a_channel_with_its_people_a_pinned_summary_and_is_archi
     assert "acknowledged" in texts(blocks_of(edit.params))
     assert "<@U0ALICE>" in texts(blocks_of(edit.params))  # the commander
     await rig.command("/incident", "resolve", user="U0CAROL", channel="C0ROOM1")
+    await rig.fake.wait_for("respond", count=3)
     await rig.command("/incident", "close", user="U0ALICE", channel="C0ROOM1")
     await rig.fake.wait_for("respond", count=4)
     await rig.app.settle()

@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column("platform_id", sa.String(200), nullable=True),
         sa.Column("reason", sa.String(500), nullable=True),
         sa.Column("close_after_seconds", sa.Integer(), nullable=False),
+        sa.Column("invited", sa.JSON(), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.UniqueConstraint("platform", "address", name="uq_incident_rooms_address"),
     )
