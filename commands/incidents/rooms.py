@@ -74,6 +74,8 @@ TIMER_HANDLERS = {rooms.KIND_CLOSE: on_close}
 def addressed(session: Session, conversation: Conversation) -> Conversation:
     """A conversation as incidents address it: a room typed in by its platform id is
     ``#inc-42``, so a reply there is not said twice."""
+    if conversation.channel.startswith(("#", "@")):
+        return conversation  # a name (the console's, channels.yaml's): no platform id
     room = room_rows.where_typed(
         session, platform=conversation.platform, channel=conversation.channel
     )
