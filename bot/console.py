@@ -18,10 +18,12 @@ from datetime import timedelta
 from typing import TextIO
 
 from bot.adapters.console import ConsoleAdapter
+from bot.alert_payloads import from_alertmanager
 from bot.app import Application
 from commands.core.grammar import parse_duration
-from commands.core.invocations import ButtonPress, CommandInvocation, Outcome
+from commands.core.invocations import ButtonPress, CommandInvocation, Inbound, Outcome
 from commands.core.untrusted import shown
+from commands.incidents.alerts import KIND as ALERT_KIND
 from playbooks.effects import Conversation
 from playbooks.errors import UsageError
 from playbooks.messages import Text, t
@@ -124,6 +126,8 @@ class Console:
             await self._press(argument)
         elif name == ":metric":
             self._metric(argument)
+        elif name == ":alert":
+            await self._alert(argument)
         else:
             self.note(
                 t("console.unknown_directive", value=name, directives=t("console.directives"))
@@ -159,6 +163,45 @@ class Console:
             return
         await self.app.advance_to(self.app.clock.now() + delta)
         self.note(t("console.advanced", now=self.app.clock.now()))
+
+    async def _alert(self, argument: str) -> None:
+        """``:alert firing|resolved NAME SERVICE [SEVERITY]``: an Alertmanager notification
+        of one alert, as POST /hooks/alertmanager would bring it (a rehearsal's monitoring)."""
+        usage = ":alert firing|resolved NAME SERVICE [SEVERITY]"
+        words = argument.split()
+        if len(words) not in (3, 4) or words[0].lower() not in ("firing", "resolved"):
+            self.note(t("console.needs_argument", directive=":alert", usage=usage))
+            return
+        status, alertname, service = words[0].lower(), words[1], words[2]
+        labels = {"alertname": alertname, "service": service}
+        if len(words) == 4:
+            labels["severity"] = words[3]
+        now = self.app.clock.now().isoformat()
+        notification = from_alertmanager(
+            {
+                "version": "4",
+                "groupKey": f'{{}}:{{alertname="{alertname}", service="{service}"}}',
+                "status": status,
+                "commonLabels": labels,
+                "alerts": [
+                    {
+                        "status": status,
+                        "labels": labels,
+                        "startsAt": now,
+                        "endsAt": now if status == "resolved" else "0001-01-01T00:00:00Z",
+                    }
+                ],
+            }
+        )
+        self._event += 1
+        await self.app.dispatch(
+            Inbound(
+                source="console",
+                kind=ALERT_KIND,
+                payload=notification,
+                event_id=f"console-alert-{self._event}-{now}",
+            )
+        )
 
     def _metric(self, argument: str) -> None:
         """``:metric NAME VALUE`` (``0.08`` for 8%), ``:metric NAME none`` or

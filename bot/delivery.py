@@ -14,16 +14,17 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.adapters.base import Adapter, Membership
+from bot.adapters.base import Adapter, Membership, RoomRefused, Rooms
 from bot.clock import Clock, sleep_until
 from bot.db_executor import DbExecutor
 from bot.i18n import Translator
 from bot.logs import scrub_credentials
 from bot.metrics import Metrics
 from playbooks.errors import AdapterError, Throttled
-from playbooks.messages import message_from_json, t
-from storage.models import OutboxMessage
-from storage.repositories import outbox
+from playbooks.incidents import rooms as incident_rooms
+from playbooks.messages import Message, Severity, message_from_json, message_to_json, t
+from storage.models import IncidentRoom, OutboxMessage
+from storage.repositories import outbox, rooms
 from storage.unit_of_work import unit_of_work
 
 log = logging.getLogger("shipwatch.delivery")
@@ -295,10 +296,12 @@ class DeliveryWorker:
         if adapter is None:
             reason = f"no adapter is running for platform {row.platform!r}"
             raise AdapterError(t("delivery.failed", reason=reason), permanent=True)
+        if row.kind in outbox.ROOM_KINDS:
+            return await self._room_work(row, adapter, tr)
         message = message_from_json(row.message)
         if row.kind == "direct":
             return await adapter.direct_message(row.address, message, tr=tr)
-        address = self._channel_id(row.platform, row.address)  # a name to its platform id
+        address = await self._address(row.platform, row.address)  # a name to its platform id
         if row.edit_key and adapter.capabilities.edits:
             earlier = await self._db.run(self._edited_ref, row.conversation_key, row.edit_key)
             if earlier is not None:
@@ -309,6 +312,101 @@ class DeliveryWorker:
             # Nothing new to say: where the earlier message cannot be edited, say nothing.
             return None
         return await adapter.post(address, message, tr=tr)
+
+    async def _address(self, platform: str, address: str) -> str:
+        """The platform's id for a channel name; an incident room's (``#inc-42``) is the
+        room the platform made, or the shared channel where none could be made."""
+        if incident_rooms.incident_of(address) is None:
+            return self._channel_id(platform, address)
+        room = await self._db.run(self._room, platform, address)
+        if room is None:
+            return self._channel_id(platform, address)
+        if room.state in (rooms.OPEN, rooms.CLOSED) and room.platform_id:
+            return room.platform_id
+        return self._channel_id(platform, room.fallback)
+
+    def _room(self, platform: str, address: str) -> IncidentRoom | None:
+        with unit_of_work(self._engine) as session:
+            room = rooms.at(session, platform=platform, address=address)
+            if room is not None:
+                session.expunge(room)
+            return room
+
+    async def _room_work(self, row: OutboxMessage, adapter: Adapter, tr: Translator) -> str | None:
+        """Make, fill or close an incident's room. Done once: a repeat (after a crash) finds
+        the room's row moved on and does nothing. A refusal is said once per platform and
+        reason, and the room's news goes to the shared channel."""
+        room = await self._db.run(self._room, row.platform, row.address)
+        if room is None:
+            return None
+        if row.kind == outbox.ROOM_OPEN:
+            if room.state != rooms.PENDING:
+                return None
+            if not isinstance(adapter, Rooms):
+                await self._db.run(self._refused, room, "unsupported", self._clock.now())
+                return None
+            try:
+                made = await adapter.open_room(
+                    room.name,
+                    topic=str(row.message.get("topic", "")),
+                    summary=message_from_json(row.message["summary"]),
+                    tr=tr,
+                )
+            except RoomRefused as refusal:
+                await self._db.run(self._refused, room, refusal.reason, self._clock.now())
+                return None
+            await self._db.run(self._opened, room, made.room_id)
+            return made.summary_ref
+        if room.state != rooms.OPEN or room.platform_id is None or not isinstance(adapter, Rooms):
+            return None  # never made, or closed: nothing to do there
+        try:
+            if row.kind == outbox.ROOM_INVITE:
+                users = [str(u) for u in row.message.get("users", ())]
+                if users:
+                    await adapter.invite_to_room(room.platform_id, users, tr=tr)
+            else:
+                await adapter.close_room(room.platform_id, tr=tr)
+                await self._db.run(self._closed, room)
+        except RoomRefused as refusal:
+            # The room stays as it is; the incident goes on in it.
+            log.warning("room work refused: %s", refusal.reason, extra={"room": room.address})
+        return None
+
+    def _opened(self, room: IncidentRoom, platform_id: str) -> None:
+        with unit_of_work(self._engine) as session:
+            rooms.opened(
+                session, platform=room.platform, address=room.address, platform_id=platform_id
+            )
+
+    def _closed(self, room: IncidentRoom) -> None:
+        with unit_of_work(self._engine) as session:
+            rooms.closed(session, platform=room.platform, address=room.address)
+
+    def _refused(self, room: IncidentRoom, reason: str, now: datetime) -> None:
+        """The room's news goes to the shared channel; the first refusal of its kind on the
+        platform is said there, with what to do about it."""
+        with unit_of_work(self._engine) as session:
+            first = rooms.refused(
+                session, platform=room.platform, address=room.address, reason=reason
+            )
+            if not first:
+                return
+            key = (
+                "incident.room.unsupported" if reason == "unsupported" else "incident.room.refused"
+            )
+            notice = Message.of(
+                t(key, platform=room.platform, reason=reason, channel=room.fallback),
+                severity=Severity.WARNING,
+            )
+            outbox.enqueue(
+                session,
+                platform=room.platform,
+                address=room.fallback,
+                kind="post",
+                message=message_to_json(notice),
+                now=now,
+            )
+        log.warning("no room for an incident", extra={"room": room.address, "reason": reason})
 
     async def _member_where(self, unless: Mapping[str, Any]) -> str | None:
         """The conversation, of those a direct message's news was posted in, that its
@@ -321,9 +419,15 @@ class DeliveryWorker:
             member: bool | None = None
             if user_id and isinstance(adapter, Membership):
                 try:
-                    member = await adapter.is_member(self._channel_id(platform, channel), user_id)
+                    member = await adapter.is_member(
+                        await self._address(platform, channel), user_id
+                    )
                 except Exception as error:  # its text may hold a URL: the type says enough
                     log.warning("membership query failed: %s", type(error).__name__)
+            if member is None and incident_rooms.incident_of(channel) is not None:
+                # An incident's room: whom Shipwatch asked in is there.
+                room = await self._db.run(self._room, platform, channel)
+                member = room is not None and room.state == rooms.OPEN and person in room.invited
             if member is None:
                 member = self._member_by_config(person, channel)
             if member:

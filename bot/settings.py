@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     telegram_mode: str = Field(default="polling", pattern="^(polling|webhook)$")
     telegram_secret: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org/bot"
+    # A forum supergroup (its numeric id) where each incident gets a topic as its room: a
+    # bot cannot create groups. The bot must be an admin there allowed to manage topics.
+    telegram_forum_chat: str | None = None
     # DingTalk: the enterprise robot's callback secret; robots per channel live in the
     # config directory. Feishu: robots per channel in the config directory.
     dingtalk_app_secret: SecretStr | None = None

@@ -16,6 +16,7 @@ from commands.incidents import (
     incident,
     maintenance,
     maintenance_after,
+    rooms,
     stats,
 )
 from commands.oncall import ack_reminders, handoff, pages, paging, rotations
@@ -86,6 +87,7 @@ def timer_handlers() -> Mapping[str, TimerHandler]:
         heartbeats.TIMER_HANDLERS,
         maintenance.TIMER_HANDLERS,
         maintenance_after.TIMER_HANDLERS,
+        rooms.TIMER_HANDLERS,
     )
 
 

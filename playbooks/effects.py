@@ -194,6 +194,38 @@ class Unwatch:
     release_id: int
 
 
+@dataclass(frozen=True, slots=True)
+class OpenRoom:
+    """Make an incident its own conversation, through the outbox (once, with replicas):
+    ``conversation`` is how Shipwatch addresses it (``#inc-42``), ``name`` what the platform
+    calls it; ``summary`` is posted in it and pinned, and revised under ``summary_key``.
+    Where no room can be made, posts to the room go to ``fallback``."""
+
+    incident_id: int
+    conversation: Conversation
+    name: str
+    topic: str
+    summary: Message
+    summary_key: str
+    fallback: Conversation
+    close_after: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class InviteToRoom:
+    """Bring people (handles) into a room; nothing where it fell back to a shared channel."""
+
+    conversation: Conversation
+    people: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CloseRoom:
+    """Archive (or close) a room once its incident is over."""
+
+    conversation: Conversation
+
+
 Effect = (
     Post
     | DirectMessage
@@ -204,4 +236,7 @@ Effect = (
     | ReadReport
     | Watch
     | Unwatch
+    | OpenRoom
+    | InviteToRoom
+    | CloseRoom
 )

@@ -246,6 +246,30 @@ class IncidentRow(SQLModel, table=True):
     checklist: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
+class IncidentRoom(SQLModel, table=True):
+    """An incident's own conversation: asked for when the incident opens, its platform id
+    recorded once the platform made it. Posts addressed to the room (``#inc-42``) go to
+    that id, or to ``fallback`` (the shared channel) where no room could be made."""
+
+    __tablename__ = "incident_rooms"
+    __table_args__ = (UniqueConstraint("platform", "address", name="uq_incident_rooms_address"),)
+
+    incident_id: int = Field(foreign_key="incidents.id", primary_key=True)
+    platform: str = Field(max_length=40)
+    address: str = Field(max_length=200)  # Shipwatch's name for it: #inc-42
+    name: str = Field(max_length=200)  # the platform's name for it: inc-42-checkout-returns-500
+    fallback: str = Field(max_length=200)  # the shared channel, on the same platform
+    # pending (asked for) | open | fallback (refused: news goes to the shared channel) | closed
+    state: str = Field(default="pending", max_length=20)
+    platform_id: str | None = Field(default=None, max_length=200)
+    reason: str | None = Field(default=None, max_length=500)  # why it was refused
+    close_after_seconds: int = 3600  # the grace between closing the incident and the room
+    # Everyone asked in so far (handles): each is invited once, and counts as a member for
+    # direct messages whose news is posted in the room.
+    invited: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _utc()
+
+
 class IncidentEvent(SQLModel, table=True):
     """One line of an incident's timeline."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -99,6 +100,41 @@ class SolePoller(Protocol):
     async def start_polling(self) -> None: ...
 
     async def stop_polling(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RoomMade:
+    """A room the platform made: its id (where its posts go) and the pinned summary's
+    message reference (what later revisions of the summary edit)."""
+
+    room_id: str
+    summary_ref: str | None
+
+
+class RoomRefused(Exception):
+    """The platform will not make (or let the bot work in) a room: a permission missing
+    (Slack ``missing_scope``), a chat that cannot hold one (a Telegram group that is not a
+    forum). Not retried: the incident's news goes to the shared channel instead."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@runtime_checkable
+class Rooms(Protocol):
+    """An adapter whose platform can give an incident a conversation of its own. Posts to
+    the room go through ``post`` with the ``room_id`` it returned."""
+
+    async def open_room(
+        self, name: str, *, topic: str, summary: Message, tr: Translator
+    ) -> RoomMade: ...
+
+    async def invite_to_room(
+        self, room_id: str, user_ids: Sequence[str], *, tr: Translator
+    ) -> None: ...
+
+    async def close_room(self, room_id: str, *, tr: Translator) -> None: ...
 
 
 class Adapter(Protocol):

@@ -6,15 +6,17 @@ a button (``[``) or the console's feedback (``--``) moved off the first column."
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TextIO
 
 from aiohttp import web
 
-from bot.adapters.base import Capabilities, Host
+from bot.adapters.base import Capabilities, Host, RoomMade
 from bot.i18n import Translator
 from bot.render import DEFAULT_PUBLIC_URL, plain_lines
 from commands.core.untrusted import escape_controls
-from playbooks.messages import Message, Param
+from playbooks.lists import listed
+from playbooks.messages import Message, Param, t
 
 _OWN_MARKS = (">>>", "[", "--")
 
@@ -80,6 +82,23 @@ class ConsoleAdapter:
     async def direct_message(self, user_id: str, message: Message, *, tr: Translator) -> str | None:
         self.show(f"@{user_id}", message, tr)
         return None
+
+    async def open_room(
+        self, name: str, *, topic: str, summary: Message, tr: Translator
+    ) -> RoomMade:
+        """A channel of its own (``#inc-42``), opened with the incident's summary."""
+        room = f"#{name}"
+        self.show(room, summary, tr)
+        return RoomMade(room, None)
+
+    async def invite_to_room(
+        self, room_id: str, user_ids: Sequence[str], *, tr: Translator
+    ) -> None:
+        people = listed([f"@{user}" for user in user_ids])
+        self.show(room_id, Message.of(t("incident.room.invited", people=people)), tr)
+
+    async def close_room(self, room_id: str, *, tr: Translator) -> None:
+        self.show(room_id, Message.of(t("incident.room.closed")), tr)
 
     def show(self, header: str, message: Message, tr: Translator) -> None:
         rendered = plain_lines(message, LineSafeTranslator(tr), public_url=self._public_url)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -17,7 +17,7 @@ from aiohttp import web
 from bot.action_links import LinkSigner
 from bot.adapters import feishu_events
 from bot.adapters.after_answer import AfterAnswer
-from bot.adapters.base import Capabilities, Host
+from bot.adapters.base import Capabilities, Host, RoomMade, RoomRefused
 from bot.adapters.feishu_app import FeishuApp
 from bot.adapters.fitting import fit
 from bot.adapters.inbound import Reply
@@ -158,6 +158,51 @@ class FeishuAdapter:
         app = self._app
         members = await self._members.get(chat, lambda: app.chat_members(chat))
         return None if members is None else user_id in members
+
+    # --- incident rooms: a group the app creates; custom bots cannot -------------------------
+
+    async def open_room(
+        self, name: str, *, topic: str, summary: Message, tr: Translator
+    ) -> RoomMade:
+        """A private group chat named as on every platform, described by the incident's
+        title; the summary posted there and pinned (best effort)."""
+        if self._app is None:
+            raise RoomRefused("a custom bot cannot create chats; set up the Feishu app")
+        try:
+            chat = await self._app.create_chat(name=name, description=topic, members=[])
+        except AdapterError as error:
+            if error.permanent:
+                raise RoomRefused(str(error.text.params.get("reason", "refused"))) from None
+            raise
+        ref = await self.post(chat, summary, tr=tr)
+        if ref:
+            try:
+                await self._app.pin(ref)
+            except AdapterError as error:
+                log.warning("room summary not pinned", extra={"reason": error.text.key})
+        return RoomMade(chat, ref)
+
+    async def invite_to_room(
+        self, room_id: str, user_ids: Sequence[str], *, tr: Translator
+    ) -> None:
+        if self._app is None:
+            return
+        try:
+            await self._app.add_members(room_id, list(user_ids))
+        except AdapterError as error:
+            if error.permanent:
+                raise RoomRefused(str(error.text.params.get("reason", "refused"))) from None
+            raise
+
+    async def close_room(self, room_id: str, *, tr: Translator) -> None:
+        if self._app is None:
+            return
+        try:
+            await self._app.only_owner_speaks(room_id)
+        except AdapterError as error:
+            if error.permanent:
+                raise RoomRefused(str(error.text.params.get("reason", "refused"))) from None
+            raise
 
     def reaches(self, user_id: str) -> bool:
         """Whether a direct message to ``user_id`` has a way to go: their own bot, or the app."""

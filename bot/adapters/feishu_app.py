@@ -114,6 +114,64 @@ class FeishuApp:
                 return frozenset(members)
         return None
 
+    # --- incident rooms: a group chat the app creates (im:chat, im:chat:create) -----------
+
+    async def create_chat(self, *, name: str, description: str, members: list[str]) -> str:
+        """POST im/v1/chats: a private group with the bot as owner and ``members``
+        (open_ids) in it; its chat_id."""
+        answer = await self._call(
+            f"{self._api_url}/open-apis/im/v1/chats?user_id_type=open_id",
+            {
+                "name": name[:60],
+                "description": description[:100],
+                "user_id_list": members,
+                "chat_mode": "group",
+                "chat_type": "private",
+            },
+            to="a new chat",
+        )
+        data = answer.get("data") if isinstance(answer, dict) else None
+        chat_id = data.get("chat_id") if isinstance(data, dict) else None
+        if not chat_id:
+            raise AdapterError(t("delivery.failed", reason="Feishu made a chat without an id"))
+        return str(chat_id)
+
+    async def add_members(self, chat_id: str, open_ids: list[str]) -> None:
+        """POST im/v1/chats/:chat_id/members."""
+        await self._call(
+            f"{self._api_url}/open-apis/im/v1/chats/{chat_id}/members?member_id_type=open_id",
+            {"id_list": open_ids},
+            to=chat_id,
+        )
+
+    async def pin(self, message_id: str) -> None:
+        """POST im/v1/pins: the message pinned in its chat."""
+        await self._call(
+            f"{self._api_url}/open-apis/im/v1/pins", {"message_id": message_id}, to=message_id
+        )
+
+    async def only_owner_speaks(self, chat_id: str) -> None:
+        """PUT im/v1/chats/:chat_id/moderation: a closed incident's chat stays readable and
+        takes no new messages but the bot's (Feishu has no archive; dissolving would lose
+        the history)."""
+        await self._call(
+            f"{self._api_url}/open-apis/im/v1/chats/{chat_id}/moderation",
+            {"moderation_setting": "only_owner"},
+            to=chat_id,
+            method="PUT",
+        )
+
+    async def _call(self, url: str, body: dict[str, Any], *, to: str, method: str = "POST") -> Any:
+        token = await self.token.get()
+        status, answer, after = await self._post(url, body, token, method=method)
+        if isinstance(answer, dict) and answer.get("code") in TOKEN_REFUSED:
+            self.token.forget(token)
+            status, answer, after = await self._post(
+                url, body, await self.token.get(), method=method
+            )
+        _check(status, answer, after, to=to)
+        return answer
+
     async def _get(self, url: str, query: dict[str, str]) -> Any:
         token = await self.token.get()
         session = await self._http.session()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from aiohttp import ClientError, web
@@ -16,7 +17,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters import slack_blocks
-from bot.adapters.base import Capabilities, Host
+from bot.adapters.base import Capabilities, Host, RoomMade, RoomRefused
 from bot.adapters.inbound import command_line, mentioned_line, run, typed
 from bot.adapters.members import Remembered
 from bot.adapters.slack_inbound import bolt_request
@@ -269,6 +270,55 @@ class SlackAdapter:
             log.info("cannot list a channel's members", extra={"reason": type(error).__name__})
         return None  # too many to list, or not allowed: the direct message is sent
 
+    async def open_room(
+        self, name: str, *, topic: str, summary: Message, tr: Translator
+    ) -> RoomMade:
+        """conversations.create (channels:manage), its topic (conversations.setTopic), the
+        summary posted and pinned (pins:write). A missing scope is a refusal: the shared
+        channel is kept. The topic and the pin are a nicety: their failure is logged."""
+        try:
+            response = await self._client.conversations_create(name=name)
+        except SlackApiError as error:
+            raise _room_error(error) from None
+        except (ClientError, TimeoutError) as error:
+            raise AdapterError(t("delivery.failed", reason=_reason(error))) from None
+        room_id = str((response.get("channel") or {}).get("id", ""))
+        try:
+            await self._client.conversations_setTopic(channel=room_id, topic=topic[:250])
+        except (SlackApiError, ClientError, TimeoutError) as error:
+            log.warning("room topic not set", extra={"reason": _reason(error)})
+        ref = await self._send(room_id, summary, tr)
+        ts = (ref or "").partition(" ")[2]
+        try:
+            await self._client.pins_add(channel=room_id, timestamp=ts)
+        except (SlackApiError, ClientError, TimeoutError) as error:
+            log.warning("room summary not pinned", extra={"reason": _reason(error)})
+        return RoomMade(room_id, ref)
+
+    async def invite_to_room(
+        self, room_id: str, user_ids: Sequence[str], *, tr: Translator
+    ) -> None:
+        """conversations.invite (channels:manage); those already in are not an error."""
+        try:
+            await self._client.conversations_invite(channel=room_id, users=",".join(user_ids))
+        except SlackApiError as error:
+            if error.response.get("error") == "already_in_channel":
+                return
+            raise _room_error(error) from None
+        except (ClientError, TimeoutError) as error:
+            raise AdapterError(t("delivery.failed", reason=_reason(error))) from None
+
+    async def close_room(self, room_id: str, *, tr: Translator) -> None:
+        """conversations.archive (channels:manage)."""
+        try:
+            await self._client.conversations_archive(channel=room_id)
+        except SlackApiError as error:
+            if error.response.get("error") == "already_archived":
+                return
+            raise _room_error(error) from None
+        except (ClientError, TimeoutError) as error:
+            raise AdapterError(t("delivery.failed", reason=_reason(error))) from None
+
     async def update(self, ref: str, message: Message, *, tr: Translator) -> str | None:
         channel, _, ts = ref.partition(" ")
         if not ts:
@@ -320,6 +370,28 @@ def _reason(error: BaseException) -> str:
     if isinstance(error, SlackApiError):
         return f"slack: {error.response.get('error', 'error')}"
     return f"{type(error).__name__}: {error}"
+
+
+# Slack's answers that no retry will change: the app lacks a scope, is not in the channel,
+# or the workspace forbids it. The incident keeps the shared channel.
+ROOM_REFUSALS = frozenset(
+    {
+        "missing_scope",
+        "not_in_channel",
+        "restricted_action",
+        "not_allowed_token_type",
+        # A channel of that name exists (made by someone, or by a process that died before
+        # recording it): making another would split the incident's conversation.
+        "name_taken",
+    }
+)
+
+
+def _room_error(error: SlackApiError) -> Exception:
+    code = str(error.response.get("error", ""))
+    if code in ROOM_REFUSALS:
+        return RoomRefused(code)
+    return _adapter_error(error)
 
 
 def _adapter_error(error: SlackApiError) -> AdapterError:

@@ -7,7 +7,7 @@ import asyncio
 import hmac
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from datetime import timedelta
 from typing import Any, Literal, TypeVar
 
@@ -20,11 +20,11 @@ from telegram.ext import Application, ApplicationBuilder, CallbackContext, TypeH
 
 from bot.adapters import inbound
 from bot.adapters.after_answer import AfterAnswer
-from bot.adapters.base import Capabilities, Host
+from bot.adapters.base import Capabilities, Host, RoomMade, RoomRefused
 from bot.adapters.members import Remembered
 from bot.adapters.telegram_limits import RateLimited, SendLimiter
 from bot.adapters.telegram_render import Rendered, render, rest
-from bot.adapters.telegram_send import FloodControl, bot_call, chat_id, markup
+from bot.adapters.telegram_send import FloodControl, bot_call, chat_id, markup, thread_of
 from bot.adapters.telegram_updates import command_from, press_from
 from bot.errors import StartupError
 from bot.http_input import BadBody, decode_json, error_response, read_body, request_locale
@@ -57,6 +57,9 @@ T = TypeVar("T")
 PartOutcome = Literal["sent", "later", "refused"]
 
 
+TOPIC_NAME = 128  # Telegram's limit on a forum topic's name
+
+
 class TelegramAdapter:
     platform = "telegram"
     capabilities = Capabilities(
@@ -76,6 +79,7 @@ class TelegramAdapter:
         api_url: str = "https://api.telegram.org/bot",
         limiter: SendLimiter | None = None,
         poll_timeout: float = 10.0,
+        forum_chat: str | None = None,
     ) -> None:
         if mode == "webhook" and not secret:
             raise ValueError("webhook mode needs a secret token")
@@ -97,6 +101,7 @@ class TelegramAdapter:
         self._api_url = api_url
         self._limiter = limiter or SendLimiter()
         self._poll_timeout = poll_timeout
+        self._forum_chat = forum_chat
         self._host: Host | None = None
         self._username = ""
         self._recent: OrderedDict[int, None] = OrderedDict()
@@ -209,6 +214,54 @@ class TelegramAdapter:
             return bool(getattr(member, "is_member", False))
         return member.status == ChatMemberStatus.MEMBER
 
+    # --- incident rooms: topics of a forum supergroup (a bot cannot create groups) ----------
+
+    async def open_room(
+        self, name: str, *, topic: str, summary: Message, tr: Translator
+    ) -> RoomMade:
+        """createForumTopic in the configured forum supergroup; the summary posted in the
+        topic and pinned (best effort). No forum configured, or a chat that is not one, or
+        no right to manage topics: refused, and the shared chat is kept."""
+        if not self._forum_chat:
+            raise RoomRefused("SHIPWATCH_TELEGRAM_FORUM_CHAT is not set")
+        forum = self._forum_chat
+        try:
+            made = await self._call(
+                forum, self._app.bot.create_forum_topic(chat_id(forum), topic[:TOPIC_NAME])
+            )
+        except AdapterError as error:
+            if error.permanent:
+                raise RoomRefused(str(error.text.params.get("reason", "refused"))) from None
+            raise
+        room = f"{forum}/{made.message_thread_id}"
+        ref = await self._deliver(room, summary, tr)
+        try:
+            message_id = int(ref.rpartition(" ")[2])
+            await self._app.bot.pin_chat_message(
+                chat_id(forum), message_id, disable_notification=True
+            )
+        except (TelegramError, ValueError) as error:
+            log.warning("room summary not pinned", extra={"reason": type(error).__name__})
+        return RoomMade(room, ref)
+
+    async def invite_to_room(
+        self, room_id: str, user_ids: Sequence[str], *, tr: Translator
+    ) -> None:
+        """Nothing to do: every member of the forum supergroup sees its topics."""
+        return None
+
+    async def close_room(self, room_id: str, *, tr: Translator) -> None:
+        """closeForumTopic: the topic stays readable, closed to new messages."""
+        thread = thread_of(room_id)
+        if thread is None:
+            return
+        try:
+            await self._call(room_id, self._app.bot.close_forum_topic(chat_id(room_id), thread))
+        except AdapterError as error:
+            if error.permanent:
+                raise RoomRefused(str(error.text.params.get("reason", "refused"))) from None
+            raise
+
     async def update(self, ref: str, message: Message, *, tr: Translator) -> str | None:
         """Edit a message sent earlier in place (its first part, if it was split); None
         when Telegram will not edit it (deleted, too old), so it is posted anew."""
@@ -311,6 +364,7 @@ class TelegramAdapter:
             self._app.bot.send_message(
                 chat_id(channel),
                 rendered.chunks[index],
+                message_thread_id=thread_of(channel),
                 parse_mode=ParseMode.HTML,
                 reply_markup=markup(rendered) if last else None,
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
@@ -479,6 +533,7 @@ def from_settings(settings: Settings) -> TelegramAdapter:
         mode=settings.telegram_mode,
         secret=secret,
         api_url=settings.telegram_api_url,
+        forum_chat=settings.telegram_forum_chat,
     )
 
 

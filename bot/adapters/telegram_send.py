@@ -31,8 +31,17 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 T = TypeVar("T")
 
 
+def thread_of(channel: str) -> int | None:
+    """The forum topic a channel names (``-1001234/42``: topic 42 of that supergroup)."""
+    _, sep, thread = channel.rpartition("/")
+    return int(thread) if sep and thread.isdigit() else None
+
+
 def chat_id(channel: str) -> int | str:
-    """Numeric ids as numbers; ``@channelname`` as is; ``#name`` is not a Telegram chat."""
+    """Numeric ids as numbers; ``@channelname`` as is; ``#name`` is not a Telegram chat.
+    A forum topic's channel (``-1001234/42``) is its supergroup's chat."""
+    if thread_of(channel) is not None:
+        channel = channel.rpartition("/")[0]
     if channel.lstrip("-").isdigit():
         return int(channel)
     if channel.startswith("@"):

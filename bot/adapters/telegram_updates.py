@@ -55,10 +55,18 @@ def command_from(update: Update, *, bot_username: str) -> CommandInvocation | No
     return CommandInvocation(
         platform=PLATFORM,
         user_id=str(user.id),
-        conversation=Conversation(PLATFORM, str(message.chat.id)),
+        conversation=Conversation(PLATFORM, _where(message)),
         text=line,
         event_id=str(update.update_id),
     )
+
+
+def _where(message: Message) -> str:
+    """The chat, or the forum topic (``chat/thread``) a message was written in: an
+    incident's room on Telegram is a topic."""
+    if message.is_topic_message and message.message_thread_id:
+        return f"{message.chat.id}/{message.message_thread_id}"
+    return str(message.chat.id)
 
 
 def press_from(query: CallbackQuery) -> ButtonPress | None:

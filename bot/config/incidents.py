@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import time
+from datetime import time, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -14,7 +14,7 @@ from bot.config.releases import _duration as read_duration
 from bot.config.zone import Zone
 from bot.work_calendar import DEFAULT_COUNTRY, CalendarDays, Country, work_calendar
 from playbooks.business_time import Deadline, WorkingHours
-from playbooks.incidents.policy import IncidentSettings, SeverityPolicy, SeverityRule
+from playbooks.incidents.policy import IncidentSettings, RoomSettings, SeverityPolicy, SeverityRule
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _WORKING_DAYS = re.compile(r"^\s*(\d+(?:\.\d+)?)\s+working\s+days?\s*$", re.IGNORECASE)
@@ -117,11 +117,27 @@ class AudiencesEntry(_Strict):
         )
 
 
+class RoomsEntry(_Strict):
+    """A room per incident: the severities that get one (none: off) and the grace between
+    closing the incident and archiving its room."""
+
+    severities: list[str] = Field(default_factory=list)
+    close_after: Duration = timedelta(hours=1)
+
+    @model_validator(mode="after")
+    def _levels(self) -> RoomsEntry:
+        unknown = [s for s in self.severities if s not in ("P0", "P1", "P2", "P3")]
+        if unknown:
+            raise ValueError(f"{unknown[0]!r} is not a severity; use P0, P1, P2 or P3")
+        return self
+
+
 class SeverityFile(_Strict):
     policy: str
     tech_channel: str | None = "#tech"
     audiences: AudiencesEntry = AudiencesEntry()
     working_hours: HoursEntry = HoursEntry()
+    rooms: RoomsEntry = RoomsEntry()
     policies: dict[str, PolicyEntry]
 
     @model_validator(mode="after")
@@ -156,6 +172,9 @@ class SeverityFile(_Strict):
                 "management": tuple(self.audiences.management),
                 "public": tuple(self.audiences.public),
             },
+            rooms=RoomSettings(
+                severities=frozenset(self.rooms.severities), close_after=self.rooms.close_after
+            ),
         )
 
 

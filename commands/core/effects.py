@@ -14,10 +14,13 @@ from sqlmodel import Session
 from playbooks.effects import (
     ArmTimer,
     CancelTimer,
+    CloseRoom,
     Conversation,
     DirectMessage,
     Effect,
+    InviteToRoom,
     Measure,
+    OpenRoom,
     Post,
     ReadReport,
     SetTraffic,
@@ -27,7 +30,7 @@ from playbooks.effects import (
 from playbooks.messages import Message, message_to_json
 from playbooks.people import Directory
 from storage import notices
-from storage.repositories import actions, outbox, timers
+from storage.repositories import actions, outbox, rooms, timers
 
 BUTTON_LIFETIME = timedelta(days=7)
 TRAFFIC = "traffic"  # the outbox "platform" of traffic changes, delivered to backends
@@ -151,12 +154,69 @@ def apply(
                     now=now,
                 )
                 applied.enqueued += 1
+            case OpenRoom() | InviteToRoom() | CloseRoom():
+                _room_work(session, effect, directory=directory, now=now)
+                applied.enqueued += 1
             case Measure() | ReadReport():
                 applied.measure.append(effect)
             case Watch() | Unwatch():
                 applied.watch.append(effect)
     _tell_other_replicas(session, applied)
     return applied
+
+
+def _room_work(
+    session: Session,
+    effect: OpenRoom | InviteToRoom | CloseRoom,
+    *,
+    directory: Directory,
+    now: datetime,
+) -> None:
+    """A room's platform work goes to the outbox in the room's own conversation, so the
+    posts addressed to the room wait behind its making; the room row is written with it."""
+    room = effect.conversation
+    kind, payload, edit_key = outbox.ROOM_CLOSE, {}, None
+    if isinstance(effect, OpenRoom):
+        rooms.ask(
+            session,
+            incident_id=effect.incident_id,
+            platform=room.platform,
+            address=room.channel,
+            name=effect.name,
+            fallback=effect.fallback.channel,
+            close_after_seconds=int(effect.close_after.total_seconds()),
+            now=now,
+        )
+        kind, edit_key = outbox.ROOM_OPEN, effect.summary_key
+        payload = {
+            "name": effect.name,
+            "topic": effect.topic,
+            "summary": message_to_json(effect.summary),
+        }
+    elif isinstance(effect, InviteToRoom):
+        kind = outbox.ROOM_INVITE
+        handles = rooms.newly_invited(
+            session, platform=room.platform, address=room.channel, people=list(effect.people)
+        )
+        if not handles:
+            return  # everyone named is asked in already
+        people = [directory.get(handle) for handle in handles]
+        payload = {
+            "people": handles,
+            # Those with no identity on the room's platform cannot be brought in.
+            "users": [
+                p.identities[room.platform] for p in people if p and room.platform in p.identities
+            ],
+        }
+    outbox.enqueue(
+        session,
+        platform=room.platform,
+        address=room.channel,
+        kind=kind,
+        message=payload,
+        now=now,
+        edit_key=edit_key,
+    )
 
 
 def _unless_member_of(

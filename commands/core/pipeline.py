@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlmodel import Session
 
 from commands.core import effects as effect_writer
+from commands.core import rooms
 from commands.core.context import CommandContext, SystemContext
 from commands.core.invocations import (
     ButtonPress,
@@ -122,8 +123,12 @@ def run_command(inv: CommandInvocation, *, runtime: Runtime, now: datetime) -> O
     request = _Request(runtime, inv, _actor(runtime.directory, inv.platform, inv.user_id), now)
     if request.already_seen():
         return Outcome(status="duplicate", command="-", reply_to=inv.conversation)
+    # In an incident's room, its commands need no id.
+    text = rooms.with_room_incident(
+        runtime.engine, inv.text, conversation=inv.conversation, table=runtime.table
+    )
     try:
-        command = runtime.table.parse(inv.text, _Parse(request.zone))
+        command = runtime.table.parse(text, _Parse(request.zone))
     except UsageError as error:
         request.record_refusal(outcome="usage", detail=error.text.key)
         return request.answer("usage", _usage_message(error))
@@ -141,7 +146,7 @@ def run_command(inv: CommandInvocation, *, runtime: Runtime, now: datetime) -> O
                 session=session,
                 now=now,
                 actor=request.actor,
-                conversation=inv.conversation,
+                conversation=rooms.addressed(session, inv.conversation),
                 directory=runtime.directory,
                 table=runtime.table,
                 tz=runtime.tz,

@@ -21,6 +21,7 @@ from commands.core.grammar import (
 from commands.core.named import person_named, service_named
 from commands.core.registry import Arg, Flag, Handler, ParsedCommand, verb_of
 from commands.incidents import actions as incident_actions
+from commands.incidents import rooms as incident_rooms
 from commands.incidents.rows import save, timeline_of, to_view
 from commands.oncall import paging
 from playbooks.effects import Conversation
@@ -124,10 +125,14 @@ def create(
             commander=commander or opened_by,
         ),
     )
+    in_room = incident_rooms.give_room(ctx, row, shared=channel)
     result = lifecycle.open_incident(
         to_view(row), now=ctx.now, tech_channel=tech_channel(ctx, platform)
     )
-    paging.page_for_incident(ctx, row)
+    page = paging.page_for_incident(ctx, row)
+    if in_room:
+        paged = list(page.paged) if page else []
+        result = incident_rooms.opened(ctx, row, result, shared=channel, paged=paged)
     return row, result
 
 
@@ -151,6 +156,7 @@ def _move(the_move: Move, *, note_flag: bool = False) -> Handler:
         elif pages is PagesFollow.ANSWER:
             paging.ack_for_incident(ctx, incident.id, actor=ctx.actor.handle)
         reply = _finish(ctx, row, result, the_move.value)
+        incident_rooms.after_move(ctx, incident, result.incident)
         if pages is PagesFollow.PAGE:  # with the incident saved open again
             paging.page_if_none(ctx, row)
         return reply

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from playbooks.effects import Conversation
+from playbooks.incidents import rooms
 from playbooks.incidents.machine import Incident, IncidentState, Result, TimelineEntry
 from playbooks.incidents.maintenance import WindowView
 from playbooks.incidents.policy import SeverityPolicy
@@ -42,7 +43,12 @@ def to_view(row: IncidentRow) -> Incident:
 
 
 def save(session: Session, row: IncidentRow, result: Result) -> None:
+    """Write the incident as ``result`` leaves it; where it has a room, what changed there
+    (people brought in, the pinned summary edited) joins ``result.effects``."""
     i = result.incident
+    opening = any(entry.kind == "open" for entry in result.timeline)
+    if rooms.incident_of(i.channel.channel) is not None and row.id is not None and not opening:
+        result.effects += rooms.changed(to_view(row), i, result.timeline)
     row.severity, row.state = i.severity, i.state.value
     row.commander, row.comms_lead, row.scribe = i.commander, i.comms_lead, i.scribe
     row.acked_at, row.resolved_at, row.reopened_at = i.acked_at, i.resolved_at, i.reopened_at

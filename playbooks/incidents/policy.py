@@ -139,6 +139,18 @@ def _required(value: Deadline | None) -> Deadline:
 
 
 @dataclass(frozen=True, slots=True)
+class RoomSettings:
+    """Which severities get a room of their own (none: every incident stays in the shared
+    channel), and how long after closing the incident its room is archived."""
+
+    severities: frozenset[str] = frozenset()
+    close_after: timedelta = timedelta(hours=1)
+
+    def wanted(self, severity: str) -> bool:
+        return severity in self.severities
+
+
+@dataclass(frozen=True, slots=True)
 class IncidentSettings:
     """The severity policy in force, where P0/P1 news goes at once, and how alerts from
     monitoring become incidents."""
@@ -152,6 +164,7 @@ class IncidentSettings:
     audiences: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # What must call in on time (heartbeats.yaml), by name.
     heartbeats: Mapping[str, Heartbeat] = field(default_factory=dict)
+    rooms: RoomSettings = field(default_factory=RoomSettings)
 
 
 def default_settings() -> IncidentSettings:

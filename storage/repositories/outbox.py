@@ -15,6 +15,9 @@ from storage.types import UTCDateTime
 # A post that only refreshes an earlier one of its edit_key: edited in place where the
 # platform edits, and not sent at all elsewhere.
 REVISION = "revise"
+# An incident room's platform work, in the room's own conversation (its posts wait for it).
+ROOM_OPEN, ROOM_INVITE, ROOM_CLOSE = "room_open", "room_invite", "room_close"
+ROOM_KINDS = frozenset({ROOM_OPEN, ROOM_INVITE, ROOM_CLOSE})
 
 
 def enqueue(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from bot.adapters.base import Capabilities, Host
+from bot.adapters.base import Capabilities, Host, RoomMade, RoomRefused
 from bot.i18n import Translator
 from bot.render import plain_lines
 from playbooks.errors import AdapterError
@@ -97,3 +98,31 @@ class MemberAdapter(RecordingAdapter):
         self.asked.append((channel_id, user_id))
         inside = self.members.get(channel_id)
         return None if inside is None else user_id in inside
+
+
+@dataclass
+class RoomAdapter(RecordingAdapter):
+    """Records like its parent, and makes incident rooms as a platform would: each a new
+    channel ``#<name>``; ``refuse`` names the platform's refusal (``missing_scope``)."""
+
+    refuse: str | None = None
+    rooms: dict[str, list[str]] = field(default_factory=dict)  # room id → who was brought in
+    closed: list[str] = field(default_factory=list)
+
+    async def open_room(
+        self, name: str, *, topic: str, summary: Message, tr: Translator
+    ) -> RoomMade:
+        if self.refuse:
+            raise RoomRefused(self.refuse)
+        room = f"#{name}"
+        self.rooms[room] = []
+        ref = await self.post(room, summary, tr=tr)
+        return RoomMade(room, ref)
+
+    async def invite_to_room(
+        self, room_id: str, user_ids: Sequence[str], *, tr: Translator
+    ) -> None:
+        self.rooms[room_id] += [u for u in user_ids if u not in self.rooms[room_id]]
+
+    async def close_room(self, room_id: str, *, tr: Translator) -> None:
+        self.closed.append(room_id)

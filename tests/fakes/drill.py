@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -9,8 +10,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run_drill(name: str) -> str:
-    """The drill's whole output; fails the test on a non-zero exit or a traceback."""
+def run_drill(name: str, *, config_dir: str | None = None) -> str:
+    """The drill's whole output; fails the test on a non-zero exit or a traceback.
+    ``config_dir`` (under drills/) is the drill's own configuration, where it has one."""
     script = (ROOT / "drills" / name).read_text(encoding="utf-8")
     result = subprocess.run(
         [sys.executable, "-m", "bot", "console", "--drill"],
@@ -19,6 +21,9 @@ def run_drill(name: str) -> str:
         text=True,
         timeout=120,
         check=False,
+        env={**os.environ, "SHIPWATCH_CONFIG_DIR": str(ROOT / "drills" / config_dir)}
+        if config_dir
+        else None,
     )
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stdout + result.stderr

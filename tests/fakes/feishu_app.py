@@ -72,6 +72,12 @@ class FeishuOpenApi:
     # GET …/chats/:chat_id/members: chat_id → the open_ids in it (any of self.chats).
     members: dict[str, list[str]] = field(default_factory=dict)
     member_queries: int = 0
+    # Incident rooms: the chats the app made, their moderation, what was pinned; a code
+    # in refuse_chats answers POST im/v1/chats (99991672: a scope the app lacks).
+    made: list[dict[str, Any]] = field(default_factory=list)
+    moderated: dict[str, str] = field(default_factory=dict)
+    pinned: list[str] = field(default_factory=list)
+    refuse_chats: int | None = None
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -79,7 +85,55 @@ class FeishuOpenApi:
             web.post("/open-apis/im/v1/messages", self._message),
             web.patch("/open-apis/im/v1/messages/{message_id}", self._update),
             web.get("/open-apis/im/v1/chats/{chat_id}/members", self._members),
+            web.post("/open-apis/im/v1/chats", self._create_chat),
+            web.post("/open-apis/im/v1/chats/{chat_id}/members", self._add_members),
+            web.put("/open-apis/im/v1/chats/{chat_id}/moderation", self._moderation),
+            web.post("/open-apis/im/v1/pins", self._pin),
         ]
+
+    def _authorized(self, request: web.Request) -> bool:
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        return scheme == "Bearer" and token in self.tokens and self.tokens[token] > self.now()
+
+    async def _create_chat(self, request: web.Request) -> web.Response:
+        """A group with the bot as owner (its id oc_…), the members listed in it."""
+        if not self._authorized(request):
+            return self._refuse(400, 99991663, "Invalid access token for authorization")
+        if self.refuse_chats is not None:
+            return self._refuse(
+                400, self.refuse_chats, "Access denied. One of the following scopes is required"
+            )
+        body = await request.json()
+        if not isinstance(body.get("name"), str) or len(body["name"]) > 60:
+            return self._refuse(400, 99992402, "field validation failed")
+        chat_id = f"oc_room{len(self.made) + 1}"
+        self.made.append({"chat_id": chat_id, **body})
+        self.chats.add(chat_id)
+        self.members[chat_id] = list(body.get("user_id_list") or [])
+        return web.json_response({"code": 0, "msg": "success", "data": {"chat_id": chat_id}})
+
+    async def _add_members(self, request: web.Request) -> web.Response:
+        if not self._authorized(request):
+            return self._refuse(400, 99991663, "Invalid access token for authorization")
+        chat_id = request.match_info["chat_id"]
+        if chat_id not in self.chats:
+            return self._refuse(400, 232011, "Operator and chat can NOT be in different tenants.")
+        inside = self.members.setdefault(chat_id, [])
+        inside += [m for m in (await request.json()).get("id_list", []) if m not in inside]
+        return web.json_response({"code": 0, "msg": "success", "data": {}})
+
+    async def _moderation(self, request: web.Request) -> web.Response:
+        if not self._authorized(request):
+            return self._refuse(400, 99991663, "Invalid access token for authorization")
+        chat_id = request.match_info["chat_id"]
+        self.moderated[chat_id] = str((await request.json()).get("moderation_setting"))
+        return web.json_response({"code": 0, "msg": "success", "data": {}})
+
+    async def _pin(self, request: web.Request) -> web.Response:
+        if not self._authorized(request):
+            return self._refuse(400, 99991663, "Invalid access token for authorization")
+        self.pinned.append(str((await request.json()).get("message_id")))
+        return web.json_response({"code": 0, "msg": "success", "data": {}})
 
     def to(self, receive_id: str) -> list[AppMessage]:
         return [m for m in self.sent if m.receive_id == receive_id]

@@ -226,6 +226,18 @@ class FakeSlack:
             return {"ok": True, "files": listed}
         if method == "conversations.members":
             return self._members(params)
+        if method == "conversations.create":
+            # A new channel, its creator (the bot) in it, as Slack makes one.
+            room = f"C0ROOM{len(self.of('conversations.create')) + 1}"
+            self.members[room] = [BOT_USER]
+            return {"ok": True, "channel": {"id": room, "name": params.get("name")}}
+        if method == "conversations.invite":
+            inside = self.members.setdefault(str(params.get("channel")), [])
+            users = str(params.get("users", "")).split(",")
+            if all(u in inside for u in users):
+                return {"ok": False, "error": "already_in_channel"}
+            inside += [u for u in users if u not in inside]
+            return {"ok": True, "channel": {"id": params.get("channel")}}
         if method == "apps.connections.open":
             return {"ok": True, "url": self.base_url.replace("http", "ws") + "/socket"}
         return {"ok": True}

@@ -29,7 +29,7 @@ BOT = {
     "supports_inline_queries": False,
 }
 _JSON_FIELDS = {"reply_markup", "reply_parameters", "link_preview_options", "allowed_updates"}
-_INT_FIELDS = {"chat_id", "message_id", "offset", "timeout", "limit"}
+_INT_FIELDS = {"chat_id", "message_id", "offset", "timeout", "limit", "message_thread_id"}
 DATE = 1795400000
 # The Bot API's send limits (core.telegram.org/bots/faq, "My bot is hitting limits"): one
 # message a second in a chat, twenty a minute in a group, about thirty a second in all.
@@ -87,6 +87,9 @@ class FakeTelegram:
     _message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     # getChatMember: chat id → the user ids in it (a chat not listed: "chat not found").
     members: dict[int, set[int]] = field(default_factory=dict)
+    # Supergroups with topics enabled (createForumTopic elsewhere: "the chat is not a forum").
+    forums: set[int] = field(default_factory=set)
+    topics: dict[int, dict[str, Any]] = field(default_factory=dict)  # thread id → topic
 
     @classmethod
     async def start(cls, token: str = TOKEN) -> FakeTelegram:
@@ -228,6 +231,23 @@ class FakeTelegram:
     async def _editMessageText(self, params: dict[str, Any]) -> Any:
         return self._message(params, int(params["message_id"]))
 
+    async def _createForumTopic(self, params: dict[str, Any]) -> Any:
+        if int(params["chat_id"]) not in self.forums:
+            raise _Refused(400, "Bad Request: the chat is not a forum")
+        thread = next(self._message_ids)  # a topic's id is the id of its creation message
+        self.topics[thread] = {"name": params["name"], "closed": False}
+        return {"message_thread_id": thread, "name": params["name"], "icon_color": 7322096}
+
+    async def _closeForumTopic(self, params: dict[str, Any]) -> Any:
+        topic = self.topics.get(int(params["message_thread_id"]))
+        if topic is None:
+            raise _Refused(400, "Bad Request: TOPIC_ID_INVALID")
+        topic["closed"] = True
+        return True
+
+    async def _pinChatMessage(self, params: dict[str, Any]) -> Any:
+        return True
+
     async def _getUpdates(self, params: dict[str, Any]) -> Any:
         offset = int(params.get("offset") or 0)
         timeout = float(params.get("timeout") or 0)
@@ -253,6 +273,11 @@ class FakeTelegram:
             "chat": {"id": chat, "type": "private" if chat > 0 else "group"},
             "from": BOT,
             "text": params.get("text", ""),
+            **(
+                {"message_thread_id": params["message_thread_id"], "is_topic_message": True}
+                if params.get("message_thread_id")
+                else {}
+            ),
         }
 
 
@@ -296,8 +321,11 @@ def chat(chat_id: int) -> dict[str, Any]:
     return {"id": chat_id, "type": "supergroup", "title": "ops"}
 
 
-def message_update(text: str, *, user_id: int, chat_id: int, message_id: int = 1) -> dict[str, Any]:
-    """A text message; a leading ``/command`` is marked as Telegram marks it."""
+def message_update(
+    text: str, *, user_id: int, chat_id: int, message_id: int = 1, thread: int | None = None
+) -> dict[str, Any]:
+    """A text message (in forum topic ``thread``, if given); a leading ``/command`` is
+    marked as Telegram marks it."""
     message: dict[str, Any] = {
         "message_id": message_id,
         "date": DATE,
@@ -305,6 +333,8 @@ def message_update(text: str, *, user_id: int, chat_id: int, message_id: int = 1
         "from": user(user_id),
         "text": text,
     }
+    if thread is not None:
+        message |= {"message_thread_id": thread, "is_topic_message": True}
     if text.startswith("/"):
         length = len(text.split()[0])
         message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]

@@ -1,0 +1,178 @@
+"""A room per incident, through the whole pipeline on the console's terms: made once, its
+people brought in, its summary kept, commands in it needing no id, closed after a grace,
+and the shared channel kept where no room can be made."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from bot.config.directory import DEFAULTS
+from playbooks.incidents.rooms import platform_name
+from storage.models import IncidentRoom, IncidentRow, OutboxMessage
+from storage.unit_of_work import unit_of_work
+from tests.conftest import Harness, HarnessFactory
+from tests.fakes.adapters import RecordingAdapter, RoomAdapter
+
+pytestmark = pytest.mark.usefixtures("database_url")
+
+ROOM = "#inc-1"  # the console keeps the short name; Slack's is inc-1-checkout-returns-500
+
+
+def rooms_on(tmp_path: Path, severities: str = "[P0, P1, P2]") -> Path:
+    config = tmp_path / "config"
+    shutil.copytree(DEFAULTS, config)
+    severity = config / "severity.yaml"
+    text = severity.read_text(encoding="utf-8")
+    severity.write_text(
+        text.replace("severities: []", f"severities: {severities}"), encoding="utf-8"
+    )
+    return config
+
+
+def posts(h: Harness, channel: str) -> list[str]:
+    return [s.text for s in h.adapter.sent if s.kind == "post" and s.address == channel]
+
+
+def room_row(h: Harness, incident_id: int = 1) -> IncidentRoom | None:
+    with unit_of_work(h.app.engine) as session:
+        found = session.get(IncidentRoom, incident_id)
+        if found is not None:
+            session.expunge(found)
+        return found
+
+
+async def open_p1(h: Harness, *, channel: str = "#ops") -> None:
+    out = await h.say(
+        '/incident open "Checkout returns 500" --sev P1 --service web', user="bob", channel=channel
+    )
+    assert out.status == "ok", h.reply_text(out)
+
+
+async def test_a_p1_opens_a_room_with_its_people_and_one_line_elsewhere(
+    make_harness: HarnessFactory, tmp_path: Path
+) -> None:
+    adapter = RoomAdapter()
+    h = await make_harness(adapter=adapter, config_dir=rooms_on(tmp_path))
+    await open_p1(h)
+    room = room_row(h)
+    assert room is not None
+    assert (room.state, room.platform_id, room.address) == ("open", ROOM, "#inc-1")
+    with unit_of_work(h.app.engine) as session:
+        incident = session.get(IncidentRow, 1)
+        assert incident is not None
+        assert incident.channel == "console:#inc-1"
+    # The room: the pinned summary first, then the opening with its buttons.
+    summary, opening = posts(h, ROOM)[:2]
+    assert summary.startswith("📌 Incident #1: Checkout returns 500")
+    assert "commander: @bob" in summary
+    assert "service: web" in summary
+    assert "Respond by" in summary
+    assert opening.startswith("🚨 Incident #1 [P1] opened by @bob")
+    # #incidents and #tech: one line naming the room, not the whole post.
+    line = f"Incident #1 [P1] Checkout returns 500 has its own room: {ROOM}."
+    assert posts(h, "#incidents") == [line]
+    assert posts(h, "#tech") == [line]
+    # The reporter (and commander) is in the room; the web team's on-call was paged and
+    # brought in too.
+    assert adapter.rooms[ROOM][0] == "bob"
+
+
+async def test_commands_in_the_room_need_no_id_and_the_room_closes_after_the_grace(
+    make_harness: HarnessFactory, tmp_path: Path
+) -> None:
+    adapter = RoomAdapter()
+    h = await make_harness(adapter=adapter, config_dir=rooms_on(tmp_path))
+    await open_p1(h)
+    out = await h.say("/incident ack", user="carol", channel=ROOM)
+    assert out.status == "ok", h.reply_text(out)
+    assert "carol" in adapter.rooms[ROOM]  # who acknowledges is brought in
+    out = await h.say('/incident update "rolled back the config"', user="carol", channel=ROOM)
+    assert out.status == "ok", h.reply_text(out)
+    out = await h.say('/incident sev P2 --reason "only some users"', user="carol", channel=ROOM)
+    assert out.status == "ok", h.reply_text(out)
+    # Said once in the room (the reply), not again as a post there.
+    assert not any("rolled back the config" in p for p in posts(h, ROOM))
+    # The summary is revised under its key; the console cannot edit, so it is not re-posted.
+    with unit_of_work(h.app.engine) as session:
+        revisions = session.exec(
+            select(OutboxMessage).where(OutboxMessage.edit_key == "incident:1:room-summary")
+        ).all()
+    assert revisions[0].kind == "room_open"
+    assert "revise" in [r.kind for r in revisions]
+    await h.say("/incident resolve", user="carol", channel=ROOM)
+    await h.say("/incident close", user="alice", channel=ROOM)
+    await h.advance(minutes=59)
+    assert adapter.closed == []
+    await h.advance(minutes=2)
+    assert adapter.closed == [ROOM]
+    assert room_row(h).state == "closed"  # type: ignore[union-attr]
+    assert "this room is archived now" in posts(h, ROOM)[-1]
+
+
+async def test_reopened_before_the_grace_the_room_stays(
+    make_harness: HarnessFactory, tmp_path: Path
+) -> None:
+    adapter = RoomAdapter()
+    h = await make_harness(adapter=adapter, config_dir=rooms_on(tmp_path))
+    await open_p1(h)
+    await h.say("/incident resolve 1", user="bob")
+    await h.say("/incident close 1", user="alice")
+    await h.say("/incident reopen 1", user="bob")
+    await h.advance(hours=2)
+    assert adapter.closed == []
+
+
+async def test_a_p3_and_rooms_switched_off_stay_in_the_shared_channel(
+    make_harness: HarnessFactory, tmp_path: Path
+) -> None:
+    adapter = RoomAdapter()
+    h = await make_harness(adapter=adapter, config_dir=rooms_on(tmp_path, "[P0]"))
+    await open_p1(h)
+    assert adapter.rooms == {}
+    assert room_row(h) is None
+    assert posts(h, "#incidents")[0].startswith("🚨 Incident #1 [P1] opened by @bob")
+
+
+async def test_refused_it_says_so_once_and_keeps_the_shared_channel(
+    make_harness: HarnessFactory, tmp_path: Path
+) -> None:
+    adapter = RoomAdapter(refuse="missing_scope")
+    h = await make_harness(adapter=adapter, config_dir=rooms_on(tmp_path))
+    await open_p1(h)
+    await h.say('/incident open "Search is slow" --sev P2 --service web', user="bob")
+    assert room_row(h).state == "fallback"  # type: ignore[union-attr]
+    shared = posts(h, "#incidents")
+    refusals = [p for p in shared if "could not make a room" in p]
+    assert len(refusals) == 1
+    assert "(missing_scope)" in refusals[0]
+    # The incidents' whole news is in the shared channel, as without rooms.
+    assert any(p.startswith("🚨 Incident #1 [P1] opened by @bob") for p in shared)
+    assert any(p.startswith("🚨 Incident #2 [P2] opened by @bob") for p in shared)
+    out = await h.say("/incident ack 1", user="carol", channel="#incidents")
+    assert out.status == "ok"
+
+
+async def test_a_platform_without_rooms_says_so_once(
+    make_harness: HarnessFactory, tmp_path: Path
+) -> None:
+    h = await make_harness(adapter=RecordingAdapter(), config_dir=rooms_on(tmp_path))
+    await open_p1(h)
+    await open_p1(h)
+    shared = posts(h, "#incidents")
+    assert sum("cannot make incident rooms on console" in p for p in shared) == 1
+
+
+def test_room_names_follow_the_strictest_platform_rule() -> None:
+    assert platform_name(42, "Checkout returns 500!") == "inc-42-checkout-returns-500"
+    assert platform_name(42, "Café  down") == "inc-42-cafe-down"
+    assert platform_name(42, "支付失败") == "inc-42"
+    assert platform_name(42, "payments 支付失败") == "inc-42"
+    assert platform_name(42, "!!!") == "inc-42"
+    long = platform_name(42, "x" * 200)
+    assert len(long) == 80
+    assert long.startswith("inc-42-x")
+    assert platform_name(42, "Checkout returns 500", platform="console") == "inc-42"
