@@ -11,6 +11,7 @@ from commands.general import admin, me, reminders
 from commands.general import help as general
 from commands.incidents import alerts as alert_intake
 from commands.incidents import incident as incidents
+from commands.incidents import public as public_incidents
 from commands.oncall import ack_reminders as page_reminders
 from commands.oncall import budget as page_budget
 from commands.oncall import handoff, paging
@@ -53,6 +54,7 @@ def build_table() -> CommandTable:
             *playbook_commands.SPECS,
             *deploy_windows.SPECS,
             *incidents.SPECS,
+            *public_incidents.SPECS,
             *oncall.SPECS,
             *summaries.SPECS,
             *summary_notes.SPECS,

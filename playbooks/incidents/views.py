@@ -154,6 +154,8 @@ KINDS = frozenset(
         "sla",
         "note",
         "alert",
+        "public_update",
+        "public_title",
     }
 )
 
