@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.cli import main
 from bot.config.directory import DEFAULTS, ConfigError, load
 from playbooks.incidents.status import history_since
 
@@ -69,3 +70,15 @@ def test_the_shipped_status_yaml_is_off_beside_services_of_your_own(tmp_path: Pa
 def test_the_history_days_are_utc_calendar_days() -> None:
     now = datetime(2026, 12, 5, 23, 30, tzinfo=UTC)
     assert history_since(now) == datetime(2026, 9, 7, tzinfo=UTC)
+
+
+def test_shipwatch_check_reports_a_bad_status_yaml(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "status.yaml").write_text(
+        "enabled: true\ncomponents:\n  - service: wbe\n    name: Website\n", encoding="utf-8"
+    )
+    code = main(["check", str(tmp_path)])
+    _, err = capsys.readouterr()
+    assert code != 0
+    assert f"{tmp_path / 'status.yaml'}:3: components[0].service: there is no service 'wbe'" in err
