@@ -6,6 +6,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot import action_pages, chart_route, hooks, http_guard, oncall_feed
+from bot import web as pages
 from bot.app import Application
 from bot.http_input import request_locale
 
@@ -32,6 +33,7 @@ def make_web_app(app: Application) -> web.Application:
             *action_pages.routes(),
             *chart_route.routes(),
             *oncall_feed.routes(),
+            *pages.routes(),
         ]
     )
     for adapter in app.adapters.values():

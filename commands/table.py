@@ -16,6 +16,7 @@ from commands.incidents import (
     incident,
     maintenance,
     maintenance_after,
+    public,
     rooms,
     stats,
 )
@@ -56,6 +57,7 @@ def build_table() -> CommandTable:
             *incident.SPECS,
             *actions.SPECS,
             *stats.SPECS,
+            *public.SPECS,
             *heartbeats.SPECS,
             *maintenance.SPECS,
             *rotations.SPECS,

@@ -102,6 +102,10 @@ done
 "$venv/python" -c "import sys, urllib.request as r; sys.exit(r.urlopen(sys.argv[1]).status != 200)" \
   "http://127.0.0.1:$port/readyz" || fail "/readyz did not answer 200" run.log
 echo "    ready on 127.0.0.1:$port, /readyz 200"
+# The status page renders from the templates the wheel carries.
+"$venv/python" -c "import sys, urllib.request as r; sys.exit(b'lang=\"en\"' not in r.urlopen(sys.argv[1]).read())" \
+  "http://127.0.0.1:$port/status" || fail "/status did not render" run.log
+echo "    /status 200"
 kill -TERM "$run_pid"
 status=0
 wait "$run_pid" || status=$?

@@ -244,6 +244,8 @@ class IncidentRow(SQLModel, table=True):
     start_due: datetime | None = _utc(default=None, nullable=True)
     start_breached: bool = False
     checklist: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # What the public status page calls it (``/incident public-title``); never the title.
+    public_title: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class IncidentRoom(SQLModel, table=True):

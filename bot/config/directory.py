@@ -42,11 +42,13 @@ from bot.config.releases import (
     plan_files,
 )
 from bot.config.robots import RobotsFile
+from bot.config.status import StatusFile
 from bot.config.summaries import SummariesFile
 from bot.config.teams import TeamsFile, people_named
 from bot.config.zone import OptionalZone
 from bot.i18n import FALLBACK, Translator
 from playbooks.incidents.policy import IncidentSettings, default_settings
+from playbooks.incidents.status import StatusSettings
 from playbooks.messages import Text, raw, t
 from playbooks.oncall.paging import StepWhen
 from playbooks.oncall.teams import Team
@@ -67,6 +69,7 @@ FILES = (
     "summaries.yaml",
     "playbooks.yaml",
     "heartbeats.yaml",
+    "status.yaml",
 )
 HANDLE = r"^[a-z0-9][a-z0-9._-]{0,63}$"
 M = TypeVar("M", bound=BaseModel)
@@ -162,6 +165,7 @@ class Config:
     robots: RobotsFile = field(default_factory=RobotsFile)
     channels: ChannelNames = field(default_factory=lambda: ChannelNames({}))
     summaries: SummarySettings = field(default_factory=SummarySettings)
+    status: StatusSettings = field(default_factory=StatusSettings)
     # Worth knowing, not worth refusing to start over (shown by `shipwatch check`).
     warnings: tuple[ConfigProblem, ...] = ()
 
@@ -201,6 +205,7 @@ def load(config_dir: Path | None) -> Config:
     robots = _optional(config_dir, "robots.yaml", RobotsFile, problems)
     channels = _optional(config_dir, "channels.yaml", ChannelsFile, problems)
     summaries = _parse(sources["summaries.yaml"], SummariesFile, problems)
+    status = _parse(sources["status.yaml"], StatusFile, problems)
     team_names = _raw_names(sources["teams.yaml"], "teams")
     if teams is not None and _example_teams_for_other_people(sources):
         teams = TeamsFile()  # the shipped example team names the shipped example people
@@ -239,6 +244,7 @@ def load(config_dir: Path | None) -> Config:
         or robots is None
         or channels is None
         or summaries is None
+        or status is None
     ):
         raise ConfigError(problems, tuple(warnings))
     built_teams = _teams(teams, severity)
@@ -255,6 +261,7 @@ def load(config_dir: Path | None) -> Config:
         robots=robots,
         channels=ChannelNames(channels.root),
         summaries=summaries.to_settings(),
+        status=_status(status, sources, releases),
         warnings=tuple(warnings),
     )
 
@@ -379,6 +386,17 @@ def _check_tiers(
                     f"there is no SLA tier {service.tier!r} in summaries.yaml; tiers: {known}",
                 )
             )
+
+
+def _status(
+    status: StatusFile, sources: Mapping[str, Path], releases: ReleaseConfig
+) -> StatusSettings:
+    """The shipped status.yaml describes the shipped example services: beside a
+    services.yaml of your own it turns the page off rather than show services you do not
+    have."""
+    if sources["status.yaml"].parent == DEFAULTS and sources["services.yaml"].parent != DEFAULTS:
+        return StatusSettings()
+    return status.to_settings(set(releases.catalog.services))
 
 
 def _shipped_severity_for_other_people(sources: Mapping[str, Path]) -> bool:

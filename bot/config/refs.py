@@ -52,6 +52,7 @@ def reference_problems(
         ("summaries.yaml", _summaries),
         ("playbooks.yaml", _playbooks),
         ("heartbeats.yaml", _heartbeats),
+        ("status.yaml", _status),
     ):
         path = sources[name]
         data = _data(path)
@@ -215,6 +216,34 @@ def _heartbeats(data: dict[str, Any], path: Path, refs: References) -> Iterator[
                 ("heartbeats", index, "service"),
                 t("config.no_service", service=repr(service), known=known),
             )
+
+
+def _status(data: dict[str, Any], path: Path, refs: References) -> Iterator[tuple[Any, Text]]:
+    """Each public component is a service of services.yaml, listed once; so is each
+    service under maintenance."""
+    if _shipped(path, refs) or refs.services is None:
+        return
+    known = ", ".join(sorted(refs.services)) or t("config.none")
+    seen: set[str] = set()
+    named: list[tuple[tuple[Any, ...], Any]] = []
+    for index, entry in _items(data.get("components")):
+        if isinstance(entry, dict):
+            service = entry.get("service")
+            if isinstance(service, str) and service in seen:
+                yield (
+                    ("components", index, "service"),
+                    t("config.status_listed_twice", service=repr(service)),
+                )
+            named.append((("components", index, "service"), service))
+            seen.add(str(service))
+    for index, entry in _items(data.get("maintenance")):
+        if isinstance(entry, dict):
+            named += [
+                (("maintenance", index, "services", i), s) for i, s in _items(entry.get("services"))
+            ]
+    for loc, service in named:
+        if isinstance(service, str) and service not in refs.services:
+            yield loc, t("config.no_service", service=repr(service), known=known)
 
 
 def _playbooks(data: dict[str, Any], path: Path, refs: References) -> Iterator[tuple[Any, Text]]:

@@ -21,6 +21,7 @@ from commands.core.grammar import (
 from commands.core.named import person_named, service_named
 from commands.core.registry import Arg, Flag, Handler, ParsedCommand, verb_of
 from commands.incidents import actions as incident_actions
+from commands.incidents import public
 from commands.incidents import rooms as incident_rooms
 from commands.incidents.rows import save, timeline_of, to_view
 from commands.oncall import paging
@@ -213,6 +214,8 @@ def assign(ctx: CommandContext, cmd: ParsedCommand) -> Message:
 
 
 def update(ctx: CommandContext, cmd: ParsedCommand) -> Message:
+    if cmd.flags.get("public"):  # meant for the status page: public.py
+        return public.update(ctx, cmd)
     row, incident = _load(ctx, cmd.args["id"])
     if not (cmd.args["text"] or "").strip():  # the Update button: say how to write one
         return Message.of(t("incident.update_how", id=incident.id))
@@ -456,7 +459,10 @@ SPECS = (
         args=(_ID, Arg("role", Choice(("commander", "comms", "scribe"))), Arg("person", Mention())),
     ),
     _spec(
-        "update", update, args=(_ID, Arg("text", Word(metavar="TEXT"), rest=True, required=False))
+        "update",
+        update,
+        args=(_ID, Arg("text", Word(metavar="TEXT"), rest=True, required=False)),
+        flags=(Flag("public"),),
     ),
     _spec("note", note, args=(_ID, Arg("text", Word(metavar="TEXT"), rest=True))),
     _spec("done", done, args=(_ID, Arg("item", Choice(lifecycle.CHECKLIST)))),

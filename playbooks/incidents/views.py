@@ -169,6 +169,8 @@ KINDS = frozenset(
         "action_done",
         "action_dropped",
         "forced",
+        "public_update",
+        "public_title",
     }
 )
 

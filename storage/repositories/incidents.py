@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 
 from storage.models import IncidentEvent, IncidentRow
 
@@ -51,6 +52,43 @@ def events(session: Session, *, incident_id: int) -> Sequence[IncidentEvent]:
     query = (
         select(IncidentEvent)
         .where(IncidentEvent.incident_id == incident_id)
+        .order_by(col(IncidentEvent.id))
+    )
+    return session.exec(query).all()
+
+
+def of_services_since(
+    session: Session, *, services: Sequence[str], since: datetime
+) -> Sequence[IncidentRow]:
+    """The incidents of ``services`` still unresolved or resolved since ``since``, oldest
+    first (the status page's current incidents and its history)."""
+    if not services:
+        return []
+    query = (
+        select(IncidentRow)
+        .where(col(IncidentRow.service).in_(list(services)))
+        .where(
+            or_(
+                col(IncidentRow.state).in_(UNRESOLVED),
+                col(IncidentRow.resolved_at).is_(None),
+                col(IncidentRow.resolved_at) >= since,
+            )
+        )
+        .order_by(col(IncidentRow.id))
+    )
+    return session.exec(query).all()
+
+
+def events_of_kind(
+    session: Session, *, incident_ids: Sequence[int], kind: str
+) -> Sequence[IncidentEvent]:
+    """One kind of timeline line of several incidents, in the order they were written."""
+    if not incident_ids:
+        return []
+    query = (
+        select(IncidentEvent)
+        .where(col(IncidentEvent.incident_id).in_(list(incident_ids)))
+        .where(IncidentEvent.kind == kind)
         .order_by(col(IncidentEvent.id))
     )
     return session.exec(query).all()

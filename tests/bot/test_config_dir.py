@@ -63,6 +63,7 @@ def test_shipped_defaults_load() -> None:
         "summaries.yaml": DEFAULTS / "summaries.yaml",
         "playbooks.yaml": DEFAULTS / "playbooks.yaml",
         "heartbeats.yaml": DEFAULTS / "heartbeats.yaml",
+        "status.yaml": DEFAULTS / "status.yaml",
     }
     assert config.incidents.policy.name == "launch-plan"
     assert set(config.incidents.policies) == {"launch-plan", "pilot-run", "operations"}
@@ -137,6 +138,7 @@ def test_a_file_in_the_config_dir_replaces_the_shipped_one_whole(tmp_path: Path)
         "summaries.yaml": DEFAULTS / "summaries.yaml",
         "playbooks.yaml": DEFAULTS / "playbooks.yaml",
         "heartbeats.yaml": DEFAULTS / "heartbeats.yaml",
+        "status.yaml": DEFAULTS / "status.yaml",
     }
     bob, alice = config.directory.get("bob"), config.directory.get("alice")
     assert bob is not None
