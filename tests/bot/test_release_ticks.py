@@ -17,7 +17,7 @@ from storage.models import ReleaseRow, Timer
 from storage.repositories import timers
 from storage.unit_of_work import unit_of_work
 from tests.conftest import Harness, HarnessFactory
-from tests.playbooks.test_release_machine import T0, started
+from tests.playbooks.releases.test_release_machine import T0, started
 
 GOOD = {"error_rate": 0.01, "p99_latency_ms": 300.0}
 S30 = timedelta(seconds=30)

@@ -14,7 +14,7 @@ import pytest
 from bot.adapters.telegram import TelegramAdapter
 from bot.adapters.telegram_limits import SendLimiter
 from bot.http import serve
-from tests.bot.test_telegram import (
+from tests.bot.adapters.test_telegram import (
     ALICE,
     DEFAULTS,
     INCIDENTS,
@@ -23,7 +23,7 @@ from tests.bot.test_telegram import (
     FakeTime,
     Telegram,
 )
-from tests.bot.test_telegram import telegram_config as shipped_config
+from tests.bot.adapters.test_telegram import telegram_config as shipped_config
 from tests.conftest import HarnessFactory
 from tests.fakes.storm import ALERT_TOKEN, PAGES, TIMELINE_EVENTS, StormRun
 from tests.fakes.telegram_api import TOKEN, FakeTelegram

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.commands.test_noise_budget import alertmanager
 from tests.conftest import Harness, HarnessFactory
 from tests.fakes.alertmanager import alert, notification
+from tests.scenarios.test_noise_budget import alertmanager
 
 pytestmark = pytest.mark.usefixtures("database_url")
 NAMES = [f"Alert{n}" for n in range(13)]

@@ -14,7 +14,7 @@ import pytest
 from bot.cli import main
 from bot.config.directory import DEFAULTS, load
 from playbooks.people import Role
-from tests.bot.test_config_dir import GOOD_PEOPLE as PEOPLE
+from tests.bot.config.test_config_dir import GOOD_PEOPLE as PEOPLE
 
 
 def write(folder: Path, name: str, text: str) -> Path:

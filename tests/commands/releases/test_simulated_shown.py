@@ -4,7 +4,7 @@ never reads a made-up 99.93% as its availability. In a drill the numbers are the
 
 from __future__ import annotations
 
-from tests.commands.test_release_commands import DEPLOY_WINDOW, GOOD, go_live, set_metrics
+from tests.commands.releases.test_release_commands import DEPLOY_WINDOW, GOOD, go_live, set_metrics
 from tests.conftest import Harness, HarnessFactory
 
 SIMULATED = "⚠️ Simulated: these guards read the simulated metric source"

@@ -14,7 +14,7 @@ import pytest
 from bot.alert_payloads import ALERTMANAGER, from_alertmanager
 from commands.core.invocations import Inbound
 from commands.incidents.alerts import KIND
-from tests.commands.test_launch_commands import GOOD, IN_WINDOW
+from tests.commands.releases.test_launch_commands import GOOD, IN_WINDOW
 from tests.conftest import Harness, HarnessFactory
 from tests.fakes.adapters import Sent
 from tests.fakes.alertmanager import alert, notification

@@ -496,7 +496,8 @@ def test_a_bare_family_with_many_verbs_lists_them_without_a_wall_of_usage(
 
 
 def test_a_required_flag_is_shown_without_brackets(table: CommandTable) -> None:
-    # The handler refuses a rollback without a reason (tests/commands/test_release_commands).
+    # The handler refuses a rollback without a reason
+    # (tests/commands/releases/test_release_commands.py).
     assert table.parse("/release rollback web", CTX).spec.usage() == (
         "/release rollback <service> --reason TEXT"
     )

@@ -21,7 +21,7 @@ from bot.http import serve
 from bot.settings import Settings
 from storage import migrate
 from storage.engine import make_engine
-from tests.bot.test_slack import SECRET, Rig, blocks_of, texts
+from tests.bot.adapters.test_slack import SECRET, Rig, blocks_of, texts
 from tests.conftest import START
 from tests.fakes.chat_people import PEOPLE as IDS
 from tests.fakes.chat_people import chat_config
