@@ -8,11 +8,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from bot.adapters.dingtalk_app import template
-from storage.models import OutboxMessage, PageRow
+from storage.models import PageRow
 from tests.fakes.robot_world import PUBLIC_URL, World, make_world
+from tests.support import outbox
 
 
 @pytest.fixture
@@ -31,11 +32,6 @@ async def feishu(database_url: str, tmp_path: Path) -> AsyncIterator[World]:
     )
     yield built
     await built.close()
-
-
-def outbox(world: World) -> list[OutboxMessage]:
-    with Session(world.app.engine) as session:
-        return list(session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id))).all())
 
 
 def acked_by(world: World) -> str | None:

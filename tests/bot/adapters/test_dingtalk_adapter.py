@@ -9,13 +9,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, select
 
 from playbooks.errors import Throttled
 from playbooks.messages import Button, ButtonStyle, Message, MessageField, Severity, raw
 from storage.models import AuditEntry, OutboxMessage, SeenEvent, SendHold
 from tests.fakes import dingtalk_robot
 from tests.fakes.robot_world import APP_SECRET, DIRECT, World, make_world
+from tests.support import count, outbox
 
 pytestmark = pytest.mark.usefixtures("database_url")
 
@@ -25,11 +26,6 @@ async def world(database_url: str, tmp_path: Path) -> AsyncIterator[World]:
     built = await make_world(database_url, tmp_path / "config", platforms=("dingtalk",))
     yield built
     await built.close()
-
-
-def count(world: World, model: type) -> int:
-    with Session(world.app.engine) as session:
-        return int(session.exec(select(func.count()).select_from(model)).one())
 
 
 async def test_a_command_after_the_mention_is_answered_through_the_session_webhook(
@@ -152,11 +148,6 @@ async def test_a_group_gets_the_command_to_type_not_a_link(world: World) -> None
     assert status.body["msgtype"] == "markdown", "no actionCard links in a group"
     assert "send @Shipwatch /release promote web" in status.text
     assert "/act/" not in str(status.body)
-
-
-def outbox(world: World) -> list[OutboxMessage]:
-    with Session(world.app.engine) as session:
-        return list(session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id))).all())
 
 
 async def test_at_most_20_messages_a_minute_per_robot_queued_not_dropped(world: World) -> None:

@@ -10,12 +10,13 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from bot.adapters.robots import SendLimit
 from playbooks.messages import Button, ButtonStyle, Message, MessageField, raw
-from storage.models import OutboxMessage, PageRow
+from storage.models import PageRow
 from tests.fakes.robot_world import PUBLIC_URL, World, make_world
+from tests.support import outbox
 
 pytestmark = pytest.mark.usefixtures("database_url")
 
@@ -25,11 +26,6 @@ async def world(database_url: str, tmp_path: Path) -> AsyncIterator[World]:
     built = await make_world(database_url, tmp_path / "config", platforms=("feishu",))
     yield built
     await built.close()
-
-
-def outbox(world: World) -> list[OutboxMessage]:
-    with Session(world.app.engine) as session:
-        return list(session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id))).all())
 
 
 async def say(

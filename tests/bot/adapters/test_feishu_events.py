@@ -9,10 +9,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session, func, select
+from sqlmodel import Session, select
 
 from storage.models import AuditEntry, PageRow, SeenEvent
 from tests.fakes.robot_world import FEISHU_TOKEN, PUBLIC_URL, World, make_world
+from tests.support import count
 
 
 @pytest.fixture
@@ -20,11 +21,6 @@ async def world(sqlite_url: str, tmp_path: Path) -> AsyncIterator[World]:
     built = await make_world(sqlite_url, tmp_path / "config", platforms=("feishu",), apps=True)
     yield built
     await built.close()
-
-
-def count(world: World, model: type) -> int:
-    with Session(world.app.engine) as session:
-        return int(session.exec(select(func.count()).select_from(model)).one())
 
 
 async def test_the_url_challenge_is_answered(world: World) -> None:

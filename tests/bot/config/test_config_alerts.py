@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bot.config.directory import load
 from playbooks.incidents.alerts import Alert, Notification
-from tests.bot.config.test_config_dir import only_problem, write
+from tests.support import only_problem, write
 
 
 def paged(**labels: str) -> Notification:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -15,13 +14,7 @@ from bot.cli import main
 from bot.config.directory import DEFAULTS, load
 from playbooks.people import Role
 from tests.bot.config.test_config_dir import GOOD_PEOPLE as PEOPLE
-
-
-def write(folder: Path, name: str, text: str) -> Path:
-    path = folder / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-    return path
+from tests.support import write
 
 
 def check(folder: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

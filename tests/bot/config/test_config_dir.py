@@ -2,36 +2,16 @@
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
 from bot.cli import main
-from bot.config.directory import DEFAULTS, ConfigError, ConfigProblem, load
+from bot.config.directory import DEFAULTS, load
 from bot.settings import Settings
 from playbooks.people import Role
-
-
-def write(folder: Path, name: str, text: str) -> Path:
-    path = folder / name
-    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-    return path
-
-
-def problems_of(config_dir: Path | None) -> list[ConfigProblem]:
-    with pytest.raises(ConfigError) as caught:
-        load(config_dir)
-    assert caught.value.problems, "a ConfigError always lists at least one problem"
-    return caught.value.problems
-
-
-def only_problem(config_dir: Path) -> ConfigProblem:
-    problems = problems_of(config_dir)
-    assert len(problems) == 1, problems
-    return problems[0]
-
+from tests.support import only_problem, problems_of, write
 
 GOOD_PEOPLE = """
     people:

@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.config.directory import DEFAULTS, load
-from tests.bot.config.test_config_dir import GOOD_PEOPLE, only_problem, write
+from tests.bot.config.test_config_dir import GOOD_PEOPLE
+from tests.support import only_problem, write
 
 
 def test_the_shipped_audiences() -> None:

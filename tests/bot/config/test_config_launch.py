@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bot.config.directory import load
 from playbooks.launch.plan import WindowGate
-from tests.bot.config.test_config_releases import only_problem, where, write
+from tests.support import only_problem, where, write
 
 STAGES = (
     "name: tiny\n"  # 1

@@ -7,7 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.config.directory import load
-from tests.bot.config.test_config_releases import only_problem, where, write
+from tests.support import only_problem, where, write
 
 
 def test_the_shipped_rollback_runbooks_and_playbooks_follow_the_seeds() -> None:

@@ -12,31 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config.directory import DEFAULTS, ConfigError, ConfigProblem, load
-
-
-def write(folder: Path, name: str, text: str) -> Path:
-    path = folder / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-    return path
-
-
-def problems_of(config_dir: Path) -> list[ConfigProblem]:
-    with pytest.raises(ConfigError) as caught:
-        load(config_dir)
-    assert caught.value.problems, "a ConfigError always lists at least one problem"
-    return caught.value.problems
-
-
-def only_problem(config_dir: Path) -> ConfigProblem:
-    problems = problems_of(config_dir)
-    assert len(problems) == 1, problems
-    return problems[0]
-
-
-def where(problem: ConfigProblem) -> tuple[str, int | None, str]:
-    return problem.file, problem.line, problem.field
+from bot.config.directory import DEFAULTS, load
+from tests.support import only_problem, problems_of, where, write
 
 
 def guarded_plan(guard_lines: str) -> str:

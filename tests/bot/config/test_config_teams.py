@@ -10,7 +10,8 @@ import pytest
 from bot.cli import main
 from bot.config.directory import load
 from playbooks.oncall.paging import Target
-from tests.bot.config.test_config_dir import GOOD_PEOPLE, only_problem, problems_of, write
+from tests.bot.config.test_config_dir import GOOD_PEOPLE
+from tests.support import only_problem, problems_of, write
 
 TEAM = """
 teams:

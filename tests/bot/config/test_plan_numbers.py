@@ -12,7 +12,7 @@ import pytest
 from bot.config.directory import DEFAULTS, load
 from playbooks.business_time import Deadline
 from playbooks.oncall.teams import PageWhen, page_when
-from tests.bot.config.test_config_dir import only_problem, write
+from tests.support import only_problem, write
 
 M = timedelta(minutes=1)
 H = timedelta(hours=1)

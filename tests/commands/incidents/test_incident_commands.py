@@ -12,16 +12,9 @@ from bot.config.directory import DEFAULTS
 from storage.models import AuditEntry, IncidentEvent, IncidentRow, OutboxMessage
 from storage.unit_of_work import unit_of_work
 from tests.conftest import Harness, HarnessFactory
+from tests.support import incident_row, posts
 
 pytestmark = pytest.mark.usefixtures("database_url")
-
-
-def row(h: Harness, incident_id: int = 1) -> IncidentRow:
-    with unit_of_work(h.app.engine) as session:
-        found = session.get(IncidentRow, incident_id)
-        assert found is not None
-        session.expunge(found)
-        return found
 
 
 def kinds(h: Harness, incident_id: int = 1) -> list[tuple[str, str]]:
@@ -44,10 +37,6 @@ def stored(h: Harness) -> tuple[int, int, int]:
         )
 
 
-def posts(h: Harness, channel: str) -> list[str]:
-    return [s.text for s in h.adapter.sent if s.kind == "post" and s.address == channel]
-
-
 async def test_open_for_a_service_goes_to_its_channel_and_p1_to_tech(
     make_harness: HarnessFactory,
 ) -> None:
@@ -55,7 +44,7 @@ async def test_open_for_a_service_goes_to_its_channel_and_p1_to_tech(
     out = await h.say('/incident open "checkout returns 500" --sev P1 --service web', user="bob")
     assert out.status == "ok", h.reply_text(out)
     assert "Incident #1 [P1] opened by @bob" in h.reply_text(out)
-    incident = row(h)
+    incident = incident_row(h)
     assert (incident.channel, incident.commander, incident.service) == (
         "console:#incidents",
         "bob",
@@ -91,7 +80,7 @@ async def test_the_whole_life_is_in_the_timeline_and_the_audit_log(
         ("carol", "resolve"),
         ("carol", "close"),
     ]
-    assert row(h).state == "closed"
+    assert incident_row(h).state == "closed"
     with unit_of_work(h.app.engine) as session:
         audited = session.exec(select(AuditEntry.command).where(AuditEntry.outcome == "ok")).all()
     assert len(audited) == 8
@@ -117,7 +106,7 @@ async def test_resolve_before_ack_is_allowed_and_recorded(make_harness: HarnessF
     await h.say('/incident open "blip" --sev P3', user="bob")
     out = await h.say("/incident resolve 1", user="bob")
     assert out.status == "ok", h.reply_text(out)
-    incident = row(h)
+    incident = incident_row(h)
     assert incident.state == "resolved"
     assert incident.acked_at == incident.resolved_at  # resolving answered it too
     assert kinds(h)[-1] == ("bob", "resolve")
@@ -190,7 +179,7 @@ async def test_a_p2_may_publish_a_notice(make_harness: HarnessFactory) -> None:
     out = await h.say('/incident notify 1 public "Search is slower than usual."', user="bob")
     assert out.status == "ok", h.reply_text(out)
     assert posts(h, "#status") == ["📣 Service notice: Search is slower than usual."]
-    assert row(h).checklist == {"public": "bob"}
+    assert incident_row(h).checklist == {"public": "bob"}
 
 
 async def test_a_notice_with_no_audience_is_refused_in_one_sentence(

@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.config.directory import DEFAULTS, ConfigError, load
-from storage.models import IncidentRow
-from storage.unit_of_work import unit_of_work
-from tests.conftest import Harness, HarnessFactory
+from tests.conftest import HarnessFactory
+from tests.support import incident_row, posts
 
 pytestmark = pytest.mark.usefixtures("database_url")
 
@@ -30,18 +29,6 @@ def under(tmp_path: Path, policy: str, *, rule: str | None = None) -> Path:
     return tmp_path
 
 
-def posts(h: Harness, channel: str) -> list[str]:
-    return [s.text for s in h.adapter.sent if s.kind == "post" and s.address == channel]
-
-
-def stored(h: Harness) -> IncidentRow:
-    with unit_of_work(h.app.engine) as session:
-        found = session.get(IncidentRow, 1)
-        assert found is not None
-        session.expunge(found)
-        return found
-
-
 async def test_a_p0_left_alone_misses_the_start_clock_not_the_resolve_clock(
     make_harness: HarnessFactory, tmp_path: Path
 ) -> None:
@@ -57,7 +44,7 @@ async def test_a_p0_left_alone_misses_the_start_clock_not_the_resolve_clock(
     await h.advance(minutes=4)
     missed = [p for p in posts(h, "#incidents") if "start-handling deadline is missed" in p]
     assert len(missed) == 1
-    row = stored(h)
+    row = incident_row(h)
     assert (row.start_breached, row.resolve_breached) == (True, False)
     show = h.reply_text(await h.say("/incident show 1"))
     assert "Start handling (15m): BREACHED" in show
@@ -72,7 +59,7 @@ async def test_start_stops_the_clock_and_is_said_once(
     out = await h.say("/incident start 1", user="carol")
     assert out.status == "ok", h.reply_text(out)
     assert "@carol started handling it" in h.reply_text(out)
-    row = stored(h)
+    row = incident_row(h)
     assert (row.state, row.started_at, row.acked_at) == (
         "acknowledged",
         h.clock.now(),

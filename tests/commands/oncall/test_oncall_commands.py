@@ -14,13 +14,10 @@ from bot.config.directory import DEFAULTS
 from storage.models import OncallChange, PageEvent, PageRow, RotationVersion
 from storage.unit_of_work import unit_of_work
 from tests.conftest import START, Harness, HarnessFactory
+from tests.support import dms_to
 
 pytestmark = pytest.mark.usefixtures("database_url")
 PAGE = "📟 Page #1"
-
-
-def dms_to(h: Harness, person: str) -> list[str]:
-    return [s.text for s in h.adapter.sent if s.kind == "direct" and s.address == person]
 
 
 def events(h: Harness, page_id: int = 1) -> list[tuple[str, str, bool]]:

@@ -8,13 +8,10 @@ import pytest
 
 from storage.models import PageBudgetRow
 from storage.unit_of_work import unit_of_work
-from tests.conftest import Harness, HarnessFactory
+from tests.conftest import HarnessFactory
+from tests.support import dms_to
 
 pytestmark = pytest.mark.usefixtures("database_url")
-
-
-def dms_to(h: Harness, person: str) -> list[str]:
-    return [s.text for s in h.adapter.sent if s.kind == "direct" and s.address == person]
 
 
 async def test_a_storm_is_folded_into_one_notification_and_none_is_dropped(

@@ -12,14 +12,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.config.directory import DEFAULTS
-from tests.conftest import Harness, HarnessFactory
+from tests.conftest import HarnessFactory
+from tests.support import dms_to
 
 pytestmark = pytest.mark.usefixtures("database_url")
 SATURDAY = datetime(2026, 11, 28, 10, tzinfo=ZoneInfo("Asia/Shanghai"))
-
-
-def dms_to(h: Harness, person: str) -> list[str]:
-    return [s.text for s in h.adapter.sent if s.kind == "direct" and s.address == person]
 
 
 def config(tmp_path: Path, *, defer: str | None = None) -> Path:

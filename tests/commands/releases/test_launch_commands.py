@@ -11,6 +11,7 @@ from sqlmodel import select
 from storage.models import AuditEntry, DeployFreeze, ReleaseLaunch, ReleaseRow
 from storage.unit_of_work import unit_of_work
 from tests.conftest import Harness, HarnessFactory
+from tests.support import releases_posts
 
 # Monday 17:00 in Shanghai, miniapp's team's timezone: its deploy window is open.
 IN_WINDOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -41,10 +42,6 @@ async def started(make_harness: HarnessFactory) -> Harness:
         out = await h.say(said)
         assert out.status == "ok", h.reply_text(out)
     return h
-
-
-def releases_posts(h: Harness) -> list[str]:
-    return [s.text for s in h.adapter.sent if s.address == "#releases"]
 
 
 def launch_state(h: Harness) -> dict:  # type: ignore[type-arg]

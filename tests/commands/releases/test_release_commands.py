@@ -18,6 +18,7 @@ from playbooks.messages import text_from_str
 from storage.models import AuditEntry, OutboxMessage, ReleaseEvent, ReleaseRow, Timer
 from storage.unit_of_work import unit_of_work
 from tests.conftest import Harness, HarnessFactory
+from tests.support import releases_posts, set_metrics, traffic
 
 # miniapp's plan starts releases only in a deploy window: weekdays 17:00-18:00 in its
 # team's Asia/Shanghai, so its tests start the clock at Monday 17:00 there.
@@ -29,19 +30,6 @@ GOOD = {
     "api_timeout_rate": 0.02,
     "p99_latency_ms": 400,
 }
-
-
-def set_metrics(h: Harness, values: dict[str, float]) -> None:
-    for name, value in values.items():
-        h.app.integrations.simulated_metrics.set(name, value)
-
-
-def traffic(h: Harness) -> list[tuple[str, float, str]]:
-    return h.app.integrations.simulated_traffic.applied
-
-
-def releases_posts(h: Harness) -> list[str]:
-    return [s.text for s in h.adapter.sent if s.address == "#releases"]
 
 
 # gray-miniprogram's required pre-launch checks (seed 003 §10.1): before the first 1%.

@@ -11,6 +11,7 @@ from sqlmodel import select
 from storage.models import OutboxMessage, ReleaseEvent, ReleaseRow
 from storage.unit_of_work import unit_of_work
 from tests.conftest import Harness, HarnessFactory
+from tests.support import releases_posts, traffic
 
 SERVICES = """
 services:
@@ -57,14 +58,6 @@ async def legacy(make_harness: HarnessFactory, tmp_path: Path) -> Harness:
     h: Harness = await make_harness(config_dir=config_dir(tmp_path))
     h.app.integrations.simulated_metrics.set("error_rate", 0.01)
     return h
-
-
-def releases_posts(h: Harness) -> list[str]:
-    return [s.text for s in h.adapter.sent if s.kind == "post" and s.address == "#releases"]
-
-
-def traffic(h: Harness) -> list[tuple[str, float, str]]:
-    return h.app.integrations.simulated_traffic.applied
 
 
 def row(h: Harness) -> ReleaseRow:

@@ -12,8 +12,9 @@ from bot.i18n import Translator
 from playbooks.messages import text_from_str
 from storage.models import AuditEntry, ReleaseEvent, ReleaseRow
 from storage.unit_of_work import unit_of_work
-from tests.commands.releases.test_release_commands import GOOD, releases_posts, set_metrics
+from tests.commands.releases.test_release_commands import GOOD
 from tests.conftest import Harness, HarnessFactory
+from tests.support import releases_posts, set_metrics
 
 
 def state(h: Harness) -> str:

@@ -4,8 +4,9 @@ never reads a made-up 99.93% as its availability. In a drill the numbers are the
 
 from __future__ import annotations
 
-from tests.commands.releases.test_release_commands import DEPLOY_WINDOW, GOOD, go_live, set_metrics
+from tests.commands.releases.test_release_commands import DEPLOY_WINDOW, GOOD, go_live
 from tests.conftest import Harness, HarnessFactory
+from tests.support import set_metrics
 
 SIMULATED = "⚠️ Simulated: these guards read the simulated metric source"
 
