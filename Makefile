@@ -29,9 +29,9 @@ drill: $(STAMP)
 migrate: $(STAMP)
 	$(BIN)/shipwatch db upgrade
 
-## test: lint, type checks and the whole suite
+## test: lint, type checks and the whole suite, over every core (pytest-xdist)
 test: check
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto
 
 check: lint imports typecheck
 

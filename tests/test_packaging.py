@@ -13,7 +13,8 @@ from pathlib import Path
 
 from packaging.requirements import Requirement
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.support import ROOT
+
 PACKAGES = ("bot", "commands", "playbooks", "storage")
 # Left where they are: the venv, git, earlier builds and caches, and local databases.
 _ROOT_ONLY = {".git", ".venv", "build", "dist", "var"}

@@ -9,13 +9,12 @@ from typing import Any
 
 import aiohttp
 import pytest
-from sqlmodel import func, select
 
 from bot.http import serve
-from storage.models import AlertGroup, AuditEntry, IncidentEvent, IncidentRow, SeenEvent
-from storage.unit_of_work import unit_of_work
+from storage.models import AlertGroup, AuditEntry, IncidentRow, SeenEvent
 from tests.conftest import Harness, HarnessFactory
 from tests.fakes.alertmanager import alert, notification
+from tests.support import count, incidents, posts, timeline
 
 TOKEN = "am-token-for-tests"
 HOOK_TOKEN = "hook-token-for-tests"
@@ -73,33 +72,6 @@ async def client(make_harness: HarnessFactory) -> AsyncIterator[Client]:
         await runner.cleanup()
 
 
-def incidents(h: Harness) -> list[IncidentRow]:
-    with unit_of_work(h.app.engine) as session:
-        rows = session.exec(select(IncidentRow).order_by(IncidentRow.id)).all()  # type: ignore[arg-type]
-        for row in rows:
-            session.expunge(row)
-        return list(rows)
-
-
-def count(h: Harness, model: type[Any]) -> int:
-    with unit_of_work(h.app.engine) as session:
-        return int(session.exec(select(func.count()).select_from(model)).one())
-
-
-def timeline(h: Harness, incident_id: int) -> list[tuple[str, str, str]]:
-    with unit_of_work(h.app.engine) as session:
-        events = session.exec(
-            select(IncidentEvent)
-            .where(IncidentEvent.incident_id == incident_id)
-            .order_by(IncidentEvent.id)  # type: ignore[arg-type]
-        ).all()
-        return [(e.actor, e.kind, e.text) for e in events]
-
-
-def posts_to(h: Harness, channel: str) -> list[str]:
-    return [s.text for s in h.adapter.sent if s.kind == "post" and s.address == channel]
-
-
 CRITICAL = alert("CheckoutErrors", service="web", severity="critical", instance="web-1")
 
 
@@ -113,9 +85,9 @@ async def test_firing_opens_an_incident_with_severity_from_labels_for_an_unliste
     assert row.title == "CheckoutErrors: CheckoutErrors on web"
     assert row.channel == "console:#incidents"
     assert row.opened_by == "alertmanager"
-    [opened] = posts_to(client.h, "#incidents")
+    [opened] = posts(client.h, "#incidents")
     assert "Incident #1 [P1] opened by @alertmanager" in opened
-    assert len(posts_to(client.h, "#tech")) == 1  # P1: the tech channel hears at once
+    assert len(posts(client.h, "#tech")) == 1  # P1: the tech channel hears at once
     kinds = [kind for _, kind, _ in timeline(client.h, 1)]
     assert kinds == ["open", "alert"]
 
@@ -160,7 +132,7 @@ async def test_group_changes_update_the_same_incident_and_resolve_it(client: Cli
     [row] = incidents(client.h)
     assert row.state == "resolved"
     assert timeline(client.h, 1)[-1][:2] == ("alertmanager", "resolve")
-    assert any("resolved" in text for text in posts_to(client.h, "#incidents"))
+    assert any("resolved" in text for text in posts(client.h, "#incidents"))
     # The resolved notification repeated, and a resolved group nobody knows: nothing.
     assert (await client.alertmanager(resolved))[1] == {"status": "duplicate"}
     unknown = notification(alert("DiskFull", status="resolved", service="web"))
@@ -194,7 +166,7 @@ async def test_a_storm_of_groups_for_one_service_folds_into_one_incident(client:
     assert [a["action"] for a in answers] == ["opened", *["joined"] * 4]
     assert {a["incident"] for a in answers} == {1}
     assert count(client.h, AlertGroup) == 5
-    joined = [p for p in posts_to(client.h, "#incidents") if "joined" in p]
+    joined = [p for p in posts(client.h, "#incidents") if "joined" in p]
     assert len(joined) == 4
     # Another service is another incident; a quiet spell ends the storm.
     other_group = notification(
@@ -219,12 +191,12 @@ async def test_a_page_label_raises_the_incident_and_tells_the_tech_channel(
     warning = alert("HighLatency", service="web", severity="warning", instance="web-1")
     await client.alertmanager(notification(warning))
     assert incidents(client.h)[0].severity == "P2"
-    assert posts_to(client.h, "#tech") == []
+    assert posts(client.h, "#tech") == []
     paging = alert("HighLatency", service="web", severity="warning", instance="web-2", page="true")
     await client.alertmanager(notification(warning, paging))
     [row] = incidents(client.h)
     assert row.severity == "P0"
-    [tech] = posts_to(client.h, "#tech")
+    [tech] = posts(client.h, "#tech")
     assert "now P0 (was P2)" in tech
     assert ("alertmanager", "severity") in [(a, k) for a, k, _ in timeline(client.h, 1)]
 
@@ -234,7 +206,7 @@ async def test_whoever_acks_an_alert_incident_takes_command(client: Client) -> N
     shown = client.h.reply_text(await client.h.say("/incident show 1"))
     assert "nobody yet" in shown
     await client.h.advance(minutes=16)  # P1 respond deadline: 15 minutes
-    breach = [p for p in posts_to(client.h, "#incidents") if "respond" in p.lower()]
+    breach = [p for p in posts(client.h, "#incidents") if "respond" in p.lower()]
     assert breach, "the missed respond deadline is posted"
     # Nobody commands it, so nobody is DMed about the breach; the team's on-call is paged.
     direct = [s for s in client.h.adapter.sent if s.kind == "direct"]
@@ -390,7 +362,7 @@ async def test_a_group_of_a_thousand_alerts_is_named_by_ten_and_a_count(
         await runner.cleanup()
     assert answer[1]["action"] == "joined"
     await h.advance(minutes=2)  # a group joining is said in the incident's next digest
-    [joined] = [p for p in posts_to(h, "#incidents") if "joined" in p]
+    [joined] = [p for p in posts(h, "#incidents") if "joined" in p]
     assert "A0, A1, A2, A3, A4, A5, A6, A7, A8, A9 and 990 more: 1000/1000 firing" in joined
     assert len(joined) < 400
     assert "A0, A1, A2, A3, A4, A5, A6, A7, A8, A9 and 990 more" in timeline(h, 1)[-1][2]

@@ -15,16 +15,15 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import pytest
-from sqlmodel import func, select
 
 from bot.http import serve
-from storage.models import IncidentEvent, IncidentRow, SeenEvent
-from storage.unit_of_work import unit_of_work
+from storage.models import SeenEvent
 from tests.conftest import Harness, HarnessFactory
 from tests.fakes.alertmanager_server import AlertmanagerServer, alertmanager_binary
+from tests.support import count, incidents, posts, timeline
 
 TOKEN = "am-token-for-real-alertmanager"
 WITHIN = 15.0  # seconds for Alertmanager to deliver what the test waits for
@@ -76,39 +75,12 @@ async def wired(make_harness: HarnessFactory, tmp_path: Path) -> AsyncIterator[W
         await runner.cleanup()
 
 
-def incidents(h: Harness) -> list[IncidentRow]:
-    with unit_of_work(h.app.engine) as session:
-        rows = session.exec(select(IncidentRow).order_by(IncidentRow.id)).all()  # type: ignore[arg-type]
-        for row in rows:
-            session.expunge(row)
-        return list(rows)
-
-
-def timeline(h: Harness, incident_id: int) -> list[tuple[str, str, str]]:
-    with unit_of_work(h.app.engine) as session:
-        events = session.exec(
-            select(IncidentEvent)
-            .where(IncidentEvent.incident_id == incident_id)
-            .order_by(IncidentEvent.id)  # type: ignore[arg-type]
-        ).all()
-        return [(e.actor, e.kind, e.text) for e in events]
-
-
-def count(h: Harness, model: type[Any]) -> int:
-    with unit_of_work(h.app.engine) as session:
-        return int(session.exec(select(func.count()).select_from(model)).one())
-
-
 def deliveries(h: Harness, outcome: str) -> int:
     """How many Alertmanager deliveries Shipwatch handled with ``outcome``."""
     value = h.app.metrics.registry.get_sample_value(
         "shipwatch_commands_total", {"command": "hook:alert", "outcome": outcome}
     )
     return int(value or 0)
-
-
-def posts_to(h: Harness, channel: str) -> list[str]:
-    return [s.text for s in h.adapter.sent if s.kind == "post" and s.address == channel]
 
 
 async def until(what: str, check: Callable[[], T], am: AlertmanagerServer) -> T:
@@ -155,7 +127,7 @@ async def test_real_alertmanager_opens_repeats_and_resolves_one_incident(wired: 
     assert [kind for _, kind, _ in opened][:2] == ["open", "alert"]
     assert 'alertname="HighErrorRate", service="web"' in opened[1][2]  # the real groupKey
     await h.app.settle()
-    assert any("[P0] opened by @alertmanager" in text for text in posts_to(h, "#incidents"))
+    assert any("[P0] opened by @alertmanager" in text for text in posts(h, "#incidents"))
 
     # Alertmanager sends the unchanged group again after repeat_interval: a duplicate.
     await until("repeated notification", lambda: deliveries(h, "duplicate"), am)
@@ -179,7 +151,7 @@ async def test_real_alertmanager_opens_repeats_and_resolves_one_incident(wired: 
     assert events[: len(opened)] == opened
     assert deliveries(h, "ok") == 2
     await h.app.settle()
-    assert any("resolved" in text for text in posts_to(h, "#incidents"))
+    assert any("resolved" in text for text in posts(h, "#incidents"))
 
     # Every send Alertmanager made was answered 200 and counted by Shipwatch.
     handled = deliveries(h, "ok") + deliveries(h, "duplicate")

@@ -29,7 +29,7 @@ from storage import migrate
 from storage.engine import make_engine
 from storage.models import IncidentRow
 from storage.unit_of_work import unit_of_work
-from tests.bot.test_slack import SECRET, Rig, blocks_of, texts
+from tests.bot.adapters.test_slack import SECRET, Rig, blocks_of, texts
 from tests.conftest import START, Harness
 from tests.fakes.adapters import RecordingAdapter
 from tests.fakes.alertmanager import alert, notification

@@ -10,23 +10,18 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.i18n import Translator
 from commands.core.invocations import CommandInvocation
 from playbooks.effects import Conversation
 from playbooks.messages import Message
-from storage.models import OutboxMessage
 from tests.conftest import HarnessFactory
 from tests.fakes.adapters import FailingAdapter, RecordingAdapter
 from tests.fakes.log_signal import LogSignal
+from tests.support import outbox_rows
 
 pytestmark = pytest.mark.usefixtures("database_url")
-
-
-def rows(engine: object) -> list[OutboxMessage]:
-    with Session(engine) as session:  # type: ignore[arg-type]
-        return list(session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id))).all())
 
 
 async def test_failed_delivery_is_retried_with_backoff(make_harness: HarnessFactory) -> None:
@@ -36,7 +31,7 @@ async def test_failed_delivery_is_retried_with_backoff(make_harness: HarnessFact
     await h.advance(minutes=1)
     assert adapter.sent == []
     assert adapter.attempts == 1
-    [row] = rows(h.app.engine)
+    [row] = outbox_rows(h.app.engine)
     assert row.state == "pending"
     assert row.attempts == 1
     assert row.last_error == "boom"
@@ -44,7 +39,7 @@ async def test_failed_delivery_is_retried_with_backoff(make_harness: HarnessFact
     assert timedelta(seconds=5) <= first_wait <= timedelta(seconds=10), "jittered 10 s step"
 
     await h.advance(seconds=10)
-    [row] = rows(h.app.engine)
+    [row] = outbox_rows(h.app.engine)
     assert row.attempts == 2
     assert row.state == "pending"
     second_wait = row.next_attempt_at - h.clock.now()
@@ -52,7 +47,7 @@ async def test_failed_delivery_is_retried_with_backoff(make_harness: HarnessFact
 
     await h.advance(seconds=20)
     assert [s.lines[-1] for s in adapter.sent] == ["ping"]
-    [row] = rows(h.app.engine)
+    [row] = outbox_rows(h.app.engine)
     assert row.state == "sent"
     assert row.attempts == 3
 
@@ -62,7 +57,7 @@ async def test_platform_retry_after_is_honoured(make_harness: HarnessFactory) ->
     h = await make_harness(adapter=adapter)
     await h.say("/remind 1m ping")
     await h.advance(minutes=1)
-    [row] = rows(h.app.engine)
+    [row] = outbox_rows(h.app.engine)
     assert row.next_attempt_at == h.clock.now() + timedelta(seconds=42)
     await h.advance(seconds=41)
     assert adapter.sent == []
@@ -79,7 +74,7 @@ async def test_gives_up_into_dead_letters_that_admins_can_see(
     with caplog.at_level(logging.ERROR, logger="shipwatch.delivery"):
         await h.advance(hours=1)
     assert adapter.attempts == 3, "bounded attempts"
-    [row] = rows(h.app.engine)
+    [row] = outbox_rows(h.app.engine)
     assert row.state == "dead"
     # The exception's own text stays in the log, found by the reference stored with it.
     found = re.fullmatch(r"ConnectionResetError \(log ref ([0-9a-f]{8})\)", row.last_error or "")
@@ -105,7 +100,7 @@ async def test_permanent_error_is_not_retried(make_harness: HarnessFactory) -> N
     await h.say("/remind 1m nowhere")
     await h.advance(hours=1)
     assert adapter.attempts == 1
-    assert rows(h.app.engine)[0].state == "dead"
+    assert outbox_rows(h.app.engine)[0].state == "dead"
 
 
 async def test_a_failing_message_holds_back_its_own_conversation_only(
@@ -137,7 +132,7 @@ async def test_two_workers_on_one_database_deliver_a_message_once(
     await asyncio.gather(first.app.delivery.deliver_due(), second.app.delivery.deliver_due())
     delivered = first.adapter.sent + second.adapter.sent
     assert [s.lines[-1] for s in delivered] == ["exactly once"]
-    assert rows(first.app.engine)[0].state == "sent"
+    assert outbox_rows(first.app.engine)[0].state == "sent"
 
 
 async def test_worker_survives_a_database_error_and_stops_promptly(
@@ -198,6 +193,6 @@ async def test_message_to_a_platform_without_adapter_is_dead_lettered(
             reachable=frozenset({"console"}),
         )
     await h.app.settle()
-    [row] = rows(h.app.engine)
+    [row] = outbox_rows(h.app.engine)
     assert row.state == "dead"
     assert row.last_error == "no adapter is running for platform 'slack'"

@@ -8,8 +8,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine
-from sqlmodel import Session, col, select
 
 from bot.adapters.base import Capabilities
 from bot.delivery import CLAIM
@@ -17,11 +15,11 @@ from bot.i18n import Translator
 from commands.core.effects import apply
 from playbooks.effects import Conversation, Post
 from playbooks.messages import Message, raw
-from storage.models import OutboxMessage
 from storage.unit_of_work import unit_of_work
 from tests.conftest import Harness, HarnessFactory
 from tests.fakes.adapters import RecordingAdapter
 from tests.fakes.log_signal import LogSignal
+from tests.support import outbox_rows
 
 ON_POSTGRES = [pytest.param("postgres", marks=pytest.mark.postgres)]
 
@@ -47,11 +45,6 @@ class StuckAdapter(RecordingAdapter):
         self.entered.set()
         await self.release.wait()
         return await super().post(channel, message, tr=tr)
-
-
-def rows(engine: Engine) -> list[OutboxMessage]:
-    with Session(engine) as session:
-        return list(session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id))).all())
 
 
 async def enqueue(h: Harness, *channels: str) -> None:
@@ -88,7 +81,7 @@ async def test_a_restart_on_sqlite_delivers_a_dead_process_claims_at_once(
     first = await make_harness(adapter=stuck)
     await enqueue(first, "#ops", "#releases", "#oncall")
     await die_mid_send(first, stuck)
-    held = rows(first.app.engine)
+    held = outbox_rows(first.app.engine)
     assert [r.claimed_by for r in held] == [first.app.instance_id] * 3
     assert all(r.claimed_until == first.clock.now() + CLAIM for r in held)
     assert all(r.next_attempt_at <= first.clock.now() for r in held), "claims are not back-off"
@@ -97,8 +90,8 @@ async def test_a_restart_on_sqlite_delivers_a_dead_process_claims_at_once(
     assert second.app.instance_id != first.app.instance_id
     assert await second.app.delivery.deliver_due() == 3
     assert sorted(s.address for s in second.adapter.sent) == ["#oncall", "#ops", "#releases"]
-    assert [r.state for r in rows(second.app.engine)] == ["sent"] * 3
-    assert all(r.claimed_by is None for r in rows(second.app.engine))
+    assert [r.state for r in outbox_rows(second.app.engine)] == ["sent"] * 3
+    assert all(r.claimed_by is None for r in outbox_rows(second.app.engine))
 
 
 @pytest.mark.parametrize("database_url", ON_POSTGRES, indirect=True)
@@ -118,7 +111,7 @@ async def test_a_dead_replicas_claims_are_taken_over_when_they_lapse_not_before(
     assert await survivor.app.delivery.deliver_due() == 2
     assert sorted(s.address for s in survivor.adapter.sent) == ["#ops", "#releases"]
     assert stuck.sent == []
-    assert all(r.attempts == 1 and r.state == "sent" for r in rows(survivor.app.engine))
+    assert all(r.attempts == 1 and r.state == "sent" for r in outbox_rows(survivor.app.engine))
 
 
 async def test_a_slow_send_keeps_its_claim_so_no_one_else_sends_it(
@@ -142,13 +135,13 @@ async def test_a_slow_send_keeps_its_claim_so_no_one_else_sends_it(
             await asyncio.wait_for(renewals.seen.wait(), timeout=5)
     finally:
         delivery_log.removeHandler(renewals)
-    assert rows(sender.app.engine)[0].claimed_until == began + timedelta(seconds=12) + CLAIM
+    assert outbox_rows(sender.app.engine)[0].claimed_until == began + timedelta(seconds=12) + CLAIM
     other.clock.advance_to(began + CLAIM + timedelta(seconds=5))  # past the first claim
     assert await other.app.delivery.deliver_due() == 0
     assert other.adapter.sent == []
 
     stuck.release.set()
     assert await asyncio.wait_for(sending, timeout=5) == 1
-    [row] = rows(sender.app.engine)
+    [row] = outbox_rows(sender.app.engine)
     assert (row.state, row.attempts, row.claimed_by) == ("sent", 1, None)
     assert [s.address for s in stuck.sent] == ["#ops"]

@@ -20,7 +20,7 @@ from playbooks.effects import Conversation, DirectMessage, Effect, Post, Priorit
 from playbooks.messages import Message, raw
 from storage.models import OutboxMessage
 from storage.unit_of_work import unit_of_work
-from tests.bot.test_telegram import BOB, FakeTime, telegram_config
+from tests.bot.adapters.test_telegram import BOB, FakeTime, telegram_config
 from tests.conftest import Harness, HarnessFactory
 from tests.fakes.adapters import RecordingAdapter, Sent
 from tests.fakes.telegram_api import TOKEN, FakeTelegram

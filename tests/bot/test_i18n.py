@@ -6,15 +6,14 @@ import ast
 import logging
 import string
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.i18n import LOCALES, Translator, catalog
 from playbooks.messages import Text, raw, t
+from tests.support import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 SOURCE_DIRS = ("bot", "commands", "playbooks")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

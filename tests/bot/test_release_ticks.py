@@ -17,15 +17,11 @@ from storage.models import ReleaseRow, Timer
 from storage.repositories import timers
 from storage.unit_of_work import unit_of_work
 from tests.conftest import Harness, HarnessFactory
-from tests.playbooks.test_release_machine import T0, started
+from tests.playbooks.releases.test_release_machine import T0, started
+from tests.support import set_metrics
 
 GOOD = {"error_rate": 0.01, "p99_latency_ms": 300.0}
 S30 = timedelta(seconds=30)
-
-
-def set_metrics(h: Harness) -> None:
-    for name, value in GOOD.items():
-        h.app.integrations.simulated_metrics.set(name, value)
 
 
 def last_read(h: Harness, service: str = "web") -> dict[str, datetime]:
@@ -41,7 +37,7 @@ async def test_the_guards_are_read_every_tick_and_no_timer_row_is_written(
     make_harness: HarnessFactory,
 ) -> None:
     h = await make_harness()
-    set_metrics(h)
+    set_metrics(h, GOOD)
     await h.say("/release start web 1.4.2")
     began = h.clock.now()
     await h.advance(minutes=2)
@@ -54,7 +50,7 @@ async def test_the_guards_are_read_every_tick_and_no_timer_row_is_written(
 
 async def test_watching_resumes_after_a_restart(make_harness: HarnessFactory) -> None:
     first = await make_harness()
-    set_metrics(first)
+    set_metrics(first, GOOD)
     await first.say("/release start web 1.4.2")
     began = first.clock.now()
     await first.advance(minutes=1)
@@ -63,7 +59,7 @@ async def test_watching_resumes_after_a_restart(make_harness: HarnessFactory) ->
 
     # The bot was down for an hour: the schedule is rebuilt from the releases table.
     again = await make_harness(start=began + timedelta(hours=1))
-    set_metrics(again)
+    set_metrics(again, GOOD)
     assert again.app.ticks.watching() == [1]
     assert again.app.ticks.next_due() == again.clock.now()  # read at once
     await again.advance(minutes=1)
@@ -76,7 +72,7 @@ async def test_a_tick_row_left_by_an_earlier_version_fires_once_and_changes_noth
     make_harness: HarnessFactory,
 ) -> None:
     h = await make_harness()
-    set_metrics(h)
+    set_metrics(h, GOOD)
     await h.say("/release start web 1.4.2")
     with unit_of_work(h.app.engine) as session:
         timers.arm(
@@ -98,7 +94,7 @@ async def test_releases_moved_by_another_process_are_followed(
     make_harness: HarnessFactory,
 ) -> None:
     h = await make_harness()
-    set_metrics(h)
+    set_metrics(h, GOOD)
 
     def elsewhere(line: str) -> None:
         # The pipeline alone, as another process runs it: this bot sees only the rows.

@@ -29,8 +29,8 @@ from storage.engine import make_engine
 from storage.models import Timer
 from storage.repositories import duties as leases
 from storage.unit_of_work import unit_of_work
+from tests.bot.adapters.test_telegram import ALICE, INCIDENTS, OPS, telegram_config
 from tests.bot.test_run import Served
-from tests.bot.test_telegram import ALICE, INCIDENTS, OPS, telegram_config
 from tests.fakes.adapters import RecordingAdapter
 from tests.fakes.prometheus_api import CountingPrometheus
 from tests.fakes.telegram_api import TOKEN, FakeTelegram, message_update

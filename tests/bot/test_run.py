@@ -279,7 +279,8 @@ def test_sigterm_does_not_wait_for_a_client_that_stalls_its_body(tmp_path: Path)
 def test_config_warnings_are_logged_as_it_starts(tmp_path: Path) -> None:
     """What ``shipwatch check`` warns of reaches the log of ``shipwatch run`` too: an operator
     who never ran the check still reads that a team's paging cannot meet its promise."""
-    from tests.bot.test_config_teams import TEAM, own_people, write
+    from tests.bot.config.test_config_teams import TEAM, own_people
+    from tests.support import write
 
     folder = tmp_path / "config"
     folder.mkdir()

@@ -13,8 +13,8 @@ import pytest
 from bot.cli import main
 from bot.config.directory import DEFAULTS, load
 from bot.work_calendar import unknown_year_warning, work_calendar
-from tests.bot.test_config_dir import only_problem, write
-from tests.bot.test_config_teams import TEAM, own_people
+from tests.bot.config.test_config_teams import TEAM, own_people
+from tests.support import only_problem, write
 
 HOURS = "  weekdays: [mon, tue, wed, thu, fri]\n"
 
