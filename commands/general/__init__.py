@@ -1,3 +1,7 @@
-"""Commands about Shipwatch and the person asking: /help, /whoami, /me, /remind, /admin,
-/audit, /config.
+"""Commands about Shipwatch and the person asking.
+
+- ``help``: /help, /whoami
+- ``me``: /me
+- ``reminders``: /remind, /reminders
+- ``admin``: /admin, /audit, /config
 """
