@@ -240,9 +240,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
     settings = load_settings()
     logs.configure(settings.log_level, secrets=settings.secret_values())
     config = load(settings.config_dir)
-    tr = Translator(settings.locale, settings.tz)
-    for warning in config_warnings(config, today=datetime.now(settings.tz).date(), tr=tr):
-        log.warning("config warning", extra={"warning": warning})
     asyncio.run(_run(settings, config))
     return 0
 
@@ -253,6 +250,10 @@ async def _run(settings: Settings, config: Config) -> None:
     stop = _stop_on_signals()
     chat = adapters.build(settings, config)
     engine = open_database(settings)
+    # Once the bot can start at all: a database it cannot use is said alone, in one line.
+    tr = Translator(settings.locale, settings.tz)
+    for warning in config_warnings(config, today=datetime.now(settings.tz).date(), tr=tr):
+        log.warning("config warning", extra={"warning": warning})
     adapter = ConsoleAdapter(sys.stdout, public_url=settings.public_url)
     # With a chat platform, someone reachable on none of them is a dead letter an admin
     # sees in /admin outbox, not a line printed to a server's stdout that nobody reads.

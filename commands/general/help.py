@@ -13,7 +13,8 @@ def show_help(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     topic = cmd.args.get("topic")
     if topic is None:
         lines = [t("help.intro")]
-        lines += [_line(spec) for spec in ctx.table.specs()]
+        for family in dict.fromkeys(spec.family for spec in ctx.table.specs()):
+            lines += _overview(list(ctx.table.specs(family)))
         lines.append(t("help.more"))
         return Message(blocks=tuple(lines))
     family = str(topic).lstrip("/").lower()
@@ -25,6 +26,18 @@ def show_help(ctx: CommandContext, cmd: ParsedCommand) -> Message:
         if spec.role is not None:
             lines.append(t("help.needs_role", role=spec.role.value))
     return Message(blocks=tuple(lines))
+
+
+# A family with more verbs than this is one line in /help, its verbs listed: the whole list
+# of usages would be longer than a chat message holds (DingTalk cuts it).
+FULL_UP_TO = 3
+
+
+def _overview(specs: list[CommandSpec]) -> list[Text]:
+    if len(specs) <= FULL_UP_TO:
+        return [_line(spec) for spec in specs]
+    verbs = "|".join(spec.verb or "" for spec in specs)
+    return [t("help.family", family=specs[0].family, verbs=raw(verbs))]
 
 
 def _line(spec: CommandSpec) -> Text:

@@ -194,6 +194,10 @@ async def test_help_is_generated_from_declarations(make_harness: HarnessFactory)
     text = h.reply_text(await h.say("/help"))
     for usage in ("/remind <when> <text…>", "/reminders cancel <id>", "/audit [--limit N]"):
         assert usage in text
+    # A family of many verbs is one line, so the whole list fits one chat message.
+    assert "/release start|go|status|promote|" in text
+    assert "/release start <service>" not in text
+    assert len(text.splitlines()) < 40
     topic = h.reply_text(await h.say("/help reminders"))
     assert "/reminders cancel <id>" in topic
     assert "needs the responder role" in topic
