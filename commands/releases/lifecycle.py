@@ -228,7 +228,7 @@ def status(ctx: CommandContext, cmd: ParsedCommand) -> Message:
         return views.status(
             view,
             now=ctx.now,
-            freezes=_status_gates(ctx, view),
+            held_by=_status_gates(ctx, view),
             simulated=ctx.simulated(view.metrics),
         )
     rows = repo.active(ctx.session)
@@ -239,7 +239,7 @@ def status(ctx: CommandContext, cmd: ParsedCommand) -> Message:
         return views.status(
             only,
             now=ctx.now,
-            freezes=_status_gates(ctx, only),
+            held_by=_status_gates(ctx, only),
             simulated=ctx.simulated(only.metrics),
         )
     return Message(
@@ -260,7 +260,7 @@ def promote(ctx: CommandContext, cmd: ParsedCommand) -> Message:
         now=ctx.now,
         to=cmd.flags["to"],
         force_reason=reason if force else None,
-        freezes=freezes_for(ctx.session, r.service, now=ctx.now)
+        held_by=freezes_for(ctx.session, r.service, now=ctx.now)
         + _launch_gates(ctx, r, to=cmd.flags["to"]),
     )
     detail = f"{r.percent:g}% → {result.release.percent:g}%" + (

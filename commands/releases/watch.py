@@ -151,8 +151,8 @@ def soak_over(ctx: SystemContext, timer: Timer) -> None:
     if row.attempt != timer.payload["attempt"] or row.stage != timer.payload["stage"]:
         return  # the release has moved on since this soak was armed
     release = to_view(row)
-    freezes = freezes_for(ctx.session, row.service, now=ctx.now) + _launch_gates(ctx, release)
-    _save(ctx, row, watch.soak_over(release, now=ctx.now, freezes=freezes))
+    held_by = freezes_for(ctx.session, row.service, now=ctx.now) + _launch_gates(ctx, release)
+    _save(ctx, row, watch.soak_over(release, now=ctx.now, held_by=held_by))
 
 
 def _launch_gates(ctx: SystemContext, release: machine.Release) -> list[Text]:
@@ -167,7 +167,7 @@ def readings(ctx: SystemContext, payload: GuardReadings) -> None:
     if row is None or row.attempt != payload.attempt:
         return  # a reading for an earlier attempt says nothing about this one
     release = to_view(row)
-    # Freezes matter only where the release could move on by itself: a soaked stage.
+    # What holds a release matters only where it could move on by itself: a soaked stage.
     could_move_on = release.state is ReleaseState.IN_STAGE and release.soak_left(
         ctx.now
     ) == timedelta(0)
@@ -176,7 +176,7 @@ def readings(ctx: SystemContext, payload: GuardReadings) -> None:
         payload.readings,
         at=payload.at,
         now=ctx.now,
-        freezes=(
+        held_by=(
             freezes_for(ctx.session, row.service, now=ctx.now) + _launch_gates(ctx, release)
             if could_move_on
             else ()

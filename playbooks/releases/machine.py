@@ -438,10 +438,12 @@ def applied(r: Release, *, actor: str, now: datetime) -> Result:
 
 
 def blockers(
-    r: Release, *, now: datetime, target: int | None = None, freezes: Sequence[Text] = ()
+    r: Release, *, now: datetime, target: int | None = None, held_by: Sequence[Text] = ()
 ) -> list[Text]:
-    """Every reason the release may not move on now; empty means it may."""
-    found: list[Text] = list(freezes)
+    """Every reason the release may not move on now; empty means it may. ``held_by``: what
+    else holds it, found outside the release (an incident freezing its service, a launch
+    gate: open checks, Go/No-Go, a closed deploy window)."""
+    found: list[Text] = list(held_by)
     if r.state is S.PENDING:
         found.append(t("release.blocker.not_applied", service=r.service, percent=r.percent))
         return found
@@ -567,7 +569,7 @@ def promote(
     now: datetime,
     to: str | None = None,
     force_reason: Reason | None = None,
-    freezes: Sequence[Text] = (),
+    held_by: Sequence[Text] = (),
 ) -> Result:
     if r.state is S.PAUSED:
         raise Refused(t("release.paused_first", service=r.service, reason=r.paused_reason or "-"))
@@ -589,7 +591,7 @@ def promote(
                 to=to,
             )
         )
-    found = blockers(r, now=now, target=target, freezes=freezes)
+    found = blockers(r, now=now, target=target, held_by=held_by)
     found += [
         t("release.blocker.skipped", stage=s.name, percent=s.percent)
         for s in r.plan.stages[r.stage + 1 : target]

@@ -23,7 +23,7 @@ _SEVERITY = {
 
 
 def status(
-    r: Release, *, now: datetime, freezes: Sequence[Text] = (), simulated: bool = False
+    r: Release, *, now: datetime, held_by: Sequence[Text] = (), simulated: bool = False
 ) -> Message:
     """Stage, percent, soak left, every guard's last reading, and what blocks promotion;
     ``simulated``: the readings are made up (the simulated source, outside a drill)."""
@@ -64,15 +64,15 @@ def status(
     if simulated and watched:
         blocks.append(t("release.simulated_readings"))
     if r.state is ReleaseState.PREPARED:
-        # ``freezes`` are what holds the first traffic: open checks, a closed window.
+        # ``held_by`` is what holds the first traffic: open checks, a closed window.
         first = r.plan.stages[0]
-        if freezes:
+        if held_by:
             blocks.append(t("release.go_blocked_by", stage=first.name, percent=first.percent))
-            blocks += freezes
+            blocks += held_by
         else:
             blocks.append(t("release.go_ready", service=r.service))
     if r.state is ReleaseState.IN_STAGE and not r.final_stage:
-        found = blockers(r, now=now, freezes=freezes)
+        found = blockers(r, now=now, held_by=held_by)
         if found:
             blocks.append(t("release.blocked_by"))
             blocks += found

@@ -75,7 +75,7 @@ def evaluate(
     *,
     at: datetime,
     now: datetime,
-    freezes: Sequence[Text] = (),
+    held_by: Sequence[Text] = (),
     decision_owners: Sequence[str] = (),
 ) -> Result:
     """Record the readings taken at ``at`` and act on what they show. A stop-tier breach
@@ -179,7 +179,7 @@ def evaluate(
                         ),
                     )
                 )
-    return _maybe_move_on(result, now=now, freezes=freezes)
+    return _maybe_move_on(result, now=now, held_by=held_by)
 
 
 def _stop(
@@ -223,12 +223,12 @@ def _stop(
 MEETING = timedelta(minutes=15)
 
 
-def _maybe_move_on(result: Result, *, now: datetime, freezes: Sequence[Text] = ()) -> Result:
+def _maybe_move_on(result: Result, *, now: datetime, held_by: Sequence[Text] = ()) -> Result:
     """A soaked stage moves on by itself when the plan says so, or completes when final."""
     r = result.release
     if r.state is not S.IN_STAGE or r.soak_left(now) is None or r.soak_left(now):
         return result
-    if blockers(r, now=now, freezes=freezes):
+    if blockers(r, now=now, held_by=held_by):
         return result
     if r.final_stage:
         return chain(result, complete(r, now=now))
@@ -247,12 +247,12 @@ def _maybe_move_on(result: Result, *, now: datetime, freezes: Sequence[Text] = (
     return result
 
 
-def soak_over(r: Release, *, now: datetime, freezes: Sequence[Text] = ()) -> Result:
+def soak_over(r: Release, *, now: datetime, held_by: Sequence[Text] = ()) -> Result:
     """The stage's soak has elapsed: move on if allowed, or say what still blocks."""
-    result = _maybe_move_on(Result(r), now=now, freezes=freezes)
+    result = _maybe_move_on(Result(r), now=now, held_by=held_by)
     if result.release is not r or r.state is not S.IN_STAGE:
         return result
-    found = blockers(r, now=now, freezes=freezes)
+    found = blockers(r, now=now, held_by=held_by)
     if r.final_stage:
         text = t("release.final_soak_over", service=r.service)
     else:
