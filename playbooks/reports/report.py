@@ -241,9 +241,12 @@ def _period(
         since=req.start,
     )
     blocks += found or [t("summary.no_problems")]
-    if state.actions is not None:
-        blocks += action_blocks(state.actions, today=req.at.astimezone(req.tz).date())
-    if state.figures is not None:
+    # Sections with nothing to say are left out: a week without actions or incidents
+    # needs no line saying so.
+    acts = state.actions
+    if acts is not None and (acts.open or acts.closed):
+        blocks += action_blocks(acts, today=req.at.astimezone(req.tz).date())
+    if state.figures is not None and state.figures.total:
         blocks.append(t("summary.section.figures"))
         blocks += figure_blocks(state.figures)
     blocks += note_blocks(req.kind, state.notes)

@@ -25,6 +25,9 @@ def test_the_reports_drill() -> None:
 
     # Subscribed by the shipped summaries.yaml, with no command.
     assert "3 report subscriptions here:" in before
+    # A week without follow-up actions has no line saying so.
+    assert "Follow-up actions" not in output
+    assert "Response figures over the week:" in week
     assert "#1 morning health post at 09:00 (Asia/Shanghai), all services" in before
     assert "next 2026-11-24 09:00 UTC+8" in before
     assert "#3 weekly report at fri 17:00 (Asia/Shanghai)" in before
