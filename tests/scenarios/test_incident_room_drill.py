@@ -23,11 +23,21 @@ def test_the_incident_room_drill() -> None:
     assert "Incident #1 is now P2 (was P1), set by @bob: only some users are affected." in out
     assert ">>> #inc-1\n✅ Incident #1 resolved by @bob: SlowResponses (config reverted)" in out
     # carol is in the room: her new role is not sent to her again directly.
-    assert ">>> @carol" not in out
+    assert ">>> @carol" not in out.split("-- The clock is now 2026-11-23 01:20 UTC.")[0]
     # Closed at 01:20; archived after the hour's grace, not before.
     archived = "Incident #1 is closed; this room is archived now."
     before, _, after = out.partition("-- The clock is now 2026-11-23 01:50 UTC.")
     assert archived not in before
     assert archived in after
-    assert out.rstrip().endswith("-- The clock is now 2026-11-23 02:21 UTC.")
+    # Two follow-up actions, said in the room (their owners are there: no direct message),
+    # and each owner reminded the day before and on the day, once each.
+    assert ">>> #inc-1\nAction #1 on incident #1 for @bob (P2, due 2026-11-26):" in out
+    assert ">>> #inc-1\nAction #2 on incident #1 for @carol (P2, due 2026-11-30):" in out
+    for who, n, day in (("bob", 1, "2026-11-26"), ("carol", 2, "2026-11-30")):
+        for when in ("tomorrow", "today"):
+            said = f">>> @{who}\nYour action #{n} on incident #1 is due {when} ({day}):"
+            assert out.count(said) == 1, said
+    week = out.split("-- The clock is now 2026-11-30 02:21 UTC.")[1]
+    assert "overdue since 2026-11-26 (4 days)" in week
+    assert ">>> #inc-1" not in out.split("This room is archived.")[1]  # nothing after
     assert ">>> #incidents\n🚨" not in out  # the whole post is in the room only
