@@ -96,12 +96,65 @@ def postgres_url() -> Iterator[str]:
         admin.dispose()
 
 
+# The migrations run once per test process, into a template each test's database is
+# copied from: a file copy on SQLite, CREATE DATABASE … TEMPLATE on PostgreSQL. Migrating
+# every test's database from nothing cost more than most tests themselves. Tests of the
+# migrations (tests/storage/test_migrations.py, `shipwatch db upgrade`) still start from
+# an empty database: ``postgres_url`` and ``sqlite_url`` stay empty.
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "shipwatch.db"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate.upgrade(engine)
+    engine.dispose()  # the last connection's close folds the WAL back into the file
+    return path
+
+
+@pytest.fixture(scope="session")
+def _postgres_template() -> Iterator[str]:
+    admin_url = _postgres_or_skip()
+    name = f"shipwatch_template_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = make_engine(make_url(admin_url).set(database=name).render_as_string(False))
+    migrate.upgrade(engine)
+    engine.dispose()  # a template may have no connections while it is copied
+    try:
+        yield name
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def migrated_postgres_url(_postgres_template: str) -> Iterator[str]:
+    """A PostgreSQL database for one test, at the head migration, dropped afterwards."""
+    admin_url = postgres_admin_url()
+    name = f"shipwatch_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{_postgres_template}"'))
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """Each storage test runs once on SQLite and once on PostgreSQL."""
+    """Each storage test runs once on SQLite and once on PostgreSQL, on a database at the
+    head migration."""
     if request.param == "sqlite":
+        template: Path = request.getfixturevalue("_sqlite_template")
+        shutil.copyfile(template, tmp_path / "shipwatch.db")
         return f"sqlite:///{tmp_path}/shipwatch.db"
-    return str(request.getfixturevalue("postgres_url"))
+    return str(request.getfixturevalue("migrated_postgres_url"))
 
 
 @pytest.fixture
@@ -232,3 +285,14 @@ def prometheus(
     yield server
     server.stop()
     shutil.rmtree(workdir, ignore_errors=True)
+
+
+# --- order ------------------------------------------------------------------------------------
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Whole stories first (tests/scenarios: the drills, the storms, the week's noise budget,
+    the kill -9 run): the longest tests. Split over processes (pytest-xdist), they then run
+    beside the many short ones instead of leaving one worker running alone at the end.
+    Every test stays independent of the order; this only changes when each starts."""
+    items.sort(key=lambda item: 0 if "scenarios" in item.path.parts else 1)
