@@ -98,7 +98,8 @@ class ConsoleAdapter:
         self.show(room_id, Message.of(t("incident.room.invited", people=people)), tr)
 
     async def close_room(self, room_id: str, *, tr: Translator) -> None:
-        self.show(room_id, Message.of(t("incident.room.closed")), tr)
+        """Nothing to show: the incident's last line in the room already says it is
+        archived, and a console channel needs no archiving."""
 
     def show(self, header: str, message: Message, tr: Translator) -> None:
         rendered = plain_lines(message, LineSafeTranslator(tr), public_url=self._public_url)

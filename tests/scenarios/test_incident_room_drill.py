@@ -39,5 +39,5 @@ def test_the_incident_room_drill() -> None:
             assert out.count(said) == 1, said
     week = out.split("-- The clock is now 2026-11-30 02:21 UTC.")[1]
     assert "overdue since 2026-11-26 (4 days)" in week
-    assert ">>> #inc-1" not in out.split("This room is archived.")[1]  # nothing after
+    assert ">>> #inc-1" not in out.split(archived)[1]  # nothing after, nor said twice
     assert ">>> #incidents\n🚨" not in out  # the whole post is in the room only
