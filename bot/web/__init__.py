@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.web import status
+from bot.web import console, status
 
 
 def routes() -> list[web.RouteDef]:
-    return status.routes()
+    return [*status.routes(), *console.routes()]

@@ -499,6 +499,10 @@ def _write_effects(
 
 
 def _actor(directory: Directory, platform: str, user_id: str) -> Person:
+    if platform == "web":
+        # The web console's session names a person by handle, signed in through a link
+        # sent to one of their identities; never a paging identity of its own.
+        return directory.get(user_id) or guest(platform, user_id)
     return directory.by_identity(platform, user_id) or guest(platform, user_id)
 
 
