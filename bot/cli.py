@@ -17,6 +17,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from bot import adapters, logs, service_notify
+from bot.adapters import discord_setup
 from bot.adapters.console import ConsoleAdapter
 from bot.app import Application, StartupError, open_database
 from bot.clock import Clock, VirtualClock, WallClock
@@ -26,6 +27,7 @@ from bot.http import serve
 from bot.i18n import FALLBACK, Translator
 from bot.settings import Settings
 from bot.work_calendar import unknown_year_warning
+from playbooks.errors import AdapterError
 from playbooks.messages import t
 from playbooks.oncall.teams import sla_warnings
 from storage import migrate
@@ -99,6 +101,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.set_defaults(func=_cmd_check)
 
+    discord = sub.add_parser("discord", help="set up the Discord application")
+    discord_sub = discord.add_subparsers(required=True, metavar="ACTION")
+    register = discord_sub.add_parser(
+        "register", help="register the application commands (one per command family)"
+    )
+    register.add_argument(
+        "--guild", metavar="ID", help="only in this server, where they show at once"
+    )
+    register.set_defaults(func=_cmd_discord_register)
+
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(required=True, metavar="ACTION")
     upgrade = db_sub.add_parser("upgrade", help="apply migrations")
@@ -137,9 +149,46 @@ def _cmd_check(args: argparse.Namespace) -> int:
         plans=len(catalog.plans),
     )
     print(tr(said))
+    unusable = discord_setup.problems(settings)
+    for problem in unusable:
+        print(f"shipwatch: {tr(problem)}", file=sys.stderr)
     # A warning is worth reading but does not fail the check.
     for warning in config_warnings(config, today=today, tr=tr):
         print(tr(t("config.check.warning", text=warning)))
+    return 2 if unusable else 0
+
+
+def _cmd_discord_register(args: argparse.Namespace) -> int:
+    """PUT the application commands on Discord; says which were registered."""
+    settings = load_settings()
+    tr = Translator(settings.locale, UTC)
+    unusable = discord_setup.problems(settings)
+    if not discord_setup.wanted(settings):
+        unusable = [t("discord.setting_missing", setting="SHIPWATCH_DISCORD_BOT_TOKEN")]
+    if unusable:
+        raise CliError(" ".join(tr(problem) for problem in unusable))
+    assert settings.discord_application_id is not None
+    from commands.table import build_table
+
+    commands = discord_setup.application_commands(build_table())
+    rest = discord_setup.rest_from(settings)
+
+    async def put() -> list[str]:
+        try:
+            return await discord_setup.register(
+                rest, settings.discord_application_id or "", commands, guild=args.guild
+            )
+        finally:
+            await rest.close()
+
+    try:
+        names = asyncio.run(put())
+    except AdapterError as error:
+        raise CliError(tr(error.text), code=1) from None
+    where = t("discord.registered_guild", guild=args.guild) if args.guild else t(
+        "discord.registered_everywhere"
+    )
+    print(tr(t("discord.registered", count=len(names), names=", ".join(names), where=where)))
     return 0
 
 

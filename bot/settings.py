@@ -71,6 +71,15 @@ class Settings(BaseSettings):
     feishu_app_id: str | None = None
     feishu_app_secret: SecretStr | None = None
     feishu_verification_token: SecretStr | None = None
+    # Discord: an application's interactions endpoint (POST /discord/interactions), each
+    # request checked against its public key (hex, from the application's General
+    # Information page); posts and direct messages through the REST API with the bot token.
+    # An incident's room is a thread in the rooms channel (a channel id) when it is set.
+    discord_bot_token: SecretStr | None = None
+    discord_application_id: str | None = None
+    discord_public_key: str | None = None
+    discord_api_url: str = "https://discord.com/api/v10"
+    discord_rooms_channel: str | None = None
     # DingTalk and Feishu buttons only open links: each becomes a one-time link to
     # {public_url}/act/…, signed with this secret (needed when either platform runs).
     action_link_secret: SecretStr | None = None

@@ -35,6 +35,18 @@ def build(settings: Settings, config: Config) -> dict[str, Adapter]:
 
         adapters["telegram"] = telegram.from_settings(settings)
     adapters.update(_robot_platforms(settings, config))
+    from bot.adapters import discord_setup
+
+    if discord_setup.wanted(settings):
+        from bot.errors import StartupError
+
+        from bot.i18n import Translator
+
+        tr = Translator("en", settings.tz)
+        problems = discord_setup.problems(settings)
+        if problems:
+            raise StartupError(" ".join(tr(problem) for problem in problems))
+        adapters["discord"] = discord_setup.adapter_from(settings, directory=config.directory)
     return adapters
 
 

@@ -18,7 +18,7 @@ from playbooks.messages import Message
 UMBRELLA = "shipwatch"
 _REFUSED = frozenset({"usage", "denied", "refused", "error"})
 # Answers about the asker or the bot itself, of no use to the rest of a channel.
-_PRIVATE = frozenset({"help", "whoami", "me"})
+PRIVATE = frozenset({"help", "whoami", "me"})
 
 
 def command_line(command: str, text: str = "") -> str:
@@ -88,6 +88,6 @@ async def run(host: Host, invocation: Invocation) -> tuple[Outcome, Reply | None
         message=outcome.reply,
         tr=host.translator(outcome.locale, outcome.tz),
         refused=outcome.status in _REFUSED,
-        private=outcome.status in _REFUSED or outcome.command in _PRIVATE,
+        private=outcome.status in _REFUSED or outcome.command in PRIVATE,
     )
     return outcome, reply
