@@ -185,8 +185,10 @@ def _cmd_discord_register(args: argparse.Namespace) -> int:
         names = asyncio.run(put())
     except AdapterError as error:
         raise CliError(tr(error.text), code=1) from None
-    where = t("discord.registered_guild", guild=args.guild) if args.guild else t(
-        "discord.registered_everywhere"
+    where = (
+        t("discord.registered_guild", guild=args.guild)
+        if args.guild
+        else t("discord.registered_everywhere")
     )
     print(tr(t("discord.registered", count=len(names), names=", ".join(names), where=where)))
     return 0

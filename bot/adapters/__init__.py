@@ -39,7 +39,6 @@ def build(settings: Settings, config: Config) -> dict[str, Adapter]:
 
     if discord_setup.wanted(settings):
         from bot.errors import StartupError
-
         from bot.i18n import Translator
 
         tr = Translator("en", settings.tz)

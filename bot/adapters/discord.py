@@ -183,7 +183,9 @@ class DiscordAdapter:
         if not self._rooms_channel:
             raise RoomRefused("SHIPWATCH_DISCORD_ROOMS_CHANNEL is not set")
         parent = self._rooms_channel
-        route = Route("POST", "/channels/{channel_id}/threads", f"/channels/{parent}/threads", parent)
+        route = Route(
+            "POST", "/channels/{channel_id}/threads", f"/channels/{parent}/threads", parent
+        )
         body = {
             "name": name[:THREAD_NAME],
             "type": PUBLIC_THREAD,
@@ -276,7 +278,9 @@ class DiscordAdapter:
         return response
 
     async def _command(self, got: Interaction, *, deferred_private: bool) -> None:
-        assert self._host is not None and got.line is not None
+        host = self._host
+        if host is None or got.line is None:
+            return
         invocation = CommandInvocation(
             platform=PLATFORM,
             user_id=got.user_id,
@@ -284,7 +288,7 @@ class DiscordAdapter:
             text=got.line,
             event_id=f"interaction:{got.id}",
         )
-        outcome, reply = await run(self._host, invocation)
+        outcome, reply = await run(host, invocation)
         if outcome.status == "duplicate":
             return  # the first delivery answered it
         if reply is None:
@@ -298,7 +302,9 @@ class DiscordAdapter:
         await self._reply(got, reply, method="PATCH", path="/messages/@original", ephemeral=False)
 
     async def _press(self, got: Interaction) -> None:
-        assert self._host is not None and got.custom_id is not None
+        host = self._host
+        if host is None or got.custom_id is None:
+            return
         press = ButtonPress(
             platform=PLATFORM,
             user_id=got.user_id,
@@ -306,7 +312,7 @@ class DiscordAdapter:
             action_id=got.custom_id,
             event_id=f"interaction:{got.id}",
         )
-        _, reply = await run(self._host, press)
+        _, reply = await run(host, press)
         if reply is not None:
             await self._followup(got, reply, ephemeral=reply.private)
 

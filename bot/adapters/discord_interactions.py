@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -137,27 +137,27 @@ def _interaction(data: dict[str, Any]) -> Interaction | None:
     interaction_id, token, user_id, channel_id = (str(v) for v in ids)
     if len(interaction_id) > MAX_ID or len(user_id) > MAX_ID or len(channel_id) > MAX_ID:
         return None
-    common = {
-        "id": interaction_id,
-        "token": token[:500],
-        "user_id": user_id,
-        "channel_id": channel_id,
-        "direct": "guild_id" not in data,
-    }
+    interaction = Interaction(
+        id=interaction_id,
+        token=token[:500],
+        user_id=user_id,
+        channel_id=channel_id,
+        direct="guild_id" not in data,
+    )
     if kind == APPLICATION_COMMAND and isinstance(inner.get("name"), str):
-        options = inner.get("options") if isinstance(inner.get("options"), list) else []
+        options = inner.get("options")
         args = next(
             (
                 str(o.get("value", ""))
-                for o in options
+                for o in (options if isinstance(options, list) else [])
                 if isinstance(o, dict) and o.get("name") == ARGS
             ),
             "",
         )
-        return Interaction(**common, line=command_line(inner["name"], args))
+        return replace(interaction, line=command_line(inner["name"], args))
     custom_id = inner.get("custom_id")
     if kind == MESSAGE_COMPONENT and inner.get("component_type") == BUTTON and custom_id:
-        return Interaction(**common, custom_id=str(custom_id)[:100])
+        return replace(interaction, custom_id=str(custom_id)[:100])
     return None
 
 

@@ -93,9 +93,7 @@ def render(
         return escape(shown)
 
     texts = [markdown(tr(block)) for block in message.blocks]
-    fields = [
-        (_cut(tr(f.label), LIMITS.field_name), markdown(tr(f.value))) for f in message.fields
-    ]
+    fields = [(_cut(tr(f.label), LIMITS.field_name), markdown(tr(f.value))) for f in message.fields]
     if len(fields) > LIMITS.fields or sum(len(n) + len(v) for n, v in fields) > 2000:
         # Fields that would crowd out the text become lines of it.
         texts += [f"**{escape(name)}**: {value}" for name, value in fields]

@@ -87,8 +87,9 @@ class Buckets:
         name = headers.get("X-RateLimit-Bucket")
         if name:
             self._names[route.key] = name
-        remaining, after = headers.get("X-RateLimit-Remaining"), headers.get(
-            "X-RateLimit-Reset-After"
+        remaining, after = (
+            headers.get("X-RateLimit-Remaining"),
+            headers.get("X-RateLimit-Reset-After"),
         )
         if remaining is None or after is None:
             return
@@ -108,9 +109,7 @@ class Buckets:
 
 
 class DiscordRest:
-    def __init__(
-        self, *, token: str, api_url: str, http: HttpClient, clock: Clock
-    ) -> None:
+    def __init__(self, *, token: str, api_url: str, http: HttpClient, clock: Clock) -> None:
         self._token = token
         self._api_url = api_url.rstrip("/")
         self._http = http
@@ -179,11 +178,11 @@ class DiscordRest:
         if files:
             form = aiohttp.FormData()
             payload = dict(body or {})
-            payload["attachments"] = [
-                {"id": i, "filename": name} for i, name in enumerate(files)
-            ]
+            payload["attachments"] = [{"id": i, "filename": name} for i, name in enumerate(files)]
             form.add_field(
-                "payload_json", json.dumps(payload, ensure_ascii=False), content_type="application/json"
+                "payload_json",
+                json.dumps(payload, ensure_ascii=False),
+                content_type="application/json",
             )
             for i, (name, content) in enumerate(files.items()):
                 form.add_field(f"files[{i}]", content, filename=name, content_type="image/png")

@@ -75,7 +75,8 @@ def adapter_from(settings: Settings, *, directory: Directory) -> Any:
     from bot.adapters.discord import DiscordAdapter
     from bot.adapters.discord_interactions import public_key
 
-    assert settings.discord_application_id and settings.discord_public_key
+    assert settings.discord_application_id
+    assert settings.discord_public_key
     clock = WallClock()
     return DiscordAdapter(
         rest=rest_from(settings, clock=clock),

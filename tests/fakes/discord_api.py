@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from tests.fakes.loopback import serve
 
-TOKEN = "discord-bot-token-for-tests"  # noqa: S105
+TOKEN = "discord-bot-token-for-tests"
 APPLICATION_ID = "1100000000000000001"
 PATIENCE = 10.0
 
@@ -164,7 +164,9 @@ class FakeDiscord:
         bucket = "messages-" + ("edit" if method == "PATCH" else "create")
         key = f"{bucket}:{match.group(1)}"
         now = self.now()
-        left, reset = self._buckets.get(key, (self.per_channel, now + timedelta(seconds=self.window)))
+        left, reset = self._buckets.get(
+            key, (self.per_channel, now + timedelta(seconds=self.window))
+        )
         if reset <= now:
             left, reset = self.per_channel, now + timedelta(seconds=self.window)
         after = (reset - now).total_seconds()

@@ -355,4 +355,3 @@ async def test_unsigned_requests_are_refused(rig: Rig) -> None:
     async with rig.client.post(rig.url, data=b'{"type": 1}') as response:
         assert response.status == 401
     nothing_happened(rig)
-
