@@ -15,6 +15,7 @@ import aiohttp
 import pytest
 from sqlmodel import select
 
+from bot.adapters.base import RoomRefused
 from bot.adapters.discord import DiscordAdapter
 from bot.adapters.discord_interactions import public_key
 from bot.adapters.discord_rest import DiscordRest
@@ -26,6 +27,7 @@ from bot.http_client import HttpClient
 from bot.settings import Settings
 from commands.core.effects import apply
 from playbooks.effects import Conversation, Post
+from playbooks.errors import AdapterError
 from playbooks.messages import Message, raw
 from storage import migrate
 from storage.engine import make_engine
@@ -302,6 +304,60 @@ async def test_an_incident_room_is_a_thread_with_its_summary_pinned(rig: Rig) ->
 def summary_id(rig: Rig) -> str:
     pins = rig.fake.of("PUT", r"/channels/\d+/pins/\d+")
     return pins[-1].route.rsplit("/", 1)[1]
+
+
+async def test_a_429_on_one_channel_holds_back_only_that_channel(rig: Rig) -> None:
+    rig.fake.fail(f"POST /channels/{OPS}/messages", Failure(retry_after=3.0))
+    post(rig, Message.of(raw("ops news")), OPS)
+    post(rig, Message.of(raw("web news")), WEB)
+    await rig.app.settle()
+    assert [c.text() for c in rig.fake.messages(WEB)] == ["\nweb news"]
+    assert rig.fake.messages(OPS) == []
+    await rig.advance(seconds=3)
+    assert [c.text() for c in rig.fake.messages(OPS)] == ["\nops news"]
+
+
+async def test_direct_messages_reuse_the_channel_discord_opened(rig: Rig) -> None:
+    tr = rig.app.translator("en")
+    first = await rig.adapter.direct_message(BOB, Message.of(raw("one")), tr=tr)
+    second = await rig.adapter.direct_message(BOB, Message.of(raw("two")), tr=tr)
+    assert len(rig.fake.of("POST", "/users/@me/channels")) == 1
+    dm = rig.fake.dm_channel(BOB)
+    assert [c.text() for c in rig.fake.messages(dm)] == ["\none", "\ntwo"]
+    assert first is not None
+    assert first.startswith(f"{dm} ")
+    assert second != first
+
+
+async def test_an_edit_in_place_and_one_discord_no_longer_allows(rig: Rig) -> None:
+    tr = rig.app.translator("en")
+    ref = await rig.adapter.post(OPS, Message.of(raw("rollout 10%")), tr=tr)
+    assert ref is not None
+    assert await rig.adapter.update(ref, Message.of(raw("rollout 50%")), tr=tr) == ref
+    [edit] = rig.fake.of("PATCH", rf"/channels/{OPS}/messages/\d+")
+    assert "rollout 50%" in edit.text()
+    rig.fake.fail(r"PATCH /channels/\d+/messages/\d+", Failure(404, code=10008))
+    assert await rig.adapter.update(ref, Message.of(raw("rollout 100%")), tr=tr) is None
+
+
+async def test_a_post_to_a_channel_without_an_id_says_which_to_add(rig: Rig) -> None:
+    with pytest.raises(AdapterError) as raised:
+        await rig.adapter.post("#launch", Message.of(raw("x")), tr=rig.app.translator("en"))
+    assert raised.value.permanent
+    assert "channels.yaml" in str(raised.value.text.params["reason"])
+    assert rig.fake.calls == []
+
+
+async def test_a_thread_without_permission_keeps_the_shared_channel(rig: Rig) -> None:
+    rig.fake.fail(
+        rf"POST /channels/{INCIDENTS}/threads",
+        Failure(403, code=50013, message="Missing Permissions"),
+    )
+    with pytest.raises(RoomRefused) as refused:
+        await rig.adapter.open_room(
+            "inc-2", topic="t", summary=Message.of(raw("#2")), tr=rig.app.translator("en")
+        )
+    assert "Create Public Threads" in refused.value.reason
 
 
 # --- inbound security: each refused, nothing run, nothing stored, nothing sent ---------------
