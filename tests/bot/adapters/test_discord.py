@@ -183,6 +183,17 @@ async def test_a_command_is_deferred_then_its_reply_edits_the_original(rig: Rig)
     assert edit.body["allowed_mentions"]["parse"] == [], "never @everyone from typed text"
 
 
+async def test_a_reply_held_back_by_discord_goes_to_the_channel_through_the_outbox(
+    rig: Rig,
+) -> None:
+    rig.fake.fail(r"PATCH /webhooks/.*/messages/@original", Failure(retry_after=30.0))
+    _, body = await rig.command("release", "status")
+    [held] = rig.fake.refused
+    assert held.route == webhook(body, "/messages/@original")
+    [queued] = rig.fake.messages(OPS)
+    assert "No release is in progress." in queued.text()
+
+
 async def test_help_is_deferred_for_the_asker_alone(rig: Rig) -> None:
     response, body = await rig.command("help")
     assert await response.json() == {"type": 5, "data": {"flags": 64}}

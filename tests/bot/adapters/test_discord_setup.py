@@ -122,6 +122,9 @@ def test_a_full_setup_has_no_problems_and_half_of_one_stops_the_start() -> None:
         discord_public_key=Signer().public_hex,
     )
     assert problems(whole) == []
+    built = adapters.build(whole, load(None))
+    assert list(built) == ["discord"]
+    assert [r.path for r in built["discord"].routes()] == ["/discord/interactions"]
     half = Settings(discord_application_id=APPLICATION_ID)
     said = [Translator("zh", UTC)(p) for p in problems(half)]
     assert said[0].startswith("SHIPWATCH_DISCORD_BOT_TOKEN 未设置")
