@@ -17,6 +17,8 @@ from pydantic import SecretStr
 from bot.settings import Settings
 
 LOOPBACK = "127.0.0.1"
+# Addresses that listen everywhere: a browser on this machine reaches them on loopback.
+ANY_ADDRESS = frozenset({"0.0.0.0", "::", ""})  # noqa: S104 (a name for it, not a bind)
 
 
 def with_sign_in_key(settings: Settings) -> Settings:
@@ -34,7 +36,7 @@ def for_this_terminal(settings: Settings) -> Settings:
         port = _any_free_port(settings.http_host)
     update: dict[str, object] = {"http_port": port}
     if "public_url" not in settings.model_fields_set:
-        host = LOOPBACK if settings.http_host in ("0.0.0.0", "::", "") else settings.http_host
+        host = LOOPBACK if settings.http_host in ANY_ADDRESS else settings.http_host
         update["public_url"] = f"http://{host}:{port}"
     return with_sign_in_key(settings.model_copy(update=update))
 
