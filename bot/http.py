@@ -24,6 +24,7 @@ def make_web_app(app: Application) -> web.Application:
         body_timeout=app.settings.http_body_timeout_seconds,
         translator=lambda request: app.translator(request_locale(request, app.settings.locale)),
     )
+    pages.console.install(web_app)
     web_app.add_routes(
         [
             web.get("/healthz", _healthz),

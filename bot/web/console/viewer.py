@@ -13,7 +13,6 @@ from aiohttp import web
 
 from playbooks.people import Person, Role
 
-VIEWER_KEY = "shipwatch.viewer"
 # Where a request without a session is sent: the page that says how to get a link.
 SIGN_IN_PATH = "/web/signin"
 
@@ -24,10 +23,13 @@ class Viewer:
     locale: str  # "en" | "zh"
     tz: tzinfo
     csrf: str  # this session's form token: every POST under /web carries it as ``csrf``
-    session_id: str
+    session_id: str  # the session's key in the database (a hash: never the cookie's value)
 
     def can(self, role: Role) -> bool:
         return self.person.has_role(role)
+
+
+VIEWER_KEY = web.RequestKey("shipwatch.viewer", Viewer)
 
 
 def viewer_of(request: web.Request) -> Viewer:
