@@ -176,3 +176,37 @@ def test_room_names_follow_the_strictest_platform_rule() -> None:
     assert len(long) == 80
     assert long.startswith("inc-42-x")
     assert platform_name(42, "Checkout returns 500", platform="console") == "inc-42"
+
+
+async def test_every_command_typed_in_the_room_goes_on_the_timeline_once(
+    make_harness: HarnessFactory, tmp_path: Path
+) -> None:
+    h = await make_harness(adapter=RoomAdapter(), config_dir=rooms_on(tmp_path))
+    await open_p1(h)
+    await h.advance(minutes=1)
+    paged = await h.say('/page @dave "checkout is down, need the db"', user="carol", channel=ROOM)
+    assert paged.status == "ok", h.reply_text(paged)
+    first_line = h.reply_text(paged).splitlines()[0]
+    await h.say("/oncall who web", user="carol", channel=ROOM)
+    refused = await h.say("/release pause web", user="carol", channel=ROOM)
+    assert refused.status == "refused"
+    why = h.reply_text(refused).splitlines()[0].lstrip("⚠️ ").strip()
+    # The incident's own commands write their own line, and its views say nothing new.
+    await h.say('/incident update "db failover started"', user="carol", channel=ROOM)
+    await h.say("/incident show", user="carol", channel=ROOM)
+    # Outside the room, nothing goes on any timeline.
+    await h.say("/oncall who web", user="carol", channel="#ops")
+    timeline = h.reply_text(await h.say("/incident timeline 1", user="carol"))
+    commands = [line for line in timeline.splitlines() if "command: " in line]
+    assert len(commands) == 3, timeline
+    assert all("@carol: command: " in line for line in commands)
+    assert f'command: /page @dave "checkout is down, need the db" → {first_line}' in commands[0]
+    assert "command: /oncall who web → " in commands[1]
+    assert "command: /release pause web → refused: " in commands[2]
+    assert why.rstrip(".") in commands[2]
+    assert timeline.count("db failover started") == 1
+    assert "/incident show" not in timeline
+    # Read in Chinese, the bot's part is in Chinese; what was typed stays as typed.
+    await h.say("/config locale zh", user="alice")
+    zh = h.reply_text(await h.say("/incident timeline 1", user="carol"))
+    assert "/release pause web → 被拒绝：" in zh
