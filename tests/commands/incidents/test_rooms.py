@@ -210,3 +210,39 @@ async def test_every_command_typed_in_the_room_goes_on_the_timeline_once(
     await h.say("/config locale zh", user="alice")
     zh = h.reply_text(await h.say("/incident timeline 1", user="carol"))
     assert "/release pause web → 被拒绝：" in zh
+
+
+async def test_those_a_later_step_reaches_and_who_acknowledges_the_page_are_brought_in(
+    make_harness: HarnessFactory, tmp_path: Path
+) -> None:
+    adapter = RoomAdapter()
+    h = await make_harness(adapter=adapter, config_dir=rooms_on(tmp_path))
+    out = await h.say(
+        '/incident open "Checkout returns 500" --sev P1 --service web', user="alice"
+    )
+    assert out.status == "ok", h.reply_text(out)
+    # The opening brings in the reporter and the primary its page reached.
+    assert adapter.rooms[ROOM] == ["alice", "bob"]
+    await h.advance(minutes=5)  # nobody answered: the secondary is paged
+    assert adapter.rooms[ROOM] == ["alice", "bob", "carol"]
+    out = await h.say("/escalate 1", user="carol")  # the manager, now
+    assert out.status == "ok", h.reply_text(out)
+    assert adapter.rooms[ROOM] == ["alice", "bob", "carol", "dave"]
+    # Each once: a later step reaching them again asks nobody in twice.
+    await h.advance(minutes=30)
+    assert adapter.rooms[ROOM] == ["alice", "bob", "carol", "dave"]
+
+
+async def test_who_acknowledges_a_page_for_the_incident_is_brought_in(
+    make_harness: HarnessFactory, tmp_path: Path
+) -> None:
+    adapter = RoomAdapter()
+    h = await make_harness(adapter=adapter, config_dir=rooms_on(tmp_path))
+    await h.say('/incident open "Checkout returns 500" --sev P1 --service web', user="alice")
+    out = await h.say("/ack 1", user="dave")  # a responder, though not paged
+    assert out.status == "ok", h.reply_text(out)
+    assert adapter.rooms[ROOM] == ["alice", "bob", "dave"]
+    with unit_of_work(h.app.engine) as session:
+        incident = session.get(IncidentRow, 1)
+        assert incident is not None
+        assert incident.state == "acknowledged"
