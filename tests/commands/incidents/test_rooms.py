@@ -16,6 +16,8 @@ from storage.models import IncidentRoom, IncidentRow, OutboxMessage
 from storage.unit_of_work import unit_of_work
 from tests.conftest import Harness, HarnessFactory
 from tests.fakes.adapters import RecordingAdapter, RoomAdapter
+from tests.fakes.alertmanager import alert, notification
+from tests.scenarios.test_noise_budget import alertmanager
 
 pytestmark = pytest.mark.usefixtures("database_url")
 
@@ -217,9 +219,7 @@ async def test_those_a_later_step_reaches_and_who_acknowledges_the_page_are_brou
 ) -> None:
     adapter = RoomAdapter()
     h = await make_harness(adapter=adapter, config_dir=rooms_on(tmp_path))
-    out = await h.say(
-        '/incident open "Checkout returns 500" --sev P1 --service web', user="alice"
-    )
+    out = await h.say('/incident open "Checkout returns 500" --sev P1 --service web', user="alice")
     assert out.status == "ok", h.reply_text(out)
     # The opening brings in the reporter and the primary its page reached.
     assert adapter.rooms[ROOM] == ["alice", "bob"]
@@ -246,3 +246,72 @@ async def test_who_acknowledges_a_page_for_the_incident_is_brought_in(
         incident = session.get(IncidentRow, 1)
         assert incident is not None
         assert incident.state == "acknowledged"
+
+
+async def test_raised_into_a_rooms_severity_it_gets_its_room_then(
+    make_harness: HarnessFactory, tmp_path: Path
+) -> None:
+    adapter = RoomAdapter()
+    h = await make_harness(adapter=adapter, config_dir=rooms_on(tmp_path))
+    out = await h.say('/incident open "Avatars load slowly" --sev P3 --service web', user="alice")
+    assert out.status == "ok", h.reply_text(out)
+    assert room_row(h) is None  # a P3 has no room
+    await h.say("/incident ack 1", user="carol")
+    before = len(posts(h, "#incidents"))
+    out = await h.say('/incident sev 1 P1 --reason "checkout too"', user="bob", channel="#ops")
+    assert out.status == "ok", h.reply_text(out)
+    line = f"Incident #1 [P1] Avatars load slowly has its own room: {ROOM}."
+    assert h.reply_text(out).endswith(line)
+    room = room_row(h)
+    assert room is not None
+    assert room.state == "open"
+    with unit_of_work(h.app.engine) as session:
+        incident = session.get(IncidentRow, 1)
+        assert incident is not None
+        assert incident.channel == "console:#inc-1"
+    # The shared channel and the tech channel hear of the new severity once, with the room.
+    [raised] = posts(h, "#incidents")[before:]
+    assert raised.startswith("Incident #1 is now P1 (was P3), set by @bob")
+    assert line in raised
+    assert line in posts(h, "#tech")[-1]
+    # Everyone who had a hand in it: the reporter (and commander), who acknowledged, and
+    # the one its page reached.
+    assert sorted(adapter.rooms[ROOM]) == ["alice", "bob", "carol"]
+    summary = posts(h, ROOM)[0]
+    assert summary.startswith("📌 Incident #1: Avatars load slowly")
+    assert "severity: P1" in summary
+    # From now on its news is in the room, and commands there need no id.
+    out = await h.say('/incident update "cdn purged"', user="carol", channel=ROOM)
+    assert out.status == "ok", h.reply_text(out)
+    # Lowered again, it keeps its room; raised again, no second room.
+    await h.say('/incident sev P3 --reason "only avatars"', user="carol", channel=ROOM)
+    await h.say('/incident sev P2 --reason "worse again"', user="carol", channel=ROOM)
+    assert list(adapter.rooms) == [ROOM]
+    assert posts(h, "#incidents")[before:] == [raised]
+
+
+async def test_raised_by_a_more_severe_alert_it_gets_its_room(
+    make_harness: HarnessFactory, tmp_path: Path
+) -> None:
+    adapter = RoomAdapter()
+    h = await make_harness(adapter=adapter, config_dir=rooms_on(tmp_path, "[P0, P1]"))
+
+    def group(name: str, severity: str) -> dict[str, object]:
+        return notification(
+            alert(name, service="checkout", severity=severity), group_by=("alertname", "service")
+        )
+
+    await alertmanager(h, group("SlowCheckout", "warning"))  # a P2: no room
+    assert room_row(h) is None
+    await alertmanager(h, group("CheckoutDown", "critical"))  # joins it, and raises it to P1
+    room = room_row(h)
+    assert room is not None
+    assert room.state == "open"
+    with unit_of_work(h.app.engine) as session:
+        incident = session.get(IncidentRow, 1)
+        assert incident is not None
+        assert (incident.severity, incident.channel) == ("P1", "console:#inc-1")
+    assert any(
+        "is now P1 (was P2)" in p and "has its own room" in p for p in posts(h, "#incidents")
+    )
+    assert posts(h, ROOM)[0].startswith("📌 Incident #1:")
