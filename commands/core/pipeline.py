@@ -507,6 +507,7 @@ def _system_context(session: Session, runtime: Runtime, now: datetime) -> System
         incidents=runtime.incidents,
         teams=runtime.teams,
         home_platform=runtime.home_platform,
+        default_locale=runtime.default_locale,
         summaries=runtime.summaries,
         drill=runtime.drill,
     )
