@@ -9,6 +9,7 @@ from commands.core.context import CommandContext, SystemContext
 from commands.incidents.rows import to_view
 from playbooks.effects import Conversation
 from playbooks.incidents import rooms
+from playbooks.incidents.alerts import more_severe
 from playbooks.incidents.machine import Incident, Result
 from playbooks.incidents.rooms import HANDS_ON
 from storage.models import IncidentRow, Timer
@@ -58,6 +59,7 @@ def raised(
         row.id is None
         or rooms.incident_of(before.channel.channel) is not None
         or not after.unresolved
+        or not more_severe(after.severity, before.severity)
         or not ctx.incidents.rooms.wanted(after.severity)
         or room_rows.of_incident(ctx.session, incident_id=row.id) is not None
     ):
