@@ -82,13 +82,19 @@ async def gather(
         for m in charted
         if m.name in by_name
     ]
+    drawn: list[charts.Panel | charts.Bars] = list(panels)
     if not any(points for panel in panels for points in panel.lines.values()):
         reasons = {found.error or found.no_data or "" for _, _, found in ranges} - {""}
-        return replace(read_back, chart_note="; ".join(sorted(reasons)) or "no metric is charted")
+        note = "; ".join(sorted(reasons)) or "no metric is charted"
+        if not read.response:
+            return replace(read_back, chart_note=note)
+        drawn = []  # the response figures alone
+    if read.response:
+        drawn.append(charts.Bars(read.response))
     span = f"{read.chart_start:%Y-%m-%d %H:%M} – {read.at:%Y-%m-%d %H:%M} UTC"
     title = f"{', '.join(read.services)} · {span}"
     try:
-        png = await asyncio.to_thread(charts.render, title, panels)
+        png = await asyncio.to_thread(charts.render, title, drawn)
         return replace(read_back, chart=png, chart_token=new_chart_id())
     except Exception:  # a drawing bug must not cost the report its text
         log.exception("chart could not be drawn")  # the details stay in the log

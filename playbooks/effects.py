@@ -158,6 +158,17 @@ class ReportMetric:
 
 
 @dataclass(frozen=True, slots=True)
+class ResponseBar:
+    """One severity in a report's response chart: the incidents opened at it in the
+    period, and the median time to acknowledge and to resolve those that were."""
+
+    severity: str
+    opened: int
+    mtta: timedelta | None = None
+    mttr: timedelta | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ReadReport:
     """Read a report's metrics (instant values over ``window`` at ``at``, and a chart's
     series from ``chart_start``), then hand them back with ``request`` to be posted.
@@ -173,6 +184,9 @@ class ReadReport:
     window: str  # a PromQL range, like 24h or 7d
     chart_start: datetime
     chart_step: timedelta
+    # the weekly report's response figures, drawn as bars under the metrics; none when
+    # no incident was opened in the period
+    response: tuple[ResponseBar, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

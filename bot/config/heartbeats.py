@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bot.config.releases import Duration
+from bot.i18n import LOCALES, Translator
 from playbooks.incidents.heartbeats import Heartbeat
+from playbooks.messages import t
 
 Level = Literal["P0", "P1", "P2", "P3"]
 NAME = r"^[a-z0-9][a-z0-9._-]{0,63}$"  # it is a part of the hook's URL
@@ -54,6 +56,13 @@ class HeartbeatsFile(_Strict):
                 interval=e.interval,
                 grace=e.grace,
                 severity=e.severity,
+                titles=_titles(e),
             )
             for e in self.heartbeats
         }
+
+
+def _titles(e: HeartbeatEntry) -> tuple[tuple[str, str], ...]:
+    """Its incident's title in each language: worded once, as it never changes."""
+    said = t("heartbeat.title", name=e.name, after=e.interval + e.grace)
+    return tuple((locale, Translator(locale, UTC)(said)) for locale in LOCALES)

@@ -80,6 +80,7 @@ class SystemContext:
     teams: Mapping[str, Team] = field(default_factory=dict)
     effects: list[Effect] = field(default_factory=list)
     home_platform: str = "console"
+    default_locale: str = "en"  # SHIPWATCH_LOCALE: a channel's language unless it chose one
     summaries: SummarySettings = field(default_factory=SummarySettings)
     drill: bool = False
 

@@ -137,7 +137,7 @@ def run_command(inv: CommandInvocation, *, runtime: Runtime, now: datetime) -> O
     spec = command.spec
     if spec.role is not None and not request.actor.has_role(spec.role):
         denial = PermissionDenied(command=f"/{spec.name}", role=spec.role.value)
-        request.record_refusal(outcome="denied", detail=spec.role.value)
+        request.record_refusal(outcome="denied", detail=spec.role.value, said=denial.text)
         return request.answer("denied", _error_message(denial.text))
 
     def handle() -> tuple[Message, effect_writer.Applied, str]:
@@ -159,7 +159,17 @@ def run_command(inv: CommandInvocation, *, runtime: Runtime, now: datetime) -> O
                 drill=runtime.drill,
                 sign_in=runtime.sign_in,
             )
+            seen = rooms.watch(session, ctx.conversation, spec)
             reply = spec.handler(ctx, command)
+            if seen is not None:
+                rooms.on_timeline(
+                    session,
+                    seen,
+                    actor=request.actor.handle,
+                    typed=inv.text.strip(),
+                    result=reply.blocks[0] if reply.blocks else None,
+                    now=now,
+                )
             applied = _write_effects(session, ctx.effects, runtime=runtime, now=now)
             reply = effect_writer.with_tokens(
                 session,
@@ -185,9 +195,9 @@ def run_command(inv: CommandInvocation, *, runtime: Runtime, now: datetime) -> O
             request.record_refusal(outcome="usage", detail=error.text.key)
             return request.answer("usage", _usage_message(error))
         if isinstance(error, PermissionDenied):  # a handler's finer check, --force, say
-            request.record_refusal(outcome="denied", detail=error.role)
+            request.record_refusal(outcome="denied", detail=error.role, said=error.text)
             return request.answer("denied", _error_message(error.text))
-        request.record_refusal(outcome="refused", detail=error.text.key)
+        request.record_refusal(outcome="refused", detail=error.text.key, said=error.text)
         return request.answer("refused", _error_message(error.text, *error.details))
     except Exception:
         return request.fail()
@@ -242,9 +252,10 @@ class _Request:
             detail=detail,
         )
 
-    def record_refusal(self, *, outcome: str, detail: str) -> None:
+    def record_refusal(self, *, outcome: str, detail: str, said: Text | None = None) -> None:
         """What a refused command leaves behind, in a transaction of its own: its event id,
-        and an audit entry when it was a denial or would have changed state."""
+        an audit entry when it was a denial or would have changed state, and, typed in an
+        incident's room, a line on its timeline saying why (``said``)."""
         worth_auditing = self.command is not None and (
             outcome in ("denied", "error") or self.command.spec.changes_state
         )
@@ -253,8 +264,25 @@ class _Request:
                 self.remember(session)
                 if worth_auditing:
                     self.audit(session, outcome=outcome, detail=detail)
+                if said is not None and self.command is not None:
+                    self._on_timeline(session, said)
         except IntegrityError:
             pass  # a twin delivery recorded it first; nothing else was written
+
+    def _on_timeline(self, session: Session, reason: Text) -> None:
+        assert self.command is not None
+        conversation = rooms.addressed(session, self.inv.conversation)
+        seen = rooms.watch(session, conversation, self.command.spec)
+        if seen is not None:
+            rooms.on_timeline(
+                session,
+                seen,
+                actor=self.actor.handle,
+                typed=self.inv.text.strip(),
+                result=reason,
+                now=self.now,
+                refused=True,
+            )
 
     def answer(self, status: str, message: Message) -> Outcome:
         """A reply without a state change, in the conversation's language."""
@@ -481,6 +509,7 @@ def _system_context(session: Session, runtime: Runtime, now: datetime) -> System
         incidents=runtime.incidents,
         teams=runtime.teams,
         home_platform=runtime.home_platform,
+        default_locale=runtime.default_locale,
         summaries=runtime.summaries,
         drill=runtime.drill,
     )

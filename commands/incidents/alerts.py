@@ -12,12 +12,14 @@ from typing import Any
 
 from commands.core.context import SystemContext
 from commands.incidents import maintenance
+from commands.incidents import rooms as incident_rooms
 from commands.incidents.incident import create, tech_channel
 from commands.incidents.rows import save, to_view
 from commands.oncall import paging
 from playbooks.effects import ArmTimer, Conversation, Post
 from playbooks.incidents import alerts
 from playbooks.incidents import machine as lifecycle
+from playbooks.incidents import rooms as room_rules
 from playbooks.incidents.alerts import Action, Digested, Notification
 from playbooks.incidents.machine import Incident, Result, TimelineEntry
 from playbooks.people import BOT
@@ -59,6 +61,7 @@ def on_notification(ctx: SystemContext, n: Notification) -> Mapping[str, Any]:
     line = alerts.describe(n)
     if decision.action is Action.IGNORE:
         return {"action": decision.action.value, "summary": line}
+    room = None
     if decision.action is Action.OPEN:
         row, result = create(
             ctx,
@@ -74,11 +77,15 @@ def on_notification(ctx: SystemContext, n: Notification) -> Mapping[str, Any]:
     else:
         assert decision.incident is not None
         row = next(r for r in (group_row, storm_row) if r and r.id == decision.incident.id)
-        result = _onto(ctx, to_view(row), n, decision.action, line, group)
+        before = to_view(row)
+        result = _onto(ctx, before, n, decision.action, line, group)
+        result, room = incident_rooms.raised(ctx, row, before, result)
     save(ctx.session, row, result)
     ctx.effects += result.effects
     if alerts.may_page(decision.action):
-        paging.page_if_none(ctx, row)  # its severity may have risen to one that pages
+        page = paging.page_if_none(ctx, row)  # its severity may have risen to one that pages
+        if room is not None and page is not None:
+            ctx.effects += room_rules.invitations(room, page.paged)
     assert row.id is not None
     _record_group(ctx, n, group, row.id, service, decision.action)
     return {"action": decision.action.value, "incident": row.id, "summary": line}

@@ -13,11 +13,12 @@ from typing import Any
 from commands.core.context import CommandContext, SystemContext
 from commands.core.registry import CommandSpec, ParsedCommand
 from commands.incidents import alerts as intake
-from playbooks.effects import ArmTimer
+from playbooks.effects import ArmTimer, Conversation
 from playbooks.incidents import heartbeats as rules
 from playbooks.incidents.heartbeats import Beat
 from playbooks.messages import Message
 from storage.models import HeartbeatRow, Timer
+from storage.repositories import channels
 from storage.repositories import heartbeats as repo
 
 KIND = "heartbeat"  # the inbound kind of a beat
@@ -61,11 +62,27 @@ def on_due(ctx: SystemContext, timer: Timer) -> None:
             due = rules.due_at(heartbeat, row.last_beat_at)
             ctx.effects.append(ArmTimer(rules.timer_key(name), rules.KIND, due, {"name": name}))
         return
-    missed = rules.missed(heartbeat, service_labels=ctx.incidents.alerts.service_labels)
+    missed = rules.missed(
+        heartbeat,
+        service_labels=ctx.incidents.alerts.service_labels,
+        locale=_language_of_news(ctx, heartbeat.service),
+    )
     answer = intake.on_notification(ctx, missed)
     if answer.get("action") != "held":
         row.missing_since = ctx.now
         ctx.session.add(row)
+
+
+def _language_of_news(ctx: SystemContext, service: str) -> str:
+    """The language of the channel an incident of ``service`` opened by an alert is told
+    in (the service's incident channel, else alerts.yaml's): its title is written in it."""
+    known = ctx.releases.services.get(service)
+    where = known.incident_channel if known and known.incident_channel else None
+    channel = Conversation.parse(
+        where or ctx.incidents.alerts.channel, default_platform=ctx.home_platform
+    )
+    found = channels.locale(ctx.session, platform=channel.platform, channel=channel.channel)
+    return found or ctx.default_locale
 
 
 def listing(ctx: CommandContext, cmd: ParsedCommand) -> Message:

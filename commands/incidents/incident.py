@@ -29,6 +29,7 @@ from playbooks.effects import Conversation
 from playbooks.errors import InvalidTransition, NotFound, UsageError
 from playbooks.incidents import actions as action_rules
 from playbooks.incidents import machine as lifecycle
+from playbooks.incidents import rooms as room_rules
 from playbooks.incidents import views
 from playbooks.incidents.machine import Incident, Move, PagesFollow, Result
 from playbooks.incidents.policy import SeverityPolicy
@@ -199,8 +200,11 @@ def severity(ctx: CommandContext, cmd: ParsedCommand) -> Message:
         reason=reason,
         tech_channel=tech_channel(ctx, incident.channel.platform),
     )
+    result, room = incident_rooms.raised(ctx, row, incident, result)
     reply = _finish(ctx, row, result, f"severity {incident.severity} → {cmd.args['severity']}")
-    paging.page_if_none(ctx, row)  # raised to a severity that pages: page now
+    page = paging.page_if_none(ctx, row)  # raised to a severity that pages: page now
+    if room is not None and page is not None:
+        ctx.effects += room_rules.invitations(room, page.paged)
     return reply
 
 

@@ -9,9 +9,12 @@ from commands.core.context import CommandContext, SystemContext
 from commands.incidents.rows import to_view
 from playbooks.effects import Conversation
 from playbooks.incidents import rooms
+from playbooks.incidents.alerts import more_severe
 from playbooks.incidents.machine import Incident, Result
+from playbooks.incidents.rooms import HANDS_ON
 from storage.models import IncidentRow, Timer
 from storage.repositories import incidents as repo
+from storage.repositories import pages as page_rows
 from storage.repositories import rooms as room_rows
 
 
@@ -44,6 +47,40 @@ def opened(
         close_after=ctx.incidents.rooms.close_after,
         paged=paged,
     )
+
+
+def raised(
+    ctx: CommandContext | SystemContext, row: IncidentRow, before: Incident, result: Result
+) -> tuple[Result, Conversation | None]:
+    """An incident raised into a severity that has rooms gets its room now, if it has none
+    yet: its news is addressed there from now on. The room, when one is made."""
+    after = result.incident
+    if (
+        row.id is None
+        or rooms.incident_of(before.channel.channel) is not None
+        or not after.unresolved
+        or not more_severe(after.severity, before.severity)
+        or not ctx.incidents.rooms.wanted(after.severity)
+        or room_rows.of_incident(ctx.session, incident_id=row.id) is not None
+    ):
+        return result, None
+    room = Conversation(before.channel.platform, rooms.address(row.id))
+    row.channel = str(room)
+    ctx.session.add(row)
+    hands = [e.actor for e in repo.events(ctx.session, incident_id=row.id) if e.kind in HANDS_ON]
+    reached = [
+        person
+        for page in page_rows.for_incident(ctx.session, incident_id=row.id)
+        for person in (*page.paged, page.acked_by or "")
+    ]
+    moved = rooms.raised_into_room(
+        result,
+        room=room,
+        name=rooms.platform_name(after.id, after.title, platform=room.platform),
+        close_after=ctx.incidents.rooms.close_after,
+        people=[*hands, *reached],
+    )
+    return moved, room
 
 
 def after_move(ctx: CommandContext, before: Incident, after: Incident) -> None:

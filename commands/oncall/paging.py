@@ -12,8 +12,9 @@ from commands.core.context import CommandContext, SystemContext
 from commands.oncall import budget as page_budget
 from commands.oncall.rotations import schedule_of
 from playbooks.business_time import WorkingHours
-from playbooks.effects import Conversation
+from playbooks.effects import Conversation, Effect
 from playbooks.errors import NotFound
+from playbooks.incidents import rooms as incident_rooms
 from playbooks.incidents.policy import SeverityPolicy
 from playbooks.messages import t
 from playbooks.oncall import paging
@@ -22,6 +23,7 @@ from playbooks.oncall.teams import PageWhen, Team, page_when
 from storage.models import IncidentRow, PageEvent, PageRow, Timer
 from storage.repositories import incidents as incident_repo
 from storage.repositories import pages as repo
+from storage.repositories import rooms as room_rows
 
 Context = CommandContext | SystemContext
 
@@ -46,7 +48,14 @@ def to_view(row: PageRow) -> Page:
 
 
 def save(session: Session, row: PageRow, result: Result) -> None:
+    """Write the page as ``result`` leaves it; the people it reached since, and whoever
+    acknowledged it, are brought into its incident's room (``result.effects``)."""
     p = result.page
+    reached = [person for person in p.paged if person not in row.paged]
+    if p.acked_by and p.acked_by != row.acked_by:
+        reached.append(p.acked_by)
+    if reached and row.incident_id is not None:
+        result.effects += _into_room(session, row.incident_id, reached)
     row.state, row.position, row.paged = p.state.value, p.position, list(p.paged)
     row.acked_by, row.acked_at = p.acked_by, p.acked_at
     session.add(row)
@@ -59,6 +68,15 @@ def save(session: Session, row: PageRow, result: Result) -> None:
                 page_id=row.id, at=e.at, kind=e.kind, person=e.person, text=e.text, late=e.late
             ),
         )
+
+
+def _into_room(session: Session, incident_id: int, people: list[str]) -> list[Effect]:
+    """Invitations to the incident's room, once it is asked for; at the incident's opening
+    it is not yet, and the opening brings in those its page reached."""
+    room = room_rows.of_incident(session, incident_id=incident_id)
+    if room is None or room.state not in (room_rows.PENDING, room_rows.OPEN):
+        return []
+    return incident_rooms.invitations(Conversation(room.platform, room.address), people)
 
 
 def team_of(ctx: Context, name: str | None) -> Team | None:

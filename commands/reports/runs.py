@@ -94,17 +94,30 @@ def resume(ctx: SystemContext, payload: ResumeReports) -> None:
 def _read(
     ctx: SystemContext, sub: rules.Subscription, run: SummaryRun, *, late_by: timedelta | None
 ) -> ReadReport:
-    return rules.read_report(
-        kind=sub.kind,
-        end=run.scheduled_at,
-        tz=sub.tz,
-        conversation=sub.conversation,
-        services=sub.services or tuple(ctx.releases.services),
-        only=sub.services,
-        settings=ctx.summaries,
-        late_by=late_by,
-        run_id=run.id,
+    return with_response(
+        ctx,
+        rules.read_report(
+            kind=sub.kind,
+            end=run.scheduled_at,
+            tz=sub.tz,
+            conversation=sub.conversation,
+            services=sub.services or tuple(ctx.releases.services),
+            only=sub.services,
+            settings=ctx.summaries,
+            late_by=late_by,
+            run_id=run.id,
+        ),
     )
+
+
+def with_response(ctx: CommandContext | SystemContext, read: ReadReport) -> ReadReport:
+    """The weekly report's read, with its response figures by severity to draw: the bot
+    draws them as bars beside the metrics. None when no incident was opened in the week."""
+    ask = read.request
+    if ask.kind is not ReportKind.WEEKLY:
+        return read
+    found = incident_stats.figures(ctx, since=ask.start, until=ask.at, services=ask.only)
+    return replace(read, response=found.bars if found.total else ())
 
 
 def summary_due(ctx: SystemContext, timer: Timer) -> None:

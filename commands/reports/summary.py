@@ -8,7 +8,7 @@ from commands.core.context import CommandContext, SystemContext
 from commands.core.grammar import Choice, Integer, Word
 from commands.core.registry import Arg, Flag, ParsedCommand, did_you_mean, verb_of
 from commands.reports import runs as summary_runs
-from commands.reports.runs import view
+from commands.reports.runs import view, with_response
 from playbooks.effects import CancelTimer
 from playbooks.errors import NotFound, UsageError
 from playbooks.messages import Button, ButtonStyle, Message, Severity, Text, local_time, t
@@ -66,14 +66,17 @@ def now(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     only = _only(ctx, cmd.flags["service"], usage=cmd.spec.usage())
     tz = zone(ctx.summaries.timezone) if ctx.summaries.timezone else ctx.tz
     ctx.effects.append(
-        rules.read_report(
-            kind=kind,
-            end=ctx.now,
-            tz=tz,
-            conversation=ctx.conversation,
-            services=_shown(ctx, only),
-            only=only,
-            settings=ctx.summaries,
+        with_response(
+            ctx,
+            rules.read_report(
+                kind=kind,
+                end=ctx.now,
+                tz=tz,
+                conversation=ctx.conversation,
+                services=_shown(ctx, only),
+                only=only,
+                settings=ctx.summaries,
+            ),
         )
     )
     return Message.of(t("summary.preparing", kind=_kind(kind)))

@@ -52,6 +52,7 @@ class Notification:
     common_annotations: Mapping[str, str] = field(default_factory=dict)
     truncated: int = 0
     severity: str | None = None  # a generic hook may name it outright
+    title: str | None = None  # the incident's title, where the sender words one itself
 
     @property
     def firing(self) -> int:
@@ -149,6 +150,8 @@ def more_severe(a: str, b: str) -> bool:
 
 
 def title_of(n: Notification) -> str:
+    if n.title:
+        return " ".join(n.title.split())[:MAX_TITLE]
     name = n.label("alertname")
     summary = n.annotation("summary")
     title = f"{name}: {summary}" if name and summary else name or summary or n.group_key

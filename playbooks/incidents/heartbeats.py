@@ -25,11 +25,20 @@ class Heartbeat:
     interval: timedelta
     grace: timedelta
     severity: str
+    # Its incident's title in each language Shipwatch speaks, as (locale, title): "No
+    # heartbeat from nightly-backup for 1h 10m"; worded from the catalog when loaded.
+    titles: tuple[tuple[str, str], ...] = ()
 
     @property
     def allowed(self) -> timedelta:
         """How long after a beat the next may come before it counts as missed."""
         return self.interval + self.grace
+
+    def title_in(self, locale: str) -> str | None:
+        """Its incident's title in ``locale`` (else the first language it has one in;
+        None without titles, and the alert's name is its title)."""
+        found = dict(self.titles)
+        return found.get(locale) or next(iter(found.values()), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +65,7 @@ def group_key(name: str) -> str:
 
 
 def _notification(
-    heartbeat: Heartbeat, status: str, *, service_labels: Sequence[str]
+    heartbeat: Heartbeat, status: str, *, service_labels: Sequence[str], title: str | None = None
 ) -> Notification:
     labels = {"alertname": group_key(heartbeat.name), "service": heartbeat.service}
     for name in service_labels[:1]:  # where alerts.yaml reads a service from
@@ -69,12 +78,18 @@ def _notification(
         alerts=(Alert(fingerprint=fingerprint, status=status, labels=labels),),
         common_labels=labels,
         severity=heartbeat.severity,
+        title=title,
     )
 
 
-def missed(heartbeat: Heartbeat, *, service_labels: Sequence[str] = ()) -> Notification:
-    """A missed beat, told to the alert intake as a firing group of its own."""
-    return _notification(heartbeat, FIRING, service_labels=service_labels)
+def missed(
+    heartbeat: Heartbeat, *, service_labels: Sequence[str] = (), locale: str = "en"
+) -> Notification:
+    """A missed beat, told to the alert intake as a firing group of its own; the incident
+    it opens is titled in ``locale``, the language of the channel its news goes to."""
+    return _notification(
+        heartbeat, FIRING, service_labels=service_labels, title=heartbeat.title_in(locale)
+    )
 
 
 def back(heartbeat: Heartbeat, *, service_labels: Sequence[str] = ()) -> Notification:

@@ -34,7 +34,7 @@ KIND_CLOSE = "incident.room_close"
 MAX_NAME = 80  # Slack's limit on a channel name; the strictest of the platforms
 _ADDRESS = re.compile(r"^#inc-(\d+)$")
 # Who is brought in when they act on the incident: those who take it in hand.
-_HANDS_ON = frozenset({"ack", "start", "mitigate", "resolve"})
+HANDS_ON = frozenset({"ack", "start", "mitigate", "resolve"})
 
 
 def address(incident_id: int) -> str:
@@ -137,6 +137,47 @@ def opened_in_room(
     return replace(result, effects=effects, reply=replace(reply, blocks=(line, *reply.blocks)))
 
 
+def raised_into_room(
+    result: Result,
+    *,
+    room: Conversation,
+    name: str,
+    close_after: timedelta,
+    people: Sequence[str] = (),
+) -> Result:
+    """An incident raised into a severity that has rooms, opened without one: the room is
+    made now (its summary as the incident stands), everyone who has had a hand in it so
+    far brought in (``people``: paged, acknowledged, given a role), and the severity's news
+    in the shared channel (and the tech channel) names the room, where its news goes from
+    now on."""
+    i = result.incident
+    line = t("incident.room.line", id=i.id, severity=i.severity, title=i.title, room=name)
+    effects: list[Effect] = [
+        OpenRoom(
+            incident_id=i.id,
+            conversation=room,
+            name=name,
+            topic=f"#{i.id} [{i.severity}] {i.title}"[:250],
+            summary=summary(i),
+            summary_key=summary_key(i.id),
+            fallback=i.channel,
+            close_after=close_after,
+        ),
+        *invitations(room, [i.opened_by, i.commander, i.comms_lead or "", i.scribe or "", *people]),
+    ]
+    news = result.reply.blocks[:1] if result.reply is not None else ()
+    for effect in result.effects:
+        if isinstance(effect, Post) and news and effect.message.blocks[:1] == news:
+            effect = replace(effect, message=_with_line(effect.message, line))
+        effects.append(effect)
+    reply = _with_line(result.reply, line) if result.reply is not None else None
+    return replace(result, effects=effects, reply=reply)
+
+
+def _with_line(message: Message, line: Text) -> Message:
+    return replace(message, blocks=(*message.blocks, line))
+
+
 def invitations(room: Conversation, people: Iterable[str]) -> list[Effect]:
     wanted = tuple(dict.fromkeys(p for p in people if p and p != BOT))
     return [InviteToRoom(room, wanted)] if wanted else []
@@ -157,7 +198,7 @@ def changed(before: Incident, after: Incident, timeline: Sequence[TimelineEntry]
         )
         if new and new != old
     ]
-    hands = [entry.actor for entry in timeline if entry.kind in _HANDS_ON]
+    hands = [entry.actor for entry in timeline if entry.kind in HANDS_ON]
     effects = invitations(after.channel, [*hands, *roles])
     if summary(before) != summary(after):
         effects.append(

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from playbooks.effects import ResponseBar
 from playbooks.incidents.machine import Incident
 from playbooks.lists import listed
 from playbooks.messages import Message, Text, t
@@ -67,6 +68,7 @@ class Figures:
     resolve: Attainment
     pages: list[tuple[str, int]]  # person, times paged; most first
     groups: list[AlertGroupSeen]
+    bars: tuple[ResponseBar, ...] = ()  # per severity, for the weekly report's chart
 
     @property
     def total(self) -> int:
@@ -141,6 +143,18 @@ def compute(
         groups=sorted(
             (g for g in groups if g.incident_id in ids), key=lambda g: (-g.firing, g.key)
         )[:TOP_GROUPS],
+        bars=tuple(_bar(level, [i for i in window if i.severity == level]) for level in LEVELS),
+    )
+
+
+def _bar(level: str, opened: Sequence[Incident]) -> ResponseBar:
+    mtta = spread([i.acked_at - i.opened_at for i in opened if i.acked_at is not None])
+    mttr = spread([i.resolved_at - i.opened_at for i in opened if i.resolved_at is not None])
+    return ResponseBar(
+        severity=level,
+        opened=len(opened),
+        mtta=mtta.median if mtta else None,
+        mttr=mttr.median if mttr else None,
     )
 
 

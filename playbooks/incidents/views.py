@@ -171,6 +171,7 @@ KINDS = frozenset(
         "forced",
         "public_update",
         "public_title",
+        "command",  # a command typed in the incident's room
     }
 )
 

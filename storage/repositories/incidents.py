@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, col, func, or_, select
 
 from storage.models import IncidentEvent, IncidentRow
 
@@ -46,6 +46,12 @@ def search(
 
 def add_event(session: Session, event: IncidentEvent) -> None:
     session.add(event)
+
+
+def last_event_id(session: Session, *, incident_id: int) -> int:
+    """The id of the incident's latest timeline line (0 when it has none)."""
+    query = select(func.max(IncidentEvent.id)).where(IncidentEvent.incident_id == incident_id)
+    return session.exec(query).one() or 0
 
 
 def events(session: Session, *, incident_id: int) -> Sequence[IncidentEvent]:

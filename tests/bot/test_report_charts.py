@@ -14,6 +14,7 @@ import pytest
 
 from bot import charts
 from bot.http import serve
+from playbooks.effects import ResponseBar
 from playbooks.reports.metrics import Bound, MetricSpec, Unit
 from tests.conftest import HarnessFactory
 
@@ -103,3 +104,15 @@ async def test_prometheus_down_still_posts_incidents_releases_and_on_call(
     assert "  web · Primary: @bob" in post.text
     assert "Chart: none (cannot reach prometheus at http://127.0.0.1:9" in post.text
     assert "[chart]" not in post.text
+
+
+def test_the_response_figures_draw_as_bars_even_with_nothing_resolved() -> None:
+    bars = charts.Bars(
+        (
+            ResponseBar("P0", 0),
+            ResponseBar("P1", 2, mtta=timedelta(minutes=5), mttr=timedelta(hours=1)),
+            ResponseBar("P2", 1),
+            ResponseBar("P3", 0),
+        )
+    )
+    assert png_size(charts.render("web · week", [bars])) == charts.size(1)

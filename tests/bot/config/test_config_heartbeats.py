@@ -30,10 +30,26 @@ def test_a_teams_heartbeats_with_their_defaults(tmp_path: Path) -> None:
     )
     assert load(tmp_path).incidents.heartbeats == {
         "nightly-backup": Heartbeat(
-            "nightly-backup", "web", timedelta(hours=24), timedelta(hours=1), "P1"
+            "nightly-backup",
+            "web",
+            timedelta(hours=24),
+            timedelta(hours=1),
+            "P1",
+            titles=(
+                ("en", "No heartbeat from nightly-backup for 1d 1h"),
+                ("zh", "已 1天1小时 未收到 nightly-backup 的心跳"),
+            ),
         ),
         "report-export": Heartbeat(
-            "report-export", "miniapp", timedelta(minutes=30), timedelta(minutes=5), "P2"
+            "report-export",
+            "miniapp",
+            timedelta(minutes=30),
+            timedelta(minutes=5),
+            "P2",
+            titles=(
+                ("en", "No heartbeat from report-export for 35m"),
+                ("zh", "已 35分钟 未收到 report-export 的心跳"),
+            ),
         ),
     }
 

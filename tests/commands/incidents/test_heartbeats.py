@@ -79,7 +79,7 @@ async def test_a_missed_beat_opens_one_incident_and_pages(
     await h.advance(minutes=2)
     [incident] = rows(h)
     assert (incident.title, incident.service, incident.severity, incident.state) == (
-        "heartbeat:nightly-backup",
+        "No heartbeat from nightly-backup for 1h 10m",
         "web",
         "P1",
         "open",
@@ -139,6 +139,20 @@ async def test_heartbeats_are_listed_in_chinese(
     assert "💓 2 个心跳" in listing
     assert "尚无心跳" in listing
     assert "上次心跳" in listing
+
+
+async def test_its_incident_is_titled_in_the_language_of_the_channel_told(
+    make_harness: HarnessFactory, tmp_path: Path
+) -> None:
+    h = await started(make_harness, tmp_path)
+    out = await h.say("/config locale zh", user="alice", channel="#incidents")
+    assert out.status == "ok", h.reply_text(out)
+    await beat(h)
+    await h.advance(minutes=71)
+    [incident] = rows(h)
+    assert incident.title == "已 1小时10分钟 未收到 nightly-backup 的心跳"
+    told = [s.text for s in h.adapter.sent if s.address == "#incidents"]
+    assert any("已 1小时10分钟 未收到 nightly-backup 的心跳" in text for text in told)
 
 
 async def test_a_longer_interval_in_the_config_moves_the_check(

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from bot import charts
 from bot.config.directory import DEFAULTS
+from tests.bot.test_report_charts import CHART_URL, png_size
 from tests.conftest import Harness, HarnessFactory
 
 pytestmark = pytest.mark.usefixtures("database_url")
@@ -92,3 +94,31 @@ async def test_the_weekly_report_has_the_figures_and_the_actions(
     assert evening
     assert "Follow-up actions" not in evening[-1].text
     assert "Response figures" not in evening[-1].text
+
+
+async def weekly_chart(h: Harness) -> tuple[int, int]:
+    """The size of the chart the latest weekly report carries."""
+    await h.say("/summary now weekly")
+    [*_, post] = [s for s in h.adapter.sent if "Weekly report" in s.text]
+    [chart_id] = CHART_URL.findall(post.text)
+    png = await h.app.chart_png(chart_id)
+    assert png is not None
+    return png_size(png)
+
+
+async def test_the_weekly_reports_chart_draws_the_response_figures(
+    make_harness: HarnessFactory, quiet: Path
+) -> None:
+    h = await make_harness(config_dir=quiet)
+    # A week with nothing to count: the metrics' panels alone (availability, P95, errors).
+    assert await weekly_chart(h) == charts.size(3)
+    await a_week_of_incidents(h)
+    # Then one panel more: the figures by severity, under the metrics.
+    assert await weekly_chart(h) == charts.size(4)
+    # The daily report never carries them.
+    await h.say("/summary now daily")
+    [*_, daily] = [s for s in h.adapter.sent if "Morning health post" in s.text]
+    [chart_id] = CHART_URL.findall(daily.text)
+    png = await h.app.chart_png(chart_id)
+    assert png is not None
+    assert png_size(png) == charts.size(3)

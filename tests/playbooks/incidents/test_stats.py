@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from playbooks.effects import Conversation
+from playbooks.effects import Conversation, ResponseBar
 from playbooks.incidents import stats
 from playbooks.incidents.machine import Incident, IncidentState
 from playbooks.incidents.policy import default_settings
@@ -90,6 +90,13 @@ def test_figures_of_a_window() -> None:
     assert lines[0].key == "stats.count"
     assert lines[3].params == {"met": 2, "decided": 4, "percent": 50}
     assert [line.key for line in lines[-3:]] == ["stats.groups", "stats.group", "stats.group"]
+    # The weekly report's chart: per severity, how many, and the medians of those that were.
+    assert figures.bars == (
+        ResponseBar("P0", 1, mtta=5 * M, mttr=60 * M),
+        ResponseBar("P1", 2, mtta=20 * M, mttr=300 * M),
+        ResponseBar("P2", 1),
+        ResponseBar("P3", 0),
+    )
 
 
 def test_for_one_service_only_its_incidents_pages_count() -> None:
