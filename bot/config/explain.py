@@ -16,6 +16,7 @@ EXAMPLE_IDS = {
     "telegram": "123456789",
     "dingtalk": "manager4821",
     "feishu": "ou_7d8a6e6df7621556ce0d21922b676706",
+    "mattermost": "8xq3fz6ctpdmpfqmwbzy1ekk9h",
 }
 # The patterns of the config models, as a person would say them.
 PATTERN_HINTS = {
