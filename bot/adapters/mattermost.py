@@ -64,7 +64,10 @@ class MattermostAdapter:
         directory: Directory,
         http: HttpClient | None = None,
         default_locale: str = "en",
+        answer_within: float = ANSWER_WITHIN,
     ) -> None:
+        # Seconds a slash command's answer is waited for before it is sent later instead.
+        self.answer_within = answer_within
         self._http = http or HttpClient()
         self._api = MattermostApi(url=url, token=token, http=self._http)
         self._server = url.rstrip("/")
@@ -120,7 +123,7 @@ class MattermostAdapter:
             event_id=f"command:{got.trigger_id}" if got.trigger_id else None,
         )
         task = asyncio.create_task(run(self._host, invocation), name="mattermost command")
-        done, _ = await asyncio.wait({task}, timeout=ANSWER_WITHIN)
+        done, _ = await asyncio.wait({task}, timeout=self.answer_within)
         if task in done:
             _, reply = task.result()
             return web.json_response(await self._response(reply, got))

@@ -55,6 +55,7 @@ class Rig:
         user: str = "alice",
         channel: str = "ops",
         token: str | None = TOKENS[1],
+        response_url: str | None = None,
     ) -> tuple[int, dict[str, Any]]:
         """The form Mattermost posts for a custom slash command."""
         self.sent += 1
@@ -62,7 +63,7 @@ class Rig:
             "channel_id": CHANNELS.get(channel, channel),
             "channel_name": channel,
             "command": command,
-            "response_url": self.fake.response_url(str(self.sent)),
+            "response_url": response_url or self.fake.response_url(str(self.sent)),
             "team_domain": TEAM,
             "team_id": "teamid",
             "text": text,
@@ -214,7 +215,7 @@ async def test_a_page_reaches_bob_by_direct_message_and_his_button_acknowledges_
     rig: Rig,
 ) -> None:
     dm = await page_bob(rig)
-    assert [c.body for c in rig.fake.of("channels.direct")][0] == [BOT_ID, IDS["bob"]]
+    assert rig.fake.of("channels.direct")[0].body == [BOT_ID, IDS["bob"]]
     assert dm.attachments[0]["color"] == "#d24b4e"  # a P0 pages in red
     labels = [a["name"] for a in dm.actions]
     assert {"Acknowledge", "Escalate"} <= set(labels)
@@ -331,3 +332,60 @@ async def test_people_are_mentioned_by_username_and_at_channel_is_not(rig: Rig) 
     assert "@bob please" in message  # bob's username on the server
     assert "@channel" not in message
     assert "@nobody" not in message
+
+
+async def test_me_lists_the_mattermost_identity_first(rig: Rig) -> None:
+    status, answer = await rig.command("/me", "", user="bob")
+    assert (status, answer["response_type"]) == (200, "ephemeral")
+    text = response_text(answer)
+    assert f"1. mattermost:{IDS['bob']} (pages go here first)" in text, text
+
+
+def test_check_says_what_mattermost_lacks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.cli import main
+
+    folder = people(tmp_path / "config")
+    monkeypatch.chdir(tmp_path)  # no .env of the developer's
+    for name in ("TOKEN", "COMMAND_TOKENS", "TEAM"):
+        monkeypatch.delenv(f"SHIPWATCH_MATTERMOST_{name}", raising=False)
+    monkeypatch.delenv("SHIPWATCH_ACTION_LINK_SECRET", raising=False)
+    monkeypatch.setenv("SHIPWATCH_MATTERMOST_URL", "https://chat.example.com")
+    assert main(["check", str(folder)]) == 2
+    out, err = capsys.readouterr()
+    assert "SHIPWATCH_MATTERMOST_TOKEN is not set" in err
+    assert "SHIPWATCH_MATTERMOST_COMMAND_TOKENS is not set" in out
+    assert "SHIPWATCH_ACTION_LINK_SECRET is not set" in out
+    monkeypatch.setenv("SHIPWATCH_MATTERMOST_TOKEN", "mm-bot-token")
+    monkeypatch.setenv("SHIPWATCH_MATTERMOST_COMMAND_TOKENS", ",".join(TOKENS))
+    monkeypatch.setenv("SHIPWATCH_ACTION_LINK_SECRET", LINK_SECRET)
+    assert main(["check", str(folder)]) == 0
+    out, err = capsys.readouterr()
+    assert "MATTERMOST" not in out + err
+    assert "mm-bot-token" not in out + err
+
+
+def test_a_start_without_the_bot_token_stops_with_what_to_set(tmp_path: Path) -> None:
+    from bot.errors import StartupError
+
+    config = load(people(tmp_path / "config"))
+    settings = Settings(
+        database_url="sqlite://", mattermost_url="https://chat.example.com", _env_file=None
+    )
+    with pytest.raises(StartupError, match="SHIPWATCH_MATTERMOST_TOKEN is not set"):
+        adapters.build(settings, config)
+
+
+async def test_a_slow_command_is_answered_later_through_the_response_url(rig: Rig) -> None:
+    adapter = rig.app.adapters["mattermost"]
+    adapter.answer_within = 0.0  # as if the command took longer than Mattermost waits
+    status, answer = await rig.command("/release", "status web")
+    assert (status, answer) == (200, {})
+    [late] = await rig.fake.wait_for("respond")
+    assert late.body["response_type"] == "in_channel"
+    assert "web" in response_text(late.body)
+    # A response URL that is not the Mattermost server's is never called.
+    await rig.command("/release", "status web", response_url="http://127.0.0.1:9/hooks/x")
+    await adapter.settled()
+    assert len(rig.fake.of("respond")) == 1
