@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from bot.action_links import LinkSigner
+from bot.adapters import mattermost_inbound
 from bot.adapters.after_answer import AfterAnswer
 from bot.adapters.base import Capabilities, Host, RoomMade, RoomRefused
 from bot.adapters.inbound import Reply, command_line, run
@@ -71,7 +72,7 @@ class MattermostAdapter:
         self._http = http or HttpClient()
         self._api = MattermostApi(url=url, token=token, http=self._http)
         self._server = url.rstrip("/")
-        self._command_tokens = list(command_tokens)
+        self._command_tokens = mattermost_inbound.command_tokens(command_tokens)
         self._team_name = team
         self._room_type = room_type
         self._signer = signer

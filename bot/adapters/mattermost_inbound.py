@@ -42,8 +42,21 @@ class Press:
     token: str  # the action token the context was sealed with
 
 
+def command_tokens(entries: Sequence[str]) -> list[tuple[str | None, str]]:
+    """``SHIPWATCH_MATTERMOST_COMMAND_TOKENS``'s entries: ``release=TOKEN`` opens /release
+    alone, a bare ``TOKEN`` any command."""
+    found: list[tuple[str | None, str]] = []
+    for entry in entries:
+        name, sep, token = entry.partition("=")
+        if sep and name.strip() and token.strip():
+            found.append((name.strip().lstrip("/").lower(), token.strip()))
+        else:
+            found.append((None, entry.strip()))
+    return found
+
+
 async def read_command(
-    request: web.Request, *, tokens: Sequence[str], tr: Translator
+    request: web.Request, *, tokens: Sequence[tuple[str | None, str]], tr: Translator
 ) -> SlashCommand | web.Response:
     if not tokens:
         closed = t("hook.closed", setting="SHIPWATCH_MATTERMOST_COMMAND_TOKENS")
@@ -67,14 +80,16 @@ async def read_command(
     given = form.get("token")
     if not isinstance(given, str) or not given:
         return _refuse(tr, 401, "no token", t("mattermost.no_token"))
-    # Every token compared, each in constant time: which one matched (or how nearly) is
-    # not told by the time the answer takes.
-    matched = [same_secret(given, token) for token in tokens]
-    if not any(matched):
-        return _refuse(tr, 403, "wrong token", t("mattermost.bad_token"))
     fields = {k: form.get(k) for k in ("command", "user_id", "channel_id")}
     if not all(isinstance(v, str) and v for v in fields.values()):
         return _refuse(tr, 400, "not a command", t("mattermost.not_a_command"))
+    name = str(fields["command"]).lstrip("/").lower()
+    # Every token compared, each in constant time: which one matched (or how nearly) is
+    # not told by the time the answer takes. A token given for one command (release=…)
+    # opens that command alone.
+    matched = [same_secret(given, token) and for_ in (None, name) for for_, token in tokens]
+    if not any(matched):
+        return _refuse(tr, 403, "wrong token", t("mattermost.bad_token"))
     return SlashCommand(
         command=str(fields["command"])[:100],
         text=str(form.get("text") or "")[:4000],

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -32,7 +33,9 @@ from tests.conftest import START
 from tests.fakes.chat_people import chat_config
 from tests.fakes.mattermost_api import BOT_ID, TEAM, Failure, FakeMattermost, response_text
 
+# One token for /release alone, one for any command (as one setting holds them).
 TOKENS = ("tok-release-0000000000000000", "tok-incident-000000000000000")
+TOKEN_SETTING = f"release={TOKENS[0]},{TOKENS[1]}"
 LINK_SECRET = "mattermost-test-action-secret"
 IDS = {h: f"mm{h:0<24}" for h in ("alice", "bob", "carol", "dave", "mallory")}
 CHANNELS = {n: f"ch{n:0<24}" for n in ("ops", "incidents", "releases", "tech", "web")}
@@ -104,7 +107,7 @@ def mattermost_settings(database_url: str, api_url: str, **overrides: Any) -> Se
         "database_url": database_url,
         "mattermost_url": api_url,
         "mattermost_token": "mm-bot-token",
-        "mattermost_command_tokens": ",".join(TOKENS),
+        "mattermost_command_tokens": TOKEN_SETTING,
         "mattermost_team": TEAM,
         "action_link_secret": LINK_SECRET,
         "admin_channel": "#ops",
@@ -189,7 +192,9 @@ async def test_a_command_then_its_posts_go_through_the_rest_api(rig: Rig) -> Non
 
 
 @pytest.mark.parametrize(
-    "token", [None, "tok-not-one-of-ours", TOKENS[0][:-1]], ids=["missing", "forged", "cut"]
+    "token",
+    [None, "tok-not-one-of-ours", TOKENS[1][:-1], TOKENS[0]],
+    ids=["missing", "forged", "cut", "another-command's"],
 )
 async def test_a_command_without_its_token_is_refused_and_runs_nothing(
     rig: Rig, token: str | None
@@ -358,7 +363,7 @@ def test_check_says_what_mattermost_lacks(
     assert "SHIPWATCH_MATTERMOST_COMMAND_TOKENS is not set" in out
     assert "SHIPWATCH_ACTION_LINK_SECRET is not set" in out
     monkeypatch.setenv("SHIPWATCH_MATTERMOST_TOKEN", "mm-bot-token")
-    monkeypatch.setenv("SHIPWATCH_MATTERMOST_COMMAND_TOKENS", ",".join(TOKENS))
+    monkeypatch.setenv("SHIPWATCH_MATTERMOST_COMMAND_TOKENS", TOKEN_SETTING)
     monkeypatch.setenv("SHIPWATCH_ACTION_LINK_SECRET", LINK_SECRET)
     assert main(["check", str(folder)]) == 0
     out, err = capsys.readouterr()
@@ -389,3 +394,23 @@ async def test_a_slow_command_is_answered_later_through_the_response_url(rig: Ri
     await rig.command("/release", "status web", response_url="http://127.0.0.1:9/hooks/x")
     await adapter.settled()
     assert len(rig.fake.of("respond")) == 1
+
+
+async def test_a_slash_command_sent_again_changes_nothing(rig: Rig) -> None:
+    status, first = await rig.command("/remind", "10m check the canary")
+    assert status == 200, first
+    rig.sent -= 1  # the same request again: its trigger_id too
+    status, again = await rig.command("/remind", "10m check the canary")
+    assert (status, again) == (200, {})
+    _, listing = await rig.command("/shipwatch", "reminders")
+    assert "1 reminder pending here" in response_text(listing)
+
+
+async def test_an_expired_button_is_refused_and_runs_nothing(rig: Rig) -> None:
+    dm = await page_bob(rig)
+    before = len(audit(rig.app))
+    rig.clock.advance(timedelta(days=30))  # past any button's life
+    status, answer = await rig.press(dm, "Acknowledge", user="bob")
+    assert status == 200
+    assert "expired" in answer["ephemeral_text"]
+    assert len(audit(rig.app)) == before
