@@ -414,3 +414,17 @@ async def test_an_expired_button_is_refused_and_runs_nothing(rig: Rig) -> None:
     assert status == 200
     assert "expired" in answer["ephemeral_text"]
     assert len(audit(rig.app)) == before
+
+
+async def test_news_said_in_a_channel_is_not_sent_again_to_its_members(rig: Rig) -> None:
+    rig.fake.members[CHANNELS["ops"]].discard(IDS["carol"])
+    await rig.command("/incident", 'open "checkout slow" --sev P3')
+    await rig.command("/incident", "assign 1 scribe @bob")
+    _, comms = await rig.command("/incident", "assign 1 comms @carol")
+    await rig.app.settle()
+    assert "@carol is now communications lead" in response_text(comms)
+    assert rig.fake.posts_in(rig.fake.direct_channel_of(IDS["bob"])) == []
+    [carol] = rig.fake.posts_in(rig.fake.direct_channel_of(IDS["carol"]))
+    assert "@carol is now communications lead" in carol.text
+    asked = {c.path.rsplit("/", 1)[-1] for c in rig.fake.calls if "members/" in c.path}
+    assert asked >= {IDS["bob"]}
