@@ -6,7 +6,9 @@ mattermost_api.py``), messages drawn as ``bot/adapters/mattermost_render.py`` dr
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import re
 from collections.abc import Awaitable, Sequence
 from typing import Any, TypeVar
 
@@ -21,7 +23,7 @@ from bot.adapters.mattermost_api import MattermostApi, MattermostError
 from bot.adapters.mattermost_inbound import Press, SlashCommand, read_command, read_press
 from bot.adapters.mattermost_render import MESSAGE_CHARS, PLATFORM, Seal, render
 from bot.adapters.members import Remembered
-from bot.adapters.robots import hand_over, remember_hold, translator_of, wait_out_hold
+from bot.adapters.robots import TIMEOUT, hand_over, remember_hold, translator_of, wait_out_hold
 from bot.http_client import HttpClient
 from bot.http_input import request_locale
 from bot.i18n import Translator
@@ -33,6 +35,7 @@ from playbooks.people import Directory
 
 log = logging.getLogger("shipwatch.adapters.mattermost")
 T = TypeVar("T")
+_WORD = re.compile(r"[a-z0-9][a-z0-9._-]*")
 # Mattermost waits a few seconds for a slash command's answer: a command done by then is
 # answered in the response; a slower one is answered through the response URL when done.
 ANSWER_WITHIN = 2.5
@@ -159,7 +162,7 @@ class MattermostAdapter:
         body = await self._response(reply, got)
         session = await self._http.session()
         try:
-            async with session.post(got.response_url, json=body) as response:
+            async with session.post(got.response_url, json=body, timeout=TIMEOUT) as response:
                 if response.status >= 300:
                     log.warning("late reply refused", extra={"status": response.status})
         except Exception as error:  # the log is where a lost late reply is told
@@ -292,12 +295,14 @@ class MattermostAdapter:
         """handle → Mattermost username of each person the message names (``@bob``), asked
         of the server once per person and remembered; a person it cannot name is shown as
         written, not mentioned."""
-        said = str(message_to_json(message))
+        # Handles are parameters of catalog texts ("opened by @{actor}"): any person whose
+        # handle is a word of the message may be named in it.
+        said = set(_WORD.findall(json.dumps(message_to_json(message), ensure_ascii=False)))
+        said.update(handle.lstrip("@") for handle in message.mentions)
         wanted = {
             person.handle: user_id
             for person in self._directory.people.values()
-            if (user_id := person.identities.get(PLATFORM))
-            and (f"@{person.handle}" in said or person.handle in message.mentions)
+            if person.handle in said and (user_id := person.identities.get(PLATFORM))
         }
         unknown = [uid for uid in wanted.values() if uid not in self._usernames]
         if unknown:

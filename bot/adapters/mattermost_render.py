@@ -32,7 +32,8 @@ STYLES = {
     ButtonStyle.PRIMARY: "primary",
     ButtonStyle.DANGER: "danger",
 }
-_HANDLE = re.compile(r"(?<![\w<@])@([a-z0-9][a-z0-9._-]*)")
+# A handle ends with a letter or digit: "acknowledged by @bob." names bob.
+_HANDLE = re.compile(r"(?<![\w<@])@([a-z0-9](?:[a-z0-9._-]*[a-z0-9])?)")
 _MARKS = re.compile(r"([\\`*_~\[\]])")
 _LINE_START = re.compile(r"^(\s*)([#>+-]|\d+\.)", re.MULTILINE)
 ZERO_WIDTH = "\u200b"

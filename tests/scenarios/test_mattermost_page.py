@@ -44,7 +44,7 @@ async def test_a_p0_pages_bob_on_mattermost_and_his_button_acknowledges_it(rig: 
     await rig.app.settle()
     assert "You acknowledged page #1" in dms(rig, "bob")[-1]
     web = [p.text for p in rig.fake.posts_in(CHANNELS["web"])]
-    assert any("acknowledged" in text and "@bob" in text for text in web), web
+    assert any("acknowledged" in text and "@bob-mm" in text for text in web), web
     [ack] = [a for a in audit(rig.app) if a.command == "ack"]
     assert (ack.actor, ack.platform) == ("bob", "mattermost")
     # The escalation has stopped: half an hour on, nobody is paged again (bob is reminded

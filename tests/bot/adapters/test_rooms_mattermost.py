@@ -57,7 +57,7 @@ async def test_a_p1_gets_a_channel_with_its_people_a_pinned_summary_and_is_archi
     assert room(rig).platform_id == room_id
     summary, opening = rig.fake.posts_in(room_id)[:2]
     assert "Incident #1: Checkout returns 500" in summary.text
-    assert "opened by @alice" in opening.text
+    assert "opened by @alice-mm" in opening.text
     assert rig.fake.pinned == [summary.id]
     assert rig.fake.members[room_id] == {BOT_ID, IDS["alice"], IDS["bob"]}
     assert shared(rig) == [
@@ -90,8 +90,8 @@ async def test_a_403_keeps_the_shared_channel_and_is_said_once(rig: Rig) -> None
     refusals = [p for p in shared(rig) if "could not make a room" in p]
     assert len(refusals) == 1
     assert "(api.context.permissions.app_error)" in refusals[0]
-    assert any("Incident #1 [P1] opened by @alice" in p for p in shared(rig))
-    assert any("Incident #2 [P2] opened by @alice" in p for p in shared(rig))
+    assert any("Incident #1 [P1] opened by @alice-mm" in p for p in shared(rig))
+    assert any("Incident #2 [P2] opened by @alice-mm" in p for p in shared(rig))
     assert rig.fake.of("channels.members.add") == []
 
 
@@ -102,4 +102,4 @@ async def test_a_refused_invite_leaves_the_room_working(rig: Rig) -> None:
     assert room(rig).state == "open"
     assert rig.fake.of("channels.members.add!failed")
     [made] = rig.fake.made
-    assert any("opened by @alice" in p.text for p in rig.fake.posts_in(made["id"]))
+    assert any("opened by @alice-mm" in p.text for p in rig.fake.posts_in(made["id"]))
