@@ -84,6 +84,7 @@ class MattermostAdapter:
         self._default_locale = default_locale
         self._host: Host | None = None
         self._after_answer = AfterAnswer()
+        self._running: set[asyncio.Task[Any]] = set()
         self._bot_id: str | None = None
         self._team_id: str | None = None
         self._channel_ids: dict[str, str] = {}
@@ -127,6 +128,10 @@ class MattermostAdapter:
             event_id=f"command:{got.trigger_id}" if got.trigger_id else None,
         )
         task = asyncio.create_task(run(self._host, invocation), name="mattermost command")
+        # Held here until done: a caller that hangs up must not leave the command's task
+        # to the garbage collector half-way.
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
         done, _ = await asyncio.wait({task}, timeout=self.answer_within)
         if task in done:
             _, reply = task.result()
