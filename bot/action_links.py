@@ -1,6 +1,8 @@
 """One-time action links: where a platform's buttons can only open a link (DingTalk,
 Feishu), each button is a link to ``/act/<link>`` signed for the person it is issued to
-(the page that runs it is ``bot/action_pages.py``)."""
+(the page that runs it is ``bot/action_pages.py``). The same HMAC seals what a platform's
+buttons carry back to us when the platform itself does not sign its callbacks
+(Mattermost's ``integration.context``)."""
 
 from __future__ import annotations
 
@@ -28,24 +30,36 @@ class LinkSigner:
         self._base = public_url.rstrip("/")
 
     def link(self, token: str, *, platform: str, user_id: str) -> str:
-        payload = _b64(_SEP.join((platform, user_id, token)).encode())
-        return f"{self._base}/act/{payload}.{self._sign(payload)}"
+        return f"{self._base}/act/{self.seal((platform, user_id, token))}"
 
     def read(self, link: str) -> tuple[str, str, str] | None:
         """(platform, user id, token) of a genuine link, else None."""
-        payload, _, signature = link.partition(".")
-        # Bytes, never str: compare_digest refuses a str with anything but ASCII in it.
-        given = signature.encode("utf-8", "surrogateescape")
-        if not payload or not hmac.compare_digest(given, self._sign(payload).encode()):
+        fields = self.unseal(link)
+        if fields is None or len(fields) != 3:
             return None
-        try:
-            platform, user_id, token = _unb64(payload).decode().split(_SEP)
-        except (ValueError, UnicodeDecodeError):
-            return None
+        platform, user_id, token = fields
         return platform, user_id, token
 
-    def _sign(self, payload: str) -> str:
-        signed = _CONTEXT + payload.encode("utf-8", "surrogateescape")
+    def seal(self, fields: tuple[str, ...], *, purpose: bytes = _CONTEXT) -> str:
+        """``fields`` (none holding the separator) in one URL-safe string with their HMAC;
+        ``purpose`` keeps what is sealed for one use from being accepted for another."""
+        payload = _b64(_SEP.join(fields).encode())
+        return f"{payload}.{self._sign(payload, purpose)}"
+
+    def unseal(self, sealed: str, *, purpose: bytes = _CONTEXT) -> tuple[str, ...] | None:
+        """The fields of a genuine sealed string, else None."""
+        payload, _, signature = sealed.partition(".")
+        # Bytes, never str: compare_digest refuses a str with anything but ASCII in it.
+        given = signature.encode("utf-8", "surrogateescape")
+        if not payload or not hmac.compare_digest(given, self._sign(payload, purpose).encode()):
+            return None
+        try:
+            return tuple(_unb64(payload).decode().split(_SEP))
+        except (ValueError, UnicodeDecodeError):
+            return None
+
+    def _sign(self, payload: str, purpose: bytes) -> str:
+        signed = purpose + payload.encode("utf-8", "surrogateescape")
         digest = hmac.new(self._key, signed, hashlib.sha256).digest()
         return _b64(digest[:20])
 

@@ -28,7 +28,7 @@ from bot.i18n import FALLBACK, Translator
 from bot.settings import Settings
 from bot.work_calendar import unknown_year_warning
 from playbooks.errors import AdapterError
-from playbooks.messages import t
+from playbooks.messages import Text, t
 from playbooks.oncall.teams import sla_warnings
 from storage import migrate
 from storage.engine import redact_url
@@ -155,7 +155,12 @@ def _cmd_check(args: argparse.Namespace) -> int:
     # A warning is worth reading but does not fail the check.
     for warning in config_warnings(config, today=today, tr=tr):
         print(tr(t("config.check.warning", text=warning)))
-    return 2 if unusable else 0
+    for setting in settings_warnings(settings):
+        print(tr(t("config.check.warning", text=setting)))
+    problems = settings_problems(settings)
+    for problem in problems:
+        print(f"shipwatch: {tr(problem)}", file=sys.stderr)
+    return 2 if unusable or problems else 0
 
 
 def _cmd_discord_register(args: argparse.Namespace) -> int:
@@ -192,6 +197,25 @@ def _cmd_discord_register(args: argparse.Namespace) -> int:
     )
     print(tr(t("discord.registered", count=len(names), names=", ".join(names), where=where)))
     return 0
+
+
+def settings_problems(settings: Settings) -> list[Text]:
+    """Settings a configured platform cannot run without (its start would stop on them)."""
+    keys = {
+        "SHIPWATCH_MATTERMOST_URL": "mattermost.missing.url",
+        "SHIPWATCH_MATTERMOST_TOKEN": "mattermost.missing.token",
+    }
+    return [t(keys[name]) for name in settings.mattermost_missing() if name in keys]
+
+
+def settings_warnings(settings: Settings) -> list[Text]:
+    """Settings a configured platform runs without, less well."""
+    warnings: list[Text] = []
+    if "SHIPWATCH_MATTERMOST_COMMAND_TOKENS" in settings.mattermost_missing():
+        warnings.append(t("mattermost.missing.command_tokens"))
+    if settings.mattermost_wanted and settings.action_link_secret is None:
+        warnings.append(t("mattermost.missing.signer"))
+    return warnings
 
 
 def config_warnings(config: Config, *, today: date, tr: Translator) -> list[str]:

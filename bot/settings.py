@@ -80,8 +80,18 @@ class Settings(BaseSettings):
     discord_public_key: str | None = None
     discord_api_url: str = "https://discord.com/api/v10"
     discord_rooms_channel: str | None = None
+    # Mattermost: a bot account's personal access token for the REST API v4 at the server's
+    # URL; custom slash commands post to /mattermost/command with their token (one for all,
+    # or a comma-separated list, one per command). Channels by name ("#ops") are looked up
+    # in the team named here, where incident rooms are made too (O public, P private).
+    mattermost_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
+    mattermost_token: SecretStr | None = None
+    mattermost_command_tokens: SecretStr | None = None
+    mattermost_team: str | None = None
+    mattermost_room_type: str = Field(default="P", pattern="^(O|P)$")
     # DingTalk and Feishu buttons only open links: each becomes a one-time link to
     # {public_url}/act/…, signed with this secret (needed when either platform runs).
+    # Mattermost's buttons call back with a context signed with it too.
     action_link_secret: SecretStr | None = None
     # The web console: /web sends a sign-in link that works once within this many minutes;
     # the session it opens lasts this many hours (SHIPWATCH_WEB_SESSION_HOURS).
@@ -114,10 +124,45 @@ class Settings(BaseSettings):
             ) from None
         return value
 
+    @property
+    def mattermost_wanted(self) -> bool:
+        """Any Mattermost setting given: the platform is meant to run (and each missing
+        piece is said at check and at start)."""
+        return any(
+            value is not None
+            for value in (
+                self.mattermost_url,
+                self.mattermost_token,
+                self.mattermost_command_tokens,
+                self.mattermost_team,
+            )
+        )
+
+    def mattermost_missing(self) -> list[str]:
+        """The settings Mattermost needs and lacks (none when it is not wanted)."""
+        if not self.mattermost_wanted:
+            return []
+        missing = []
+        if not self.mattermost_url:
+            missing.append("SHIPWATCH_MATTERMOST_URL")
+        if self.mattermost_token is None or not self.mattermost_token.get_secret_value():
+            missing.append("SHIPWATCH_MATTERMOST_TOKEN")
+        if not self.mattermost_command_token_list():
+            missing.append("SHIPWATCH_MATTERMOST_COMMAND_TOKENS")
+        return missing
+
     def secret_values(self) -> list[str]:
         """Every secret setting's value, for the log formatter to hide wherever it shows."""
         values = (getattr(self, name) for name in type(self).model_fields)
-        return [v.get_secret_value() for v in values if isinstance(v, SecretStr)]
+        found = [v.get_secret_value() for v in values if isinstance(v, SecretStr)]
+        return found + self.mattermost_command_token_list()
+
+    def mattermost_command_token_list(self) -> list[str]:
+        """Each slash command's token (one setting, comma-separated)."""
+        tokens = self.mattermost_command_tokens
+        if tokens is None:
+            return []
+        return [part.strip() for part in tokens.get_secret_value().split(",") if part.strip()]
 
     @property
     def tz(self) -> ZoneInfo:

@@ -46,7 +46,50 @@ def build(settings: Settings, config: Config) -> dict[str, Adapter]:
         if problems:
             raise StartupError(" ".join(tr(problem) for problem in problems))
         adapters["discord"] = discord_setup.adapter_from(settings, directory=config.directory)
+    if settings.mattermost_wanted:
+        adapters["mattermost"] = _mattermost(settings, config)
     return adapters
+
+
+def _mattermost(settings: Settings, config: Config) -> Adapter:
+    """The bot account's REST API client and the slash commands' tokens; a missing piece
+    stops the start with what to set (``shipwatch check`` says the same)."""
+    from bot.action_links import signer_from
+    from bot.adapters.mattermost import MattermostAdapter
+    from bot.errors import StartupError
+
+    missing = settings.mattermost_missing()
+    needed = [m for m in missing if m != "SHIPWATCH_MATTERMOST_COMMAND_TOKENS"]
+    if needed:
+        raise StartupError(
+            f"Mattermost is configured but {' and '.join(needed)} is not set; set it (the "
+            "server's address and the bot account's personal access token), or unset the "
+            "other SHIPWATCH_MATTERMOST_* settings"
+        )
+    if missing:
+        log.warning(
+            "SHIPWATCH_MATTERMOST_COMMAND_TOKENS is not set: slash commands are refused "
+            "until it holds each command's token"
+        )
+    signer = signer_from(settings.action_link_secret, public_url=settings.public_url)
+    if signer is None:
+        log.warning(
+            "SHIPWATCH_ACTION_LINK_SECRET is not set: Mattermost buttons show the command "
+            "to type instead"
+        )
+    assert settings.mattermost_url is not None
+    assert settings.mattermost_token is not None
+    return MattermostAdapter(
+        url=settings.mattermost_url,
+        token=settings.mattermost_token.get_secret_value(),
+        command_tokens=settings.mattermost_command_token_list(),
+        team=settings.mattermost_team,
+        room_type=settings.mattermost_room_type,
+        signer=signer,
+        public_url=settings.public_url,
+        directory=config.directory,
+        default_locale=settings.locale,
+    )
 
 
 def _robot_platforms(settings: Settings, config: Config) -> dict[str, Adapter]:

@@ -17,6 +17,7 @@ EXAMPLE_IDS = {
     "dingtalk": "manager4821",
     "feishu": "ou_7d8a6e6df7621556ce0d21922b676706",
     "discord": "80351110224678912",
+    "mattermost": "8xq3fz6ctpdmpfqmwbzy1ekk9h",
 }
 # The patterns of the config models, as a person would say them.
 PATTERN_HINTS = {

@@ -21,7 +21,7 @@ from bot.config.procedures import NOTIFY, OWNER
 from bot.config.releases import plan_files
 from playbooks.messages import Text, raw, t
 
-PLATFORMS = ("console", "slack", "telegram", "dingtalk", "feishu", "discord")
+PLATFORMS = ("console", "slack", "telegram", "dingtalk", "feishu", "discord", "mattermost")
 Found = tuple[Path, tuple[Any, ...], Text]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 
 from bot.config.directory import DEFAULTS
@@ -18,12 +19,16 @@ PEOPLE = {
 }
 
 
-def chat_config(folder: Path, *, first: str) -> Path:
+def chat_config(
+    folder: Path, *, first: str, also: Mapping[str, Mapping[str, str]] | None = None
+) -> Path:
     """people.yaml with ``first`` as everyone's preferred platform, and the shipped teams
-    (which name the shipped people) beside it."""
+    (which name the shipped people) beside it. ``also``: more identities by handle (a
+    platform whose tests alone need it)."""
     folder.mkdir(parents=True, exist_ok=True)
     lines = ["people:"]
-    for handle, ids in PEOPLE.items():
+    for handle, known in PEOPLE.items():
+        ids = {**known, **(also or {}).get(handle, {})}
         lines += [f"  - handle: {handle}", f"    name: {handle.title()}", "    identities:"]
         order = [first, *(p for p in ids if p != first)]
         lines += [f'      {platform}: "{ids[platform]}"' for platform in order]
