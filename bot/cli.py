@@ -28,6 +28,7 @@ from bot.settings import Settings
 from bot.work_calendar import unknown_year_warning
 from playbooks.messages import t
 from playbooks.oncall.teams import sla_warnings
+from playbooks.people import APPRISE_WAYS
 from storage import migrate
 from storage.engine import redact_url
 
@@ -136,11 +137,31 @@ def _cmd_check(args: argparse.Namespace) -> int:
         services=len(catalog.services),
         plans=len(catalog.plans),
     )
+    if _apprise_problems(config, tr):
+        return 2
     print(tr(said))
     # A warning is worth reading but does not fail the check.
     for warning in config_warnings(config, today=today, tr=tr):
         print(tr(t("config.check.warning", text=warning)))
     return 0
+
+
+def _apprise_problems(config: Config, tr: Translator) -> bool:
+    """The Apprise targets that cannot be used (a missing secret, a URL Apprise cannot
+    parse, a credential written inline), said on stderr; never the URLs themselves."""
+    if not any(config.channels.of(way) for way in APPRISE_WAYS) and not any(
+        way in APPRISE_WAYS for p in config.directory.people.values() for way in p.identities
+    ):
+        return False
+    from bot.adapters.apprise_targets import targets
+
+    problems = targets(config).problems
+    if not problems:
+        return False
+    print(f"shipwatch: {tr(t('apprise.check.problems', count=len(problems)))}", file=sys.stderr)
+    for problem in problems:
+        print(f"  {tr(problem)}", file=sys.stderr)
+    return True
 
 
 def config_warnings(config: Config, *, today: date, tr: Translator) -> list[str]:

@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     # DingTalk and Feishu buttons only open links: each becomes a one-time link to
     # {public_url}/act/…, signed with this secret (needed when either platform runs).
     action_link_secret: SecretStr | None = None
+    # Email, SMS and push through Apprise: how long one send may take before it counts as
+    # failed (the outbox retries it, or a page goes on by its next way).
+    apprise_timeout: float = Field(default=30.0, gt=0, le=300)
     # Reports: how late a missed report may still be posted; a spread of sends off the
     # minute (Feishu throttles sends on the hour).
     summary_grace_minutes: int = Field(default=120, ge=0, le=7 * 24 * 60)
