@@ -14,6 +14,7 @@ import aiohttp
 from aiohttp import web
 from sqlmodel import Session, select
 
+from bot.action_links import signer_from
 from bot.adapters.apprise_adapter import AppriseAdapter
 from bot.adapters.apprise_targets import targets
 from bot.adapters.base import Adapter
@@ -112,17 +113,21 @@ class AppriseWorld:
         self.app.engine.dispose()
 
 
+def write_config(folder: Path, *, ntfy_port: int, first_via: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "people.yaml").write_text(PEOPLE.format(ntfy_port=ntfy_port), "utf-8")
+    (folder / "roles.yaml").write_text(ROLES, "utf-8")
+    (folder / "teams.yaml").write_text(TEAMS.format(first=first_via), "utf-8")
+    return folder
+
+
 async def make_apprise_world(
     database_url: str, folder: Path, *, first_via: str = "[sms, email]", **settings: Any
 ) -> AppriseWorld:
     smtp = await SmtpInbox().start()
     ntfy = await Ntfy().start()
     twilio = await Twilio().start()
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "people.yaml").write_text(PEOPLE.format(ntfy_port=ntfy.port), "utf-8")
-    (folder / "roles.yaml").write_text(ROLES, "utf-8")
-    (folder / "teams.yaml").write_text(TEAMS.format(first=first_via), "utf-8")
-    config = load(folder)
+    config = load(write_config(folder, ntfy_port=ntfy.port, first_via=first_via))
     environ = {
         "CAROL_EMAIL_URL": smtp.url("carol@example.com"),
         "CAROL_SMS_URL": twilio.url("+15550001111"),
@@ -137,8 +142,6 @@ async def make_apprise_world(
         action_link_secret=LINK_SECRET,  # type: ignore[arg-type]
         **settings,
     )
-    from bot.action_links import signer_from
-
     signer = signer_from(signer_settings.action_link_secret, public_url=PUBLIC_URL)
     console = RecordingAdapter()
     adapters: dict[str, Adapter] = {"console": console}
