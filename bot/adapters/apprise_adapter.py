@@ -120,7 +120,7 @@ class AppriseAdapter:
             reason = f"no {self.platform} target was resolved at start for this address"
             raise AdapterError(t("delivery.failed", reason=reason), permanent=True)
         sender = apprise.Apprise()
-        if not sender.add(target.url):
+        if not sender.add(target.plugin if target.plugin is not None else target.url):
             reason = f"Apprise cannot use this {target.service} URL"
             raise AdapterError(t("delivery.failed", reason=reason), permanent=True)
         try:

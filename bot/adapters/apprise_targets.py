@@ -15,6 +15,7 @@ name ("E-Mail", "ntfy").
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -30,10 +31,12 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class Found:
-    """One target as resolved: the URL (never shown) and what it may be called."""
+    """One target as resolved: the URL (never shown), what it may be called, and Apprise's
+    plugin for it, parsed once (sends reuse it: one conversation sends one at a time)."""
 
     url: str
     service: str  # Apprise's name for the service: "E-Mail", "ntfy", "Form"
+    plugin: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(slots=True)
@@ -51,13 +54,19 @@ class Targets:
 
 
 def plugin_of(url: str) -> Any | None:
-    """Apprise's plugin for ``url`` (parsed and checked, nothing sent), or None."""
+    """Apprise's plugin for ``url`` (parsed and checked, nothing sent), or None. Apprise's
+    own complaints are kept quiet: the sentence saying what is wrong is ours."""
     import apprise
 
+    quiet = logging.getLogger("apprise")
+    level = quiet.level
+    quiet.setLevel(logging.CRITICAL)  # at start and in `shipwatch check`: nothing is sending
     try:
         return apprise.Apprise.instantiate(url)
     except Exception:
         return None
+    finally:
+        quiet.setLevel(level)
 
 
 def service_of(url: str) -> str | None:
@@ -92,11 +101,11 @@ def resolve(ref: str, *, environ: Mapping[str, str]) -> tuple[Found | None, Text
             return None, t("apprise.bad_url")
         if _hides_something(plugin):
             return None, t("apprise.inline_secret", service=str(plugin.service_name))
-        return Found(ref, str(plugin.service_name)), None
+        return Found(ref, str(plugin.service_name), plugin), None
     plugin = plugin_of(url)
     if plugin is None:
         return None, t("apprise.bad_url_in", ref=ref)
-    return Found(url, str(plugin.service_name)), None
+    return Found(url, str(plugin.service_name), plugin), None
 
 
 def _written(config: Config) -> Iterator[tuple[str, str, Text]]:
