@@ -134,7 +134,7 @@ def apply(
                         unless_member_of=_unless_member_of(directory, handle, unless_in),
                         follow_up=follow_up,
                     )
-                    if effect.page_id is not None:
+                    if effect.page_id is not None and routes.chosen:
                         ways.note(session, effect, now=now, kind="way", text=platform)
                     applied.enqueued += 1
             case ArmTimer(key=key, kind=kind, due_at=due_at, payload=payload):

@@ -22,6 +22,9 @@ class Routes:
     # (platform, address, what its failure reports back) for each message to enqueue
     each: list[tuple[str, str, dict[str, Any] | None]] = field(default_factory=list)
     missing: str = ""  # the ways a step named that the person has none of here
+    # Whether a way was chosen (a step's via, or more than one to choose from): then a
+    # page's timeline says which; a person with one way is simply notified.
+    chosen: bool = False
 
 
 def anyone(platform: str, user_id: str) -> bool:
@@ -49,6 +52,7 @@ def routes(
         # The first on a running platform, where the message becomes a dead letter naming
         # what is missing; else the console.
         usable = running[:1] or [("console", effect.person)]
+    found.chosen = bool(effect.ways) or effect.every_way or len(usable) > 1
     chosen = usable if effect.every_way else usable[:1]
     for index, (platform, address) in enumerate(chosen):
         follow_up = None

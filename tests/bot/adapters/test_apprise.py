@@ -107,7 +107,7 @@ async def test_the_last_way_failing_is_retried_and_said_on_the_timeline(
 ) -> None:
     world.twilio.failing = 503
     await world.say("/page @dave disk full")
-    assert world.timeline() == [("notify", "dave", "@dave"), ("way", "dave", "sms")]
+    assert world.timeline() == [("notify", "dave", "@dave")], "one way: nothing to choose"
     with Session(world.app.engine) as session:
         [row] = session.exec(select(OutboxMessage).where(OutboxMessage.platform == "sms")).all()
     assert (row.state, row.attempts) == ("pending", 1), "no other way: retried, not dropped"
