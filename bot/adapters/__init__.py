@@ -56,6 +56,9 @@ def _apprise_ways(settings: Settings, config: Config) -> dict[str, Adapter]:
     if not found.found:
         return {}
     from bot.action_links import signer_from
+    from bot.logs import also_hide
+
+    also_hide(secret for target in found.found.values() for secret in target.secrets())
     from bot.adapters.apprise_adapter import AppriseAdapter
 
     signer = signer_from(settings.action_link_secret, public_url=settings.public_url)

@@ -38,6 +38,11 @@ class Found:
     service: str  # Apprise's name for the service: "E-Mail", "ntfy", "Form"
     plugin: Any = field(default=None, compare=False, repr=False)
 
+    def secrets(self) -> list[str]:
+        """What no log line may show: the URL, and its password as Apprise parsed it."""
+        password = getattr(self.plugin, "password", None)
+        return [self.url, *([str(password)] if password else [])]
+
 
 @dataclass(slots=True)
 class Targets:

@@ -7,14 +7,22 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 
 import pytest
 from sqlmodel import Session, select
 
+from bot.action_links import LinkSigner
+from bot.adapters.apprise_adapter import AppriseAdapter
+from bot.adapters.apprise_targets import resolve
+from bot.i18n import Translator
+from playbooks.errors import AdapterError
+from playbooks.messages import Button, Message, raw
 from storage.models import OutboxMessage
+from tests.fakes.apprise_targets import SmtpInbox
 from tests.fakes.apprise_world import LINK, AppriseWorld, make_apprise_world
+from tests.fakes.robot_world import LINK_SECRET, PUBLIC_URL
 
 pytestmark = pytest.mark.usefixtures("database_url")
 
@@ -114,3 +122,28 @@ async def test_the_last_way_failing_is_retried_and_said_on_the_timeline(
     world.twilio.failing = None
     await world.app.advance_to(world.clock.now() + timedelta(minutes=2))
     assert len(world.twilio.received) == 1
+
+
+async def test_a_channel_through_apprise_shows_commands_not_links(tmp_path: Path) -> None:
+    """A mailing list is read by many: nobody can tell who opened a link, so a post's
+    buttons are the commands to type."""
+    smtp = await SmtpInbox().start()
+    try:
+        found = resolve(smtp.url("ops@example.com"), environ={})[0]
+        assert found is not None
+        signer = LinkSigner(LINK_SECRET, public_url=PUBLIC_URL)
+        adapter = AppriseAdapter("email", targets={("email", "#ops-list"): found}, signer=signer)
+        message = Message(
+            blocks=(raw("Incident #4 opened: checkout 500s"),),
+            buttons=(Button(raw("Acknowledge"), "/incident ack 4", action_id="tok"),),
+        )
+        await adapter.post("#ops-list", message, tr=Translator("en", UTC))
+        [mail] = smtp.mails
+        assert mail.subject == "Incident #4 opened: checkout 500s"
+        assert "Acknowledge: send /incident ack 4" in mail.text
+        assert not LINK.search(mail.text)
+        with pytest.raises(AdapterError) as refused:
+            await adapter.post("#nowhere", message, tr=Translator("en", UTC))
+        assert refused.value.permanent
+    finally:
+        await smtp.stop()
