@@ -143,7 +143,7 @@ class AppriseAdapter:
             )
             return
         if status == apprise.AppriseResultStatus.TIMEOUT:
-            reason = f"{target.service} did not answer within {self._timeout:.0f}s"
+            reason = f"{target.service} did not answer within {self._timeout:g}s"
             raise AdapterError(t("delivery.failed", reason=reason))
         if status == apprise.AppriseResultStatus.FAILURE:
             reason = f"{target.service} did not take the message"

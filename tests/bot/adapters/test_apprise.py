@@ -5,6 +5,7 @@ written on the page's timeline and the next is tried."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, timedelta
@@ -147,3 +148,36 @@ async def test_a_channel_through_apprise_shows_commands_not_links(tmp_path: Path
         assert refused.value.permanent
     finally:
         await smtp.stop()
+
+
+async def test_a_target_that_does_not_answer_in_time_is_a_failure_to_retry() -> None:
+    """An SMTP server that takes the connection and says nothing: Apprise stops waiting at
+    the time limit (its sender thread, not the loop, is the one kept waiting)."""
+    held: list[asyncio.StreamWriter] = []
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    url = f"mailto://127.0.0.1:{port}?from=shipwatch@example.com&to=carol@example.com"
+    found = resolve(url, environ={})[0]
+    assert found is not None
+    adapter = AppriseAdapter(
+        "email", targets={("email", "env:CAROL"): found}, signer=None, timeout=0.5
+    )
+    loop_free = asyncio.Event()
+    asyncio.get_running_loop().call_later(0.1, loop_free.set)
+    try:
+        with pytest.raises(AdapterError) as failed:
+            await adapter.direct_message(
+                "env:CAROL", Message.of(raw("Page #1")), tr=Translator("en", UTC)
+            )
+        assert loop_free.is_set(), "the loop ran while Apprise waited"
+        assert not failed.value.permanent, "retried by the outbox"
+        assert failed.value.text.params["reason"] == "E-Mail did not answer within 0.5s"
+    finally:
+        for writer in held:
+            writer.close()
+        server.close()
+        await server.wait_closed()
