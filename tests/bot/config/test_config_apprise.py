@@ -8,9 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from bot import adapters
 from bot.adapters.apprise_targets import resolve, targets
 from bot.cli import main
 from bot.config.directory import load
+from bot.errors import StartupError
+from bot.settings import Settings
 from tests.bot.config.test_config_teams import TEAM, own_people
 from tests.support import only_problem, write
 
@@ -122,3 +125,26 @@ def test_check_names_every_target_that_cannot_be_used_and_no_url(
     assert main(["check", str(tmp_path)]) == 0
     found = targets(load(tmp_path))
     assert found.ways() == ["email", "sms", "push"]
+
+
+def test_start_refuses_a_target_it_cannot_use_and_runs_a_lane_per_way(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path, "people.yaml", PEOPLE.replace("{secrets}", str(tmp_path)))
+    write(tmp_path, "roles.yaml", ROLES)
+    monkeypatch.delenv("ALICE_EMAIL_URL", raising=False)
+    settings = Settings(action_link_secret="link-secret-for-tests")  # type: ignore[arg-type]
+    with pytest.raises(StartupError) as refused:
+        adapters.build(settings, load(tmp_path))
+    said = str(refused.value)
+    assert "people.yaml: alice: identities.email: the environment variable ALICE_EMAIL_URL" in said
+    assert SECRET not in said
+
+    monkeypatch.setenv("ALICE_EMAIL_URL", f"mailtos://alice:{SECRET}@smtp.example.com")
+    (tmp_path / "bob-sms").write_text("twilio://AC1:tok@+15559990000/+15550001111\n")
+    people = PEOPLE.replace("{secrets}", str(tmp_path)).replace(f"bob:{SECRET}@", "")
+    relay = "mailto://example.com?from=p@example.com&to=bob@example.com"
+    write(tmp_path, "people.yaml", people.replace('"mailto://example.com"', f'"{relay}"'))
+    built = adapters.build(settings, load(tmp_path))
+    assert list(built) == ["email", "sms", "push"]
+    assert not built["email"].capabilities.callback_buttons
