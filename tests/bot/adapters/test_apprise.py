@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import AsyncIterator
 from datetime import UTC, timedelta
 from pathlib import Path
@@ -177,7 +178,25 @@ async def test_a_target_that_does_not_answer_in_time_is_a_failure_to_retry() -> 
         assert not failed.value.permanent, "retried by the outbox"
         assert failed.value.text.params["reason"] == "E-Mail did not answer within 0.5s"
     finally:
-        for writer in held:
-            writer.close()
-        server.close()
-        await server.wait_closed()
+        # Its sender thread, told the connection is gone, says so: heard before the test
+        # ends, not into a closed log stream afterwards.
+        said = threading.Event()
+        heard = _Heard(said)
+        logging.getLogger("apprise").addHandler(heard)
+        try:
+            for writer in held:
+                writer.close()
+            server.close()
+            await server.wait_closed()
+            assert await asyncio.to_thread(said.wait, 20)
+        finally:
+            logging.getLogger("apprise").removeHandler(heard)
+
+
+class _Heard(logging.Handler):
+    def __init__(self, said: threading.Event) -> None:
+        super().__init__(logging.WARNING)
+        self._said = said
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self._said.set()
