@@ -61,6 +61,16 @@ teams:
         - {{notify: primary, via: {first}, wait: 5m}}
         - {{notify: primary, via: every, wait: 10m}}
 """
+SERVICES = """\
+services:
+  db-api:
+    plan: standard
+    team: db
+    release_channel: "#ops"
+    incident_channel: "#ops"
+    traffic: {backend: simulated}
+    metrics: {source: simulated}
+"""
 LINK = re.compile(r"https://shipwatch\.example\.com/act/[A-Za-z0-9_.-]+")
 
 
@@ -118,6 +128,7 @@ def write_config(folder: Path, *, ntfy_port: int, first_via: str) -> Path:
     (folder / "people.yaml").write_text(PEOPLE.format(ntfy_port=ntfy_port), "utf-8")
     (folder / "roles.yaml").write_text(ROLES, "utf-8")
     (folder / "teams.yaml").write_text(TEAMS.format(first=first_via), "utf-8")
+    (folder / "services.yaml").write_text(SERVICES, "utf-8")
     return folder
 
 
