@@ -50,6 +50,7 @@ from commands.core.invocations import (
 )
 from commands.general.admin import DeadLetter
 from commands.oncall import handoff, rotations
+from commands.oncall.paging import WayFailed
 from commands.releases import watch as release_watch
 from commands.releases.watch import GuardReadings, TrafficFailed
 from commands.reports import configured as summary_config
@@ -324,6 +325,19 @@ class Application:
             )
             await self.dispatch(Observation(failed))
             return
+        if row.follow_up is not None:
+            follow = row.follow_up
+            way = WayFailed(
+                page_id=int(follow["page"]),
+                person=str(follow["person"]),
+                way=row.platform,
+                reason=row.last_error or "",
+                ways_left=tuple(str(w) for w in follow.get("next", ())),
+                message=dict(row.message),
+            )
+            await self.dispatch(Observation(way))
+            if way.ways_left:
+                return  # the page goes on by another way: nothing for the admin channel
         admin = self.settings.admin_channel
         conversation = f"{row.platform}:{row.address}"
         if admin and Conversation.parse(admin, default_platform=self.runtime.home_platform) != (

@@ -30,6 +30,7 @@ from bot.work_calendar import unknown_year_warning
 from playbooks.errors import AdapterError
 from playbooks.messages import Text, t
 from playbooks.oncall.teams import sla_warnings
+from playbooks.people import APPRISE_WAYS
 from storage import migrate
 from storage.engine import redact_url
 
@@ -148,6 +149,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
         services=len(catalog.services),
         plans=len(catalog.plans),
     )
+    if _apprise_problems(config, tr):
+        return 2
     print(tr(said))
     unusable = discord_setup.problems(settings)
     for problem in unusable:
@@ -216,6 +219,24 @@ def settings_warnings(settings: Settings) -> list[Text]:
     if settings.mattermost_wanted and settings.action_link_secret is None:
         warnings.append(t("mattermost.missing.signer"))
     return warnings
+
+
+def _apprise_problems(config: Config, tr: Translator) -> bool:
+    """The Apprise targets that cannot be used (a missing secret, a URL Apprise cannot
+    parse, a credential written inline), said on stderr; never the URLs themselves."""
+    if not any(config.channels.of(way) for way in APPRISE_WAYS) and not any(
+        way in APPRISE_WAYS for p in config.directory.people.values() for way in p.identities
+    ):
+        return False
+    from bot.adapters.apprise_targets import targets
+
+    problems = targets(config).problems
+    if not problems:
+        return False
+    print(f"shipwatch: {tr(t('apprise.check.problems', count=len(problems)))}", file=sys.stderr)
+    for problem in problems:
+        print(f"  {tr(problem)}", file=sys.stderr)
+    return True
 
 
 def config_warnings(config: Config, *, today: date, tr: Translator) -> list[str]:

@@ -509,7 +509,10 @@ class DeliveryWorker:
             stored.attempts += 1
             stored.last_error = reason[:500]
             permanent = error is not None and error.permanent
-            if permanent or stored.attempts >= self._max_attempts:
+            # A page's notification with another way left goes on by that way at once,
+            # rather than waiting out retries by this one.
+            handed_on = bool(stored.follow_up and stored.follow_up.get("next"))
+            if permanent or handed_on or stored.attempts >= self._max_attempts:
                 stored.state = "dead"
                 log.error(
                     "message undeliverable",

@@ -109,5 +109,16 @@ def configure(level: str, *, secrets: Iterable[str] = ()) -> None:
         "slack_sdk",
         "telegram",
         "httpx",
+        # Apprise logs its URLs (masked) and, at debug, what it posts.
+        "apprise",
     ):
         logging.getLogger(noisy).setLevel(logging.WARNING if level != "DEBUG" else logging.DEBUG)
+
+
+def also_hide(values: Iterable[str]) -> None:
+    """Secrets learnt after logging was configured (an Apprise URL read from a file, its
+    password): scrubbed from every line from now on."""
+    for handler in logging.getLogger().handlers:
+        formatter = handler.formatter
+        if isinstance(formatter, JsonFormatter):
+            formatter._secrets += [v for v in values if len(v) >= 4]

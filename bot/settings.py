@@ -97,6 +97,9 @@ class Settings(BaseSettings):
     # the session it opens lasts this many hours (SHIPWATCH_WEB_SESSION_HOURS).
     web_link_minutes: int = Field(default=15, ge=1, le=24 * 60)
     web_session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
+    # Email, SMS and push through Apprise: how long one send may take before it counts as
+    # failed (the outbox retries it, or a page goes on by its next way).
+    apprise_timeout: float = Field(default=30.0, gt=0, le=300)
     # Reports: how late a missed report may still be posted; a spread of sends off the
     # minute (Feishu throttles sends on the hour).
     summary_grace_minutes: int = Field(default=120, ge=0, le=7 * 24 * 60)

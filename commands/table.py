@@ -99,6 +99,7 @@ def observation_handlers() -> Mapping[str, ObservationHandler]:
         watch.OBSERVATION_HANDLERS,
         admin.OBSERVATION_HANDLERS,
         summary.OBSERVATION_HANDLERS,
+        paging.OBSERVATION_HANDLERS,
     )
 
 

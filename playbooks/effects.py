@@ -63,13 +63,20 @@ class DirectMessage:
     """``unless_in`` names conversations the same news is posted in: someone who is a
     member of one of them is not sent this copy (one message per person per event).
     ``spends_page_budget``: a page's notification or an ack reminder, counted against the
-    person's page budget and held past it (``playbooks.oncall.budget``)."""
+    person's page budget and held past it (``playbooks.oncall.budget``). ``ways``,
+    ``every_way`` and ``page_id``: how a page's step reaches the person (its ``via``)."""
 
     person: str
     message: Message
     priority: Priority = Priority.NORMAL
     unless_in: tuple[Conversation, ...] = ()
     spends_page_budget: bool = False
+    # How to reach the person: these ways (platforms) in order, the next tried when one
+    # fails; () their own ways in people.yaml's order. ``every_way``: all at once.
+    ways: tuple[str, ...] = ()
+    every_way: bool = False
+    # A page's notification: the ways tried and failed are written on its timeline.
+    page_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

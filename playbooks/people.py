@@ -9,6 +9,14 @@ from enum import StrEnum
 
 BOT = "shipwatch"  # the actor of automatic moves, and the commander nobody has taken over
 
+# The ways a person can be reached: chat platforms, whose buttons call back (or become
+# links), and ways delivered through Apprise (email, SMS gateways, push services, anything
+# else Apprise speaks), which cannot call back: their buttons are one-time links.
+CHAT_PLATFORMS = ("console", "slack", "telegram", "dingtalk", "feishu", "discord", "mattermost")
+APPRISE_WAYS = ("email", "sms", "push", "apprise")
+WAYS = CHAT_PLATFORMS + APPRISE_WAYS
+EVERY_WAY = "every"  # an escalation step's ``via: every``: all of a person's ways at once
+
 
 class Role(StrEnum):
     ADMIN = "admin"

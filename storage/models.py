@@ -74,6 +74,10 @@ class OutboxMessage(SQLModel, table=True):
     # "in": [[platform, channel, the person's user id there or null], …]}. A member of one
     # of them (as the platform says when it is sent, else people.yaml) gets no copy.
     unless_member_of: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    # A page's notification: {"page": id, "person": handle, "way": platform, "next": [ways
+    # left, in order]}. Its failure is written on the page's timeline and, while ways are
+    # left, the next is tried at once instead of retrying this one.
+    follow_up: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
 
 
 class SendHold(SQLModel, table=True):

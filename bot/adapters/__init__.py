@@ -48,6 +48,7 @@ def build(settings: Settings, config: Config) -> dict[str, Adapter]:
         adapters["discord"] = discord_setup.adapter_from(settings, directory=config.directory)
     if settings.mattermost_wanted:
         adapters["mattermost"] = _mattermost(settings, config)
+    adapters.update(_apprise_ways(settings, config))
     return adapters
 
 
@@ -90,6 +91,42 @@ def _mattermost(settings: Settings, config: Config) -> Adapter:
         directory=config.directory,
         default_locale=settings.locale,
     )
+
+
+def _apprise_ways(settings: Settings, config: Config) -> dict[str, Adapter]:
+    """Email, SMS, push and the rest through Apprise, for every way people.yaml or
+    channels.yaml gives a target; a target that cannot be resolved stops the start."""
+    from datetime import UTC
+
+    from bot.adapters.apprise_targets import targets
+    from bot.i18n import Translator
+
+    found = targets(config)
+    if found.problems:
+        from bot.errors import StartupError
+
+        english = Translator("en", UTC)
+        raise StartupError("; ".join(english(problem) for problem in found.problems))
+    if not found.found:
+        return {}
+    from bot.action_links import signer_from
+    from bot.logs import also_hide
+
+    also_hide(secret for target in found.found.values() for secret in target.secrets())
+    from bot.adapters.apprise_adapter import AppriseAdapter
+
+    signer = signer_from(settings.action_link_secret, public_url=settings.public_url)
+    if signer is None:
+        log.warning(
+            "SHIPWATCH_ACTION_LINK_SECRET is not set: pages by email, SMS and push show the "
+            "command to type instead of a link to acknowledge them"
+        )
+    return {
+        way: AppriseAdapter(
+            way, targets=found.found, signer=signer, timeout=settings.apprise_timeout
+        )
+        for way in found.ways()
+    }
 
 
 def _robot_platforms(settings: Settings, config: Config) -> dict[str, Adapter]:

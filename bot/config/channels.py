@@ -62,6 +62,10 @@ class ChannelNames:
         """Where a post to ``address`` goes on ``platform`` (itself when not listed)."""
         return self._ids.get((platform, address), address)
 
+    def of(self, platform: str) -> dict[str, str]:
+        """``platform``'s channels: name → id."""
+        return {name: cid for (p, name), cid in self._ids.items() if p == platform}
+
     def to_name(self, platform: str, channel_id: str) -> str:
         """The name a chat of ``platform`` is known by inside Shipwatch (its id if none)."""
         return self._names.get((platform, channel_id), channel_id)

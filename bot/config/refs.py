@@ -20,8 +20,9 @@ import yaml
 from bot.config.procedures import NOTIFY, OWNER
 from bot.config.releases import plan_files
 from playbooks.messages import Text, raw, t
+from playbooks.people import WAYS
 
-PLATFORMS = ("console", "slack", "telegram", "dingtalk", "feishu", "discord", "mattermost")
+PLATFORMS = WAYS
 Found = tuple[Path, tuple[Any, ...], Text]
 
 

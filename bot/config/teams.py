@@ -23,6 +23,7 @@ from playbooks.oncall.paging import (
 )
 from playbooks.oncall.rotations import LAYERS, Rotation
 from playbooks.oncall.teams import DEFAULT_PAGE_ON, PageWhen, Team
+from playbooks.people import EVERY_WAY, WAYS
 
 _HANDLE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 
@@ -61,10 +62,40 @@ class LayerEntry(_Strict):
     length: Duration
 
 
+def _via(value: Any) -> tuple[str, ...]:
+    """``via: [slack, sms]`` (these ways, in order, the next when one fails) or ``via:
+    every`` (every way the person has, at once)."""
+    if value == EVERY_WAY:
+        return (EVERY_WAY,)
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not value:
+        raise ValueError(
+            "via lists the ways to reach them, like [slack, sms], or says every; "
+            "leave it out to reach them the usual way"
+        )
+    ways = [str(way) for way in value]
+    if EVERY_WAY in ways:
+        raise ValueError("via: every means every way they have; write it alone, not in a list")
+    unknown = [way for way in ways if way not in WAYS]
+    if unknown:
+        raise ValueError(
+            f"via names {unknown[0]!r}, which is not a way to reach someone; "
+            f"use {', '.join(WAYS)} (or every)"
+        )
+    if len(set(ways)) != len(ways):
+        raise ValueError("via names a way twice; name each once, in the order to try them")
+    return tuple(ways)
+
+
+Via = Annotated[tuple[str, ...], BeforeValidator(_via)]
+
+
 class StepEntry(_Strict):
     notify: str
     wait: Duration | None = None
     when: StepWhen = StepWhen.ALWAYS
+    via: Via = ()
 
     @model_validator(mode="after")
     def _target(self) -> StepEntry:
@@ -79,10 +110,10 @@ class StepEntry(_Strict):
     def to_step(self) -> Step:
         wait = self.wait if self.wait is not None else DEFAULT_WAIT
         if self.notify == "manager":
-            return Step(Target.MANAGER, "", wait, self.when)
+            return Step(Target.MANAGER, "", wait, self.when, self.via)
         if self.notify.startswith("@"):
-            return Step(Target.PERSON, self.notify[1:], wait, self.when)
-        return Step(Target.LAYER, self.notify, wait, self.when)
+            return Step(Target.PERSON, self.notify[1:], wait, self.when, self.via)
+        return Step(Target.LAYER, self.notify, wait, self.when, self.via)
 
 
 class BudgetEntry(_Strict):

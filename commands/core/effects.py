@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from commands.core import ways
 from playbooks.effects import (
     ArmTimer,
     CancelTimer,
@@ -110,28 +111,32 @@ def apply(
                     priority=priority,
                 )
                 applied.enqueued += 1
-            case DirectMessage(
-                person=handle, message=message, priority=priority, unless_in=unless_in
-            ):
-                platform, address = _reach(directory, handle, reachable, can_reach or anyone)
-                message = with_tokens(
-                    session,
-                    message,
-                    conversation=Conversation(platform, f"@{handle}"),
-                    now=now,
-                    new_token=new_token,
-                )
-                outbox.enqueue(
-                    session,
-                    platform=platform,
-                    address=address,
-                    kind="direct",
-                    message=message_to_json(message),
-                    now=now,
-                    priority=priority,
-                    unless_member_of=_unless_member_of(directory, handle, unless_in),
-                )
-                applied.enqueued += 1
+            case DirectMessage(person=handle, priority=priority, unless_in=unless_in):
+                routes = ways.routes(directory, effect, reachable, can_reach or ways.anyone)
+                if effect.page_id is not None and routes.missing:
+                    ways.note(session, effect, now=now, kind="no_way", text=routes.missing)
+                for platform, address, follow_up in routes.each:
+                    message = with_tokens(
+                        session,
+                        effect.message,
+                        conversation=Conversation(platform, f"@{handle}"),
+                        now=now,
+                        new_token=new_token,
+                    )
+                    outbox.enqueue(
+                        session,
+                        platform=platform,
+                        address=address,
+                        kind="direct",
+                        message=message_to_json(message),
+                        now=now,
+                        priority=priority,
+                        unless_member_of=_unless_member_of(directory, handle, unless_in),
+                        follow_up=follow_up,
+                    )
+                    if effect.page_id is not None and routes.chosen:
+                        ways.note(session, effect, now=now, kind="way", text=platform)
+                    applied.enqueued += 1
             case ArmTimer(key=key, kind=kind, due_at=due_at, payload=payload):
                 timers.arm(session, key=key, kind=kind, due_at=due_at, payload=payload, now=now)
                 # Only the last word on a key counts for the scheduler (a move that cancels
@@ -258,31 +263,6 @@ def said_once(effects: Iterable[Effect]) -> list[Effect]:
             seen.add(said)
         kept.append(effect)
     return kept
-
-
-def anyone(platform: str, user_id: str) -> bool:
-    return True
-
-
-def _reach(
-    directory: Directory,
-    handle: str,
-    reachable: frozenset[str],
-    can_reach: Callable[[str, str], bool],
-) -> tuple[str, str]:
-    """The first of a person's identities, in their preferred order, on a running platform
-    that can deliver a direct message to them; else the first on a running platform, where
-    the message becomes a dead letter naming what is missing."""
-    person = directory.get(handle)
-    running = [(p, u) for p, u in (person.identities.items() if person else ()) if p in reachable]
-    for platform, user_id in running:
-        if can_reach(platform, user_id):
-            return platform, user_id
-    if running:
-        return running[0]
-    # Someone we cannot reach on any running platform still shows up in the console
-    # (and, with no console running, in the dead letters an admin reviews).
-    return "console", handle
 
 
 def without_echo(effects: Iterable[Effect], *, here: Conversation, reply: Message) -> list[Effect]:

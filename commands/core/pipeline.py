@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlmodel import Session
 
 from commands.core import effects as effect_writer
-from commands.core import rooms
+from commands.core import rooms, ways
 from commands.core.context import CommandContext, SignInLinks, SystemContext
 from commands.core.invocations import (
     ButtonPress,
@@ -90,7 +90,7 @@ class Runtime:
     reachable_platforms: frozenset[str] = frozenset({"console"})
     # (platform, user id) → whether a direct message there can be delivered; a person's
     # first identity that passes is where their direct messages go.
-    can_reach: Callable[[str, str], bool] = effect_writer.anyone
+    can_reach: Callable[[str, str], bool] = ways.anyone
     late_after: timedelta = timedelta(seconds=30)
     releases: ReleaseCatalog = field(default_factory=ReleaseCatalog)
     incidents: IncidentSettings = field(default_factory=default_settings)

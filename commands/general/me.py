@@ -13,6 +13,7 @@ from playbooks.messages import Message, Text, t, zoned
 from playbooks.oncall.handoff import layers_of
 from playbooks.oncall.rotations import Shift
 from playbooks.oncall.teams import Team
+from playbooks.people import APPRISE_WAYS
 
 AHEAD = timedelta(days=28)  # how far ahead shifts are looked for
 MAX_SHIFTS = 8
@@ -34,6 +35,10 @@ def me(ctx: CommandContext, cmd: ParsedCommand) -> Message:
             state = t("me.running")
         else:
             state = t("me.not_running")
+        if platform in APPRISE_WAYS:
+            # Its id names a secret (or is a URL): the way alone is said.
+            blocks.append(t("me.identity_way", order=order, platform=platform, state=state))
+            continue
         blocks.append(
             t("me.identity", order=order, platform=platform, user_id=user_id, state=state)
         )

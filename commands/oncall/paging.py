@@ -3,20 +3,22 @@ the escalation when its step is due, pages for incidents, locking in order."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any, ClassVar
 
 from sqlmodel import Session
 
 from commands.core.context import CommandContext, SystemContext
+from commands.core.observations import Reads, observing
 from commands.oncall import budget as page_budget
 from commands.oncall.rotations import schedule_of
 from playbooks.business_time import WorkingHours
-from playbooks.effects import Conversation, Effect
+from playbooks.effects import Conversation, DirectMessage, Effect, Priority
 from playbooks.errors import NotFound
 from playbooks.incidents import rooms as incident_rooms
 from playbooks.incidents.policy import SeverityPolicy
-from playbooks.messages import t
+from playbooks.messages import message_from_json, t
 from playbooks.oncall import paging
 from playbooks.oncall.paging import Page, PageState, Policy, Resolver, Result, Step, Target
 from playbooks.oncall.teams import PageWhen, Team, page_when
@@ -311,3 +313,48 @@ def on_escalation_due(ctx: SystemContext, timer: Timer) -> None:
 
 
 TIMER_HANDLERS = {paging.KIND_STEP: on_escalation_due}
+
+
+# ---------------------------------------------------------------- a way that failed
+
+
+@dataclass(frozen=True, slots=True)
+class WayFailed:
+    """The outbox gave up on a page's notification by one way (an email server that
+    refused it, an SMS gateway that is down): said on the page's timeline, and while the
+    page is open the next of the ``ways`` left is tried at once."""
+
+    kind: ClassVar[str] = "page.way_failed"
+    page_id: int
+    person: str
+    way: str
+    reason: str
+    ways_left: tuple[str, ...]
+    message: dict[str, Any]
+
+
+def way_failed(ctx: SystemContext, failed: WayFailed) -> None:
+    row = repo.get(ctx.session, page_id=failed.page_id, for_update=True)
+    if row is None:
+        return
+    at = f"{failed.way}: {failed.reason}"
+    repo.add_event(
+        ctx.session,
+        PageEvent(
+            page_id=failed.page_id, at=ctx.now, kind="way_failed", person=failed.person, text=at
+        ),
+    )
+    if row.state != PageState.OPEN.value or not failed.ways_left:
+        return  # answered already, or no other way to try
+    ctx.effects.append(
+        DirectMessage(
+            failed.person,
+            message_from_json(failed.message),  # its buttons get tokens for the next way
+            priority=Priority.PAGE,
+            ways=failed.ways_left,
+            page_id=failed.page_id,
+        )
+    )
+
+
+OBSERVATION_HANDLERS = observing(Reads(WayFailed, way_failed))

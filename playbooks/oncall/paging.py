@@ -32,6 +32,7 @@ from playbooks.effects import (
 from playbooks.errors import InvalidTransition
 from playbooks.lists import mentioned
 from playbooks.messages import Button, ButtonStyle, Message, Severity, Text, t
+from playbooks.people import EVERY_WAY
 
 KIND_STEP = "page.step"
 KIND_REMIND = "page.remind"
@@ -56,6 +57,9 @@ class Step:
     value: str = ""  # the layer or the person's handle
     wait: timedelta = DEFAULT_WAIT  # before the next step
     when: StepWhen = StepWhen.ALWAYS
+    # The ways to reach whoever it is, in order, the next tried when one fails; () their
+    # own ways in people.yaml's order; (EVERY_WAY,) every way they have at once.
+    via: tuple[str, ...] = ()
 
     def describe(self) -> str:
         return {
@@ -86,6 +90,7 @@ class Policy:
                     "value": s.value,
                     "wait": s.wait.total_seconds(),
                     "when": s.when.value,
+                    **({"via": list(s.via)} if s.via else {}),
                 }
                 for s in self.steps
             ],
@@ -100,6 +105,7 @@ class Policy:
                     s["value"],
                     timedelta(seconds=s["wait"]),
                     StepWhen(s.get("when", StepWhen.ALWAYS.value)),
+                    tuple(s.get("via", ())),
                 )
                 for s in data["steps"]
             ),
@@ -250,8 +256,17 @@ def escalate_due(
         p = replace(p, paged=p.paged if again else (*p.paged, person))
         result.events.append(Event(now, "notify", person, step.describe(), late=late))
         message = page_message(p, again=again)
+        every = step.via == (EVERY_WAY,)
         result.effects.append(
-            DirectMessage(person, message, priority=Priority.PAGE, spends_page_budget=True)
+            DirectMessage(
+                person,
+                message,
+                priority=Priority.PAGE,
+                spends_page_budget=True,
+                ways=() if every else step.via,
+                every_way=every,
+                page_id=p.id,
+            )
         )
         # The next step after this one's wait (after the last: the news that nobody answered).
         result.effects.append(ArmTimer(key(p.id), KIND_STEP, now + step.wait, {"page_id": p.id}))

@@ -32,8 +32,10 @@ def enqueue(
     priority: int = 1,
     locale: str | None = None,
     unless_member_of: Mapping[str, Any] | None = None,
+    follow_up: Mapping[str, Any] | None = None,
 ) -> OutboxMessage:
     row = OutboxMessage(
+        follow_up=dict(follow_up) if follow_up else None,
         unless_member_of=dict(unless_member_of) if unless_member_of else None,
         edit_key=edit_key,
         priority=priority,

@@ -47,6 +47,8 @@ TECHNICAL = _words(
     "Verification Encrypt Key AppSecret timestamp sign msgId groupKey alerts "
     "alertname title version header url_verification firing resolved "
     "ud800 udfff ical_token_env audiences approve_review gonogo "
+    # email, SMS and push through Apprise: its URL schemes and the config's references
+    "Apprise mailto ntfy twilio env NAME file identities "
     # examples of what to type: time zones, times, answers, step numbers
     "Asia Shanghai Europe Berlin HH MM START END N T rc ynn y n "
     # the words commands take (kinds of reports and notes, days, checklist items, roles)

@@ -320,7 +320,9 @@ def test_owners_and_platforms_of_playbooks_and_plans_name_someone(
     assert problem_lines(err) == [
         f"{books}:5: playbooks.db-down.decision[0]: 'carol' is not in people.yaml",
         f"{books}:6: playbooks.db-down.notify[1]: 'slakc' is not a platform Shipwatch knows "
-        "(console, slack, telegram, dingtalk, feishu, discord, mattermost); did you mean slack?",
+        "(console, slack, telegram, dingtalk, feishu, discord, mattermost, email, sms, push, "
+        "apprise); "
+        "did you mean slack?",
         f"{books}:8: playbooks.db-down.steps[0].owner: 'dbaa' is nobody Shipwatch knows: not a "
         "role, a duty of roles.yaml or a person of people.yaml; did you mean dba?",
     ]
@@ -397,7 +399,9 @@ def test_channels_yaml_names_known_platforms(
     assert code == 2
     assert problem_lines(err) == [
         f"{channels}:2: telegarm: 'telegarm' is not a platform Shipwatch knows "
-        "(console, slack, telegram, dingtalk, feishu, discord, mattermost); did you mean telegram?"
+        "(console, slack, telegram, dingtalk, feishu, discord, mattermost, email, sms, push, "
+        "apprise); "
+        "did you mean telegram?"
     ]
 
 

@@ -48,3 +48,25 @@ async def test_an_identity_on_a_platform_not_running_is_skipped(
     text = h.reply_text(await h.say("/me", user="bob"))
     assert "1. slack:U0BOB (not running here, skipped)" in text
     assert "2. console:bob (pages go here first)" in text
+
+
+async def test_a_way_through_apprise_is_named_by_its_way_alone(
+    make_harness: HarnessFactory, tmp_path: Path
+) -> None:
+    for name in ("roles.yaml", "teams.yaml"):
+        shutil.copy(DEFAULTS / name, tmp_path / name)
+    people = (DEFAULTS / "people.yaml").read_text(encoding="utf-8")
+    inline = "mailto://relay.example.com?from=pager@example.com&to=bob@example.com"
+    people = people.replace(
+        "    identities:\n      console: bob\n",
+        f"    identities:\n      sms: env:BOB_SMS_URL\n      email: '{inline}'\n"
+        "      console: bob\n",
+    )
+    (tmp_path / "people.yaml").write_text(people, encoding="utf-8")
+    h = await make_harness(config_dir=tmp_path)
+    text = h.reply_text(await h.say("/me", user="bob"))
+    assert "1. sms (not running here, skipped)" in text
+    assert "2. email (not running here, skipped)" in text
+    assert "BOB_SMS_URL" not in text
+    assert "relay.example.com" not in text, "the way, never its address"
+    assert "3. console:bob (pages go here first)" in text
