@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
+from typing import Protocol
 
 from sqlmodel import Session
 
@@ -15,6 +16,23 @@ from playbooks.oncall.teams import Team
 from playbooks.people import Directory, Person
 from playbooks.releases.plan import ReleaseCatalog, made_up
 from playbooks.reports.metrics import SummarySettings
+
+
+WEB = "web"  # the web console's platform: a person's page, never a channel
+
+
+class SignInLinks(Protocol):
+    """Issues the web console's one-time sign-in links (the bot signs them with its
+    secret; a command only asks for one)."""
+
+    @property
+    def minutes(self) -> int:
+        """How long a link works."""
+        ...
+
+    def link(self, handle: str, now: datetime) -> str:
+        """A link that signs ``handle`` in once, until ``minutes`` after ``now``."""
+        ...
 
 
 @dataclass(slots=True)
@@ -41,10 +59,19 @@ class CommandContext:
     summaries: SummarySettings = field(default_factory=SummarySettings)
     reachable: frozenset[str] = frozenset({"console"})  # platforms with a running adapter
     drill: bool = False
+    sign_in: SignInLinks | None = None  # None: no action-link secret, no web sign-in
+    home_platform: str = "console"  # where the bot's own channels are
 
     def simulated(self, source: str) -> bool:
         """Are numbers read from ``source`` made up, and not in a drill? Then say so."""
         return made_up(source, drill=self.drill)
+
+    @property
+    def channels_platform(self) -> str:
+        """The platform of a channel named without one (``#web``): the conversation's,
+        or for a command from the web console, which has no channels, the home platform."""
+        platform = self.conversation.platform
+        return self.home_platform if platform == WEB else platform
 
 
 @dataclass(slots=True)

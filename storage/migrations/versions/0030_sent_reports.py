@@ -1,7 +1,7 @@
 """Reports as they were posted, for the web console's list of past reports
 
 Revision ID: 0030
-Revises: 0023
+Revises: 0024
 Create Date: 2026-12-05 08:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import storage.types
 
 revision = "0030"
-down_revision = "0023"
+down_revision = "0024"
 branch_labels = None
 depends_on = None
 
