@@ -17,7 +17,6 @@ from playbooks.people import Directory, Person
 from playbooks.releases.plan import ReleaseCatalog, made_up
 from playbooks.reports.metrics import SummarySettings
 
-
 WEB = "web"  # the web console's platform: a person's page, never a channel
 
 
