@@ -86,6 +86,7 @@ async def _page(request: web.Request) -> web.Response:
         "audit.html",
         title=title,
         found=found,
+        topics=("audit",),
         actor=_filter(request, "actor") or "",
         platform=_filter(request, "platform") or "",
     )

@@ -16,7 +16,7 @@ def routes() -> list[web.RouteDef]:
 
 
 async def _incidents(request: web.Request) -> web.Response:
-    return page(request, "home.html", title=_title(request))
+    return page(request, "home.html", title=_title(request), topics=("incidents",))
 
 
 def _title(request: web.Request) -> str:

@@ -21,7 +21,7 @@ from playbooks.messages import t
 from playbooks.oncall.paging import PageState
 from playbooks.people import Role
 
-TOPICS = "oncall pages"
+TOPICS = ("oncall", "pages")  # storage.changes: shifts, overrides, pages and their events
 
 
 def routes() -> list[web.RouteDef]:

@@ -15,7 +15,7 @@ from commands.reports.archive import past_report, past_reports
 from playbooks.messages import t
 from playbooks.reports.schedule import ReportKind
 
-TOPICS = "reports"
+TOPICS = ("reports",)  # storage.changes: a report kept as it was posted
 KINDS = tuple(k.value for k in ReportKind)
 MAX_PAGE = 100_000
 

@@ -2,7 +2,8 @@
 chromedriver, as tests/bot/web/test_status_browser.py runs it): Bob signs in through his
 link, sees who is on call and the four-week calendar with an override marked, reaches the
 Acknowledge button of a page by keyboard and presses it, and sees the page acknowledged;
-then a report with its chart. Every control has a name, ``lang`` follows the language.
+an ack typed in chat reaches the open page live; then a report with its chart. Every
+control has a name, ``lang`` follows the language.
 
 Writes docs/screenshots/web-oncall.png and web-reports.png (README "On call", "Reports")."""
 
@@ -15,17 +16,12 @@ from typing import Any
 import pytest
 
 from bot.http import serve
-from tests.bot.web.console.support import SECRET, signed_in
+from tests.bot.web.console.support import SECRET, browser_signed_in, unnamed_controls
 from tests.bot.web.test_status_browser import Page, browser  # noqa: F401  (the fixture)
 from tests.conftest import HarnessFactory
 from tests.support import ROOT
 
 SHOTS = ROOT / "docs" / "screenshots"
-# What a person can operate (a form's hidden token is not).
-CONTROLS = (
-    "a[href], button, input:not([type=hidden]), select, textarea, summary, [tabindex], "
-    "[role=button]"
-)
 
 pytestmark = [
     pytest.mark.browser,
@@ -44,31 +40,15 @@ async def page(browser: Any, make_harness: HarnessFactory) -> AsyncIterator[Page
         await runner.cleanup()
 
 
-async def _browser_signed_in(page: Page, handle: str) -> None:
-    """Sign ``handle`` in through the real flow (the link typed for with ``/web``, its
-    button) and hand the session's cookie to the browser.
+async def _wait(page: Page, script: str) -> None:
+    """Until ``script`` (a JavaScript expression) is true in the page."""
 
-    Pressing the link page's button in Chrome itself is refused for now: with the
-    console's ``no-referrer`` policy Chrome sends ``Origin: null`` on the form, which the
-    sign-in page's same-origin check does not take as its own."""
-    person = await signed_in(page.h, handle)
-    await page.open("/web/signin")
+    def wait() -> None:
+        from selenium.webdriver.support.wait import WebDriverWait
 
-    def give() -> None:
-        page.driver.add_cookie(
-            {"name": "shipwatch_session", "value": person.session_cookie, "path": "/web"}
-        )
+        WebDriverWait(page.driver, 10).until(lambda d: d.execute_script(f"return {script}"))
 
-    await page.run(give)
-
-
-async def unnamed_controls(page: Page) -> list[str]:
-    def unnamed() -> list[str]:
-        found = page.driver.find_elements("css selector", CONTROLS)
-        assert found, "the page has no controls at all"
-        return [e.get_attribute("outerHTML") for e in found if not e.accessible_name.strip()]
-
-    return await page.run(unnamed)
+    await page.run(wait)
 
 
 async def _tab_to(page: Page, label: str, *, most: int = 80) -> None:
@@ -97,7 +77,7 @@ async def test_bob_acknowledges_a_page_from_the_on_call_page(page: Page) -> None
         assert outcome.status == "ok", h.reply_text(outcome)
     await h.advance(minutes=5)  # page 1 has reached the secondary too
 
-    await _browser_signed_in(page, "bob")
+    await browser_signed_in(page.driver, h, base=page.base, handle="bob")
     await page.run(page.driver.set_window_size, 1200, 2400)
     await page.open("/web/oncall")
     assert await page.lang() == "en"
@@ -111,7 +91,7 @@ async def test_bob_acknowledges_a_page_from_the_on_call_page(page: Page) -> None
     assert tuesday.startswith("@dave")
     assert "09:00–21:00" in tuesday
     assert "Step" in await page.text("#page-1 table.reached")
-    assert await unnamed_controls(page) == []
+    assert await unnamed_controls(page.driver) == []
     SHOTS.mkdir(parents=True, exist_ok=True)
     assert await page.run(page.driver.save_screenshot, str(SHOTS / "web-oncall.png"))
 
@@ -128,9 +108,19 @@ async def test_bob_acknowledges_a_page_from_the_on_call_page(page: Page) -> None
     assert buttons == []
     assert "Acknowledge page #2" in await page.source()
 
+    # Carol acknowledges page 2 in chat: the open page shows it without a reload.
+    await page.run(page.driver.execute_script, "window.marker = 'same page';")
+    await _wait(page, "document.documentElement.dataset.live === 'ready'")
+    outcome = await h.say("/ack 2", user="carol")
+    assert outcome.status == "ok", h.reply_text(outcome)
+    await _wait(
+        page, "/Acknowledged by @carol/.test(document.getElementById('page-2').textContent)"
+    )
+    assert await page.run(page.driver.execute_script, "return window.marker") == "same page"
+
     # A report as it was sent, with its chart loaded from this server.
     await page.open("/web/reports")
-    assert await unnamed_controls(page) == []
+    assert await unnamed_controls(page.driver) == []
     link = await page.text("table.reports tbody tr:first-child a")
     assert re.match(r"2026-11-23 17:00", link)
     await page.run(
@@ -149,4 +139,4 @@ async def test_bob_acknowledges_a_page_from_the_on_call_page(page: Page) -> None
     await page.open("/web/oncall?lang=zh")
     assert await page.lang() == "zh-CN"
     assert await page.text("h1") == "值班"
-    assert await unnamed_controls(page) == []
+    assert await unnamed_controls(page.driver) == []
