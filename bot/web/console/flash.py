@@ -30,11 +30,16 @@ def _sign(viewer: Viewer, payload: bytes) -> str:
     return hmac.new(viewer.csrf.encode(), payload, hashlib.sha256).hexdigest()
 
 
-def remember(response: web.StreamResponse, viewer: Viewer, said: Said) -> None:
+def remember(
+    response: web.StreamResponse, viewer: Viewer, said: Said, *, secure: bool = False
+) -> None:
+    """Leave ``said`` for the next page (``secure``: only over https, as the session)."""
     body = json.dumps({"t": said.text[:MAX_TEXT], "r": said.refused}, ensure_ascii=False)
     payload = base64.urlsafe_b64encode(body.encode()).decode().rstrip("=")
     value = f"{payload}.{_sign(viewer, payload.encode())}"
-    response.set_cookie(COOKIE, value, path=PATH, httponly=True, samesite="Strict", max_age=120)
+    response.set_cookie(
+        COOKIE, value, path=PATH, httponly=True, samesite="Strict", max_age=120, secure=secure
+    )
 
 
 def recall(request: web.Request, viewer: Viewer) -> Said | None:

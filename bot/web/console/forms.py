@@ -18,10 +18,13 @@ async def run_and_return(request: web.Request, command: str, *, back: str) -> we
     outcome = await run_command(request, command)
     response = web.HTTPSeeOther(location=back)
     if outcome.reply is not None:
-        tr = request.app[APP_KEY].translator(viewer.locale, viewer.tz)
+        app = request.app[APP_KEY]
+        tr = app.translator(viewer.locale, viewer.tz)
         reply = outcome.reply
         lines = [tr(block) for block in reply.blocks]
         lines += [f"{tr(f.label)}: {tr(f.value)}" for f in reply.fields]
         said = flash.Said("\n".join(lines), refused=outcome.status != "ok")
-        flash.remember(response, viewer, said)
+        flash.remember(
+            response, viewer, said, secure=app.settings.public_url.startswith("https://")
+        )
     raise response
