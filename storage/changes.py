@@ -73,7 +73,12 @@ def topics_of(row: object) -> Iterable[str]:
             return ("releases",)
         case models.RotationVersion() | models.OncallChange():
             return ("oncall",)
-        case models.SummaryRun() | models.SummaryNote() | models.SummarySubscription():
+        case (
+            models.SummaryRun()
+            | models.SummaryNote()
+            | models.SummarySubscription()
+            | models.SentReport()
+        ):
             return ("reports",)
         case models.MaintenanceWindow():
             return ("incidents",)

@@ -577,6 +577,30 @@ class MaintenanceWindow(SQLModel, table=True):
     )
 
 
+class SentReport(SQLModel, table=True):
+    """A report as it was posted (its message, catalog keys and parameters, so each reader
+    sees it in their language), kept for the web console's list of past reports."""
+
+    __tablename__ = "sent_reports"
+    __table_args__ = (Index("ix_sent_reports_kind", "kind", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20)  # daily | evening | weekly
+    # the report's time and the period its figures cover
+    at: datetime = _utc()
+    period_start: datetime = _utc()
+    period_end: datetime = _utc()
+    timezone: str = Field(max_length=64)
+    services: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    platform: str = Field(max_length=40)  # where it was posted
+    channel: str = Field(max_length=200)
+    message: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    chart_id: str | None = Field(default=None, max_length=40)
+    run_id: int | None = Field(default=None, foreign_key="summary_runs.id")  # None: by hand
+    late: bool = False
+    created_at: datetime = _utc()
+
+
 class WebSession(SQLModel, table=True):
     """A person signed in to the web console. The browser holds the session id in a
     cookie; only its SHA-256 is kept here, so a copy of this table signs nobody in.

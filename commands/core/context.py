@@ -17,6 +17,8 @@ from playbooks.people import Directory, Person
 from playbooks.releases.plan import ReleaseCatalog, made_up
 from playbooks.reports.metrics import SummarySettings
 
+WEB = "web"  # the web console's platform: a person's page, never a channel
+
 
 class SignInLinks(Protocol):
     """Issues the web console's one-time sign-in links (the bot signs them with its
@@ -57,10 +59,18 @@ class CommandContext:
     reachable: frozenset[str] = frozenset({"console"})  # platforms with a running adapter
     drill: bool = False
     sign_in: SignInLinks | None = None  # None: no action-link secret, no web sign-in
+    home_platform: str = "console"  # where the bot's own channels are
 
     def simulated(self, source: str) -> bool:
         """Are numbers read from ``source`` made up, and not in a drill? Then say so."""
         return made_up(source, drill=self.drill)
+
+    @property
+    def channels_platform(self) -> str:
+        """The platform of a channel named without one (``#web``): the conversation's,
+        or for a command from the web console, which has no channels, the home platform."""
+        platform = self.conversation.platform
+        return self.home_platform if platform == WEB else platform
 
 
 @dataclass(slots=True)

@@ -158,6 +158,7 @@ def run_command(inv: CommandInvocation, *, runtime: Runtime, now: datetime) -> O
                 reachable=runtime.reachable_platforms,
                 drill=runtime.drill,
                 sign_in=runtime.sign_in,
+                home_platform=runtime.home_platform,
             )
             seen = rooms.watch(session, ctx.conversation, spec)
             reply = spec.handler(ctx, command)

@@ -7,4 +7,5 @@ ack reminders, page budgets and handoffs.
 - ``ack_reminders``: the timer reminding whoever acknowledged
 - ``budget``: each person's page budget, and the fold at a window's end
 - ``handoff``: the handoff timer
+- ``board``: what the web console's on-call page reads
 """

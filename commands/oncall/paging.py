@@ -92,7 +92,7 @@ def channel_of(ctx: Context, team: Team | None) -> Conversation | None:
 
 
 def _platform(ctx: Context) -> str:
-    return ctx.conversation.platform if isinstance(ctx, CommandContext) else ctx.home_platform
+    return ctx.channels_platform if isinstance(ctx, CommandContext) else ctx.home_platform
 
 
 def team_hours(ctx: Context, team: Team) -> WorkingHours:

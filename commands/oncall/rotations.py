@@ -269,7 +269,7 @@ def _tell_team(ctx: CommandContext, team: Team, text: Text) -> None:
     if arm is not None:
         ctx.effects.append(arm)
     if team.channel:
-        channel = Conversation.parse(team.channel, default_platform=ctx.conversation.platform)
+        channel = Conversation.parse(team.channel, default_platform=ctx.channels_platform)
         if channel != ctx.conversation:
             ctx.effects.append(Post(channel, Message.of(text)))
 

@@ -6,4 +6,5 @@ schedule.
 - ``runs``: a subscription's timer firing, and the readings coming back
 - ``configured``: the subscriptions summaries.yaml asks for, made at start-up
 - ``state``: what a report says about incidents, releases and on call
+- ``archive``: reports as they were posted, read back for the web console
 """

@@ -14,6 +14,7 @@ from commands.core.context import CommandContext, SystemContext
 from commands.core.observations import Reads, observing
 from commands.incidents import actions as incident_actions
 from commands.incidents import stats as incident_stats
+from commands.reports import archive
 from commands.reports import state as summary_state
 from playbooks.effects import ArmTimer, Conversation, Post, Priority, ReadReport
 from playbooks.releases.guards import Reading
@@ -208,6 +209,7 @@ def readings(ctx: SystemContext, payload: ReportReadings) -> None:
         chart_failed=payload.chart_failed,
     )
     ctx.effects.append(Post(ask.conversation, message, priority=Priority.REPORT))
+    archive.keep(ctx, ask, message, chart_id=chart_id, run_id=run.id if run else None)
     if run is not None:
         run.outcome = "posted"
         ctx.session.add(run)

@@ -229,3 +229,15 @@ def edited_ref(session: Session, *, conversation_key: str, edit_key: str) -> str
         .limit(1)
     )
     return session.exec(query).first()
+
+
+def directs_at(session: Session, *, times: Sequence[datetime]) -> Sequence[OutboxMessage]:
+    """The direct messages written at any of ``times`` (a page's notifications are written
+    in the transaction that notified, so at the notification's time)."""
+    if not times:
+        return []
+    query = select(OutboxMessage).where(
+        OutboxMessage.kind == "direct",
+        col(OutboxMessage.created_at).in_(sorted(set(times))),
+    )
+    return session.exec(query.order_by(col(OutboxMessage.id))).all()

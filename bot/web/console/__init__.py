@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.web.console import events, home, sessions, sign_in, static
+from bot.web.console import audit, events, home, oncall, reports, sessions, sign_in, static
 
 
 def install(web_app: web.Application) -> None:
@@ -25,4 +25,12 @@ def install(web_app: web.Application) -> None:
 
 def routes() -> list[web.RouteDef]:
     # Each page's module adds its routes here.
-    return [*sign_in.routes(), *events.routes(), *static.routes(), *home.routes()]
+    return [
+        *sign_in.routes(),
+        *events.routes(),
+        *static.routes(),
+        *home.routes(),
+        *oncall.routes(),
+        *reports.routes(),
+        *audit.routes(),
+    ]

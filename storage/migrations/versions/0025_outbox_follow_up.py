@@ -2,7 +2,7 @@
 person, the way and the ways left to try)
 
 Revision ID: 0025
-Revises: 0023
+Revises: 0024
 Create Date: 2026-12-05 08:00:00
 """
 

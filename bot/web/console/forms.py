@@ -1,0 +1,30 @@
+"""A form on a console page: its command run as the person would type it
+(``actions.run_command``), and the answer shown once on the page it came from. The
+session middleware has checked the form's token before a handler runs."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.hooks import APP_KEY
+from bot.web.console import flash
+from bot.web.console.actions import run_command
+from bot.web.console.viewer import viewer_of
+
+
+async def run_and_return(request: web.Request, command: str, *, back: str) -> web.Response:
+    """Run ``command``, then 303 back to ``back``, where the reply is shown once."""
+    viewer = viewer_of(request)
+    outcome = await run_command(request, command)
+    response = web.HTTPSeeOther(location=back)
+    if outcome.reply is not None:
+        app = request.app[APP_KEY]
+        tr = app.translator(viewer.locale, viewer.tz)
+        reply = outcome.reply
+        lines = [tr(block) for block in reply.blocks]
+        lines += [f"{tr(f.label)}: {tr(f.value)}" for f in reply.fields]
+        said = flash.Said("\n".join(lines), refused=outcome.status != "ok")
+        flash.remember(
+            response, viewer, said, secure=app.settings.public_url.startswith("https://")
+        )
+    raise response
