@@ -37,7 +37,8 @@ COLOURS = {
     Severity.WARNING: "#ecb22e",
     Severity.DANGER: "#e01e5a",
 }
-_HANDLE = re.compile(r"(?<![\w<])@([a-z0-9][a-z0-9._-]*)")
+# A handle ends on a letter or digit: "acknowledged by @bob." mentions bob.
+_HANDLE = re.compile(r"(?<![\w<])@([a-z0-9](?:[a-z0-9._-]*[a-z0-9])?)")
 # Where a cut must not fall: inside an entity (&amp;) or a mention or link (<@U1>, <url|x>).
 _ATOMS = re.compile(r"&(?:amp|lt|gt);|<[^<>\n]*>")
 

@@ -21,6 +21,11 @@ def test_text_is_escaped_and_known_handles_become_mentions() -> None:
     assert out["text"] == "@bob: p99 <100 ms & rising; @zed is unknown"
 
 
+def test_a_handle_at_the_end_of_a_sentence_is_a_mention() -> None:
+    out = render(Message.of(raw("Page #3 acknowledged by @bob.")), TR, mention=IDS.get)
+    assert out["blocks"][0]["text"]["text"] == "Page #3 acknowledged by <@U0BOB>."
+
+
 def test_fields_are_grouped_ten_to_a_section_and_buttons_carry_their_token() -> None:
     fields = tuple(MessageField(raw(f"k{i}"), raw(f"v{i}")) for i in range(12))
     buttons = (
