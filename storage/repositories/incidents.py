@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, col, func, or_, select
 
 from storage.models import IncidentEvent, IncidentRow
 
@@ -42,6 +42,39 @@ def search(
     if service is not None:
         query = query.where(IncidentRow.service == service)
     return session.exec(query.order_by(col(IncidentRow.id).desc()).limit(limit)).all()
+
+
+def page(
+    session: Session,
+    *,
+    state: str = "all",
+    severity: str | None = None,
+    service: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[Sequence[IncidentRow], int]:
+    """One page of incidents, newest first, and how many match in all: ``state`` is
+    ``open`` (unresolved), ``resolved`` (resolved or closed) or ``all``; ``since`` and
+    ``until`` bound the opening time (``until`` excluded). The database pages and
+    counts, so a page costs the same with ten incidents or ten thousand."""
+    query = select(IncidentRow)
+    if state == "open":
+        query = query.where(col(IncidentRow.state).in_(UNRESOLVED))
+    elif state == "resolved":
+        query = query.where(col(IncidentRow.state).not_in(UNRESOLVED))
+    if severity is not None:
+        query = query.where(IncidentRow.severity == severity)
+    if service is not None:
+        query = query.where(IncidentRow.service == service)
+    if since is not None:
+        query = query.where(col(IncidentRow.opened_at) >= since)
+    if until is not None:
+        query = query.where(col(IncidentRow.opened_at) < until)
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(query.order_by(col(IncidentRow.id).desc()).limit(limit).offset(offset))
+    return rows.all(), int(total)
 
 
 def add_event(session: Session, event: IncidentEvent) -> None:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from bot.web.console import incidents
+
 
 def routes() -> list[web.RouteDef]:
     # Each page's module adds its routes here.
-    return []
+    return [*incidents.routes()]
