@@ -33,6 +33,7 @@ from bot.integrations import Integrations, MissingSecret, build
 from bot.metrics import Metrics
 from bot.replicas import GUARDS, Replica, new_instance_id
 from bot.settings import Settings
+from bot.sign_in_links import sign_in_links
 from bot.timers import TimerService
 from bot.traffic.router import TrafficRouter
 from commands.core import pipeline
@@ -180,6 +181,11 @@ class Application:
             channel_zones=_channel_zones(config.teams.values()),
             home_platform=_home_platform(adapters),
             drill=self.drill,
+            sign_in=sign_in_links(
+                settings.action_link_secret,
+                public_url=settings.public_url,
+                minutes=settings.web_link_minutes,
+            ),
             summaries=dataclasses.replace(
                 config.summaries,
                 grace=timedelta(minutes=settings.summary_grace_minutes),

@@ -4,15 +4,17 @@ pipeline and the same role checks.
 
 One module per page, each giving ``routes()``; ``viewer`` says who is looking,
 ``render`` writes a page in their language and timezone, ``actions`` runs a command
-typed or clicked on a page as that person, on the platform ``web``."""
+typed or clicked on a page as that person, on the platform ``web``. ``sessions`` is the
+middleware that signs each request in (or sends it to sign in), ``sign_in`` the pages
+that open and end a session."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from bot.web.console import incidents
+from bot.web.console import incidents, sign_in
 
 
 def routes() -> list[web.RouteDef]:
     # Each page's module adds its routes here.
-    return [*incidents.routes()]
+    return [*sign_in.routes(), *incidents.routes()]

@@ -7,89 +7,53 @@ the form token checked and the roles of the chat."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from html import unescape
 from zoneinfo import ZoneInfo
 
-import aiohttp
 import pytest
-from aiohttp import web
 from sqlmodel import select
 
-from bot.http import make_web_app
-from bot.web.console.viewer import VIEWER_KEY, Viewer
 from storage.models import AuditEntry, IncidentRow
 from storage.unit_of_work import unit_of_work
+from tests.bot.web.console.support import SECRET, SignedIn, signed_in
 from tests.conftest import Harness, HarnessFactory
 
 pytestmark = pytest.mark.usefixtures("database_url")
 
 
 class Console:
-    """One signed-in browser on the console: its cookies, its form token."""
+    """One signed-in person's browser on the console: their cookie, their form token."""
 
-    def __init__(self, h: Harness, base: str, session: aiohttp.ClientSession, csrf: str) -> None:
-        self.h, self.base, self.session, self.csrf = h, base, session, csrf
+    def __init__(self, h: Harness, who: SignedIn) -> None:
+        self.h, self.who, self.location = h, who, ""
 
     async def get(self, path: str) -> tuple[int, str]:
-        async with self.session.get(self.base + path, allow_redirects=False) as r:
-            return r.status, unescape(await r.text())
+        r = await self.who.client.get(path, allow_redirects=False)
+        return r.status, unescape(await r.text())
 
     async def post(self, path: str, **form: str) -> tuple[int, str]:
-        """POST the form; follow the 303 back to the page (the flash shows there)."""
-        data = {"csrf": self.csrf, **form}
-        async with self.session.post(self.base + path, data=data, allow_redirects=False) as r:
-            if r.status != 303:
-                return r.status, unescape(await r.text())
-            location = r.headers["Location"]
-        assert location.startswith("/web/incidents/")
-        self.location = location
-        return await self.get(location)
+        """POST the form with its token; follow the 303 back to the page."""
+        r = await self.who.client.post(path, data=self.who.form(**form), allow_redirects=False)
+        if r.status != 303:
+            return r.status, unescape(await r.text())
+        self.location = r.headers["Location"]
+        assert self.location.startswith("/web/incidents/")
+        return await self.get(self.location)
+
+
+class Consoles:
+    def __init__(self, h: Harness) -> None:
+        self.h = h
+
+    async def __call__(self, handle: str) -> Console:
+        return Console(self.h, await signed_in(self.h, handle))
 
 
 @pytest.fixture
-async def open_console(make_harness: HarnessFactory) -> AsyncIterator[object]:
-    h = await make_harness()
-    web_app = make_web_app(h.app)
-
-    @web.middleware
-    async def standin(request, handler):  # until sign-in lands
-        who = request.cookies.get("as")
-        person = h.app.config.directory.get(who) if who else None
-        if person is not None:
-            import warnings
-
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                request[VIEWER_KEY] = Viewer(
-                    person, "en", ZoneInfo("Asia/Shanghai"), "tok-" + who, "s-" + who
-                )
-        return await handler(request)
-
-    web_app.middlewares.append(standin)
-    runner = web.AppRunner(web_app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    sessions: list[aiohttp.ClientSession] = []
-
-    async def as_(handle: str) -> Console:
-        session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
-        sessions.append(session)
-        base = f"http://127.0.0.1:{port}"
-        session.cookie_jar.update_cookies({"as": handle})
-        csrf = "tok-" + handle
-        return Console(h, base, session, csrf)
-
-    as_.h = h  # type: ignore[attr-defined]
-    try:
-        yield as_
-    finally:
-        for session in sessions:
-            await session.close()
-        await runner.cleanup()
+async def open_console(make_harness: HarnessFactory) -> Consoles:
+    # People read the default zone, Asia/Shanghai here: 09:00 at START.
+    return Consoles(await make_harness(action_link_secret=SECRET, timezone="Asia/Shanghai"))
 
 
 async def _say(h: Harness, text: str, *, user: str = "alice") -> None:
@@ -106,7 +70,9 @@ def _audit(h: Harness) -> list[AuditEntry]:
         return list(session.exec(select(AuditEntry).order_by(AuditEntry.id)).all())
 
 
-async def test_the_list_shows_open_incidents_newest_first_each_linked(open_console) -> None:
+async def test_the_list_shows_open_incidents_newest_first_each_linked(
+    open_console: Consoles,
+) -> None:
     h = open_console.h
     await _say(h, "/incident open Checkout fails --sev P1 --service web")
     await _say(h, "/incident open Search is slow --sev P3")
@@ -129,7 +95,9 @@ async def test_the_list_shows_open_incidents_newest_first_each_linked(open_conso
     assert _rows(web) == [1]
 
 
-async def test_the_time_range_filters_by_when_an_incident_was_opened(open_console) -> None:
+async def test_the_time_range_filters_by_when_an_incident_was_opened(
+    open_console: Consoles,
+) -> None:
     h = open_console.h
     await _say(h, "/incident open Ten days ago --sev P3")
     await h.advance(minutes=60 * 24 * 8)
@@ -150,7 +118,9 @@ async def test_the_time_range_filters_by_when_an_incident_was_opened(open_consol
     assert _rows(custom) == [2]
 
 
-async def test_bad_filters_are_named_in_a_sentence_and_the_rest_still_apply(open_console) -> None:
+async def test_bad_filters_are_named_in_a_sentence_and_the_rest_still_apply(
+    open_console: Consoles,
+) -> None:
     h = open_console.h
     await _say(h, "/incident open Checkout fails --sev P1 --service web")
     alice = await open_console("alice")
@@ -170,7 +140,7 @@ async def test_bad_filters_are_named_in_a_sentence_and_the_rest_still_apply(open
         assert _rows(body) == [1], query  # the list, without the bad value
 
 
-async def test_the_list_is_paged_by_fifty(open_console) -> None:
+async def test_the_list_is_paged_by_fifty(open_console: Consoles) -> None:
     h = open_console.h
     policy = h.app.config.incidents.policy.for_incident(h.clock.now().date()).to_json()
     with unit_of_work(h.app.engine) as session:
@@ -199,7 +169,9 @@ async def test_the_list_is_paged_by_fifty(open_console) -> None:
     assert 'rel="prev"' in second
 
 
-async def test_an_incident_page_shows_what_incident_show_says_and_more(open_console) -> None:
+async def test_an_incident_page_shows_what_incident_show_says_and_more(
+    open_console: Consoles,
+) -> None:
     h = open_console.h
     await _say(h, "/incident open Checkout fails --sev P1 --service web")
     await _say(h, "/incident assign 1 comms @carol")
@@ -231,7 +203,9 @@ async def test_an_incident_page_shows_what_incident_show_says_and_more(open_cons
     assert re.search(r'<tr id="page-\d+">', body), "a P1 pages its team"
 
 
-async def test_no_such_incident_or_not_a_number_is_a_404_with_a_sentence(open_console) -> None:
+async def test_no_such_incident_or_not_a_number_is_a_404_with_a_sentence(
+    open_console: Consoles,
+) -> None:
     alice = await open_console("alice")
     status, body = await alice.get("/web/incidents/99")
     assert status == 404
@@ -243,7 +217,7 @@ async def test_no_such_incident_or_not_a_number_is_a_404_with_a_sentence(open_co
     assert status == 404
 
 
-async def test_ack_from_the_page_runs_the_command_audited_as_web(open_console) -> None:
+async def test_ack_from_the_page_runs_the_command_audited_as_web(open_console: Consoles) -> None:
     h = open_console.h
     await _say(h, "/incident open Checkout fails --sev P2 --service web")
     bob = await open_console("bob")
@@ -266,7 +240,7 @@ async def test_ack_from_the_page_runs_the_command_audited_as_web(open_console) -
     assert 'id="flash"' not in again
 
 
-async def test_update_severity_and_resolve_by_form(open_console) -> None:
+async def test_update_severity_and_resolve_by_form(open_console: Consoles) -> None:
     h = open_console.h
     await _say(h, "/incident open Checkout fails --sev P3 --service web")
     alice = await open_console("alice")
@@ -286,16 +260,14 @@ async def test_update_severity_and_resolve_by_form(open_console) -> None:
     assert "fixed the pool" in body
 
 
-async def test_a_form_without_its_token_does_nothing(open_console) -> None:
+async def test_a_form_without_its_token_does_nothing(open_console: Consoles) -> None:
     h = open_console.h
     await _say(h, "/incident open Checkout fails --sev P2 --service web")
     bob = await open_console("bob")
     before = len(_audit(h))
-    for token in ("", "not-the-token"):
-        async with bob.session.post(
-            bob.base + "/web/incidents/1/ack", data={"csrf": token}, allow_redirects=False
-        ) as r:
-            assert r.status == 403
+    for form in ({}, {"csrf": "not-the-token"}):
+        r = await bob.who.client.post("/web/incidents/1/ack", data=form, allow_redirects=False)
+        assert r.status == 403
     assert len(_audit(h)) == before
     with unit_of_work(h.app.engine) as session:
         row = session.get(IncidentRow, 1)
@@ -303,7 +275,9 @@ async def test_a_form_without_its_token_does_nothing(open_console) -> None:
         assert row.state == "open"
 
 
-async def test_mallory_sees_incidents_as_in_chat_and_is_refused_as_in_chat(open_console) -> None:
+async def test_mallory_sees_incidents_as_in_chat_and_is_refused_as_in_chat(
+    open_console: Consoles,
+) -> None:
     h = open_console.h
     await _say(h, "/incident open Checkout fails --sev P2 --service web")
     in_chat = await h.say("/incident show 1", user="mallory")
