@@ -89,20 +89,7 @@ def incident_list(engine: Engine, wanted: ListFilter, *, limit: int, offset: int
             limit=limit,
             offset=offset,
         )
-        listed = tuple(
-            Listed(
-                id=row.id,
-                title=row.title,
-                severity=row.severity,
-                state=row.state,
-                service=row.service,
-                opened_at=row.opened_at,
-                commander=row.commander,
-            )
-            for row in rows
-            if row.id is not None
-        )
-        return IncidentList(listed, total)
+        return IncidentList(tuple(Listed(*row) for row in rows), total)
 
 
 def incident_detail(engine: Engine, incident_id: int, *, now: datetime) -> IncidentDetail | None:

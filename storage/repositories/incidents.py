@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from sqlalchemy import Row
 from sqlmodel import Session, col, func, or_, select
 
 from storage.models import IncidentEvent, IncidentRow
@@ -54,12 +55,13 @@ def page(
     until: datetime | None = None,
     limit: int = 50,
     offset: int = 0,
-) -> tuple[Sequence[IncidentRow], int]:
-    """One page of incidents, newest first, and how many match in all: ``state`` is
-    ``open`` (unresolved), ``resolved`` (resolved or closed) or ``all``; ``since`` and
-    ``until`` bound the opening time (``until`` excluded). The database pages and
-    counts, so a page costs the same with ten incidents or ten thousand."""
-    query = select(IncidentRow)
+) -> tuple[Sequence[Row[tuple[int, str, str, str, str | None, datetime, str]]], int]:
+    """One page of incidents, newest first, as ``LISTED`` columns, and how many match in
+    all: ``state`` is ``open`` (unresolved), ``resolved`` (resolved or closed) or ``all``;
+    ``since`` and ``until`` bound the opening time (``until`` excluded). The database
+    pages and counts, and reads only the listed columns (not the policy snapshot, the
+    widest), so a page costs little more with ten thousand incidents than with ten."""
+    query = select(*LISTED)
     if state == "open":
         query = query.where(col(IncidentRow.state).in_(UNRESOLVED))
     elif state == "resolved":
@@ -75,6 +77,18 @@ def page(
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     rows = session.exec(query.order_by(col(IncidentRow.id).desc()).limit(limit).offset(offset))
     return rows.all(), int(total)
+
+
+# What a line of a list shows of an incident, in this order.
+LISTED = (
+    col(IncidentRow.id),
+    col(IncidentRow.title),
+    col(IncidentRow.severity),
+    col(IncidentRow.state),
+    col(IncidentRow.service),
+    col(IncidentRow.opened_at),
+    col(IncidentRow.commander),
+)
 
 
 def add_event(session: Session, event: IncidentEvent) -> None:
