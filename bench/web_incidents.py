@@ -27,8 +27,8 @@ from sqlalchemy import Engine, insert
 from bench.common import percentile, run_as_script, settings
 from bot.adapters.console import ConsoleAdapter
 from bot.app import Application, open_database
-from bot.config.directory import load
 from bot.clock import WallClock
+from bot.config.directory import load
 from bot.console import Console
 from bot.http import serve
 from bot.web.console.incidents import PER_PAGE
@@ -97,7 +97,8 @@ def sign_in(port: int, link: str) -> str:
     answer.read()
     cookie = answer.getheader("Set-Cookie") or ""
     conn.close()
-    assert answer.status == 303 and cookie, f"sign-in answered {answer.status}"
+    if answer.status != 303 or not cookie:
+        raise RuntimeError(f"signing in answered {answer.status}")
     return cookie.split(";", 1)[0]
 
 
