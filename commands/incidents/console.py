@@ -89,7 +89,7 @@ def incident_list(engine: Engine, wanted: ListFilter, *, limit: int, offset: int
             limit=limit,
             offset=offset,
         )
-        return IncidentList(tuple(Listed(*row) for row in rows), total)
+        return IncidentList(tuple(Listed(**dict(row._mapping)) for row in rows), total)
 
 
 def incident_detail(engine: Engine, incident_id: int, *, now: datetime) -> IncidentDetail | None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Row
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, or_, select
 
 from storage.models import IncidentEvent, IncidentRow
@@ -55,27 +57,27 @@ def page(
     until: datetime | None = None,
     limit: int = 50,
     offset: int = 0,
-) -> tuple[Sequence[Row[tuple[int, str, str, str, str | None, datetime, str]]], int]:
+) -> tuple[Sequence[Row[Any]], int]:
     """One page of incidents, newest first, as ``LISTED`` columns, and how many match in
     all: ``state`` is ``open`` (unresolved), ``resolved`` (resolved or closed) or ``all``;
     ``since`` and ``until`` bound the opening time (``until`` excluded). The database
     pages and counts, and reads only the listed columns (not the policy snapshot, the
     widest), so a page costs little more with ten thousand incidents than with ten."""
-    query = select(*LISTED)
+    query = sa_select(*LISTED)
     if state == "open":
         query = query.where(col(IncidentRow.state).in_(UNRESOLVED))
     elif state == "resolved":
         query = query.where(col(IncidentRow.state).not_in(UNRESOLVED))
     if severity is not None:
-        query = query.where(IncidentRow.severity == severity)
+        query = query.where(col(IncidentRow.severity) == severity)
     if service is not None:
-        query = query.where(IncidentRow.service == service)
+        query = query.where(col(IncidentRow.service) == service)
     if since is not None:
         query = query.where(col(IncidentRow.opened_at) >= since)
     if until is not None:
         query = query.where(col(IncidentRow.opened_at) < until)
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.exec(query.order_by(col(IncidentRow.id).desc()).limit(limit).offset(offset))
+    total = session.execute(sa_select(func.count()).select_from(query.subquery())).scalar_one()
+    rows = session.execute(query.order_by(col(IncidentRow.id).desc()).limit(limit).offset(offset))
     return rows.all(), int(total)
 
 
