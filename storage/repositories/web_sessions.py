@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from storage.models import WebSession
@@ -43,12 +42,15 @@ def set_locale(session: Session, *, id_hash: str, locale: str) -> None:
 
 def revoke_all(session: Session, *, handle: str) -> int:
     """End every session of ``handle``; how many were still open."""
-    result = session.execute(
-        update(WebSession)
-        .where(col(WebSession.handle) == handle, col(WebSession.revoked).is_(False))
-        .values(revoked=True)
-    )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    # Row by row (a person has a few), so that the change is seen (``storage.changes``)
+    # and the person's open event streams end.
+    rows = session.exec(
+        select(WebSession).where(WebSession.handle == handle, col(WebSession.revoked).is_(False))
+    ).all()
+    for row in rows:
+        row.revoked = True
+        session.add(row)
+    return len(rows)
 
 
 def of_person(session: Session, *, handle: str, now: datetime) -> list[WebSession]:

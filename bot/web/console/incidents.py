@@ -102,7 +102,7 @@ async def list_page(request: web.Request) -> web.Response:
         "incidents.html",
         title=tr(t("web.incidents.title")),
         status=400 if filters.problems else 200,
-        topics=LIST_TOPIC,
+        topics=(LIST_TOPIC,),
         problems=[tr(p) for p in filters.problems],
         values=filters.values,
         states=STATES,
@@ -160,7 +160,7 @@ async def detail_page(request: web.Request) -> web.Response:
         request,
         "incident.html",
         title=tr(t("web.incidents.detail_title", id=incident_id, title=detail.incident.title)),
-        topics=topic_of(incident_id),
+        topics=(topic_of(incident_id),),
         flash=shown,
         **_detail_values(detail, tr),
     )
