@@ -190,4 +190,9 @@ def _page(
     body = render(
         "console/signin.html", lang=lang_attr(locale), title=title, lines=lines, button=button
     )
-    return web.Response(text=body, content_type="text/html", headers=HEADERS)
+    # same-origin, not no-referrer: under no-referrer a browser sends ``Origin: null`` with
+    # the button's POST, which _same_origin must refuse; the link's address still goes to
+    # no other site.
+    return web.Response(
+        text=body, content_type="text/html", headers={**HEADERS, "Referrer-Policy": "same-origin"}
+    )
