@@ -295,3 +295,20 @@ async def test_mallory_sees_incidents_as_in_chat_and_is_refused_as_in_chat(
         assert row is not None
         assert row.state == "open"
     assert [e.outcome for e in _audit(h) if e.platform == "web"] == ["denied"]
+
+
+async def test_the_pages_in_chinese(open_console: Consoles) -> None:
+    h = open_console.h
+    await _say(h, "/incident open Checkout fails --sev P2 --service web")
+    alice = await open_console("alice")
+    status, body = await alice.get("/web/incidents?lang=zh")
+    assert status == 200
+    assert '<html lang="zh-CN">' in body
+    assert "共 1 个事件" in body
+    _, bad = await alice.get("/web/incidents?sev=P9")
+    assert "“P9”不是级别" in bad
+    _, detail = await alice.get("/web/incidents/1")
+    assert "<dt>状态</dt>" in detail
+    assert "复盘草稿" in detail
+    _, missing = await alice.get("/web/incidents/7")
+    assert "没有事件 #7。" in missing
