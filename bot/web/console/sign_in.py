@@ -168,10 +168,15 @@ def _spend(engine: Engine, *, grant: Grant, made: NewSession, now: datetime) -> 
 
 
 def _same_origin(request: web.Request, public_url: str) -> bool:
-    """No ``Origin`` (an older browser), or this server's own (by its public URL or the
-    host the request was sent to)."""
+    """Was the form sent from this server's own page? Browsers say so in
+    ``Sec-Fetch-Site``; where that is missing, an ``Origin`` naming another site is
+    refused. (Our pages send no referrer, so a browser may give ``Origin: null`` for its
+    own form: that alone proves nothing either way.)"""
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site in ("same-origin", "none")
     origin = request.headers.get("Origin")
-    if origin is None:
+    if origin is None or origin == "null":
         return True
     public = urlsplit(public_url)
     allowed = {f"{public.scheme}://{public.netloc}", f"{request.scheme}://{request.host}"}
@@ -190,9 +195,4 @@ def _page(
     body = render(
         "console/signin.html", lang=lang_attr(locale), title=title, lines=lines, button=button
     )
-    # same-origin, not no-referrer: under no-referrer a browser sends ``Origin: null`` with
-    # the button's POST, which _same_origin must refuse; the link's address still goes to
-    # no other site.
-    return web.Response(
-        text=body, content_type="text/html", headers={**HEADERS, "Referrer-Policy": "same-origin"}
-    )
+    return web.Response(text=body, content_type="text/html", headers=HEADERS)
