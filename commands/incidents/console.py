@@ -53,7 +53,7 @@ class Listed:
 @dataclass(frozen=True, slots=True)
 class IncidentList:
     incidents: tuple[Listed, ...]
-    total: int  # how many match, on every page
+    more: bool  # older ones match too (the next page has some)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,17 +79,18 @@ class IncidentDetail:
 
 def incident_list(engine: Engine, wanted: ListFilter, *, limit: int, offset: int) -> IncidentList:
     with unit_of_work(engine) as session:
-        rows, total = repo.page(
+        rows = repo.page(
             session,
             state=wanted.state,
             severity=wanted.severity,
             service=wanted.service,
             since=wanted.since,
             until=wanted.until,
-            limit=limit,
+            limit=limit + 1,  # one more: is there a next page?
             offset=offset,
         )
-        return IncidentList(tuple(Listed(**dict(row._mapping)) for row in rows), total)
+        listed = tuple(Listed(**dict(row._mapping)) for row in rows[:limit])
+        return IncidentList(listed, more=len(rows) > limit)
 
 
 def incident_detail(engine: Engine, incident_id: int, *, now: datetime) -> IncidentDetail | None:

@@ -1,5 +1,5 @@
 """The console's incident pages: ``GET /web/incidents`` (the list, filtered and paged by
-the database, PER_PAGE to a page) and ``GET /web/incidents/{id}`` (the card of
+the database, PER_PAGE to a page, no total counted) and ``GET /web/incidents/{id}`` (the card of
 ``/incident show`` with its SLA clocks counting down, the open pages, the follow-up
 actions, the timeline and the postmortem draft). The forms there (acknowledge, update,
 severity, resolve, acknowledge a page) run the chat's own commands as the viewer through
@@ -77,7 +77,6 @@ async def list_page(request: web.Request) -> web.Response:
         limit=PER_PAGE,
         offset=(filters.page - 1) * PER_PAGE,
     )
-    pages = max(1, -(-found.total // PER_PAGE))
     chosen = {k: v for k, v in filters.values.items() if v}
 
     def link(number: int) -> str:
@@ -110,17 +109,9 @@ async def list_page(request: web.Request) -> web.Response:
         services=services,
         ranges=list(RANGES),
         rows=rows,
-        summary=tr(
-            t(
-                "web.incidents.count",
-                count=found.total,
-                page=min(filters.page, pages),
-                pages=pages,
-                per_page=PER_PAGE,
-            )
-        ),
+        summary=tr(t("web.incidents.page_of", page=filters.page, per_page=PER_PAGE)),
         previous=link(filters.page - 1) if filters.page > 1 else None,
-        next=link(filters.page + 1) if filters.page < pages else None,
+        next=link(filters.page + 1) if found.more else None,
     )
 
 

@@ -84,7 +84,8 @@ async def test_the_list_shows_open_incidents_newest_first_each_linked(
     assert _rows(body) == [2, 1]  # open by default, newest first
     assert '<a href="/web/incidents/1">Checkout fails</a>' in body
     assert 'data-topics="incidents"' in body
-    assert "2 incidents, newest first; page 1 of 1, 50 to a page." in body
+    assert "Page 1, newest first, 50 to a page." in body
+    assert 'rel="next"' not in body
     _, every = await alice.get("/web/incidents?state=all")
     assert _rows(every) == [3, 2, 1]
     _, resolved = await alice.get("/web/incidents?state=resolved")
@@ -160,7 +161,7 @@ async def test_the_list_is_paged_by_fifty(open_console: Consoles) -> None:
     alice = await open_console("alice")
     _, first = await alice.get("/web/incidents")
     assert _rows(first) == list(range(52, 2, -1))
-    assert "52 incidents, newest first; page 1 of 2" in first
+    assert "Page 1, newest first, 50 to a page." in first
     older = re.search(r'href="([^"]+)" rel="next"', first)
     assert older is not None
     _, second = await alice.get(unescape(older.group(1)))
@@ -304,7 +305,7 @@ async def test_the_pages_in_chinese(open_console: Consoles) -> None:
     status, body = await alice.get("/web/incidents?lang=zh")
     assert status == 200
     assert '<html lang="zh-CN">' in body
-    assert "共 1 个事件" in body
+    assert "第 1 页，最新的在前，每页 50 个。" in body
     _, bad = await alice.get("/web/incidents?sev=P9")
     assert "“P9”不是级别" in bad
     _, detail = await alice.get("/web/incidents/1")
