@@ -312,4 +312,4 @@ async def test_the_pages_in_chinese(open_console: Consoles) -> None:
     assert "<dt>状态</dt>" in detail
     assert "复盘草稿" in detail
     _, missing = await alice.get("/web/incidents/7")
-    assert "没有事件 #7。" in missing
+    assert "没有故障 #7。" in missing
