@@ -9,4 +9,5 @@ maintenance windows, an incident's room, follow-up actions and response figures.
 - ``alerts``: Alertmanager, Grafana and missed heartbeats as incidents
 - ``heartbeats``: /heartbeats and the beat check; ``maintenance``: /maintenance
 - ``rooms``: an incident's own conversation
+- ``console``: what the web console reads (the list's page, an incident's page)
 """

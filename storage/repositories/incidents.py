@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import Row
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, or_, select
 
 from storage.models import IncidentEvent, IncidentRow
@@ -42,6 +45,55 @@ def search(
     if service is not None:
         query = query.where(IncidentRow.service == service)
     return session.exec(query.order_by(col(IncidentRow.id).desc()).limit(limit)).all()
+
+
+def page(
+    session: Session,
+    *,
+    state: str = "all",
+    severity: str | None = None,
+    service: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> Sequence[Row[Any]]:
+    """Up to ``limit`` incidents after the first ``offset``, newest first, as ``LISTED``
+    columns: ``state`` is ``open`` (unresolved), ``resolved`` (resolved or closed) or
+    ``all``; ``since`` and ``until`` bound the opening time (``until`` excluded).
+
+    The database pages, walking the primary key from the newest and stopping once the
+    page is full; it reads only the listed columns (not the policy snapshot, the widest)
+    and counts nothing: a count would read every matching row, and with no index on
+    severity or opening time, every row. So the first pages cost the same with ten
+    thousand incidents as with ten."""
+    query = sa_select(*LISTED)
+    if state == "open":
+        query = query.where(col(IncidentRow.state).in_(UNRESOLVED))
+    elif state == "resolved":
+        query = query.where(col(IncidentRow.state).not_in(UNRESOLVED))
+    if severity is not None:
+        query = query.where(col(IncidentRow.severity) == severity)
+    if service is not None:
+        query = query.where(col(IncidentRow.service) == service)
+    if since is not None:
+        query = query.where(col(IncidentRow.opened_at) >= since)
+    if until is not None:
+        query = query.where(col(IncidentRow.opened_at) < until)
+    rows = session.execute(query.order_by(col(IncidentRow.id).desc()).limit(limit).offset(offset))
+    return rows.all()
+
+
+# What a line of a list shows of an incident, in this order.
+LISTED = (
+    col(IncidentRow.id),
+    col(IncidentRow.title),
+    col(IncidentRow.severity),
+    col(IncidentRow.state),
+    col(IncidentRow.service),
+    col(IncidentRow.opened_at),
+    col(IncidentRow.commander),
+)
 
 
 def add_event(session: Session, event: IncidentEvent) -> None:

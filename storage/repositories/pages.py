@@ -60,3 +60,14 @@ def add_event(session: Session, event: PageEvent) -> None:
 def events(session: Session, *, page_id: int) -> Sequence[PageEvent]:
     query = select(PageEvent).where(PageEvent.page_id == page_id).order_by(col(PageEvent.id))
     return session.exec(query).all()
+
+
+def unresolved_of_incident(session: Session, *, incident_id: int) -> Sequence[PageRow]:
+    """The incident's pages still open or acknowledged, oldest first, read without locks
+    (for showing, not for changing)."""
+    query = (
+        select(PageRow)
+        .where(PageRow.incident_id == incident_id)
+        .where(col(PageRow.state).in_(("open", "acknowledged")))
+    )
+    return session.exec(query.order_by(col(PageRow.id))).all()

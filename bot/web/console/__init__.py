@@ -13,7 +13,16 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.web.console import audit, events, home, oncall, reports, sessions, sign_in, static
+from bot.web.console import (
+    audit,
+    events,
+    incidents,
+    oncall,
+    reports,
+    sessions,
+    sign_in,
+    static,
+)
 
 
 def install(web_app: web.Application) -> None:
@@ -29,7 +38,7 @@ def routes() -> list[web.RouteDef]:
         *sign_in.routes(),
         *events.routes(),
         *static.routes(),
-        *home.routes(),
+        *incidents.routes(),
         *oncall.routes(),
         *reports.routes(),
         *audit.routes(),

@@ -12,7 +12,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.hooks import APP_KEY
-from bot.web.console import flash, forms
+from bot.web.console import forms
 from bot.web.console.oncall_calendar import span, weeks
 from bot.web.console.render import page
 from bot.web.console.viewer import Viewer, viewer_of
@@ -55,19 +55,15 @@ async def _page(request: web.Request) -> web.Response:
     )
     teams = [{"board": b, "weeks": weeks(b.shifts, now=now, tz=viewer.tz)} for b in found.teams]
     pages = [{"open": p, "may_ack": may_ack(viewer, p)} for p in found.pages]
-    said = flash.recall(request, viewer)
     tr = app.translator(viewer.locale, viewer.tz)
-    response = page(
+    return page(
         request,
         "oncall.html",
         title=tr(t("web.oncall.title")),
         teams=teams,
         pages=pages,
-        said=said,
         topics=TOPICS,
     )
-    flash.forget(request, response)
-    return response
 
 
 async def _ack(request: web.Request) -> web.Response:

@@ -11,6 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.hooks import APP_KEY
+from bot.web.console import flash
 from bot.web.console.viewer import Viewer, viewer_of
 from bot.web.pages import render
 from playbooks.messages import Param, t
@@ -53,7 +54,10 @@ def page(
 
     ``topics``: what the page shows, as change topics (``incident:42``, ``incidents``,
     ``release:3``, ``oncall``… see ``storage.changes``): when a change touches one, the open
-    page fetches itself again and swaps its ``<main>`` (``/web/static/console.js``)."""
+    page fetches itself again and swaps its ``<main>`` (``/web/static/console.js``).
+
+    The answer to a form this page was sent back from is shown once, above ``<main>`` (a
+    live refresh swaps ``<main>`` and must not take the answer with it)."""
     viewer = viewer_of(request)
     body = render(
         f"console/{template}",
@@ -61,9 +65,12 @@ def page(
         title=title,
         path=request.path,
         topics=" ".join(dict.fromkeys(topics)),
+        said=flash.recall(request, viewer),
         **values,
     )
-    return web.Response(text=body, status=status, content_type="text/html", headers=HEADERS)
+    response = web.Response(text=body, status=status, content_type="text/html", headers=HEADERS)
+    flash.forget(request, response)
+    return response
 
 
 def words_for(request: web.Request, viewer: Viewer) -> dict[str, Any]:

@@ -1,0 +1,112 @@
+"""The incident list's filters as the query string states them, read into a
+``ListFilter``: ``state`` (open, resolved, all), ``sev`` (P0–P3), ``service``, ``since``
+(24h, 7d, 30d, or custom with ``from`` and ``to`` as dates in the viewer's timezone) and
+``page``. A value that makes no sense is left out of the filter and named in a sentence
+the page shows; it never fails the request."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, tzinfo
+
+from commands.core.grammar import SEVERITIES
+from commands.incidents.console import STATES, ListFilter
+from playbooks.messages import Text, t
+
+RANGES = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
+CUSTOM = "custom"
+MAX_PAGE = 100_000
+MAX_VALUE = 100  # characters of one filter value looked at, or repeated in a sentence
+
+
+@dataclass(slots=True)
+class Filters:
+    wanted: ListFilter
+    page: int
+    values: dict[str, str]  # what the form shows as chosen (valid values only)
+    problems: list[Text] = field(default_factory=list)
+
+
+def read_filters(
+    query: Mapping[str, str], *, services: Collection[str], now: datetime, tz: tzinfo
+) -> Filters:
+    problems: list[Text] = []
+    values: dict[str, str] = {}
+
+    def get(name: str) -> str:
+        return query.get(name, "").strip()[:MAX_VALUE]
+
+    state = get("state").lower() or "open"
+    if state not in STATES:
+        problems.append(t("web.incidents.bad_state", value=state, valid=", ".join(STATES)))
+        state = "open"
+    values["state"] = state
+
+    severity: str | None = get("sev").upper() or None
+    if severity is not None and severity not in SEVERITIES:
+        problems.append(
+            t("web.incidents.bad_severity", value=severity, valid=", ".join(SEVERITIES))
+        )
+        severity = None
+    values["sev"] = severity or ""
+
+    service: str | None = get("service").lower() or None
+    if service is not None and service not in services:
+        problems.append(t("web.incidents.bad_service", value=service))
+        service = None
+    values["service"] = service or ""
+
+    since, until = _range(get, values, problems, now=now, tz=tz)
+
+    page = 1
+    if get("page"):
+        number = get("page")
+        if number.isdigit() and 1 <= int(number) <= MAX_PAGE:
+            page = int(number)
+        else:
+            problems.append(t("web.incidents.bad_page", value=number))
+    wanted = ListFilter(state=state, severity=severity, service=service, since=since, until=until)
+    return Filters(wanted, page, values, problems)
+
+
+def _range(
+    get: Callable[[str], str],
+    values: dict[str, str],
+    problems: list[Text],
+    *,
+    now: datetime,
+    tz: tzinfo,
+) -> tuple[datetime | None, datetime | None]:
+    chosen = get("since").lower()
+    values.update(since="", start="", end="")
+    if not chosen:
+        return None, None
+    if chosen in RANGES:
+        values["since"] = chosen
+        return now - RANGES[chosen], None
+    if chosen != CUSTOM:
+        problems.append(
+            t("web.incidents.bad_range", value=chosen, valid=", ".join([*RANGES, CUSTOM]))
+        )
+        return None, None
+    start, end = _day(get("from"), problems), _day(get("to"), problems)
+    if start is not None and end is not None and end < start:
+        problems.append(t("web.incidents.bad_order", start=start.isoformat(), end=end.isoformat()))
+        return None, None
+    values["since"] = CUSTOM
+    values["start"] = start.isoformat() if start else ""
+    values["end"] = end.isoformat() if end else ""
+    since = datetime.combine(start, time(), tz) if start else None
+    until = datetime.combine(end + timedelta(days=1), time(), tz) if end else None
+    return since, until
+
+
+def _day(value: str, problems: list[Text]) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        problems.append(t("web.incidents.bad_date", value=value))
+        return None
