@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlalchemy import text as sql
 from sqlmodel import Field, SQLModel
 
@@ -212,6 +212,38 @@ class ReleaseEvent(SQLModel, table=True):
     stage: str = Field(max_length=100)
     attempt: int = 1
     reason: str = Field(default="", sa_column=Column(Text, nullable=False))
+
+
+class GuardReading(SQLModel, table=True):
+    """One guard's reading of a release, as the release page draws it. ``at_second`` is the
+    reading's time in whole seconds since the epoch (UTC): an integer, so the page's
+    buckets are the same arithmetic in SQL on SQLite and PostgreSQL."""
+
+    __tablename__ = "guard_readings"
+    __table_args__ = (
+        # Covering: a chart's read never touches the table itself.
+        Index("ix_guard_readings_series", "release_id", "guard", "at_second", "value"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    release_id: int = Field(foreign_key="releases.id")
+    guard: str = Field(max_length=100)
+    at_second: int = Field(sa_type=BigInteger)
+    value: float
+
+
+class GuardMinute(SQLModel, table=True):
+    """A guard's lowest and highest reading of a release within one minute (``at_minute``:
+    whole minutes since the epoch): what a chart of hours or days reads instead of every
+    5-second reading (a week is 10,080 of these per guard, not 120,960)."""
+
+    __tablename__ = "guard_minutes"
+
+    release_id: int = Field(foreign_key="releases.id", primary_key=True)
+    guard: str = Field(max_length=100, primary_key=True)
+    at_minute: int = Field(sa_type=BigInteger, primary_key=True)
+    low: float
+    high: float
 
 
 class IncidentRow(SQLModel, table=True):

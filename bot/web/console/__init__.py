@@ -13,4 +13,6 @@ from aiohttp import web
 
 def routes() -> list[web.RouteDef]:
     # Each page's module adds its routes here.
-    return []
+    from bot.web.console import releases
+
+    return [*releases.routes()]
