@@ -30,6 +30,7 @@ BENCHMARKS = {
     "paging": 600.0,
     "durability": 600.0,
     "takeover": 600.0,
+    "release_page": 300.0,
 }
 MAX_NOTES = 8
 

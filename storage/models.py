@@ -232,16 +232,18 @@ class GuardReading(SQLModel, table=True):
     value: float
 
 
-class GuardMinute(SQLModel, table=True):
-    """A guard's lowest and highest reading of a release within one minute (``at_minute``:
-    whole minutes since the epoch): what a chart of hours or days reads instead of every
-    5-second reading (a week is 10,080 of these per guard, not 120,960)."""
+class GuardRange(SQLModel, table=True):
+    """A guard's lowest and highest reading of a release within one span of ``width``
+    seconds (a minute, a quarter of an hour) starting at ``at_second``: what a chart of
+    hours or days reads instead of every reading (a week at 5 s is 120,960 readings per
+    guard; 10,080 minutes; 672 quarters)."""
 
-    __tablename__ = "guard_minutes"
+    __tablename__ = "guard_ranges"
 
     release_id: int = Field(foreign_key="releases.id", primary_key=True)
     guard: str = Field(max_length=100, primary_key=True)
-    at_minute: int = Field(sa_type=BigInteger, primary_key=True)
+    width: int = Field(primary_key=True)
+    at_second: int = Field(sa_type=BigInteger, primary_key=True)
     low: float
     high: float
 

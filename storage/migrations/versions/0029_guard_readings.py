@@ -1,5 +1,5 @@
-"""Releases: every guard reading kept, and each minute's lowest and highest, for the
-release page's charts
+"""Releases: every guard reading kept, and each minute's and quarter hour's lowest and
+highest, for the release page's charts
 
 Revision ID: 0029
 Revises: 0023
@@ -32,16 +32,17 @@ def upgrade() -> None:
         ["release_id", "guard", "at_second", "value"],
     )
     op.create_table(
-        "guard_minutes",
+        "guard_ranges",
         sa.Column("release_id", sa.Integer(), sa.ForeignKey("releases.id"), primary_key=True),
         sa.Column("guard", sa.String(length=100), primary_key=True),
-        sa.Column("at_minute", sa.BigInteger(), primary_key=True),
+        sa.Column("width", sa.Integer(), primary_key=True),
+        sa.Column("at_second", sa.BigInteger(), primary_key=True),
         sa.Column("low", sa.Float(), nullable=False),
         sa.Column("high", sa.Float(), nullable=False),
     )
 
 
 def downgrade() -> None:
-    op.drop_table("guard_minutes")
+    op.drop_table("guard_ranges")
     op.drop_index("ix_guard_readings_series", table_name="guard_readings")
     op.drop_table("guard_readings")
