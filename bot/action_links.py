@@ -56,9 +56,13 @@ def signer_from(secret: SecretStr | None, *, public_url: str) -> LinkSigner | No
     return LinkSigner(secret.get_secret_value(), public_url=public_url)
 
 
-def _b64(data: bytes) -> str:
+def b64(data: bytes) -> str:
+    """URL-safe base64 without padding: how a link's payload and signature are written."""
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def _unb64(text: str) -> bytes:
+def unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+_b64, _unb64 = b64, unb64

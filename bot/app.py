@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import random
@@ -30,9 +31,11 @@ from bot.guard_ticks import GuardTicks
 from bot.http_client import HttpClient
 from bot.i18n import Translator
 from bot.integrations import Integrations, MissingSecret, build
+from bot.live import Broadcaster
 from bot.metrics import Metrics
 from bot.replicas import GUARDS, Replica, new_instance_id
 from bot.settings import Settings
+from bot.sign_in_links import sign_in_links
 from bot.timers import TimerService
 from bot.traffic.router import TrafficRouter
 from commands.core import pipeline
@@ -56,7 +59,7 @@ from playbooks.effects import Conversation, Measure, ReadReport
 from playbooks.messages import Message, message_to_json
 from playbooks.oncall.teams import Team
 from playbooks.releases.machine import Release
-from storage import migrate, notices
+from storage import changes, migrate, notices
 from storage.engine import make_engine, normalise_url, redact_url
 from storage.models import OutboxMessage
 from storage.repositories import channels, outbox, send_holds, timers
@@ -180,6 +183,11 @@ class Application:
             channel_zones=_channel_zones(config.teams.values()),
             home_platform=_home_platform(adapters),
             drill=self.drill,
+            sign_in=sign_in_links(
+                settings.action_link_secret,
+                public_url=settings.public_url,
+                minutes=settings.web_link_minutes,
+            ),
             summaries=dataclasses.replace(
                 config.summaries,
                 grace=timedelta(minutes=settings.summary_grace_minutes),
@@ -228,7 +236,10 @@ class Application:
             wake_delivery=self.delivery.wake,
             reconcile_ticks=self._reconcile_ticks,
             instance_id=self.instance_id,
+            changes_heard=self._changes_heard,
         )
+        # What changed, for the web console's open pages (``storage.changes``).
+        self.live = Broadcaster()
         self._enqueued = False  # set by dispatch; lets the drill skip idle outbox checks
         self.started = False  # until start() has finished: not ready for traffic before
 
@@ -391,6 +402,8 @@ class Application:
             return send_holds.held_until(session, key=key, now=now)
 
     async def start(self) -> None:
+        self.live.start(asyncio.get_running_loop())
+        changes.watch(self.engine, self.live.publish, origin=self.instance_id)
         if self.engine.dialect.name == "sqlite":
             # SQLite means one process: a claim found now is a dead predecessor's, and its
             # messages go at once instead of waiting out the claim.
@@ -417,6 +430,8 @@ class Application:
         self.started = True
 
     async def stop(self) -> None:
+        changes.unwatch(self.engine)
+        self.live.stop()
         await self.replica.stop()
         await self.timers.stop()
         await self.delivery.stop()
@@ -424,6 +439,12 @@ class Application:
             await adapter.stop()
         await self.http.close()
         await self.db.shutdown()
+
+    def _changes_heard(self, notice: str) -> None:
+        """Another replica's commit changed what a page here may show."""
+        heard = changes.read_payload(notice)
+        if heard is not None and heard[0] != self.instance_id:
+            self.live.publish(heard[1])
 
     async def settle(self) -> None:
         """Deliver everything that is due now (the console calls this after each line)."""

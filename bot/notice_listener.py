@@ -1,4 +1,5 @@
-"""LISTEN for other replicas' notices (PostgreSQL NOTIFY): timers armed, messages queued."""
+"""LISTEN for other replicas' notices (PostgreSQL NOTIFY): timers armed, messages queued,
+and what changed for the web console's live pages."""
 
 from __future__ import annotations
 
@@ -34,9 +35,18 @@ class NoticeListener:
     sent while nobody listened are lost.
     """
 
-    def __init__(self, url: URL, handlers: Mapping[str, Callable[[], object]]) -> None:
+    def __init__(
+        self,
+        url: URL,
+        handlers: Mapping[str, Callable[[], object]],
+        *,
+        other: Callable[[str], None] | None = None,
+    ) -> None:
         self._conninfo = conninfo(url)
         self._handlers = handlers
+        # Given each notice that is no handler's topic, at once and whole (the web
+        # console's change topics: ``storage.changes``).
+        self._other = other
         self._heard: set[str] = set()
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -68,7 +78,10 @@ class NoticeListener:
                     self.connected.set()
                     self._hear(*self._handlers)
                     async for notice in connection.notifies():
-                        self._hear(notice.payload)
+                        if notice.payload in self._handlers or self._other is None:
+                            self._hear(notice.payload)
+                        else:
+                            self._other(notice.payload)
             except asyncio.CancelledError:
                 raise
             except Exception as error:

@@ -51,6 +51,7 @@ class Replica:
         wake_delivery: Callable[[], None],
         reconcile_ticks: Callable[[], object],
         instance_id: str,
+        changes_heard: Callable[[str], None] | None = None,
     ) -> None:
         self.shared = engine.dialect.name == "postgresql" and not clock.virtual
         self.instance_id = instance_id
@@ -75,6 +76,7 @@ class Replica:
             self.listener = NoticeListener(
                 engine.url,
                 {"timers": sweep_timers, "outbox": wake_delivery, "guards": reconcile_ticks},
+                other=changes_heard,
             )
 
     async def start(self) -> None:

@@ -74,6 +74,10 @@ class Settings(BaseSettings):
     # DingTalk and Feishu buttons only open links: each becomes a one-time link to
     # {public_url}/act/…, signed with this secret (needed when either platform runs).
     action_link_secret: SecretStr | None = None
+    # The web console: /web sends a sign-in link that works once within this many minutes;
+    # the session it opens lasts this many hours (SHIPWATCH_WEB_SESSION_HOURS).
+    web_link_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    web_session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
     # Reports: how late a missed report may still be posted; a spread of sends off the
     # minute (Feishu throttles sends on the hour).
     summary_grace_minutes: int = Field(default=120, ge=0, le=7 * 24 * 60)

@@ -7,7 +7,7 @@ from typing import TypeVar
 
 from commands.core.pipeline import InboundHandler, ObservationHandler, TimerHandler
 from commands.core.registry import CommandTable
-from commands.general import admin, me, reminders
+from commands.general import admin, me, reminders, web
 from commands.general import help as general
 from commands.incidents import (
     actions,
@@ -66,6 +66,7 @@ def build_table() -> CommandTable:
             *me.SPECS,
             *pages.SPECS,
             *admin.SPECS,
+            *web.SPECS,
         )
     )
 

@@ -605,3 +605,21 @@ class MaintenanceWindow(SQLModel, table=True):
     held_groups: dict[str, Any] = Field(
         default_factory=dict, sa_column=Column(JSON, nullable=False)
     )
+
+
+class WebSession(SQLModel, table=True):
+    """A person signed in to the web console. The browser holds the session id in a
+    cookie; only its SHA-256 is kept here, so a copy of this table signs nobody in.
+    ``csrf`` is the form token every POST of the session carries; ``locale`` the language
+    chosen with ``?lang=`` (None: the person's own, else the browser's)."""
+
+    __tablename__ = "web_sessions"
+    __table_args__ = (Index("ix_web_sessions_handle", "handle", "revoked"),)
+
+    id_hash: str = Field(primary_key=True, max_length=64)
+    handle: str = Field(max_length=200)
+    created_at: datetime = _utc()
+    expires_at: datetime = _utc()
+    csrf: str = Field(max_length=64)
+    locale: str | None = Field(default=None, max_length=10)
+    revoked: bool = False

@@ -7,7 +7,7 @@ import os
 import shutil
 import socket
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -181,6 +181,8 @@ class Harness:
         self.adapter = adapter
         self.clock = clock
         self._events = 0
+        # Run, newest first, before the application stops (a test client to close).
+        self.closers: list[Callable[[], Awaitable[None]]] = []
 
     async def say(
         self, text: str, *, user: str = "alice", channel: str = "#ops", event_id: str | None = None
@@ -248,6 +250,8 @@ async def make_harness(database_url: str) -> AsyncIterator[HarnessFactory]:
 
     yield build
     for harness in built:
+        for close in reversed(harness.closers):
+            await close()
         await harness.app.stop()
         harness.app.engine.dispose()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
+from typing import Protocol
 
 from sqlmodel import Session
 
@@ -15,6 +16,20 @@ from playbooks.oncall.teams import Team
 from playbooks.people import Directory, Person
 from playbooks.releases.plan import ReleaseCatalog, made_up
 from playbooks.reports.metrics import SummarySettings
+
+
+class SignInLinks(Protocol):
+    """Issues the web console's one-time sign-in links (the bot signs them with its
+    secret; a command only asks for one)."""
+
+    @property
+    def minutes(self) -> int:
+        """How long a link works."""
+        ...
+
+    def link(self, handle: str, now: datetime) -> str:
+        """A link that signs ``handle`` in once, until ``minutes`` after ``now``."""
+        ...
 
 
 @dataclass(slots=True)
@@ -41,6 +56,7 @@ class CommandContext:
     summaries: SummarySettings = field(default_factory=SummarySettings)
     reachable: frozenset[str] = frozenset({"console"})  # platforms with a running adapter
     drill: bool = False
+    sign_in: SignInLinks | None = None  # None: no action-link secret, no web sign-in
 
     def simulated(self, source: str) -> bool:
         """Are numbers read from ``source`` made up, and not in a drill? Then say so."""

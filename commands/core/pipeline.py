@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from commands.core import effects as effect_writer
 from commands.core import rooms
-from commands.core.context import CommandContext, SystemContext
+from commands.core.context import CommandContext, SignInLinks, SystemContext
 from commands.core.invocations import (
     ButtonPress,
     CommandInvocation,
@@ -101,6 +101,7 @@ class Runtime:
     recent: RecentIds = field(default_factory=RecentIds)
     summaries: SummarySettings = field(default_factory=SummarySettings)
     drill: bool = False  # a rehearsal: simulated numbers need no warning
+    sign_in: SignInLinks | None = None  # the web console's sign-in links (/web)
     # a team's channel (by name) → the team's timezone: where its times are read and shown
     channel_zones: Mapping[str, tzinfo] = field(default_factory=dict)
 
@@ -156,6 +157,7 @@ def run_command(inv: CommandInvocation, *, runtime: Runtime, now: datetime) -> O
                 summaries=runtime.summaries,
                 reachable=runtime.reachable_platforms,
                 drill=runtime.drill,
+                sign_in=runtime.sign_in,
             )
             reply = spec.handler(ctx, command)
             applied = _write_effects(session, ctx.effects, runtime=runtime, now=now)

@@ -4,4 +4,5 @@
 - ``me``: /me
 - ``reminders``: /remind, /reminders
 - ``admin``: /admin, /audit, /config
+- ``web``: /web
 """

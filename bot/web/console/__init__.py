@@ -4,15 +4,24 @@ pipeline and the same role checks.
 
 One module per page, each giving ``routes()``; ``viewer`` says who is looking,
 ``render`` writes a page in their language and timezone, ``actions`` runs a command
-typed or clicked on a page as that person, on the platform ``web``."""
+typed or clicked on a page as that person, on the platform ``web``. ``sessions`` is the
+middleware that signs each request in (or sends it to sign in), ``sign_in`` the pages
+that open and end a session, ``events`` the stream of changes an open page follows (with
+``static/console.js``)."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
+from bot.web.console import events, home, releases, sign_in, static
+
 
 def routes() -> list[web.RouteDef]:
     # Each page's module adds its routes here.
-    from bot.web.console import releases
-
-    return [*releases.routes()]
+    return [
+        *sign_in.routes(),
+        *events.routes(),
+        *static.routes(),
+        *home.routes(),
+        *releases.routes(),
+    ]

@@ -4,6 +4,7 @@ page carries (no caching, no framing, scripts and forms from this origin only)."
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -45,15 +46,21 @@ def page(
     *,
     title: str,
     status: int = 200,
+    topics: Iterable[str] = (),
     **values: Any,
 ) -> web.Response:
-    """Render ``console/<template>`` (which extends ``console/base.html``) for the viewer."""
+    """Render ``console/<template>`` (which extends ``console/base.html``) for the viewer.
+
+    ``topics``: what the page shows, as change topics (``incident:42``, ``incidents``,
+    ``release:3``, ``oncall``… see ``storage.changes``): when a change touches one, the open
+    page fetches itself again and swaps its ``<main>`` (``/web/static/console.js``)."""
     viewer = viewer_of(request)
     body = render(
         f"console/{template}",
         **words_for(request, viewer),
         title=title,
         path=request.path,
+        topics=" ".join(dict.fromkeys(topics)),
         **values,
     )
     return web.Response(text=body, status=status, content_type="text/html", headers=HEADERS)

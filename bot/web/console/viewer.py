@@ -13,7 +13,6 @@ from aiohttp import web
 
 from playbooks.people import Person, Role
 
-VIEWER_KEY = "shipwatch.viewer"
 # Where a request without a session is sent: the page that says how to get a link.
 SIGN_IN_PATH = "/web/signin"
 
@@ -28,6 +27,9 @@ class Viewer:
 
     def can(self, role: Role) -> bool:
         return self.person.has_role(role)
+
+
+VIEWER_KEY = web.RequestKey("shipwatch.viewer", Viewer)
 
 
 def viewer_of(request: web.Request) -> Viewer:

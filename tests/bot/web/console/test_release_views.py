@@ -5,7 +5,6 @@ drawn from it, and the pages rendered for a viewer, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import re
-import warnings
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -35,16 +34,9 @@ def request_for(h: Harness, path: str, *, who: str = "alice", locale: str = "en"
     request = make_mocked_request(
         "GET", path, app=web_app, match_info={"id": match.group(1)} if match else {}
     )
-    with warnings.catch_warnings():
-        # The frame's key is a plain string; the sign-in middleware sets it the same way.
-        warnings.simplefilter("ignore")
-        request[VIEWER_KEY] = Viewer(
-            person=person,
-            locale=locale,
-            tz=ZoneInfo("Asia/Shanghai"),
-            csrf="c" * 32,
-            session_id="s",
-        )
+    request[VIEWER_KEY] = Viewer(
+        person=person, locale=locale, tz=ZoneInfo("Asia/Shanghai"), csrf="c" * 32, session_id="s"
+    )
     return request
 
 

@@ -1,0 +1,55 @@
+"""``GET /web/events``: the server-sent events that keep an open console page current.
+
+Each event is ``event: change`` with the topics that changed as its data, space-separated
+(``incident:42 incidents``); ``/web/static/console.js`` refetches the page when one of them
+is among those its ``<main data-topics="…">`` follows. The stream belongs to the session
+that opened it: it ends (``event: ended``) when the session is signed out or expires, and
+when the server stops."""
+
+from __future__ import annotations
+
+import time
+
+from aiohttp import web
+from aiohttp_sse import sse_response
+
+from bot.hooks import APP_KEY
+from bot.web.console.sessions import still_live
+from bot.web.console.viewer import viewer_of
+from storage.changes import SESSIONS
+
+PATH = "/web/events"
+# How often, with nothing published, the stream checks that its session still lives.
+CHECK_SECONDS = 30.0
+# Browsers reconnect after this long when a stream drops (the SSE ``retry`` field, ms).
+RETRY_MS = 3000
+
+
+def routes() -> list[web.RouteDef]:
+    return [web.get(PATH, _events)]
+
+
+async def _events(request: web.Request) -> web.StreamResponse:
+    viewer = viewer_of(request)
+    app = request.app[APP_KEY]
+    own = f"{SESSIONS}{viewer.person.handle}"
+    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    async with (
+        app.live.subscribe() as subscription,
+        sse_response(request, headers=headers) as stream,
+    ):
+        await stream.send("", event="ready", retry=RETRY_MS)
+        checked = time.monotonic()
+        while stream.is_connected() and not subscription.closed:
+            topics = await subscription.next(within=CHECK_SECONDS)
+            due = time.monotonic() - checked >= CHECK_SECONDS
+            if own in topics or due or not topics:
+                checked = time.monotonic()
+                now = app.clock.now()
+                if not await app.db.run(still_live, app.engine, id_hash=viewer.session_id, now=now):
+                    await stream.send("", event="ended")
+                    break
+            shown = sorted(t for t in topics if not t.startswith(SESSIONS))
+            if shown:
+                await stream.send(" ".join(shown), event="change")
+    return stream
