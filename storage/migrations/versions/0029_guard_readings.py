@@ -2,7 +2,7 @@
 highest, for the release page's charts
 
 Revision ID: 0029
-Revises: 0023
+Revises: 0024
 Create Date: 2026-12-05 08:00:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0029"
-down_revision = "0023"
+down_revision = "0024"
 branch_labels = None
 depends_on = None
 
