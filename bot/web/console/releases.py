@@ -243,7 +243,7 @@ def _back(
     request: web.Request, viewer: Viewer, release_id: int, status: str, reply: Message
 ) -> web.Response:
     """303 back to the release's page, carrying the reply for it to show once."""
-    response = web.HTTPSeeOther(location=_path(release_id))
+    response = web.Response(status=303, headers={"Location": _path(release_id)})
     payload = json.dumps(
         {"status": status, "reply": message_to_json(reply)}, separators=(",", ":")
     ).encode()
