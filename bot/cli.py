@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from bot import adapters, logs, service_notify
+from bot import adapters, local_web, logs, service_notify
 from bot.adapters.console import ConsoleAdapter
 from bot.app import Application, StartupError, open_database
 from bot.clock import Clock, VirtualClock, WallClock
@@ -213,6 +213,11 @@ def _cmd_console(args: argparse.Namespace) -> int:
 async def _console(
     settings: Settings, config: Config, clock: Clock, user: str, channel: str
 ) -> None:
+    # At a terminal the web console is served too (type /web, open the link); a script
+    # piped in (a drill in CI) has nobody to open a page, and takes no port.
+    interactive = stdin_is_terminal()
+    if interactive:
+        settings = local_web.for_this_terminal(settings)
     engine = open_database(settings)
     adapter = ConsoleAdapter(sys.stdout, public_url=settings.public_url)
     app = Application(
@@ -223,12 +228,24 @@ async def _console(
         adapters={"console": adapter},
         seed=0 if clock.virtual else None,
     )
+    runner = None
+    if interactive:
+        runner, _ = await serve(app, host=settings.http_host, port=settings.http_port)
     await app.start()
     worker = None if clock.virtual else asyncio.create_task(app.delivery.run())
     try:
-        console = Console(app, adapter, user=user, channel=channel, locale=settings.locale)
-        await console.run(line_reader(sys.stdin, interactive=stdin_is_terminal()))
+        console = Console(
+            app,
+            adapter,
+            user=user,
+            channel=channel,
+            locale=settings.locale,
+            web_url=f"{settings.public_url.rstrip('/')}/web" if interactive else None,
+        )
+        await console.run(line_reader(sys.stdin, interactive=interactive))
     finally:
+        if runner is not None:
+            await runner.cleanup()
         await app.stop()
         if worker is not None:
             await worker
@@ -254,6 +271,9 @@ async def _run(settings: Settings, config: Config) -> None:
     tr = Translator(settings.locale, settings.tz)
     for warning in config_warnings(config, today=datetime.now(settings.tz).date(), tr=tr):
         log.warning("config warning", extra={"warning": warning})
+    if not chat:
+        # Only the console: /web signs in with a key made for this run unless one is set.
+        settings = local_web.with_sign_in_key(settings)
     adapter = ConsoleAdapter(sys.stdout, public_url=settings.public_url)
     # With a chat platform, someone reachable on none of them is a dead letter an admin
     # sees in /admin outbox, not a line printed to a server's stdout that nobody reads.
@@ -286,7 +306,14 @@ async def _run(settings: Settings, config: Config) -> None:
     service_notify.notify(f"READY=1\nSTATUS=serving on {settings.http_host}:{port}")
     try:
         if stdin_is_terminal() and not chat:
-            console = Console(app, adapter, user="alice", channel="#ops", locale=settings.locale)
+            console = Console(
+                app,
+                adapter,
+                user="alice",
+                channel="#ops",
+                locale=settings.locale,
+                web_url=f"{settings.public_url.rstrip('/')}/web",
+            )
             typing = asyncio.create_task(console.run(line_reader(sys.stdin, interactive=True)))
             signalled = asyncio.create_task(stop.wait())
             # Leaving the console (:quit, Ctrl-D) or a SIGTERM, whichever comes first.

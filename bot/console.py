@@ -26,7 +26,7 @@ from commands.core.untrusted import shown
 from commands.incidents.alerts import KIND as ALERT_KIND
 from playbooks.effects import Conversation
 from playbooks.errors import UsageError
-from playbooks.messages import Text, t
+from playbooks.messages import Text, raw, t
 
 PLATFORM = "console"
 MAX_ADVANCE = timedelta(days=7)  # the longest a plan looks ahead (the day-7 follow-up)
@@ -46,8 +46,10 @@ class Console:
         user: str,
         channel: str,
         locale: str,
+        web_url: str | None = None,
     ) -> None:
         self.app = app
+        self.web_url = web_url  # where the web console is served, when it is
         self.adapter = adapter
         self.user = user
         self.channel = channel_name(channel)
@@ -60,6 +62,8 @@ class Console:
         self.note(t("console.banner", handle=handle, channel=self.channel))
         if self.app.clock.virtual:
             self.note(t("console.drill_banner", now=self.app.clock.now()))
+        if self.web_url is not None:
+            self.note(t("console.web", url=raw(self.web_url)))
         await self.app.settle()
         while True:
             line = await read_line(f"{self.user}@{self.channel}> ")

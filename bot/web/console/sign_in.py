@@ -168,10 +168,15 @@ def _spend(engine: Engine, *, grant: Grant, made: NewSession, now: datetime) -> 
 
 
 def _same_origin(request: web.Request, public_url: str) -> bool:
-    """No ``Origin`` (an older browser), or this server's own (by its public URL or the
-    host the request was sent to)."""
+    """Was the form sent from this server's own page? Browsers say so in
+    ``Sec-Fetch-Site``; where that is missing, an ``Origin`` naming another site is
+    refused. (Our pages send no referrer, so a browser may give ``Origin: null`` for its
+    own form: that alone proves nothing either way.)"""
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site in ("same-origin", "none")
     origin = request.headers.get("Origin")
-    if origin is None:
+    if origin is None or origin == "null":
         return True
     public = urlsplit(public_url)
     allowed = {f"{public.scheme}://{public.netloc}", f"{request.scheme}://{request.host}"}

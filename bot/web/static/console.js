@@ -6,6 +6,7 @@
 //   swapped in; the element that had the focus (by id, else by name) gets it back. While
 //   the reader is typing in a field of <main>, the refresh waits until they leave it.
 // - When the session ends ("ended"), the page is reloaded, which leads to sign-in.
+// - <html data-live="ready"> while the stream is open.
 // - Every <time data-countdown datetime="ISO-8601"> shows the time left until then,
 //   counted down each second (h:mm:ss; "-" before it once passed, and class "overdue").
 (function () {
@@ -30,6 +31,9 @@
 
   var pending = false;
   var busy = false;
+  var leaving = false;
+  document.addEventListener("submit", function () { leaving = true; }, true);
+  window.addEventListener("beforeunload", function () { leaving = true; });
 
   function refresh() {
     if (busy) { pending = true; return; }
@@ -82,6 +86,13 @@
   function listen() {
     if (!main || !window.EventSource) { return; }
     var source = new EventSource("/web/events");
+    // The server sends "ready" once it will pass on every change: tests wait for this.
+    source.addEventListener("ready", function () {
+      document.documentElement.setAttribute("data-live", "ready");
+    });
+    source.addEventListener("error", function () {
+      document.documentElement.removeAttribute("data-live");
+    });
     source.addEventListener("change", function (event) {
       var changed = String(event.data).split(/\s+/);
       var wanted = followed();
@@ -91,7 +102,8 @@
     });
     source.addEventListener("ended", function () {
       source.close();
-      window.location.reload();
+      // Signed out here (a form on its way) or elsewhere: only the latter reloads.
+      if (!leaving) { window.location.reload(); }
     });
     window.addEventListener("pagehide", function () { source.close(); });
   }

@@ -23,6 +23,9 @@ Browser tests (Selenium, as in tests/bot/web/test_status_browser.py)::
     csrf = await browser_signed_in(driver, h, base="http://127.0.0.1:PORT", handle="alice")
     # the browser now shows /web/incidents as Alice
 
+``await unnamed_controls(driver)`` lists the controls of the page a browser shows that
+have no accessible name (it should be empty).
+
 ``sign_in_link(h, handle)`` is the link alone (path and query), for tests of the link
 itself (expired, used, forged, someone else's)."""
 
@@ -42,6 +45,11 @@ from playbooks.people import Person
 from tests.conftest import Harness
 
 SECRET = "web-console-test-secret"
+# What a person can operate on a page (a form's hidden token is no control).
+CONTROLS = (
+    "a[href], button, input:not([type=hidden]), select, textarea, summary, [tabindex], "
+    "[role=button]"
+)
 HOME = "/web/incidents"
 _LINK = re.compile(r"https?://\S+/web/signin/\S+")
 _CSRF = re.compile(rf'name="{CSRF_FIELD}" value="([^"]+)"')
@@ -117,3 +125,14 @@ async def browser_signed_in(driver: Any, h: Harness, *, base: str, handle: str =
         return str(field.get_attribute("value"))
 
     return await asyncio.to_thread(follow)
+
+
+async def unnamed_controls(driver: Any) -> list[str]:
+    """The HTML of each control on the browser's page without an accessible name."""
+
+    def unnamed() -> list[str]:
+        found = driver.find_elements("css selector", CONTROLS)
+        assert found, "the page has no controls at all"
+        return [e.get_attribute("outerHTML") for e in found if not e.accessible_name.strip()]
+
+    return await asyncio.to_thread(unnamed)

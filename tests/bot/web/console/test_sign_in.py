@@ -144,8 +144,14 @@ async def test_another_site_cannot_post_a_link_into_the_browser(
     h = await _harness(make_harness)
     client = await web_client(h)
     link = await sign_in_link(h, "mallory")
-    refused = await client.post(link, headers={"Origin": "https://evil.example"})
-    assert refused.status == 403
+    for headers in (
+        {"Origin": "https://evil.example"},
+        {"Sec-Fetch-Site": "cross-site", "Origin": "null"},
+        {"Sec-Fetch-Site": "same-site"},
+    ):
+        refused = await client.post(link, headers=headers)
+        assert refused.status == 403
+        assert "did not come from your current Shipwatch page" in await refused.text()
     assert _sessions(h) == []
     own = f"http://{client.host}:{client.port}"
     assert (await client.post(link, headers={"Origin": own}, allow_redirects=False)).status == 303
