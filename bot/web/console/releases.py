@@ -133,7 +133,8 @@ def _soak(d: pages.Detail) -> dict[str, Any] | None:
     return {"left": left, "ends": (d.end + left).isoformat()}
 
 
-def _charts(request: web.Request, d: pages.Detail) -> list[Markup]:
+def _charts(request: web.Request, d: pages.Detail) -> list[tuple[str, Markup]]:
+    """Each guard's chart with its caption (the guard and its bad side)."""
     say = _say(request)
     drawn = []
     for number, series in enumerate(d.series, start=1):
@@ -157,14 +158,17 @@ def _charts(request: web.Request, d: pages.Detail) -> list[Markup]:
             when=say.datetime,
         )
         drawn.append(
-            chart.guard_chart(
-                guard,
-                series.buckets,
-                start=d.start,
-                end=d.end,
-                marks=d.marks,
-                words=words,
-                chart_id=f"guard-{number}",
+            (
+                words.title,
+                chart.guard_chart(
+                    guard,
+                    series.buckets,
+                    start=d.start,
+                    end=d.end,
+                    marks=d.marks,
+                    words=words,
+                    chart_id=f"guard-{number}",
+                ),
             )
         )
     return drawn

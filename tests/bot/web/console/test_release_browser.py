@@ -8,13 +8,14 @@ Writes the page's screenshot to docs/screenshots/web-release.png (README "Web co
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from bot.http import serve
-from tests.bot.web.console.support import SECRET, browser_signed_in
-from tests.bot.web.test_status_browser import Page, browser
+from tests.bot.web.console.support import SECRET, browser_signed_in, unnamed_controls
+from tests.bot.web.test_status_browser import Page, browser  # noqa: F401  (the fixture)
 from tests.conftest import HarnessFactory
 from tests.support import ROOT, set_metrics
 
@@ -25,12 +26,14 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
 ]
-__all__ = ["browser"]  # the status page's fixture: Debian's chromium, offline
 
 
 @pytest.fixture
-async def page(browser: Any, make_harness: HarnessFactory) -> AsyncIterator[Page]:
-    h = await make_harness(action_link_secret=SECRET)
+async def page(browser: Any, make_harness: HarnessFactory) -> AsyncIterator[Page]:  # noqa: F811
+    # The clock starts twenty minutes ago, the walk below takes those twenty minutes on
+    # it: the page's countdowns count in the browser's real time, and agree.
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=20)
+    h = await make_harness(action_link_secret=SECRET, start=start)
     runner, port = await serve(h.app, host="127.0.0.1", port=0)
     try:
         yield Page(h, browser, f"http://127.0.0.1:{port}")
@@ -58,7 +61,7 @@ async def test_a_promote_pressed_by_keyboard_is_refused_with_its_blockers(page: 
     await browser_signed_in(page.driver, h, base=page.base, handle="alice")
     await page.open("/web/releases/1")
     assert await page.lang() == "en"
-    assert await page.unnamed_controls() == []
+    assert await unnamed_controls(page.driver) == []
     source = await page.source()
     assert source.count('<svg class="chart"') == 3
     assert source.count('class="limit"') == 3
@@ -73,15 +76,18 @@ async def test_a_promote_pressed_by_keyboard_is_refused_with_its_blockers(page: 
     await page.wait_for_url("/web/releases/1")
     refusal = await page.text("#said")
     assert "soak" in refusal, refusal
-    assert await page.run(
-        lambda: page.driver.find_element("css selector", "#said").get_attribute("role")
-    ) == "alert"
+    assert (
+        await page.run(
+            lambda: page.driver.find_element("css selector", "#said").get_attribute("role")
+        )
+        == "alert"
+    )
     assert await page.text("dd.percent") == "10%"
-    assert await page.unnamed_controls() == []
+    assert await unnamed_controls(page.driver) == []
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     await page.run(page.driver.set_window_size, 900, 2200)
     assert await page.run(page.driver.save_screenshot, str(SCREENSHOT))
 
     # Shown once: the next look at the page has no refusal on it.
     await page.open("/web/releases/1")
-    assert "id=\"said\"" not in await page.source()
+    assert 'id="said"' not in await page.source()

@@ -101,7 +101,7 @@ async def test_a_release_page_draws_its_guards_against_their_limits_and_stages(
     assert body.count('class="stage-mark" data-move="start"') == 3
     assert re.search(r'<time data-countdown datetime="[^"]+">25m</time>', body), body
     assert "canary 10%" in body
-    assert "<h2 id=\"blockers\">What holds it</h2>" in body
+    assert '<h2 id="blockers">What holds it</h2>' in body
     assert "Runbook" in body
     assert "Not assessed yet" in body
 
