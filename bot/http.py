@@ -9,7 +9,6 @@ from bot import action_pages, chart_route, hooks, http_guard, oncall_feed
 from bot import web as pages
 from bot.app import Application
 from bot.http_input import request_locale
-from bot.web.console import sessions as console_sessions
 
 APP_KEY = hooks.APP_KEY
 # How long a stop waits for requests already being handled (their bodies in hand); bodies
@@ -25,7 +24,7 @@ def make_web_app(app: Application) -> web.Application:
         body_timeout=app.settings.http_body_timeout_seconds,
         translator=lambda request: app.translator(request_locale(request, app.settings.locale)),
     )
-    web_app.middlewares.append(console_sessions.middleware)
+    pages.console.install(web_app)
     web_app.add_routes(
         [
             web.get("/healthz", _healthz),

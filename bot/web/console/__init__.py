@@ -13,7 +13,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.web.console import events, home, releases, sign_in, static
+from bot.web.console import events, home, releases, sessions, sign_in, static
+
+
+def install(web_app: web.Application) -> None:
+    """What the console adds to the HTTP server besides its routes: the sign-in
+    middleware, and ending the event streams when the server stops."""
+    web_app.middlewares.append(sessions.middleware)
+    events.install(web_app)
 
 
 def routes() -> list[web.RouteDef]:

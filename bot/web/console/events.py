@@ -14,6 +14,7 @@ from aiohttp import web
 from aiohttp_sse import sse_response
 
 from bot.hooks import APP_KEY
+from bot.live import Subscription
 from bot.web.console.sessions import still_live
 from bot.web.console.viewer import viewer_of
 from storage.changes import SESSIONS
@@ -25,8 +26,23 @@ CHECK_SECONDS = 30.0
 RETRY_MS = 3000
 
 
+# The streams a server has open, ended first when it stops: a browser reconnects (to
+# another replica, or to this one when it is back) rather than holding the stop.
+_OPEN = web.AppKey("web_event_streams", set[Subscription])
+
+
 def routes() -> list[web.RouteDef]:
     return [web.get(PATH, _events)]
+
+
+def install(web_app: web.Application) -> None:
+    web_app[_OPEN] = set()
+
+    async def end_streams(web_app: web.Application) -> None:
+        for subscription in web_app[_OPEN]:
+            subscription.close()
+
+    web_app.on_shutdown.append(end_streams)
 
 
 async def _events(request: web.Request) -> web.StreamResponse:
@@ -34,22 +50,31 @@ async def _events(request: web.Request) -> web.StreamResponse:
     app = request.app[APP_KEY]
     own = f"{SESSIONS}{viewer.person.handle}"
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    open_streams = request.app[_OPEN]
     async with (
         app.live.subscribe() as subscription,
         sse_response(request, headers=headers) as stream,
     ):
-        await stream.send("", event="ready", retry=RETRY_MS)
-        checked = time.monotonic()
-        while stream.is_connected() and not subscription.closed:
-            topics = await subscription.next(within=CHECK_SECONDS)
-            due = time.monotonic() - checked >= CHECK_SECONDS
-            if own in topics or due or not topics:
-                checked = time.monotonic()
-                now = app.clock.now()
-                if not await app.db.run(still_live, app.engine, id_hash=viewer.session_id, now=now):
-                    await stream.send("", event="ended")
+        open_streams.add(subscription)
+        try:
+            await stream.send("", event="ready", retry=RETRY_MS)
+            checked = time.monotonic()
+            while stream.is_connected() and not subscription.closed:
+                topics = await subscription.next(within=CHECK_SECONDS)
+                if subscription.closed:
                     break
-            shown = sorted(t for t in topics if not t.startswith(SESSIONS))
-            if shown:
-                await stream.send(" ".join(shown), event="change")
+                due = time.monotonic() - checked >= CHECK_SECONDS
+                if own in topics or due or not topics:
+                    checked = time.monotonic()
+                    now = app.clock.now()
+                    if not await app.db.run(
+                        still_live, app.engine, id_hash=viewer.session_id, now=now
+                    ):
+                        await stream.send("", event="ended")
+                        break
+                shown = sorted(t for t in topics if not t.startswith(SESSIONS))
+                if shown:
+                    await stream.send(" ".join(shown), event="change")
+        finally:
+            open_streams.discard(subscription)
     return stream

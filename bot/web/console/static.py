@@ -16,11 +16,14 @@ def routes() -> list[web.RouteDef]:
 
 
 @cache
-def _read(name: str) -> bytes | None:
+def _files() -> dict[str, bytes]:
+    """Every file shipped in ``bot/web/static``, read once (a few kilobytes)."""
     folder = resources.files("bot.web") / "static"
-    if name not in {entry.name for entry in folder.iterdir()}:
-        return None
-    return (folder / name).read_bytes()
+    return {entry.name: entry.read_bytes() for entry in folder.iterdir() if entry.is_file()}
+
+
+def _read(name: str) -> bytes | None:
+    return _files().get(name)
 
 
 async def _static(request: web.Request) -> web.Response:

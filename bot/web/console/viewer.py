@@ -23,7 +23,7 @@ class Viewer:
     locale: str  # "en" | "zh"
     tz: tzinfo
     csrf: str  # this session's form token: every POST under /web carries it as ``csrf``
-    session_id: str
+    session_id: str  # the session's key in the database (a hash: never the cookie's value)
 
     def can(self, role: Role) -> bool:
         return self.person.has_role(role)

@@ -5,11 +5,13 @@ databases; on PostgreSQL a change is also heard by another replica (NOTIFY)."""
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
-from aiohttp import ClientResponse
+from aiohttp import ClientResponse, ClientSession
 from sqlmodel import select
 
+from bot.http import SHUTDOWN_GRACE_SECONDS, serve
 from storage import changes
 from storage.models import IncidentRow
 from storage.repositories import audit
@@ -89,6 +91,25 @@ async def test_the_stream_ends_when_the_person_signs_out(make_harness: HarnessFa
     # Bob's stream goes on (it heard the audit line of Alice's signing out, too).
     await h.say("/incident open search slow --sev P3 --service web")
     assert "incident:1" in await bobs.change_naming("incidents")
+
+
+async def test_a_stopping_server_ends_its_streams_at_once(make_harness: HarnessFactory) -> None:
+    h: Harness = await make_harness(action_link_secret=SECRET)
+    alice = await signed_in(h, "alice")
+    runner, port = await serve(h.app, host="127.0.0.1", port=0)
+    async with ClientSession(cookies={"shipwatch_session": alice.session_cookie}) as browser:
+        response = await browser.get(f"http://127.0.0.1:{port}/web/events")
+        stream = Stream(response)
+        assert await stream.event() == ("ready", "")
+        started = time.monotonic()
+        await runner.cleanup()
+        # Not held for the shutdown grace (5 s): the stream is ended, not waited for.
+        assert time.monotonic() - started < SHUTDOWN_GRACE_SECONDS / 2
+        assert await stream.event() == ("eof", "")
+    # The application's own broadcaster goes on for the other servers' streams.
+    mine = await _open(alice)
+    await h.say("/incident open search slow --sev P3 --service web")
+    assert "incident:1" in await mine.change_naming("incidents")
 
 
 @pytest.mark.postgres

@@ -3,11 +3,16 @@ on every POST, and signing out: on both databases, through the real HTTP server.
 
 from __future__ import annotations
 
+import shutil
 import uuid
+from pathlib import Path
 
 from sqlmodel import select
 
+from bot.config.directory import DEFAULTS
 from bot.sign_in_links import SignInLinkSigner
+from bot.web.console.sessions import current_viewer
+from bot.web.console.viewer import Viewer
 from commands.core.invocations import CommandInvocation
 from playbooks.effects import Conversation
 from storage.models import AuditEntry, WebSession
@@ -15,6 +20,7 @@ from storage.unit_of_work import unit_of_work
 from tests.bot.web.console.support import (
     HOME,
     SECRET,
+    SignedIn,
     sign_in_link,
     signed_in,
     web_client,
@@ -332,3 +338,45 @@ async def test_mallory_signs_in_and_has_no_roles(make_harness: HarnessFactory) -
     assert alice is not None
     assert alice.has_role(Role.ADMIN)
     assert 'href="/web/audit"' in await (await (await signed_in(h)).client.get(HOME)).text()
+
+
+async def test_a_persons_own_language_and_timezone_come_before_the_browsers(
+    make_harness: HarnessFactory, tmp_path: Path
+) -> None:
+    for name in ("roles.yaml", "teams.yaml"):
+        shutil.copy(DEFAULTS / name, tmp_path / name)
+    people = (DEFAULTS / "people.yaml").read_text(encoding="utf-8")
+    people = people.replace(
+        "    name: Carol Wang\n",
+        "    name: Carol Wang\n    locale: zh\n    timezone: Asia/Shanghai\n",
+    )
+    (tmp_path / "people.yaml").write_text(people, encoding="utf-8")
+    h = await _harness(make_harness, config_dir=tmp_path)
+    client = await web_client(h)
+    link = await sign_in_link(h, "carol")
+    shown = await (await client.get(link, headers={"Accept-Language": "en"})).text()
+    assert '<html lang="zh-CN">' in shown
+    assert "以 Carol Wang 的身份登录" in shown
+    carol = await signed_in(h, "carol")
+    page = await (await carol.client.get(HOME, headers={"Accept-Language": "en"})).text()
+    assert '<html lang="zh-CN">' in page
+    request_viewer = await _viewer_of(h, carol)
+    assert str(request_viewer.tz) == "Asia/Shanghai"
+    assert request_viewer.locale == "zh"
+    # The switch still wins, for the session.
+    assert '<html lang="en">' in await (await carol.client.get(HOME + "?lang=en")).text()
+
+
+async def _viewer_of(h: Harness, person: SignedIn) -> Viewer:
+    """The Viewer the middleware makes for this person's cookie."""
+    from aiohttp.test_utils import make_mocked_request
+
+    request = make_mocked_request(
+        "GET",
+        HOME,
+        headers={"Cookie": f"shipwatch_session={person.session_cookie}"},
+        app=person.client.server.app,
+    )
+    viewer = await current_viewer(request)
+    assert viewer is not None
+    return viewer

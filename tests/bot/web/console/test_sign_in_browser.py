@@ -102,7 +102,7 @@ async def test_sign_in_live_update_chinese_and_sign_out_in_a_browser(page: Page)
     # In Chinese, for the rest of the session.
     await page.open(HOME + "?lang=zh")
     assert await page.lang() == "zh-CN"
-    assert await page.text("main h1") == "事件"
+    assert await page.text("main h1") == "故障"
     assert await unnamed_controls(page.driver) == []
     await page.open(HOME)
     assert await page.lang() == "zh-CN"
