@@ -31,6 +31,7 @@ BENCHMARKS = {
     "durability": 600.0,
     "takeover": 600.0,
     "web_incidents": 300.0,
+    "release_page": 300.0,
 }
 MAX_NOTES = 8
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlalchemy import text as sql
 from sqlmodel import Field, SQLModel
 
@@ -216,6 +216,40 @@ class ReleaseEvent(SQLModel, table=True):
     stage: str = Field(max_length=100)
     attempt: int = 1
     reason: str = Field(default="", sa_column=Column(Text, nullable=False))
+
+
+class GuardReading(SQLModel, table=True):
+    """One guard's reading of a release, as the release page draws it. ``at_second`` is the
+    reading's time in whole seconds since the epoch (UTC): an integer, so the page's
+    buckets are the same arithmetic in SQL on SQLite and PostgreSQL."""
+
+    __tablename__ = "guard_readings"
+    __table_args__ = (
+        # Covering: a chart's read never touches the table itself.
+        Index("ix_guard_readings_series", "release_id", "guard", "at_second", "value"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    release_id: int = Field(foreign_key="releases.id")
+    guard: str = Field(max_length=100)
+    at_second: int = Field(sa_type=BigInteger)
+    value: float
+
+
+class GuardRange(SQLModel, table=True):
+    """A guard's lowest and highest reading of a release within one span of ``width``
+    seconds (a minute, a quarter of an hour) starting at ``at_second``: what a chart of
+    hours or days reads instead of every reading (a week at 5 s is 120,960 readings per
+    guard; 10,080 minutes; 672 quarters)."""
+
+    __tablename__ = "guard_ranges"
+
+    release_id: int = Field(foreign_key="releases.id", primary_key=True)
+    guard: str = Field(max_length=100, primary_key=True)
+    width: int = Field(primary_key=True)
+    at_second: int = Field(sa_type=BigInteger, primary_key=True)
+    low: float
+    high: float
 
 
 class IncidentRow(SQLModel, table=True):

@@ -357,7 +357,7 @@ def run_timer(fired: TimerFired, *, runtime: Runtime, now: datetime) -> Outcome:
             if late:
                 claimed.fired_late = True
                 session.add(claimed)
-            ctx = _system_context(session, runtime, now)
+            ctx = system_context(session, runtime, now)
             ctx.late_by = late_by if late else None
             handler(ctx, claimed)
             applied = _write_effects(session, ctx.effects, runtime=runtime, now=now)
@@ -389,7 +389,7 @@ def run_observation(obs: Observation, *, runtime: Runtime, now: datetime) -> Out
 
     def observe() -> effect_writer.Applied:
         with unit_of_work(runtime.engine) as session:
-            ctx = _system_context(session, runtime, now)
+            ctx = system_context(session, runtime, now)
             handler(ctx, obs.payload)
             return _write_effects(session, ctx.effects, runtime=runtime, now=now)
 
@@ -425,7 +425,7 @@ def run_inbound(inv: Inbound, *, runtime: Runtime, now: datetime) -> Outcome:
         with unit_of_work(runtime.engine) as session:
             if seen_key is not None:
                 ledger.remember(session, source=seen_key[0], event_id=seen_key[1], now=now)
-            ctx = _system_context(session, runtime, now)
+            ctx = system_context(session, runtime, now)
             data = handler(ctx, inv.payload)
             applied = _write_effects(session, ctx.effects, runtime=runtime, now=now)
             audit.record(
@@ -500,7 +500,8 @@ def _seen(runtime: Runtime, key: tuple[str, str]) -> bool:
     return seen
 
 
-def _system_context(session: Session, runtime: Runtime, now: datetime) -> SystemContext:
+def system_context(session: Session, runtime: Runtime, now: datetime) -> SystemContext:
+    """A context without a person (a timer, an observation, a page's read) over ``session``."""
     return SystemContext(
         session=session,
         now=now,

@@ -8,6 +8,8 @@
 - ``gates``: the gates a start or a retry passes before traffic moves (incidents, guards,
   the window)
 - ``freezes``: the incidents that freeze a service's promotions
+- ``pages``: what the web console's release pages read (the list, one release with its
+  guards' readings cut to the chart's width)
 - ``rows``: between stored release rows and the domain
 - ``launch_rows``: between stored launch records and the domain, the one deploy-window
   gate and the launch gates of a promotion

@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 
-from commands.core.context import CommandContext
+from commands.core.context import CommandContext, SystemContext
 from commands.core.effects import without_echo
 from commands.core.grammar import Word, free_text
 from commands.core.named import service_named
@@ -189,7 +189,9 @@ def _window_gate(
     return reason
 
 
-def _launch_gates(ctx: CommandContext, r: Release, *, to: str | None = None) -> list[Text]:
+def _launch_gates(
+    ctx: CommandContext | SystemContext, r: Release, *, to: str | None = None
+) -> list[Text]:
     """Checklist, Go/No-Go and window reasons not to enter the next (or named) stage, or,
     for a prepared release, the first."""
     if r.state is ReleaseState.PREPARED:
@@ -200,13 +202,13 @@ def _launch_gates(ctx: CommandContext, r: Release, *, to: str | None = None) -> 
     return launch_rows.blockers(ctx, r, target=target)
 
 
-def _closed_window(ctx: CommandContext, r: Release) -> list[Text]:
+def _closed_window(ctx: CommandContext | SystemContext, r: Release) -> list[Text]:
     """The deploy window a prepared release's go would be refused for now, if any."""
     closed = launch_rows.closed_window(ctx, r.plan.launch.windows, service=r.service, what="go")
     return [closed] if closed is not None else []
 
 
-def _status_gates(ctx: CommandContext, r: Release) -> list[Text]:
+def status_gates(ctx: CommandContext | SystemContext, r: Release) -> list[Text]:
     """What /release status lists as holding the release: an incident freeze holds
     promotions, not a prepared release's go (the fix may be this very release)."""
     frozen = (
@@ -228,7 +230,7 @@ def status(ctx: CommandContext, cmd: ParsedCommand) -> Message:
         return views.status(
             view,
             now=ctx.now,
-            held_by=_status_gates(ctx, view),
+            held_by=status_gates(ctx, view),
             simulated=ctx.simulated(view.metrics),
         )
     rows = repo.active(ctx.session)
@@ -239,7 +241,7 @@ def status(ctx: CommandContext, cmd: ParsedCommand) -> Message:
         return views.status(
             only,
             now=ctx.now,
-            held_by=_status_gates(ctx, only),
+            held_by=status_gates(ctx, only),
             simulated=ctx.simulated(only.metrics),
         )
     return Message(

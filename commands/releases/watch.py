@@ -26,7 +26,7 @@ from playbooks.releases.guards import Reading
 from playbooks.releases.machine import ReleaseState, Result
 from playbooks.releases.settled import settled
 from storage.models import ReleaseRow, Timer
-from storage.repositories import audit
+from storage.repositories import audit, guard_readings
 from storage.repositories import releases as repo
 
 READINGS = "release.readings"
@@ -184,6 +184,18 @@ def readings(ctx: SystemContext, payload: GuardReadings) -> None:
         decision_owners=launch_rows.decision_owners(ctx.directory, release),
     )
     _save(ctx, row, result)
+    _keep(ctx, release, payload)
+
+
+def _keep(ctx: SystemContext, release: machine.Release, payload: GuardReadings) -> None:
+    """Keep the plan's guards' readings for the release page's charts (a value only: a
+    reading of no data or an error is a gap in the line, its reason is on the status)."""
+    watched = {guard.name for guard in release.plan.guards}
+    for name, reading in payload.readings.items():
+        if name in watched and reading.value is not None:
+            guard_readings.add(
+                ctx.session, release_id=release.id, guard=name, at=payload.at, value=reading.value
+            )
 
 
 def traffic_failed(ctx: SystemContext, payload: TrafficFailed) -> None:

@@ -63,16 +63,16 @@ def status(
     ]
     if simulated and watched:
         blocks.append(t("release.simulated_readings"))
+    found = holding(r, now=now, held_by=held_by)
     if r.state is ReleaseState.PREPARED:
         # ``held_by`` is what holds the first traffic: open checks, a closed window.
         first = r.plan.stages[0]
-        if held_by:
+        if found:
             blocks.append(t("release.go_blocked_by", stage=first.name, percent=first.percent))
-            blocks += held_by
+            blocks += found
         else:
             blocks.append(t("release.go_ready", service=r.service))
     if r.state is ReleaseState.IN_STAGE and not r.final_stage:
-        found = blockers(r, now=now, held_by=held_by)
         if found:
             blocks.append(t("release.blocked_by"))
             blocks += found
@@ -84,6 +84,16 @@ def status(
         buttons=buttons(r),
         severity=_SEVERITY[r.state],
     )
+
+
+def holding(r: Release, *, now: datetime, held_by: Sequence[Text] = ()) -> list[Text]:
+    """What holds the release where it is, as its status lists it: a prepared release's
+    first traffic (``held_by``), a stage's promotion (every blocker); nothing otherwise."""
+    if r.state is ReleaseState.PREPARED:
+        return list(held_by)
+    if r.state is ReleaseState.IN_STAGE and not r.final_stage:
+        return blockers(r, now=now, held_by=held_by)
+    return []
 
 
 def summary_line(r: Release, *, now: datetime) -> MessageField:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from storage.models import ReleaseEvent, ReleaseRow
@@ -85,3 +86,18 @@ def events(
         query = query.where(ReleaseEvent.release_id == release_id)
     rows = session.exec(query.order_by(col(ReleaseEvent.id).desc()).limit(limit)).all()
     return list(reversed(rows))
+
+
+def past(session: Session, *, offset: int, limit: int) -> tuple[Sequence[ReleaseRow], int]:
+    """Releases that have ended (completed, rolled back, aborted), newest first, one page
+    of them, with how many there are in all."""
+    ended = col(ReleaseRow.state).not_in(ACTIVE_STATES)
+    total = session.exec(select(func.count()).select_from(ReleaseRow).where(ended)).one()
+    query = (
+        select(ReleaseRow)
+        .where(ended)
+        .order_by(col(ReleaseRow.id).desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return session.exec(query).all(), int(total)

@@ -91,7 +91,7 @@ async def test_acknowledge_runs_ack_as_the_viewer_on_the_platform_web(
             session.exec(select(OutboxMessage).where(OutboxMessage.platform == "web")).all() == []
         )
     shown = await (await bob.client.get("/web/oncall")).text()
-    assert '<div class="flash" role="status">You acknowledged page #1' in shown
+    assert '<div class="flash" role="status" id="flash">You acknowledged page #1' in shown
     assert "Acknowledged by @bob" in shown
     assert ACK_BUTTON not in shown  # acknowledged: nothing left to press
     again = await (await bob.client.get("/web/oncall")).text()
@@ -125,7 +125,7 @@ async def test_mallory_sees_what_chat_shows_anyone_and_cannot_ack(
     assert _page(h).state == "open"
     assert _audit(h, "ack") == [("mallory", "web", "denied")]
     shown = await (await mallory.client.get("/web/oncall")).text()
-    assert '<div class="flash refused" role="status">' in shown
+    assert '<div class="flash refused" role="alert" id="flash">' in shown
 
 
 async def test_an_unknown_page_is_answered_as_in_chat(make_harness: HarnessFactory) -> None:
@@ -134,5 +134,5 @@ async def test_an_unknown_page_is_answered_as_in_chat(make_harness: HarnessFacto
     sent = await bob.client.post("/web/oncall/pages/42/ack", data=bob.form(), allow_redirects=False)
     assert sent.status == 303
     shown = await (await bob.client.get("/web/oncall")).text()
-    assert '<div class="flash refused" role="status">' in shown
+    assert '<div class="flash refused" role="alert" id="flash">' in shown
     assert "#42" in shown
