@@ -2,8 +2,10 @@
 
 A line starting with ``/`` is a command from the current person in the current
 channel; a line starting with ``:`` is a directive (``:as``, ``:in``,
-``:advance``, ``:now``, ``:press``, ``:metric``, ``:quit``); a line starting with ``#`` is a
-comment, so drill scripts can explain themselves.
+``:advance``, ``:now``, ``:press``, ``:metric``, ``:play``, ``:quit``); a line starting
+with ``#`` is a comment, so drill scripts can explain themselves. ``:play FILE`` types a
+drill script's lines here, each shown as it is typed, so a drill's story can be looked
+at afterwards (``/web``) in the console that played it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import sys
 import threading
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import TextIO
 
 from bot.adapters.console import ConsoleAdapter
@@ -55,6 +58,7 @@ class Console:
         self.channel = channel_name(channel)
         self.tr = app.translator(locale)
         self._event = 0
+        self._playing = False  # inside :play (a script does not play another)
 
     async def run(self, read_line: Callable[[str], Awaitable[str | None]]) -> None:
         person = self.app.config.directory.get(self.user)
@@ -132,10 +136,41 @@ class Console:
             self._metric(argument)
         elif name == ":alert":
             await self._alert(argument)
+        elif name == ":play":
+            return await self._play(argument)
         else:
             self.note(
                 t("console.unknown_directive", value=name, directives=t("console.directives"))
             )
+        return True
+
+    async def _play(self, argument: str) -> bool:
+        """Type the lines of the drill script ``argument`` here, one by one, as if typed;
+        False when one of them closes the console (``:quit``)."""
+        if not argument:
+            usage = ":play drills/FILE.txt"
+            self.note(t("console.needs_argument", directive=":play", usage=usage))
+            return True
+        if self._playing:
+            self.note(t("console.play_nested"))
+            return True
+        try:
+            text = await asyncio.to_thread(Path(argument).read_text, encoding="utf-8")
+            lines = text.splitlines()
+        except (OSError, UnicodeDecodeError):
+            self.note(t("console.play_unreadable", path=argument))
+            return True
+        typed = [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
+        self._playing = True
+        try:
+            for line in lines:
+                if line.strip() and not line.lstrip().startswith("#"):
+                    self.adapter.say(f"{self.user}@{self.channel}> {line.strip()}")
+                if not await self.handle_line(line):
+                    return False
+        finally:
+            self._playing = False
+        self.note(t("console.played", path=argument, count=len(typed)))
         return True
 
     def _as(self, argument: str) -> None:

@@ -119,7 +119,7 @@ def run(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     channel = ctx.conversation
     if service is not None:
         address = service.incident_channel or service.release_channel
-        channel = Conversation.parse(address, default_platform=ctx.conversation.platform)
+        channel = Conversation.parse(address, default_platform=ctx.channels_platform)
     started = rows.add(
         ctx.session,
         Run(
@@ -136,7 +136,7 @@ def run(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     )
     who = rows.who_for(ctx.directory, started)
     notify = [
-        Conversation.parse(word, default_platform=ctx.conversation.platform)
+        Conversation.parse(word, default_platform=ctx.channels_platform)
         for word in procedure.notify
         if word.startswith("#") or ":" in word
     ]

@@ -101,9 +101,7 @@ def start(ctx: CommandContext, cmd: ParsedCommand) -> Message:
             state=ReleaseState.PENDING.value,
             owner=ctx.actor.handle,
             channel=str(
-                Conversation.parse(
-                    service.release_channel, default_platform=ctx.conversation.platform
-                )
+                Conversation.parse(service.release_channel, default_platform=ctx.channels_platform)
             ),
             traffic=service.traffic.value,
             metrics=service.metrics,

@@ -77,6 +77,33 @@ def test_directives_and_people() -> None:
     assert "“10x” is not a duration" in out
 
 
+def test_play_types_a_drill_script_in_the_console_that_plays_it(tmp_path: Path) -> None:
+    """``:play FILE`` is the script's story in this console (and its database), as if
+    each line were typed here, so it can be looked at afterwards (``/pages``, ``/web``)."""
+    script = tmp_path / "story.txt"
+    script.write_text(
+        "# a P0 nobody answers, then carol takes it\n"
+        ":in #web\n"
+        '/incident open "checkout returns 500" --sev P0 --service web\n'
+        ":advance 5m\n"
+        ":play elsewhere.txt\n",
+        encoding="utf-8",
+    )
+    result = console(f":play {script}\n/pages\n:play {tmp_path / 'missing.txt'}\n", "--drill")
+    out = result.stdout
+    assert result.returncode == 0, result.stderr
+    assert '-- alice@#ops> /incident open "checkout returns 500" --sev P0 --service web' not in out
+    assert '-- alice@#web> /incident open "checkout returns 500" --sev P0 --service web' in out
+    assert "-- The clock is now 2026-11-23 01:05 UTC." in out
+    assert "A script cannot play another script" in out
+    assert f"-- Played 4 lines of {script}." in out
+    # The script's story stays: the console that played it is in #web, the page is open.
+    after = out.split(f"Played 4 lines of {script}.")[1]
+    assert ">>> #web\n1 page:\n  #1 P0: #1 checkout returns 500 — web, open, @bob, @carol" in after
+    assert f"Cannot read “{tmp_path / 'missing.txt'}” as a UTF-8 text file" in out
+    assert "Traceback" not in out + result.stderr
+
+
 def test_shipwatch_help_describes_the_tool() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "bot", "--help"], capture_output=True, text=True, check=False
