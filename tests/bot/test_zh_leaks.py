@@ -49,11 +49,14 @@ TECHNICAL = _words(
     "ud800 udfff ical_token_env audiences approve_review gonogo "
     # email, SMS and push through Apprise: its URL schemes and the config's references
     "Apprise mailto ntfy twilio env NAME file identities "
+    # Discord's and Mattermost's names, headers, fields and the pages of their settings
+    "Discord Mattermost X Signature Ed25519 Timestamp Public General Information Application "
+    "ping command user_id channel_id context "
     # examples of what to type: time zones, times, answers, step numbers
     "Asia Shanghai Europe Berlin HH MM START END N T rc ynn y n "
     # the words commands take (kinds of reports and notes, days, checklist items, roles)
     "daily evening weekly feedback plan nps improvements focus "
-    "mon tue wed thu fri sat sun done skip add list remove go "
+    "mon tue wed thu fri sat sun done skip add list remove go remind "
     "commander comms scribe management public "
     "functional performance stability satisfaction blockers "
     # the command line and the console's own marks
@@ -71,7 +74,7 @@ STRIPPED = [
     re.compile(r"(?<![\w:]):[a-z]+"),  # a console directive
     re.compile(r"[@#][\w.-]+"),
     re.compile(r"\bSHIPWATCH_[A-Z0-9_]+"),
-    re.compile(r"\b[\w-]+\.(?:yaml|md|png)\b"),
+    re.compile(r"\b[\w/-]+\.(?:yaml|md|png|txt)\b"),
     re.compile(r"\b\w+=\S+"),  # functional=96
     re.compile(r"\d{4}-\d\d-\d\dT[\d:+-]+"),  # an ISO time in a document
     re.compile(r"\bv?\d[\w.+-]*"),  # numbers, versions, figures with units (30s, 2h)
