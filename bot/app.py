@@ -59,6 +59,7 @@ from commands.table import build_table, inbound_handlers, observation_handlers, 
 from playbooks.effects import Conversation, Measure, ReadReport
 from playbooks.messages import Message, message_to_json
 from playbooks.oncall.teams import Team
+from playbooks.people import APPRISE_WAYS
 from playbooks.releases.machine import Release
 from storage import changes, migrate, notices
 from storage.engine import make_engine, normalise_url, redact_url
@@ -566,9 +567,14 @@ def _direct_reach(adapters: Mapping[str, Adapter]) -> Callable[[str, str], bool]
 
 def _home_platform(adapters: Mapping[str, Adapter]) -> str:
     """Where a bare channel name like "#incidents" is, for news nobody typed a command
-    for (alerts): the first chat platform running, else the console."""
-    chat = [name for name in adapters if name != "console"]
-    return chat[0] if chat else "console"
+    for (alerts): the first chat platform running, else the console; email, SMS and push
+    only when nothing else runs (their channels are then the ones channels.yaml names)."""
+    chat = [name for name in adapters if name != "console" and name not in APPRISE_WAYS]
+    if chat:
+        return chat[0]
+    if "console" in adapters or not adapters:
+        return "console"
+    return next(iter(adapters))
 
 
 def _chart_png(engine: Engine, chart_id: str) -> bytes | None:

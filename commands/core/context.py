@@ -13,7 +13,7 @@ from commands.core.registry import CommandTable
 from playbooks.effects import Conversation, Effect
 from playbooks.incidents.policy import IncidentSettings, default_settings
 from playbooks.oncall.teams import Team
-from playbooks.people import Directory, Person
+from playbooks.people import APPRISE_WAYS, Directory, Person
 from playbooks.releases.plan import ReleaseCatalog, made_up
 from playbooks.reports.metrics import SummarySettings
 
@@ -68,9 +68,11 @@ class CommandContext:
     @property
     def channels_platform(self) -> str:
         """The platform of a channel named without one (``#web``): the conversation's,
-        or for a command from the web console, which has no channels, the home platform."""
+        or the home platform for a command from the web console, which has no channels,
+        and for a link opened from an email, SMS or push (its button's command runs in
+        the recipient's conversation there, and a team's "#web" is not a mailing list)."""
         platform = self.conversation.platform
-        return self.home_platform if platform == WEB else platform
+        return self.home_platform if platform == WEB or platform in APPRISE_WAYS else platform
 
 
 @dataclass(slots=True)
