@@ -148,16 +148,23 @@ def _interaction(data: dict[str, Any]) -> Interaction | None:
         options = inner.get("options")
         args = next(
             (
-                str(o.get("value", ""))
+                o.get("value", "")
                 for o in (options if isinstance(options, list) else [])
                 if isinstance(o, dict) and o.get("name") == ARGS
             ),
             "",
         )
+        if not isinstance(args, str):  # the option is declared as text: nothing else is
+            return None
         return replace(interaction, line=command_line(inner["name"], args))
     custom_id = inner.get("custom_id")
-    if kind == MESSAGE_COMPONENT and inner.get("component_type") == BUTTON and custom_id:
-        return replace(interaction, custom_id=str(custom_id)[:100])
+    if (
+        kind == MESSAGE_COMPONENT
+        and inner.get("component_type") == BUTTON
+        and isinstance(custom_id, str)
+        and custom_id
+    ):
+        return replace(interaction, custom_id=custom_id[:100])
     return None
 
 
