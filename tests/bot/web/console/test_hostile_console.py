@@ -236,3 +236,25 @@ def test_typed_words_stay_one_argument_of_the_rollback_form(typed: str) -> None:
 class _Request:
     def __init__(self) -> None:
         self.match_info = {"page": "1"}
+
+
+MARKUP = "<script>alert(1)</script><img src=x onerror=alert(2)>\"'"
+
+
+async def test_markup_typed_anywhere_is_shown_as_text(make_harness: HarnessFactory) -> None:
+    h = await make_harness(action_link_secret=SECRET)
+    outcome = await h.say(f"/incident open 「{MARKUP}」 --sev P2", user="alice")
+    assert outcome.status == "ok", h.reply_text(outcome)
+    alice = await signed_in(h, "alice")
+    shown = await alice.client.post(
+        "/web/incidents/1/update", data=alice.form(text=MARKUP)
+    )  # the answer, shown once, quotes it too
+    for r in (shown, await alice.client.get("/web/incidents/1")):
+        body = await r.text()
+        assert "<script>alert" not in body
+        assert "<img src=x" not in body
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+    listing = await alice.client.get("/web/incidents?service=" + "%3Cscript%3E")
+    assert "<script>" not in await listing.text()
+    audit_page = await alice.client.get("/web/audit?actor=%3Cscript%3Ex")
+    assert "<script>x" not in await audit_page.text()
