@@ -18,7 +18,7 @@ from bot.web.console.render import HEADERS
 from commands.table import build_table
 from storage.models import AuditEntry
 from storage.unit_of_work import unit_of_work
-from tests.bot.web.console.support import SECRET, SignedIn, signed_in
+from tests.bot.web.console.support import SECRET, SignedIn, signed_in, web_client
 from tests.conftest import Harness, HarnessFactory
 
 pytestmark = pytest.mark.usefixtures("database_url")
@@ -258,3 +258,23 @@ async def test_markup_typed_anywhere_is_shown_as_text(make_harness: HarnessFacto
     assert "<script>" not in await listing.text()
     audit_page = await alice.client.get("/web/audit?actor=%3Cscript%3Ex")
     assert "<script>x" not in await audit_page.text()
+
+
+@pytest.mark.parametrize(
+    "cookie",
+    ["%ff%00", '"quoted"', "é€", "a;b", ""],
+    ids=["nul", "quoted", "utf8", "semi", "empty"],
+)
+async def test_a_junk_session_cookie_is_no_session(
+    make_harness: HarnessFactory, cookie: str
+) -> None:
+    h = await make_harness(action_link_secret=SECRET)
+    client = await web_client(h)
+    header = f"shipwatch_session={cookie}; shipwatch_said={cookie}".encode().decode("latin-1")
+    for method, path, status in (
+        ("GET", "/web/incidents", 303),
+        ("POST", "/web/incidents/1/ack", 403),
+        ("GET", "/web/events", 303),
+    ):
+        r = await client.request(method, path, headers={"Cookie": header}, allow_redirects=False)
+        assert r.status == status, (method, path)
