@@ -34,6 +34,9 @@ REFUSED: list[tuple[str, dict[str, Any]]] = [
     ("select-menu", {"type": 3, "data": {"component_type": 3, "custom_id": "x"}}),
     ("custom-id-object", {"type": 3, "data": {"component_type": 2, "custom_id": {"a": 1}}}),
     ("custom-id-number", {"type": 3, "data": {"component_type": 2, "custom_id": 12}}),
+    ("id-nul", {"type": 2, "data": {"name": "help"}, "id": "1\x00"}),
+    ("channel-word", {"type": 2, "data": {"name": "help"}, "channel_id": "ops"}),
+    ("token-nul", {"type": 2, "data": {"name": "help"}, "token": "t\x00"}),
 ]
 REFUSED += [
     (f"value-{name}", {"type": 2, "data": {"name": "remind", "options": [o]}})
