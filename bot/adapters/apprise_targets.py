@@ -29,6 +29,9 @@ if TYPE_CHECKING:
     from bot.config.directory import Config
 
 
+MAX_FILE_BYTES = 8 * 1024  # a file: holding a URL; anything longer is something else
+
+
 @dataclass(frozen=True, slots=True)
 class Found:
     """One target as resolved: the URL (never shown), what it may be called, and Apprise's
@@ -88,14 +91,23 @@ def resolve(ref: str, *, environ: Mapping[str, str]) -> tuple[Found | None, Text
     """The target ``ref`` names, or the sentence saying why it cannot be used."""
     ref = ref.strip()
     if ref.startswith("env:"):
-        name = ref.removeprefix("env:")
+        name = ref.removeprefix("env:").strip()
+        if not name:
+            return None, t("apprise.names_nothing", example="env:CAROL_EMAIL_URL")
         url = environ.get(name, "").strip()
         if not url:
             return None, t("apprise.missing_env", name=name)
     elif ref.startswith("file:"):
-        path = ref.removeprefix("file:")
+        path = ref.removeprefix("file:").strip()
+        if not path:
+            return None, t("apprise.names_nothing", example="file:/run/secrets/carol-email")
         try:
-            url = Path(path).read_text("utf-8").strip()
+            # At most a little more than any URL: file:/dev/zero must not read forever.
+            with Path(path).open("rb") as kept:
+                raw = kept.read(MAX_FILE_BYTES + 1)
+            if len(raw) > MAX_FILE_BYTES:
+                return None, t("apprise.file_too_large", path=path, limit=MAX_FILE_BYTES)
+            url = raw.decode("utf-8").strip()
         except (OSError, UnicodeDecodeError):
             return None, t("apprise.unreadable_file", path=path)
         if not url:

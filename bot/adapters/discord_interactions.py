@@ -28,7 +28,7 @@ WINDOW = timedelta(minutes=5)  # how far a request's timestamp may be from our c
 MAX_BYTES = 256 * 1024  # an interaction is a few KiB
 PING, APPLICATION_COMMAND, MESSAGE_COMPONENT = 1, 2, 3
 BUTTON = 2
-MAX_ID = 32  # a snowflake is at most 20 digits; anything longer is not Discord's
+MAX_ID = 32  # a snowflake is at most 20 digits; anything else is not Discord's
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +135,10 @@ def _interaction(data: dict[str, Any]) -> Interaction | None:
     if not all(isinstance(v, str) and v for v in ids):
         return None
     interaction_id, token, user_id, channel_id = (str(v) for v in ids)
-    if len(interaction_id) > MAX_ID or len(user_id) > MAX_ID or len(channel_id) > MAX_ID:
+    snowflakes = (interaction_id, user_id, channel_id)
+    if not all(len(v) <= MAX_ID and v.isascii() and v.isdigit() for v in snowflakes):
+        return None
+    if any(c < " " for c in token):  # a NUL no database keeps, a newline no URL path holds
         return None
     interaction = Interaction(
         id=interaction_id,
@@ -148,16 +151,23 @@ def _interaction(data: dict[str, Any]) -> Interaction | None:
         options = inner.get("options")
         args = next(
             (
-                str(o.get("value", ""))
+                o.get("value", "")
                 for o in (options if isinstance(options, list) else [])
                 if isinstance(o, dict) and o.get("name") == ARGS
             ),
             "",
         )
+        if not isinstance(args, str):  # the option is declared as text: nothing else is
+            return None
         return replace(interaction, line=command_line(inner["name"], args))
     custom_id = inner.get("custom_id")
-    if kind == MESSAGE_COMPONENT and inner.get("component_type") == BUTTON and custom_id:
-        return replace(interaction, custom_id=str(custom_id)[:100])
+    if (
+        kind == MESSAGE_COMPONENT
+        and inner.get("component_type") == BUTTON
+        and isinstance(custom_id, str)
+        and custom_id
+    ):
+        return replace(interaction, custom_id=custom_id[:100])
     return None
 
 

@@ -81,7 +81,12 @@ async def read_command(
     if not isinstance(given, str) or not given:
         return _refuse(tr, 401, "no token", t("mattermost.no_token"))
     fields = {k: form.get(k) for k in ("command", "user_id", "channel_id")}
-    if not all(isinstance(v, str) and v for v in fields.values()):
+    optional = [form.get(k) for k in ("text", "trigger_id", "response_url")]
+    if (
+        not all(isinstance(v, str) and v for v in fields.values())
+        or not all(v is None or isinstance(v, str) for v in optional)
+        or not _plain(fields["user_id"], fields["channel_id"], form.get("trigger_id"))
+    ):
         return _refuse(tr, 400, "not a command", t("mattermost.not_a_command"))
     name = str(fields["command"]).lstrip("/").lower()
     # Every token compared, each in constant time: which one matched (or how nearly) is
@@ -119,7 +124,14 @@ async def read_press(
     context = data.get("context")
     sealed = context.get("action") if isinstance(context, dict) else None
     user_id, channel_id = data.get("user_id"), data.get("channel_id")
-    if not isinstance(user_id, str) or not user_id or not isinstance(channel_id, str):
+    post_id = data.get("post_id")
+    if (
+        not isinstance(user_id, str)
+        or not user_id
+        or not isinstance(channel_id, str)
+        or not (post_id is None or isinstance(post_id, str))
+        or not _plain(user_id, channel_id, post_id)
+    ):
         return _refuse(tr, 400, "not an action", t("mattermost.not_an_action"))
     opened = unseal(signer, sealed) if isinstance(sealed, str) else None
     if opened is None:
@@ -133,9 +145,15 @@ async def read_press(
     return Press(
         user_id=user_id[:64],
         channel_id=channel_id[:64],
-        post_id=str(data.get("post_id") or "")[:64],
+        post_id=(post_id or "")[:64],
         token=token,
     )
+
+
+def _plain(*ids: object) -> bool:
+    """Mattermost's ids are letters and digits: one holding a control character (a NUL,
+    which no database keeps) is not Mattermost's."""
+    return not any(isinstance(v, str) and any(c < " " for c in v) for v in ids)
 
 
 def _refuse(tr: Translator, status: int, reason: str, text: Text) -> web.Response:

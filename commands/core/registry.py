@@ -108,6 +108,10 @@ class CommandTable:
             raise UsageError(t("grammar.too_long", length=len(text), limit=MAX_LINE))
         if not text.startswith("/"):
             raise UsageError(t("grammar.not_a_command"))
+        if "\x00" in text:
+            # No database keeps one (PostgreSQL refuses it outright): said here, before
+            # anything is written.
+            raise UsageError(t("grammar.nul_character"))
         tokens = tokenize(text)
         family = tokens[0].text[1:].split("@", 1)[0].lower() if tokens else ""
         verbs = self._families.get(family)

@@ -10,6 +10,7 @@ from aiohttp import web
 from sqlalchemy import Engine
 
 from bot.hooks import APP_KEY
+from bot.web.console.numbers import whole_number
 from bot.web.console.render import page
 from bot.web.console.viewer import viewer_of
 from playbooks.messages import t
@@ -54,7 +55,8 @@ def read(engine: Engine, *, actor: str | None, platform: str | None, page: int) 
 
 
 def _filter(request: web.Request, name: str) -> str | None:
-    value = request.query.get(name, "").strip()[:MAX_FILTER]
+    # No name holds a NUL, and PostgreSQL refuses one even in a query: left out.
+    value = request.query.get(name, "").replace("\x00", "").strip()[:MAX_FILTER]
     return value.lstrip("@") or None
 
 
@@ -79,7 +81,7 @@ async def _page(request: web.Request) -> web.Response:
         app.engine,
         actor=_filter(request, "actor"),
         platform=_filter(request, "platform"),
-        page=min(int(number), MAX_PAGE) if number.isdigit() and int(number) > 0 else 1,
+        page=whole_number(number, maximum=MAX_PAGE) or 1,
     )
     return page(
         request,

@@ -13,10 +13,12 @@ import time
 from aiohttp import web
 from aiohttp_sse import sse_response
 
+from bot.app import Application
 from bot.hooks import APP_KEY
 from bot.live import Subscription
-from bot.web.console.sessions import still_live
-from bot.web.console.viewer import viewer_of
+from bot.web.console.sessions import refusal, still_live
+from bot.web.console.viewer import Viewer, viewer_of
+from playbooks.messages import t
 from storage.changes import SESSIONS
 
 PATH = "/web/events"
@@ -29,6 +31,10 @@ RETRY_MS = 3000
 # The streams a server has open, ended first when it stops: a browser reconnects (to
 # another replica, or to this one when it is back) rather than holding the stop.
 _OPEN = web.AppKey("web_event_streams", set[Subscription])
+# Streams each session has open here: a browser opens one per tab; a script opening
+# thousands would hold as many subscriptions and sockets. Past this, one sentence (429).
+MAX_PER_SESSION = 16
+_PER_SESSION = web.AppKey("web_event_streams_per_session", dict[str, int])
 
 
 def routes() -> list[web.RouteDef]:
@@ -37,6 +43,7 @@ def routes() -> list[web.RouteDef]:
 
 def install(web_app: web.Application) -> None:
     web_app[_OPEN] = set()
+    web_app[_PER_SESSION] = {}
 
     async def end_streams(web_app: web.Application) -> None:
         for subscription in web_app[_OPEN]:
@@ -51,6 +58,27 @@ async def _events(request: web.Request) -> web.StreamResponse:
     own = f"{SESSIONS}{viewer.person.handle}"
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
     open_streams = request.app[_OPEN]
+    per_session = request.app[_PER_SESSION]
+    if per_session.get(viewer.session_id, 0) >= MAX_PER_SESSION:
+        sentence = t("web.events.too_many", count=MAX_PER_SESSION)
+        return refusal(request, 429, sentence, locale=viewer.locale)
+    per_session[viewer.session_id] = per_session.get(viewer.session_id, 0) + 1
+    try:
+        return await _stream(request, app, viewer, own, headers, open_streams)
+    finally:
+        left = per_session.pop(viewer.session_id, 1) - 1
+        if left:
+            per_session[viewer.session_id] = left
+
+
+async def _stream(
+    request: web.Request,
+    app: Application,
+    viewer: Viewer,
+    own: str,
+    headers: dict[str, str],
+    open_streams: set[Subscription],
+) -> web.StreamResponse:
     async with (
         app.live.subscribe() as subscription,
         sse_response(request, headers=headers) as stream,

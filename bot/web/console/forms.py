@@ -4,6 +4,8 @@ session middleware has checked the form's token before a handler runs."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from bot.hooks import APP_KEY
@@ -14,6 +16,12 @@ from playbooks.messages import Message
 
 # Outcomes that did not do what was asked: their answer is shown as a refusal.
 NOT_DONE = frozenset({"usage", "denied", "refused", "error"})
+
+
+def field(form: Any, name: str) -> str:
+    """A form's text field, trimmed; "" when missing or sent as a file."""
+    value = form.get(name, "")
+    return value.strip() if isinstance(value, str) else ""
 
 
 async def run_and_return(request: web.Request, command: str, *, back: str) -> web.Response:

@@ -10,13 +10,17 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 
+from bot.web.console.numbers import whole_number
 from commands.core.grammar import SEVERITIES
+from commands.core.untrusted import shown
 from commands.incidents.console import STATES, ListFilter
 from playbooks.messages import Text, t
 
 RANGES = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 CUSTOM = "custom"
 MAX_PAGE = 100_000
+# The days a custom range may name: any incident Shipwatch can hold falls between them.
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2999, 12, 31)
 MAX_VALUE = 100  # characters of one filter value looked at, or repeated in a sentence
 
 
@@ -39,21 +43,21 @@ def read_filters(
 
     state = get("state").lower() or "open"
     if state not in STATES:
-        problems.append(t("web.incidents.bad_state", value=state, valid=", ".join(STATES)))
+        problems.append(t("web.incidents.bad_state", value=shown(state), valid=", ".join(STATES)))
         state = "open"
     values["state"] = state
 
     severity: str | None = get("sev").upper() or None
     if severity is not None and severity not in SEVERITIES:
         problems.append(
-            t("web.incidents.bad_severity", value=severity, valid=", ".join(SEVERITIES))
+            t("web.incidents.bad_severity", value=shown(severity), valid=", ".join(SEVERITIES))
         )
         severity = None
     values["sev"] = severity or ""
 
     service: str | None = get("service").lower() or None
     if service is not None and service not in services:
-        problems.append(t("web.incidents.bad_service", value=service))
+        problems.append(t("web.incidents.bad_service", value=shown(service)))
         service = None
     values["service"] = service or ""
 
@@ -62,10 +66,11 @@ def read_filters(
     page = 1
     if get("page"):
         number = get("page")
-        if number.isdigit() and 1 <= int(number) <= MAX_PAGE:
-            page = int(number)
+        chosen_page = whole_number(number, maximum=MAX_PAGE)
+        if chosen_page is not None:
+            page = chosen_page
         else:
-            problems.append(t("web.incidents.bad_page", value=number))
+            problems.append(t("web.incidents.bad_page", value=shown(number)))
     wanted = ListFilter(state=state, severity=severity, service=service, since=since, until=until)
     return Filters(wanted, page, values, problems)
 
@@ -87,7 +92,7 @@ def _range(
         return now - RANGES[chosen], None
     if chosen != CUSTOM:
         problems.append(
-            t("web.incidents.bad_range", value=chosen, valid=", ".join([*RANGES, CUSTOM]))
+            t("web.incidents.bad_range", value=shown(chosen), valid=", ".join([*RANGES, CUSTOM]))
         )
         return None, None
     start, end = _day(get("from"), problems), _day(get("to"), problems)
@@ -106,7 +111,19 @@ def _day(value: str, problems: list[Text]) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
-        problems.append(t("web.incidents.bad_date", value=value))
+        problems.append(t("web.incidents.bad_date", value=shown(value)))
         return None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        # Midnight of 9999-12-31's next day, or of year 1 east of Greenwich, is no time at all.
+        problems.append(
+            t(
+                "web.incidents.date_out_of_range",
+                value=shown(value),
+                first=FIRST_DAY.isoformat(),
+                last=LAST_DAY.isoformat(),
+            )
+        )
+        return None
+    return day

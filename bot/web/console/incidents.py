@@ -19,6 +19,7 @@ from bot.hooks import APP_KEY
 from bot.i18n import Translator
 from bot.web.console import forms
 from bot.web.console.incident_filters import RANGES, read_filters
+from bot.web.console.numbers import row_id
 from bot.web.console.render import page
 from bot.web.console.viewer import viewer_of
 from commands.core.grammar import SEVERITIES
@@ -33,7 +34,6 @@ from playbooks.incidents.machine import IncidentState
 from playbooks.messages import t
 
 PER_PAGE = 50
-MAX_ID = 10**12  # more digits than any incident number: no such incident
 LIST_TOPIC = "incidents"
 
 
@@ -117,10 +117,7 @@ async def list_page(request: web.Request) -> web.Response:
 
 
 def _incident_id(request: web.Request) -> int | None:
-    value = request.match_info["id"]
-    if not value.isdigit() or int(value) >= MAX_ID:
-        return None
-    return int(value)
+    return row_id(request.match_info["id"])
 
 
 def _not_found(request: web.Request, value: str) -> web.Response:
@@ -224,14 +221,14 @@ def _quoted(text: str) -> str:
 
 
 def _command(kind: str, incident_id: int, form: Any, request: web.Request) -> str:
-    text = str(form.get("text", "")).strip()
+    text = forms.field(form, "text")
     if kind == "ack":
         return f"/incident ack {incident_id}"
     if kind == "update":
         public = " --public" if form.get("public") else ""
         return f"/incident update {incident_id}{public} {_quoted(text)}"
     if kind == "severity":
-        severity = _quoted(str(form.get("severity", "")).strip())
+        severity = _quoted(forms.field(form, "severity"))
         return f"/incident sev {incident_id} {severity} --reason {_quoted(text)}"
     if kind == "resolve":
         return f"/incident resolve {incident_id}" + (f" --note {_quoted(text)}" if text else "")

@@ -20,6 +20,7 @@ from markupsafe import Markup
 from bot.hooks import APP_KEY
 from bot.web.console import chart, forms
 from bot.web.console.actions import run_command
+from bot.web.console.numbers import row_id, whole_number
 from bot.web.console.render import page
 from bot.web.console.viewer import viewer_of
 from commands.core.invocations import Outcome
@@ -30,6 +31,8 @@ PER_PAGE = 20
 # What a form may ask, as the verb of ``/release``; ``check`` takes an item number.
 ACTIONS = ("go", "promote", "pause", "resume", "rollback", "check")
 _MAX_REASON = 500
+MAX_PAGE = 999_999
+MAX_ITEM = 9999
 
 
 def routes() -> list[web.RouteDef]:
@@ -71,23 +74,28 @@ async def _list(request: web.Request) -> web.Response:
 
 def _page_number(given: str) -> int:
     """``?page=`` as a page number; anything else (a word, 0, a huge figure) is page 1."""
-    return int(given) if given.isdigit() and 0 < len(given) < 7 and int(given) > 0 else 1
+    return whole_number(given, maximum=MAX_PAGE) or 1
 
 
 async def _detail(request: web.Request) -> web.Response:
     app = request.app[APP_KEY]
-    release_id = int(request.match_info["id"])
+    given = request.match_info["id"]
+    release_id = row_id(given)
     say = _say(request)
-    found = await app.db.run(
-        pages.detail, app.runtime, release_id, now=app.clock.now(), buckets=chart.PLOT_WIDTH
+    found = (
+        None
+        if release_id is None
+        else await app.db.run(
+            pages.detail, app.runtime, release_id, now=app.clock.now(), buckets=chart.PLOT_WIDTH
+        )
     )
-    if found is None:
+    if release_id is None or found is None:
         return page(
             request,
             "release_missing.html",
             title=say(t("web.releases.title")),
             status=404,
-            sentence=say(t("web.releases.unknown", id=release_id)),
+            sentence=say(t("web.releases.unknown", id=given)),
             topics=("releases",),
         )
     return page(
@@ -176,14 +184,17 @@ def _actions(d: pages.Detail) -> list[dict[str, Any]]:
 
 async def _act(request: web.Request) -> web.Response:
     app = request.app[APP_KEY]
-    release_id = int(request.match_info["id"])
+    given = request.match_info["id"]
+    release_id = row_id(given)
     action = request.match_info["action"]
     form = await request.post()  # its token was checked by the sign-in middleware
     if action not in ACTIONS:
         raise web.HTTPNotFound(text=_say(request)(t("web.releases.no_such_action")))
-    found = await app.db.run(pages.release_of, app.engine, release_id)
-    if found is None:
-        raise web.HTTPNotFound(text=_say(request)(t("web.releases.unknown", id=release_id)))
+    found = (
+        None if release_id is None else await app.db.run(pages.release_of, app.engine, release_id)
+    )
+    if release_id is None or found is None:
+        raise web.HTTPNotFound(text=_say(request)(t("web.releases.unknown", id=given)))
     service, live = found
     if not live:
         reply = Message.of(t("web.releases.not_live", id=release_id))
@@ -200,12 +211,14 @@ async def _act(request: web.Request) -> web.Response:
 def _command(action: str, service: str, form: Any) -> str | Text:
     """The command the form stands for, or the sentence saying what is missing from it."""
     if action == "check":
-        item = str(form.get("item", ""))
-        if not item.isdigit() or len(item) > 4:
+        item = form.get("item", "")
+        number = whole_number(item, maximum=MAX_ITEM) if isinstance(item, str) else None
+        if number is None:
             return t("web.releases.item_needed")
-        return f"/release check {service} {int(item)}"
+        return f"/release check {service} {number}"
     if action == "rollback":
-        reason = " ".join(str(form.get("reason", "")).split())[:_MAX_REASON]
+        given = form.get("reason", "")
+        reason = " ".join(given.split())[:_MAX_REASON] if isinstance(given, str) else ""
         return (
             f"/release rollback {service} --reason {_quoted(reason)}"
             if reason

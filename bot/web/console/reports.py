@@ -9,6 +9,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.hooks import APP_KEY
+from bot.web.console.numbers import row_id, whole_number
 from bot.web.console.render import page
 from bot.web.console.viewer import viewer_of
 from commands.reports.archive import past_report, past_reports
@@ -29,7 +30,7 @@ def routes() -> list[web.RouteDef]:
 
 def _number(value: str) -> int:
     """A page number as given; anything else is the first page."""
-    return min(int(value), MAX_PAGE) if value.isdigit() and int(value) > 0 else 1
+    return whole_number(value, maximum=MAX_PAGE) or 1
 
 
 async def _list(request: web.Request) -> web.Response:
@@ -54,8 +55,9 @@ async def _list(request: web.Request) -> web.Response:
 async def _one(request: web.Request) -> web.Response:
     viewer = viewer_of(request)
     app = request.app[APP_KEY]
-    report_id = int(request.match_info["id"])
-    found = await app.db.run(past_report, app.engine, report_id)
+    given = request.match_info["id"]
+    report_id = row_id(given)
+    found = None if report_id is None else await app.db.run(past_report, app.engine, report_id)
     tr = app.translator(viewer.locale, viewer.tz)
     if found is None:
         return page(
@@ -63,7 +65,7 @@ async def _one(request: web.Request) -> web.Response:
             "missing.html",
             title=tr(t("web.reports.title")),
             status=404,
-            sentence=tr(t("web.reports.unknown", id=report_id)),
+            sentence=tr(t("web.reports.unknown", id=given)),
             back="/web/reports",
             back_label=tr(t("web.reports.all")),
         )

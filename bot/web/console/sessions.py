@@ -15,14 +15,18 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
+from multidict import MultiDictProxy
 from sqlalchemy import Engine
 
 from bot.hooks import APP_KEY
 from bot.http_input import request_locale
 from bot.i18n import LOCALES
 from bot.sign_in_links import session_hash
+from bot.web.console.render import HEADERS
 from bot.web.console.viewer import SIGN_IN_PATH, VIEWER_KEY, Viewer
 from playbooks.messages import Text, t
 from storage.models import WebSession
@@ -65,6 +69,26 @@ def guarded(path: str) -> bool:
 
 @web.middleware
 async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.path != "/web" and not request.path.startswith("/web/"):
+        return await handler(request)
+    try:
+        return _secured(await _signed_in(request, handler))
+    except web.HTTPException as answer:  # redirects and aiohttp's own 404 and 405
+        _secured(answer)
+        raise
+
+
+def _secured(response: web.StreamResponse) -> web.StreamResponse:
+    """Every console answer with the console's headers (what a handler set stays): no
+    caching, no framing, scripts from this origin only. A stream already sent has its
+    own."""
+    if not response.prepared:
+        for name, value in HEADERS.items():
+            response.headers.setdefault(name, value)
+    return response
+
+
+async def _signed_in(request: web.Request, handler: Handler) -> web.StreamResponse:
     if not guarded(request.path):
         return await handler(request)
     viewer = await current_viewer(request)
@@ -73,15 +97,34 @@ async def middleware(request: web.Request, handler: Handler) -> web.StreamRespon
             raise web.HTTPSeeOther(location=SIGN_IN_PATH)
         return refusal(request, 403, t("web.session.none"))
     if request.method not in ("GET", "HEAD", "OPTIONS"):
+        # Read here, once, so that no handler meets a body it cannot read.
+        form = await read_form(request, locale=viewer.locale)
+        if isinstance(form, web.Response):
+            return form
         given = request.headers.get(CSRF_HEADER)
         if given is None:
-            form = await request.post()
             field = form.get(CSRF_FIELD)
             given = field if isinstance(field, str) else ""
-        if not hmac.compare_digest(given.encode(), viewer.csrf.encode()):
+        expected = viewer.csrf.encode()
+        if not hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected):
             return refusal(request, 403, t("web.csrf.bad"), locale=viewer.locale)
     request[VIEWER_KEY] = viewer
     return await handler(request)
+
+
+async def read_form(request: web.Request, *, locale: str) -> MultiDictProxy[Any] | web.Response:
+    """The POST's fields, or the refusal to send: a body over the size limit, one that is
+    not a form in the charset it names (or names no charset Python knows), a broken
+    multipart body, or a field holding a NUL character (no database keeps one)."""
+    try:
+        form = await request.post()
+    except web.HTTPRequestEntityTooLarge:
+        return refusal(request, 413, t("web.form.too_large"), locale=locale)
+    except (ValueError, LookupError, HttpProcessingError):  # a broken part's headers too
+        return refusal(request, 400, t("web.form.unreadable"), locale=locale)
+    if any(isinstance(value, str) and "\x00" in value for value in form.values()):
+        return refusal(request, 400, t("web.form.unreadable"), locale=locale)
+    return form
 
 
 async def current_viewer(request: web.Request) -> Viewer | None:
@@ -140,9 +183,4 @@ def refusal(
         f'<!doctype html><html lang="{attr}"><head><meta charset="utf-8">'
         f"<title>Shipwatch</title></head><body><main><p>{sentence}</p></main></body></html>"
     )
-    return web.Response(
-        text=body,
-        status=status,
-        content_type="text/html",
-        headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
-    )
+    return web.Response(text=body, status=status, content_type="text/html", headers=HEADERS)

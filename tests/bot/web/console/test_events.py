@@ -12,6 +12,7 @@ from aiohttp import ClientResponse, ClientSession
 from sqlmodel import select
 
 from bot.http import SHUTDOWN_GRACE_SECONDS, serve
+from bot.web.console.events import MAX_PER_SESSION
 from storage import changes
 from storage.models import IncidentRow
 from storage.repositories import audit
@@ -163,3 +164,18 @@ def test_a_change_too_wide_to_list_names_only_the_collections() -> None:
     assert text == "web replica-a incidents"
     assert changes.read_payload(text) == ("replica-a", frozenset({"incidents"}))
     assert changes.read_payload("outbox") is None
+
+
+async def test_a_session_opening_stream_after_stream_is_told_to_stop(
+    make_harness: HarnessFactory,
+) -> None:
+    h: Harness = await make_harness(action_link_secret=SECRET)
+    alice, bob = await signed_in(h, "alice"), await signed_in(h, "bob")
+    streams = [await _open(alice) for _ in range(MAX_PER_SESSION)]
+    refused = await alice.client.get("/web/events")
+    assert refused.status == 429
+    assert f"already has {MAX_PER_SESSION} live pages open" in await refused.text()
+    assert h.app.live.subscribers == MAX_PER_SESSION
+    await _open(bob)  # another session is not held back by hers
+    for stream in streams:
+        stream.response.close()
