@@ -52,6 +52,8 @@ TECHNICAL = _words(
     # Discord's and Mattermost's names, headers, fields and the pages of their settings
     "Discord Mattermost X Signature Ed25519 Timestamp Public General Information Application "
     "ping command user_id channel_id context "
+    # the character a command may not hold, as it is named and written
+    "NUL x00 "
     # examples of what to type: time zones, times, answers, step numbers
     "Asia Shanghai Europe Berlin HH MM START END N T rc ynn y n "
     # the words commands take (kinds of reports and notes, days, checklist items, roles)
