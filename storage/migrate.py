@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, String, column, inspect, select, table
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -84,7 +84,9 @@ def current_revision(engine: Engine) -> str | None:
     with engine.connect() as connection:
         if not inspect(connection).has_table(_VERSION_TABLE):
             return None
-        versions = connection.execute(text(f"SELECT version_num FROM {_VERSION_TABLE}"))
+        versions = connection.execute(
+            select(column("version_num", String)).select_from(table(_VERSION_TABLE))
+        )
         found = [str(value) for value in versions.scalars()]
     if len(found) > 1:
         raise MigrationError(f"the database is at more than one revision: {', '.join(found)}")
