@@ -742,8 +742,31 @@ def _directory(
     )
 
 
+def _line_map(text: str) -> Mapping[tuple[Any, ...], int]:
+    """Each path's line in ``text``, composed only when a problem asks for one: a file
+    without problems is not parsed a second time (that doubled the start's YAML work)."""
+    return _LazyLines(text)
+
+
+class _LazyLines(Mapping[tuple[Any, ...], int]):
+    def __init__(self, text: str) -> None:
+        self._text = text
+
+    def _map(self) -> dict[tuple[Any, ...], int]:
+        return _composed_lines(self._text)
+
+    def __getitem__(self, key: tuple[Any, ...]) -> int:
+        return self._map()[key]
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        return iter(self._map())
+
+    def __len__(self) -> int:
+        return len(self._map())
+
+
 @functools.lru_cache(maxsize=64)
-def _line_map(text: str) -> dict[tuple[Any, ...], int]:
+def _composed_lines(text: str) -> dict[tuple[Any, ...], int]:
     node = yaml.compose(text)
     return dict(_lines(node, ())) if node is not None else {}
 
