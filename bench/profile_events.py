@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from bench.common import build_app
 from bot.app import Application
@@ -27,6 +28,7 @@ from bot.clock import VirtualClock
 from bot.console import Console
 
 START = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai: working hours
+ROOT = str(Path(__file__).resolve().parent.parent) + "/"
 OURS = ("/bot/", "/commands/", "/playbooks/", "/storage/")
 TOP = 25
 
@@ -117,7 +119,7 @@ def top(stats: pstats.Stats, ours: bool) -> list[tuple[float, str]]:
     for (path, line, name), (_, _, _, cumulative, _) in entries.items():
         if (any(part in path for part in OURS) and "/site-packages/" not in path) != ours:
             continue
-        where = path.split("/site-packages/")[-1].split("/speed/")[-1]
+        where = path.split("/site-packages/")[-1].removeprefix(ROOT)
         rows.append((cumulative / total, f"{where}:{line}({name})"))
     return sorted(rows, reverse=True)[:TOP]
 
