@@ -13,7 +13,6 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta, tzinfo
 
-from alembic.util.exc import CommandError
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
@@ -100,7 +99,7 @@ def open_database(settings: Settings) -> Engine:
             f"Cannot use the database at {where}: {reason}. "
             "Check SHIPWATCH_DATABASE_URL and that the server is running."
         ) from None
-    except CommandError:
+    except migrate.MigrationError:
         current = migrate.current_revision(engine) if engine is not None else None
         _dispose(engine)
         raise StartupError(

@@ -23,7 +23,6 @@ from bot.app import Application, StartupError, open_database
 from bot.clock import Clock, VirtualClock, WallClock
 from bot.config.directory import Config, ConfigError, load
 from bot.console import Console, line_reader, stdin_is_terminal
-from bot.http import serve
 from bot.i18n import FALLBACK, Translator
 from bot.settings import Settings
 from bot.work_calendar import unknown_year_warning
@@ -326,6 +325,8 @@ async def _console(
     )
     runner = None
     if interactive:
+        from bot.http import serve  # the web console's routes: only when someone can open it
+
         runner, _ = await serve(app, host=settings.http_host, port=settings.http_port)
     await app.start()
     worker = None if clock.virtual else asyncio.create_task(app.delivery.run())
@@ -380,6 +381,8 @@ async def _run(settings: Settings, config: Config) -> None:
         clock=WallClock(),
         adapters=chat or {"console": adapter},
     )
+    from bot.http import serve
+
     try:
         runner, port = await serve(app, host=settings.http_host, port=settings.http_port)
     except OSError as error:

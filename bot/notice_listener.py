@@ -8,7 +8,6 @@ import inspect
 import logging
 from collections.abc import Callable, Mapping
 
-import psycopg
 from sqlalchemy.engine import URL
 
 from storage.notices import CHANNEL
@@ -67,6 +66,8 @@ class NoticeListener:
     async def _listen(self) -> None:
         backoff = BACKOFF_FIRST
         dropped = False
+        import psycopg  # PostgreSQL only: SQLite replicas never listen
+
         while True:
             try:
                 connection = await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True)

@@ -16,8 +16,6 @@ from functools import cache
 from importlib.metadata import version
 from typing import Annotated, Any
 
-import chinese_calendar
-import holidays
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from playbooks.business_time import WorkCalendar
@@ -46,6 +44,8 @@ class Official:
 def official(country: str) -> Official:
     """The library's calendar of ``country`` (``CN``, ``US``, ``DE-BY``)."""
     if country == CHINA:
+        import chinese_calendar  # each library on first use: a start pays only for its own
+
         days_off = frozenset(chinese_calendar.holidays)
         days_on = frozenset(chinese_calendar.workdays)
         years = {day.year for day in days_off | days_on}
@@ -56,6 +56,8 @@ def official(country: str) -> Official:
             max(years),
             f"chinese-calendar {version('chinese-calendar')}",
         )
+    import holidays
+
     code, _, subdiv = country.partition("-")
     kind = type(holidays.country_holidays(code, subdiv=subdiv or None))
     first, last = max(kind.start_year, HOLIDAYS_YEARS.start), min(kind.end_year, HOLIDAYS_YEARS[-1])
@@ -74,6 +76,8 @@ def _country(value: Any) -> str:
     code, _, subdiv = text.partition("-")
     if text == CHINA:
         return text
+    import holidays
+
     supported = holidays.list_supported_countries()
     if code == CHINA or code not in supported:
         raise ValueError(

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import yaml
@@ -541,7 +541,13 @@ def _loc(where: str) -> tuple[Any, ...]:
     )
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
+if TYPE_CHECKING:
+    _LoaderBase = yaml.SafeLoader
+else:
+    _LoaderBase = object  # a mixin: the parser comes from the class it is mixed into
+
+
+class _UniqueKeys(_LoaderBase):
     """YAML keeps the last of two equal keys silently; a config file must not.
 
     Each repeated key is noted (with its line) and reading goes on, so one run names them all.
@@ -568,9 +574,20 @@ class _UniqueKeyLoader(yaml.SafeLoader):
             return self.construct_scalar(node)
 
 
-_UniqueKeyLoader.add_constructor(
-    "tag:yaml.org,2002:timestamp", _UniqueKeyLoader.construct_yaml_timestamp
+class _UniqueKeyLoader(_UniqueKeys, yaml.SafeLoader):
+    """PyYAML's own parser: its messages name a file's problems."""
+
+
+# libyaml's parser where PyYAML has it (the wheels do), about ten times faster; a file it
+# refuses is read again by the loader above, so a problem is said in the same words.
+_FastLoader: type[_UniqueKeys] = (
+    type("_FastLoader", (_UniqueKeys, yaml.CSafeLoader), {})
+    if getattr(yaml, "__with_libyaml__", False)
+    else _UniqueKeyLoader
 )
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_UniqueKeyLoader.add_constructor(_TIMESTAMP, _UniqueKeys.construct_yaml_timestamp)
+_FastLoader.add_constructor(_TIMESTAMP, _UniqueKeys.construct_yaml_timestamp)
 
 
 def _source(config_dir: Path | None, name: str) -> Path:
@@ -622,9 +639,14 @@ def _read(path: Path, problems: list[ConfigProblem]) -> Any:
             ConfigProblem(str(path), None, "", "is not UTF-8 text; save it as UTF-8 (not GBK)")
         )
         return None
-    loader = _UniqueKeyLoader(text)
+    loader = _FastLoader(text)
     try:
-        data = loader.get_single_data()
+        try:
+            data = loader.get_single_data()
+        except yaml.YAMLError:
+            loader.dispose()
+            loader = _UniqueKeyLoader(text)
+            data = loader.get_single_data()
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -742,8 +764,31 @@ def _directory(
     )
 
 
+def _line_map(text: str) -> Mapping[tuple[Any, ...], int]:
+    """Each path's line in ``text``, composed only when a problem asks for one: a file
+    without problems is not parsed a second time (that doubled the start's YAML work)."""
+    return _LazyLines(text)
+
+
+class _LazyLines(Mapping[tuple[Any, ...], int]):
+    def __init__(self, text: str) -> None:
+        self._text = text
+
+    def _map(self) -> dict[tuple[Any, ...], int]:
+        return _composed_lines(self._text)
+
+    def __getitem__(self, key: tuple[Any, ...]) -> int:
+        return self._map()[key]
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        return iter(self._map())
+
+    def __len__(self) -> int:
+        return len(self._map())
+
+
 @functools.lru_cache(maxsize=64)
-def _line_map(text: str) -> dict[tuple[Any, ...], int]:
+def _composed_lines(text: str) -> dict[tuple[Any, ...], int]:
     node = yaml.compose(text)
     return dict(_lines(node, ())) if node is not None else {}
 

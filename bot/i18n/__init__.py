@@ -22,7 +22,9 @@ log = logging.getLogger("shipwatch.i18n")
 @cache
 def catalog(locale: str) -> Mapping[str, str]:
     path = Path(__file__).with_name(f"{locale}.yaml")
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    # libyaml's parser where PyYAML has it (the wheels do): the same data, read ~10x faster.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506
     return {str(k): str(v) for k, v in data.items()}
 
 

@@ -59,3 +59,27 @@ def test_a_prepared_release_holds_its_service_and_a_downgrade_gives_it_up(engine
     assert states == ["aborted"]
     migrate.upgrade(engine)
     assert migrate.is_current(engine)
+
+
+def test_the_head_read_from_the_files_is_alembics_head() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", "storage:migrations")
+    assert migrate.head_revision() == ScriptDirectory.from_config(config).get_current_head()
+
+
+def test_a_current_database_is_opened_without_alembic(engine: Engine) -> None:
+    # A restart on a current database and every readiness check only read the revision.
+    import subprocess
+    import sys
+
+    url = engine.url.render_as_string(hide_password=False)
+    code = (
+        "import sys; from storage import migrate; from storage.engine import make_engine; "
+        f"e = make_engine({url!r}); migrate.upgrade(e); assert migrate.is_current(e); "
+        "print(sorted(m for m in sys.modules if m.startswith('alembic')))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
