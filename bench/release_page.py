@@ -64,7 +64,7 @@ def fill(engine: Engine, release_id: int, guards: list[tuple[str, float]]) -> in
 
 def request(app: object, path: str, release_id: int) -> web.Request:
     web_app = web.Application()
-    web_app[APP_KEY] = app  # type: ignore[assignment]
+    web_app[APP_KEY] = app  # type: ignore[misc]
     person = app.config.directory.get("alice")  # type: ignore[attr-defined]
     made = make_mocked_request("GET", path, app=web_app, match_info={"id": str(release_id)})
     made[VIEWER_KEY] = Viewer(
