@@ -136,3 +136,14 @@ async def unnamed_controls(driver: Any) -> list[str]:
         return [e.get_attribute("outerHTML") for e in found if not e.accessible_name.strip()]
 
     return await asyncio.to_thread(unnamed)
+
+
+async def wait_for_script(page: Any, script: str) -> None:
+    """Until ``script`` (a JavaScript expression) is true in the browser's page."""
+
+    def wait() -> None:
+        from selenium.webdriver.support.wait import WebDriverWait
+
+        WebDriverWait(page.driver, 10).until(lambda d: d.execute_script(f"return {script}"))
+
+    await page.run(wait)

@@ -10,15 +10,11 @@ Writes docs/screenshots/web-oncall.png and web-reports.png (README "On call", "R
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
 
-from bot.http import serve
-from tests.bot.web.console.support import SECRET, browser_signed_in, unnamed_controls
-from tests.bot.web.test_status_browser import Page, browser  # noqa: F401  (the fixture)
-from tests.conftest import HarnessFactory
+from tests.bot.web.console.support import browser_signed_in, unnamed_controls, wait_for_script
+from tests.bot.web.test_status_browser import Page
 from tests.support import ROOT
 
 SHOTS = ROOT / "docs" / "screenshots"
@@ -28,27 +24,6 @@ pytestmark = [
     # One database is enough to see a page in a browser; the routes' tests run on both.
     pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
 ]
-
-
-@pytest.fixture
-async def page(browser: Any, make_harness: HarnessFactory) -> AsyncIterator[Page]:  # noqa: F811
-    h = await make_harness(action_link_secret=SECRET)
-    runner, port = await serve(h.app, host="127.0.0.1", port=0)
-    try:
-        yield Page(h, browser, f"http://127.0.0.1:{port}")
-    finally:
-        await runner.cleanup()
-
-
-async def _wait(page: Page, script: str) -> None:
-    """Until ``script`` (a JavaScript expression) is true in the page."""
-
-    def wait() -> None:
-        from selenium.webdriver.support.wait import WebDriverWait
-
-        WebDriverWait(page.driver, 10).until(lambda d: d.execute_script(f"return {script}"))
-
-    await page.run(wait)
 
 
 async def _tab_to(page: Page, label: str, *, most: int = 80) -> None:
@@ -110,10 +85,10 @@ async def test_bob_acknowledges_a_page_from_the_on_call_page(page: Page) -> None
 
     # Carol acknowledges page 2 in chat: the open page shows it without a reload.
     await page.run(page.driver.execute_script, "window.marker = 'same page';")
-    await _wait(page, "document.documentElement.dataset.live === 'ready'")
+    await wait_for_script(page, "document.documentElement.dataset.live === 'ready'")
     outcome = await h.say("/ack 2", user="carol")
     assert outcome.status == "ok", h.reply_text(outcome)
-    await _wait(
+    await wait_for_script(
         page, "/Acknowledged by @carol/.test(document.getElementById('page-2').textContent)"
     )
     assert await page.run(page.driver.execute_script, "return window.marker") == "same page"

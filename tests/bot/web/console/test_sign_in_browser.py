@@ -8,21 +8,16 @@ console")."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Any
-
 import pytest
 
-from bot.http import serve
 from tests.bot.web.console.support import (
     HOME,
-    SECRET,
     browser_signed_in,
     sign_in_link,
     unnamed_controls,
+    wait_for_script,
 )
-from tests.bot.web.test_status_browser import Page, browser  # noqa: F401  (the fixture)
-from tests.conftest import HarnessFactory
+from tests.bot.web.test_status_browser import Page
 from tests.support import ROOT
 
 SCREENSHOT = ROOT / "docs" / "screenshots" / "web-signin.png"
@@ -31,27 +26,6 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
 ]
-
-
-@pytest.fixture
-async def page(browser: Any, make_harness: HarnessFactory) -> AsyncIterator[Page]:  # noqa: F811
-    h = await make_harness(action_link_secret=SECRET)
-    runner, port = await serve(h.app, host="127.0.0.1", port=0)
-    try:
-        yield Page(h, browser, f"http://127.0.0.1:{port}")
-    finally:
-        await runner.cleanup()
-
-
-async def _wait(page: Page, script: str) -> None:
-    """Until ``script`` (a JavaScript expression) is true in the page."""
-
-    def wait() -> None:
-        from selenium.webdriver.support.wait import WebDriverWait
-
-        WebDriverWait(page.driver, 10).until(lambda d: d.execute_script(f"return {script}"))
-
-    await page.run(wait)
 
 
 async def test_sign_in_live_update_chinese_and_sign_out_in_a_browser(page: Page) -> None:
@@ -83,10 +57,10 @@ async def test_sign_in_live_update_chinese_and_sign_out_in_a_browser(page: Page)
         "window.refreshed = 0; window.marker = 'same page';"
         "document.addEventListener('shipwatch:refreshed', () => { window.refreshed += 1; });",
     )
-    await _wait(page, "document.documentElement.dataset.live === 'ready'")
+    await wait_for_script(page, "document.documentElement.dataset.live === 'ready'")
     outcome = await h.say("/incident open checkout errors --sev P2 --service web")
     assert outcome.status == "ok"
-    await _wait(page, "window.refreshed > 0")
+    await wait_for_script(page, "window.refreshed > 0")
     assert await page.run(page.driver.execute_script, "return window.marker") == "same page"
 
     # An SLA clock counts down each second.
@@ -97,7 +71,9 @@ async def test_sign_in_live_update_chinese_and_sign_out_in_a_browser(page: Page)
         "t.setAttribute('datetime', new Date(Date.now() + 90500).toISOString());"
         "document.querySelector('main').append(t);",
     )
-    await _wait(page, "/^0:01:(2\\d|30)$/.test(document.getElementById('sla').textContent)")
+    await wait_for_script(
+        page, "/^0:01:(2\\d|30)$/.test(document.getElementById('sla').textContent)"
+    )
 
     # In Chinese, for the rest of the session.
     await page.open(HOME + "?lang=zh")
