@@ -91,7 +91,7 @@ def open_database(settings: Settings) -> Engine:
         engine = make_engine(settings.database_url)
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-        migrate.upgrade(engine)
+        migrate.prepare(engine)
     except (SQLAlchemyError, OSError) as error:
         _dispose(engine)
         reason = str(getattr(error, "orig", None) or error).splitlines()[0]

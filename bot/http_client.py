@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-import aiohttp
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import aiohttp
 
 
 class HttpClient:
@@ -13,6 +16,8 @@ class HttpClient:
 
     async def session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
+            import aiohttp  # only once something is fetched: a drill may never need it
+
             self._session = aiohttp.ClientSession(
                 headers={"User-Agent": "shipwatch"}, raise_for_status=False
             )

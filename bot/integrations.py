@@ -7,21 +7,21 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from bot.config.releases import ReleaseConfig, ServiceSettings
 from bot.http_client import HttpClient
 from bot.metric_sources.base import MetricQuery, MetricSource, fill
 from bot.metric_sources.probe import ProbeSource, is_probe
-from bot.metric_sources.prometheus import PrometheusSource
 from bot.metric_sources.simulated import SimulatedSource
-from bot.traffic.base import TrafficBackend
 from bot.traffic.simulated import SimulatedTraffic
-from bot.traffic.unleash import UnleashTraffic
-from bot.traffic.webhook import WebhookTraffic
 from playbooks.effects import Measure
 from playbooks.messages import t
 from playbooks.releases.guards import Reading
 from playbooks.releases.plan import TrafficKind
+
+if TYPE_CHECKING:
+    from bot.traffic.base import TrafficBackend
 
 # A health check that takes longer than this is as good as down.
 PROBE_TIMEOUT = timedelta(seconds=5)
@@ -86,6 +86,9 @@ def build(
 def _source(settings: ServiceSettings, http: HttpClient, built: Integrations) -> MetricSource:
     metrics = settings.metrics
     if metrics.source == "prometheus" and metrics.url is not None:
+        # A backend's module (and aiohttp) only where a service uses it.
+        from bot.metric_sources.prometheus import PrometheusSource
+
         return PrometheusSource(metrics.url, timeout=metrics.timeout, session=http.session)
     return built.simulated_metrics
 
@@ -106,6 +109,8 @@ def _traffic(
         return value
 
     if traffic.backend is TrafficKind.WEBHOOK and traffic.url:
+        from bot.traffic.webhook import WebhookTraffic
+
         return WebhookTraffic(
             traffic.url,
             secret=secret(traffic.secret_env),
@@ -115,6 +120,8 @@ def _traffic(
     if traffic.backend is TrafficKind.UNLEASH and traffic.url:
         assert traffic.feature is not None
         assert traffic.strategy_id is not None
+        from bot.traffic.unleash import UnleashTraffic
+
         return UnleashTraffic(
             traffic.url,
             token=secret(traffic.token_env),

@@ -10,8 +10,6 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from aiohttp.http_exceptions import HttpProcessingError
-
 from commands.core.untrusted import shown
 
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
@@ -74,6 +72,9 @@ class QuietClientErrors(logging.Filter):
     becomes one info line saying what the client did."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        # Records of aiohttp's server only: aiohttp is loaded by then.
+        from aiohttp.http_exceptions import HttpProcessingError
+
         error = record.exc_info[1] if record.exc_info else None
         if isinstance(error, HttpProcessingError):
             event, reason = "malformed request refused", shown(error.message)

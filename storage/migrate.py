@@ -4,6 +4,12 @@ Alembic is imported only when a migration has to run (or be written): importing 
 about a third of a second, and a start on a database that is already current (every
 restart) and every readiness check need only the revision, read here with one SELECT,
 and the head, read from the revision files' own ``revision``/``down_revision`` lines.
+
+A new database (no tables at all) is not migrated but created: the tables from the
+models, in one transaction with the head revision stamped, as Alembic would stamp it
+(``prepare``). ``tests/storage/test_schema_created.py`` checks that a database created so
+and one migrated from nothing have the same schema, on SQLite and PostgreSQL, and that the
+next migration applies to a created one.
 """
 
 from __future__ import annotations
@@ -13,7 +19,20 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, String, column, inspect, select, table
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    column,
+    insert,
+    inspect,
+    select,
+    table,
+)
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -23,6 +42,15 @@ _VERSION_TABLE = "alembic_version"
 # revision = "0027" / down_revision: str | None = "0026", as Alembic's templates write them
 _REVISION_LINE = re.compile(
     r"""^(down_revision|revision)\s*(?::[^=]*)?=\s*["']([^"']+)["']\s*$""", re.MULTILINE
+)
+
+
+# Alembic's own version table, as its MigrationContext creates it.
+_VERSION = Table(
+    _VERSION_TABLE,
+    MetaData(),
+    Column("version_num", String(32), nullable=False),
+    PrimaryKeyConstraint("version_num", name="alembic_version_pkc"),
 )
 
 
@@ -52,6 +80,40 @@ def upgrade(engine: Engine, *, revision: str = "head") -> None:
             command.upgrade(config, revision)
     except CommandError as error:
         raise MigrationError(str(error)) from error
+
+
+def prepare(engine: Engine) -> None:
+    """Bring the database to the head revision: create a new one, migrate any other.
+
+    A database with no tables gets the models' tables and the head's stamp in one
+    transaction (a start on a new database, every drill): replaying every migration
+    through Alembic costs the import of Alembic and a batch of table rebuilds on SQLite.
+    A database with tables, or only a version table, is upgraded through Alembic.
+    """
+    if is_current(engine):
+        return
+    with engine.begin() as connection:
+        # Asked again inside the transaction (on SQLite it holds the write lock): of two
+        # processes starting on one new file, the second finds the tables made.
+        created = not inspect(connection).get_table_names() and create(connection)
+    if not created:
+        upgrade(engine)
+
+
+def create(connection: Connection) -> bool:
+    """Create every table from the models and stamp the head revision, in the caller's
+    transaction; False (and nothing done) where Alembic must decide the head."""
+    head = head_revision()
+    if head is None:
+        return False
+    from sqlmodel import SQLModel
+
+    import storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+
+    SQLModel.metadata.create_all(connection, checkfirst=False)
+    _VERSION.create(connection, checkfirst=False)
+    connection.execute(insert(_VERSION).values(version_num=head))
+    return True
 
 
 def downgrade(engine: Engine, *, revision: str) -> None:

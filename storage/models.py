@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Index,
+    LargeBinary,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy import text as sql
 from sqlmodel import Field, SQLModel
 
@@ -277,11 +286,12 @@ class IncidentRow(SQLModel, table=True):
     resolve_due: datetime | None = _utc(default=None, nullable=True)
     respond_breached: bool = False
     resolve_breached: bool = False
+    # In the order of the columns a migrated database has (0014 added the start clock).
+    checklist: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     # The start-handling clock (seed 002's 开始处理), between respond and resolve.
     started_at: datetime | None = _utc(default=None, nullable=True)
     start_due: datetime | None = _utc(default=None, nullable=True)
-    start_breached: bool = False
-    checklist: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    start_breached: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     # What the public status page calls it (``/incident public-title``); never the title.
     public_title: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 

@@ -3,6 +3,7 @@ virtual clock, and a guard that fails any test reaching beyond this machine."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -83,6 +84,20 @@ def _postgres_or_skip() -> str:
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A brand-new PostgreSQL database for one test, dropped afterwards."""
+    with new_postgres_database() as url:
+        yield url
+
+
+@pytest.fixture
+def second_postgres_url() -> Iterator[str]:
+    """Another brand-new PostgreSQL database, for a test comparing two."""
+    with new_postgres_database() as url:
+        yield url
+
+
+@contextlib.contextmanager
+def new_postgres_database() -> Iterator[str]:
+    """A brand-new PostgreSQL database, dropped on leaving (skips the test without one)."""
     admin_url = _postgres_or_skip()
     name = f"shipwatch_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")

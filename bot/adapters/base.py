@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import tzinfo
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from aiohttp import web
-
 from bot.i18n import Translator
 from playbooks.messages import Message
 
 if TYPE_CHECKING:
+    from aiohttp import web
+
     from commands.core.invocations import Invocation, Outcome
 
 

@@ -7,9 +7,7 @@ a button (``[``) or the console's feedback (``--``) moved off the first column."
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TextIO
-
-from aiohttp import web
+from typing import TYPE_CHECKING, TextIO
 
 from bot.adapters.base import Capabilities, Host, RoomMade
 from bot.i18n import Translator
@@ -17,6 +15,9 @@ from bot.render import DEFAULT_PUBLIC_URL, plain_lines
 from commands.core.untrusted import escape_controls
 from playbooks.lists import listed
 from playbooks.messages import Message, Param, t
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 _OWN_MARKS = (">>>", "[", "--")
 

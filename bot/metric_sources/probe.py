@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-
-import aiohttp
-from yarl import URL
+from typing import TYPE_CHECKING
 
 from bot.metric_sources.base import MetricQuery, Series
 from playbooks.messages import t
 from playbooks.releases.guards import Reading
+
+if TYPE_CHECKING:
+    import aiohttp
+    from yarl import URL
 
 PREFIX = "probe:"
 UP, DOWN = 0.0, 1.0
@@ -41,6 +43,11 @@ class ProbeSource:
         self._session = session
 
     async def query(self, query: MetricQuery, at: datetime) -> Reading:
+        # aiohttp only once a probe is read: every app holds a probe source, a drill may
+        # never read one.
+        import aiohttp
+        from yarl import URL
+
         url = probe_url(query.expr)
         try:
             parsed = URL(url)

@@ -1,0 +1,53 @@
+"""What a start does not load until it is used: a piped console drill serves no page and
+fetches nothing, so it starts without aiohttp; its new database is created, not migrated,
+so without Alembic."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+# Runs the drill as the shipwatch script does, then names what was loaded.
+DRILL = (
+    "import sys; sys.argv = ['shipwatch', 'console', '--drill']\n"
+    "from bot.cli import main\n"
+    "code = main()\n"
+    "loaded = sorted({m.split('.')[0] for m in sys.modules} & {'aiohttp', 'yarl', 'alembic'})\n"
+    "print('loaded:', loaded, file=sys.stderr)\n"
+    "sys.exit(code)\n"
+)
+
+
+def test_a_piped_drill_starts_without_aiohttp_or_alembic(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHIPWATCH_")}
+    done = subprocess.run(
+        [sys.executable, "-c", DRILL],
+        input=":quit\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Shipwatch console" in done.stdout
+    assert "loaded: []" in done.stderr
+
+
+def test_the_command_is_imported_with_the_collector_running_after() -> None:
+    code = (
+        "import gc, sys; from bot.cli import main\n"
+        "try:\n"
+        "    main(['check'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(gc.isenabled(), gc.get_freeze_count() > 0, 'bot.command_line' in sys.modules)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHIPWATCH_")}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    assert done.stdout.split()[-3:] == ["True", "True", "True"]
