@@ -62,7 +62,8 @@ def save(session: Session, row: PageRow, result: Result) -> None:
     row.state, row.position, row.paged = p.state.value, p.position, list(p.paged)
     row.acked_by, row.acked_at = p.acked_by, p.acked_at
     session.add(row)
-    session.flush()
+    if row.id is None:
+        session.flush()  # its events need its id; the rest is written at commit
     assert row.id is not None
     for e in result.events:
         repo.add_event(
