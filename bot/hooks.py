@@ -5,6 +5,9 @@ sentence in the caller's language (``Accept-Language``), having stored nothing."
 
 from __future__ import annotations
 
+import hashlib
+import weakref
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -122,23 +125,58 @@ async def _ingest(
     body = await read_body(request, limit)
     if body is None:
         return json_error(request, 413, t("hook.too_large", limit=limit))
-    try:
-        notification = read(decode_json(body))
-    except (BadBody, BadPayload) as error:
-        return json_error(request, 400, error.text)
+    read_before = _read_lately(app)
+    digest = hashlib.sha256(f"{source}\n".encode() + body).digest()
+    known = read_before.get(digest)
+    if known is None:
+        try:
+            notification = read(decode_json(body))
+        except (BadBody, BadPayload) as error:
+            return json_error(request, 400, error.text)
+        known = read_before.put(digest, (notification, notification.event_id()))
+    notification, payload_id = known
     event_id = request.headers.get(IDEMPOTENCY_HEADER, "").strip()[:200] or None
     outcome = await app.dispatch(
-        Inbound(
-            source=source,
-            kind=KIND,
-            payload=notification,
-            event_id=event_id or notification.event_id(),
-        )
+        Inbound(source=source, kind=KIND, payload=notification, event_id=event_id or payload_id)
     )
     if outcome.status in ("ok", "duplicate"):
         return web.json_response(dict(outcome.data))
     # Nothing was stored: a 5xx makes Alertmanager deliver again later.
     return json_error(request, 500, t("hook.failed"))
+
+
+class _ReadLately:
+    """The notifications read lately, by their body's digest. Alertmanager sends a group's
+    notification again, byte for byte, every ``repeat_interval``, and in a storm most
+    requests are such repeats: one read already is not decoded and checked again (a
+    notification is immutable). What happens to it is still the pipeline's to say."""
+
+    SIZE = 1024
+
+    def __init__(self) -> None:
+        self._read: OrderedDict[bytes, tuple[Notification, str]] = OrderedDict()
+
+    def get(self, digest: bytes) -> tuple[Notification, str] | None:
+        known = self._read.get(digest)
+        if known is not None:
+            self._read.move_to_end(digest)
+        return known
+
+    def put(self, digest: bytes, known: tuple[Notification, str]) -> tuple[Notification, str]:
+        self._read[digest] = known
+        if len(self._read) > self.SIZE:
+            self._read.popitem(last=False)
+        return known
+
+
+_read: weakref.WeakKeyDictionary[Application, _ReadLately] = weakref.WeakKeyDictionary()
+
+
+def _read_lately(app: Application) -> _ReadLately:
+    read = _read.get(app)
+    if read is None:
+        read = _read[app] = _ReadLately()
+    return read
 
 
 async def _postmortem(request: web.Request) -> web.Response:

@@ -16,7 +16,6 @@ from bot.i18n import Translator
 from commands.core.untrusted import shown
 from playbooks.messages import Text, t
 
-CHUNK = 64 * 1024
 LONE_SURROGATE = "lone surrogate"
 
 
@@ -36,7 +35,8 @@ async def read_body(request: web.Request, limit: int) -> bytes | None:
     if request.content_length is not None and request.content_length > limit:
         return None
     body = bytearray()
-    async for chunk in request.content.iter_chunked(CHUNK):
+    # Whatever has arrived, each time: a small body is one read (and one for its end).
+    while chunk := await request.content.readany():
         body += chunk
         if len(body) > limit:
             return None

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import CursorResult, Engine, Executable
 from sqlmodel import Session
 
 
@@ -19,3 +20,13 @@ def unit_of_work(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def execute_unflushed(
+    session: Session, statement: Executable, params: Any = None
+) -> CursorResult[Any]:
+    """Execute a Core statement that writes (or reads) rows no pending ORM object touches
+    (an outbox message, a timer, a button token) in ``session``'s transaction, without
+    flushing the session first: ``Session.execute`` flushes before every statement, so a
+    command writing ten such rows would flush ten times instead of once at commit."""
+    return session.connection().execute(statement, params)  # type: ignore[return-value]

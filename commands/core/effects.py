@@ -57,24 +57,34 @@ def with_tokens(
     """Give every button a short token that stands for its command."""
     if not message.buttons:
         return message
-    buttons = []
-    for button in message.buttons:
-        token = new_token()
-        # Drill tokens repeat from run to run (seeded); a database kept between drills
-        # may hold them already, so draw again until the token is new.
-        while actions.get(session, token=token) is not None:
-            token = new_token()
-        actions.issue(
-            session,
-            token=token,
-            command=button.command,
-            platform=conversation.platform,
-            channel=conversation.channel,
-            now=now,
-            expires_at=now + BUTTON_LIFETIME,
-        )
-        buttons.append(dataclasses.replace(button, action_id=token))
-    return dataclasses.replace(message, buttons=tuple(buttons))
+    tokens = _new_tokens(session, len(message.buttons), new_token)
+    actions.issue_many(
+        session,
+        [(token, button.command) for token, button in zip(tokens, message.buttons, strict=True)],
+        platform=conversation.platform,
+        channel=conversation.channel,
+        now=now,
+        expires_at=now + BUTTON_LIFETIME,
+    )
+    buttons = tuple(
+        dataclasses.replace(button, action_id=token)
+        for token, button in zip(tokens, message.buttons, strict=True)
+    )
+    return dataclasses.replace(message, buttons=buttons)
+
+
+def _new_tokens(session: Session, count: int, new_token: Callable[[], str]) -> list[str]:
+    """``count`` tokens no button holds yet, asked of the database in one query. Drill
+    tokens repeat from run to run (seeded), and a database kept between drills may hold
+    them already: those are drawn again."""
+    tokens: list[str] = []
+    while len(tokens) < count:
+        drawn = [new_token() for _ in range(count - len(tokens))]
+        taken = actions.taken(session, drawn)
+        tokens += [token for token in dict.fromkeys(drawn) if token not in taken][
+            : count - len(tokens)
+        ]
+    return tokens
 
 
 def apply(

@@ -421,12 +421,16 @@ def run_inbound(inv: Inbound, *, runtime: Runtime, now: datetime) -> Outcome:
     name = f"hook:{inv.kind}"
     handler = runtime.inbound_handlers[inv.kind]
     seen_key = (inv.source, inv.event_id) if inv.event_id else None
-    if seen_key is not None and _seen(runtime, seen_key):
-        return Outcome(status="duplicate", command=name, data={"status": "duplicate"})
+    duplicate = Outcome(status="duplicate", command=name, data={"status": "duplicate"})
+    if seen_key is not None and seen_key in runtime.recent:
+        return duplicate
 
-    def handle() -> tuple[Mapping[str, Any], effect_writer.Applied]:
+    def handle() -> tuple[Mapping[str, Any], effect_writer.Applied] | None:
         with unit_of_work(runtime.engine) as session:
             if seen_key is not None:
+                # Asked in the transaction that would record it: one transaction, not two.
+                if ledger.seen(session, source=seen_key[0], event_id=seen_key[1]):
+                    return None
                 ledger.remember(session, source=seen_key[0], event_id=seen_key[1], now=now)
             ctx = system_context(session, runtime, now)
             data = handler(ctx, inv.payload)
@@ -448,10 +452,10 @@ def run_inbound(inv: Inbound, *, runtime: Runtime, now: datetime) -> Outcome:
         return seen_key is not None and _seen(runtime, seen_key)
 
     try:
-        data, applied = _once_more_if_raced(handle, what=name, settled=twin_won)
+        handled = _once_more_if_raced(handle, what=name, settled=twin_won)
     except _LOST_RACE:
         if twin_won():
-            return Outcome(status="duplicate", command=name, data={"status": "duplicate"})
+            return duplicate
         log.exception("inbound call failed twice", extra={"kind": inv.kind})
         return Outcome(status="error", command=name)
     except Exception:
@@ -459,6 +463,9 @@ def run_inbound(inv: Inbound, *, runtime: Runtime, now: datetime) -> Outcome:
         return Outcome(status="error", command=name)
     if seen_key is not None:
         runtime.recent.add(seen_key)
+    if handled is None:
+        return duplicate
+    data, applied = handled
     return _done(
         name, applied, data={"status": "ok", **{k: v for k, v in data.items() if k != "summary"}}
     )

@@ -377,14 +377,22 @@ def triage(ctx: CommandContext, cmd: ParsedCommand) -> Message:
 # ---------------------------------------------------------------- clocks
 
 
+def _decided(
+    ctx: SystemContext, timer: Timer, decide: Callable[[Incident], Result]
+) -> IncidentRow | None:
+    """The timer's incident, as ``decide`` leaves it (None: the incident is gone)."""
+    row = repo.get(ctx.session, incident_id=int(timer.payload["incident_id"]), for_update=True)
+    if row is None:
+        return None
+    result = decide(to_view(row))
+    save(ctx.session, row, result)
+    ctx.effects += result.effects
+    return row
+
+
 def _on_timer(decide: Callable[[Incident], Result]) -> Callable[[SystemContext, Timer], None]:
     def handler(ctx: SystemContext, timer: Timer) -> None:
-        row = repo.get(ctx.session, incident_id=int(timer.payload["incident_id"]), for_update=True)
-        if row is None:
-            return
-        result = decide(to_view(row))
-        save(ctx.session, row, result)
-        ctx.effects += result.effects
+        _decided(ctx, timer, decide)
 
     return handler
 
@@ -407,8 +415,7 @@ def _timer_handlers() -> dict[str, Callable[[SystemContext, Timer], None]]:
         _on_timer(lambda i: lifecycle.checklist_due(i, item, now=ctx.now, ahead=ahead))(ctx, timer)
 
     def respond_due(ctx: SystemContext, timer: Timer) -> None:
-        with_now(lifecycle.respond_due)(ctx, timer)
-        row = repo.get(ctx.session, incident_id=int(timer.payload["incident_id"]))
+        row = _decided(ctx, timer, lambda i: lifecycle.respond_due(i, now=ctx.now))
         if row is not None and row.state == lifecycle.IncidentState.OPEN.value:
             paging.respond_missed(ctx, row)
 

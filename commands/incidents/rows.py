@@ -57,7 +57,8 @@ def save(session: Session, row: IncidentRow, result: Result) -> None:
     row.started_at, row.start_due, row.start_breached = i.started_at, i.start_due, i.start_breached
     row.checklist = dict(i.checklist)
     session.add(row)
-    session.flush()
+    if row.id is None:
+        session.flush()  # its timeline needs its id; the rest is written at commit
     assert row.id is not None
     for entry in result.timeline:
         repo.add_event(

@@ -3,6 +3,7 @@ the escalation when its step is due, pages for incidents, locking in order."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
@@ -61,7 +62,8 @@ def save(session: Session, row: PageRow, result: Result) -> None:
     row.state, row.position, row.paged = p.state.value, p.position, list(p.paged)
     row.acked_by, row.acked_at = p.acked_by, p.acked_at
     session.add(row)
-    session.flush()
+    if row.id is None:
+        session.flush()  # its events need its id; the rest is written at commit
     assert row.id is not None
     for e in result.events:
         repo.add_event(
@@ -203,13 +205,18 @@ def page_for_incident(ctx: Context, incident: IncidentRow) -> PageRow | None:
     return _page_team(ctx, incident, team, hold=when is PageWhen.WORKING_HOURS)
 
 
-def page_if_none(ctx: Context, incident: IncidentRow) -> PageRow | None:
+def page_if_none(
+    ctx: Context, incident: IncidentRow, *, pages: Sequence[PageRow] | None = None
+) -> PageRow | None:
     """Page for the incident as its team's rule says, unless a page for it is under way
-    already (a missed respond deadline, a raised severity, a reopening)."""
+    already (a missed respond deadline, a raised severity, a reopening); ``pages`` are its
+    pages where the caller has them locked already."""
     if incident.id is None:
         return None
     live = (PageState.OPEN.value, PageState.ACKNOWLEDGED.value)
-    if any(p.state in live for p in repo.for_incident(ctx.session, incident_id=incident.id)):
+    if pages is None:
+        pages = repo.for_incident(ctx.session, incident_id=incident.id)
+    if any(p.state in live for p in pages):
         return None
     return page_for_incident(ctx, incident)
 
@@ -218,13 +225,10 @@ def respond_missed(ctx: Context, incident: IncidentRow) -> None:
     """The respond deadline passed unanswered: page if nothing is under way; a page still
     held for working hours says in the team channel that it waits, and how to page now."""
     assert incident.id is not None
-    held = [
-        row
-        for row in repo.for_incident(ctx.session, incident_id=incident.id)
-        if row.state == PageState.OPEN.value and not row.paged
-    ]
+    pages = repo.for_incident(ctx.session, incident_id=incident.id)
+    held = [row for row in pages if row.state == PageState.OPEN.value and not row.paged]
     if not held:
-        page_if_none(ctx, incident)
+        page_if_none(ctx, incident, pages=pages)
         return
     team = _incident_team(ctx, incident)
     channel = channel_of(ctx, team)

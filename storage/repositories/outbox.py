@@ -6,11 +6,12 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, or_, type_coerce, update
+from sqlalchemy import case, func, insert, or_, type_coerce, update
 from sqlmodel import Session, col, select
 
 from storage.models import OutboxMessage
 from storage.types import UTCDateTime
+from storage.unit_of_work import execute_unflushed
 
 # A post that only refreshes an earlier one of its edit_key: edited in place where the
 # platform edits, and not sent at all elsewhere.
@@ -33,24 +34,28 @@ def enqueue(
     locale: str | None = None,
     unless_member_of: Mapping[str, Any] | None = None,
     follow_up: Mapping[str, Any] | None = None,
-) -> OutboxMessage:
-    row = OutboxMessage(
-        follow_up=dict(follow_up) if follow_up else None,
-        unless_member_of=dict(unless_member_of) if unless_member_of else None,
-        edit_key=edit_key,
-        priority=priority,
-        locale=locale,
-        platform=platform,
-        address=address,
-        conversation_key=f"{platform}:{address}",
-        kind=kind,
-        message=dict(message),
-        next_attempt_at=now,
-        created_at=now,
+) -> None:
+    """One INSERT, at once: messages are numbered in the order they were said, which is
+    the order each conversation gets them in. The row is only written, so no ORM object
+    is built for it."""
+    execute_unflushed(
+        session,
+        insert(OutboxMessage.__table__),  # type: ignore[attr-defined]
+        {
+            "follow_up": dict(follow_up) if follow_up else None,
+            "unless_member_of": dict(unless_member_of) if unless_member_of else None,
+            "edit_key": edit_key,
+            "priority": priority,
+            "locale": locale,
+            "platform": platform,
+            "address": address,
+            "conversation_key": f"{platform}:{address}",
+            "kind": kind,
+            "message": dict(message),
+            "next_attempt_at": now,
+            "created_at": now,
+        },
     )
-    session.add(row)
-    session.flush()
-    return row
 
 
 def deliverable(

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from storage.models import Timer
+from storage.unit_of_work import execute_unflushed
 
 
 def arm(
@@ -20,17 +23,46 @@ def arm(
     due_at: datetime,
     payload: Mapping[str, Any],
     now: datetime,
-) -> Timer:
-    """Arm ``key`` for ``due_at``; an existing timer of that key is moved, not duplicated."""
-    timer = _loaded(session, key) or session.exec(select(Timer).where(Timer.key == key)).first()
-    if timer is None:
-        timer = Timer(key=key, kind=kind, due_at=due_at, payload=dict(payload), created_at=now)
-    else:
+) -> None:
+    """Arm ``key`` for ``due_at``; an existing timer of that key is moved, not duplicated.
+
+    One INSERT … ON CONFLICT, without reading the row first: it neither asks the database
+    whether the key exists nor flushes the transaction's other pending rows to ask.
+    """
+    timer = _loaded(session, key)
+    if timer is not None:  # this transaction holds the row already: keep that copy true
         timer.kind, timer.due_at, timer.payload = kind, due_at, dict(payload)
         timer.state, timer.fired_at, timer.fired_late = "pending", None, False
-    session.add(timer)
-    session.flush()
-    return timer
+        session.add(timer)
+        return
+    execute_unflushed(
+        session,
+        _arming(session.get_bind().dialect.name),
+        {
+            "key": key,
+            "kind": kind,
+            "due_at": due_at,
+            "payload": dict(payload),
+            "state": "pending",
+            "fired_at": None,
+            "fired_late": False,
+            "created_at": now,
+        },
+    )
+
+
+@functools.cache
+def _arming(dialect: str) -> Any:
+    """INSERT a timer, or move the one of its key (SQLite and PostgreSQL both know
+    ON CONFLICT); built once, since building it costs more than running it."""
+    table = Timer.__table__  # type: ignore[attr-defined]
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table)
+    moved = ("kind", "due_at", "payload", "state", "fired_at", "fired_late")
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.key],
+        set_={name: statement.excluded[name] for name in moved},
+    )
 
 
 def cancel(session: Session, *, key: str) -> bool:
