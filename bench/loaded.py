@@ -6,25 +6,30 @@ all made by the real application on the wall clock, typed into the console as a 
 types them (``Console.handle_line``: dispatch, reply, delivery), so every row is the row
 the app writes: incidents with their SLA timers and outbox messages, pages with their
 escalation timers, releases in their first stage with guard ticks running. No row is
-bulk-inserted. The config is the shipped one with a ``services.yaml`` of RELEASES services
-(``web`` and ``miniapp`` as shipped, then ``svc001``… made like ``web``: plan
-``standard``, team ``web``, simulated traffic and metrics), since a service has one live
-release at a time.
+bulk-inserted and no template is copied: at full scale the seeding takes about 5 minutes
+on 2 busy CPUs, well within the timeout. The config is the shipped one with a
+``services.yaml`` of RELEASES services (``web`` and ``miniapp`` as shipped, then
+``svc001``… made like ``web``: plan ``standard``, team ``web``, simulated traffic and
+metrics), since a service has one live release at a time.
 
-Seeding, in this order: the releases (``/release start SERVICE 1.0.0``), then the
-incidents (``/incident open``, severities P2, P3, P2, P1 in turn); the first PAGES of them
-name a service, so the policy pages the web team for each (one live page an incident),
-the others name none and page nobody. The pages escalate on the wall clock while the
-rest is seeded and measured, and the guards of the releases tick every 30 s, as on a
-live day.
+Seeding, in this order: healthy readings for the plan's guards (``:metric``, the
+console's directive for the simulated source), the releases (``/release start SERVICE
+1.0.0`` on ``web`` and ``svc001``…), then the incidents (``/incident open``, severities
+P2, P3, P2, P1 in turn); the first PAGES of them name a service, so the policy pages the
+web team for each (one live page an incident), the others name none and page nobody.
+The pages escalate on the wall clock while the rest is seeded and measured, and the
+guards of the releases tick every 30 s, as on a live day.
 
 Then ROUNDS rounds of the commands people type on such a day, each command once a round,
-as alice (admin) in ``#ops``: the incident list (all, and open ones), one incident, its
-timeline, an ack and a note on it, a new incident, who is on call, the page list, a
-page's ack, one release's status and every release's status, a reminder and the list of
-reminders, ``/help`` and ``/me``. Each is timed from the line typed to its reply shown
-and its messages delivered, and so is its CPU (``time.process_time``, both threads).
-Every command must end ``ok``; any other outcome is counted and fails the benchmark.
+as alice (admin) in ``#ops``: the incident list (all, and open ones), one incident and
+its timeline, an ack of another, a note, a new incident, who is on call, the page list
+(all, and open ones), a page's ack, one release's status and every release's status, a
+reminder and the list of reminders, ``/help`` and ``/me``. Each is timed from the line
+typed to its reply shown and its messages delivered, and so is its CPU
+(``time.process_time``: the loop's thread and the database thread, and whatever timer
+fired meanwhile). On a busy machine the wall times mostly measure waiting for a CPU; the
+CPU a command is the figure to compare. Every command must end ``ok``; any other outcome
+is counted and fails the benchmark, and so does any refused while seeding.
 
 Scale by environment: ``BENCH_LOADED_INCIDENTS`` (10000), ``BENCH_LOADED_PAGES`` (1000),
 ``BENCH_LOADED_RELEASES`` (200, at least 2), ``BENCH_LOADED_ROUNDS`` (150).
@@ -67,6 +72,11 @@ WARMUP_ROUNDS = 3
 TARGET_P99_MS = 15.0
 TARGET_RSS_MB = 200.0
 SEVERITIES = ("P2", "P3", "P2", "P1")
+LIVE = ("prepared", "pending", "in_stage", "paused")  # a service's one live release
+# What the shipped ``standard`` plan's guards read on a healthy service (``:metric``, the
+# simulated source's console directive): without readings they would pause every release
+# after their ``max_unknown`` (5m), and a day of paused releases is not a normal day.
+HEALTHY = {"error_rate_stop": "0.2%", "error_rate": "0.2%", "p99_latency_ms": "180"}
 SERVICE = """\
   {name}:
     plan: standard
@@ -126,6 +136,8 @@ def count(app: Application, name: str, where: ColumnElement[bool] | None = None)
 async def seed(console: Console, app: Application, out: io.StringIO) -> dict[str, object]:
     """The releases, then the incidents (the first PAGES paging the web team)."""
     names = services(RELEASES)
+    for guard, value in HEALTHY.items():
+        await console.handle_line(f":metric {guard} {value}")
     started = time.perf_counter()
     for name in names:
         await console.handle_line(f"/release start {name} 1.0.0")
@@ -142,7 +154,7 @@ async def seed(console: Console, app: Application, out: io.StringIO) -> dict[str
     return {
         "seed_releases_s": round(releases_s, 1),
         "seed_incidents_s": round(incidents_s, 1),
-        "live_releases": count(app, "releases", column("state") == "in_stage"),
+        "live_releases": count(app, "releases", column("state").in_(LIVE)),
         "open_incidents": count(app, "incidents", column("state") == "open"),
         "live_pages": count(app, "pages", column("state") == "open"),
         "timers": count(app, "timers"),
@@ -217,6 +229,7 @@ async def measure(folder: Path) -> dict[str, object]:
             console, out, range(WARMUP_ROUNDS, WARMUP_ROUNDS + ROUNDS), names
         )
         failures = not_ok(app) - before
+        in_stage = count(app, "releases", column("state") == "in_stage")
     finally:
         await app.stop()
         app.engine.dispose()
@@ -234,6 +247,7 @@ async def measure(folder: Path) -> dict[str, object]:
         f"releases: every command's p99 < {TARGET_P99_MS:g} ms, RSS < {TARGET_RSS_MB:g} MB",
         "pass": worst(slowest) < TARGET_P99_MS and rss < TARGET_RSS_MB and failed == 0,
         **seeded,
+        "releases_in_stage_after": in_stage,  # none paused by its guards on the way
         "commands": len(every),
         "not_ok": failures,  # commands that were refused or failed: must be 0
         "p50_ms": round(percentile(every, 50), 2),
