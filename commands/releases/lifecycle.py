@@ -35,6 +35,10 @@ MAX_REASON = 500
 MAX_HISTORY = 30
 
 
+# /release status without a service lists at most this many live releases.
+LISTED = 20
+
+
 def _active(ctx: CommandContext, service: Service) -> tuple[ReleaseRow, Release]:
     row = repo.active_for(ctx.session, service=service.name, for_update=True)
     if row is None:
@@ -231,10 +235,10 @@ def status(ctx: CommandContext, cmd: ParsedCommand) -> Message:
             held_by=status_gates(ctx, view),
             simulated=ctx.simulated(view.metrics),
         )
-    rows = repo.active(ctx.session)
+    rows, live = repo.needing_eyes_first(ctx.session, limit=LISTED)
     if not rows:
         return Message.of(t("release.none_active"))
-    if len(rows) == 1:
+    if live == 1:
         only = to_view(rows[0])
         return views.status(
             only,
@@ -242,8 +246,10 @@ def status(ctx: CommandContext, cmd: ParsedCommand) -> Message:
             held_by=status_gates(ctx, only),
             simulated=ctx.simulated(only.metrics),
         )
+    # A chat message lists a screenful; the rest are a command or a page away.
+    some = (t("release.active_some", shown=len(rows)),) if live > len(rows) else ()
     return Message(
-        blocks=(t("release.active_header", count=len(rows)),),
+        blocks=(t("release.active_header", count=live), *some),
         fields=tuple(views.summary_line(to_view(row), now=ctx.now) for row in rows),
     )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func
+from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
 from storage.models import ReleaseEvent, ReleaseRow
@@ -59,6 +59,19 @@ def active(session: Session) -> Sequence[ReleaseRow]:
         .order_by(col(ReleaseRow.service))
     )
     return session.exec(query).all()
+
+
+def needing_eyes_first(session: Session, *, limit: int) -> tuple[Sequence[ReleaseRow], int]:
+    """At most ``limit`` live releases, those waiting on a person first (paused, then
+    traffic asked for and not confirmed, then prepared), then by service; and how many
+    are live in all."""
+    waiting = case({"paused": 0, "pending": 1, "prepared": 2}, value=col(ReleaseRow.state), else_=3)
+    live = col(ReleaseRow.state).in_(ACTIVE_STATES)
+    rows = session.exec(
+        select(ReleaseRow).where(live).order_by(waiting, col(ReleaseRow.service)).limit(limit)
+    ).all()
+    total = session.exec(select(func.count()).select_from(ReleaseRow).where(live)).one()
+    return rows, total
 
 
 def active_marks(session: Session) -> dict[int, tuple[int, int, str]]:

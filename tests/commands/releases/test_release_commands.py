@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,9 +11,12 @@ from pathlib import Path
 import pytest
 from sqlmodel import col, select
 
+from bot.config.directory import DEFAULTS
 from bot.i18n import Translator
+from bot.render import plain_lines
 from commands.core import pipeline
 from commands.core.invocations import CommandInvocation
+from commands.releases import lifecycle
 from playbooks.effects import Conversation
 from playbooks.messages import text_from_str
 from storage.models import AuditEntry, OutboxMessage, ReleaseEvent, ReleaseRow, Timer
@@ -512,3 +516,38 @@ async def test_a_manual_rollback_names_one_of_the_plan_s_triggers(
         assert event.reason.startswith("complaints: 灰度用户投诉量 > 50条")
     plans = h.reply_text(await h.say("/release plans"))
     assert "rollback --reason complaints|security|retention|product" in plans
+
+
+async def test_status_without_a_service_lists_a_screenful_those_needing_a_person_first(
+    make_harness: HarnessFactory, tmp_path: Path
+) -> None:
+    """With more live releases than a chat message should hold, /release status names
+    how many there are, lists the first LISTED with a paused one at the top, and says
+    where the others are."""
+    config = tmp_path / "config"
+    shutil.copytree(DEFAULTS, config)
+    names = [f"svc{n:02d}" for n in range(1, lifecycle.LISTED + 2)]
+    services = config / "services.yaml"
+    extra = "".join(
+        f'  {name}:\n    plan: standard\n    team: web\n    release_channel: "#releases"\n'
+        "    traffic:\n      backend: simulated\n    metrics:\n      source: simulated\n"
+        for name in names
+    )
+    services.write_text(services.read_text(encoding="utf-8").rstrip("\n") + "\n" + extra)
+    h = await make_harness(config_dir=config)
+    set_metrics(h, GOOD)
+    for name in names:
+        assert (await h.say(f"/release start {name} 1.0.0")).status == "ok"
+    assert (await h.say(f"/release pause {names[-1]} --reason checking")).status == "ok"
+    out = await h.say("/release status")
+    text = h.reply_text(out)
+    assert out.reply is not None
+    assert text.startswith(f"{len(names)} releases in progress:")
+    assert f"The {lifecycle.LISTED} that most need a person are listed (paused first)" in text
+    en = h.app.translator("en", UTC)
+    listed = [en(field.label) for field in out.reply.fields]
+    assert len(listed) == lifecycle.LISTED
+    assert listed[0] == f"{names[-1]} 1.0.0"  # paused: at the top
+    assert names[-2] not in " ".join(listed)  # the last in service order is left out
+    zh = "\n".join(plain_lines(out.reply, h.app.translator("zh", UTC)))
+    assert f"下面列出最需要人处理的 {lifecycle.LISTED} 个" in zh
