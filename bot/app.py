@@ -514,7 +514,7 @@ class Application:
     async def _live_releases(self) -> list[Release]:
         return await self.db.run(_live_releases, self.engine)
 
-    def _translator_for(self, session: Session, row: OutboxMessage) -> Translator:
+    def _translator_for(self, session: Session, row: outbox.Claimed) -> Translator:
         """A direct message speaks the person's language and shows their timezone; a post,
         the channel's language and its team's timezone."""
         locale: str | None = None

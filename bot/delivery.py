@@ -47,7 +47,7 @@ class DeliveryWorker:
         db: DbExecutor,
         adapters: Mapping[str, Adapter],
         clock: Clock,
-        translator_for: Callable[[Session, OutboxMessage], Translator],
+        translator_for: Callable[[Session, outbox.Claimed], Translator],
         metrics: Metrics,
         max_attempts: int,
         backoff: timedelta,
@@ -146,7 +146,7 @@ class DeliveryWorker:
                     # stuck behind reports this process took ahead.
                     now = self._clock.now()
                     for row, tr in await self._db.run(self._claim_due, now, platform, free):
-                        message_id = row.id or 0
+                        message_id = row.id
                         self._claimed_at[message_id] = now
                         sending[asyncio.create_task(self._deliver_claimed(row, tr))] = message_id
                 if not sending:
@@ -177,7 +177,7 @@ class DeliveryWorker:
             nudged.cancel()
         return {task for task in tasks if task in done}
 
-    async def _deliver_claimed(self, row: OutboxMessage, tr: Translator) -> int:
+    async def _deliver_claimed(self, row: outbox.Claimed, tr: Translator) -> int:
         if not await self._still_mine(row):
             return 0
         return await self._deliver(row, tr)
@@ -188,7 +188,7 @@ class DeliveryWorker:
 
     def _claim_due(
         self, now: datetime, platform: str, limit: int
-    ) -> list[tuple[OutboxMessage, Translator]]:
+    ) -> list[tuple[outbox.Claimed, Translator]]:
         with unit_of_work(self._engine) as session:
             rows = outbox.claim_due(
                 session,
@@ -212,13 +212,13 @@ class DeliveryWorker:
         with unit_of_work(self._engine) as session:
             return outbox.release_claims(session, except_owner=self._owner)
 
-    async def _still_mine(self, row: OutboxMessage) -> bool:
+    async def _still_mine(self, row: outbox.Claimed) -> bool:
         """Renew the claim just before sending: a message whose claim lapsed before its turn
         came may have been taken over, and is then left to its new holder."""
-        claimed_at = self._claimed_at.get(row.id or 0)
+        claimed_at = self._claimed_at.get(row.id)
         if claimed_at is not None and self._clock.now() < claimed_at + RENEW_EVERY:
             return True  # claimed or renewed moments ago: no one can have taken it over yet
-        return await self._db.run(self._hold, row.id or 0, self._clock.now() + CLAIM)
+        return await self._db.run(self._hold, row.id, self._clock.now() + CLAIM)
 
     def _hold(self, message_id: int, until: datetime) -> bool:
         with unit_of_work(self._engine) as session:
@@ -284,7 +284,7 @@ class DeliveryWorker:
         async with self._lock:
             pass
 
-    async def _send(self, row: OutboxMessage, tr: Translator) -> str | None:
+    async def _send(self, row: outbox.Claimed, tr: Translator) -> str | None:
         """Deliver one row; the platform's reference to the message, where it gives one."""
         if row.kind == "traffic":
             if self._traffic is None:
@@ -332,7 +332,7 @@ class DeliveryWorker:
                 session.expunge(room)
             return room
 
-    async def _room_work(self, row: OutboxMessage, adapter: Adapter, tr: Translator) -> str | None:
+    async def _room_work(self, row: outbox.Claimed, adapter: Adapter, tr: Translator) -> str | None:
         """Make, fill or close an incident's room. Done once: a repeat (after a crash) finds
         the room's row moved on and does nothing. A refusal is said once per platform and
         reason, and the room's news goes to the shared channel."""
@@ -434,16 +434,12 @@ class DeliveryWorker:
                 return f"{platform}:{channel}"
         return None
 
-    def _mark_covered(self, row: OutboxMessage, where: str, now: datetime) -> None:
+    def _mark_covered(self, row: outbox.Claimed, where: str, now: datetime) -> None:
         with unit_of_work(self._engine) as session:
-            stored = outbox.get(session, message_id=row.id or 0)
-            if stored is not None:
-                stored.state, stored.sent_at = "covered", now
-                stored.claimed_by, stored.claimed_until = None, None
-                session.add(stored)
+            outbox.covered(session, message_id=row.id, now=now)
         log.info("direct message not sent: its reader has it in %s", where)
 
-    async def _deliver(self, row: OutboxMessage, tr: Translator) -> int:
+    async def _deliver(self, row: outbox.Claimed, tr: Translator) -> int:
         if row.kind == "direct" and row.unless_member_of:
             where = await self._member_where(row.unless_member_of)
             if where is not None:
@@ -472,18 +468,12 @@ class DeliveryWorker:
         with unit_of_work(self._engine) as session:
             return outbox.edited_ref(session, conversation_key=conversation_key, edit_key=edit_key)
 
-    def _mark_sent(self, row: OutboxMessage, ref: str | None, now: datetime) -> None:
+    def _mark_sent(self, row: outbox.Claimed, ref: str | None, now: datetime) -> None:
         with unit_of_work(self._engine) as session:
-            stored = outbox.get(session, message_id=row.id or 0)
-            if stored is not None:
-                stored.state, stored.sent_at = "sent", now
-                stored.attempts += 1
-                stored.claimed_by, stored.claimed_until = None, None
-                stored.platform_ref = ref[:200] if ref else None
-                session.add(stored)
+            outbox.sent(session, message_id=row.id, ref=ref, now=now)
 
     async def _after_failure(
-        self, row: OutboxMessage, reason: str, error: AdapterError | None
+        self, row: outbox.Claimed, reason: str, error: AdapterError | None
     ) -> None:
         dead = await self._db.run(self._failed, row, reason, error)
         if dead is not None and self._on_dead is not None:
@@ -493,7 +483,7 @@ class DeliveryWorker:
                 log.exception("dead-letter hook failed", extra={"outbox_id": row.id})
 
     def _failed(
-        self, row: OutboxMessage, reason: str, error: AdapterError | None
+        self, row: outbox.Claimed, reason: str, error: AdapterError | None
     ) -> OutboxMessage | None:
         """Record the failure; the row if it is now a dead letter."""
         if isinstance(error, Throttled):
@@ -502,7 +492,7 @@ class DeliveryWorker:
         self._metrics.delivery_failures.labels(row.platform).inc()
         now = self._clock.now()
         with unit_of_work(self._engine) as session:
-            stored = outbox.get(session, message_id=row.id or 0)
+            stored = outbox.get(session, message_id=row.id)
             if stored is None:
                 return None
             stored.claimed_by, stored.claimed_until = None, None
@@ -539,10 +529,10 @@ class DeliveryWorker:
             session.expunge(stored)
             return stored if stored.state == "dead" else None
 
-    def _throttled(self, row: OutboxMessage, reason: str, error: Throttled) -> None:
+    def _throttled(self, row: outbox.Claimed, reason: str, error: Throttled) -> None:
         """Wait as asked, without spending an attempt: a held-back message is not failing."""
         with unit_of_work(self._engine) as session:
-            stored = outbox.get(session, message_id=row.id or 0)
+            stored = outbox.get(session, message_id=row.id)
             if stored is None:
                 return
             stored.claimed_by, stored.claimed_until = None, None
