@@ -523,8 +523,11 @@ class Application:
             person = self.config.directory.by_identity(row.platform, row.address)
             locale, tz = (person.locale, person.tz) if person else (None, None)
         else:
-            locale = channels.locale(session, platform=row.platform, channel=row.address)
             tz = self.runtime.channel_zones.get(row.address)
+            if row.locale is None:
+                locale = channels.committed_locale(
+                    session, platform=row.platform, channel=row.address
+                )
         if row.locale is not None:  # a reply an adapter handed over: its reader's language
             locale = row.locale
         return self.translator(locale or self.settings.locale, tz)
