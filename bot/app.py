@@ -514,7 +514,7 @@ class Application:
     async def _live_releases(self) -> list[Release]:
         return await self.db.run(_live_releases, self.engine)
 
-    def _translator_for(self, session: Session, row: OutboxMessage) -> Translator:
+    def _translator_for(self, session: Session, row: outbox.Claimed) -> Translator:
         """A direct message speaks the person's language and shows their timezone; a post,
         the channel's language and its team's timezone."""
         locale: str | None = None
@@ -523,8 +523,9 @@ class Application:
             person = self.config.directory.by_identity(row.platform, row.address)
             locale, tz = (person.locale, person.tz) if person else (None, None)
         else:
-            locale = channels.locale(session, platform=row.platform, channel=row.address)
             tz = self.runtime.channel_zones.get(row.address)
+            if row.locale is None:
+                locale = channels.locale(session, platform=row.platform, channel=row.address)
         if row.locale is not None:  # a reply an adapter handed over: its reader's language
             locale = row.locale
         return self.translator(locale or self.settings.locale, tz)

@@ -7,7 +7,8 @@ import contextlib
 import logging
 import random
 import secrets
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -47,7 +48,7 @@ class DeliveryWorker:
         db: DbExecutor,
         adapters: Mapping[str, Adapter],
         clock: Clock,
-        translator_for: Callable[[Session, OutboxMessage], Translator],
+        translator_for: Callable[[Session, outbox.Claimed], Translator],
         metrics: Metrics,
         max_attempts: int,
         backoff: timedelta,
@@ -133,28 +134,41 @@ class DeliveryWorker:
 
     async def _lane(self, platform: str) -> int:
         """One platform's deliveries: its conversations up to the adapter's bound at once,
-        each one's head only (a conversation has one message in flight at a time)."""
+        each one's head only (a conversation has one message in flight at a time).
+
+        What a finished send leaves to record (sent, or covered) is written in the
+        transaction that claims the next messages: the conversation's next message is
+        its head from then on, and one transaction does for both."""
         adapter = self._adapters.get(platform)
         at_once = max(1, adapter.capabilities.conversations_at_once) if adapter else 1
-        sending: dict[asyncio.Task[int], int] = {}
+        sending: dict[asyncio.Task[_Done | None], int] = {}
+        done: list[_Done] = []
         delivered = 0
         try:
             while True:
                 free = at_once - len(sending)
-                if free > 0 and not self._stopping:
-                    # Claimed only as a slot frees: a page committed meanwhile is not
-                    # stuck behind reports this process took ahead.
+                # Claimed only as a slot frees: a page committed meanwhile is not stuck
+                # behind reports this process took ahead.
+                wanted = free if free > 0 and not self._stopping else 0
+                if wanted or done:
                     now = self._clock.now()
-                    for row, tr in await self._db.run(self._claim_due, now, platform, free):
-                        message_id = row.id or 0
+                    claimed = await self._db.run(
+                        self._record_and_claim, done, now, platform, wanted
+                    )
+                    delivered += self._recorded(done)
+                    done = []
+                    for row, tr in claimed:
+                        message_id = row.id
                         self._claimed_at[message_id] = now
                         sending[asyncio.create_task(self._deliver_claimed(row, tr))] = message_id
                 if not sending:
                     return delivered
-                for task in await self._until_any(set(sending)):
-                    message_id = sending.pop(task)
-                    self._claimed_at.pop(message_id, None)
-                    delivered += task.result()
+                finished = await self._until_any(set(sending))
+                for task in finished:
+                    self._claimed_at.pop(sending.pop(task), None)
+                done.extend(_outcomes(finished))
+                for task in finished:
+                    task.result()  # a failure is raised once every outcome is kept
         except asyncio.CancelledError:
             for task in sending:
                 task.cancel()
@@ -164,8 +178,13 @@ class DeliveryWorker:
                 await asyncio.gather(*sending, return_exceptions=True)
                 for message_id in sending.values():
                     self._claimed_at.pop(message_id, None)
+                done.extend(_outcomes(sending))
+            if done:
+                # Sent and not yet recorded: recorded now, or it would be sent again.
+                await self._db.run(self._record_and_claim, done, self._clock.now(), platform, 0)
+                self._recorded(done)
 
-    async def _until_any(self, tasks: set[asyncio.Task[int]]) -> set[asyncio.Task[int]]:
+    async def _until_any(self, tasks: set[asyncio.Task[Any]]) -> set[asyncio.Task[Any]]:
         """Until one of ``tasks`` ends, a message is committed, or a moment has passed (a
         retry elsewhere may have come due); those that ended."""
         nudged = asyncio.create_task(self._nudge.wait())
@@ -177,19 +196,30 @@ class DeliveryWorker:
             nudged.cancel()
         return {task for task in tasks if task in done}
 
-    async def _deliver_claimed(self, row: OutboxMessage, tr: Translator) -> int:
+    async def _deliver_claimed(self, row: outbox.Claimed, tr: Translator) -> _Done | None:
         if not await self._still_mine(row):
-            return 0
+            return None
         return await self._deliver(row, tr)
 
     def _platforms_due(self, now: datetime) -> list[str]:
         with unit_of_work(self._engine) as session:
             return outbox.platforms_due(session, now=now)
 
-    def _claim_due(
-        self, now: datetime, platform: str, limit: int
-    ) -> list[tuple[OutboxMessage, Translator]]:
+    def _record_and_claim(
+        self, done: list[_Done], now: datetime, platform: str, limit: int
+    ) -> list[tuple[outbox.Claimed, Translator]]:
+        """Record the finished sends ``done``, then claim up to ``limit`` messages of
+        ``platform`` (none for 0), in one transaction."""
         with unit_of_work(self._engine) as session:
+            for finished in done:
+                if finished.covered:
+                    outbox.covered(session, message_id=finished.message_id, now=finished.at)
+                else:
+                    outbox.sent(
+                        session, message_id=finished.message_id, ref=finished.ref, now=finished.at
+                    )
+            if limit <= 0:
+                return []
             rows = outbox.claim_due(
                 session,
                 now=now,
@@ -212,13 +242,13 @@ class DeliveryWorker:
         with unit_of_work(self._engine) as session:
             return outbox.release_claims(session, except_owner=self._owner)
 
-    async def _still_mine(self, row: OutboxMessage) -> bool:
+    async def _still_mine(self, row: outbox.Claimed) -> bool:
         """Renew the claim just before sending: a message whose claim lapsed before its turn
         came may have been taken over, and is then left to its new holder."""
-        claimed_at = self._claimed_at.get(row.id or 0)
+        claimed_at = self._claimed_at.get(row.id)
         if claimed_at is not None and self._clock.now() < claimed_at + RENEW_EVERY:
             return True  # claimed or renewed moments ago: no one can have taken it over yet
-        return await self._db.run(self._hold, row.id or 0, self._clock.now() + CLAIM)
+        return await self._db.run(self._hold, row.id, self._clock.now() + CLAIM)
 
     def _hold(self, message_id: int, until: datetime) -> bool:
         with unit_of_work(self._engine) as session:
@@ -284,7 +314,7 @@ class DeliveryWorker:
         async with self._lock:
             pass
 
-    async def _send(self, row: OutboxMessage, tr: Translator) -> str | None:
+    async def _send(self, row: outbox.Claimed, tr: Translator) -> str | None:
         """Deliver one row; the platform's reference to the message, where it gives one."""
         if row.kind == "traffic":
             if self._traffic is None:
@@ -332,7 +362,7 @@ class DeliveryWorker:
                 session.expunge(room)
             return room
 
-    async def _room_work(self, row: OutboxMessage, adapter: Adapter, tr: Translator) -> str | None:
+    async def _room_work(self, row: outbox.Claimed, adapter: Adapter, tr: Translator) -> str | None:
         """Make, fill or close an incident's room. Done once: a repeat (after a crash) finds
         the room's row moved on and does nothing. A refusal is said once per platform and
         reason, and the room's news goes to the shared channel."""
@@ -434,56 +464,47 @@ class DeliveryWorker:
                 return f"{platform}:{channel}"
         return None
 
-    def _mark_covered(self, row: OutboxMessage, where: str, now: datetime) -> None:
-        with unit_of_work(self._engine) as session:
-            stored = outbox.get(session, message_id=row.id or 0)
-            if stored is not None:
-                stored.state, stored.sent_at = "covered", now
-                stored.claimed_by, stored.claimed_until = None, None
-                session.add(stored)
-        log.info("direct message not sent: its reader has it in %s", where)
+    def _recorded(self, done: list[_Done]) -> int:
+        """Count the sends ``done`` once written: how many reached someone."""
+        delivered = 0
+        for finished in done:
+            if finished.covered:
+                log.info("direct message not sent: its reader has it in %s", finished.ref)
+            elif finished.delivered:
+                self._metrics.deliveries.labels(finished.platform).inc()
+                delivered += 1
+        return delivered
 
-    async def _deliver(self, row: OutboxMessage, tr: Translator) -> int:
+    async def _deliver(self, row: outbox.Claimed, tr: Translator) -> _Done | None:
+        """Send one message; what is left to record once it has gone (nothing after a
+        failure: that is recorded here)."""
         if row.kind == "direct" and row.unless_member_of:
             where = await self._member_where(row.unless_member_of)
             if where is not None:
-                await self._db.run(self._mark_covered, row, where, self._clock.now())
-                return 0
+                return _Done(row.id, row.platform, self._clock.now(), ref=where, covered=True)
         try:
             ref = await self._send(row, tr)
         except AdapterError as error:
             reason = str(error.text.params.get("reason") or error.text.key)
             await self._after_failure(row, scrub_credentials(reason), error)
-            return 0
+            return None
         except Exception as error:
             # Its text may hold anything (a URL, a body): it stays in the log, and what is
             # stored (and shown in /admin outbox) names the type and where to look.
             error_ref = secrets.token_hex(4)
             log.exception("delivery failed", extra={"outbox_id": row.id, "error_ref": error_ref})
             await self._after_failure(row, f"{type(error).__name__} (log ref {error_ref})", None)
-            return 0
-        await self._db.run(self._mark_sent, row, ref, self._clock.now())
-        if row.kind == outbox.REVISION and ref is None:
-            return 0  # a revision nowhere to be edited: nothing was sent
-        self._metrics.deliveries.labels(row.platform).inc()
-        return 1
+            return None
+        # A revision nowhere to be edited is recorded as sent, though nothing was.
+        delivered = not (row.kind == outbox.REVISION and ref is None)
+        return _Done(row.id, row.platform, self._clock.now(), ref=ref, delivered=delivered)
 
     def _edited_ref(self, conversation_key: str, edit_key: str) -> str | None:
         with unit_of_work(self._engine) as session:
             return outbox.edited_ref(session, conversation_key=conversation_key, edit_key=edit_key)
 
-    def _mark_sent(self, row: OutboxMessage, ref: str | None, now: datetime) -> None:
-        with unit_of_work(self._engine) as session:
-            stored = outbox.get(session, message_id=row.id or 0)
-            if stored is not None:
-                stored.state, stored.sent_at = "sent", now
-                stored.attempts += 1
-                stored.claimed_by, stored.claimed_until = None, None
-                stored.platform_ref = ref[:200] if ref else None
-                session.add(stored)
-
     async def _after_failure(
-        self, row: OutboxMessage, reason: str, error: AdapterError | None
+        self, row: outbox.Claimed, reason: str, error: AdapterError | None
     ) -> None:
         dead = await self._db.run(self._failed, row, reason, error)
         if dead is not None and self._on_dead is not None:
@@ -493,7 +514,7 @@ class DeliveryWorker:
                 log.exception("dead-letter hook failed", extra={"outbox_id": row.id})
 
     def _failed(
-        self, row: OutboxMessage, reason: str, error: AdapterError | None
+        self, row: outbox.Claimed, reason: str, error: AdapterError | None
     ) -> OutboxMessage | None:
         """Record the failure; the row if it is now a dead letter."""
         if isinstance(error, Throttled):
@@ -502,7 +523,7 @@ class DeliveryWorker:
         self._metrics.delivery_failures.labels(row.platform).inc()
         now = self._clock.now()
         with unit_of_work(self._engine) as session:
-            stored = outbox.get(session, message_id=row.id or 0)
+            stored = outbox.get(session, message_id=row.id)
             if stored is None:
                 return None
             stored.claimed_by, stored.claimed_until = None, None
@@ -539,10 +560,10 @@ class DeliveryWorker:
             session.expunge(stored)
             return stored if stored.state == "dead" else None
 
-    def _throttled(self, row: OutboxMessage, reason: str, error: Throttled) -> None:
+    def _throttled(self, row: outbox.Claimed, reason: str, error: Throttled) -> None:
         """Wait as asked, without spending an attempt: a held-back message is not failing."""
         with unit_of_work(self._engine) as session:
-            stored = outbox.get(session, message_id=row.id or 0)
+            stored = outbox.get(session, message_id=row.id)
             if stored is None:
                 return
             stored.claimed_by, stored.claimed_until = None, None
@@ -566,6 +587,29 @@ class DeliveryWorker:
         capped = min(exponential, self._backoff_cap)
         # "Equal jitter", between half and all of the step, keeps retries out of step.
         return max(MIN_DELAY, capped * (0.5 + self._rng.random() / 2))
+
+
+@dataclass(frozen=True, slots=True)
+class _Done:
+    """A message that has gone (or, ``covered``, need not go), to be recorded: ``ref`` is
+    the platform's reference to it, or where its reader had the news."""
+
+    message_id: int
+    platform: str
+    at: datetime
+    ref: str | None = None
+    delivered: bool = False
+    covered: bool = False
+
+
+def _outcomes(tasks: Iterable[asyncio.Task[_Done | None]]) -> list[_Done]:
+    """What the finished sends among ``tasks`` left to record."""
+    return [
+        outcome
+        for task in tasks
+        if task.done() and not task.cancelled() and task.exception() is None
+        if (outcome := task.result()) is not None
+    ]
 
 
 def _count(lane: asyncio.Task[int] | None) -> int:

@@ -29,4 +29,4 @@ def execute_unflushed(
     (an outbox message, a timer, a button token) in ``session``'s transaction, without
     flushing the session first: ``Session.execute`` flushes before every statement, so a
     command writing ten such rows would flush ten times instead of once at commit."""
-    return session.connection().execute(statement, params)  # type: ignore[return-value]
+    return session.connection().execute(statement, params)

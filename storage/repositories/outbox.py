@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import case, func, insert, or_, type_coerce, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    String,
+    bindparam,
+    case,
+    func,
+    insert,
+    or_,
+    type_coerce,
+    update,
+)
 from sqlmodel import Session, col, select
 
 from storage.models import OutboxMessage
@@ -92,6 +105,55 @@ def platforms_due(session: Session, *, now: datetime) -> list[str]:
     return sorted(session.exec(query).all())
 
 
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A message taken for delivery, as it stood when claimed: what sending it reads."""
+
+    id: int
+    platform: str
+    address: str
+    conversation_key: str
+    kind: str
+    message: dict[str, Any]
+    priority: int
+    attempts: int
+    edit_key: str | None
+    locale: str | None
+    unless_member_of: dict[str, Any] | None
+    follow_up: dict[str, Any] | None
+
+
+@cache
+def _claim_statement(*, one_platform: bool) -> Any:
+    """UPDATE … RETURNING that claims the conversation heads ``deliverable`` would list.
+    Built once, and cached compiled: making it anew cost more than running it. Its
+    parameters are ``now``, ``owner``, ``until``, ``limit`` and, for one platform's,
+    ``lane_platform``."""
+    now = bindparam("now", type_=UTCDateTime())
+    picked = select(col(OutboxMessage.id)).where(
+        col(OutboxMessage.id).in_(_heads()),
+        col(OutboxMessage.next_attempt_at) <= now,
+        _unclaimed(now),
+    )
+    if one_platform:
+        picked = picked.where(col(OutboxMessage.platform) == bindparam("lane_platform"))
+    picked = picked.order_by(col(OutboxMessage.priority), col(OutboxMessage.id))
+    return (
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.id).in_(picked.limit(bindparam("limit", type_=Integer()))),
+            col(OutboxMessage.state) == "pending",
+            col(OutboxMessage.next_attempt_at) <= now,
+            _unclaimed(now),
+        )
+        .values(
+            claimed_by=bindparam("owner", type_=String()),
+            claimed_until=bindparam("until", type_=UTCDateTime()),
+        )
+        .returning(*(col(getattr(OutboxMessage, field.name)) for field in fields(Claimed)))
+    )
+
+
 def claim_due(
     session: Session,
     *,
@@ -100,30 +162,59 @@ def claim_due(
     until: datetime,
     platform: str | None = None,
     limit: int = 100,
-) -> list[OutboxMessage]:
-    """Take the deliverable messages for ``owner`` (an instance id) until ``until``.
+) -> list[Claimed]:
+    """Take the deliverable messages for ``owner`` (an instance id) until ``until``: those
+    ``deliverable`` would list, the most urgent first.
 
-    Another process may be looking at the same rows: only those whose update this
-    transaction wins are returned, so no message is sent by two workers. A worker
-    that dies lets its short claims lapse, and another takes the messages over.
+    Another process may be looking at the same rows: one UPDATE picks the conversation
+    heads and claims them, and (on PostgreSQL) a row another transaction claimed first is
+    checked again once that one commits and is left out, so no message is sent by two
+    workers. A worker that dies lets its short claims lapse, and another takes the
+    messages over.
     """
-    rows = deliverable(session, now=now, platform=platform, limit=limit)
-    if not rows:
-        return []
-    won = session.execute(
-        update(OutboxMessage)
-        .where(
-            col(OutboxMessage.id).in_([row.id for row in rows]),
-            col(OutboxMessage.state) == "pending",
-            col(OutboxMessage.next_attempt_at) <= now,
-            _unclaimed(now),
-        )
-        .values(claimed_by=owner, claimed_until=until)
-        .returning(col(OutboxMessage.id))
-        .execution_options(synchronize_session=False)
+    params = {"now": now, "owner": owner, "until": until, "limit": limit, "lane_platform": platform}
+    if platform is None:
+        del params["lane_platform"]
+    won = session.connection().execute(_claim_statement(one_platform=platform is not None), params)
+    # Plain rows: the ORM's objects cost more than the statement, and are only read.
+    claimed = [Claimed(*row) for row in won]
+    claimed.sort(key=lambda row: (row.priority, row.id))
+    return claimed
+
+
+_SENT = (
+    update(OutboxMessage)
+    .where(col(OutboxMessage.id) == bindparam("message_id"))
+    .values(
+        state="sent",
+        sent_at=bindparam("now", type_=UTCDateTime()),
+        attempts=col(OutboxMessage.attempts) + 1,
+        claimed_by=None,
+        claimed_until=None,
+        platform_ref=bindparam("ref", type_=String()),
     )
-    claimed = set(won.scalars().all())
-    return [row for row in rows if row.id in claimed]
+)
+_COVERED = (
+    update(OutboxMessage)
+    .where(col(OutboxMessage.id) == bindparam("message_id"))
+    .values(
+        state="covered",
+        sent_at=bindparam("now", type_=UTCDateTime()),
+        claimed_by=None,
+        claimed_until=None,
+    )
+)
+
+
+def sent(session: Session, *, message_id: int, ref: str | None, now: datetime) -> None:
+    """Record a message as delivered (``ref``: the platform's reference to it, if any)."""
+    params = {"message_id": message_id, "now": now, "ref": ref[:200] if ref else None}
+    session.connection().execute(_SENT, params)
+
+
+def covered(session: Session, *, message_id: int, now: datetime) -> None:
+    """Record a direct message as not sent: its reader had the news in a channel."""
+    session.connection().execute(_COVERED, {"message_id": message_id, "now": now})
 
 
 def hold(session: Session, *, message_id: int, owner: str, until: datetime) -> bool:
@@ -186,7 +277,7 @@ def next_attempt(session: Session) -> datetime | None:
     ).one()
 
 
-def _unclaimed(now: datetime) -> Any:
+def _unclaimed(now: datetime | ColumnElement[datetime]) -> Any:
     return or_(col(OutboxMessage.claimed_until).is_(None), col(OutboxMessage.claimed_until) <= now)
 
 
