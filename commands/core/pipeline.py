@@ -342,7 +342,7 @@ def run_timer(fired: TimerFired, *, runtime: Runtime, now: datetime) -> Outcome:
     def fire() -> Outcome:
         nonlocal name
         with unit_of_work(runtime.engine) as session:
-            claimed = timers.claim(session, key=fired.key, now=now, late=False)
+            claimed = timers.claim(session, key=fired.key, now=now, late_after=runtime.late_after)
             if claimed is None:  # fired already, cancelled, moved, or another worker's
                 return Outcome(status="ignored", command=name)
             name = f"timer:{claimed.kind}"
@@ -355,13 +355,8 @@ def run_timer(fired: TimerFired, *, runtime: Runtime, now: datetime) -> Outcome:
                     "no handler for timer kind", extra={"kind": claimed.kind, "timer": fired.key}
                 )
                 return Outcome(status="error", command=name)
-            late_by = now - claimed.due_at
-            late = late_by > runtime.late_after
-            if late:
-                claimed.fired_late = True
-                session.add(claimed)
             ctx = system_context(session, runtime, now)
-            ctx.late_by = late_by if late else None
+            ctx.late_by = now - claimed.due_at if claimed.fired_late else None
             handler(ctx, claimed)
             applied = _write_effects(session, ctx.effects, runtime=runtime, now=now)
         return _done(name, applied)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, update
@@ -83,16 +83,24 @@ def _loaded(session: Session, key: str) -> Timer | None:
     return None
 
 
-def claim(session: Session, *, key: str, now: datetime, late: bool) -> Timer | None:
-    """Mark a pending, due timer fired and return it; None if another worker got there first."""
-    result = session.exec(
-        update(Timer)
-        .where(col(Timer.key) == key, col(Timer.state) == "pending", col(Timer.due_at) <= now)
+def claim(
+    session: Session, *, key: str, now: datetime, late_after: timedelta | None = None
+) -> Timer | None:
+    """Mark a pending, due timer fired and return it; None if another worker got there
+    first. Fired more than ``late_after`` after it was due, it is marked late.
+
+    One UPDATE … RETURNING; the timer comes back as a row of its own, not one this
+    session tracks: its handler only reads it."""
+    late = col(Timer.due_at) < now - late_after if late_after is not None else False
+    table = Timer.__table__  # type: ignore[attr-defined]
+    fired = execute_unflushed(
+        session,
+        update(table)
+        .where(table.c.key == key, table.c.state == "pending", table.c.due_at <= now)
         .values(state="fired", fired_at=now, fired_late=late)
-        .returning(Timer)
-        .execution_options(populate_existing=True)
-    )
-    return result.scalars().first()
+        .returning(*table.c),
+    ).first()
+    return Timer(**fired._mapping) if fired is not None else None
 
 
 def pending(session: Session, *, due_before: datetime | None = None) -> Sequence[Timer]:

@@ -27,7 +27,7 @@ async def test_overdue_fire_on_start_then_scheduler_fires_new_ones(engine: Engin
         await service.sweep()
         armed_during_firing.append(service.armed_count())
         with unit_of_work(engine) as session:
-            timers.claim(session, key=key, now=clock.now(), late=False)
+            timers.claim(session, key=key, now=clock.now())
         if key == "armed-after-start":
             second.set()
 

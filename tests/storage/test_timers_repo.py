@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine
+from sqlmodel import select
 
 from storage import migrate
 from storage.engine import make_engine
@@ -21,14 +22,14 @@ def test_arm_then_claim_once(engine: Engine) -> None:
     with unit_of_work(engine) as session:
         timers.arm(session, key="k", kind="x", due_at=NOW, payload={"a": 1}, now=NOW)
     with unit_of_work(engine) as session:
-        assert timers.claim(session, key="k", now=NOW - timedelta(seconds=1), late=False) is None
-        claimed = timers.claim(session, key="k", now=NOW, late=False)
+        assert timers.claim(session, key="k", now=NOW - timedelta(seconds=1)) is None
+        claimed = timers.claim(session, key="k", now=NOW)
         assert claimed is not None
         assert claimed.payload == {"a": 1}
         assert claimed.due_at == NOW
         assert claimed.due_at.tzinfo is not None
     with unit_of_work(engine) as session:
-        assert timers.claim(session, key="k", now=NOW, late=False) is None
+        assert timers.claim(session, key="k", now=NOW) is None
 
 
 def test_rearming_a_key_moves_it(engine: Engine) -> None:
@@ -47,7 +48,7 @@ def test_cancelled_timer_is_never_claimed(engine: Engine) -> None:
         assert timers.cancel(session, key="k")
         assert not timers.cancel(session, key="k")
     with unit_of_work(engine) as session:
-        assert timers.claim(session, key="k", now=NOW, late=False) is None
+        assert timers.claim(session, key="k", now=NOW) is None
         assert timers.pending(session) == []
 
 
@@ -92,7 +93,7 @@ def test_a_claim_waits_for_a_payload_being_added_to(postgres_url: str) -> None:
 
         def fire() -> None:
             with unit_of_work(engine) as session:
-                claimed.append(timers.claim(session, key="d", now=NOW, late=False))
+                claimed.append(timers.claim(session, key="d", now=NOW))
 
         with unit_of_work(engine) as session:
             row = timers.get(session, key="d", for_update=True)
@@ -110,3 +111,20 @@ def test_a_claim_waits_for_a_payload_being_added_to(postgres_url: str) -> None:
         assert fired.payload == {"lines": ["A", "B"]}
     finally:
         engine.dispose()
+
+
+def test_a_claim_long_after_due_is_marked_late(engine: Engine) -> None:
+    with unit_of_work(engine) as session:
+        timers.arm(session, key="on", kind="x", due_at=NOW, payload={}, now=NOW)
+        timers.arm(session, key="late", kind="x", due_at=NOW, payload={}, now=NOW)
+    wait = timedelta(seconds=30)
+    with unit_of_work(engine) as session:
+        on_time = timers.claim(session, key="on", now=NOW + wait, late_after=wait)
+        late = timers.claim(session, key="late", now=NOW + wait * 2, late_after=wait)
+    assert on_time is not None
+    assert not on_time.fired_late
+    assert late is not None
+    assert late.fired_late
+    with unit_of_work(engine) as session:
+        stored = {t.key: t.fired_late for t in session.exec(select(Timer)).all()}
+    assert stored == {"on": False, "late": True}
