@@ -7,8 +7,6 @@ import dataclasses
 import logging
 import random
 import secrets
-import string
-import threading
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta, tzinfo
@@ -38,6 +36,7 @@ from bot.sign_in_links import sign_in_links
 from bot.timers import TimerService
 from bot.traffic.router import TrafficRouter
 from commands.core import pipeline
+from commands.core.effects import SeededTokens
 from commands.core.invocations import (
     ButtonPress,
     CommandInvocation,
@@ -68,7 +67,6 @@ from storage.repositories import summaries as summaries_repo
 from storage.unit_of_work import unit_of_work
 
 log = logging.getLogger("shipwatch.app")
-_TOKEN_ALPHABET = string.ascii_lowercase + string.digits
 
 
 def open_database(settings: Settings) -> Engine:
@@ -116,20 +114,10 @@ def _dispose(engine: Engine | None) -> None:
 
 
 def token_source(rng: random.Random | None) -> Callable[[], str]:
-    """Button tokens: random in production, seeded in drills so their output repeats.
-
-    Called from the database threads; a seeded token is drawn whole under a lock, so two
-    requests at once never interleave their draws (nor share a token).
-    """
+    """Button tokens: random in production, seeded in drills so their output repeats."""
     if rng is None:
         return lambda: secrets.token_urlsafe(6)
-    lock = threading.Lock()
-
-    def seeded() -> str:
-        with lock:
-            return "".join(rng.choice(_TOKEN_ALPHABET) for _ in range(6))
-
-    return seeded
+    return SeededTokens(rng)
 
 
 class Application:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import random
+import string
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -73,14 +76,31 @@ def with_tokens(
     return dataclasses.replace(message, buttons=buttons)
 
 
+class SeededTokens:
+    """Button tokens drawn from a seeded generator (drills), so a drill's output is the
+    same from run to run. Called from the database threads: a token is drawn whole under
+    a lock, so two requests at once never interleave their draws (nor share a token)."""
+
+    ALPHABET = string.ascii_lowercase + string.digits
+
+    def __init__(self, rng: random.Random) -> None:
+        self._rng = rng
+        self._lock = threading.Lock()
+
+    def __call__(self) -> str:
+        with self._lock:
+            return "".join(self._rng.choice(self.ALPHABET) for _ in range(6))
+
+
 def _new_tokens(session: Session, count: int, new_token: Callable[[], str]) -> list[str]:
-    """``count`` tokens no button holds yet, asked of the database in one query. Drill
-    tokens repeat from run to run (seeded), and a database kept between drills may hold
-    them already: those are drawn again."""
+    """``count`` different tokens no button holds yet. Seeded tokens repeat from run to
+    run, and a database kept between drills may hold them already: the database is asked
+    (one query) and those are drawn again. A random token (48 bits) is new."""
+    seeded = isinstance(new_token, SeededTokens)
     tokens: list[str] = []
     while len(tokens) < count:
         drawn = [new_token() for _ in range(count - len(tokens))]
-        taken = actions.taken(session, drawn)
+        taken = set(tokens) | (actions.taken(session, drawn) if seeded else set())
         tokens += [token for token in dict.fromkeys(drawn) if token not in taken][
             : count - len(tokens)
         ]
