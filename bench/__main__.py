@@ -38,9 +38,10 @@ BENCHMARKS = {
 MAX_NOTES = 8
 
 
-# Benchmarks that measure another checkout's code with this version's script when that
-# checkout has none of its own (they read BENCH_CODE_ROOT).
-SCRIPT_FROM_HERE = {"console_start", "loaded"}
+# Benchmarks that measure another checkout's code with this version's script, so both
+# columns are measured the same way (they read BENCH_CODE_ROOT); the others run the
+# checkout's own script, or say it has none.
+SCRIPT_FROM_HERE = {"console_start", "loaded", "incidents"}
 
 
 def compiled(root: Path) -> None:
@@ -52,11 +53,11 @@ def compiled(root: Path) -> None:
 
 def run(name: str, timeout: float, root: Path = ROOT) -> dict[str, object]:
     env = {**os.environ, "PYTHONPATH": str(root)}
-    if not (root / "bench" / f"{name}.py").exists():
-        if name not in SCRIPT_FROM_HERE:
-            return {"benchmark": name, "error": "not in this version"}
+    if name in SCRIPT_FROM_HERE and root != ROOT:
         env = {**os.environ, "PYTHONPATH": str(ROOT), "BENCH_CODE_ROOT": str(root)}
         root = ROOT
+    elif not (root / "bench" / f"{name}.py").exists():
+        return {"benchmark": name, "error": "not in this version"}
     try:
         done = subprocess.run(
             [sys.executable, "-m", f"bench.{name}"],
