@@ -18,11 +18,10 @@ import weakref
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session as OrmSession
 
-from storage import models
-from storage.notices import CHANNEL
+from storage import models, notices
 
 # The NOTIFY payload: "web <origin> <topic> <topic>…" (PostgreSQL takes up to 8000 bytes).
 PREFIX = "web"
@@ -120,12 +119,8 @@ def _collect(session: OrmSession, context: Any) -> None:
     if not flushed:
         return
     session.info.setdefault(_KEY, set()).update(flushed)
-    if bind.dialect.name == "postgresql":
-        # Held by PostgreSQL until the transaction commits; dropped if it rolls back.
-        session.connection().execute(
-            text("SELECT pg_notify(:channel, :payload)"),
-            {"channel": CHANNEL, "payload": payload(watcher[0], flushed)},
-        )
+    # Sent with the commit (PostgreSQL holds it until then, and drops it on a rollback).
+    notices.queue(session, payload(watcher[0], flushed))
 
 
 @event.listens_for(OrmSession, "after_commit")
