@@ -19,9 +19,10 @@ from playbooks.reminders import TIMER_KIND, timer_key
 from storage.models import OutboxMessage, Reminder, Timer
 from storage.repositories import timers
 
-TIMERS = 10_000
+TIMERS = int(os.environ.get("BENCH_TIMERS_COUNT", "10000"))
 LEAD = timedelta(seconds=5)  # the first timer falls due this long after the rows are written
-SPREAD = timedelta(seconds=50)  # the rest follow evenly over this span
+# the rest follow evenly over this span (BENCH_TIMERS_SPREAD_S=5: 2,000 due a second)
+SPREAD = timedelta(seconds=float(os.environ.get("BENCH_TIMERS_SPREAD_S", "50")))
 GRACE = timedelta(seconds=30)  # give up this long after the last one was due
 POLL = 0.5  # seconds between checks that every timer has fired
 TARGET_P99_MS = 250.0
