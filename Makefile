@@ -52,7 +52,7 @@ wheel-check:
 
 ## bench: the speed and memory benchmarks, each also run on BASELINE; prints the figures
 # BASELINE is the version the figures are compared with (git revision; empty: none).
-BASELINE ?= 6dd2646
+BASELINE ?= 575b09e
 bench: $(STAMP)
 	$(BIN)/python -m bench $(if $(BASELINE),--baseline $(BASELINE))
 
