@@ -61,7 +61,7 @@ def with_tokens(
     if not message.buttons:
         return message
     tokens = _new_tokens(session, len(message.buttons), new_token)
-    actions.issue_many(
+    actions.issue(
         session,
         [(token, button.command) for token, button in zip(tokens, message.buttons, strict=True)],
         platform=conversation.platform,

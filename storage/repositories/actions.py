@@ -14,28 +14,6 @@ from storage.unit_of_work import execute_unflushed
 
 def issue(
     session: Session,
-    *,
-    token: str,
-    command: str,
-    platform: str,
-    channel: str,
-    now: datetime,
-    expires_at: datetime,
-) -> ActionToken:
-    row = ActionToken(
-        token=token,
-        command=command,
-        platform=platform,
-        channel=channel,
-        created_at=now,
-        expires_at=expires_at,
-    )
-    session.add(row)
-    return row
-
-
-def issue_many(
-    session: Session,
     buttons: Sequence[tuple[str, str]],
     *,
     platform: str,
