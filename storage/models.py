@@ -265,7 +265,10 @@ class IncidentRow(SQLModel, table=True):
     """An incident: what is wrong, how bad, who leads, and its SLA clocks."""
 
     __tablename__ = "incidents"
-    __table_args__ = (Index("ix_incidents_state", "state", "service"),)
+    __table_args__ = (
+        Index("ix_incidents_state", "state", "service"),
+        Index("ix_incidents_state_id", "state", "id"),  # the newest of a state first
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     title: str = Field(sa_column=Column(Text, nullable=False))

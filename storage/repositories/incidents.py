@@ -36,15 +36,25 @@ def search(
     service: str | None = None,
     limit: int = 20,
 ) -> Sequence[IncidentRow]:
-    """Newest first."""
+    """Newest first. Unresolved ones are read state by state, newest first on the
+    (state, id) index, at most ``limit`` of each: one query for all of them would sort
+    every open incident (ten thousand in a storm) to return a screenful."""
     query = select(IncidentRow)
-    if unresolved_only:
-        query = query.where(col(IncidentRow.state).in_(UNRESOLVED))
     if severities:
         query = query.where(col(IncidentRow.severity).in_(list(severities)))
     if service is not None:
         query = query.where(IncidentRow.service == service)
-    return session.exec(query.order_by(col(IncidentRow.id).desc()).limit(limit)).all()
+    newest = col(IncidentRow.id).desc()
+    if not unresolved_only:
+        return session.exec(query.order_by(newest).limit(limit)).all()
+    rows = [
+        row
+        for state in UNRESOLVED
+        for row in session.exec(
+            query.where(IncidentRow.state == state).order_by(newest).limit(limit)
+        ).all()
+    ]
+    return sorted(rows, key=lambda row: row.id or 0, reverse=True)[:limit]
 
 
 def page(

@@ -213,3 +213,19 @@ async def test_a_p0_is_said_once_in_each_conversation(
     for channel in ("#incidents", "#tech"):
         posts = [s for s in h.adapter.sent if s.address == channel and news in s.text]
         assert len(posts) == (0 if channel == typed_in else 1), channel
+
+
+async def test_list_open_shows_the_newest_unresolved_of_every_state_first(
+    make_harness: HarnessFactory,
+) -> None:
+    h = await make_harness()
+    for n in range(1, 6):
+        assert (await h.say(f"/incident open incident-{n} --sev P2", user="bob")).status == "ok"
+    for said in ("/incident ack 2", "/incident ack 4", "/incident resolve 3"):
+        assert (await h.say(said, user="bob")).status == "ok", said
+    text = h.reply_text(await h.say("/incident list --open"))
+    listed = [n for n in range(1, 6) if f"incident-{n}" in text]
+    assert listed == [1, 2, 4, 5]
+    assert [text.index(f"incident-{n}") for n in (5, 4, 2, 1)] == sorted(
+        text.index(f"incident-{n}") for n in (5, 4, 2, 1)
+    )
