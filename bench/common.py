@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Callable, Sequence
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import TextIO
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, create_engine, make_url, text
 
 from bot.adapters.console import ConsoleAdapter
 from bot.app import Application, open_database
@@ -71,3 +73,19 @@ def percentile(values: Sequence[float], p: float) -> float:
 def run_as_script(main: Callable[[], dict[str, object]]) -> None:
     """``python -m bench.NAME`` prints the figures as one JSON line for ``bench.__main__``."""
     print(json.dumps(main()), flush=True)
+
+
+@contextmanager
+def new_postgres_database(admin_url: str) -> Iterator[str]:
+    """The URL of a new database on the PostgreSQL server of ``admin_url``, dropped (with
+    whatever is still connected to it) on leaving."""
+    name = f"shipwatch_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

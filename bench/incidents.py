@@ -49,15 +49,14 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine, text
 
-from bench.common import clean_environ, percentile, run_as_script
+from bench.common import clean_environ, new_postgres_database, percentile, run_as_script
 from bench.guards import commands_counted, cpu_seconds, free_port, ready, rss_mb
 from storage.engine import normalise_url
 
@@ -538,16 +537,8 @@ def database(folder: Path) -> Iterator[str]:
     if DATABASE != "postgresql":
         yield f"sqlite:///{folder / 'bench.db'}"
         return
-    name = f"shipwatch_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(POSTGRES).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with new_postgres_database(POSTGRES) as url:
+        yield url
 
 
 def measure(folder: Path, wrk: str, database_url: str) -> dict[str, Any]:

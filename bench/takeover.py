@@ -27,14 +27,12 @@ import termios
 import threading
 import time
 import urllib.request
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
-from bench.common import clean_environ, run_as_script
+from bench.common import clean_environ, new_postgres_database, run_as_script
 from bot.duties import RENEW, TTL
 from bot.replicas import GUARDS
 from storage.engine import normalise_url
@@ -203,17 +201,8 @@ def one_round(database_url: str, number: int) -> dict[str, float]:
 
 
 def main() -> dict[str, object]:
-    name = f"shipwatch_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    try:
+    with new_postgres_database(ADMIN_URL) as url:
         rounds = [one_round(url, n) for n in range(1, ROUNDS + 1)]
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
     takeovers = [r["takeover_s"] for r in rounds]
     lates = [r["late_s"] for r in rounds]
     return {
