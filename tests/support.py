@@ -4,6 +4,9 @@ rather than from each other."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 from typing import Any, Protocol
@@ -133,3 +136,16 @@ def only_problem(config_dir: Path) -> ConfigProblem:
     problems = problems_of(config_dir)
     assert len(problems) == 1, problems
     return problems[0]
+
+
+def alembic_imported_opening(url: str, how: str) -> list[str]:
+    """The Alembic modules a fresh interpreter imports to open ``url`` with
+    ``storage.migrate.<how>`` and find it current."""
+    code = (
+        "import json, sys; from storage import migrate; from storage.engine import make_engine; "
+        f"e = make_engine({url!r}); migrate.{how}(e); assert migrate.is_current(e); "
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('alembic'))))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    modules: list[str] = json.loads(done.stdout)
+    return modules

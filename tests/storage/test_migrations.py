@@ -13,6 +13,7 @@ from sqlmodel import Session, SQLModel
 
 from storage import migrate
 from storage.models import ReleaseRow
+from tests.support import alembic_imported_opening
 
 
 def test_models_and_migrations_agree(engine: Engine) -> None:
@@ -72,14 +73,5 @@ def test_the_head_read_from_the_files_is_alembics_head() -> None:
 
 def test_a_current_database_is_opened_without_alembic(engine: Engine) -> None:
     # A restart on a current database and every readiness check only read the revision.
-    import subprocess
-    import sys
-
     url = engine.url.render_as_string(hide_password=False)
-    code = (
-        "import sys; from storage import migrate; from storage.engine import make_engine; "
-        f"e = make_engine({url!r}); migrate.upgrade(e); assert migrate.is_current(e); "
-        "print(sorted(m for m in sys.modules if m.startswith('alembic')))"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "[]"
+    assert alembic_imported_opening(url, "upgrade") == []

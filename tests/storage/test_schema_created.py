@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +15,7 @@ from sqlalchemy import Connection, Engine, inspect, text
 
 from storage import migrate
 from storage.engine import make_engine
+from tests.support import alembic_imported_opening
 
 MIGRATIONS = Path(migrate.__file__).with_name("migrations")
 
@@ -191,10 +190,4 @@ def test_a_database_with_tables_is_migrated_not_created(sqlite_url: str) -> None
 
 
 def test_a_new_database_is_created_without_alembic(sqlite_url: str) -> None:
-    code = (
-        "import sys; from storage import migrate; from storage.engine import make_engine; "
-        f"e = make_engine({sqlite_url!r}); migrate.prepare(e); assert migrate.is_current(e); "
-        "print(sorted(m for m in sys.modules if m.startswith('alembic')))"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "[]"
+    assert alembic_imported_opening(sqlite_url, "prepare") == []
