@@ -66,12 +66,24 @@ def _arming(dialect: str) -> Any:
 
 
 def cancel(session: Session, *, key: str) -> bool:
-    result = session.execute(
-        update(Timer)
-        .where(col(Timer.key) == key, col(Timer.state) == "pending")
-        .values(state="cancelled")
+    """Cancel ``key`` if it is pending; whether it was. One UPDATE that flushes nothing,
+    unless this transaction holds the row already: then that copy is changed, so that
+    it stays true (and a later arm of the key in the same transaction is written)."""
+    timer = _loaded(session, key)
+    if timer is not None:
+        if timer.state != "pending":
+            return False
+        timer.state = "cancelled"
+        session.add(timer)
+        return True
+    table = Timer.__table__  # type: ignore[attr-defined]
+    result = execute_unflushed(
+        session,
+        update(table)
+        .where(table.c.key == key, table.c.state == "pending")
+        .values(state="cancelled"),
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(result.rowcount)
 
 
 def _loaded(session: Session, key: str) -> Timer | None:
