@@ -366,3 +366,15 @@ async def test_a_group_of_a_thousand_alerts_is_named_by_ten_and_a_count(
     assert "A0, A1, A2, A3, A4, A5, A6, A7, A8, A9 and 990 more: 1000/1000 firing" in joined
     assert len(joined) < 400
     assert "A0, A1, A2, A3, A4, A5, A6, A7, A8, A9 and 990 more" in timeline(h, 1)[-1][2]
+
+
+async def test_a_repeat_too_large_to_be_kept_read_is_a_duplicate_too(client: Client) -> None:
+    """Bodies up to 16 kB are kept read and a repeat of one is not parsed again; a larger
+    one is read each time, and its repeat is still known by its event id."""
+    body = notification(*(alert(f"Disk{n}", service="web") for n in range(80)))
+    assert len(json.dumps(body)) > 16 * 1024
+    assert (await client.alertmanager(body))[0] == 200
+    for _ in range(2):
+        assert await client.alertmanager(body) == (200, {"status": "duplicate"})
+    assert len(incidents(client.h)) == 1
+    assert count(client.h, SeenEvent) == 1
