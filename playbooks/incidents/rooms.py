@@ -113,18 +113,9 @@ def opened_in_room(
     tech channel get one line naming the room instead of the whole post."""
     i = result.incident
     room = i.channel
-    line = t("incident.room.line", id=i.id, severity=i.severity, title=i.title, room=name)
+    line = _room_line(i, name)
     effects: list[Effect] = [
-        OpenRoom(
-            incident_id=i.id,
-            conversation=room,
-            name=name,
-            topic=f"#{i.id} [{i.severity}] {i.title}"[:250],
-            summary=summary(i),
-            summary_key=summary_key(i.id),
-            fallback=shared,
-            close_after=close_after,
-        ),
+        _open_room(i, room, name=name, fallback=shared, close_after=close_after),
         *invitations(room, [i.opened_by, i.commander, *paged]),
     ]
     for effect in result.effects:
@@ -151,18 +142,9 @@ def raised_into_room(
     in the shared channel (and the tech channel) names the room, where its news goes from
     now on."""
     i = result.incident
-    line = t("incident.room.line", id=i.id, severity=i.severity, title=i.title, room=name)
+    line = _room_line(i, name)
     effects: list[Effect] = [
-        OpenRoom(
-            incident_id=i.id,
-            conversation=room,
-            name=name,
-            topic=f"#{i.id} [{i.severity}] {i.title}"[:250],
-            summary=summary(i),
-            summary_key=summary_key(i.id),
-            fallback=i.channel,
-            close_after=close_after,
-        ),
+        _open_room(i, room, name=name, fallback=i.channel, close_after=close_after),
         *invitations(room, [i.opened_by, i.commander, i.comms_lead or "", i.scribe or "", *people]),
     ]
     news = result.reply.blocks[:1] if result.reply is not None else ()
@@ -172,6 +154,28 @@ def raised_into_room(
         effects.append(effect)
     reply = _with_line(result.reply, line) if result.reply is not None else None
     return replace(result, effects=effects, reply=reply)
+
+
+def _room_line(i: Incident, name: str) -> Text:
+    """The one line the shared and tech channels get: the incident and its room."""
+    return t("incident.room.line", id=i.id, severity=i.severity, title=i.title, room=name)
+
+
+def _open_room(
+    i: Incident, room: Conversation, *, name: str, fallback: Conversation, close_after: timedelta
+) -> OpenRoom:
+    """Make ``room`` for ``i``: its topic, its pinned summary as the incident stands, and
+    where its news goes if the platform will not make it (``fallback``)."""
+    return OpenRoom(
+        incident_id=i.id,
+        conversation=room,
+        name=name,
+        topic=f"#{i.id} [{i.severity}] {i.title}"[:250],
+        summary=summary(i),
+        summary_key=summary_key(i.id),
+        fallback=fallback,
+        close_after=close_after,
+    )
 
 
 def _with_line(message: Message, line: Text) -> Message:
