@@ -76,10 +76,11 @@ def run_as_script(main: Callable[[], dict[str, object]]) -> None:
 
 
 @contextmanager
-def new_postgres_database(admin_url: str) -> Iterator[str]:
+def new_postgres_database(admin_url: str, *, prefix: str = "shipwatch_bench") -> Iterator[str]:
     """The URL of a new database on the PostgreSQL server of ``admin_url``, dropped (with
-    whatever is still connected to it) on leaving."""
-    name = f"shipwatch_bench_{uuid.uuid4().hex[:10]}"
+    whatever is still connected to it) on leaving. The test suite's databases come from
+    here too."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
+from bench.common import new_postgres_database as postgres_database
 from bot.app import Application
 from bot.clock import VirtualClock
 from bot.config.directory import load
@@ -98,17 +99,8 @@ def second_postgres_url() -> Iterator[str]:
 @contextlib.contextmanager
 def new_postgres_database() -> Iterator[str]:
     """A brand-new PostgreSQL database, dropped on leaving (skips the test without one)."""
-    admin_url = _postgres_or_skip()
-    name = f"shipwatch_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with postgres_database(_postgres_or_skip(), prefix="shipwatch_test") as url:
+        yield url
 
 
 # The migrations run once per test process, into a template each test's database is
