@@ -17,6 +17,8 @@ from sqlmodel import Session, col, select
 
 from bot.app import Application
 from bot.config.directory import ConfigError, ConfigProblem, load
+from commands.core.effects import apply
+from playbooks.effects import Effect
 from storage.models import IncidentEvent, IncidentRow, OutboxMessage
 from storage.unit_of_work import unit_of_work
 from tests.fakes.adapters import RecordingAdapter
@@ -149,3 +151,19 @@ def alembic_imported_opening(url: str, how: str) -> list[str]:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     modules: list[str] = json.loads(done.stdout)
     return modules
+
+
+async def write_effects(app: Application, *effects: Effect) -> None:
+    """Write ``effects`` as a handler's would be, in one transaction, then let the app
+    deliver what they queued."""
+    runtime = app.runtime
+    with unit_of_work(app.engine) as session:
+        apply(
+            session,
+            effects,
+            now=app.clock.now(),
+            directory=runtime.directory,
+            new_token=runtime.new_token,
+            reachable=runtime.reachable_platforms,
+        )
+    await app.settle()

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from bot.adapters.dingtalk_app import template
 from storage.models import PageRow
 from tests.fakes.robot_world import PUBLIC_URL, World, make_world
-from tests.support import outbox
+from tests.support import outbox, write_effects
 
 
 @pytest.fixture
@@ -203,10 +203,8 @@ def test_an_action_card_becomes_the_app_template_that_holds_its_buttons() -> Non
 
 
 async def test_the_feishu_app_edits_a_revised_post_in_place(feishu: World) -> None:
-    from commands.core.effects import apply
     from playbooks.effects import Conversation, Post
     from playbooks.messages import Message, raw
-    from storage.unit_of_work import unit_of_work
 
     async def write(text: str, *, only: bool = False) -> None:
         post = Post(
@@ -215,17 +213,7 @@ async def test_the_feishu_app_edits_a_revised_post_in_place(feishu: World) -> No
             edit_key="release:1:progress",
             revision_only=only,
         )
-        runtime = feishu.app.runtime
-        with unit_of_work(feishu.app.engine) as session:
-            apply(
-                session,
-                [post],
-                now=feishu.clock.now(),
-                directory=runtime.directory,
-                new_token=runtime.new_token,
-                reachable=runtime.reachable_platforms,
-            )
-        await feishu.app.settle()
+        await write_effects(feishu.app, post)
 
     api = feishu.feishu_api
     await write("10% for 30m")

@@ -22,7 +22,6 @@ from bot.clock import VirtualClock
 from bot.config.directory import load
 from bot.http import serve
 from bot.settings import Settings
-from commands.core.effects import apply
 from playbooks.effects import Conversation, Post
 from playbooks.messages import Message, raw
 from storage import migrate
@@ -32,6 +31,7 @@ from storage.unit_of_work import unit_of_work
 from tests.conftest import START
 from tests.fakes.chat_people import chat_config
 from tests.fakes.mattermost_api import BOT_ID, TEAM, Failure, FakeMattermost, response_text
+from tests.support import write_effects
 
 # One token for /release alone, one for any command (as one setting holds them).
 TOKENS = ("tok-release-0000000000000000", "tok-incident-000000000000000")
@@ -89,17 +89,7 @@ class Rig:
         return response.status, await response.json()
 
     async def write(self, *posts: Post) -> None:
-        runtime = self.app.runtime
-        with unit_of_work(self.app.engine) as session:
-            apply(
-                session,
-                posts,
-                now=self.clock.now(),
-                directory=runtime.directory,
-                new_token=runtime.new_token,
-                reachable=runtime.reachable_platforms,
-            )
-        await self.app.settle()
+        await write_effects(self.app, *posts)
 
 
 def mattermost_settings(database_url: str, api_url: str, **overrides: Any) -> Settings:

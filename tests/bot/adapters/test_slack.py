@@ -34,6 +34,7 @@ from storage.unit_of_work import unit_of_work
 from tests.conftest import START
 from tests.fakes.chat_people import chat_config
 from tests.fakes.slack_api import Failure, FakeSlack
+from tests.support import write_effects
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 
@@ -414,17 +415,7 @@ async def test_a_revised_post_edits_the_earlier_message_in_place(rig: Rig) -> No
         return Post(Conversation("slack", "#releases"), Message.of(raw(text)), edit_key=key)
 
     async def write(*posts: Post) -> None:
-        runtime = rig.app.runtime
-        with unit_of_work(rig.app.engine) as session:
-            apply(
-                session,
-                posts,
-                now=rig.clock.now(),
-                directory=runtime.directory,
-                new_token=runtime.new_token,
-                reachable=runtime.reachable_platforms,
-            )
-        await rig.app.settle()
+        await write_effects(rig.app, *posts)
 
     await write(progress("10% for 30m"))
     [first] = rig.fake.of("chat.postMessage")
@@ -446,17 +437,7 @@ async def test_a_revision_with_nothing_new_is_an_edit_or_nothing(rig: Rig) -> No
         return Post(Conversation("slack", "#releases"), message, edit_key=key, revision_only=only)
 
     async def write(*posts: Post) -> None:
-        runtime = rig.app.runtime
-        with unit_of_work(rig.app.engine) as session:
-            apply(
-                session,
-                posts,
-                now=rig.clock.now(),
-                directory=runtime.directory,
-                new_token=runtime.new_token,
-                reachable=runtime.reachable_platforms,
-            )
-        await rig.app.settle()
+        await write_effects(rig.app, *posts)
 
     await write(progress("refreshed before anything was said", only=True))
     assert rig.fake.of("chat.postMessage") == []  # nothing to edit: nothing said
