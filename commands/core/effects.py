@@ -118,6 +118,7 @@ def apply(
     can_reach: Callable[[str, str], bool] | None = None,
 ) -> Applied:
     applied = Applied()
+    arming: list[timers.Arming] = []  # written together, before a cancel and at the end
     for effect in said_once(effects):
         match effect:
             case Post(
@@ -168,13 +169,14 @@ def apply(
                         ways.note(session, effect, now=now, kind="way", text=platform)
                     applied.enqueued += 1
             case ArmTimer(key=key, kind=kind, due_at=due_at, payload=payload):
-                timers.arm(session, key=key, kind=kind, due_at=due_at, payload=payload, now=now)
+                arming.append(timers.Arming(key, kind, due_at, payload))
                 # Only the last word on a key counts for the scheduler (a move that cancels
                 # a timer and arms it again, say).
                 applied.cancelled = [k for k in applied.cancelled if k != key]
                 applied.armed = [(k, d) for k, d in applied.armed if k != key]
                 applied.armed.append((key, due_at))
             case CancelTimer(key=key):
+                _arm(session, arming, now=now)  # an arm before the cancel happens first
                 applied.armed = [(k, d) for k, d in applied.armed if k != key]
                 if timers.cancel(session, key=key):
                     applied.cancelled.append(key)
@@ -196,8 +198,15 @@ def apply(
                 applied.measure.append(effect)
             case Watch() | Unwatch():
                 applied.watch.append(effect)
+    _arm(session, arming, now=now)
     _tell_other_replicas(session, applied)
     return applied
+
+
+def _arm(session: Session, arming: list[timers.Arming], *, now: datetime) -> None:
+    if arming:
+        timers.arm_many(session, arming, now=now)
+        arming.clear()
 
 
 def _room_work(

@@ -422,11 +422,11 @@ def run_inbound(inv: Inbound, *, runtime: Runtime, now: datetime) -> Outcome:
 
     def handle() -> tuple[Mapping[str, Any], effect_writer.Applied] | None:
         with unit_of_work(runtime.engine) as session:
-            if seen_key is not None:
-                # Asked in the transaction that would record it: one transaction, not two.
-                if ledger.seen(session, source=seen_key[0], event_id=seen_key[1]):
-                    return None
-                ledger.remember(session, source=seen_key[0], event_id=seen_key[1], now=now)
+            # Asked and recorded in one statement, in the transaction that handles it.
+            if seen_key is not None and not ledger.first_time(
+                session, source=seen_key[0], event_id=seen_key[1], now=now
+            ):
+                return None
             ctx = system_context(session, runtime, now)
             data = handler(ctx, inv.payload)
             applied = _write_effects(session, ctx.effects, runtime=runtime, now=now)

@@ -113,6 +113,9 @@ def create(
     known = ctx.releases.services.get(service) if service else None
     if known is not None and known.incident_channel:
         channel = Conversation.parse(known.incident_channel, default_platform=platform)
+    in_force = (policy or ctx.incidents.policy).for_incident(ctx.now.date())
+    # Its clocks are set before the row is written, so that opening it is one INSERT.
+    respond_due, start_due, resolve_due = lifecycle.deadlines(in_force, severity, start=ctx.now)
     row = repo.add(
         ctx.session,
         IncidentRow(
@@ -121,10 +124,13 @@ def create(
             state=lifecycle.IncidentState.OPEN.value,
             service=service,
             channel=f"{channel.platform}:{channel.channel}",
-            policy=(policy or ctx.incidents.policy).for_incident(ctx.now.date()).to_json(),
+            policy=in_force.to_json(),
             opened_at=ctx.now,
             opened_by=opened_by,
             commander=commander or opened_by,
+            respond_due=respond_due,
+            start_due=start_due,
+            resolve_due=resolve_due,
         ),
     )
     in_room = incident_rooms.give_room(ctx, row, shared=channel)

@@ -226,14 +226,22 @@ def _due(deadline: Deadline | None, start: datetime, hours: WorkingHours) -> dat
     return deadline.due(start, hours) if deadline is not None else None
 
 
-def _deadlines(i: Incident, *, start: datetime) -> Incident:
-    rule = i.policy.rule(i.severity)
-    return replace(
-        i,
-        respond_due=rule.respond.due(start, i.policy.hours),
-        start_due=_due(rule.start, start, i.policy.hours),
-        resolve_due=_due(rule.resolve, start, i.policy.hours),
+def deadlines(
+    policy: SeverityPolicy, severity: str, *, start: datetime
+) -> tuple[datetime, datetime | None, datetime | None]:
+    """When an incident of ``severity`` started at ``start`` must be responded to, started
+    on and resolved by (the last two: None where the policy sets no such clock)."""
+    rule = policy.rule(severity)
+    return (
+        rule.respond.due(start, policy.hours),
+        _due(rule.start, start, policy.hours),
+        _due(rule.resolve, start, policy.hours),
     )
+
+
+def _deadlines(i: Incident, *, start: datetime) -> Incident:
+    respond_due, start_due, resolve_due = deadlines(i.policy, i.severity, start=start)
+    return replace(i, respond_due=respond_due, start_due=start_due, resolve_due=resolve_due)
 
 
 def _unbreach(i: Incident, *, now: datetime) -> Incident:

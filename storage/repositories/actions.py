@@ -11,6 +11,8 @@ from sqlmodel import Session
 from storage.models import ActionToken
 from storage.unit_of_work import execute_unflushed
 
+_ISSUING = insert(ActionToken.__table__)  # type: ignore[attr-defined]
+
 
 def issue(
     session: Session,
@@ -26,7 +28,7 @@ def issue(
         return
     execute_unflushed(
         session,
-        insert(ActionToken.__table__),  # type: ignore[attr-defined]
+        _ISSUING,
         [
             {
                 "token": token,

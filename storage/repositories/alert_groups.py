@@ -6,18 +6,32 @@ import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 from sqlmodel import Session, col, select
 
 from storage.models import AlertGroup, IncidentRow
 from storage.repositories.incidents import UNRESOLVED
 
+# Statements read on every notification are built once: building and keying a new one
+# costs several times what running it does.
+_BY_HASH = select(AlertGroup).where(AlertGroup.group_hash == bindparam("group_hash"))
+_BY_HASH_LOCKED = _BY_HASH.with_for_update()
+_STORM = (
+    select(AlertGroup.incident_id)
+    .join(IncidentRow, col(IncidentRow.id) == col(AlertGroup.incident_id))
+    .where(
+        AlertGroup.service == bindparam("service"),
+        col(AlertGroup.joined_at) >= bindparam("since"),
+        col(IncidentRow.state).in_(UNRESOLVED),
+    )
+    .order_by(col(AlertGroup.joined_at).desc())
+    .limit(1)
+)
+
 
 def get(session: Session, *, group_hash: str, for_update: bool = False) -> AlertGroup | None:
-    query = select(AlertGroup).where(AlertGroup.group_hash == group_hash)
-    if for_update:
-        query = query.with_for_update()
-    return session.exec(query).first()
+    query = _BY_HASH_LOCKED if for_update else _BY_HASH
+    return session.exec(query, params={"group_hash": group_hash}).first()
 
 
 def lock_service(session: Session, *, service: str) -> None:
@@ -43,18 +57,7 @@ def _lock_key(service: str) -> int:
 def storm_incident(session: Session, *, service: str, since: datetime) -> int | None:
     """The unresolved incident that a group of ``service`` joined most recently, if one
     joined at or after ``since``: the storm new groups of that service fold into."""
-    query = (
-        select(AlertGroup.incident_id)
-        .join(IncidentRow, col(IncidentRow.id) == col(AlertGroup.incident_id))
-        .where(
-            AlertGroup.service == service,
-            col(AlertGroup.joined_at) >= since,
-            col(IncidentRow.state).in_(UNRESOLVED),
-        )
-        .order_by(col(AlertGroup.joined_at).desc())
-        .limit(1)
-    )
-    return session.exec(query).first()
+    return session.exec(_STORM, params={"service": service, "since": since}).first()
 
 
 def of_incident(session: Session, *, incident_id: int) -> Sequence[AlertGroup]:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row
+from sqlalchemy import Row, bindparam
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, or_, select
 
@@ -21,11 +21,15 @@ def add(session: Session, row: IncidentRow) -> IncidentRow:
     return row
 
 
+# Statements read on every event are built once: building and keying a new one costs
+# several times what running it does.
+_BY_ID = select(IncidentRow).where(IncidentRow.id == bindparam("incident_id"))
+_BY_ID_LOCKED = _BY_ID.with_for_update()
+
+
 def get(session: Session, *, incident_id: int, for_update: bool = False) -> IncidentRow | None:
-    query = select(IncidentRow).where(IncidentRow.id == incident_id)
-    if for_update:
-        query = query.with_for_update()
-    return session.exec(query).first()
+    query = _BY_ID_LOCKED if for_update else _BY_ID
+    return session.exec(query, params={"incident_id": incident_id}).first()
 
 
 def search(

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import insert
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from storage.models import SeenEvent
@@ -23,4 +26,28 @@ def remember(session: Session, *, source: str, event_id: str, now: datetime) -> 
         session,
         insert(SeenEvent.__table__),  # type: ignore[attr-defined]
         {"source": source, "event_id": event_id, "seen_at": now},
+    )
+
+
+def first_time(session: Session, *, source: str, event_id: str, now: datetime) -> bool:
+    """Record the event in the caller's transaction unless the ledger has it: whether it
+    is new. One INSERT … ON CONFLICT DO NOTHING, asking and recording at once; on
+    PostgreSQL a twin recorded by a transaction not yet committed makes it wait for that
+    one's end, then answer by its outcome."""
+    added = execute_unflushed(
+        session,
+        _recording(session.get_bind().dialect.name),
+        {"source": source, "event_id": event_id, "seen_at": now},
+    )
+    return added.first() is not None
+
+
+@functools.cache
+def _recording(dialect: str) -> Any:
+    table = SeenEvent.__table__  # type: ignore[attr-defined]
+    insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert_(table)
+        .on_conflict_do_nothing(index_elements=[table.c.source, table.c.event_id])
+        .returning(table.c.id)
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from storage.models import MaintenanceWindow
@@ -21,21 +22,27 @@ def get(session: Session, *, window_id: int, for_update: bool = False) -> Mainte
     return session.exec(query.with_for_update() if for_update else query).first()
 
 
+# Read for every alert: built once, since building and keying a new statement costs
+# several times what running it does.
+_IN_FORCE = (
+    select(MaintenanceWindow)
+    .where(
+        MaintenanceWindow.service == bindparam("service"),
+        col(MaintenanceWindow.starts_at) <= bindparam("now"),
+        col(MaintenanceWindow.ends_at) > bindparam("now"),
+    )
+    .order_by(col(MaintenanceWindow.ends_at).desc(), col(MaintenanceWindow.id))
+    .limit(1)
+)
+_IN_FORCE_LOCKED = _IN_FORCE.with_for_update()
+
+
 def in_force(
     session: Session, *, service: str, now: datetime, for_update: bool = False
 ) -> MaintenanceWindow | None:
     """The window of ``service`` in force at ``now`` that ends last, if any."""
-    query = (
-        select(MaintenanceWindow)
-        .where(
-            MaintenanceWindow.service == service,
-            col(MaintenanceWindow.starts_at) <= now,
-            col(MaintenanceWindow.ends_at) > now,
-        )
-        .order_by(col(MaintenanceWindow.ends_at).desc(), col(MaintenanceWindow.id))
-        .limit(1)
-    )
-    return session.exec(query.with_for_update() if for_update else query).first()
+    query = _IN_FORCE_LOCKED if for_update else _IN_FORCE
+    return session.exec(query, params={"service": service, "now": now}).first()
 
 
 def freezing(session: Session, *, service: str, now: datetime) -> Sequence[MaintenanceWindow]:

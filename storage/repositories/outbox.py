@@ -34,6 +34,9 @@ ROOM_OPEN, ROOM_INVITE, ROOM_CLOSE = "room_open", "room_invite", "room_close"
 ROOM_KINDS = frozenset({ROOM_OPEN, ROOM_INVITE, ROOM_CLOSE})
 
 
+_ENQUEUING = insert(OutboxMessage.__table__)  # type: ignore[attr-defined]
+
+
 def enqueue(
     session: Session,
     *,
@@ -53,7 +56,7 @@ def enqueue(
     is built for it."""
     execute_unflushed(
         session,
-        insert(OutboxMessage.__table__),  # type: ignore[attr-defined]
+        _ENQUEUING,
         {
             "follow_up": dict(follow_up) if follow_up else None,
             "unless_member_of": dict(unless_member_of) if unless_member_of else None,
@@ -93,7 +96,14 @@ def deliverable(
 
 def platforms_due(session: Session, *, now: datetime) -> list[str]:
     """The platforms with a conversation whose turn it is now."""
-    query = (
+    return sorted(session.exec(_platforms_due_statement(), params={"now": now}).all())
+
+
+@cache
+def _platforms_due_statement() -> Any:
+    """Asked after every change to the outbox: built once (its parameter is ``now``)."""
+    now = bindparam("now", type_=UTCDateTime())
+    return (
         select(OutboxMessage.platform)
         .where(
             col(OutboxMessage.id).in_(_heads()),
@@ -102,7 +112,6 @@ def platforms_due(session: Session, *, now: datetime) -> list[str]:
         )
         .distinct()
     )
-    return sorted(session.exec(query).all())
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,6 +272,11 @@ def next_attempt(session: Session) -> datetime | None:
     """When the next delivery can happen: the earliest moment among conversation heads
     that one is due and unclaimed (a message queued behind another cannot go first,
     whatever its own time)."""
+    return session.exec(_next_attempt_statement()).one()
+
+
+@cache
+def _next_attempt_statement() -> Any:
     ready_at = case(
         (
             col(OutboxMessage.claimed_until) > col(OutboxMessage.next_attempt_at),
@@ -270,11 +284,9 @@ def next_attempt(session: Session) -> datetime | None:
         ),
         else_=col(OutboxMessage.next_attempt_at),
     )
-    return session.exec(
-        select(type_coerce(func.min(ready_at), UTCDateTime)).where(
-            col(OutboxMessage.id).in_(_heads())
-        )
-    ).one()
+    return select(type_coerce(func.min(ready_at), UTCDateTime)).where(
+        col(OutboxMessage.id).in_(_heads())
+    )
 
 
 def _unclaimed(now: datetime | ColumnElement[datetime]) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from storage.models import PageEvent, PageRow, Timer
@@ -26,21 +27,33 @@ def lock_timers(session: Session, *, page_ids: Sequence[int]) -> None:
     session.exec(query.with_for_update()).all()
 
 
+# Statements read on every event are built once: building and keying a new one costs
+# several times what running it does.
+_BY_ID = select(PageRow).where(PageRow.id == bindparam("page_id"))
+_BY_ID_LOCKED = _BY_ID.with_for_update()
+_IDS_OF_INCIDENT = select(PageRow.id).where(PageRow.incident_id == bindparam("incident_id"))
+_OF_INCIDENT_LOCKED = (
+    select(PageRow)
+    .where(PageRow.incident_id == bindparam("incident_id"))
+    .with_for_update()
+    .order_by(col(PageRow.id))
+)
+
+
 def get(session: Session, *, page_id: int, for_update: bool = False) -> PageRow | None:
-    query = select(PageRow).where(PageRow.id == page_id)
     if for_update:
         lock_timers(session, page_ids=[page_id])
-        query = query.with_for_update()
-    return session.exec(query).first()
+    query = _BY_ID_LOCKED if for_update else _BY_ID
+    return session.exec(query, params={"page_id": page_id}).first()
 
 
 def for_incident(session: Session, *, incident_id: int) -> Sequence[PageRow]:
     """The incident's pages, locked (their timers first); the incident is locked already."""
+    params = {"incident_id": incident_id}
     if session.get_bind().dialect.name != "sqlite":  # one writer at a time there anyway
-        ids = select(PageRow.id).where(PageRow.incident_id == incident_id)
-        lock_timers(session, page_ids=[i for i in session.exec(ids).all() if i is not None])
-    query = select(PageRow).where(PageRow.incident_id == incident_id).with_for_update()
-    return session.exec(query.order_by(col(PageRow.id))).all()
+        ids = session.exec(_IDS_OF_INCIDENT, params=params).all()
+        lock_timers(session, page_ids=[i for i in ids if i is not None])
+    return session.exec(_OF_INCIDENT_LOCKED, params=params).all()
 
 
 def search(

@@ -4,15 +4,47 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from storage.models import Timer
 from storage.unit_of_work import execute_unflushed
+
+
+@dataclass(frozen=True, slots=True)
+class Arming:
+    """A timer to arm: its key, kind, when it is due and what its handler is given."""
+
+    key: str
+    kind: str
+    due_at: datetime
+    payload: Mapping[str, Any]
+
+
+# The statements of every timer's arm, cancel and claim are built once: building and
+# keying a new one costs several times what running it does.
+_TABLE = Timer.__table__  # type: ignore[attr-defined]
+_CANCELLING = (
+    update(_TABLE)
+    .where(_TABLE.c.key == bindparam("timer_key"), _TABLE.c.state == "pending")
+    .values(state="cancelled")
+)
+_CLAIMABLE = update(_TABLE).where(
+    _TABLE.c.key == bindparam("timer_key"),
+    _TABLE.c.state == "pending",
+    _TABLE.c.due_at <= bindparam("now"),
+)
+_CLAIMING = _CLAIMABLE.values(state="fired", fired_at=bindparam("now"), fired_late=False).returning(
+    *_TABLE.c
+)
+_CLAIMING_LATE = _CLAIMABLE.values(
+    state="fired", fired_at=bindparam("now"), fired_late=_TABLE.c.due_at < bindparam("late_before")
+).returning(*_TABLE.c)
 
 
 def arm(
@@ -24,31 +56,44 @@ def arm(
     payload: Mapping[str, Any],
     now: datetime,
 ) -> None:
-    """Arm ``key`` for ``due_at``; an existing timer of that key is moved, not duplicated.
+    """Arm ``key`` for ``due_at``; an existing timer of that key is moved, not duplicated."""
+    arm_many(session, [Arming(key, kind, due_at, payload)], now=now)
 
-    One INSERT … ON CONFLICT, without reading the row first: it neither asks the database
-    whether the key exists nor flushes the transaction's other pending rows to ask.
+
+def arm_many(session: Session, timers: Sequence[Arming], *, now: datetime) -> None:
+    """Arm each of ``timers`` (a key given twice: the last one counts); one of an existing
+    key is moved, not duplicated.
+
+    One INSERT … ON CONFLICT for them all, without reading the rows first: it neither asks
+    the database whether the keys exist nor flushes the transaction's other pending rows
+    to ask.
     """
-    timer = _loaded(session, key)
-    if timer is not None:  # this transaction holds the row already: keep that copy true
-        timer.kind, timer.due_at, timer.payload = kind, due_at, dict(payload)
-        timer.state, timer.fired_at, timer.fired_late = "pending", None, False
-        session.add(timer)
-        return
-    execute_unflushed(
-        session,
-        _arming(session.get_bind().dialect.name),
-        {
-            "key": key,
-            "kind": kind,
-            "due_at": due_at,
-            "payload": dict(payload),
-            "state": "pending",
-            "fired_at": None,
-            "fired_late": False,
-            "created_at": now,
-        },
-    )
+    rows = []
+    for timer in {t.key: t for t in timers}.values():
+        loaded = _loaded(session, timer.key)
+        if loaded is not None:  # this transaction holds the row already: keep that copy true
+            loaded.kind, loaded.due_at, loaded.payload = (
+                timer.kind,
+                timer.due_at,
+                dict(timer.payload),
+            )
+            loaded.state, loaded.fired_at, loaded.fired_late = "pending", None, False
+            session.add(loaded)
+            continue
+        rows.append(
+            {
+                "key": timer.key,
+                "kind": timer.kind,
+                "due_at": timer.due_at,
+                "payload": dict(timer.payload),
+                "state": "pending",
+                "fired_at": None,
+                "fired_late": False,
+                "created_at": now,
+            }
+        )
+    if rows:
+        execute_unflushed(session, _arming(session.get_bind().dialect.name), rows)
 
 
 @functools.cache
@@ -76,14 +121,7 @@ def cancel(session: Session, *, key: str) -> bool:
         timer.state = "cancelled"
         session.add(timer)
         return True
-    table = Timer.__table__  # type: ignore[attr-defined]
-    result = execute_unflushed(
-        session,
-        update(table)
-        .where(table.c.key == key, table.c.state == "pending")
-        .values(state="cancelled"),
-    )
-    return bool(result.rowcount)
+    return bool(execute_unflushed(session, _CANCELLING, {"timer_key": key}).rowcount)
 
 
 def _loaded(session: Session, key: str) -> Timer | None:
@@ -103,15 +141,12 @@ def claim(
 
     One UPDATE … RETURNING; the timer comes back as a row of its own, not one this
     session tracks: its handler only reads it."""
-    late = col(Timer.due_at) < now - late_after if late_after is not None else False
-    table = Timer.__table__  # type: ignore[attr-defined]
-    fired = execute_unflushed(
-        session,
-        update(table)
-        .where(table.c.key == key, table.c.state == "pending", table.c.due_at <= now)
-        .values(state="fired", fired_at=now, fired_late=late)
-        .returning(*table.c),
-    ).first()
+    params = {"timer_key": key, "now": now}
+    if late_after is None:
+        fired = execute_unflushed(session, _CLAIMING, params).first()
+    else:
+        params["late_before"] = now - late_after
+        fired = execute_unflushed(session, _CLAIMING_LATE, params).first()
     return Timer(**fired._mapping) if fired is not None else None
 
 
