@@ -30,7 +30,7 @@ from playbooks.effects import (
     Priority,
 )
 from playbooks.errors import InvalidTransition
-from playbooks.lists import mentioned
+from playbooks.lists import capped, mentioned
 from playbooks.messages import Button, ButtonStyle, Message, Severity, Text, t
 from playbooks.people import EVERY_WAY
 
@@ -38,6 +38,10 @@ KIND_STEP = "page.step"
 KIND_REMIND = "page.remind"
 DEFAULT_WAIT = timedelta(minutes=5)
 DEFAULT_ACK_REMINDER = timedelta(minutes=30)
+# A person's ack reminders due this close together are said in one message: five pages
+# acknowledged in one storm are one reminder, not five.
+REMIND_TOGETHER = timedelta(minutes=5)
+MAX_RESOLVE_BUTTONS = 5
 
 
 class Target(StrEnum):
@@ -383,33 +387,41 @@ def resolve_page(p: Page, *, actor: str, now: datetime) -> Result:
 
 
 def remind(
-    p: Page, *, now: datetime, every: timedelta, said: Mapping[str, Any] | None = None
+    p: Page,
+    *,
+    now: datetime,
+    every: timedelta,
+    said: Mapping[str, Any] | None = None,
+    due: datetime | None = None,
 ) -> Result:
     """Acknowledged and still not resolved: remind whoever acknowledged, backed off
     (repeats.turn: after ``every``, then twice that, … up to a day), each reminder naming
-    the next."""
+    the next. ``due``: when this reminder was due, when it is said before then, with
+    another of the same person's (``REMIND_TOGETHER``); its backoff counts from then."""
     if p.state is not PageState.ACKNOWLEDGED or p.acked_by is None:
         return Result(p)
     turn = repeats.turn(
-        repeats.Said.from_json(said), substance=f"{p.acked_by}", now=now, every=every
+        repeats.Said.from_json(said),
+        substance=f"{p.acked_by}",
+        now=max(now, due) if due is not None else now,
+        every=every,
     )
     payload = {"page_id": p.id, "every": every.total_seconds(), "said": turn.said.to_json()}
     again = ArmTimer(remind_key(p.id), KIND_REMIND, turn.next_at, payload)
     if not turn.speak:
         return Result(p, effects=[again])
-    resolve_with = f"/incident resolve {p.incident_id}" if p.incident_id else f"/resolve {p.id}"
     text = t(
         "page.remind",
         id=p.id,
         title=p.title,
         since=now - (p.acked_at or now),
-        command=resolve_with,
+        command=_resolve_with(p),
         next=turn.next_at,
     )
     message = Message(
         blocks=(text,),
         severity=Severity.WARNING,
-        buttons=(Button(t("button.resolve"), resolve_with),),
+        buttons=(Button(t("button.resolve"), _resolve_with(p)),),
     )
     return Result(
         p,
@@ -418,6 +430,70 @@ def remind(
         effects=[DirectMessage(p.acked_by, message, spends_page_budget=True), again],
         events=[Event(now, "remind", p.acked_by)],
     )
+
+
+def said_together_until(*, now: datetime, every: timedelta) -> datetime:
+    """Reminders due by then are said with one due now: within ``REMIND_TOGETHER``, and
+    never as early as half their interval."""
+    return now + min(REMIND_TOGETHER, every / 2)
+
+
+def remind_together(reminded: Sequence[Result], *, now: datetime) -> list[Effect]:
+    """The effects of the reminders of several pages one person acknowledged, due
+    together: every page's timer moved on, and what they say as one message (the first's,
+    listing each page with how long it has been acknowledged and how to resolve it)."""
+    effects = [e for r in reminded for e in r.effects]
+    speaking = [r for r in reminded if reminder_said(r) is not None]
+    if len(speaking) < 2:
+        return effects
+    pages = [r.page for r in speaking]
+    shown, rest = capped(pages)
+    lines: list[Text] = [t("page.remind_many", count=len(pages))]
+    lines += [
+        t(
+            "page.remind_line",
+            id=p.id,
+            title=p.title,
+            since=now - (p.acked_at or now),
+            command=_resolve_with(p),
+        )
+        for p in shown
+    ]
+    if rest is not None:
+        lines.append(rest)
+    nexts = [e.due_at for r in speaking for e in r.effects if isinstance(e, ArmTimer)]
+    lines.append(t("page.remind_next", next=min(nexts)))
+    buttons = {_resolve_with(p): _resolve_button(p) for p in shown}  # one an incident
+    message = Message(
+        blocks=tuple(lines),
+        severity=Severity.WARNING,
+        buttons=tuple(buttons.values())[:MAX_RESOLVE_BUTTONS],
+    )
+    first = reminder_said(speaking[0])
+    assert first is not None
+    said = [reminder_said(r) for r in speaking]
+    return [
+        replace(first, message=message) if e is first else e
+        for e in effects
+        if e is first or not any(e is s for s in said)
+    ]
+
+
+def reminder_said(r: Result) -> DirectMessage | None:
+    """The ack reminder ``r`` says, if it says one now (one the page budget held is not)."""
+    return next(
+        (e for e in r.effects if isinstance(e, DirectMessage) and e.spends_page_budget), None
+    )
+
+
+def _resolve_with(p: Page) -> str:
+    return f"/incident resolve {p.incident_id}" if p.incident_id else f"/resolve {p.id}"
+
+
+def _resolve_button(p: Page) -> Button:
+    if p.incident_id:
+        return Button(t("page.resolve_incident_button", id=p.incident_id), _resolve_with(p))
+    return Button(t("page.resolve_page_button", id=p.id), _resolve_with(p))
 
 
 def defer(p: Page, *, until: datetime, now: datetime) -> Result:

@@ -56,6 +56,12 @@ def for_incident(session: Session, *, incident_id: int) -> Sequence[PageRow]:
     return session.exec(_OF_INCIDENT_LOCKED, params=params).all()
 
 
+def acknowledged_by(session: Session, *, person: str) -> list[int]:
+    """The ids of the pages ``person`` acknowledged that are not resolved yet."""
+    query = select(PageRow.id).where(PageRow.state == "acknowledged", PageRow.acked_by == person)
+    return [i for i in session.exec(query.order_by(col(PageRow.id))).all() if i is not None]
+
+
 def search(
     session: Session, *, open_only: bool = False, team: str | None = None, limit: int = 20
 ) -> Sequence[PageRow]:

@@ -150,6 +150,30 @@ def claim(
     return Timer(**fired._mapping) if fired is not None else None
 
 
+def claim_among(
+    session: Session, *, keys: Sequence[str], due_by: datetime, now: datetime
+) -> list[Timer]:
+    """Mark fired, and return, those of ``keys`` still pending and due by ``due_by`` (some
+    perhaps not yet due: fired early with another). A timer another transaction holds
+    (a replica firing it, a command moving it) is skipped, not waited for: a handler
+    holding its own timer and asking for others' never waits in a circle."""
+    if not keys:
+        return []
+    picked = (
+        select(_TABLE.c.key)
+        .where(_TABLE.c.key.in_(keys), _TABLE.c.state == "pending", _TABLE.c.due_at <= due_by)
+        .with_for_update(skip_locked=True)
+    )
+    fired = execute_unflushed(
+        session,
+        update(_TABLE)
+        .where(_TABLE.c.key.in_(picked.scalar_subquery()), _TABLE.c.state == "pending")
+        .values(state="fired", fired_at=now, fired_late=False)
+        .returning(*_TABLE.c),
+    )
+    return sorted((Timer(**row._mapping) for row in fired), key=lambda timer: timer.due_at)
+
+
 def pending(session: Session, *, due_before: datetime | None = None) -> Sequence[Timer]:
     query = select(Timer).where(Timer.state == "pending")
     if due_before is not None:

@@ -1,5 +1,5 @@
-"""The shipped storm drill: the page budget folds a storm into one notification, ack
-reminders (within the budget) until resolved, and a P3 in the evening waits for the next
+"""The shipped storm drill: the page budget folds a storm into one notification, the ack
+reminders due together are one message, and a P3 in the evening waits for the next
 working morning."""
 
 from __future__ import annotations
@@ -26,13 +26,14 @@ def test_the_storm_drill() -> None:
     assert ">>> @carol\nPage #1 (queue depth high 1) resolved by @bob." not in out
     assert "Held for @bob: over the page budget" in out
     assert "held for @bob: over the page budget, folded into one notification later" in out
-    # Ack reminders spend the page budget too: five of the seven, the other two held, and
-    # resolved before their fold, so nothing more is said of them.
-    assert out.count("is acknowledged, not resolved, for 30m now") == 5
+    # The seven ack reminders, due together, are one message listing them all.
+    assert out.count(">>> @bob\n⏳ 7 pages you acknowledged are not resolved yet:\n") == 1
+    assert "  #7 (queue depth high 7): acknowledged for 30m; when it is over: /resolve 7" in out
+    assert "is acknowledged, not resolved" not in out
     assert out.count(">>> @bob\n📟 2 more pages for you while over your page budget") == 1
     assert "Page #7 (queue depth high 7) resolved by @bob." in out
     assert "it waits until 2026-11-24 09:00 UTC+8, the next working morning" in out
     assert "2026-11-23 18:40 UTC+8 deferred to the next working morning" in out
     assert "2026-11-24 09:00 UTC+8 notified @bob (primary)" in out
     # Nothing reminds after resolving: the reminders all came before the resolves.
-    assert out.rindex("not resolved, for") < out.index("resolved by @bob.")
+    assert out.rindex("not resolved yet") < out.index("resolved by @bob.")

@@ -128,3 +128,56 @@ def test_a_claim_long_after_due_is_marked_late(engine: Engine) -> None:
     with unit_of_work(engine) as session:
         stored = {t.key: t.fired_late for t in session.exec(select(Timer)).all()}
     assert stored == {"on": False, "late": True}
+
+
+def test_claim_among_takes_those_due_by_then_once(engine: Engine) -> None:
+    with unit_of_work(engine) as session:
+        for key, due in (
+            ("a", NOW),
+            ("b", NOW + timedelta(minutes=4)),
+            ("c", NOW + timedelta(hours=1)),
+        ):
+            timers.arm(session, key=key, kind="x", due_at=due, payload={}, now=NOW)
+        timers.arm(session, key="gone", kind="x", due_at=NOW, payload={}, now=NOW)
+        timers.cancel(session, key="gone")
+    keys = ["a", "b", "c", "gone", "unknown"]
+    with unit_of_work(engine) as session:
+        claimed = timers.claim_among(session, keys=keys, due_by=NOW + timedelta(minutes=5), now=NOW)
+    assert [t.key for t in claimed] == ["a", "b"]
+    assert all(t.state == "fired" and t.fired_at == NOW for t in claimed)
+    with unit_of_work(engine) as session:
+        assert (
+            timers.claim_among(session, keys=keys, due_by=NOW + timedelta(minutes=5), now=NOW) == []
+        )
+        assert timers.claim_among(session, keys=[], due_by=NOW, now=NOW) == []
+
+
+@pytest.mark.postgres
+def test_claim_among_skips_a_timer_another_transaction_holds(postgres_url: str) -> None:
+    """A replica firing one of the timers holds its row: the others are claimed at once,
+    without waiting for it, and it stays that replica's."""
+    engine = make_engine(postgres_url)
+    migrate.upgrade(engine)
+    try:
+        with unit_of_work(engine) as session:
+            for key in ("a", "b", "c"):
+                timers.arm(session, key=key, kind="x", due_at=NOW, payload={}, now=NOW)
+        claimed: list[list[str]] = []
+
+        def claim_all() -> None:
+            with unit_of_work(engine) as session:
+                found = timers.claim_among(session, keys=["a", "b", "c"], due_by=NOW, now=NOW)
+                claimed.append([t.key for t in found])
+
+        with unit_of_work(engine) as session:
+            assert timers.claim(session, key="b", now=NOW) is not None
+            other = threading.Thread(target=claim_all)
+            other.start()
+            other.join(timeout=10)
+            assert not other.is_alive(), "claim_among waited for a held timer"
+        assert claimed == [["a", "c"]]
+        with unit_of_work(engine) as session:
+            states = {t.key: t.state for t in session.exec(select(Timer)).all()}
+        assert states == {"a": "fired", "b": "fired", "c": "fired"}
+    finally:
+        engine.dispose()
