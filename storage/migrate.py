@@ -32,6 +32,7 @@ from sqlalchemy import (
     inspect,
     select,
     table,
+    text,
 )
 
 if TYPE_CHECKING:
@@ -76,10 +77,26 @@ def upgrade(engine: Engine, *, revision: str = "head") -> None:
     config = _config()
     try:
         with engine.begin() as connection:
+            _one_at_a_time(connection)  # then Alembic reads the revision a twin left
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
     except CommandError as error:
         raise MigrationError(str(error)) from error
+
+
+# pg_advisory_xact_lock's key for changing the schema: any fixed number of our own.
+_SCHEMA_LOCK = 0x5348_4950_5357_4348  # "SHIPSWCH"
+
+
+def _one_at_a_time(connection: Connection) -> None:
+    """Hold the schema to this transaction: of replicas starting together on one
+    database, the others wait here until it commits, then find the work done.
+
+    PostgreSQL takes a transaction-scoped advisory lock. SQLite needs nothing: every
+    transaction begins IMMEDIATE, holding the one write lock from its first statement.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
 
 
 def prepare(engine: Engine) -> None:
@@ -93,8 +110,9 @@ def prepare(engine: Engine) -> None:
     if is_current(engine):
         return
     with engine.begin() as connection:
-        # Asked again inside the transaction (on SQLite it holds the write lock): of two
-        # processes starting on one new file, the second finds the tables made.
+        _one_at_a_time(connection)
+        # Asked again inside the transaction, which holds the schema: of two processes
+        # starting on one new database, the second finds the tables made.
         created = not inspect(connection).get_table_names() and create(connection)
     if not created:
         upgrade(engine)
