@@ -46,6 +46,7 @@ from commands.core.invocations import (
     Outcome,
     TimerFired,
 )
+from commands.general import housekeeping
 from commands.general.admin import DeadLetter
 from commands.oncall import handoff, rotations
 from commands.oncall.paging import WayFailed
@@ -413,6 +414,13 @@ class Application:
         teams, now = dict(self.config.teams), self.clock.now()
         await self.db.run(rotations.sync_rotations, self.engine, teams, now=now)
         await self.db.run(handoff.sync_handoffs, self.engine, teams, now=now)
+        await self.db.run(
+            housekeeping.ensure,
+            self.engine,
+            keep_days=self.settings.keep_days,
+            tz=str(self.settings.tz),
+            now=now,
+        )
         await self.db.run(
             summary_config.sync_subscriptions,
             self.engine,

@@ -104,6 +104,9 @@ class Settings(BaseSettings):
     # minute (Feishu throttles sends on the hour).
     summary_grace_minutes: int = Field(default=120, ge=0, le=7 * 24 * 60)
     summary_jitter_minutes: int = Field(default=0, ge=0, le=30)
+    # Rows whose work is done (sent messages, fired timers, the ledger's event ids, expired
+    # buttons, guard readings) are deleted once older than this many days, in a daily sweep.
+    keep_days: int = Field(default=30, ge=1, le=3650)
 
     @model_validator(mode="after")
     def _jitter_within_grace(self) -> Settings:

@@ -7,7 +7,7 @@ from typing import TypeVar
 
 from commands.core.pipeline import InboundHandler, ObservationHandler, TimerHandler
 from commands.core.registry import CommandTable
-from commands.general import admin, me, reminders, web
+from commands.general import admin, housekeeping, me, reminders, web
 from commands.general import help as general
 from commands.incidents import (
     actions,
@@ -91,6 +91,7 @@ def timer_handlers() -> Mapping[str, TimerHandler]:
         maintenance.TIMER_HANDLERS,
         maintenance_after.TIMER_HANDLERS,
         rooms.TIMER_HANDLERS,
+        housekeeping.TIMER_HANDLERS,
     )
 
 

@@ -22,9 +22,9 @@ def counts(engine: object) -> dict[str, int]:
             m.__name__: count(session, m)
             for m in (Reminder, OutboxMessage, AuditEntry, ActionToken, SeenEvent)
         }
-        # Every team's next handoff and the shipped reports (with their asks for notes)
-        # are armed at start; count the timers commands armed.
-        at_start = ("oncall.handoff", "summary.due", "summary.notes_due")
+        # Every team's next handoff, the shipped reports (with their asks for notes) and
+        # the housekeeping sweep are armed at start; count the timers commands armed.
+        at_start = ("oncall.handoff", "summary.due", "summary.notes_due", "housekeeping.sweep")
         query = select(func.count()).select_from(Timer).where(col(Timer.kind).not_in(at_start))
         found["Timer"] = session.exec(query).one()
         return found
