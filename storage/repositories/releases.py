@@ -9,13 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import case, func
+from sqlalchemy import Text, case, cast, func
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from storage.models import ReleaseEvent, ReleaseRow
 
 # Every state that holds the service (the unique index's states): prepared ones too.
 ACTIVE_STATES = ("prepared", "pending", "in_stage", "paused")
+# A release's plan snapshot as stored, undecoded: a listing reads it by its text and
+# builds each distinct plan once (``commands.releases.rows.plan_of``), where decoding and
+# building every row's copy would be most of its time.
+PLAN_TEXT = cast(col(ReleaseRow.plan), Text)
 
 
 def add(session: Session, row: ReleaseRow) -> ReleaseRow:
@@ -61,17 +66,22 @@ def active(session: Session) -> Sequence[ReleaseRow]:
     return session.exec(query).all()
 
 
-def needing_eyes_first(session: Session, *, limit: int) -> tuple[Sequence[ReleaseRow], int]:
+def needing_eyes_first(session: Session, *, limit: int) -> tuple[list[tuple[ReleaseRow, str]], int]:
     """At most ``limit`` live releases, those waiting on a person first (paused, then
-    traffic asked for and not confirmed, then prepared), then by service; and how many
+    traffic asked for and not confirmed, then prepared), then by service, each with its
+    plan's stored text (``PLAN_TEXT``; the row's ``plan`` is left unread); and how many
     are live in all."""
     waiting = case({"paused": 0, "pending": 1, "prepared": 2}, value=col(ReleaseRow.state), else_=3)
     live = col(ReleaseRow.state).in_(ACTIVE_STATES)
     rows = session.exec(
-        select(ReleaseRow).where(live).order_by(waiting, col(ReleaseRow.service)).limit(limit)
+        select(ReleaseRow, PLAN_TEXT)
+        .options(defer(ReleaseRow.plan))  # type: ignore[arg-type]
+        .where(live)
+        .order_by(waiting, col(ReleaseRow.service))
+        .limit(limit)
     ).all()
     total = session.exec(select(func.count()).select_from(ReleaseRow).where(live)).one()
-    return rows, total
+    return [(row, plan) for row, plan in rows], total
 
 
 def active_marks(session: Session) -> dict[int, tuple[int, int, str]]:
