@@ -191,11 +191,16 @@ def _keep(ctx: SystemContext, release: machine.Release, payload: GuardReadings) 
     """Keep the plan's guards' readings for the release page's charts (a value only: a
     reading of no data or an error is a gap in the line, its reason is on the status)."""
     watched = {guard.name for guard in release.plan.guards}
-    for name, reading in payload.readings.items():
-        if name in watched and reading.value is not None:
-            guard_readings.add(
-                ctx.session, release_id=release.id, guard=name, at=payload.at, value=reading.value
-            )
+    guard_readings.add_all(
+        ctx.session,
+        release_id=release.id,
+        at=payload.at,
+        values={
+            name: reading.value
+            for name, reading in payload.readings.items()
+            if name in watched and reading.value is not None
+        },
+    )
 
 
 def traffic_failed(ctx: SystemContext, payload: TrafficFailed) -> None:
