@@ -225,10 +225,10 @@ def status(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     name = cmd.args["service"]
     if name is not None:
         service = service_named(ctx, name)
-        row = repo.latest_for(ctx.session, service=service.name)
-        if row is None:
+        found = repo.latest_with_plan_text(ctx.session, service=service.name)
+        if found is None:
             return Message.of(t("release.never_released", service=service.name))
-        view = to_view(row)
+        view = to_view(found[0], plan_text=found[1])
         return views.status(
             view,
             now=ctx.now,

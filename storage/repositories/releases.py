@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Text, case, cast, func
+from sqlalchemy import ColumnElement, Text, case, cast, func
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
 from storage.models import ReleaseEvent, ReleaseRow
 
@@ -34,6 +35,34 @@ def get(session: Session, *, release_id: int, for_update: bool = False) -> Relea
     if for_update:
         query = query.with_for_update()
     return session.exec(query).first()
+
+
+def get_with_plan_text(
+    session: Session, *, release_id: int, for_update: bool = False
+) -> tuple[ReleaseRow, str] | None:
+    """``get``, with the plan's stored text (``PLAN_TEXT``) and the row's ``plan`` unread."""
+    query = _with_plan_text(col(ReleaseRow.id) == release_id)
+    if for_update:
+        query = query.with_for_update()
+    found = session.exec(query).first()
+    return (found[0], found[1]) if found is not None else None
+
+
+def latest_with_plan_text(session: Session, *, service: str) -> tuple[ReleaseRow, str] | None:
+    """``latest_for``, with the plan's stored text (``PLAN_TEXT``) and the row's ``plan``
+    unread."""
+    query = _with_plan_text(col(ReleaseRow.service) == service)
+    found = session.exec(query.order_by(col(ReleaseRow.id).desc()).limit(1)).first()
+    return (found[0], found[1]) if found is not None else None
+
+
+def _with_plan_text(*where: ColumnElement[bool]) -> Select[ReleaseRow, str]:
+    """Releases matching ``where``, each with its plan's stored text in place of its plan."""
+    return (
+        select(ReleaseRow, PLAN_TEXT)
+        .options(defer(ReleaseRow.plan))  # type: ignore[arg-type]
+        .where(*where)
+    )
 
 
 def active_for(session: Session, *, service: str, for_update: bool = False) -> ReleaseRow | None:
@@ -74,11 +103,7 @@ def needing_eyes_first(session: Session, *, limit: int) -> tuple[list[tuple[Rele
     waiting = case({"paused": 0, "pending": 1, "prepared": 2}, value=col(ReleaseRow.state), else_=3)
     live = col(ReleaseRow.state).in_(ACTIVE_STATES)
     rows = session.exec(
-        select(ReleaseRow, PLAN_TEXT)
-        .options(defer(ReleaseRow.plan))  # type: ignore[arg-type]
-        .where(live)
-        .order_by(waiting, col(ReleaseRow.service))
-        .limit(limit)
+        _with_plan_text(live).order_by(waiting, col(ReleaseRow.service)).limit(limit)
     ).all()
     total = session.exec(select(func.count()).select_from(ReleaseRow).where(live)).one()
     return [(row, plan) for row, plan in rows], total
