@@ -75,13 +75,14 @@ class TimerService:
         ``SWEEP_CHUNK`` rows at a time in due order (a row moved meanwhile by another
         process is seen at the next sweep, as one moved just after a single read would be).
         """
+        before = dict(self._armed)
         after: tuple[datetime, int] | None = None
         while self._scheduler is not None:
-            before = dict(self._armed)
             pending = await self._db.run(self._pending_due_times, after)
             for key, due_at, _ in pending:
-                # A key armed, fired or re-armed here while the rows were being read is
-                # newer than what was read; so is everything once stopped.
+                # A key armed, fired or re-armed here since the sweep began is left to the
+                # next sweep (what was read may be older than that); so is everything once
+                # stopped.
                 if self._scheduler is None or self._armed.get(key) != before.get(key):
                     continue
                 if self._armed.get(key) != due_at:
