@@ -17,6 +17,10 @@ from storage.unit_of_work import unit_of_work
 
 log = logging.getLogger("shipwatch.timers")
 SWEEP_SECONDS = 30
+# Pending rows a sweep reads at a time: with tens of thousands pending (a storm's SLA
+# timers) one read of them all held the one SQLite thread for a tenth of a second, and
+# whatever command came meanwhile waited; now it waits for one chunk at most.
+SWEEP_CHUNK = 1000
 
 
 class TimerService:
@@ -67,25 +71,36 @@ class TimerService:
     async def sweep(self) -> None:
         """Arm every pending row the scheduler does not know yet (armed by another process).
 
-        APScheduler runs this coroutine on the loop; the read itself is on a database thread.
+        APScheduler runs this coroutine on the loop; the reads are on a database thread,
+        ``SWEEP_CHUNK`` rows at a time in due order (a row moved meanwhile by another
+        process is seen at the next sweep, as one moved just after a single read would be).
         """
+        before = dict(self._armed)
+        after: tuple[datetime, int] | None = None
+        while self._scheduler is not None:
+            pending = await self._db.run(self._pending_due_times, after)
+            for key, due_at, _ in pending:
+                # A key armed, fired or re-armed here since the sweep began is left to the
+                # next sweep (what was read may be older than that); so is everything once
+                # stopped.
+                if self._scheduler is None or self._armed.get(key) != before.get(key):
+                    continue
+                if self._armed.get(key) != due_at:
+                    self.arm(key, due_at)
+            if len(pending) < SWEEP_CHUNK:
+                break
+            _, due_at, timer_id = pending[-1]
+            after = (due_at, timer_id)
         if self._scheduler is None:
             return
-        before = dict(self._armed)
-        pending = await self._db.run(self._pending_due_times)
-        for key, due_at in pending:
-            # A key armed, fired or re-armed here while the rows were being read is newer
-            # than what was read; so is everything once stopped.
-            if self._scheduler is None or self._armed.get(key) != before.get(key):
-                continue
-            if self._armed.get(key) != due_at:
-                self.arm(key, due_at)
         if self._also_sweep is not None:
             await self._also_sweep()  # the in-memory schedules following other processes' rows
 
-    def _pending_due_times(self) -> list[tuple[str, datetime]]:
+    def _pending_due_times(
+        self, after: tuple[datetime, int] | None
+    ) -> list[tuple[str, datetime, int]]:
         with unit_of_work(self._engine) as session:
-            return timers.pending_due_times(session)
+            return timers.pending_due_times(session, after=after, limit=SWEEP_CHUNK)
 
     def arm(self, key: str, due_at: datetime) -> None:
         if self._scheduler is None:

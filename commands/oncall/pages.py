@@ -24,7 +24,7 @@ from playbooks.oncall import paging as rules
 from playbooks.oncall.paging import PageState
 from playbooks.oncall.teams import Team
 from playbooks.people import Role
-from storage.repositories import incidents as incident_repo
+from storage.models import IncidentRow
 from storage.repositories import pages as repo
 
 MAX_TITLE = 200
@@ -78,7 +78,7 @@ def page(ctx: CommandContext, cmd: ParsedCommand) -> Message:
 
 
 def ack(ctx: CommandContext, cmd: ParsedCommand) -> Message:
-    row, p = paging.load_locked(ctx, cmd.args["id"])
+    row, p, incident = paging.load_locked(ctx, cmd.args["id"])
     if ctx.actor.handle not in p.paged and not ctx.actor.has_role(Role.RESPONDER):
         raise PermissionDenied(command="/ack", role=Role.RESPONDER.value)
     team = paging.team_of(ctx, p.team)
@@ -101,16 +101,16 @@ def ack(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     if here is not None:
         result.reply = here.message
     ctx.effects += [e for e in result.effects if e is not here]
-    if p.state is PageState.OPEN and p.incident_id is not None:
-        _ack_incident(ctx, p.incident_id)
+    if p.state is PageState.OPEN and incident is not None:
+        _ack_incident(ctx, incident)
     ctx.audit_detail = f"page {p.id}"
     return result.reply
 
 
-def _ack_incident(ctx: CommandContext, incident_id: int) -> None:
-    """Answering the page answers the incident it is for."""
-    row = incident_repo.get(ctx.session, incident_id=incident_id, for_update=True)
-    if row is None or row.state != lifecycle.IncidentState.OPEN.value:
+def _ack_incident(ctx: CommandContext, row: IncidentRow) -> None:
+    """Answering the page answers the incident it is for (its row as ``load_locked``
+    locked it: read again, it would be the very same object)."""
+    if row.state != lifecycle.IncidentState.OPEN.value:
         return
     try:
         result = lifecycle.move(
@@ -123,7 +123,7 @@ def _ack_incident(ctx: CommandContext, incident_id: int) -> None:
 
 
 def escalate(ctx: CommandContext, cmd: ParsedCommand) -> Message:
-    row, p = paging.load_locked(ctx, cmd.args["id"])
+    row, p, _ = paging.load_locked(ctx, cmd.args["id"])
     team = paging.team_of(ctx, p.team)
     result = rules.escalate(
         p,

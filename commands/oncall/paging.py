@@ -281,15 +281,17 @@ def ack_for_incident(ctx: Context, incident_id: int, *, actor: str) -> None:
             ctx.effects += result.effects
 
 
-def load_locked(ctx: Context, page_id: int) -> tuple[PageRow, Page]:
-    """The page, locked in the one order: its incident, its timers, then the page."""
+def load_locked(ctx: Context, page_id: int) -> tuple[PageRow, Page, IncidentRow | None]:
+    """The page, locked in the one order: its incident, its timers, then the page; with
+    its incident's row (locked too), if it is for one."""
     peek = repo.get(ctx.session, page_id=page_id)
+    incident = None
     if peek is not None and peek.incident_id is not None:
-        incident_repo.get(ctx.session, incident_id=peek.incident_id, for_update=True)
+        incident = incident_repo.get(ctx.session, incident_id=peek.incident_id, for_update=True)
     row = repo.get(ctx.session, page_id=page_id, for_update=True)
     if row is None:
         raise NotFound(t("page.unknown", id=page_id))
-    return row, to_view(row)
+    return row, to_view(row), incident
 
 
 # ---------------------------------------------------------------- the step timer

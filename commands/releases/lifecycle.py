@@ -225,10 +225,10 @@ def status(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     name = cmd.args["service"]
     if name is not None:
         service = service_named(ctx, name)
-        row = repo.latest_for(ctx.session, service=service.name)
-        if row is None:
+        found = repo.latest_with_plan_text(ctx.session, service=service.name)
+        if found is None:
             return Message.of(t("release.never_released", service=service.name))
-        view = to_view(row)
+        view = to_view(found[0], plan_text=found[1])
         return views.status(
             view,
             now=ctx.now,
@@ -239,7 +239,7 @@ def status(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     if not rows:
         return Message.of(t("release.none_active"))
     if live == 1:
-        only = to_view(rows[0])
+        only = to_view(rows[0][0], plan_text=rows[0][1])
         return views.status(
             only,
             now=ctx.now,
@@ -250,7 +250,9 @@ def status(ctx: CommandContext, cmd: ParsedCommand) -> Message:
     some = (t("release.active_some", shown=len(rows)),) if live > len(rows) else ()
     return Message(
         blocks=(t("release.active_header", count=live), *some),
-        fields=tuple(views.summary_line(to_view(row), now=ctx.now) for row in rows),
+        fields=tuple(
+            views.summary_line(to_view(row, plan_text=plan), now=ctx.now) for row, plan in rows
+        ),
     )
 
 

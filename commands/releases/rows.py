@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from functools import lru_cache
 
 from sqlmodel import Session
 
@@ -15,13 +17,15 @@ from storage.models import ReleaseEvent, ReleaseRow
 from storage.repositories import releases as repo
 
 
-def to_view(row: ReleaseRow) -> Release:
+def to_view(row: ReleaseRow, *, plan_text: str | None = None) -> Release:
+    """The release of ``row``; with ``plan_text``, its plan as stored (``repo.PLAN_TEXT``),
+    read from that text instead of from the row."""
     assert row.id is not None
     return Release(
         id=row.id,
         service=row.service,
         version=row.version,
-        plan=Plan.from_json(row.plan),
+        plan=plan_of(plan_text) if plan_text is not None else Plan.from_json(row.plan),
         state=ReleaseState(row.state),
         stage=row.stage,
         percent=row.percent,
@@ -37,6 +41,14 @@ def to_view(row: ReleaseRow) -> Release:
         guards={name: GuardState.from_json(data) for name, data in row.guards.items()},
         approvals=frozenset(row.approvals),
     )
+
+
+@lru_cache(maxsize=32)
+def plan_of(text: str) -> Plan:
+    """The plan a stored snapshot's text describes, built once per text: a release's plan
+    is written when it starts and never changed, and the live releases of one plan share
+    that text, so listing twenty builds it once (a ``Plan`` is immutable, safe to share)."""
+    return Plan.from_json(json.loads(text))
 
 
 def save(session: Session, row: ReleaseRow, result: Result, *, now: datetime) -> None:

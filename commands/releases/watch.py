@@ -163,10 +163,13 @@ def _launch_gates(ctx: SystemContext, release: machine.Release) -> list[Text]:
 
 
 def readings(ctx: SystemContext, payload: GuardReadings) -> None:
-    row = _load(ctx, payload.release_id)
-    if row is None or row.attempt != payload.attempt:
+    # Every live release's guards are read every tick: its plan is built from its stored
+    # text once, not decoded and built again each time.
+    found = repo.get_with_plan_text(ctx.session, release_id=payload.release_id, for_update=True)
+    if found is None or found[0].attempt != payload.attempt:
         return  # a reading for an earlier attempt says nothing about this one
-    release = to_view(row)
+    row, plan = found
+    release = to_view(row, plan_text=plan)
     # What holds a release matters only where it could move on by itself: a soaked stage.
     could_move_on = release.state is ReleaseState.IN_STAGE and release.soak_left(
         ctx.now
@@ -191,11 +194,16 @@ def _keep(ctx: SystemContext, release: machine.Release, payload: GuardReadings) 
     """Keep the plan's guards' readings for the release page's charts (a value only: a
     reading of no data or an error is a gap in the line, its reason is on the status)."""
     watched = {guard.name for guard in release.plan.guards}
-    for name, reading in payload.readings.items():
-        if name in watched and reading.value is not None:
-            guard_readings.add(
-                ctx.session, release_id=release.id, guard=name, at=payload.at, value=reading.value
-            )
+    guard_readings.add_all(
+        ctx.session,
+        release_id=release.id,
+        at=payload.at,
+        values={
+            name: reading.value
+            for name, reading in payload.readings.items()
+            if name in watched and reading.value is not None
+        },
+    )
 
 
 def traffic_failed(ctx: SystemContext, payload: TrafficFailed) -> None:

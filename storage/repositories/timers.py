@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, func, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 
 from storage.models import Timer
 from storage.unit_of_work import execute_unflushed
@@ -181,10 +181,23 @@ def pending(session: Session, *, due_before: datetime | None = None) -> Sequence
     return session.exec(query.order_by(col(Timer.due_at), col(Timer.id))).all()
 
 
-def pending_due_times(session: Session) -> list[tuple[str, datetime]]:
-    """Key and due time of every pending timer: just what arming needs, nothing more."""
-    rows = session.exec(select(Timer.key, Timer.due_at).where(Timer.state == "pending")).all()
-    return [(key, due_at) for key, due_at in rows]
+def pending_due_times(
+    session: Session, *, after: tuple[datetime, int] | None = None, limit: int | None = None
+) -> list[tuple[str, datetime, int]]:
+    """Key, due time and id of pending timers in due order: just what arming needs, nothing
+    more. At most ``limit`` of them, those after ``after`` (a due time and id the previous
+    read ended on), so a sweep can read tens of thousands a few at a time."""
+    query = select(Timer.key, Timer.due_at, Timer.id).where(Timer.state == "pending")
+    if after is not None:
+        due_at, timer_id = after
+        query = query.where(
+            col(Timer.due_at) >= due_at,  # the range the (state, due_at) index reads
+            or_(col(Timer.due_at) > due_at, col(Timer.id) > timer_id),
+        )
+    query = query.order_by(col(Timer.due_at), col(Timer.id))
+    if limit is not None:
+        query = query.limit(limit)
+    return [(key, due_at, timer_id or 0) for key, due_at, timer_id in session.exec(query).all()]
 
 
 def next_due(session: Session) -> datetime | None:

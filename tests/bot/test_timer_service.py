@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import Engine
 
+from bot import timers as bot_timers
 from bot.clock import WallClock
 from bot.db_executor import DbExecutor
 from bot.timers import TimerService
@@ -71,6 +73,38 @@ async def test_overdue_fire_on_start_then_scheduler_fires_new_ones(engine: Engin
 
         service.cancel("later")
         assert service.armed_count() == 0
+    finally:
+        await service.stop()
+        await db.shutdown()
+
+
+async def test_a_sweep_reads_the_pending_rows_a_chunk_at_a_time_and_arms_them_all(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows of one due time straddling a chunk's end are neither skipped nor read twice."""
+    monkeypatch.setattr(bot_timers, "SWEEP_CHUNK", 2)
+    clock = WallClock()
+    now = clock.now()
+    due = {f"t{n}": now + timedelta(days=1 + n // 3) for n in range(7)}  # three of a time
+    with unit_of_work(engine) as session:
+        for key, due_at in due.items():
+            timers.arm(session, key=key, kind="x", due_at=due_at, payload={}, now=now)
+    reads: list[int] = []
+    db = DbExecutor(engine)
+    service = TimerService(engine=engine, db=db, clock=clock, fire=lambda key: asyncio.sleep(0))
+    read = service._pending_due_times
+
+    def counted(after: tuple[datetime, int] | None) -> list[tuple[str, datetime, int]]:
+        rows = read(after)
+        reads.append(len(rows))
+        return rows
+
+    monkeypatch.setattr(service, "_pending_due_times", counted)
+    await service.start()
+    try:
+        assert {key: service.armed_at(key) for key in due} == due
+        assert service.armed_count() == 7
+        assert reads == [2, 2, 2, 1], "four reads of at most two rows, each row once"
     finally:
         await service.stop()
         await db.shutdown()

@@ -16,9 +16,10 @@ from bot.i18n import Translator
 from bot.render import plain_lines
 from commands.core import pipeline
 from commands.core.invocations import CommandInvocation
-from commands.releases import lifecycle
+from commands.releases import lifecycle, rows
 from playbooks.effects import Conversation
 from playbooks.messages import text_from_str
+from playbooks.releases.plan import Plan
 from storage.models import AuditEntry, OutboxMessage, ReleaseEvent, ReleaseRow, Timer
 from storage.unit_of_work import unit_of_work
 from tests.conftest import Harness, HarnessFactory
@@ -519,7 +520,7 @@ async def test_a_manual_rollback_names_one_of_the_plan_s_triggers(
 
 
 async def test_status_without_a_service_lists_a_screenful_those_needing_a_person_first(
-    make_harness: HarnessFactory, tmp_path: Path
+    make_harness: HarnessFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With more live releases than a chat message should hold, /release status names
     how many there are, lists the first LISTED with a paused one at the top, and says
@@ -551,3 +552,13 @@ async def test_status_without_a_service_lists_a_screenful_those_needing_a_person
     assert names[-2] not in " ".join(listed)  # the last in service order is left out
     zh = "\n".join(plain_lines(out.reply, h.app.translator("zh", UTC)))
     assert f"下面列出最需要人处理的 {lifecycle.LISTED} 个" in zh
+
+    # The listed releases share their plan's stored text: it is built once, not per row.
+    built: list[object] = []
+    build = Plan.from_json
+    monkeypatch.setattr(Plan, "from_json", lambda data: built.append(data) or build(data))
+    rows.plan_of.cache_clear()
+    again = await h.say("/release status")
+    assert again.reply is not None
+    assert plain_lines(again.reply, en) == plain_lines(out.reply, en)
+    assert len(built) == 1

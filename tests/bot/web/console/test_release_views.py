@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
-from sqlmodel import select
+from sqlalchemy import event
+from sqlmodel import col, select
 
 from bot.hooks import APP_KEY
 from bot.web.console import chart, releases
@@ -135,6 +136,42 @@ async def test_each_minute_keeps_its_lowest_and_highest_reading(
         count = len(session.exec(select(GuardReading).where(GuardReading.guard == "y")).all())
     assert [(r.low, r.high) for r in sorted(rows, key=lambda r: r.at_second)] == [(1, 7), (2, 2)]
     assert count == 4
+
+
+async def test_a_ticks_readings_are_kept_together_with_one_read_of_their_ranges(
+    make_harness: HarnessFactory,
+) -> None:
+    h = await make_harness()
+    await walk(h)
+    at = datetime(2026, 12, 1, 8, 0, 10, tzinfo=UTC)
+    with unit_of_work(h.app.engine) as session:
+        guard_readings.add_all(session, release_id=1, at=at, values={"y": 3.0, "z": 5.0})
+    reads: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            reads.append(statement)
+
+    event.listen(h.app.engine, "before_cursor_execute", count)
+    try:
+        with unit_of_work(h.app.engine) as session:
+            later = at + timedelta(seconds=20)
+            guard_readings.add_all(session, release_id=1, at=later, values={"y": 1.0, "z": 9.0})
+    finally:
+        event.remove(h.app.engine, "before_cursor_execute", count)
+    assert len(reads) == 1, "the minute's and quarter's ranges of both guards, read at once"
+    with unit_of_work(h.app.engine) as session:
+        rows = session.exec(select(GuardRange).where(col(GuardRange.guard).in_(("y", "z")))).all()
+        count_kept = len(
+            session.exec(select(GuardReading).where(col(GuardReading.guard).in_(("y", "z")))).all()
+        )
+    assert sorted((r.guard, r.width, r.low, r.high) for r in rows) == [
+        ("y", 60, 1, 3),
+        ("y", 900, 1, 3),
+        ("z", 60, 5, 9),
+        ("z", 900, 5, 9),
+    ]
+    assert count_kept == 4
 
 
 async def test_the_page_draws_each_guard_with_its_limit_and_stage_marks(
