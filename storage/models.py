@@ -9,10 +9,12 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
+    Connection,
     Index,
     LargeBinary,
     Text,
     UniqueConstraint,
+    event,
     false,
 )
 from sqlalchemy import text as sql
@@ -168,6 +170,22 @@ class ChannelSetting(SQLModel, table=True):
 
 # A release holds its service from its start (prepared, before any traffic) to its end.
 ACTIVE_RELEASE = "state IN ('prepared', 'pending', 'in_stage', 'paused')"
+# At most one live release per service, whatever races the commands run: a unique index
+# over the live releases only.
+ONE_ACTIVE_RELEASE = Index("uq_releases_one_active", "service", unique=True)
+
+
+@event.listens_for(ONE_ACTIVE_RELEASE, "before_create")
+def _only_active_releases(index: Index, connection: Connection, **_: Any) -> None:
+    """The index's WHERE, in the words of the database it is created in.
+
+    Given as ``sqlite_where=`` and ``postgresql_where=`` when the index is declared, each
+    keyword would import its dialect at every start (PostgreSQL's costs ~20 ms on SQLite);
+    given here, only the dialect in use is touched. The migrations write both (0017).
+    """
+    dialect = connection.dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        index.dialect_kwargs[f"{dialect}_where"] = sql(ACTIVE_RELEASE)
 
 
 class ReleaseRow(SQLModel, table=True):
@@ -176,14 +194,7 @@ class ReleaseRow(SQLModel, table=True):
     __tablename__ = "releases"
     __table_args__ = (
         Index("ix_releases_service", "service", "id"),
-        # At most one live release per service, whatever races the commands run.
-        Index(
-            "uq_releases_one_active",
-            "service",
-            unique=True,
-            sqlite_where=sql(ACTIVE_RELEASE),
-            postgresql_where=sql(ACTIVE_RELEASE),
-        ),
+        ONE_ACTIVE_RELEASE,
     )
 
     id: int | None = Field(default=None, primary_key=True)
