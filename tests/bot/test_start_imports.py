@@ -1,10 +1,12 @@
 """What a start does not load until it is used: a piped console drill serves no page and
 fetches nothing, so it starts without aiohttp; its new database is created, not migrated,
-so without Alembic; it runs on SQLite, so without SQLAlchemy's PostgreSQL dialect."""
+so without Alembic; it runs on SQLite, so without SQLAlchemy's PostgreSQL dialect; and
+its rows go through SQLAlchemy, so no table's pydantic validator is built."""
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +19,10 @@ DRILL = (
     "lazy = ['aiohttp', 'yarl', 'alembic', 'sqlalchemy.dialects.postgresql']\n"
     "loaded = [name for name in lazy if name in sys.modules]\n"
     "print('loaded:', loaded, file=sys.stderr)\n"
+    "import storage.models as models\n"
+    "tables = [c for c in vars(models).values() if hasattr(c, '__table__')]\n"
+    "built = [c.__name__ for c in tables if c.__pydantic_complete__]\n"
+    "print('tables:', len(tables), 'validators built:', built, file=sys.stderr)\n"
     "sys.exit(code)\n"
 )
 
@@ -36,6 +42,9 @@ def test_a_piped_drill_starts_without_what_it_does_not_use(tmp_path: Path) -> No
     assert done.returncode == 0, done.stderr
     assert "Shipwatch console" in done.stdout
     assert "loaded: []" in done.stderr
+    tables = re.search(r"tables: (\d+) validators built: \[\]", done.stderr)
+    assert tables is not None, done.stderr
+    assert int(tables[1]) > 25  # every table was looked at
 
 
 def test_the_command_is_imported_with_the_collector_running_after() -> None:
