@@ -1,7 +1,8 @@
 """What a start does not load until it is used: a piped console drill serves no page and
 fetches nothing, so it starts without aiohttp; its new database is created, not migrated,
-so without Alembic; it runs on SQLite, so without SQLAlchemy's PostgreSQL dialect; and
-its rows go through SQLAlchemy, so no table's pydantic validator is built."""
+so without Alembic; it runs on SQLite, so without SQLAlchemy's PostgreSQL dialect; its
+virtual clock schedules nothing, so without APScheduler; and its rows go through
+SQLAlchemy, so no table's pydantic validator is built."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ DRILL = (
     "import sys; sys.argv = ['shipwatch', 'console', '--drill']\n"
     "from bot.cli import main\n"
     "code = main()\n"
-    "lazy = ['aiohttp', 'yarl', 'alembic', 'sqlalchemy.dialects.postgresql']\n"
+    "lazy = ['aiohttp', 'yarl', 'alembic', 'sqlalchemy.dialects.postgresql', 'apscheduler']\n"
     "loaded = [name for name in lazy if name in sys.modules]\n"
     "print('loaded:', loaded, file=sys.stderr)\n"
     "import storage.models as models\n"
