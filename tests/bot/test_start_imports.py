@@ -62,3 +62,19 @@ def test_the_command_is_imported_with_the_collector_running_after() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
     )
     assert done.stdout.split()[-3:] == ["True", "True", "True"]
+
+
+def test_the_server_starts_without_jinja2_which_the_first_page_loads() -> None:
+    code = (
+        "import sys\n"
+        "from bot.http import make_web_app  # what shipwatch run imports to serve\n"
+        "print('jinja2' in sys.modules)\n"
+        "from bot.web import pages\n"
+        "pages.environment()\n"
+        "print('jinja2' in sys.modules)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHIPWATCH_")}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    assert done.stdout.split() == ["False", "True"]
