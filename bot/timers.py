@@ -1,19 +1,25 @@
-"""Durable timers: database rows are the truth; APScheduler arms them on the wall clock."""
+"""Durable timers: database rows are the truth; APScheduler arms them on the wall clock.
+
+APScheduler is imported when a service on the wall clock starts: a drill's virtual clock
+never schedules anything, and importing it costs ~14 ms of the drill's start.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.date import DateTrigger
 from sqlalchemy import Engine
 
 from bot.clock import Clock
 from bot.db_executor import DbExecutor
 from storage.repositories import timers
 from storage.unit_of_work import unit_of_work
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 log = logging.getLogger("shipwatch.timers")
 SWEEP_SECONDS = 30
@@ -56,6 +62,8 @@ class TimerService:
         await self.fire_due()
         if self._clock.virtual:
             return
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self._scheduler.start()
         self._scheduler.add_job(
@@ -105,6 +113,8 @@ class TimerService:
     def arm(self, key: str, due_at: datetime) -> None:
         if self._scheduler is None:
             return
+        from apscheduler.triggers.date import DateTrigger  # loaded with the scheduler
+
         self._armed[key] = due_at
         self._scheduler.add_job(
             self._fire_once,

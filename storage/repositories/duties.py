@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import case, or_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
+from storage import upsert
 from storage.models import DutyLease
 
 
@@ -39,10 +39,9 @@ def acquire(
     if renewed is not None:
         return int(renewed[0])
     dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     # The first taker of a duty creates its row; a racing second one inserts nothing.
     created = session.execute(
-        insert(DutyLease)
+        upsert.insert(dialect, DutyLease)
         .values(name=name, holder=holder, token=1, expires_at=now + ttl)
         .on_conflict_do_nothing(index_elements=["name"])
         .returning(col(DutyLease.token))

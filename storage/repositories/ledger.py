@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
+from storage import upsert
 from storage.models import SeenEvent
 from storage.unit_of_work import execute_unflushed
 
@@ -45,9 +45,8 @@ def first_time(session: Session, *, source: str, event_id: str, now: datetime) -
 @functools.cache
 def _recording(dialect: str) -> Any:
     table = SeenEvent.__table__  # type: ignore[attr-defined]
-    insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return (
-        insert_(table)
+        upsert.insert(dialect, table)
         .on_conflict_do_nothing(index_elements=[table.c.source, table.c.event_id])
         .returning(table.c.id)
     )

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.dialects.postgresql import insert as postgres_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
+from storage import upsert
 from storage.models import PageBudgetRow
 
 
@@ -20,9 +19,8 @@ def lock(session: Session, *, person: str, now: datetime) -> tuple[PageBudgetRow
     """The person's row, locked; created first when there is none (True then). Two first
     pages at once both insert-if-absent, so neither fails on the other's row."""
     values = {"person": person, "window_start": now, "sent": 0, "held": []}
-    insert = postgres_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = (
-        insert(PageBudgetRow)
+        upsert.insert(session.get_bind().dialect.name, PageBudgetRow)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["person"])
         .returning(col(PageBudgetRow.person))

@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, func, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, or_, select
 
+from storage import upsert
 from storage.models import Timer
 from storage.unit_of_work import execute_unflushed
 
@@ -101,8 +101,7 @@ def _arming(dialect: str) -> Any:
     """INSERT a timer, or move the one of its key (SQLite and PostgreSQL both know
     ON CONFLICT); built once, since building it costs more than running it."""
     table = Timer.__table__  # type: ignore[attr-defined]
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(table)
+    statement = upsert.insert(dialect, table)
     moved = ("kind", "due_at", "payload", "state", "fired_at", "fired_late")
     return statement.on_conflict_do_update(
         index_elements=[table.c.key],
