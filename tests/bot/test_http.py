@@ -51,8 +51,9 @@ async def test_health_ready_and_metrics(make_harness: HarnessFactory) -> None:
         assert 'shipwatch_outbox_messages{state="pending"} 0.0' in metrics
         assert 'shipwatch_outbox_messages{state="sent"} 1.0' in metrics
         # The reminder still pending, the web team's next handoff, the three shipped
-        # reports and the asks for notes before the daily and the weekly report.
-        assert "shipwatch_timers_armed 7.0" in metrics
+        # reports, the asks for notes before the daily and the weekly report, and the
+        # housekeeping sweep.
+        assert "shipwatch_timers_armed 8.0" in metrics
         assert 'shipwatch_deliveries_total{platform="console"} 1.0' in metrics
         assert 'shipwatch_commands_total{command="timer:reminder.due",outcome="ok"} 1.0' in metrics
     finally:
