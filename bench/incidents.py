@@ -26,6 +26,10 @@ and aiohttp allow, to which our rate is compared.
 ``BENCH_INCIDENTS_DURATION_S`` (default 15) sets the measured runs' length;
 ``BENCH_INCIDENTS_NEW_EVERY`` (default 100) makes one wrk request in that many a new group
 (0: wrk sends repeats only, and only the probes open groups);
+``BENCH_INCIDENTS_PACE_MS`` (default 0) makes each connection wait that long before each
+request: an offered load of about CONNECTIONS / pace whatever the bot's speed, so that
+two versions' latency tails are compared at the same load (closed, the faster version
+is also sent more new groups a second);
 ``BENCH_INCIDENTS_DATABASE=postgresql`` runs the bot on a new database on the PostgreSQL
 server of ``SHIPWATCH_TEST_POSTGRES_URL`` (dropped afterwards) instead of SQLite.
 
@@ -70,6 +74,9 @@ WARMUP_S = 3.0
 PROBE_AFTER_S = 1.0  # into the measured run before the first probe
 PROBE_SPAN_S = max(1.0, DURATION_S - PROBE_AFTER_S - 3.0)  # the probes end before wrk does
 DATABASE = os.environ.get("BENCH_INCIDENTS_DATABASE", "sqlite")  # or postgresql
+# Each connection waits this long before each request (0: none, a closed loop as fast as
+# the bot answers): the same offered load for two versions, to compare their tails.
+PACE_MS = int(os.environ.get("BENCH_INCIDENTS_PACE_MS", "0"))
 POSTGRES = normalise_url(
     os.environ.get("SHIPWATCH_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 )
@@ -156,6 +163,12 @@ local bodies = {
 @BODIES@
 }
 local template = @TEMPLATE@
+local pace = @PACE@
+if pace > 0 then
+  function delay()
+    return pace
+  end
+end
 
 local threads = {}
 local next_tid = 1
@@ -213,6 +226,7 @@ def write_script(folder: Path) -> Path:
         LUA.replace("@PATH@", PATH)
         .replace("@TOKEN@", TOKEN)
         .replace("@NEW_EVERY@", str(NEW_EVERY))
+        .replace("@PACE@", str(PACE_MS))
         .replace("@TEMPLATE@", lua_string(template))
         .replace("@BODIES@", bodies)
     )
@@ -584,7 +598,8 @@ def measure(folder: Path, wrk: str, database_url: str) -> dict[str, Any]:
     latencies = probe.seconds
     figures.update(
         mix=f"wrk: {GROUPS} open groups repeated, {NEW_PCT:g}% of requests a new group, "
-        f"-t{THREADS} -c{CONNECTIONS} -d{DURATION_S:g}s after a {WARMUP_S:g} s warm-up; "
+        f"-t{THREADS} -c{CONNECTIONS} -d{DURATION_S:g}s after a {WARMUP_S:g} s warm-up"
+        f"{f', each connection pausing {PACE_MS} ms before each request' if PACE_MS else ''}; "
         f"plus {PROBES} new groups one at a time over {PROBE_SPAN_S:g} s (the probes)",
         rps=round(ours["rps"], 1),
         p50_ms=ours["p50_ms"],
