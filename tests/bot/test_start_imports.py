@@ -28,18 +28,25 @@ DRILL = (
 )
 
 
-def test_a_piped_drill_starts_without_what_it_does_not_use(tmp_path: Path) -> None:
+def python(
+    code: str, *, cwd: Path | None = None, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    """``code`` run by a new interpreter, with no SHIPWATCH_ setting of this one's."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHIPWATCH_")}
-    done = subprocess.run(
-        [sys.executable, "-c", DRILL],
-        input=":quit\n",
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        input=stdin,
         capture_output=True,
         text=True,
         env=env,
-        cwd=tmp_path,
+        cwd=cwd,
         timeout=60,
         check=False,
     )
+
+
+def test_a_piped_drill_starts_without_what_it_does_not_use(tmp_path: Path) -> None:
+    done = python(DRILL, cwd=tmp_path, stdin=":quit\n")
     assert done.returncode == 0, done.stderr
     assert "Shipwatch console" in done.stdout
     assert "loaded: []" in done.stderr
@@ -57,10 +64,8 @@ def test_the_command_is_imported_with_the_collector_running_after() -> None:
         "    pass\n"
         "print(gc.isenabled(), gc.get_freeze_count() > 0, 'bot.command_line' in sys.modules)\n"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SHIPWATCH_")}
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
-    )
+    done = python(code)
+    assert done.returncode == 0, done.stderr
     assert done.stdout.split()[-3:] == ["True", "True", "True"]
 
 
@@ -73,8 +78,6 @@ def test_the_server_starts_without_jinja2_which_the_first_page_loads() -> None:
         "pages.environment()\n"
         "print('jinja2' in sys.modules)\n"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SHIPWATCH_")}
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
-    )
+    done = python(code)
+    assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["False", "True"]
