@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, delete, select
+from sqlalchemy import ColumnElement, Table, and_, delete, or_, select
 from sqlmodel import Session
 
 from storage.models import (
@@ -40,11 +40,28 @@ def _done(before: datetime, now: datetime) -> dict[str, tuple[Table, Any, Column
     than ``before``."""
     outbox, timers, seen = _table(OutboxMessage), _table(Timer), _table(SeenEvent)
     tokens, sessions, readings = _table(ActionToken), _table(WebSession), _table(GuardReading)
+    # A message edited in place is found by its platform reference on the last one sent
+    # of its edit_key there (outbox.edited_ref): that one stays until a newer one is sent.
+    newer = outbox.alias("newer")
+    edited_since = (
+        select(newer.c.id)
+        .where(
+            newer.c.conversation_key == outbox.c.conversation_key,
+            newer.c.edit_key == outbox.c.edit_key,
+            newer.c.platform_ref.is_not(None),
+            newer.c.id > outbox.c.id,
+        )
+        .exists()
+    )
     return {
         "outbox": (
             outbox,
             outbox.c.id,
-            and_(outbox.c.state.in_(("sent", "covered")), outbox.c.created_at < before),
+            and_(
+                outbox.c.state.in_(("sent", "covered")),
+                outbox.c.created_at < before,
+                or_(outbox.c.edit_key.is_(None), edited_since),
+            ),
         ),
         "timers": (
             timers,

@@ -26,15 +26,20 @@ RECENT = NOW - timedelta(days=1)
 KEEP_FROM = NOW - timedelta(days=30)
 
 
-def message(state: str, at: datetime, n: int) -> OutboxMessage:
+def message(
+    state: str, at: datetime, n: int, *, edit_key: str | None = None, conversation: str = ""
+) -> OutboxMessage:
+    address = conversation or f"#c{n}"
     return OutboxMessage(
         platform="console",
-        address=f"#c{n}",
-        conversation_key=f"console:#c{n}",
-        message={"blocks": []},
+        address=address,
+        conversation_key=f"console:{address}",
+        message={"n": n},
         state=state,
         next_attempt_at=at,
         created_at=at,
+        edit_key=edit_key,
+        platform_ref=f"ref{n}" if state == "sent" and edit_key else None,
     )
 
 
@@ -50,6 +55,11 @@ def seed(session: Session) -> None:
             message("sent", RECENT, 3),
             message("pending", OLD, 4),  # not delivered yet: never deleted
             message("dead", OLD, 5),  # the admin reads it
+            # Edited in place: the last one sent of its edit_key holds the reference the
+            # next edit needs; an earlier one is done once a newer one was sent.
+            message("sent", OLD, 6, edit_key="status", conversation="#e"),
+            message("sent", OLD + timedelta(hours=1), 7, edit_key="status", conversation="#e"),
+            message("sent", OLD, 8, edit_key="status", conversation="#f"),
             timer("fired-old", "fired", OLD),
             timer("cancelled-old", "cancelled", OLD),
             timer("failed-old", "failed", OLD),  # set aside for a person to look at
@@ -114,7 +124,7 @@ def seed(session: Session) -> None:
 
 def left(session: Session) -> dict[str, list[str]]:
     return {
-        "outbox": sorted(m.address for m in session.exec(select(OutboxMessage)).all()),
+        "outbox": sorted(str(m.message["n"]) for m in session.exec(select(OutboxMessage)).all()),
         "timers": sorted(t.key for t in session.exec(select(Timer)).all()),
         "seen_events": sorted(e.event_id for e in session.exec(select(SeenEvent)).all()),
         "action_tokens": sorted(a.token for a in session.exec(select(ActionToken)).all()),
@@ -131,7 +141,7 @@ def test_the_sweep_deletes_what_is_done_and_old_and_nothing_else(engine: Engine)
     with unit_of_work(engine) as session:
         deleted = housekeeping.sweep(session, before=KEEP_FROM, now=NOW)
     assert deleted == {
-        "outbox": 2,
+        "outbox": 3,
         "timers": 2,
         "seen_events": 1,
         "action_tokens": 1,
@@ -140,7 +150,7 @@ def test_the_sweep_deletes_what_is_done_and_old_and_nothing_else(engine: Engine)
     }
     with unit_of_work(engine) as session:
         assert left(session) == {
-            "outbox": ["#c3", "#c4", "#c5"],
+            "outbox": ["3", "4", "5", "7", "8"],
             "timers": ["failed-old", "fired-recent", "pending-old"],
             "seen_events": ["recent"],
             "action_tokens": ["recent"],
