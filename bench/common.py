@@ -76,14 +76,17 @@ def run_as_script(main: Callable[[], dict[str, object]]) -> None:
 
 
 @contextmanager
-def new_postgres_database(admin_url: str, *, prefix: str = "shipwatch_bench") -> Iterator[str]:
-    """The URL of a new database on the PostgreSQL server of ``admin_url``, dropped (with
-    whatever is still connected to it) on leaving. The test suite's databases come from
-    here too."""
+def new_postgres_database(
+    admin_url: str, *, prefix: str = "shipwatch_bench", template: str | None = None
+) -> Iterator[str]:
+    """The URL of a new database on the PostgreSQL server of ``admin_url`` (a copy of
+    ``template``, if named), dropped (with whatever is still connected to it) on leaving.
+    The test suite's databases come from here too."""
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    copied = f' TEMPLATE "{template}"' if template else ""
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+        connection.execute(text(f'CREATE DATABASE "{name}"{copied}'))
     try:
         yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     finally:

@@ -7,7 +7,6 @@ import contextlib
 import os
 import shutil
 import socket
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -121,36 +120,22 @@ def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def _postgres_template() -> Iterator[str]:
-    admin_url = _postgres_or_skip()
-    name = f"shipwatch_template_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(make_url(admin_url).set(database=name).render_as_string(False))
-    migrate.upgrade(engine)
-    engine.dispose()  # a template may have no connections while it is copied
-    try:
+    with postgres_database(_postgres_or_skip(), prefix="shipwatch_template") as url:
+        engine = make_engine(url)
+        migrate.upgrade(engine)
+        engine.dispose()  # a template may have no connections while it is copied
+        name = make_url(url).database
+        assert name is not None
         yield name
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture
 def migrated_postgres_url(_postgres_template: str) -> Iterator[str]:
     """A PostgreSQL database for one test, at the head migration, dropped afterwards."""
-    admin_url = postgres_admin_url()
-    name = f"shipwatch_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{_postgres_template}"'))
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with postgres_database(
+        postgres_admin_url(), prefix="shipwatch_test", template=_postgres_template
+    ) as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
