@@ -135,6 +135,21 @@ class Page:
 
         await self.run(wait)
 
+    async def wait_text(self, css: str, wanted: str, *, within: float = 10.0) -> None:
+        """Until the element's text holds ``wanted`` (a page arriving, or changing by
+        itself)."""
+
+        def wait() -> None:
+            from selenium.webdriver.support.wait import WebDriverWait
+
+            def shows(d: Any) -> bool:
+                found = d.find_elements("css selector", css)
+                return bool(found) and wanted in found[0].text
+
+            WebDriverWait(self.driver, within).until(shows)
+
+        await self.run(wait)
+
     async def press_enter(self) -> None:
         def press() -> None:
             from selenium.webdriver.common.keys import Keys

@@ -21,7 +21,6 @@ from tests.conftest import HarnessFactory
 from tests.support import ROOT
 
 SHOTS = ROOT / "docs" / "screenshots"
-WAIT_S = 10
 
 pytestmark = [
     pytest.mark.browser,
@@ -30,20 +29,6 @@ pytestmark = [
 
 
 class Console(Page):
-    async def wait_text(self, css: str, wanted: str) -> None:
-        """Until the element's text holds ``wanted`` (the page changing by itself)."""
-
-        def wait() -> None:
-            from selenium.webdriver.support.wait import WebDriverWait
-
-            def shows(d: Any) -> bool:
-                found = d.find_elements("css selector", css)
-                return bool(found) and wanted in found[0].text
-
-            WebDriverWait(self.driver, WAIT_S).until(shows)
-
-        await self.run(wait)
-
     async def click(self, css: str) -> None:
         await self.run(lambda: self.driver.find_element("css selector", css).click())
 

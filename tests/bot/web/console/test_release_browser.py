@@ -74,6 +74,8 @@ async def test_a_promote_pressed_by_keyboard_is_refused_with_its_blockers(page: 
         pytest.fail("Promote cannot be reached with Tab")
     await page.press_enter()
     await page.wait_for_url("/web/releases/1")
+    # The URL is the page's own before the answer comes back too: wait for the answer.
+    await page.wait_text("#flash", "soak")
     refusal = await page.text("#flash")
     assert "soak" in refusal, refusal
     assert (
