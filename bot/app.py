@@ -30,6 +30,7 @@ from bot.i18n import Translator
 from bot.integrations import Integrations, MissingSecret, build
 from bot.live import Broadcaster
 from bot.metrics import Metrics
+from bot.news_first import NewsFirst
 from bot.replicas import GUARDS, Replica, new_instance_id
 from bot.settings import Settings
 from bot.sign_in_links import sign_in_links
@@ -232,6 +233,7 @@ class Application:
         self.live = Broadcaster()
         self._enqueued = False  # set by dispatch; lets the drill skip idle outbox checks
         self.started = False  # until start() has finished: not ready for traffic before
+        self.news_first = NewsFirst()
 
     async def dispatch(self, invocation: Invocation) -> Outcome:
         """The one way in: every command, button press and timer goes through here."""
@@ -240,7 +242,12 @@ class Application:
             # A repeat known from memory needs no database; anything else may wait seconds
             # for a lock in its transaction: never on the loop.
             known = pipeline.known_repeat(invocation, runtime=self.runtime)
-            outcome = await self.db.run(self._run, invocation, now) if known is None else known
+            if known is None:
+                with self.news_first.news():
+                    outcome = await self.db.run(self._run, invocation, now)
+            else:
+                await self.news_first.repeat()  # it says nothing new: news goes first
+                outcome = known
         except Exception:
             # The pipeline answers every failure it can; this is for the database
             # vanishing under it. The person still gets a sentence, not a traceback.

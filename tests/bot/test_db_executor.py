@@ -1,7 +1,7 @@
 """The event loop never waits for the database: while another process holds SQLite's write
 lock, an Alertmanager notification and Slack commands wait for it on the database thread,
 and meanwhile /healthz, Slack's acknowledgement and a repeated notification answer at once,
-over real HTTP."""
+over real HTTP (a repeat after waiting for that news at most ``REPEAT_WAITS_AT_MOST_S``)."""
 
 from __future__ import annotations
 
