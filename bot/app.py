@@ -237,16 +237,16 @@ class Application:
 
     async def dispatch(self, invocation: Invocation) -> Outcome:
         """The one way in: every command, button press and timer goes through here."""
-        now = self.clock.now()
         try:
             # A repeat known from memory needs no database; anything else may wait seconds
             # for a lock in its transaction: never on the loop.
             known = pipeline.known_repeat(invocation, runtime=self.runtime)
             if known is None:
                 with self.news_first.news():
-                    outcome = await self.db.run(self._run, invocation, now)
+                    outcome = await self.db.run(self._run, invocation, self.clock.now())
             else:
-                await self.news_first.repeat()  # it says nothing new: news goes first
+                if self.news_first.working:
+                    await self.news_first.repeat()  # it says nothing new: news goes first
                 outcome = known
         except Exception:
             # The pipeline answers every failure it can; this is for the database
@@ -261,7 +261,7 @@ class Application:
                 reply_to=conversation,
                 locale=self.settings.locale,
             )
-        self.metrics.commands.labels(outcome.command, outcome.status).inc()
+        self.metrics.handled(outcome.command, outcome.status)
         for key in outcome.cancelled:
             self.timers.cancel(key)
         for key, due_at in outcome.armed:

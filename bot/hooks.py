@@ -5,7 +5,7 @@ sentence in the caller's language (``Accept-Language``), having stored nothing."
 
 from __future__ import annotations
 
-import hashlib
+import json
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable
@@ -42,6 +42,7 @@ from playbooks.messages import Text, t
 
 APP_KEY = web.AppKey("shipwatch", Application)
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+_DUPLICATE = json.dumps({"status": "duplicate"}).encode()
 
 
 def routes() -> list[web.RouteDef]:
@@ -126,8 +127,8 @@ async def _ingest(
     if body is None:
         return json_error(request, 413, t("hook.too_large", limit=limit))
     read_before = _read_lately(app)
-    digest = hashlib.sha256(f"{source}\n".encode() + body).digest()
-    known = read_before.get(digest)
+    key = (source, body)
+    known = read_before.get(key)
     if known is None:
         try:
             notification = read(decode_json(body))
@@ -135,39 +136,47 @@ async def _ingest(
             return json_error(request, 400, error.text)
         known = (notification, notification.event_id())
         if len(body) <= _ReadLately.LARGEST:
-            read_before.put(digest, known)
+            read_before.put(key, known)
     notification, payload_id = known
     event_id = request.headers.get(IDEMPOTENCY_HEADER, "").strip()[:200] or None
     outcome = await app.dispatch(
         Inbound(source=source, kind=KIND, payload=notification, event_id=event_id or payload_id)
     )
-    if outcome.status in ("ok", "duplicate"):
+    if outcome.status == "duplicate":
+        # Most of a storm: the one answer, encoded once.
+        return web.Response(body=_DUPLICATE, content_type="application/json", charset="utf-8")
+    if outcome.status == "ok":
         return web.json_response(dict(outcome.data))
     # Nothing was stored: a 5xx makes Alertmanager deliver again later.
     return json_error(request, 500, t("hook.failed"))
 
 
 class _ReadLately:
-    """The notifications read lately, by their body's digest. Alertmanager sends a group's
-    notification again, byte for byte, every ``repeat_interval``, and in a storm most
-    requests are such repeats: one read already is not decoded and checked again (a
-    notification is immutable). What happens to it is still the pipeline's to say."""
+    """The notifications read lately, by where they came from and their body. Alertmanager
+    sends a group's notification again, byte for byte, every ``repeat_interval``, and in
+    a storm most requests are such repeats: one read already is not decoded and checked
+    again (a notification is immutable). What happens to it is still the pipeline's to
+    say. Keyed by the body itself, not a digest of it: hashing bytes is cheaper than
+    SHA-256, and equal keys are equal bodies."""
 
     SIZE = 1024
-    # The largest body kept read: at most about 40 MB held (a 16 kB one parses to ~41 kB).
+    # The largest body kept read: at most about 57 MB held (a 16 kB body, kept as the key,
+    # parses to ~41 kB).
     LARGEST = 16 * 1024
 
     def __init__(self) -> None:
-        self._read: OrderedDict[bytes, tuple[Notification, str]] = OrderedDict()
+        self._read: OrderedDict[tuple[str, bytes], tuple[Notification, str]] = OrderedDict()
 
-    def get(self, digest: bytes) -> tuple[Notification, str] | None:
-        known = self._read.get(digest)
+    def get(self, key: tuple[str, bytes]) -> tuple[Notification, str] | None:
+        known = self._read.get(key)
         if known is not None:
-            self._read.move_to_end(digest)
+            self._read.move_to_end(key)
         return known
 
-    def put(self, digest: bytes, known: tuple[Notification, str]) -> tuple[Notification, str]:
-        self._read[digest] = known
+    def put(
+        self, key: tuple[str, bytes], known: tuple[Notification, str]
+    ) -> tuple[Notification, str]:
+        self._read[key] = known
         if len(self._read) > self.SIZE:
             self._read.popitem(last=False)
         return known

@@ -36,6 +36,16 @@ class Metrics:
             registry=self.registry,
         )
         self.registry.register(_Live(outbox_depth, timers_armed))
+        # Each (command, outcome) pair's counter, found once: a repeat in a storm is
+        # counted thousands of times a second, and ``labels()`` checks and locks each time.
+        self._handled: dict[tuple[str, str], Counter] = {}
+
+    def handled(self, command: str, outcome: str) -> None:
+        """Count one invocation of ``command`` that ended ``outcome``."""
+        counter = self._handled.get((command, outcome))
+        if counter is None:
+            counter = self._handled[command, outcome] = self.commands.labels(command, outcome)
+        counter.inc()
 
     def add_duties(self, names: Callable[[], list[str]], holds: Callable[[str], bool]) -> None:
         """A gauge per duty: 1 while this replica holds it, 0 while another does."""

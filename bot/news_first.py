@@ -27,8 +27,9 @@ class NewsFirst:
     def __init__(self, *, repeats_wait_at_most: float = REPEAT_WAITS_AT_MOST_S) -> None:
         self._at_most = repeats_wait_at_most
         self._working = 0  # units of news handed to the database and not yet done
-        self._quiet = asyncio.Event()
-        self._quiet.set()
+        # The repeats waiting now share one gate, opened when the news is done or when the
+        # first of them has waited the bound: one timer for all, not one each.
+        self._gate: asyncio.Event | None = None
 
     @property
     def working(self) -> int:
@@ -38,18 +39,24 @@ class NewsFirst:
     def news(self) -> Iterator[None]:
         """Around news handed to the database: repeats wait while it runs."""
         self._working += 1
-        self._quiet.clear()
         try:
             yield
         finally:
             self._working -= 1
-            if not self._working:
-                self._quiet.set()
+            if not self._working and self._gate is not None:
+                self._open(self._gate)
 
     async def repeat(self) -> None:
         """Return once no news is being worked on, or after the bound, whichever is first."""
         if not self._working or self._at_most <= 0:
             return
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(self._at_most):
-                await self._quiet.wait()
+        gate = self._gate
+        if gate is None:
+            gate = self._gate = asyncio.Event()
+            asyncio.get_running_loop().call_later(self._at_most, self._open, gate)
+        await gate.wait()
+
+    def _open(self, gate: asyncio.Event) -> None:
+        gate.set()
+        if self._gate is gate:
+            self._gate = None
