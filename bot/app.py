@@ -270,7 +270,7 @@ class Application:
             self.ticks.apply(outcome.watch)
         if outcome.enqueued:
             self._enqueued = True
-            self.delivery.wake()
+            self.delivery.wake(outcome.enqueued_on)
         for read in outcome.measure:
             if isinstance(read, ReadReport):
                 await self._read_report(read)
@@ -379,7 +379,7 @@ class Application:
         self, platform: str, channel: str, message: Message, *, locale: str
     ) -> None:
         await self.db.run(self._enqueue_reply, platform, channel, message, locale)
-        self.delivery.wake()
+        self.delivery.wake((platform,))
 
     def _enqueue_reply(self, platform: str, channel: str, message: Message, locale: str) -> None:
         with unit_of_work(self.engine) as session:

@@ -79,10 +79,18 @@ class DeliveryWorker:
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self._nudge = asyncio.Event()
+        # The platforms woken for since deliver_due last asked which have messages due
+        # (None: some not known, so ask again).
+        self._woken_for: set[str] | None = set()
         self._stopping = False
 
-    def wake(self) -> None:
+    def wake(self, platforms: Iterable[str] | None = None) -> None:
+        """Messages were committed, for ``platforms`` (None: not known which)."""
         self._wake.set()
+        if platforms is None:
+            self._woken_for = None
+        elif self._woken_for is not None:
+            self._woken_for.update(platforms)
         # Lanes already running look for newly committed messages of their platform too.
         self._nudge.set()
         self._nudge = asyncio.Event()
@@ -98,6 +106,8 @@ class DeliveryWorker:
             try:
                 while not self._stopping:
                     now = self._clock.now()
+                    looked_at = asyncio.get_running_loop().time()
+                    self._woken_for = set()
                     for platform in await self._db.run(self._platforms_due, now):
                         lane = lanes.get(platform)
                         if lane is None or lane.done():
@@ -105,12 +115,8 @@ class DeliveryWorker:
                             lanes[platform] = asyncio.create_task(
                                 self._lane(platform), name=f"delivery lane {platform}"
                             )
-                    running = {lane for lane in lanes.values() if not lane.done()}
-                    if not running:
+                    if not await self._until_look_again(lanes, looked_at):
                         break
-                    await self._until_any(running)
-                    if any(lane.done() and lane.exception() for lane in running):
-                        break  # raised below, once the other lanes have finished
                 if lanes:
                     await asyncio.wait(lanes.values())
                 for lane in lanes.values():
@@ -131,6 +137,36 @@ class DeliveryWorker:
                 with contextlib.suppress(asyncio.CancelledError):
                     await renewing
         return delivered
+
+    async def _until_look_again(
+        self, lanes: Mapping[str, asyncio.Task[int]], looked_at: float
+    ) -> bool:
+        """Let the lanes run until the database must be asked again which platforms have
+        messages due (True), or until every lane has ended or one has failed (False)."""
+        while not self._look_again(lanes, looked_at):
+            running = {lane for lane in lanes.values() if not lane.done()}
+            if not running:
+                return False
+            await self._until_any(running)
+            if any(lane.done() and lane.exception() for lane in running):
+                return False  # raised by deliver_due, once the other lanes have finished
+        return True
+
+    def _look_again(self, lanes: Mapping[str, asyncio.Task[int]], looked_at: float) -> bool:
+        """Whether to ask the database again which platforms have messages due: a commit
+        woke us for a platform with no running lane (or for platforms not known), or
+        LANE_POLL_SECONDS have passed (a retry may have come due anywhere). A commit for a
+        platform whose lane runs is that lane's to find: asking would only say so again.
+        Messages committed without a wake are found by ``run``'s next look (their time
+        has come)."""
+        if self._stopping:
+            return False
+        woken_for = self._woken_for
+        if woken_for is None:
+            return True
+        if asyncio.get_running_loop().time() - looked_at >= LANE_POLL_SECONDS:
+            return True
+        return any(platform not in lanes or lanes[platform].done() for platform in woken_for)
 
     async def _lane(self, platform: str) -> int:
         """One platform's deliveries: its conversations up to the adapter's bound at once,

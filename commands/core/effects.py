@@ -45,8 +45,15 @@ class Applied:
     armed: list[tuple[str, datetime]] = field(default_factory=list)
     cancelled: list[str] = field(default_factory=list)
     enqueued: int = 0
+    # The platforms those messages are for (None: not known, as for an incident room's work).
+    enqueued_on: set[str] | None = field(default_factory=set)
     measure: list[Measure | ReadReport] = field(default_factory=list)
     watch: list[Watch | Unwatch] = field(default_factory=list)  # in memory, in order
+
+    def queued_for(self, platform: str) -> None:
+        self.enqueued += 1
+        if self.enqueued_on is not None:
+            self.enqueued_on.add(platform)
 
 
 def with_tokens(
@@ -141,7 +148,7 @@ def apply(
                     edit_key=edit_key,
                     priority=priority,
                 )
-                applied.enqueued += 1
+                applied.queued_for(conversation.platform)
             case DirectMessage(person=handle, priority=priority, unless_in=unless_in):
                 routes = ways.routes(directory, effect, reachable, can_reach or ways.anyone)
                 if effect.page_id is not None and routes.missing:
@@ -167,7 +174,7 @@ def apply(
                     )
                     if effect.page_id is not None and routes.chosen:
                         ways.note(session, effect, now=now, kind="way", text=platform)
-                    applied.enqueued += 1
+                    applied.queued_for(platform)
             case ArmTimer(key=key, kind=kind, due_at=due_at, payload=payload):
                 arming.append(timers.Arming(key, kind, due_at, payload))
                 # Only the last word on a key counts for the scheduler (a move that cancels
@@ -190,10 +197,11 @@ def apply(
                     message=effect.to_json(),
                     now=now,
                 )
-                applied.enqueued += 1
+                applied.queued_for(TRAFFIC)
             case OpenRoom() | InviteToRoom() | CloseRoom():
                 _room_work(session, effect, directory=directory, now=now)
                 applied.enqueued += 1
+                applied.enqueued_on = None  # the room's platforms: not known here
             case Measure() | ReadReport():
                 applied.measure.append(effect)
             case Watch() | Unwatch():

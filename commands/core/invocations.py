@@ -92,6 +92,7 @@ class Outcome:
     armed: list[tuple[str, datetime]] = field(default_factory=list)
     cancelled: list[str] = field(default_factory=list)
     enqueued: int = 0
+    enqueued_on: frozenset[str] | None = frozenset()  # their platforms; None: not known
     measure: list[Measure | ReadReport] = field(default_factory=list)  # reads to make
     watch: list[Watch | Unwatch] = field(default_factory=list)
     data: Mapping[str, Any] = field(default_factory=dict)  # an Inbound's answer to its caller

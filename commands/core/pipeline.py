@@ -489,6 +489,7 @@ def _done(name: str, applied: effect_writer.Applied, **more: Any) -> Outcome:
         armed=applied.armed,
         cancelled=applied.cancelled,
         enqueued=applied.enqueued,
+        enqueued_on=None if applied.enqueued_on is None else frozenset(applied.enqueued_on),
         measure=applied.measure,
         watch=applied.watch,
         **more,

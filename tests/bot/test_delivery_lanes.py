@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import Session, col, select
 
 from bot.adapters.base import Capabilities
@@ -130,6 +131,78 @@ async def test_conversations_go_side_by_side_each_in_order(make_harness: Harness
     with Session(h.app.engine) as session:
         states = session.exec(select(OutboxMessage.state)).all()
     assert set(states) == {"sent"}
+
+
+async def test_a_commit_for_another_platform_gets_its_lane_at_once(
+    make_harness: HarnessFactory,
+) -> None:
+    slow = GatedAdapter(platform="slack")
+    console = SignalledAdapter()
+    h = await make_harness(adapter=console, more_adapters=[slow])
+    commit(h, [post("slack", "C1", "stuck behind a wait")])
+    delivering = asyncio.create_task(h.app.delivery.deliver_due())
+    try:
+        await asyncio.wait_for(slow.until_started(1), timeout=5)
+        commit(h, [post("console", "#ops", "page text")])
+        h.app.delivery.wake(["console"])
+        await asyncio.wait_for(console.delivered.wait(), timeout=5)
+        assert lines(console.sent) == ["page text"]
+        assert slow.sent == [], "slack is still waiting"
+    finally:
+        slow.gate.set()
+    assert await asyncio.wait_for(delivering, timeout=5) == 2
+
+
+async def test_a_commit_for_a_platform_whose_lane_runs_is_that_lanes_to_find(
+    make_harness: HarnessFactory,
+) -> None:
+    """In a storm every commit wakes the worker; where the platform's lane is running, the
+    lane claims the new message itself, and the database is not asked again which
+    platforms have messages due."""
+    gated = GatedAdapter(platform="slack")
+    h = await make_harness(adapter=RecordingAdapter(), more_adapters=[gated])
+    asked: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if "DISTINCT outbox.platform" in statement:
+            asked.append(statement)
+
+    event.listen(h.app.engine, "before_cursor_execute", count)
+    commit(h, [post("slack", "C1", "first")])
+    delivering = asyncio.create_task(h.app.delivery.deliver_due())
+    try:
+        await asyncio.wait_for(gated.until_started(1), timeout=5)
+        assert len(asked) == 1
+        for n, channel in enumerate(["C2", "C3"], start=2):
+            commit(h, [post("slack", channel, f"message {n}")])
+            h.app.delivery.wake(["slack"])
+            await asyncio.wait_for(gated.until_started(n), timeout=5)
+        assert gated.started == ["C1", "C2", "C3"]
+        assert len(asked) == 1, "the running lane found them: nobody asked which platforms"
+    finally:
+        gated.gate.set()
+        delivered = await asyncio.wait_for(delivering, timeout=5)
+        event.remove(h.app.engine, "before_cursor_execute", count)
+    assert delivered == 3
+    # Once more as the lane ended: it may have ended just as something was committed.
+    assert len(asked) == 2
+
+    # A round with no commit while it ran asks once: the command's own messages.
+    event.listen(h.app.engine, "before_cursor_execute", count)
+    try:
+        commit(h, [post("slack", "C4", "message 4")])
+        h.app.delivery.wake(["slack"])
+        assert await asyncio.wait_for(h.app.delivery.deliver_due(), timeout=5) == 1
+        assert len(asked) == 3
+        # A wake that cannot say which platforms (an incident room's work) asks again.
+        commit(h, [post("slack", "C5", "message 5")])
+        delivering = asyncio.create_task(h.app.delivery.deliver_due())
+        await asyncio.wait_for(gated.until_started(5), timeout=5)
+        h.app.delivery.wake(None)
+        assert await asyncio.wait_for(delivering, timeout=5) == 1
+    finally:
+        event.remove(h.app.engine, "before_cursor_execute", count)
+    assert len(asked) == 5
 
 
 @pytest.fixture
