@@ -41,8 +41,10 @@ def request_for(h: Harness, path: str, *, who: str = "alice", locale: str = "en"
     return request
 
 
-async def walk(h: Harness) -> None:
-    """web 2.0.0 through canary into early, its guards read every interval."""
+async def walked(make_harness: HarnessFactory) -> Harness:
+    """A harness whose web 2.0.0 has gone through canary into early, its guards read
+    every interval."""
+    h = await make_harness()
     set_metrics(h, GOOD)
     out = await h.say("/release start web 2.0.0")
     assert out.status == "ok", h.reply_text(out)
@@ -50,13 +52,17 @@ async def walk(h: Harness) -> None:
     out = await h.say("/release promote web")
     assert out.status == "ok", h.reply_text(out)
     await h.advance(minutes=5)
+    return h
+
+
+# A moment in the walk's early stage, for readings written by hand.
+IN_EARLY = datetime(2026, 12, 1, 8, 0, 10, tzinfo=UTC)
 
 
 async def test_a_release_reads_with_its_series_and_traffic_moves(
     make_harness: HarnessFactory,
 ) -> None:
-    h = await make_harness()
-    await walk(h)
+    h = await walked(make_harness)
     found = pages.detail(h.app.runtime, 1, now=h.clock.now(), buckets=chart.PLOT_WIDTH)
     assert found is not None
     assert found.live
@@ -86,8 +92,7 @@ def week_of_readings(h: Harness, start: datetime, *, every: int, guard: str = "x
 async def test_a_week_of_readings_comes_back_one_bucket_per_column(
     make_harness: HarnessFactory,
 ) -> None:
-    h = await make_harness()
-    await walk(h)
+    h = await walked(make_harness)
     start = h.clock.now().replace(second=0, microsecond=0)
     week_of_readings(h, start, every=30)
     with unit_of_work(h.app.engine) as session:
@@ -121,9 +126,8 @@ async def test_a_week_of_readings_comes_back_one_bucket_per_column(
 async def test_each_minute_keeps_its_lowest_and_highest_reading(
     make_harness: HarnessFactory,
 ) -> None:
-    h = await make_harness()
-    await walk(h)
-    at = datetime(2026, 12, 1, 8, 0, 10, tzinfo=UTC)
+    h = await walked(make_harness)
+    at = IN_EARLY
     with unit_of_work(h.app.engine) as session:
         for second, value in ((0, 3.0), (20, 1.0), (40, 7.0), (65, 2.0)):
             guard_readings.add(
@@ -141,9 +145,8 @@ async def test_each_minute_keeps_its_lowest_and_highest_reading(
 async def test_a_ticks_readings_are_kept_together_with_one_read_of_their_ranges(
     make_harness: HarnessFactory,
 ) -> None:
-    h = await make_harness()
-    await walk(h)
-    at = datetime(2026, 12, 1, 8, 0, 10, tzinfo=UTC)
+    h = await walked(make_harness)
+    at = IN_EARLY
     with unit_of_work(h.app.engine) as session:
         guard_readings.add_all(session, release_id=1, at=at, values={"y": 3.0, "z": 5.0})
     reads: list[str] = []
@@ -177,8 +180,7 @@ async def test_a_ticks_readings_are_kept_together_with_one_read_of_their_ranges(
 async def test_the_page_draws_each_guard_with_its_limit_and_stage_marks(
     make_harness: HarnessFactory,
 ) -> None:
-    h = await make_harness()
-    await walk(h)
+    h = await walked(make_harness)
     response = await releases._detail(request_for(h, "/web/releases/1"))
     assert response.status == 200
     body = response.text or ""
@@ -207,8 +209,7 @@ async def test_an_unknown_release_is_a_404_with_a_sentence_in_the_viewers_langua
 async def test_the_list_shows_live_releases_and_a_page_of_past_ones(
     make_harness: HarnessFactory,
 ) -> None:
-    h = await make_harness()
-    await walk(h)
+    h = await walked(make_harness)
     response = await releases._list(request_for(h, "/web/releases"))
     body = response.text or ""
     assert 'href="/web/releases/1">web 2.0.0</a>' in body
